@@ -1,0 +1,311 @@
+"""NumPy and torch API facts, as data.
+
+The interpreter reads these tables; rules never test API names themselves. A
+new NumPy or torch function is a row here, not a change to a rule. Names are
+fully qualified (``numpy.random.rand``), as the resolver produces them from the
+file's own imports.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, Mapping, Optional, Tuple
+
+# --- dtypes -------------------------------------------------------------------
+
+FLOAT64 = "float64"
+FLOAT32 = "float32"
+INT64 = "int64"
+BOOL = "bool"
+FLOAT_DTYPES: FrozenSet[str] = frozenset({"float64", "float32", "float16", "bfloat16"})
+INT_DTYPES: FrozenSet[str] = frozenset({"int64", "int32", "int16", "int8", "uint8"})
+
+#: dtype objects by qualified name (NumPy scalar types, torch dtypes, builtins).
+DTYPE_OBJECTS: Mapping[str, str] = {
+    "numpy.float64": "float64", "numpy.double": "float64", "numpy.float_": "float64",
+    "numpy.float32": "float32", "numpy.single": "float32",
+    "numpy.float16": "float16", "numpy.half": "float16",
+    "numpy.int64": "int64", "numpy.int_": "int64", "numpy.intp": "int64", "numpy.longlong": "int64",
+    "numpy.int32": "int32", "numpy.intc": "int32",
+    "numpy.int16": "int16", "numpy.short": "int16",
+    "numpy.int8": "int8", "numpy.byte": "int8",
+    "numpy.uint8": "uint8", "numpy.ubyte": "uint8",
+    "numpy.bool_": "bool", "numpy.bool": "bool",
+    "torch.float64": "float64", "torch.double": "float64",
+    "torch.float32": "float32", "torch.float": "float32",
+    "torch.float16": "float16", "torch.half": "float16",
+    "torch.bfloat16": "bfloat16",
+    "torch.int64": "int64", "torch.long": "int64",
+    "torch.int32": "int32", "torch.int": "int32",
+    "torch.int16": "int16", "torch.short": "int16",
+    "torch.int8": "int8", "torch.uint8": "uint8",
+    "torch.bool": "bool",
+    # Python builtins as NumPy reads them: float -> float64, int -> int64.
+    "builtins.float": "float64", "builtins.int": "int64", "builtins.bool": "bool",
+}
+
+#: dtype strings as NumPy and torch accept them.
+DTYPE_STRINGS: Mapping[str, str] = {
+    "float64": "float64", "f8": "float64", "double": "float64", "float": "float64", "<f8": "float64", "d": "float64",
+    "float32": "float32", "f4": "float32", "single": "float32", "<f4": "float32", "f": "float32",
+    "float16": "float16", "f2": "float16", "half": "float16",
+    "int64": "int64", "i8": "int64", "int": "int64", "long": "int64", "<i8": "int64",
+    "int32": "int32", "i4": "int32", "<i4": "int32",
+    "int16": "int16", "i2": "int16",
+    "int8": "int8", "i1": "int8",
+    "uint8": "uint8", "u1": "uint8",
+    "bool": "bool", "?": "bool",
+}
+
+#: torch tensor types: for ``.type(torch.FloatTensor)`` and legacy constructors.
+TENSOR_TYPES: Mapping[str, Tuple[str, bool]] = {  # qualname -> (dtype, on cuda)
+    "torch.FloatTensor": ("float32", False), "torch.DoubleTensor": ("float64", False),
+    "torch.HalfTensor": ("float16", False), "torch.BFloat16Tensor": ("bfloat16", False),
+    "torch.LongTensor": ("int64", False), "torch.IntTensor": ("int32", False),
+    "torch.ShortTensor": ("int16", False), "torch.CharTensor": ("int8", False),
+    "torch.ByteTensor": ("uint8", False), "torch.BoolTensor": ("bool", False),
+    "torch.Tensor": ("float32", False),
+    "torch.cuda.FloatTensor": ("float32", True), "torch.cuda.DoubleTensor": ("float64", True),
+    "torch.cuda.HalfTensor": ("float16", True), "torch.cuda.LongTensor": ("int64", True),
+    "torch.cuda.IntTensor": ("int32", True), "torch.cuda.ByteTensor": ("uint8", True),
+    "torch.cuda.BoolTensor": ("bool", True),
+}
+
+
+# --- NumPy ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ArrayMaker:
+    """A NumPy function that returns a new array."""
+
+    dtype: Optional[str]  # default dtype; None: taken from the data (see ``from_data``)
+    dtype_pos: Optional[int] = None  # position of the dtype argument, if any
+    from_data: bool = False  # dtype follows the first argument (np.array, zeros_like)
+    copies: bool = True  # a fresh, contiguous, writable array
+    flips: bool = False  # result has negative strides (np.flip and friends)
+    scalar: bool = False  # returns a NumPy scalar
+
+
+_FLOAT_RANDOM = (
+    "rand", "randn", "random", "random_sample", "ranf", "sample", "uniform", "normal",
+    "standard_normal", "beta", "gamma", "exponential", "laplace", "lognormal", "logistic",
+    "standard_exponential", "standard_gamma", "chisquare", "rayleigh", "weibull", "pareto",
+    "power", "vonmises", "gumbel", "triangular", "wald", "standard_cauchy", "standard_t",
+    "dirichlet", "multivariate_normal",
+)
+
+ARRAY_MAKERS: Dict[str, ArrayMaker] = {
+    "numpy.zeros": ArrayMaker("float64", dtype_pos=1),
+    "numpy.ones": ArrayMaker("float64", dtype_pos=1),
+    "numpy.empty": ArrayMaker("float64", dtype_pos=1),
+    "numpy.identity": ArrayMaker("float64", dtype_pos=1),
+    "numpy.eye": ArrayMaker("float64", dtype_pos=3),
+    "numpy.linspace": ArrayMaker("float64", dtype_pos=5),
+    "numpy.logspace": ArrayMaker("float64", dtype_pos=5),
+    "numpy.geomspace": ArrayMaker("float64", dtype_pos=4),
+    "numpy.loadtxt": ArrayMaker("float64", dtype_pos=1),
+    "numpy.genfromtxt": ArrayMaker("float64", dtype_pos=1),
+    "numpy.random.randint": ArrayMaker("int64", dtype_pos=3),
+    "numpy.array": ArrayMaker(None, dtype_pos=1, from_data=True),
+    "numpy.asarray": ArrayMaker(None, dtype_pos=1, from_data=True, copies=False),
+    "numpy.asanyarray": ArrayMaker(None, dtype_pos=1, from_data=True, copies=False),
+    "numpy.ascontiguousarray": ArrayMaker(None, dtype_pos=1, from_data=True),
+    "numpy.copy": ArrayMaker(None, from_data=True),
+    "numpy.zeros_like": ArrayMaker(None, dtype_pos=1, from_data=True),
+    "numpy.ones_like": ArrayMaker(None, dtype_pos=1, from_data=True),
+    "numpy.empty_like": ArrayMaker(None, dtype_pos=1, from_data=True),
+    "numpy.full_like": ArrayMaker(None, dtype_pos=2, from_data=True),
+    "numpy.stack": ArrayMaker(None, from_data=True),
+    "numpy.concatenate": ArrayMaker(None, from_data=True),
+    "numpy.vstack": ArrayMaker(None, from_data=True),
+    "numpy.hstack": ArrayMaker(None, from_data=True),
+    "numpy.flip": ArrayMaker(None, from_data=True, copies=False, flips=True),
+    "numpy.fliplr": ArrayMaker(None, from_data=True, copies=False, flips=True),
+    "numpy.flipud": ArrayMaker(None, from_data=True, copies=False, flips=True),
+    "numpy.rot90": ArrayMaker(None, from_data=True, copies=False, flips=True),
+    "numpy.float64": ArrayMaker("float64", scalar=True),
+    "numpy.double": ArrayMaker("float64", scalar=True),
+    "numpy.float32": ArrayMaker("float32", scalar=True),
+    "numpy.int64": ArrayMaker("int64", scalar=True),
+    "numpy.int32": ArrayMaker("int32", scalar=True),
+}
+for _name in _FLOAT_RANDOM:
+    ARRAY_MAKERS["numpy.random." + _name] = ArrayMaker("float64")
+
+#: NumPy random generator objects and what their methods return.
+GENERATOR_FACTORIES: Mapping[str, str] = {
+    "numpy.random.default_rng": "numpy.random.Generator",
+    "numpy.random.RandomState": "numpy.random.RandomState",
+    "numpy.random.Generator": "numpy.random.Generator",
+}
+GENERATOR_METHODS: Mapping[str, ArrayMaker] = {
+    **{name: ArrayMaker("float64") for name in _FLOAT_RANDOM},
+    "integers": ArrayMaker("int64", dtype_pos=3),
+    "randint": ArrayMaker("int64", dtype_pos=3),
+}
+# Generator.random and standard_normal take a dtype argument (float32 allowed).
+GENERATOR_DTYPE_KW: FrozenSet[str] = frozenset({"random", "standard_normal", "standard_exponential", "integers"})
+
+#: NumPy reductions: float64 for integer input (mean, std, var), else input dtype.
+NUMPY_REDUCTIONS: Mapping[str, bool] = {  # name -> promotes integers to float64
+    "mean": True, "std": True, "var": True, "average": True, "median": True, "nanmean": True,
+    "sum": False, "max": False, "min": False, "prod": False, "amax": False, "amin": False,
+}
+#: NumPy ufuncs that return floating results (int input -> float64).
+NUMPY_FLOAT_UFUNCS: FrozenSet[str] = frozenset({
+    "sqrt", "exp", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "tanh",
+    "arctan", "arcsin", "arccos", "expm1", "true_divide", "divide",
+})
+#: NumPy functions that keep the dtype of their first argument.
+NUMPY_DTYPE_KEEPING: FrozenSet[str] = frozenset({
+    "abs", "absolute", "clip", "transpose", "squeeze", "expand_dims", "reshape", "ravel",
+    "moveaxis", "swapaxes", "negative", "square", "round", "floor", "ceil", "tile", "repeat",
+    "roll", "pad", "cumsum", "sort", "atleast_1d", "atleast_2d", "atleast_3d",
+})
+#: NumPy functions that convert their first argument (a tensor or list of tensors) to an array.
+NUMPY_CONSUMERS: FrozenSet[str] = frozenset(
+    {"numpy.array", "numpy.asarray", "numpy.asanyarray", "numpy.ascontiguousarray",
+     "numpy.stack", "numpy.concatenate", "numpy.vstack", "numpy.hstack"}
+    | {"numpy." + name for name in NUMPY_REDUCTIONS}
+    | {"numpy." + name for name in NUMPY_FLOAT_UFUNCS | NUMPY_DTYPE_KEEPING}
+)
+
+#: ndarray methods that return an array of the same dtype that may still be a view.
+NDARRAY_VIEWS: FrozenSet[str] = frozenset({"transpose", "swapaxes", "squeeze", "view"})
+#: ndarray methods that return an array of the same dtype, layout unknown.
+NDARRAY_SAME_DTYPE: FrozenSet[str] = frozenset({"reshape", "ravel", "clip", "round", "repeat", "cumsum", "take"})
+#: ndarray attributes that are views of the same data.
+NDARRAY_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "real"})
+
+
+# --- torch: conversions and factories ------------------------------------------
+
+@dataclass(frozen=True)
+class Conversion:
+    """A torch function that turns NumPy data (or Python data) into a tensor."""
+
+    shares_memory: bool  # from_numpy, as_tensor without a dtype/device change
+    dtype_pos: Optional[int] = None
+    device_pos: Optional[int] = None
+    legacy_dtype: Optional[str] = None  # torch.Tensor(a) and friends: a fixed dtype
+
+
+CONVERSIONS: Dict[str, Conversion] = {
+    "torch.from_numpy": Conversion(shares_memory=True),
+    "torch.as_tensor": Conversion(shares_memory=True, dtype_pos=1, device_pos=2),
+    "torch.asarray": Conversion(shares_memory=True, dtype_pos=1, device_pos=2),
+    "torch.tensor": Conversion(shares_memory=False, dtype_pos=1, device_pos=2),
+}
+for _qual, (_dtype, _cuda) in TENSOR_TYPES.items():
+    if not _cuda:
+        CONVERSIONS[_qual] = Conversion(shares_memory=False, legacy_dtype=_dtype)
+
+#: torch factories: default dtype (None: from the arguments).
+TORCH_FACTORIES: Mapping[str, Optional[str]] = {
+    "torch.zeros": "float32", "torch.ones": "float32", "torch.empty": "float32",
+    "torch.rand": "float32", "torch.randn": "float32", "torch.full": None,
+    "torch.eye": "float32", "torch.linspace": "float32", "torch.logspace": "float32",
+    "torch.arange": None, "torch.randint": "int64", "torch.randperm": "int64",
+    "torch.zeros_like": None, "torch.ones_like": None, "torch.rand_like": None,
+    "torch.randn_like": None, "torch.empty_like": None, "torch.full_like": None,
+    "torch.normal": None,
+}
+
+#: the functions that load a checkpoint and place its tensors where they were saved.
+LOADERS: FrozenSet[str] = frozenset({"torch.load"})
+
+
+# --- torch: tensor methods and functions ---------------------------------------
+
+#: methods that cast: name -> dtype.
+TENSOR_CASTS: Mapping[str, str] = {
+    "float": "float32", "double": "float64", "half": "float16", "bfloat16": "bfloat16",
+    "long": "int64", "int": "int32", "short": "int16", "char": "int8", "byte": "uint8",
+    "bool": "bool",
+}
+#: methods and functions whose result never requires grad (integer or bool results).
+INTEGER_RESULTS: Mapping[str, str] = {
+    "argmax": "int64", "argmin": "int64", "argsort": "int64", "nonzero": "int64",
+    "eq": "bool", "ne": "bool", "lt": "bool", "gt": "bool", "le": "bool", "ge": "bool",
+    "isnan": "bool", "isinf": "bool", "isfinite": "bool", "logical_not": "bool",
+    "logical_and": "bool", "logical_or": "bool", "sign": None,
+    "bucketize": "int64", "searchsorted": "int64", "multinomial": "int64",
+}
+#: methods/functions that keep dtype, device and grad of the (first) tensor.
+TENSOR_PROPAGATING: FrozenSet[str] = frozenset({
+    "view", "view_as", "reshape", "reshape_as", "unsqueeze", "squeeze", "permute", "transpose",
+    "t", "contiguous", "flatten", "unflatten", "expand", "expand_as", "repeat", "clone", "narrow",
+    "select", "index_select", "gather", "masked_fill", "masked_select", "flip", "roll", "movedim",
+    "sum", "mean", "std", "var", "prod", "norm", "abs", "exp", "log", "log1p", "sqrt", "rsqrt",
+    "sigmoid", "tanh", "relu", "softmax", "log_softmax", "pow", "clamp", "clip", "neg", "square",
+    "cumsum", "cumprod", "add", "sub", "mul", "div", "true_divide", "matmul", "mm", "bmm",
+    "squeeze_", "unsqueeze_", "sin", "cos", "floor", "ceil", "round", "detach_", "pin_memory",
+    "logsumexp", "amax", "amin", "diag", "tril", "triu", "trace", "outer", "dot", "einsum",
+    "cat", "stack", "concat", "concatenate", "where", "lerp", "addmm", "baddbmm", "dist",
+    "cosine_similarity", "linear", "dropout", "gelu", "silu", "elu", "leaky_relu", "softplus",
+    "normalize", "interpolate", "pad", "conv1d", "conv2d", "conv3d", "max_pool2d", "avg_pool2d",
+    "adaptive_avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot", "hardtanh",
+    "mse_loss",
+})
+#: attributes of a tensor that are tensors with the same dtype.
+TENSOR_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "H", "mH", "real"})
+
+#: torch.nn module classes with float parameters (their output requires grad).
+PARAMETRIC_MODULES: FrozenSet[str] = frozenset({
+    "Linear", "Bilinear", "LazyLinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
+    "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LayerNorm", "GroupNorm",
+    "RMSNorm", "Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell",
+    "GRUCell", "MultiheadAttention", "Transformer", "TransformerEncoder",
+    "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer", "PReLU",
+})
+#: modules whose call returns a tuple, not a tensor.
+TUPLE_OUTPUT_MODULES: FrozenSet[str] = frozenset({"RNN", "LSTM", "GRU", "LSTMCell", "MultiheadAttention"})
+#: containers: parametric when any member is.
+CONTAINER_MODULES: FrozenSet[str] = frozenset({"Sequential", "ModuleList", "ModuleDict"})
+#: nn classes that are not modules a model is made of.
+NON_MODULE_CLASSES: FrozenSet[str] = frozenset({"Parameter", "ParameterList", "ParameterDict", "Module", "init", "utils", "functional"})
+
+#: loss modules (torch.nn.<name>) and functional losses, with the input/target positions.
+LOSS_MODULES: FrozenSet[str] = frozenset({
+    "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
+    "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss", "HingeEmbeddingLoss",
+    "MarginRankingLoss", "CosineEmbeddingLoss", "TripletMarginLoss", "MultiMarginLoss",
+})
+FUNCTIONAL_LOSSES: FrozenSet[str] = frozenset({
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div",
+    "poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+    "hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss",
+})
+
+#: module methods that return the module itself (changing its dtype or device).
+MODULE_SELF_METHODS: FrozenSet[str] = frozenset({
+    "to", "cuda", "cpu", "double", "float", "half", "bfloat16", "train", "eval",
+    "requires_grad_", "type", "share_memory", "to_empty",
+})
+#: module methods that yield parameters.
+PARAMETER_ITERATORS: Mapping[str, bool] = {  # name -> yields (name, parameter) pairs
+    "parameters": False, "named_parameters": True,
+}
+PARAMETER_ATTRS: FrozenSet[str] = frozenset({"weight", "bias", "weight_ih_l0", "weight_hh_l0", "in_proj_weight"})
+
+#: contexts that turn grad off, on, or set it from an argument.
+GRAD_OFF_CONTEXTS: FrozenSet[str] = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"})
+GRAD_ON_CONTEXTS: FrozenSet[str] = frozenset({"torch.enable_grad", "torch.autograd.enable_grad"})
+GRAD_SET_CONTEXTS: FrozenSet[str] = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled"})
+
+#: calls that tell whether CUDA is there: a test that uses them guards its branches.
+CUDA_PROBES: FrozenSet[str] = frozenset({"torch.cuda.is_available", "torch.cuda.device_count", "torch.cuda.is_initialized"})
+#: calls that set the default device for every later factory call.
+DEFAULT_DEVICE_SETTERS: FrozenSet[str] = frozenset({"torch.set_default_device", "torch.set_default_tensor_type"})
+#: calls that make every later float tensor float64 (NTL101 then has nothing to say).
+DEFAULT_DTYPE_SETTERS: FrozenSet[str] = frozenset({"torch.set_default_dtype"})
+#: calls that end the program: code after an unguarded one is unreachable.
+EXITS: FrozenSet[str] = frozenset({"sys.exit", "builtins.exit", "builtins.quit", "os._exit"})
+
+#: torch functions that combine tensors with type promotion (operands 0 and 1).
+PROMOTING_FUNCTIONS: FrozenSet[str] = frozenset({
+    "torch.matmul", "torch.mm", "torch.bmm", "torch.mul", "torch.add", "torch.sub", "torch.div",
+    "torch.nn.functional.linear",
+})

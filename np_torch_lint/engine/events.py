@@ -1,0 +1,65 @@
+"""What the interpreter tells the rules: events at sinks, with the facts of their operands.
+
+Rules consume events; they never walk the tree themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from .values import Site, Tri, Value
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where in the program an event happens."""
+
+    grad: Tri = Tri.YES  # YES: grad mode on (as far as this file shows), NO: off, UNKNOWN
+    cuda_guarded: bool = False  # on a path where torch.cuda.is_available() was checked
+    in_loop: bool = False
+    function: Optional[str] = None  # qualified name of the enclosing function, if any
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """A tensor reaching a model, a loss or an operation with a float32 tensor."""
+
+    sink: str  # "module", "loss" or "op"
+    site: Site  # the call or operation
+    value: Value
+    direct: bool  # the argument itself (not an element of a container)
+    others: Tuple[Value, ...]  # the other operands (loss, op)
+    module: Optional[Value]  # the module called, for "module"
+    context: Context
+
+
+@dataclass(frozen=True)
+class ToNumpy:
+    """A tensor converted to NumPy: ``.numpy()``, ``np.asarray(t)``, ``np.mean([t, ...])``."""
+
+    site: Site  # where the finding goes: the ``numpy`` name, or the np.* call
+    value: Value
+    via: str  # ".numpy()" or "np.asarray" ...
+    context: Context
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A tensor, module or default placed on a device."""
+
+    site: Site  # the placing call's method name, or the device= argument
+    device: Value  # the device value used (with its origin)
+    through_variable: bool  # the device came from a variable: report at its origin
+    what: str  # ".cuda()", ".to(...)", "device=", "torch.cuda.FloatTensor", ...
+    context: Context
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """NumPy (or Python) data turned into a tensor."""
+
+    site: Site  # the conversion call
+    function: str  # qualified name: torch.from_numpy, torch.tensor, ...
+    source: Value
+    result: Value
+    context: Context

@@ -1,0 +1,33 @@
+"""A finding: a rule's verdict at one node, before positions are computed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .values import Site
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    site: Site
+    message: str
+    # Set when the finding holds only while grad is enabled in this function:
+    # dropped when every call site of the function in the file has grad off.
+    needs_grad_in: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A finding placed in the file: 1-based line, 0-based column as in ``ast``."""
+
+    line: int
+    col: int
+    code: str
+    message: str
+    end_line: int
+    end_col: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.code} {self.message}"

@@ -1,0 +1,122 @@
+"""Frames, functions and classes: the state the interpreter walks with."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, List, Mapping, Optional, Set
+
+import libcst as cst
+
+from .events import Context
+from .values import UNKNOWN, Kind, Tri, Value, join
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    qualname: str
+    node: cst.FunctionDef
+    chunk: Any
+    closure: "Frame"  # the frame the function was defined in (its globals/closure)
+    grad: Tri  # grad mode set by a decorator (@torch.no_grad()), else YES
+    owner: Optional["ClassInfo"] = None
+    summary: Optional[Value] = None
+    summarizing: bool = False
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    name: str
+    node: cst.ClassDef
+    chunk: Any
+    is_module: bool
+    bases: List["ClassInfo"] = field(default_factory=list)
+    methods: Dict[str, FunctionInfo] = field(default_factory=dict)
+    class_attrs: Dict[str, Value] = field(default_factory=dict)
+    attrs: Optional[Dict[str, Value]] = None  # self.<name> as set in __init__ (lazy)
+    computing_attrs: bool = False
+
+    def method(self, name: str) -> Optional[FunctionInfo]:
+        if name in self.methods:
+            return self.methods[name]
+        for base in self.bases:
+            found = base.method(name)
+            if found is not None:
+                return found
+        return None
+
+
+class Frame:
+    """The environment of one walk: local names, context, where we are."""
+
+    def __init__(
+        self,
+        parent: Optional["Frame"],
+        context: Context,
+        chunk: Any,
+        silent: bool,
+        function: Optional[FunctionInfo] = None,
+    ) -> None:
+        self.env: Dict[str, Value] = {}
+        self.parent = parent
+        self.context = context
+        self.chunk = chunk
+        self.silent = silent
+        self.function = function
+        self.returns: List[Value] = []
+        # While a class's __init__ is summarized: self.<name> assignments land here.
+        self.attr_sink: Optional[Dict[str, Value]] = None
+        self.self_name: Optional[str] = None
+
+    def lookup(self, name: str) -> Optional[Value]:
+        frame: Optional[Frame] = self
+        while frame is not None:
+            value = frame.env.get(name)
+            if value is not None:
+                return value
+            frame = frame.parent
+        return None
+
+    def fork(self, **context_changes: Any) -> "Frame":
+        child = Frame(self.parent, replace(self.context, **context_changes) if context_changes else self.context,
+                      self.chunk, self.silent, self.function)
+        child.env = dict(self.env)
+        child.returns = self.returns
+        child.attr_sink = self.attr_sink
+        child.self_name = self.self_name
+        return child
+
+    def merge(self, *branches: "Frame") -> None:
+        """Set this frame's names to the join of the branches that reach here."""
+        if not branches:
+            return
+        if len(branches) == 1:
+            self.env = branches[0].env
+            return
+        keys: Set[str] = set()
+        for branch in branches:
+            keys.update(branch.env)
+        merged: Dict[str, Value] = {}
+        for key in keys:
+            outer = self.parent.lookup(key) if self.parent is not None else None
+            value: Optional[Value] = branches[0].env.get(key, outer)
+            for branch in branches[1:]:
+                value = join(value, branch.env.get(key, outer))
+            merged[key] = value if value is not None else UNKNOWN
+        self.env = merged
+
+
+def join_envs(frames: List[Frame]) -> Mapping[str, Value]:
+    keys: Set[str] = set()
+    for frame in frames:
+        keys.update(frame.env)
+    return {k: _join_all([f.env.get(k) for f in frames]) for k in keys}
+
+
+def _join_all(values: List[Optional[Value]]) -> Value:
+    result: Optional[Value] = values[0]
+    for value in values[1:]:
+        result = join(result, value)
+    return result if result is not None else UNKNOWN
+
+
+def is_module_value(value: Value) -> bool:
+    return value.kind is Kind.MODULE

@@ -1,0 +1,175 @@
+"""The abstract value model: what the engine knows about one expression.
+
+Every fact has an explicit "unknown" (``None`` or ``Tri.UNKNOWN``), and unknown
+is silent: rules only fire on facts the analysis *knows*. ``join`` merges the
+values of two control-flow paths and keeps only what both agree on.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any, Optional, Tuple
+
+import libcst as cst
+
+
+class Kind(enum.Enum):
+    NDARRAY = "ndarray"
+    TENSOR = "tensor"
+    NP_SCALAR = "numpy scalar"
+    PY_FLOAT = "float"
+    PY_INT = "int"
+    PY_STR = "str"
+    PY_BOOL = "bool"
+    NONE = "None"
+    SEQUENCE = "sequence"  # list / tuple literal or a list built by append
+    MODULE = "nn.Module"
+    LOSS = "loss module"
+    DEVICE = "device"
+    DTYPE = "dtype"
+    API = "api"  # a NumPy/torch module, function or class, by qualified name
+    FUNCTION = "function"  # a function defined in the file
+    CLASS = "class"  # a class defined in the file
+    INSTANCE = "instance"  # an instance of a class defined in the file
+
+
+class Tri(enum.Enum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+    def join(self, other: "Tri") -> "Tri":
+        return self if self is other else Tri.UNKNOWN
+
+
+class Device(enum.Enum):
+    CPU = "cpu"
+    CUDA = "cuda"
+    MAYBE_CUDA = "maybe-cuda"  # cuda on some path, cpu on another
+
+
+@dataclass(frozen=True)
+class Site:
+    """A node of the LibCST tree plus the chunk it was parsed in (for positions)."""
+
+    node: cst.CSTNode = field(compare=False)
+    chunk: Any = field(compare=False)  # engine.source.Chunk; Any avoids an import cycle
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Site) and other.node is self.node
+
+    def __hash__(self) -> int:
+        return id(self.node)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a fact was born: ``np.random.rand`` at some node."""
+
+    what: str
+    site: Site
+
+
+@dataclass(frozen=True)
+class Value:
+    kind: Optional[Kind] = None
+    dtype: Optional[str] = None  # a name from api.DTYPES ("float64", "int32", ...)
+    device: Optional[Device] = None
+    requires_grad: Tri = Tri.UNKNOWN
+    # True for a parameter or a tensor made with requires_grad=True: it needs grad
+    # whatever the grad mode. Computed results need grad only while grad is enabled.
+    grad_leaf: bool = False
+    ndim: Optional[int] = None
+    negative_strides: Tri = Tri.UNKNOWN
+    readonly: Tri = Tri.UNKNOWN
+    shares_with: Optional[str] = None
+    # Provenance, kept through joins when both sides agree, never part of equality.
+    origin: Optional[Origin] = field(default=None, compare=False)
+    # The NumPy source of a tensor made by a conversion, and the conversion itself.
+    numpy_source: Optional[Origin] = field(default=None, compare=False)
+    conversion: Optional[Site] = field(default=None, compare=False)
+    # Kind-specific payloads.
+    qualname: Optional[str] = None  # API: "numpy.random.rand"; CLASS/INSTANCE: class name
+    elements: Optional[Tuple["Value", ...]] = None  # SEQUENCE of known length
+    element: Optional["Value"] = None  # SEQUENCE: join of all elements (None: no element yet)
+    parametric: Tri = Tri.UNKNOWN  # MODULE: has float parameters
+    definition: Any = field(default=None, compare=False)  # FUNCTION/CLASS: its definition
+
+    def with_(self, **changes: Any) -> "Value":
+        return replace(self, **changes)
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.kind is Kind.TENSOR
+
+    @property
+    def is_array(self) -> bool:
+        return self.kind is Kind.NDARRAY
+
+
+UNKNOWN = Value()
+
+
+def api(qualname: str) -> Value:
+    return Value(kind=Kind.API, qualname=qualname)
+
+
+def _join_device(a: Optional[Device], b: Optional[Device]) -> Optional[Device]:
+    if a is b:
+        return a
+    if a is None or b is None:
+        return None
+    # cuda on one path and cpu (or maybe) on the other: it *may* be cuda.
+    return Device.MAYBE_CUDA
+
+
+def join(a: Optional[Value], b: Optional[Value]) -> Value:
+    """The value after two paths meet: only the facts both agree on.
+
+    ``None`` stands for "no value on this path" (the path did not bind it); the
+    join with it is unknown, since the name may be unbound or stale.
+    """
+    if a is None or b is None:
+        return UNKNOWN
+    if a is b or a == b and a.origin == b.origin:
+        return a
+    if a.kind is not b.kind:
+        return UNKNOWN
+    if a.kind is Kind.SEQUENCE:
+        elements = None
+        if a.elements is not None and b.elements is not None and len(a.elements) == len(b.elements):
+            elements = tuple(join(x, y) for x, y in zip(a.elements, b.elements))
+        return Value(kind=Kind.SEQUENCE, elements=elements, element=join_elements(a.element, b.element))
+    return Value(
+        kind=a.kind,
+        dtype=a.dtype if a.dtype == b.dtype else None,
+        device=_join_device(a.device, b.device),
+        requires_grad=a.requires_grad.join(b.requires_grad),
+        grad_leaf=a.grad_leaf and b.grad_leaf,
+        ndim=a.ndim if a.ndim == b.ndim else None,
+        negative_strides=a.negative_strides.join(b.negative_strides),
+        readonly=a.readonly.join(b.readonly),
+        shares_with=a.shares_with if a.shares_with == b.shares_with else None,
+        origin=a.origin if a.origin == b.origin else (a.origin or b.origin),
+        numpy_source=a.numpy_source if a.conversion == b.conversion else None,
+        conversion=a.conversion if a.conversion == b.conversion else None,
+        qualname=a.qualname if a.qualname == b.qualname else None,
+        parametric=a.parametric.join(b.parametric),
+        definition=a.definition if a.definition is b.definition else None,
+    )
+
+
+def join_elements(a: Optional[Value], b: Optional[Value]) -> Optional[Value]:
+    """Join of two element summaries, where ``None`` means "no element" (bottom)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return join(a, b)
+
+
+def sequence(items: Tuple[Value, ...]) -> Value:
+    element: Optional[Value] = None
+    for item in items:
+        element = join_elements(element, item)
+    return Value(kind=Kind.SEQUENCE, elements=items, element=element)

@@ -1,0 +1,20 @@
+"""The rule registry: every rule the engine runs, by code."""
+from __future__ import annotations
+
+from typing import Dict, List, Type
+
+from .base import Rule
+from .device import UnguardedCudaPlacement
+from .dtype import Float64ReachesModel
+from .grad import NumpyOnGradTensor
+from .sharing import NegativeStridesConversion
+
+ALL_RULES: List[Type[Rule]] = [
+    Float64ReachesModel,
+    NumpyOnGradTensor,
+    UnguardedCudaPlacement,
+    NegativeStridesConversion,
+]
+RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+__all__ = ["ALL_RULES", "RULES_BY_CODE", "Rule"]

@@ -1,0 +1,37 @@
+"""The rule interface: small classes that read engine events and facts."""
+from __future__ import annotations
+
+from typing import Callable, ClassVar, Iterator, Optional, Protocol, Tuple, Type
+
+import libcst as cst
+
+from ..engine.findings import Finding
+from ..engine.values import Origin, Site
+
+
+class Evidence(Protocol):
+    """What a rule may ask of the file while it words a message."""
+
+    default_float64: bool
+
+    def line(self, site: Site) -> int: ...
+
+    def code(self, node: cst.CSTNode, limit: int = 40) -> str: ...
+
+    def describe(self, origin: Optional[Origin]) -> str: ...
+
+
+class Rule:
+    """One rule: a code, a name, the events it reads, and a check."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    events: ClassVar[Tuple[Type[object], ...]]
+    default_enabled: ClassVar[bool] = True
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        raise NotImplementedError
+
+
+RuleFactory = Callable[[], Rule]

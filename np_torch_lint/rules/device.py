@@ -1,0 +1,41 @@
+"""NTL3xx: device placement that only works where a GPU is."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..engine.events import Placement
+from ..engine.findings import Finding
+from ..engine.values import Device
+from .base import Evidence, Rule
+
+_FIX = 'choose the device once (torch.device("cuda" if torch.cuda.is_available() else "cpu")) and use .to(device)'
+
+
+class UnguardedCudaPlacement(Rule):
+    """NTL301: ``.cuda()``, ``.to("cuda")``, ``device="cuda"`` on a path with no CUDA guard."""
+
+    code = "NTL301"
+    name = "unguarded-cuda-placement"
+    summary = "CUDA placement not guarded by torch.cuda.is_available()"
+    events = (Placement,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, Placement)
+        if event.device.device is not Device.CUDA or event.context.cuda_guarded:
+            return
+        origin = event.device.origin
+        if event.through_variable and origin is not None:
+            yield Finding(
+                self.code,
+                origin.site,
+                f"CUDA device {evidence.code(origin.site.node)} is chosen without a torch.cuda.is_available() "
+                f"guard and used for placement at line {evidence.line(event.site)} ({event.what}); "
+                f"fails on a host without CUDA; {_FIX}",
+            )
+        else:
+            yield Finding(
+                self.code,
+                event.site,
+                f"unguarded CUDA placement {event.what} fails on a host without CUDA "
+                f"(\"Torch not compiled with CUDA enabled\"); {_FIX}",
+            )

@@ -1,0 +1,35 @@
+"""NTL2xx: the way back from torch to NumPy."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..engine.events import ToNumpy
+from ..engine.findings import Finding
+from ..engine.values import Kind, Tri
+from .base import Evidence, Rule
+
+
+class NumpyOnGradTensor(Rule):
+    """NTL201: ``.numpy()`` (or ``np.asarray``) on a tensor that requires grad."""
+
+    code = "NTL201"
+    name = "numpy-on-grad-tensor"
+    summary = ".numpy() on a tensor that requires grad"
+    events = (ToNumpy,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, ToNumpy)
+        value = event.value
+        if value.kind is not Kind.TENSOR or value.requires_grad is not Tri.YES:
+            return
+        if event.context.grad is not Tri.YES:
+            return  # inside no_grad / inference_mode, or grad mode unknown: .numpy() works
+        origin = evidence.describe(value.origin) if value.origin else "a tensor"
+        where = f", line {evidence.line(value.origin.site)}" if value.origin else ""
+        yield Finding(
+            self.code,
+            event.site,
+            f"{event.via} on a tensor that requires grad ({origin}{where}) raises "
+            "\"Can't call numpy() on Tensor that requires grad\"; use .detach().cpu().numpy()",
+            needs_grad_in=event.context.function,
+        )

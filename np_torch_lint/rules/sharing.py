@@ -1,0 +1,32 @@
+"""NTL4xx: NumPy and torch sharing (or refusing to share) memory."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..engine.events import Conversion
+from ..engine.findings import Finding
+from ..engine.values import Tri
+from .base import Evidence, Rule
+
+
+class NegativeStridesConversion(Rule):
+    """NTL403: a flipped array (negative strides) passed to a torch conversion."""
+
+    code = "NTL403"
+    name = "negative-strides-conversion"
+    summary = "array with negative strides (a[::-1], np.flip) converted to a tensor"
+    events = (Conversion,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, Conversion)
+        source = event.source
+        if source.negative_strides is not Tri.YES:
+            return
+        origin = evidence.describe(source.origin) if source.origin else "a flipped array"
+        where = f", line {evidence.line(source.origin.site)}" if source.origin else ""
+        yield Finding(
+            self.code,
+            event.site,
+            f"array with negative strides ({origin}{where}) passed to {evidence.code(event.site.node.func)} raises "
+            "\"At least one stride in the given numpy array is negative\"; add .copy() or np.ascontiguousarray() first",
+        )
