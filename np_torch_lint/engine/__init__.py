@@ -14,9 +14,9 @@ from ..rules import ALL_RULES, Rule
 from .findings import Finding, Report
 from .interpreter import Interpreter
 from .source import Chunk, mentions_torch_or_numpy, plan
-from .values import Origin, Site
+from .values import Origin, Site, Value
 
-__all__ = ["analyze", "Report", "AnalysisError"]
+__all__ = ["analyze", "module_values", "Report", "AnalysisError"]
 
 _CODE_LIMIT = 40
 
@@ -124,3 +124,11 @@ def _byte_column(lines: Sequence[str], line: int, column: int) -> int:
     if 0 < line <= len(lines):
         return len(lines[line - 1][:column].encode("utf-8", "surrogatepass"))
     return column
+
+
+def module_values(text: str) -> Dict[str, "Value"]:
+    """What the engine knows about each module-level name at the end of the file (for tests and debugging)."""
+    interpreter = Interpreter(lambda event: None)
+    tree = ast.parse(text)
+    interpreter.run(list(plan(tree, text.splitlines(keepends=True))))
+    return dict(interpreter.module_frame.env)

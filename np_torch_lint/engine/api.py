@@ -98,6 +98,9 @@ ARRAY_MAKERS: Dict[str, ArrayMaker] = {
     "numpy.ones": ArrayMaker("float64", dtype_pos=1),
     "numpy.empty": ArrayMaker("float64", dtype_pos=1),
     "numpy.identity": ArrayMaker("float64", dtype_pos=1),
+    # full and arange take their dtype from the fill value / the bounds (see semantics).
+    "numpy.full": ArrayMaker(None, dtype_pos=2),
+    "numpy.arange": ArrayMaker(None, dtype_pos=3),
     "numpy.eye": ArrayMaker("float64", dtype_pos=3),
     "numpy.linspace": ArrayMaker("float64", dtype_pos=5),
     "numpy.logspace": ArrayMaker("float64", dtype_pos=5),

@@ -1,0 +1,128 @@
+"""The ``np-torch-lint`` command: the same findings as the flake8 plugin, without flake8.
+
+    np-torch-lint check [--select CODES] [--ignore CODES] PATH...
+    np-torch-lint PATH...          (short for check)
+    np-torch-lint rules            (every code, its name, on by default)
+
+Exit codes: 0 no findings, 1 findings, 2 usage error or a file that could not be read.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tokenize
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .engine import AnalysisError, Report, analyze
+from .rules import ALL_RULES
+
+# flake8's own noqa syntax: `# noqa` silences a line, `# noqa: NTL101,NTL201` some codes.
+NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "__pycache__", "node_modules", ".eggs", "build", "dist"})
+
+
+def iter_python_files(paths: Sequence[str]) -> Iterator[str]:
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+                for name in sorted(files):
+                    if name.endswith((".py", ".pyi")):
+                        yield os.path.join(root, name)
+        else:
+            yield path
+
+
+def read_source(path: str) -> Tuple[str, List[str]]:
+    """Decode as Python does: the BOM or coding cookie, else UTF-8."""
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    import io
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    text = raw.decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, text.splitlines(keepends=True)
+
+
+def is_silenced(report: Report, lines: Sequence[str]) -> bool:
+    if not 0 < report.line <= len(lines):
+        return False
+    match = NOQA.search(lines[report.line - 1])
+    if match is None:
+        return False
+    codes = match.group("codes")
+    if not codes:
+        return True
+    return any(report.code.startswith(code.strip().upper()) for code in re.split(r"[,\s]+", codes) if code.strip())
+
+
+def selected(code: str, select: Optional[List[str]], ignore: List[str]) -> bool:
+    # As in flake8: the longest matching prefix of --select and --ignore decides.
+    chosen = max((len(p) for p in select if code.startswith(p)), default=-1) if select else 0
+    ignored = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+    return chosen >= 0 and chosen >= ignored if ignored >= 0 else chosen >= 0
+
+
+def _codes(value: Optional[str]) -> List[str]:
+    return [c.strip().upper() for c in (value or "").split(",") if c.strip()]
+
+
+def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], out=sys.stdout, err=sys.stderr) -> int:
+    found = False
+    failed = False
+    for path in iter_python_files(paths):
+        try:
+            text, lines = read_source(path)
+            reports = analyze(text, lines=lines)
+        except (OSError, UnicodeDecodeError, SyntaxError, AnalysisError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            print(f"{path}: error: cannot lint: {reason}", file=err)
+            failed = True
+            continue
+        for report in reports:
+            if selected(report.code, select, ignore) and not is_silenced(report, lines):
+                found = True
+                print(f"{path}:{report.line}:{report.col + 1}: {report.text}", file=out)
+    if failed:
+        return 2
+    return 1 if found else 0
+
+
+def print_rules(out=sys.stdout) -> None:
+    for rule in ALL_RULES:
+        default = "on" if rule.default_enabled else "off"
+        print(f"{rule.code}  {rule.name:<32} {default:<4} {rule.summary}", file=out)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in ("check", "rules", "-h", "--help", "--version") and not argv[0].startswith("-"):
+        argv.insert(0, "check")
+    parser = argparse.ArgumentParser(prog="np-torch-lint", description="Lint the seam between NumPy and PyTorch.")
+    parser.add_argument("--version", action="version", version=f"np-torch-lint {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    check_parser = sub.add_parser("check", help="report findings (same as the flake8 plugin)")
+    check_parser.add_argument("paths", nargs="+", metavar="PATH")
+    check_parser.add_argument("--select", help="comma-separated codes or prefixes to report (default: all)")
+    check_parser.add_argument("--ignore", help="comma-separated codes or prefixes to leave out")
+    sub.add_parser("rules", help="list every rule")
+    try:
+        options = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and 2
+    if options.command == "rules":
+        print_rules()
+        return 0
+    if options.command != "check":
+        parser.print_help()
+        return 2
+    return check(options.paths, _codes(options.select) or None, _codes(options.ignore))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Every fixture's `# expect:` markers match flake8's NTL output exactly, both ways."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, Set, Tuple
+
+import pytest
+
+from conftest import FIXTURES, ROOT, expected_findings, fixture_files
+
+LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>NTL\d{3}) ")
+
+
+@pytest.fixture(scope="module")
+def flake8_findings() -> Dict[Path, Set[Tuple[int, str]]]:
+    """One flake8 run (the real CLI, plugin found by its entry point) over all fixtures."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "NTL", "--no-show-source", str(FIXTURES)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    found: Dict[Path, Set[Tuple[int, str]]] = {}
+    for line in result.stdout.splitlines():
+        match = LINE.match(line)
+        assert match, f"unexpected flake8 output line: {line}"
+        path = Path(match.group("path")).resolve()
+        found.setdefault(path, set()).add((int(match.group("line")), match.group("code")))
+    return found
+
+
+def test_fixture_set_is_complete() -> None:
+    """Each foundation rule has at least 6 positive and 6 negative fixtures."""
+    for code in ("NTL101", "NTL201", "NTL301", "NTL403"):
+        folder = FIXTURES / code
+        assert len(list(folder.glob("pos_*.py"))) >= 6, code
+        assert len(list(folder.glob("neg_*.py"))) >= 6, code
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_markers_match_flake8(path: Path, flake8_findings: Dict[Path, Set[Tuple[int, str]]]) -> None:
+    expected = expected_findings(path)
+    actual = flake8_findings.get(path.resolve(), set())
+    assert sorted(actual - expected) == [], "extra findings (false positives)"
+    assert sorted(expected - actual) == [], "missing findings (false negatives)"
+    if path.name.startswith("neg_"):
+        assert not expected, "a negative fixture carries no markers"
+    else:
+        assert expected, "a positive fixture marks at least one finding"
+        assert {code for _, code in expected} >= {path.parent.name}, "a positive fixture marks its own rule"
