@@ -303,6 +303,12 @@ class Semantics:
                 return result.with_(negative_strides=Tri.NO, readonly=Tri.NO)
             if has_slice:
                 return result  # a view: keeps the strides' sign of the base
+            if base.ndim is not None and len(slices) < base.ndim:
+                # Fewer indices than dimensions: an array whatever they are (ints, arrays, slices);
+                # the sign of its strides is the base's unless an index is a (copying) array.
+                known_ints = all(v.kind is Kind.PY_INT for v in indices)
+                return result.with_(ndim=base.ndim - len(slices) if known_ints else None,
+                                    negative_strides=base.negative_strides if known_ints or base.negative_strides is Tri.NO else Tri.UNKNOWN)
             ints = all(isinstance(s, cst.Index) and v.kind is Kind.PY_INT for s, v in zip(slices, indices))
             if ints and base.ndim is not None and len(slices) >= base.ndim:
                 return Value(kind=Kind.NP_SCALAR, dtype=base.dtype, ndim=0, origin=base.origin)
@@ -422,10 +428,23 @@ class Semantics:
             receiver = self.eval(func.value, frame)
             if receiver.kind is Kind.API:
                 return self.call_api(f"{receiver.qualname}.{func.attr.value}", node, frame)
+            if self._stored_attribute(receiver, func.attr.value, func, frame):
+                # self.fc(x), self.loss_fn(a, b): a value stored on the object, then called.
+                return self.call_value(self.attribute(func, frame), node, frame)
             return self.call_method(receiver, func, node, frame)
         callee = self.eval(func, frame)
         if callee.kind is Kind.API and callee.qualname is not None:
             return self.call_api(callee.qualname, node, frame)
+        return self.call_value(callee, node, frame)
+
+    def _stored_attribute(self, receiver: Value, attr: str, func: cst.Attribute, frame: Frame) -> bool:
+        if receiver.kind not in (Kind.MODULE, Kind.INSTANCE) or not isinstance(receiver.definition, ClassInfo):
+            return False
+        if frame.attr_sink is not None and attr in frame.attr_sink:
+            return True
+        return attr in self.it.class_attrs(receiver.definition)
+
+    def call_value(self, callee: Value, node: cst.Call, frame: Frame) -> Value:
         args = self.args(node, frame)
         if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
             return self.call_function(callee.definition, frame)
@@ -453,7 +472,11 @@ class Semantics:
             forward = cls.method("forward")
             if forward is None:
                 return UNKNOWN
-            return self.call_function(forward, frame)
+            result = self.call_function(forward, frame)
+            if result.kind is Kind.TENSOR and result.dtype == api.FLOAT32 and module.dtype != api.FLOAT32:
+                # forward was summarized for a float32 module; this one was moved (model.double()).
+                result = result.with_(dtype=module.dtype)
+            return result
         name = module.qualname or ""
         if name in api.TUPLE_OUTPUT_MODULES:
             return UNKNOWN
@@ -615,6 +638,7 @@ class Semantics:
         else:
             dtype = maker.dtype
         origin = self.it.origin(frame, node.func)
+        ndim = _shape_ndim(qual, args) if not maker.from_data else None
         if maker.scalar:
             if data.kind is Kind.NDARRAY:
                 return data.with_(dtype=dtype, negative_strides=Tri.NO, origin=origin)
@@ -633,7 +657,7 @@ class Semantics:
         if maker.from_data and data.kind is Kind.NDARRAY and explicit is None:
             origin = data.origin  # a copy of known data: keep where the dtype came from
         return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
-                     ndim=data.ndim if maker.from_data and data.kind is Kind.NDARRAY else None, origin=origin)
+                     ndim=data.ndim if maker.from_data and data.kind is Kind.NDARRAY else ndim, origin=origin)
 
     def numpy_function(self, name: str, node: cst.Call, args: Args, frame: Frame) -> Value:
         first = _first_positional(args)
@@ -962,6 +986,21 @@ class Semantics:
         if isinstance(report_node, cst.Arg) and report_node.keyword is None:
             report_node = value_node  # .to(x): report at the method name
         self.it.emit(frame, Placement(self.it.site(frame, report_node), device, through_variable, what, frame.context))
+
+
+def _shape_ndim(qual: str, args: Args) -> Optional[int]:
+    """Dimensions from a shape argument: np.zeros((4, 3)) -> 2, np.random.rand(4, 3) -> 2."""
+    positional = [(v, a) for kw, v, a in args if kw is None and a.star == ""]
+    if qual in ("numpy.random.rand", "numpy.random.randn"):
+        return len(positional) if positional and all(v.kind is Kind.PY_INT for v, a in positional) else None
+    shape = _arg(args, 0, "shape")
+    if qual.split(".")[-1] in ("zeros", "ones", "empty", "full") and shape is not None:
+        value, node = shape
+        if value.kind is Kind.PY_INT:
+            return 1
+        if value.kind is Kind.SEQUENCE and value.elements is not None and isinstance(node.value, cst.Tuple):
+            return len(value.elements)
+    return None
 
 
 def _negative_literal(node: Optional[cst.BaseExpression]) -> bool:

@@ -100,6 +100,9 @@ def _first_line(stmt: ast.stmt) -> int:
     return min([stmt.lineno] + [d.lineno for d in decorators])
 
 
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _words_pattern(words: Set[str]) -> "re.Pattern[str]":
     escaped = sorted((re.escape(w) for w in words), key=len, reverse=True)
     return re.compile(r"\b(?:%s)\b" % "|".join(escaped))
@@ -122,6 +125,9 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
                 if qual.split(".")[0] in ("torch", "numpy"):
                     words.add(local)
     relevant = [False] * len(body)
+    bound = [_bound_names(s) for s in body]
+    is_def = [isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for s in body]
+    used: Set[str] = set()  # identifiers read by relevant statements
     while True:
         pattern = _words_pattern(words)
         grew = False
@@ -129,16 +135,15 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
             if relevant[i] or isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 continue
             text = texts[i]
-            if pattern.search(text) or any(token in text for token in TRIGGER_TOKENS):
+            # Relevant: it mentions NumPy/torch or a relevant name, or (for a plain
+            # statement) it binds a name that a relevant statement reads, such as
+            # `losses = []` before a training loop that appends to it.
+            if (pattern.search(text) or any(token in text for token in TRIGGER_TOKENS)
+                    or (not is_def[i] and not bound[i].isdisjoint(used))):
                 relevant[i] = True
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    words.add(stmt.name)
-                    grew = True
-                else:
-                    for name in _bound_names(stmt):
-                        if name not in words and name != "*":
-                            words.add(name)
-                            grew = True
+                grew = True
+                words.update(name for name in bound[i] if name != "*")
+                used.update(IDENTIFIER.findall(text))
         if not grew:
             break
 
