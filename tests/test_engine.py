@@ -141,6 +141,7 @@ def test_cuda_device_idiom_is_maybe_cuda() -> None:
         d1 = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         d2 = torch.device("cuda")
         d3 = torch.device("cpu")
+        t = torch.tensor([1.0]).to(d3)
         """
     )
     assert env["d1"].device is Device.MAYBE_CUDA
@@ -162,6 +163,7 @@ def test_grad_facts() -> None:
         with torch.no_grad():
             quiet = model(x)
         relu = nn.ReLU()(x)
+        print(out.numpy(), det.numpy(), idx.numpy(), w.numpy(), quiet.numpy(), relu.numpy())
         """
     )
     assert env["out"].requires_grad is Tri.YES

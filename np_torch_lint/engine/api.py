@@ -287,6 +287,10 @@ MODULE_SELF_METHODS: FrozenSet[str] = frozenset({
     "to", "cuda", "cpu", "double", "float", "half", "bfloat16", "train", "eval",
     "requires_grad_", "type", "share_memory", "to_empty",
 })
+#: methods that change their receiver in place, as the interpreter models it.
+REBINDING_METHODS: FrozenSet[str] = frozenset({
+    "to", "cuda", "cpu", "double", "float", "half", "bfloat16", "type", "requires_grad_",
+})
 #: module methods that yield parameters.
 PARAMETER_ITERATORS: Mapping[str, bool] = {  # name -> yields (name, parameter) pairs
     "parameters": False, "named_parameters": True,

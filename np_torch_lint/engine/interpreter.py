@@ -20,6 +20,7 @@ from . import api
 from .events import Context
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import Chunk, ImportItem, Item, Opaque
+from .walk import descendants
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, sequence
 
 Emit = Callable[[object], None]
@@ -69,12 +70,8 @@ class Interpreter:
                 frame.chunk = chunk
                 if self.block(statements, frame) == Flow.EXIT:
                     break
-        done: Set[int] = set()
         while self.deferred:
-            info = self.deferred.pop(0)
-            if id(info) not in done:
-                done.add(id(info))
-                self.walk_function(info, silent=False)
+            self.ensure_walked(self.deferred.pop(0))
 
     def emit(self, frame: Frame, event: object) -> None:
         if not frame.silent:
@@ -119,21 +116,34 @@ class Interpreter:
         return False
 
     def summary(self, info: FunctionInfo) -> Value:
-        """The value a call of a function of this file returns (params unknown)."""
+        """The value a call of a function of this file returns (params unknown).
+
+        Every function is walked once: the first call walks it (emitting its
+        findings) and keeps the join of its returns; later calls reuse it.
+        """
         if info.summary is not None:
             return info.summary
-        if info.summarizing or _is_generator(info.node):
-            return UNKNOWN
+        if info.summarizing:
+            return UNKNOWN  # recursion
+        self.ensure_walked(info)
+        return info.summary if info.summary is not None and not _is_generator(info.node) else UNKNOWN
+
+    def ensure_walked(self, info: FunctionInfo) -> None:
+        if info.summary is not None or info.summarizing:
+            return
         info.summarizing = True
         try:
-            frame = self.walk_function(info, silent=True)
+            owner = info.owner
+            sink: Optional[Dict[str, Value]] = {} if owner is not None and info.node.name.value == "__init__" else None
+            frame = self.walk_function(info, silent=False, attr_sink=sink)
             result: Optional[Value] = None
             for value in frame.returns:
                 result = value if result is None else join(result, value)
             info.summary = result if result is not None else Value(kind=Kind.NONE)
+            if sink is not None and owner is not None:
+                owner.init_attrs = sink
         finally:
             info.summarizing = False
-        return info.summary
 
     def record_call(self, qualname: str, frame: Frame) -> None:
         if not frame.silent:
@@ -178,9 +188,8 @@ class Interpreter:
             attrs.update(cls.class_attrs)
             init = cls.methods.get("__init__")
             if init is not None:
-                sink: Dict[str, Value] = {}
-                self.walk_function(init, silent=True, attr_sink=sink)
-                attrs.update(sink)
+                self.ensure_walked(init)
+                attrs.update(cls.init_attrs or {})
             for name in _attrs_rebound_outside_init(cls.node):
                 attrs[name] = UNKNOWN
             cls.attrs = attrs
@@ -425,17 +434,13 @@ class Interpreter:
             element = self.sem.element_of(self.eval(node.iter, frame))
         else:
             self.eval(node.test, frame)
-        in_loop = {"in_loop": True}
-        # Pass 1 (silent) finds what the body rebinds; pass 2 starts from the join of the
-        # state before the loop and after one iteration, so rebound values are not trusted.
-        first = frame.fork(**in_loop)
-        first.silent = True
-        self._loop_body(node, element, first)
-        head = frame.fork(**in_loop)
-        head.merge(frame.fork(), first)
-        second = head.fork()
-        self._loop_body(node, element, second)
-        frame.merge(frame.fork(), second)
+        # One walk of the body, from a head state where every name the body rebinds is
+        # unknown: what the body does on a later iteration is not trusted at its start.
+        head = frame.fork(in_loop=True)
+        for name in _rebound_in(node):
+            head.env[name] = UNKNOWN
+        self._loop_body(node, element, head)
+        frame.merge(frame.fork(), head)  # the loop may run zero times
         if node.orelse is not None:
             self.block(_body(node.orelse.body), frame)
         return Flow.NORMAL
@@ -553,27 +558,14 @@ def _names_in(node: cst.BaseExpression) -> List[str]:
 
 def _names_in_pattern(node: cst.CSTNode) -> List[str]:
     names: List[str] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.MatchAs) and current.name is not None:
+    for current in [node, *descendants(node)]:
+        if isinstance(current, (cst.MatchAs, cst.MatchStar)) and current.name is not None:
             names.append(current.name.value)
-        if isinstance(current, cst.MatchStar) and current.name is not None:
-            names.append(current.name.value)
-        stack.extend(current.children)
     return names
 
 
 def _is_generator(node: cst.FunctionDef) -> bool:
-    stack: List[cst.CSTNode] = list(node.body.children)
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (cst.Yield,)):
-            return True
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        stack.extend(current.children)
-    return False
+    return any(isinstance(n, cst.Yield) for n in descendants(node.body, into_functions=False))
 
 
 def _attrs_rebound_outside_init(node: cst.ClassDef) -> Set[str]:
@@ -583,9 +575,7 @@ def _attrs_rebound_outside_init(node: cst.ClassDef) -> Set[str]:
     for statement in body:
         if not isinstance(statement, cst.FunctionDef) or statement.name.value == "__init__":
             continue
-        stack: List[cst.CSTNode] = [statement.body]
-        while stack:
-            current = stack.pop()
+        for current in descendants(statement.body):
             targets: List[cst.BaseExpression] = []
             if isinstance(current, cst.Assign):
                 targets = [t.target for t in current.targets]
@@ -595,8 +585,42 @@ def _attrs_rebound_outside_init(node: cst.ClassDef) -> Set[str]:
                 for sub in _flatten_targets(target):
                     if isinstance(sub, cst.Attribute) and isinstance(sub.value, cst.Name) and sub.value.value == "self":
                         names.add(sub.attr.value)
-            stack.extend(current.children)
     return names
+
+
+def _rebound_in(node: Union[cst.For, cst.While]) -> Set[str]:
+    """Names a loop (target and body) may rebind, nested functions' locals aside."""
+    names: Set[str] = set()
+    roots: List[cst.CSTNode] = [node.body]
+    if isinstance(node, cst.For):
+        names.update(_names_in(node.target))
+    for current in (n for root in roots for n in descendants(root, into_functions=False)):
+        if isinstance(current, cst.AssignTarget):
+            names.update(_target_names(current.target))
+        elif isinstance(current, (cst.AugAssign, cst.AnnAssign)):
+            names.update(_target_names(current.target))
+        elif isinstance(current, (cst.For, cst.CompFor)):
+            names.update(_target_names(current.target))
+        elif isinstance(current, cst.AsName):
+            names.update(_target_names(current.name))  # type: ignore[arg-type]
+        elif isinstance(current, cst.NamedExpr):
+            names.update(_target_names(current.target))
+        elif isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+            names.add(current.name.value)
+        elif isinstance(current, cst.Del):
+            names.update(_target_names(current.target))
+        elif isinstance(current, cst.ImportAlias):
+            names.add(_dotted(current.asname.name if current.asname is not None else current.name).split(".")[0])  # type: ignore[arg-type]
+        elif (isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute)
+              and isinstance(current.func.value, cst.Name)
+              and current.func.attr.value in api.REBINDING_METHODS):
+            names.add(current.func.value.value)  # model.double(), t.requires_grad_()
+    return names
+
+
+def _target_names(node: cst.BaseExpression) -> List[str]:
+    return [t.value for t in _flatten_targets(node) if isinstance(t, cst.Name)] + [
+        t.value.value for t in _flatten_targets(node) if isinstance(t, cst.StarredElement) and isinstance(t.value, cst.Name)]
 
 
 def _flatten_targets(node: cst.BaseExpression) -> List[cst.BaseExpression]:

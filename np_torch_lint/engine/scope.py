@@ -32,6 +32,7 @@ class ClassInfo:
     methods: Dict[str, FunctionInfo] = field(default_factory=dict)
     class_attrs: Dict[str, Value] = field(default_factory=dict)
     attrs: Optional[Dict[str, Value]] = None  # self.<name> as set in __init__ (lazy)
+    init_attrs: Optional[Dict[str, Value]] = None  # what the walk of __init__ assigned
     computing_attrs: bool = False
 
     def method(self, name: str) -> Optional[FunctionInfo]:

@@ -13,6 +13,7 @@ import libcst as cst
 from . import api
 from .events import Conversion, ModelInput, Placement, ToNumpy
 from .scope import ClassInfo, Frame, FunctionInfo
+from .walk import child_nodes, descendants
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, join_elements, sequence
 
 if TYPE_CHECKING:
@@ -208,11 +209,11 @@ class Semantics:
             self.eval(node.right, frame)
             return UNKNOWN
         # Anything else (dicts, f-strings, await, yield, starred...): look inside for sinks.
-        for child in node.children:
+        for child in child_nodes(node):
             if isinstance(child, cst.BaseExpression):
                 self.eval(child, frame)
             else:
-                for grandchild in child.children:
+                for grandchild in child_nodes(child):
                     if isinstance(grandchild, cst.BaseExpression):
                         self.eval(grandchild, frame)
         return UNKNOWN
@@ -399,9 +400,7 @@ class Semantics:
 
     def _mentions_cuda(self, node: cst.CSTNode, frame: Frame) -> bool:
         """A flag named for CUDA/GPU (args.cuda, use_gpu, device.type == "cuda") or set from a probe."""
-        stack = [node]
-        while stack:
-            current = stack.pop()
+        for current in (node, *descendants(node)):
             if isinstance(current, cst.Name):
                 if any(word in current.value.lower() for word in _CUDA_WORDS):
                     return True
@@ -410,7 +409,6 @@ class Semantics:
                     return True
             elif isinstance(current, cst.SimpleString) and "cuda" in current.value:
                 return True
-            stack.extend(current.children)
         return False
 
     # --- calls --------------------------------------------------------------------------
@@ -571,8 +569,8 @@ class Semantics:
             return Value(kind=Kind.PY_FLOAT)
         if name in ("int", "len"):
             return Value(kind=Kind.PY_INT)
-        if name == "list" or name == "tuple" or name == "sorted" or name == "reversed":
-            return Value(kind=Kind.SEQUENCE, element=self.element_of(first) if first.kind is not Kind.UNKNOWN else None) if first.kind is Kind.SEQUENCE else UNKNOWN
+        if name in ("list", "tuple", "sorted", "reversed") and first.kind is Kind.SEQUENCE:
+            return Value(kind=Kind.SEQUENCE, element=first.element)
         if name == "range":
             return Value(kind=Kind.SEQUENCE, element=Value(kind=Kind.PY_INT))
         if name == "enumerate" and first.kind is Kind.SEQUENCE and first.element is not None:

@@ -20,8 +20,11 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 #: a file that mentions neither is never looked at again.
 PREFILTER_WORDS = ("torch", "numpy")
-#: tokens that matter even without a NumPy/torch name on the same statement.
-TRIGGER_TOKENS = ("cuda", ".numpy(", "from_numpy")
+#: what makes a top-level statement worth parsing: a conversion, a way back to
+#: NumPy, a CUDA token or a checkpoint load (NumPy names are added per file).
+SEED_PATTERN = r"\.numpy\(|from_numpy|as_tensor|asarray|\btensor\(|Tensor\(|cuda|\.load\(|set_default_dtype|set_grad_enabled"
+#: torch names that, imported bare (`from torch import from_numpy as fn`), seed too.
+SOURCE_WORDS = frozenset({"from_numpy", "as_tensor", "asarray", "tensor", "Tensor", "load"})
 
 
 def mentions_torch_or_numpy(text: str) -> bool:
@@ -116,36 +119,38 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
     spans = [(_first_line(s), s.end_lineno or s.lineno) for s in body]
     texts = ["".join(lines[start - 1:end]) for start, end in spans]
 
-    # Names that make a statement relevant: NumPy/torch aliases, then (to a fixed
-    # point) the top-level definitions that mention them.
-    words: Set[str] = {"torch", "numpy"}
+    # Seeds: statements with a sink or source token (a conversion, `.numpy()`, a
+    # CUDA token, a NumPy call). Then, to a fixed point: statements that read a
+    # name a relevant statement binds (forward), and statements that bind a name
+    # a relevant statement reads (backward: the class of `model = Net()`, the
+    # `losses = []` before a loop). Everything else stays unparsed.
+    numpy_names: Set[str] = set()
     for stmt in ast.walk(tree):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             for local, qual in import_bindings(stmt):
-                if qual.split(".")[0] in ("torch", "numpy"):
-                    words.add(local)
+                root = qual.split(".")[0]
+                if root == "numpy" or (root == "torch" and qual.rsplit(".", 1)[-1] in SOURCE_WORDS):
+                    numpy_names.add(local)
+    seed = re.compile(SEED_PATTERN + (r"|\b(?:%s)\b" % "|".join(map(re.escape, sorted(numpy_names))) if numpy_names else ""))
     relevant = [False] * len(body)
     bound = [_bound_names(s) for s in body]
-    is_def = [isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for s in body]
+    words: Set[str] = set()  # names bound by relevant statements
     used: Set[str] = set()  # identifiers read by relevant statements
-    while True:
-        pattern = _words_pattern(words)
-        grew = False
-        for i, stmt in enumerate(body):
-            if relevant[i] or isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                continue
-            text = texts[i]
-            # Relevant: it mentions NumPy/torch or a relevant name, or (for a plain
-            # statement) it binds a name that a relevant statement reads, such as
-            # `losses = []` before a training loop that appends to it.
-            if (pattern.search(text) or any(token in text for token in TRIGGER_TOKENS)
-                    or (not is_def[i] and not bound[i].isdisjoint(used))):
-                relevant[i] = True
-                grew = True
-                words.update(name for name in bound[i] if name != "*")
-                used.update(IDENTIFIER.findall(text))
-        if not grew:
-            break
+    pending = []
+    for i, stmt in enumerate(body):
+        if not isinstance(stmt, (ast.Import, ast.ImportFrom)) and seed.search(texts[i]):
+            pending.append(i)
+    while pending:
+        for i in pending:
+            relevant[i] = True
+            words.update(name for name in bound[i] if name != "*")
+            used.update(IDENTIFIER.findall(texts[i]))
+        pattern = _words_pattern(words) if words else None
+        pending = [
+            i for i, stmt in enumerate(body)
+            if not relevant[i] and not isinstance(stmt, (ast.Import, ast.ImportFrom))
+            and (not bound[i].isdisjoint(used) or (pattern is not None and pattern.search(texts[i])))
+        ]
 
     # Statements that share a line must be parsed together.
     for i in range(1, len(body)):
