@@ -268,6 +268,15 @@ CONTAINER_MODULES: FrozenSet[str] = frozenset({"Sequential", "ModuleList", "Modu
 #: nn classes that are not modules a model is made of.
 NON_MODULE_CLASSES: FrozenSet[str] = frozenset({"Parameter", "ParameterList", "ParameterDict", "Module", "init", "utils", "functional"})
 
+#: torch.nn module classes without parameters (their output needs grad only if their input does).
+PARAMETER_FREE_MODULES: FrozenSet[str] = frozenset({
+    "ReLU", "ReLU6", "Dropout", "Dropout2d", "Identity", "Flatten", "Unflatten", "Sigmoid", "Tanh",
+    "Softmax", "LogSoftmax", "GELU", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d",
+    "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "SiLU",
+    "ELU", "Mish", "Hardswish", "Softplus",
+})
+#: tensor methods that combine the tensor with another operand (type promotion applies).
+TENSOR_BINARY_METHODS: FrozenSet[str] = frozenset({"add", "sub", "mul", "div", "matmul", "mm", "bmm", "true_divide"})
 #: loss modules (torch.nn.<name>) and functional losses, with the input/target positions.
 LOSS_MODULES: FrozenSet[str] = frozenset({
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
@@ -301,6 +310,14 @@ PARAMETER_ATTRS: FrozenSet[str] = frozenset({"weight", "bias", "weight_ih_l0", "
 GRAD_OFF_CONTEXTS: FrozenSet[str] = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"})
 GRAD_ON_CONTEXTS: FrozenSet[str] = frozenset({"torch.enable_grad", "torch.autograd.enable_grad"})
 GRAD_SET_CONTEXTS: FrozenSet[str] = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled"})
+
+#: what a `with` statement may hold once created: `ctx = torch.no_grad()` then `with ctx:`.
+GRAD_CONTEXT_OBJECTS: Mapping[str, bool] = {
+    **{name + "()": False for name in GRAD_OFF_CONTEXTS},
+    **{name + "()": True for name in GRAD_ON_CONTEXTS},
+}
+#: base classes that make a class an nn.Module.
+MODULE_BASES: FrozenSet[str] = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
 
 #: calls that tell whether CUDA is there: a test that uses them guards its branches.
 CUDA_PROBES: FrozenSet[str] = frozenset({"torch.cuda.is_available", "torch.cuda.device_count", "torch.cuda.is_initialized"})

@@ -1,37 +1,34 @@
 """Frames, functions and classes: the state the interpreter walks with."""
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Mapping, Optional, Set
-
-import libcst as cst
+from typing import Any, Dict, List, Optional, Set, Union
 
 from .events import Context
-from .values import UNKNOWN, Kind, Tri, Value, join
+from .values import UNKNOWN, Tri, Value, join
 
 
 @dataclass(eq=False)
 class FunctionInfo:
     qualname: str
-    node: cst.FunctionDef
-    chunk: Any
+    node: Union[ast.FunctionDef, ast.AsyncFunctionDef]
     closure: "Frame"  # the frame the function was defined in (its globals/closure)
-    grad: Tri  # grad mode set by a decorator (@torch.no_grad()), else YES
+    grad: Tri  # NO under @torch.no_grad() / @torch.inference_mode(), else YES
     owner: Optional["ClassInfo"] = None
-    summary: Optional[Value] = None
+    summary: Optional[Value] = None  # join of its return values, once walked
     summarizing: bool = False
 
 
 @dataclass(eq=False)
 class ClassInfo:
     name: str
-    node: cst.ClassDef
-    chunk: Any
-    is_module: bool
+    node: ast.ClassDef
+    is_module: bool  # a torch.nn.Module subclass
     bases: List["ClassInfo"] = field(default_factory=list)
     methods: Dict[str, FunctionInfo] = field(default_factory=dict)
     class_attrs: Dict[str, Value] = field(default_factory=dict)
-    attrs: Optional[Dict[str, Value]] = None  # self.<name> as set in __init__ (lazy)
+    attrs: Optional[Dict[str, Value]] = None  # self.<name> after __init__ (lazy)
     init_attrs: Optional[Dict[str, Value]] = None  # what the walk of __init__ assigned
     computing_attrs: bool = False
 
@@ -48,22 +45,15 @@ class ClassInfo:
 class Frame:
     """The environment of one walk: local names, context, where we are."""
 
-    def __init__(
-        self,
-        parent: Optional["Frame"],
-        context: Context,
-        chunk: Any,
-        silent: bool,
-        function: Optional[FunctionInfo] = None,
-    ) -> None:
+    def __init__(self, parent: Optional["Frame"], context: Context, silent: bool,
+                 function: Optional[FunctionInfo] = None) -> None:
         self.env: Dict[str, Value] = {}
         self.parent = parent
         self.context = context
-        self.chunk = chunk
         self.silent = silent
         self.function = function
         self.returns: List[Value] = []
-        # While a class's __init__ is summarized: self.<name> assignments land here.
+        # While a class's __init__ is walked: self.<name> assignments land here.
         self.attr_sink: Optional[Dict[str, Value]] = None
         self.self_name: Optional[str] = None
 
@@ -77,8 +67,9 @@ class Frame:
         return None
 
     def fork(self, **context_changes: Any) -> "Frame":
+        """A copy for one branch: same parent and returns, its own names and context."""
         child = Frame(self.parent, replace(self.context, **context_changes) if context_changes else self.context,
-                      self.chunk, self.silent, self.function)
+                      self.silent, self.function)
         child.env = dict(self.env)
         child.returns = self.returns
         child.attr_sink = self.attr_sink
@@ -100,24 +91,7 @@ class Frame:
             outer = self.parent.lookup(key) if self.parent is not None else None
             value: Optional[Value] = branches[0].env.get(key, outer)
             for branch in branches[1:]:
-                value = join(value, branch.env.get(key, outer))
+                other = branch.env.get(key, outer)
+                value = value if value is other else join(value, other)
             merged[key] = value if value is not None else UNKNOWN
         self.env = merged
-
-
-def join_envs(frames: List[Frame]) -> Mapping[str, Value]:
-    keys: Set[str] = set()
-    for frame in frames:
-        keys.update(frame.env)
-    return {k: _join_all([f.env.get(k) for f in frames]) for k in keys}
-
-
-def _join_all(values: List[Optional[Value]]) -> Value:
-    result: Optional[Value] = values[0]
-    for value in values[1:]:
-        result = join(result, value)
-    return result if result is not None else UNKNOWN
-
-
-def is_module_value(value: Value) -> bool:
-    return value.kind is Kind.MODULE

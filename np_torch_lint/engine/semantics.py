@@ -6,22 +6,54 @@ propagation, devices, memory sharing).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
-
-import libcst as cst
+import ast
+from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import api
 from .events import Conversion, ModelInput, Placement, ToNumpy
 from .scope import ClassInfo, Frame, FunctionInfo
-from .walk import child_nodes, descendants
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, join_elements, sequence
+from .values import UNKNOWN, Device, Kind, Origin, Tri, Value, join, join_elements, sequence
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
 
-Args = List[Tuple[Optional[str], Value, cst.Arg]]  # (keyword or None, value, node)
-
 _CUDA_WORDS = ("cuda", "gpu")
+_NUMBERS = (Kind.PY_FLOAT, Kind.PY_INT, Kind.PY_BOOL)
+_BUILTINS = frozenset({"float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
+                       "exit", "quit", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
+
+
+class Arg(NamedTuple):
+    keyword: Optional[str]  # None for a positional argument
+    value: Value
+    node: ast.expr
+    starred: bool  # *args or **kwargs
+
+
+def _arg(args: Sequence[Arg], pos: Optional[int], keyword: str) -> Optional[Arg]:
+    for arg in args:
+        if arg.keyword == keyword:
+            return arg
+    if pos is not None:
+        positional = [a for a in args if a.keyword is None and not a.starred]
+        if any(a.starred for a in args if a.keyword is None):
+            return None  # *args: positions unknown
+        if pos < len(positional):
+            return positional[pos]
+    return None
+
+
+def _positional(args: Sequence[Arg]) -> List[Value]:
+    return [a.value for a in args if a.keyword is None and not a.starred]
+
+
+def _first(args: Sequence[Arg]) -> Value:
+    values = _positional(args)
+    return values[0] if values else UNKNOWN
+
+
+def _literal_true(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
 
 
 def _device_of_string(text: str) -> Optional[Device]:
@@ -32,97 +64,62 @@ def _device_of_string(text: str) -> Optional[Device]:
     return None
 
 
-def _arg(args: Args, pos: Optional[int], keyword: str) -> Optional[Tuple[Value, cst.Arg]]:
-    for kw, value, node in args:
-        if kw == keyword:
-            return value, node
-    if pos is not None:
-        positional = [(v, n) for kw, v, n in args if kw is None and n.star == ""]
-        if pos < len(positional):
-            return positional[pos]
-    return None
-
-
-def _first_positional(args: Args) -> Value:
-    for kw, value, node in args:
-        if kw is None and node.star == "":
-            return value
-    return UNKNOWN
-
-
 def _grad_union(values: Sequence[Value]) -> Tuple[Tri, Optional[Origin]]:
     """A result needs grad if any operand does; not if all are known not to."""
     tensors = [v for v in values if v.kind is Kind.TENSOR]
     for value in tensors:
         if value.requires_grad is Tri.YES:
             return Tri.YES, value.origin
-    others_known = all(v.kind in (Kind.TENSOR, Kind.PY_FLOAT, Kind.PY_INT, Kind.PY_BOOL, Kind.NDARRAY, Kind.NP_SCALAR) for v in values)
+    others_known = all(v.kind in (Kind.TENSOR, Kind.NDARRAY, Kind.NP_SCALAR) + _NUMBERS for v in values)
     if tensors and others_known and all(v.requires_grad is Tri.NO for v in tensors):
         return Tri.NO, None
     return Tri.UNKNOWN, None
 
 
-def numpy_result_dtype(a: Value, b: Value, op: str) -> Optional[str]:
+def numpy_result_dtype(a: Value, b: Value, op: ast.operator) -> Optional[str]:
     """NumPy 2 (NEP 50) promotion, for the cases this linter needs."""
-    if op in ("Divide",) and a.dtype in api.INT_DTYPES | {None} and b.dtype in api.INT_DTYPES | {None}:
-        ints = [v for v in (a, b) if v.kind in (Kind.NDARRAY, Kind.NP_SCALAR) and v.dtype in api.INT_DTYPES]
-        ints += [v for v in (a, b) if v.kind is Kind.PY_INT]
-        return api.FLOAT64 if len(ints) == 2 else None
+    if isinstance(op, ast.Div):
+        ints = [v for v in (a, b) if (v.kind in (Kind.NDARRAY, Kind.NP_SCALAR) and v.dtype in api.INT_DTYPES) or v.kind is Kind.PY_INT]
+        if len(ints) == 2:
+            return api.FLOAT64
     arrays = [v for v in (a, b) if v.kind in (Kind.NDARRAY, Kind.NP_SCALAR)]
-    pythons = [v for v in (a, b) if v.kind in (Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL)]
+    pythons = [v for v in (a, b) if v.kind in _NUMBERS]
     if len(arrays) == 2:
         if a.dtype == b.dtype:
             return a.dtype
-        if api.FLOAT64 in (a.dtype, b.dtype) and None not in (a.dtype, b.dtype) and "complex" not in str(a.dtype) + str(b.dtype):
+        if api.FLOAT64 in (a.dtype, b.dtype) and a.dtype in api.FLOAT_DTYPES | api.INT_DTYPES and b.dtype in api.FLOAT_DTYPES | api.INT_DTYPES:
             return api.FLOAT64
         return None
     if len(arrays) == 1 and len(pythons) == 1:
         array, python = arrays[0], pythons[0]
         if array.dtype in api.FLOAT_DTYPES:
             return array.dtype  # Python scalars are "weak": float32 stays float32
-        if array.dtype in api.INT_DTYPES and python.kind is Kind.PY_FLOAT:
-            return api.FLOAT64
-        if array.dtype in api.INT_DTYPES and python.kind is Kind.PY_INT:
-            return array.dtype
+        if array.dtype in api.INT_DTYPES:
+            return api.FLOAT64 if python.kind is Kind.PY_FLOAT else array.dtype
     return None
 
 
 def torch_result_dtype(a: Value, b: Value) -> Tuple[Optional[str], Optional[Value]]:
     """torch promotion; returns the dtype and the operand it came from."""
-    tensors = [v for v in (a, b) if v.kind is Kind.TENSOR]
-    if len(tensors) == 2:
+    if a.kind is Kind.TENSOR and b.kind is Kind.TENSOR:
         if a.dtype == b.dtype:
             return a.dtype, a
-        if None in (a.dtype, b.dtype):
+        if a.dtype is None or b.dtype is None:
             return None, None
-        # A 0-d operand does not promote a dimensioned one of the same category.
-        for zero_d, other in ((a, b), (b, a)):
-            if zero_d.ndim == 0 and other.ndim not in (0, None):
-                if zero_d.dtype in api.FLOAT_DTYPES and other.dtype in api.FLOAT_DTYPES:
-                    return other.dtype, other
+        if api.FLOAT64 not in (a.dtype, b.dtype):
+            return None, None
+        wide, other = (a, b) if a.dtype == api.FLOAT64 else (b, a)
+        # A 0-d operand does not promote a dimensioned one of the same category, so
+        # float64 wins only if it is known to have dimensions, or the other is 0-d.
+        if other.dtype in api.FLOAT_DTYPES and wide.ndim != 0 and (other.ndim == 0 or (wide.ndim is not None or other.ndim is not None)):
+            if wide.ndim is None and other.ndim is None:
                 return None, None
-        if a.ndim is None or b.ndim is None:
-            # Either may be 0-d: the result dtype depends on shapes we do not know.
-            if a.ndim != 0 and b.ndim != 0 and (a.ndim is None) != (b.ndim is None):
-                pass
-            if api.FLOAT64 in (a.dtype, b.dtype):
-                winner = a if a.dtype == api.FLOAT64 else b
-                if winner.ndim is None or winner.ndim > 0:
-                    loser = b if winner is a else a
-                    if loser.ndim is not None and loser.ndim > 0:
-                        return api.FLOAT64, winner
-            return None, None
-        if api.FLOAT64 in (a.dtype, b.dtype):
-            return api.FLOAT64, a if a.dtype == api.FLOAT64 else b
+            return api.FLOAT64, wide
         return None, None
-    if len(tensors) == 1:
-        tensor = tensors[0]
-        other = b if tensor is a else a
-        if other.kind in (Kind.PY_FLOAT, Kind.PY_INT, Kind.PY_BOOL):
-            if tensor.dtype in api.FLOAT_DTYPES:
-                return tensor.dtype, tensor
-            if other.kind is Kind.PY_INT and tensor.dtype in api.INT_DTYPES:
-                return tensor.dtype, tensor
+    tensor, other = (a, b) if a.kind is Kind.TENSOR else (b, a)
+    if tensor.kind is Kind.TENSOR and other.kind in _NUMBERS:
+        if tensor.dtype in api.FLOAT_DTYPES or (other.kind is Kind.PY_INT and tensor.dtype in api.INT_DTYPES):
+            return tensor.dtype, tensor
     return None, None
 
 
@@ -132,138 +129,139 @@ class Semantics:
 
     # --- the dispatcher ---------------------------------------------------------------
 
-    def eval(self, node: cst.BaseExpression, frame: Frame) -> Value:
-        if isinstance(node, cst.Name):
-            return self.name(node.value, frame)
-        if isinstance(node, cst.Attribute):
-            return self.attribute(node, frame)
-        if isinstance(node, cst.Call):
-            return self.call(node, frame)
-        if isinstance(node, cst.Integer):
-            return Value(kind=Kind.PY_INT)
-        if isinstance(node, cst.Float):
-            return Value(kind=Kind.PY_FLOAT)
-        if isinstance(node, cst.SimpleString):
-            text = node.evaluated_value if isinstance(node.evaluated_value, str) else ""
-            return Value(kind=Kind.PY_STR, qualname=text, device=_device_of_string(text),
-                         origin=self.it.origin(frame, node))
-        if isinstance(node, (cst.List, cst.Tuple)):
-            items = []
-            starred = False
-            for element in node.elements:
-                value = self.eval(element.value, frame)
-                if isinstance(element, cst.StarredElement):
-                    starred = True
-                items.append(value)
-            if starred:
+    def eval(self, node: ast.expr, frame: Frame) -> Value:
+        kind = type(node)
+        if kind is ast.Name:
+            return self.name(node.id, frame)  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            return self.attribute(node, frame)  # type: ignore[arg-type]
+        if kind is ast.Call:
+            return self.call(node, frame)  # type: ignore[arg-type]
+        if kind is ast.Constant:
+            return self.constant(node)  # type: ignore[arg-type]
+        if kind in (ast.List, ast.Tuple):
+            items = [self.eval(e, frame) for e in node.elts]  # type: ignore[attr-defined]
+            if any(isinstance(e, ast.Starred) for e in node.elts):  # type: ignore[attr-defined]
                 return Value(kind=Kind.SEQUENCE)
             return sequence(tuple(items))
-        if isinstance(node, cst.BinaryOperation):
-            left = self.eval(node.left, frame)
-            right = self.eval(node.right, frame)
-            return self.binary(type(node.operator).__name__, left, right, node, frame)
-        if isinstance(node, cst.UnaryOperation):
-            operand = self.eval(node.expression, frame)
-            if isinstance(node.operator, cst.Not):
+        if kind is ast.BinOp:
+            left = self.eval(node.left, frame)  # type: ignore[attr-defined]
+            right = self.eval(node.right, frame)  # type: ignore[attr-defined]
+            return self.binary(node.op, left, right, node, frame)  # type: ignore[attr-defined]
+        if kind is ast.Subscript:
+            return self.subscript(node, frame)  # type: ignore[arg-type]
+        if kind is ast.UnaryOp:
+            operand = self.eval(node.operand, frame)  # type: ignore[attr-defined]
+            if isinstance(node.op, ast.Not):  # type: ignore[attr-defined]
                 return Value(kind=Kind.PY_BOOL)
-            if isinstance(node.operator, cst.Minus) and operand.kind in (Kind.PY_INT, Kind.PY_FLOAT):
+            if operand.kind in (Kind.PY_INT, Kind.PY_FLOAT):
                 return Value(kind=operand.kind)
-            return operand if operand.kind in (Kind.TENSOR, Kind.NDARRAY) else UNKNOWN
-        if isinstance(node, cst.Comparison):
-            values = [self.eval(node.left, frame)] + [self.eval(c.comparator, frame) for c in node.comparisons]
+            return operand.with_(shares_with=None) if operand.kind in (Kind.TENSOR, Kind.NDARRAY) else UNKNOWN
+        if kind is ast.Compare:
+            values = [self.eval(node.left, frame)] + [self.eval(c, frame) for c in node.comparators]  # type: ignore[attr-defined]
             if any(v.kind is Kind.TENSOR for v in values):
                 return Value(kind=Kind.TENSOR, dtype=api.BOOL, requires_grad=Tri.NO)
             if any(v.kind is Kind.NDARRAY for v in values):
-                return Value(kind=Kind.NDARRAY, dtype=api.BOOL)
+                return Value(kind=Kind.NDARRAY, dtype=api.BOOL, negative_strides=Tri.NO)
             return Value(kind=Kind.PY_BOOL)
-        if isinstance(node, cst.Subscript):
-            return self.subscript(node, frame)
-        if isinstance(node, cst.IfExp):
-            self.eval(node.test, frame)
-            guard = self.is_cuda_test(node.test, frame)
-            body = self.eval(node.body, frame.fork(cuda_guarded=True) if guard is True else frame)
-            orelse = self.eval(node.orelse, frame.fork(cuda_guarded=True) if guard is False else frame)
+        if kind is ast.IfExp:
+            self.eval(node.test, frame)  # type: ignore[attr-defined]
+            guard = self.is_cuda_test(node.test, frame)  # type: ignore[attr-defined]
+            body = self.eval(node.body, frame.fork(cuda_guarded=True) if guard is True else frame)  # type: ignore[attr-defined]
+            orelse = self.eval(node.orelse, frame.fork(cuda_guarded=True) if guard is False else frame)  # type: ignore[attr-defined]
             return join(body, orelse)
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        if kind in (ast.ListComp, ast.SetComp, ast.GeneratorExp):
             inner = frame.fork()
-            self.comprehension(node.for_in, inner)
-            return Value(kind=Kind.SEQUENCE, element=self.eval(node.elt, inner))
-        if isinstance(node, cst.DictComp):
+            self.comprehension(node.generators, inner)  # type: ignore[attr-defined]
+            return Value(kind=Kind.SEQUENCE, element=self.eval(node.elt, inner))  # type: ignore[attr-defined]
+        if kind is ast.DictComp:
             inner = frame.fork()
-            self.comprehension(node.for_in, inner)
-            self.eval(node.key, inner)
-            self.eval(node.value, inner)
+            self.comprehension(node.generators, inner)  # type: ignore[attr-defined]
+            self.eval(node.key, inner)  # type: ignore[attr-defined]
+            self.eval(node.value, inner)  # type: ignore[attr-defined]
             return UNKNOWN
-        if isinstance(node, cst.NamedExpr):
-            value = self.eval(node.value, frame)
-            self.it.bind(node.target, value, frame)
+        if kind is ast.NamedExpr:
+            value = self.eval(node.value, frame)  # type: ignore[attr-defined]
+            self.it.bind(node.target, value, frame)  # type: ignore[attr-defined]
             return value
-        if isinstance(node, cst.Lambda):
+        if kind is ast.Lambda:
             inner = frame.fork()
-            for param in node.params.params:
-                inner.env[param.name.value] = UNKNOWN
-            self.eval(node.body, inner)
+            for arg in ast.walk(node.args):  # type: ignore[attr-defined]
+                if isinstance(arg, ast.arg):
+                    inner.env[arg.arg] = UNKNOWN
+            self.eval(node.body, inner)  # type: ignore[attr-defined]
             return UNKNOWN
-        if isinstance(node, cst.BooleanOperation):
-            self.eval(node.left, frame)
-            self.eval(node.right, frame)
-            return UNKNOWN
-        # Anything else (dicts, f-strings, await, yield, starred...): look inside for sinks.
-        for child in child_nodes(node):
-            if isinstance(child, cst.BaseExpression):
+        # Anything else (dicts, f-strings, await, starred, slices...): look inside for sinks.
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
                 self.eval(child, frame)
-            else:
-                for grandchild in child_nodes(child):
-                    if isinstance(grandchild, cst.BaseExpression):
-                        self.eval(grandchild, frame)
+            elif isinstance(child, ast.keyword):
+                self.eval(child.value, frame)
         return UNKNOWN
 
-    def comprehension(self, for_in: cst.CompFor, frame: Frame) -> None:
-        element = self.element_of(self.eval(for_in.iter, frame))
-        self.it.bind(for_in.target, element, frame)
-        for condition in for_in.ifs:
-            self.eval(condition.test, frame)
-        if for_in.inner_for_in is not None:
-            self.comprehension(for_in.inner_for_in, frame)
+    def constant(self, node: ast.Constant) -> Value:
+        value = node.value
+        if isinstance(value, bool):
+            return Value(kind=Kind.PY_BOOL)
+        if isinstance(value, int):
+            return Value(kind=Kind.PY_INT)
+        if isinstance(value, float):
+            return Value(kind=Kind.PY_FLOAT)
+        if isinstance(value, str):
+            return Value(kind=Kind.PY_STR, qualname=value, device=_device_of_string(value),
+                         origin=self.it.origin(node))
+        if value is None:
+            return Value(kind=Kind.NONE)
+        return UNKNOWN
+
+    def comprehension(self, generators: Sequence[ast.comprehension], frame: Frame) -> None:
+        for generator in generators:
+            element = self.element_of(self.eval(generator.iter, frame))
+            self.it.bind(generator.target, element, frame)
+            for condition in generator.ifs:
+                self.eval(condition, frame)
 
     def name(self, name: str, frame: Frame) -> Value:
         value = frame.lookup(name)
         if value is not None:
             return value
-        if name in ("True", "False"):
-            return Value(kind=Kind.PY_BOOL)
-        if name == "None":
-            return Value(kind=Kind.NONE)
-        if name in {"float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
-                    "exit", "quit", "sum", "min", "max", "abs", "sorted", "reversed", "super"}:
+        if name in _BUILTINS:
             return Value(kind=Kind.API, qualname="builtins." + name)
         return UNKNOWN
 
+    def qualname_of(self, node: ast.expr, frame: Frame) -> Optional[str]:
+        """The qualified API name an expression stands for (``np.random.rand``), without events."""
+        if isinstance(node, ast.Name):
+            value = self.name(node.id, frame)
+            return value.qualname if value.kind is Kind.API else None
+        if isinstance(node, ast.Attribute):
+            base = self.qualname_of(node.value, frame)
+            return f"{base}.{node.attr}" if base is not None else None
+        return None
+
     # --- attributes and subscripts ----------------------------------------------------
 
-    def attribute(self, node: cst.Attribute, frame: Frame) -> Value:
+    def attribute(self, node: ast.Attribute, frame: Frame) -> Value:
         base = self.eval(node.value, frame)
-        attr = node.attr.value
-        if base.kind is Kind.API:
+        attr = node.attr
+        kind = base.kind
+        if kind is Kind.API:
             return Value(kind=Kind.API, qualname=f"{base.qualname}.{attr}")
-        if base.kind is Kind.TENSOR:
+        if kind is Kind.TENSOR:
             if attr == "data":
                 return base.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
             if attr == "grad":
-                return base.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None, conversion=None, numpy_source=None)
+                return Value(kind=Kind.TENSOR, dtype=base.dtype, device=base.device, requires_grad=Tri.NO)
             if attr in api.TENSOR_VIEW_ATTRS:
-                return base
+                return base.with_(ndim=None)
             return UNKNOWN
-        if base.kind is Kind.NDARRAY:
-            if attr in api.NDARRAY_VIEW_ATTRS:
-                return base.with_(shares_with=None)
-            return UNKNOWN
-        if base.kind in (Kind.MODULE, Kind.INSTANCE):
+        if kind is Kind.NDARRAY:
+            return base.with_(ndim=None, shares_with=None) if attr in api.NDARRAY_VIEW_ATTRS else UNKNOWN
+        if kind in (Kind.MODULE, Kind.INSTANCE):
             cls = base.definition if isinstance(base.definition, ClassInfo) else None
             if cls is not None:
-                sink = frame.attr_sink if frame.self_name is not None and isinstance(node.value, cst.Name) and node.value.value == frame.self_name else None
-                if sink is not None and attr in sink:
-                    return sink[attr]
+                if self._reads_self(node, frame) and frame.attr_sink is not None and attr in frame.attr_sink:
+                    return frame.attr_sink[attr]
                 value = self.it.class_attrs(cls).get(attr)
                 if value is not None:
                     return value
@@ -271,71 +269,72 @@ class Semantics:
                 if method is not None:
                     return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method)
                 return UNKNOWN
-            if base.kind is Kind.MODULE and attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
+            if kind is Kind.MODULE and attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
                 return Value(kind=Kind.TENSOR, dtype=base.dtype, device=base.device, requires_grad=Tri.YES,
-                             grad_leaf=True, origin=self.it.origin(frame, node, "parameter "))
-        if base.kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
-            value = base.definition.class_attrs.get(attr)
-            return value if value is not None else UNKNOWN
+                             grad_leaf=True, origin=self.it.origin(node, "parameter "))
+        if kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
+            return base.definition.class_attrs.get(attr, UNKNOWN)
         return UNKNOWN
 
-    def subscript(self, node: cst.Subscript, frame: Frame) -> Value:
+    @staticmethod
+    def _reads_self(node: ast.Attribute, frame: Frame) -> bool:
+        return isinstance(node.value, ast.Name) and frame.self_name is not None and node.value.id == frame.self_name
+
+    def subscript(self, node: ast.Subscript, frame: Frame) -> Value:
         base = self.eval(node.value, frame)
-        indices = [self.it.eval_slice(element.slice, frame) for element in node.slice]
-        slices = [element.slice for element in node.slice]
+        index = node.slice
+        parts: List[ast.expr] = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+        values = [self.eval(p, frame) for p in parts]
         if base.kind is Kind.TENSOR:
             return base.with_(ndim=None, shares_with=None)
         if base.kind is Kind.SEQUENCE:
-            if len(slices) == 1 and isinstance(slices[0], cst.Index) and isinstance(slices[0].value, cst.Integer) and base.elements is not None:
-                i = int(slices[0].value.value, 0)
-                if -len(base.elements) <= i < len(base.elements):
-                    return base.elements[i]
-            if len(slices) == 1 and isinstance(slices[0], cst.Index):
+            if len(parts) == 1 and isinstance(index, ast.Constant) and isinstance(index.value, int) and base.elements is not None:
+                if -len(base.elements) <= index.value < len(base.elements):
+                    return base.elements[index.value]
+            if len(parts) == 1 and not isinstance(index, ast.Slice):
                 return base.element or UNKNOWN
             return Value(kind=Kind.SEQUENCE, element=base.element)
-        if base.kind is Kind.NDARRAY:
-            flips = any(isinstance(s, cst.Slice) and _negative_literal(s.step) for s in slices)
-            has_slice = any(isinstance(s, cst.Slice) or (isinstance(s, cst.Index) and isinstance(s.value, cst.Ellipsis)) for s in slices)
-            advanced = any(v.kind in (Kind.NDARRAY, Kind.SEQUENCE, Kind.TENSOR) for v in indices)
-            result = base.with_(ndim=None, shares_with=None)
-            if flips and not advanced:
-                return result.with_(negative_strides=Tri.YES, origin=self.it.origin(frame, node))
-            if advanced:
-                return result.with_(negative_strides=Tri.NO, readonly=Tri.NO)
-            if has_slice:
-                return result  # a view: keeps the strides' sign of the base
-            if base.ndim is not None and len(slices) < base.ndim:
-                # Fewer indices than dimensions: an array whatever they are (ints, arrays, slices);
-                # the sign of its strides is the base's unless an index is a (copying) array.
-                known_ints = all(v.kind is Kind.PY_INT for v in indices)
-                return result.with_(ndim=base.ndim - len(slices) if known_ints else None,
-                                    negative_strides=base.negative_strides if known_ints or base.negative_strides is Tri.NO else Tri.UNKNOWN)
-            ints = all(isinstance(s, cst.Index) and v.kind is Kind.PY_INT for s, v in zip(slices, indices))
-            if ints and base.ndim is not None and len(slices) >= base.ndim:
-                return Value(kind=Kind.NP_SCALAR, dtype=base.dtype, ndim=0, origin=base.origin)
-            if ints and base.ndim is not None:
-                return result.with_(ndim=base.ndim - len(slices))
-            # Row or scalar, we cannot tell: keep the dtype, forget the kind.
-            return Value(dtype=base.dtype, origin=base.origin)
-        return UNKNOWN
+        if base.kind is not Kind.NDARRAY:
+            return UNKNOWN
+        flips = any(isinstance(p, ast.Slice) and _negative_literal(p.step) for p in parts)
+        sliced = any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and p.value is Ellipsis) for p in parts)
+        advanced = any(v.kind in (Kind.NDARRAY, Kind.SEQUENCE, Kind.TENSOR) for v in values)
+        result = base.with_(ndim=None, shares_with=None)
+        if flips and not advanced:
+            return result.with_(negative_strides=Tri.YES, origin=self.it.origin(node))
+        if advanced:
+            return result.with_(negative_strides=Tri.NO, readonly=Tri.NO)  # fancy indexing copies
+        if sliced:
+            return result  # a view: keeps the sign of the base's strides
+        known_ints = all(v.kind is Kind.PY_INT for v in values)
+        if base.ndim is not None and len(parts) < base.ndim:
+            # Fewer indices than dimensions: an array whatever they are; its strides keep
+            # the base's sign unless an index is an (copying) array.
+            return result.with_(ndim=base.ndim - len(parts) if known_ints else None,
+                                negative_strides=base.negative_strides if known_ints or base.negative_strides is Tri.NO else Tri.UNKNOWN)
+        if known_ints and base.ndim is not None:
+            return Value(kind=Kind.NP_SCALAR, dtype=base.dtype, ndim=0, origin=base.origin)
+        # A row or a scalar, we cannot tell: keep the dtype, forget the kind.
+        return Value(dtype=base.dtype, origin=base.origin)
 
     # --- operators ----------------------------------------------------------------------
 
-    def binary(self, op: str, left: Value, right: Value, node: cst.CSTNode, frame: Frame) -> Value:
-        if Kind.TENSOR in (left.kind, right.kind):
+    def binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST, frame: Frame) -> Value:
+        if left.kind is Kind.TENSOR or right.kind is Kind.TENSOR:
             if left.kind is Kind.TENSOR and right.kind is Kind.TENSOR:
-                for a, b in ((left, right), (right, left)):
-                    self.it.emit(frame, ModelInput("op", self.it.site(frame, node), a, True, (b,), None, frame.context))
+                site = self.it.site(node)
+                self.it.emit(frame, ModelInput("op", site, left, True, (right,), None, frame.context))
+                self.it.emit(frame, ModelInput("op", site, right, True, (left,), None, frame.context))
             dtype, source = torch_result_dtype(left, right)
-            grad, grad_origin = _grad_union([left, right])
-            grad = self.grad_in_context(grad, frame)
+            grad, grad_origin = self.grad_in_context(*_grad_union([left, right]), frame)
             tensor = left if left.kind is Kind.TENSOR else right
+            both = left.kind is right.kind
+            keep = source is not None and dtype == api.FLOAT64
             return Value(
-                kind=Kind.TENSOR, dtype=dtype, device=join(left, right).device if left.kind is right.kind else tensor.device,
-                requires_grad=grad, origin=grad_origin if grad is Tri.YES else None,
-                ndim=None if left.kind is right.kind else tensor.ndim,
-                conversion=source.conversion if source is not None and dtype == api.FLOAT64 else None,
-                numpy_source=source.numpy_source if source is not None and dtype == api.FLOAT64 else None,
+                kind=Kind.TENSOR, dtype=dtype, device=join(left, right).device if both else tensor.device,
+                requires_grad=grad, origin=grad_origin, ndim=None if both else tensor.ndim,
+                conversion=source.conversion if keep else None,  # type: ignore[union-attr]
+                numpy_source=source.numpy_source if keep else None,  # type: ignore[union-attr]
             )
         if left.kind in (Kind.NDARRAY, Kind.NP_SCALAR) or right.kind in (Kind.NDARRAY, Kind.NP_SCALAR):
             dtype = numpy_result_dtype(left, right, op)
@@ -343,90 +342,89 @@ class Semantics:
             source = left if left.kind in (Kind.NDARRAY, Kind.NP_SCALAR) else right
             return Value(kind=Kind.NDARRAY if is_array else Kind.NP_SCALAR, dtype=dtype,
                          negative_strides=Tri.NO if is_array else Tri.UNKNOWN, readonly=Tri.NO,
-                         ndim=0 if not is_array else None, origin=source.origin if dtype == source.dtype else self.it.origin(frame, node))
+                         ndim=None if is_array else 0,
+                         origin=source.origin if dtype == source.dtype else self.it.origin(node))
         if left.kind in (Kind.PY_INT, Kind.PY_FLOAT) and right.kind in (Kind.PY_INT, Kind.PY_FLOAT):
-            if op == "Divide" or Kind.PY_FLOAT in (left.kind, right.kind):
+            if isinstance(op, ast.Div) or Kind.PY_FLOAT in (left.kind, right.kind):
                 return Value(kind=Kind.PY_FLOAT)
             return Value(kind=Kind.PY_INT)
         return UNKNOWN
 
-    def grad_in_context(self, grad: Tri, frame: Frame) -> Tri:
+    def grad_in_context(self, grad: Tri, origin: Optional[Origin], frame: Frame) -> Tuple[Tri, Optional[Origin]]:
         """A result computed now needs grad only if grad mode is on."""
         if grad is Tri.YES and frame.context.grad is not Tri.YES:
-            return Tri.NO if frame.context.grad is Tri.NO else Tri.UNKNOWN
-        return grad
+            return (Tri.NO if frame.context.grad is Tri.NO else Tri.UNKNOWN), None
+        return grad, origin if grad is Tri.YES else None
 
     def element_of(self, value: Value) -> Value:
         if value.kind is Kind.SEQUENCE:
             return value.element or UNKNOWN
         if value.kind is Kind.TENSOR:
-            return value.with_(ndim=None)
+            return value.with_(ndim=None, grad_leaf=False, shares_with=None)
         return UNKNOWN
 
     # --- guards -------------------------------------------------------------------------
 
-    def is_cuda_test(self, node: cst.BaseExpression, frame: Frame) -> Optional[bool]:
+    def is_cuda_test(self, node: ast.expr, frame: Frame) -> Optional[bool]:
         """True: the test holds only where CUDA is usable; False: only where it is not."""
-        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
-            inner = self.is_cuda_test(node.expression, frame)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            inner = self.is_cuda_test(node.operand, frame)
             return None if inner is None else not inner
-        if isinstance(node, cst.BooleanOperation):
-            left, right = self.is_cuda_test(node.left, frame), self.is_cuda_test(node.right, frame)
-            if isinstance(node.operator, cst.And):
-                return True if True in (left, right) else None
-            return False if False in (left, right) else None
-        if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
-            comparison = node.comparisons[0]
+        if isinstance(node, ast.BoolOp):
+            results = [self.is_cuda_test(v, frame) for v in node.values]
+            if isinstance(node.op, ast.And):
+                return True if True in results else None
+            return False if False in results else None
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            op, right = node.ops[0], node.comparators[0]
             inner = self.is_cuda_test(node.left, frame)
-            op = comparison.operator
-            if inner is not None and isinstance(comparison.comparator, cst.Integer) and comparison.comparator.value == "0":
-                if isinstance(op, (cst.GreaterThan, cst.NotEqual)):
+            if inner is not None and isinstance(right, ast.Constant) and right.value == 0:
+                if isinstance(op, (ast.Gt, ast.NotEq)):
                     return inner
-                if isinstance(op, (cst.Equal, cst.LessThanEqual)):
+                if isinstance(op, (ast.Eq, ast.LtE)):
                     return not inner
             if inner is None and self._mentions_cuda(node, frame):
-                if isinstance(op, (cst.Equal, cst.In, cst.Is)):
+                if isinstance(op, (ast.Eq, ast.In, ast.Is)):
                     return True
-                if isinstance(op, (cst.NotEqual, cst.NotIn, cst.IsNot)):
+                if isinstance(op, (ast.NotEq, ast.NotIn, ast.IsNot)):
                     return False
             return inner
-        if isinstance(node, cst.Call):
-            callee = self.eval(node.func, frame)
-            if callee.kind is Kind.API and callee.qualname in api.CUDA_PROBES:
-                return True
+        if isinstance(node, ast.Call) and self.qualname_of(node.func, frame) in api.CUDA_PROBES:
+            return True
         if self._mentions_cuda(node, frame):
             return True
         return None
 
-    def _mentions_cuda(self, node: cst.CSTNode, frame: Frame) -> bool:
+    def _mentions_cuda(self, node: ast.expr, frame: Frame) -> bool:
         """A flag named for CUDA/GPU (args.cuda, use_gpu, device.type == "cuda") or set from a probe."""
-        for current in (node, *descendants(node)):
-            if isinstance(current, cst.Name):
-                if any(word in current.value.lower() for word in _CUDA_WORDS):
+        for current in ast.walk(node):
+            if isinstance(current, ast.Name):
+                if any(word in current.id.lower() for word in _CUDA_WORDS):
                     return True
-                value = frame.lookup(current.value)
+                value = frame.lookup(current.id)
                 if value is not None and value.kind is Kind.PY_BOOL and value.qualname in api.CUDA_PROBES:
                     return True
-            elif isinstance(current, cst.SimpleString) and "cuda" in current.value:
+            elif isinstance(current, ast.Attribute) and any(word in current.attr.lower() for word in _CUDA_WORDS):
+                return True
+            elif isinstance(current, ast.Constant) and isinstance(current.value, str) and "cuda" in current.value:
                 return True
         return False
 
     # --- calls --------------------------------------------------------------------------
 
-    def args(self, node: cst.Call, frame: Frame) -> Args:
-        out: Args = []
-        for arg in node.args:
-            keyword = arg.keyword.value if arg.keyword is not None else None
-            out.append((keyword, self.eval(arg.value, frame), arg))
+    def args(self, node: ast.Call, frame: Frame) -> List[Arg]:
+        out = [Arg(None, self.eval(a.value if isinstance(a, ast.Starred) else a, frame), a, isinstance(a, ast.Starred))
+               for a in node.args]
+        out += [Arg(k.arg, self.eval(k.value, frame), k.value, k.arg is None) for k in node.keywords]
         return out
 
-    def call(self, node: cst.Call, frame: Frame) -> Value:
+    def call(self, node: ast.Call, frame: Frame) -> Value:
         func = node.func
-        if isinstance(func, cst.Attribute):
+        if isinstance(func, ast.Attribute):
             receiver = self.eval(func.value, frame)
             if receiver.kind is Kind.API:
-                return self.call_api(f"{receiver.qualname}.{func.attr.value}", node, frame)
-            if self._stored_attribute(receiver, func.attr.value, func, frame):
+                return self.call_api(f"{receiver.qualname}.{func.attr}", node, frame)
+            if self._stored_attribute(receiver, func.attr, frame):
                 # self.fc(x), self.loss_fn(a, b): a value stored on the object, then called.
                 return self.call_value(self.attribute(func, frame), node, frame)
             return self.call_method(receiver, func, node, frame)
@@ -435,14 +433,14 @@ class Semantics:
             return self.call_api(callee.qualname, node, frame)
         return self.call_value(callee, node, frame)
 
-    def _stored_attribute(self, receiver: Value, attr: str, func: cst.Attribute, frame: Frame) -> bool:
+    def _stored_attribute(self, receiver: Value, attr: str, frame: Frame) -> bool:
         if receiver.kind not in (Kind.MODULE, Kind.INSTANCE) or not isinstance(receiver.definition, ClassInfo):
             return False
         if frame.attr_sink is not None and attr in frame.attr_sink:
             return True
         return attr in self.it.class_attrs(receiver.definition)
 
-    def call_value(self, callee: Value, node: cst.Call, frame: Frame) -> Value:
+    def call_value(self, callee: Value, node: ast.Call, frame: Frame) -> Value:
         args = self.args(node, frame)
         if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
             return self.call_function(callee.definition, frame)
@@ -457,14 +455,16 @@ class Semantics:
     def call_function(self, info: FunctionInfo, frame: Frame) -> Value:
         self.it.record_call(info.qualname, frame)
         result = self.it.summary(info)
-        if result.kind is Kind.TENSOR and not result.grad_leaf:
-            result = result.with_(requires_grad=self.grad_in_context(result.requires_grad, frame))
+        if result.kind is Kind.TENSOR and result.requires_grad is Tri.YES and not result.grad_leaf:
+            grad, origin = self.grad_in_context(Tri.YES, result.origin, frame)
+            result = result.with_(requires_grad=grad, origin=origin)
         return result
 
-    def call_module(self, module: Value, node: cst.Call, args: Args, frame: Frame) -> Value:
-        site = self.it.site(frame, node)
-        for kw, value, arg in args:
-            self.it.emit(frame, ModelInput("module", site, value, True, (), module, frame.context))
+    def call_module(self, module: Value, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        site = self.it.site(node)
+        for arg in args:
+            if not arg.starred:
+                self.it.emit(frame, ModelInput("module", site, arg.value, True, (), module, frame.context))
         cls = module.definition if isinstance(module.definition, ClassInfo) else None
         if cls is not None:
             forward = cls.method("forward")
@@ -472,38 +472,37 @@ class Semantics:
                 return UNKNOWN
             result = self.call_function(forward, frame)
             if result.kind is Kind.TENSOR and result.dtype == api.FLOAT32 and module.dtype != api.FLOAT32:
-                # forward was summarized for a float32 module; this one was moved (model.double()).
+                # forward was walked for a float32 module; this one was moved (model.double()).
                 result = result.with_(dtype=module.dtype)
             return result
-        name = module.qualname or ""
-        if name in api.TUPLE_OUTPUT_MODULES:
+        if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
             return UNKNOWN
         if module.parametric is Tri.YES:
-            return Value(kind=Kind.TENSOR, dtype=module.dtype, device=module.device,
-                         requires_grad=self.grad_in_context(Tri.YES, frame),
-                         origin=self.it.origin(frame, node, "output of "))
+            grad, origin = self.grad_in_context(Tri.YES, self.it.origin(node, "output of "), frame)
+            return Value(kind=Kind.TENSOR, dtype=module.dtype, device=module.device, requires_grad=grad, origin=origin)
         if module.parametric is Tri.NO:
-            first = _first_positional(args)
-            return first if first.kind is Kind.TENSOR else UNKNOWN
+            first = _first(args)
+            return first.with_(shares_with=None, grad_leaf=False) if first.kind is Kind.TENSOR else UNKNOWN
         return UNKNOWN
 
-    def call_loss(self, node: cst.Call, args: Args, frame: Frame) -> Value:
-        site = self.it.site(frame, node)
-        values = [v for kw, v, a in args if kw in (None, "input", "target")]
+    def call_loss(self, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        site = self.it.site(node)
+        values = [a.value for a in args if not a.starred and a.keyword in (None, "input", "target")]
         for i, value in enumerate(values):
             others = tuple(v for j, v in enumerate(values) if j != i)
             self.it.emit(frame, ModelInput("loss", site, value, True, others, None, frame.context))
         grad, _ = _grad_union(values)
-        grad = self.grad_in_context(grad, frame)
-        dtype = api.FLOAT64 if any(v.kind is Kind.TENSOR and v.dtype == api.FLOAT64 and v.ndim != 0 for v in values) else None
-        if dtype is None and values and all(v.kind is Kind.TENSOR and v.dtype == api.FLOAT32 for v in values):
+        grad, origin = self.grad_in_context(grad, self.it.origin(node, "loss "), frame)
+        dtype = None
+        if any(v.kind is Kind.TENSOR and v.dtype == api.FLOAT64 and v.ndim != 0 for v in values):
+            dtype = api.FLOAT64
+        elif values and all(v.kind is Kind.TENSOR and v.dtype == api.FLOAT32 for v in values):
             dtype = api.FLOAT32
-        return Value(kind=Kind.TENSOR, dtype=dtype, ndim=0, requires_grad=grad,
-                     origin=self.it.origin(frame, node, "loss ") if grad is Tri.YES else None)
+        return Value(kind=Kind.TENSOR, dtype=dtype, ndim=0, requires_grad=grad, origin=origin)
 
     # --- calls of NumPy / torch by qualified name ---------------------------------------
 
-    def call_api(self, qual: str, node: cst.Call, frame: Frame) -> Value:
+    def call_api(self, qual: str, node: ast.Call, frame: Frame) -> Value:
         args = self.args(node, frame)
         if qual in api.CONVERSIONS:
             return self.conversion(qual, node, args, frame)
@@ -518,53 +517,56 @@ class Semantics:
                 if maker is None:
                     return UNKNOWN
                 if method in api.GENERATOR_DTYPE_KW:
-                    maker = api.ArrayMaker(maker.dtype, dtype_pos=None)
-                return self.array_maker(qual, maker, node, args, frame, dtype_keyword="dtype")
+                    maker = api.ArrayMaker(maker.dtype)  # only the dtype= keyword names a dtype
+                return self.array_maker(qual, maker, node, args, frame)
         if qual.startswith("numpy."):
-            return self.numpy_function(qual[len("numpy."):], node, args, frame)
+            return self.numpy_function(qual, node, args, frame)
         if qual in api.TORCH_FACTORIES:
             return self.torch_factory(qual, node, args, frame)
         if qual == "torch.device":
-            first = _first_positional(args)
+            first = _first(args)
             device = first.device if first.kind in (Kind.PY_STR, Kind.DEVICE) else None
-            return Value(kind=Kind.DEVICE, device=device, origin=first.origin if first.kind is Kind.PY_STR else self.it.origin(frame, node))
+            origin = first.origin if first.kind in (Kind.PY_STR, Kind.DEVICE) and first.origin else self.it.origin(node)
+            return Value(kind=Kind.DEVICE, device=device, origin=origin)
         if qual in api.CUDA_PROBES:
             return Value(kind=Kind.PY_BOOL, qualname=qual)
+        if qual in api.GRAD_OFF_CONTEXTS or qual in api.GRAD_ON_CONTEXTS:
+            return Value(kind=Kind.API, qualname=qual + "()")
         if qual in api.DEFAULT_DTYPE_SETTERS:
-            value = _first_positional(args)
-            if self.dtype_of(value) == api.FLOAT64:
+            if self.dtype_of(_first(args)) == api.FLOAT64:
                 self.it.default_float64 = True
             return UNKNOWN
         if qual in api.DEFAULT_DEVICE_SETTERS:
-            value = _first_positional(args)
-            if value.device is Device.CUDA or (value.kind is Kind.API and value.qualname in api.TENSOR_TYPES and api.TENSOR_TYPES[value.qualname][1]):
-                self.place(value if value.device is Device.CUDA else Value(kind=Kind.DEVICE, device=Device.CUDA),
-                           node.args[0] if node.args else node, f"{qual}(...)", frame, node)
+            first = _first(args)
+            cuda_type = first.kind is Kind.API and api.TENSOR_TYPES.get(first.qualname or "", ("", False))[1]
+            if first.device is Device.CUDA or cuda_type:
+                device = first if first.device is Device.CUDA else Value(kind=Kind.DEVICE, device=Device.CUDA)
+                variable = bool(node.args) and isinstance(node.args[0], (ast.Name, ast.Attribute)) and not cuda_type
+                self.place(device, self.it.site(node), f"{_callee_text(node)}(...)", frame, variable)
             return UNKNOWN
         if qual in api.TENSOR_TYPES and api.TENSOR_TYPES[qual][1]:
             dtype, _ = api.TENSOR_TYPES[qual]
-            self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), node, qual, frame, node)
+            self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(node), qual, frame, False)
             return Value(kind=Kind.TENSOR, dtype=dtype, device=Device.CUDA, requires_grad=Tri.NO)
         if qual.startswith("torch.nn.functional."):
             name = qual[len("torch.nn.functional."):]
             if name in api.FUNCTIONAL_LOSSES:
                 return self.call_loss(node, args, frame)
-            return self.propagate(name, args, frame, node)
+            return self.propagate(name, args, frame)
         if qual.startswith("torch.nn.") and qual.count(".") == 2:
-            return self.nn_class(qual[len("torch.nn."):], args, frame, node)
+            return self.nn_class(qual[len("torch.nn."):], node, args, frame)
         if qual.startswith("torch."):
-            name = qual[len("torch."):]
             if qual in api.PROMOTING_FUNCTIONS:
-                positional = [v for kw, v, a in args if kw is None]
+                positional = _positional(args)
                 if len(positional) >= 2:
-                    return self.binary("Multiply", positional[0], positional[1], node, frame)
-            return self.propagate(name, args, frame, node)
+                    return self.binary(ast.Mult(), positional[0], positional[1], node, frame)
+            return self.propagate(qual[len("torch."):], args, frame)
         if qual.startswith("builtins."):
             return self.builtin(qual[len("builtins."):], args)
         return UNKNOWN
 
-    def builtin(self, name: str, args: Args) -> Value:
-        first = _first_positional(args)
+    def builtin(self, name: str, args: Sequence[Arg]) -> Value:
+        first = _first(args)
         if name == "float":
             return Value(kind=Kind.PY_FLOAT)
         if name in ("int", "len"):
@@ -586,8 +588,6 @@ class Semantics:
                 return api.TENSOR_TYPES[value.qualname][0]
         if value.kind is Kind.PY_STR and value.qualname is not None:
             return api.DTYPE_STRINGS.get(value.qualname)
-        if value.kind is Kind.DTYPE:
-            return value.dtype
         return None
 
     def data_dtype(self, value: Value) -> Tuple[Optional[str], Optional[Kind]]:
@@ -598,207 +598,185 @@ class Semantics:
             return value.dtype, None
         if value.kind is Kind.PY_FLOAT:
             return "pyfloat", Kind.PY_FLOAT
-        if value.kind is Kind.SEQUENCE:
-            element = value.element
-            if element is None:
-                return None, Kind.SEQUENCE
-            inner, inner_kind = self.data_dtype(element)
-            return inner, Kind.SEQUENCE
         if value.kind is Kind.PY_INT:
             return "pyint", Kind.PY_INT
-        return None, None
+        if value.kind is Kind.SEQUENCE and value.element is not None:
+            return self.data_dtype(value.element)[0], Kind.SEQUENCE
+        return None, value.kind
 
-    def array_maker(self, qual: str, maker: api.ArrayMaker, node: cst.Call, args: Args, frame: Frame,
-                    dtype_keyword: str = "dtype") -> Value:
-        explicit = _arg(args, maker.dtype_pos, dtype_keyword)
-        data = _first_positional(args)
-        if maker.from_data and qual.split(".")[-1] in ("array", "asarray", "asanyarray", "ascontiguousarray", "stack",
-                                                      "concatenate", "vstack", "hstack"):
+    def array_maker(self, qual: str, maker: api.ArrayMaker, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        explicit = _arg(args, maker.dtype_pos, "dtype")
+        data = _first(args)
+        short = qual.rsplit(".", 1)[-1]
+        if maker.from_data and qual in api.NUMPY_CONSUMERS:
             self.to_numpy_sink(data, node, qual, frame)
-        dtype: Optional[str]
         if explicit is not None:
-            dtype = self.dtype_of(explicit[0])
+            dtype = self.dtype_of(explicit.value)
         elif maker.from_data:
-            inner, kind = self.data_dtype(data)
-            if inner == "pyfloat":
-                dtype = api.FLOAT64
-            elif inner == "pyint":
-                dtype = api.INT64
-            else:
-                dtype = inner
-        elif qual.endswith(".full"):
+            inner = self.data_dtype(data)[0]
+            dtype = {"pyfloat": api.FLOAT64, "pyint": api.INT64}.get(inner or "", inner)
+        elif short == "full" and qual.startswith("numpy."):
             fill = _arg(args, 1, "fill_value")
-            dtype = api.FLOAT64 if fill is not None and fill[0].kind is Kind.PY_FLOAT else (
-                api.INT64 if fill is not None and fill[0].kind is Kind.PY_INT else None)
-        elif qual.endswith(".arange"):
-            kinds = [v.kind for kw, v, a in args if kw is None]
+            dtype = None if fill is None else {Kind.PY_FLOAT: api.FLOAT64, Kind.PY_INT: api.INT64}.get(fill.value.kind)  # type: ignore[arg-type]
+        elif short == "arange":
+            kinds = [v.kind for v in _positional(args)]
             dtype = api.FLOAT64 if Kind.PY_FLOAT in kinds else (api.INT64 if kinds and all(k is Kind.PY_INT for k in kinds) else None)
         else:
             dtype = maker.dtype
-        origin = self.it.origin(frame, node.func)
-        ndim = _shape_ndim(qual, args) if not maker.from_data else None
+        origin = self.it.origin(node.func)
         if maker.scalar:
             if data.kind is Kind.NDARRAY:
-                return data.with_(dtype=dtype, negative_strides=Tri.NO, origin=origin)
+                return data.with_(dtype=dtype, negative_strides=Tri.NO, origin=origin, shares_with=None)
             if data.kind in (Kind.PY_FLOAT, Kind.PY_INT, Kind.NP_SCALAR):
                 return Value(kind=Kind.NP_SCALAR, dtype=dtype, ndim=0, origin=origin)
             return Value(dtype=dtype, origin=origin)
         if maker.flips:
             k = _arg(args, 1, "k")
-            if qual.endswith("rot90") and k is not None and isinstance(k[1].value, cst.Integer) and int(k[1].value.value, 0) % 4 == 0:
+            if short == "rot90" and k is not None and isinstance(k.node, ast.Constant) and isinstance(k.node.value, int) and k.node.value % 4 == 0:
                 return data if data.kind is Kind.NDARRAY else UNKNOWN
-            if data.kind is not Kind.NDARRAY:
-                return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.YES, origin=origin)
-            return data.with_(negative_strides=Tri.YES, origin=origin, shares_with=None)
-        if maker.from_data and not maker.copies and data.kind is Kind.NDARRAY and explicit is None:
-            return data  # np.asarray(array): the same array
+            base = data if data.kind is Kind.NDARRAY else Value(kind=Kind.NDARRAY, dtype=dtype)
+            return base.with_(negative_strides=Tri.YES, origin=origin, shares_with=None)
         if maker.from_data and data.kind is Kind.NDARRAY and explicit is None:
-            origin = data.origin  # a copy of known data: keep where the dtype came from
+            if not maker.copies:
+                return data  # np.asarray(array): the same array
+            return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None)
         return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
-                     ndim=data.ndim if maker.from_data and data.kind is Kind.NDARRAY else ndim, origin=origin)
+                     ndim=_shape_ndim(qual, args) if not maker.from_data else None, origin=origin)
 
-    def numpy_function(self, name: str, node: cst.Call, args: Args, frame: Frame) -> Value:
-        first = _first_positional(args)
-        qual = "numpy." + name
+    def numpy_function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        first = _first(args)
+        name = qual[len("numpy."):]
         if qual in api.NUMPY_CONSUMERS:
             self.to_numpy_sink(first, node, qual, frame)
         if name in api.NUMPY_REDUCTIONS:
-            return self.reduction(name, first, args, frame, node)
+            return self.reduction(name, first, args, node, method=False)
         if first.kind not in (Kind.NDARRAY, Kind.NP_SCALAR):
             return UNKNOWN
         if name in api.NUMPY_FLOAT_UFUNCS:
             dtype = api.FLOAT64 if first.dtype in api.INT_DTYPES else first.dtype
-            return Value(kind=first.kind, dtype=dtype, negative_strides=Tri.NO, origin=self.it.origin(frame, node.func))
+            return Value(kind=first.kind, dtype=dtype, negative_strides=Tri.NO, origin=self.it.origin(node.func))
         if name in api.NUMPY_DTYPE_KEEPING:
-            return first.with_(negative_strides=Tri.UNKNOWN if name not in ("transpose", "squeeze", "swapaxes", "expand_dims", "moveaxis") else first.negative_strides, shares_with=None)
+            views = name in ("transpose", "squeeze", "swapaxes", "expand_dims", "moveaxis")
+            return first.with_(negative_strides=first.negative_strides if views else Tri.UNKNOWN, shares_with=None, ndim=None)
         return UNKNOWN
 
-    def reduction(self, name: str, first: Value, args: Args, frame: Frame, node: cst.CSTNode, method: bool = False) -> Value:
+    def reduction(self, name: str, first: Value, args: Sequence[Arg], node: ast.Call, method: bool) -> Value:
         """np.mean(a) / a.mean(): a NumPy scalar, or an array when an axis is given."""
         if first.kind not in (Kind.NDARRAY, Kind.NP_SCALAR):
             return UNKNOWN
         dtype = first.dtype
-        if api.NUMPY_REDUCTIONS.get(name) and dtype in api.INT_DTYPES | {"bool"}:
+        if api.NUMPY_REDUCTIONS.get(name) and dtype in api.INT_DTYPES | {api.BOOL}:
             dtype = api.FLOAT64
         explicit = _arg(args, None, "dtype")
         if explicit is not None:
-            dtype = self.dtype_of(explicit[0])
-        positional_axis = [a for kw, v, a in args if kw is None][0 if method else 1:]
+            dtype = self.dtype_of(explicit.value)
+        positional_axis = _positional(args)[0 if method else 1:]
         has_axis = _arg(args, None, "axis") is not None or bool(positional_axis)
-        origin = first.origin if dtype == first.dtype else self.it.origin(frame, node)
+        origin = first.origin if dtype == first.dtype else self.it.origin(node)
         if has_axis:
             return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, origin=origin)
         return Value(kind=Kind.NP_SCALAR, dtype=dtype, ndim=0, origin=origin)
 
-    def to_numpy_sink(self, value: Value, node: cst.Call, qual: str, frame: Frame) -> None:
-        via = "np." + qual.split(".", 1)[1]
+    def to_numpy_sink(self, value: Value, node: ast.Call, qual: str, frame: Frame) -> None:
+        via = _callee_text(node) + "()"
         if value.kind is Kind.TENSOR:
-            self.it.emit(frame, ToNumpy(self.it.site(frame, node), value, via + "()", frame.context))
+            self.it.emit(frame, ToNumpy(self.it.site(node), value, via, frame.context))
         elif value.kind is Kind.SEQUENCE and value.element is not None and value.element.kind is Kind.TENSOR:
-            self.it.emit(frame, ToNumpy(self.it.site(frame, node), value.element, via + "() of a list of tensors", frame.context))
+            self.it.emit(frame, ToNumpy(self.it.site(node), value.element, via + " of a list of tensors", frame.context))
 
-    def conversion(self, qual: str, node: cst.Call, args: Args, frame: Frame) -> Value:
+    def conversion(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         spec = api.CONVERSIONS[qual]
-        source = _first_positional(args)
-        explicit_dtype = _arg(args, spec.dtype_pos, "dtype") if spec.dtype_pos is not None else None
-        device_arg = _arg(args, spec.device_pos, "device") if spec.device_pos is not None else None
+        source = _first(args)
+        explicit = _arg(args, spec.dtype_pos, "dtype") if spec.dtype_pos is not None else None
+        device = _arg(args, spec.device_pos, "device") if spec.device_pos is not None else None
         requires = _arg(args, None, "requires_grad")
-        site = self.it.site(frame, node)
-        if device_arg is not None:
-            self.place(device_arg[0], device_arg[1], "device=", frame, device_arg[1])
+        site = self.it.site(node)
+        if device is not None:
+            self.place_argument(device, node, frame)
         inner, kind = self.data_dtype(source)
         numpy_data = kind in (Kind.NDARRAY, Kind.NP_SCALAR, None) and inner is not None and source.kind is not Kind.TENSOR
-        if kind is Kind.SEQUENCE and source.element is not None and source.element.kind in (Kind.NP_SCALAR, Kind.NDARRAY):
-            numpy_data = True  # torch.tensor([np.float64(a), b.mean()])
+        list_of_scalars = kind is Kind.SEQUENCE and source.element is not None and source.element.kind is Kind.NP_SCALAR
         if spec.legacy_dtype is not None:
             dtype: Optional[str] = spec.legacy_dtype
-        elif explicit_dtype is not None:
-            dtype = self.dtype_of(explicit_dtype[0])
-        elif inner in ("pyfloat",):
-            dtype = api.FLOAT32  # Python floats become the default float dtype
-        elif inner == "pyint":
-            dtype = api.INT64
+        elif explicit is not None:
+            dtype = self.dtype_of(explicit.value)
         else:
-            dtype = inner
+            # Python floats become the default float dtype; Python ints int64.
+            dtype = {"pyfloat": api.FLOAT32, "pyint": api.INT64}.get(inner or "", inner)
         if qual == "torch.from_numpy" and kind is None and inner is not None:
-            kind = Kind.NDARRAY  # from_numpy accepts only arrays: it ran, so it was one
-        ndim: Optional[int] = None
-        if source.kind is Kind.NP_SCALAR:
-            ndim = 0
-        elif kind is Kind.NDARRAY:
-            ndim = source.ndim
-        shares = spec.shares_memory and explicit_dtype is None and device_arg is None and kind is Kind.NDARRAY
-        grad = Tri.NO
-        leaf = False
-        if requires is not None and isinstance(requires[1].value, cst.Name) and requires[1].value.value == "True":
-            grad, leaf = Tri.YES, True
+            kind = Kind.NDARRAY  # from_numpy accepts only arrays: if it ran, it was one
+        ndim = 0 if source.kind is Kind.NP_SCALAR else (source.ndim if kind is Kind.NDARRAY else None)
+        shares = spec.shares_memory and explicit is None and device is None and kind is Kind.NDARRAY
+        leaf = requires is not None and _literal_true(requires.node)
         result = Value(
-            kind=Kind.TENSOR, dtype=dtype, device=device_arg[0].device if device_arg is not None else Device.CPU,
-            requires_grad=grad, grad_leaf=leaf, ndim=ndim,
+            kind=Kind.TENSOR, dtype=dtype, device=device.value.device if device is not None else Device.CPU,
+            requires_grad=Tri.YES if leaf else Tri.NO, grad_leaf=leaf, ndim=ndim,
             shares_with=source.shares_with if shares else None,
-            origin=self.it.origin(frame, requires[1], "") if leaf and requires is not None else None,
-            numpy_source=source.origin if numpy_data else None,
-            conversion=site if numpy_data else None,
+            origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None,
+            numpy_source=(source.element.origin if list_of_scalars else source.origin) if (numpy_data or list_of_scalars) else None,  # type: ignore[union-attr]
+            conversion=site if numpy_data or list_of_scalars else None,
         )
-        if source.kind is Kind.SEQUENCE and source.element is not None and source.element.kind is Kind.NP_SCALAR:
-            result = result.with_(numpy_source=source.element.origin, ndim=None)
         self.it.emit(frame, Conversion(site, qual, source, result, frame.context))
         return result
 
-    def torch_factory(self, qual: str, node: cst.Call, args: Args, frame: Frame) -> Value:
+    def torch_factory(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         explicit = _arg(args, None, "dtype")
-        device_arg = _arg(args, None, "device")
+        device = _arg(args, None, "device")
         requires = _arg(args, None, "requires_grad")
-        if device_arg is not None:
-            self.place(device_arg[0], device_arg[1], "device=", frame, device_arg[1])
+        if device is not None:
+            self.place_argument(device, node, frame)
         dtype = api.TORCH_FACTORIES[qual]
-        first = _first_positional(args)
+        first = _first(args)
         if explicit is not None:
-            dtype = self.dtype_of(explicit[0])
+            dtype = self.dtype_of(explicit.value)
         elif qual.endswith("_like"):
             dtype = first.dtype if first.kind is Kind.TENSOR else None
-        elif qual == "torch.arange":
-            kinds = [v.kind for kw, v, a in args if kw is None]
+        elif qual in ("torch.arange", "torch.full"):
+            kinds = [v.kind for v in _positional(args)] if qual == "torch.arange" else [v.kind for v in _positional(args)[1:2]]
             dtype = api.FLOAT32 if Kind.PY_FLOAT in kinds else (api.INT64 if kinds and all(k is Kind.PY_INT for k in kinds) else None)
-        leaf = requires is not None and isinstance(requires[1].value, cst.Name) and requires[1].value.value == "True"
-        return Value(kind=Kind.TENSOR, dtype=dtype, device=device_arg[0].device if device_arg is not None else Device.CPU,
+        leaf = requires is not None and _literal_true(requires.node)
+        return Value(kind=Kind.TENSOR, dtype=dtype, device=device.value.device if device is not None else Device.CPU,
                      requires_grad=Tri.YES if leaf else Tri.NO, grad_leaf=leaf,
-                     origin=self.it.origin(frame, requires[1], "") if leaf and requires is not None else None)
+                     origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None)
 
-    def nn_class(self, name: str, args: Args, frame: Frame, node: cst.Call) -> Value:
+    def nn_class(self, name: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         if name == "Parameter":
-            data = _first_positional(args)
+            data = _first(args)
             return Value(kind=Kind.TENSOR, dtype=data.dtype if data.kind is Kind.TENSOR else None, requires_grad=Tri.YES,
-                         grad_leaf=True, origin=self.it.origin(frame, node, "parameter "))
+                         grad_leaf=True, origin=self.it.origin(node, "parameter "))
         if name in api.LOSS_MODULES:
             return Value(kind=Kind.LOSS, qualname=name)
         if not name[:1].isupper() or name in api.NON_MODULE_CLASSES:
             return UNKNOWN
+        explicit = _arg(args, None, "dtype")
+        dtype = self.dtype_of(explicit.value) if explicit is not None else api.FLOAT32
         if name in api.CONTAINER_MODULES:
-            members: List[Value] = [v for kw, v, a in args if kw is None]
-            for value in list(members):
-                if value.kind is Kind.SEQUENCE and value.element is not None:
-                    members.append(value.element)
-            parametric = Tri.YES if any(v.kind is Kind.MODULE and v.parametric is Tri.YES for v in members) else Tri.UNKNOWN
-            return Value(kind=Kind.MODULE, qualname=name, dtype=api.FLOAT32, parametric=parametric)
-        parametric = Tri.YES if name in api.PARAMETRIC_MODULES else Tri.UNKNOWN
-        if name in ("ReLU", "Dropout", "Identity", "Flatten", "Sigmoid", "Tanh", "Softmax", "GELU", "LeakyReLU",
-                    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample", "SiLU", "ELU", "LogSoftmax"):
+            members = _positional(args)
+            members += [m.element for m in members if m.kind is Kind.SEQUENCE and m.element is not None]
+            parametric = Tri.YES if any(m.kind is Kind.MODULE and m.parametric is Tri.YES for m in members) else Tri.UNKNOWN
+            return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric)
+        if name in api.PARAMETRIC_MODULES:
+            parametric = Tri.YES
+        elif name in api.PARAMETER_FREE_MODULES:
             parametric = Tri.NO
-        return Value(kind=Kind.MODULE, qualname=name, dtype=api.FLOAT32, parametric=parametric)
+        else:
+            parametric = Tri.UNKNOWN
+        return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric)
 
-    def propagate(self, name: str, args: Args, frame: Frame, node: cst.Call) -> Value:
+    def propagate(self, name: str, args: Sequence[Arg], frame: Frame) -> Value:
         """A torch function of tensors: keeps dtype/grad/device of its tensor operands."""
         if name in api.INTEGER_RESULTS:
             return Value(kind=Kind.TENSOR, dtype=api.INTEGER_RESULTS[name], requires_grad=Tri.NO)
         if name not in api.TENSOR_PROPAGATING:
             return UNKNOWN
         operands: List[Value] = []
-        for kw, value, arg in args:
-            if kw is None and value.kind is Kind.SEQUENCE and value.element is not None:
-                operands.append(value.element)
-            elif kw is None or kw == "input":
-                operands.append(value)
+        for arg in args:
+            if arg.starred:
+                continue
+            if arg.keyword is None and arg.value.kind is Kind.SEQUENCE and arg.value.element is not None:
+                operands.append(arg.value.element)
+            elif arg.keyword in (None, "input"):
+                operands.append(arg.value)
         tensors = [v for v in operands if v.kind is Kind.TENSOR]
         if not tensors:
             return UNKNOWN
@@ -806,80 +784,75 @@ class Semantics:
         dtype = first.dtype if all(t.dtype == first.dtype for t in tensors) else None
         explicit = _arg(args, None, "dtype")
         if explicit is not None:
-            dtype = self.dtype_of(explicit[0])
-        grad, origin = _grad_union(tensors)
-        grad = self.grad_in_context(grad, frame)
-        keep_conversion = dtype == api.FLOAT64 and all(t.conversion is first.conversion for t in tensors)
+            dtype = self.dtype_of(explicit.value)
+        grad, origin = self.grad_in_context(*_grad_union(tensors), frame)
+        keep = dtype == api.FLOAT64 and all(t.conversion is first.conversion for t in tensors)
         return Value(kind=Kind.TENSOR, dtype=dtype, device=first.device if all(t.device is first.device for t in tensors) else None,
-                     requires_grad=grad, origin=origin if grad is Tri.YES else None,
-                     conversion=first.conversion if keep_conversion else None,
-                     numpy_source=first.numpy_source if keep_conversion else None)
+                     requires_grad=grad, origin=origin,
+                     conversion=first.conversion if keep else None, numpy_source=first.numpy_source if keep else None)
 
     # --- method calls -------------------------------------------------------------------
 
-    def call_method(self, receiver: Value, func: cst.Attribute, node: cst.Call, frame: Frame) -> Value:
-        name = func.attr.value
+    def call_method(self, receiver: Value, func: ast.Attribute, node: ast.Call, frame: Frame) -> Value:
+        name = func.attr
         args = self.args(node, frame)
         # Placement is checked whatever the receiver: `.cuda()` and `.to("cuda")` are torch's.
         if name == "cuda":
-            self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), func.attr, ".cuda()", frame, func.attr)
+            self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(func, attr=True), ".cuda()", frame, False)
         elif name == "to":
-            for kw, value, arg in args:
-                if kw in (None, "device") and (value.kind in (Kind.DEVICE, Kind.PY_STR) or value.device is not None):
-                    if value.kind is not Kind.TENSOR:
-                        self.place(value, arg, ".to(...)", frame, func.attr)
+            for arg in args:
+                if arg.keyword in (None, "device") and arg.value.kind in (Kind.DEVICE, Kind.PY_STR):
+                    variable = isinstance(arg.node, (ast.Name, ast.Attribute))
+                    report = self.it.site(arg.node) if arg.keyword == "device" else self.it.site(func, attr=True)
+                    self.place(arg.value, report, ".to(...)", frame, variable)
         kind = receiver.kind
         if kind is Kind.TENSOR:
             return self.tensor_method(receiver, name, func, node, args, frame)
-        if kind is Kind.NDARRAY or kind is Kind.NP_SCALAR:
-            return self.array_method(receiver, name, node, args, frame)
+        if kind in (Kind.NDARRAY, Kind.NP_SCALAR):
+            return self.array_method(receiver, name, node, args)
         if kind is Kind.MODULE:
             return self.module_method(receiver, name, func, node, args, frame)
         if kind is Kind.LOSS and name == "forward":
             return self.call_loss(node, args, frame)
         if kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo):
             method = receiver.definition.method(name)
-            if method is not None:
-                return self.call_function(method, frame)
-            return UNKNOWN
+            return self.call_function(method, frame) if method is not None else UNKNOWN
         if kind is Kind.SEQUENCE and name in ("append", "extend", "insert"):
-            added = args[-1][1] if args else UNKNOWN
+            added = args[-1].value if args else UNKNOWN
             if name == "extend":
                 added = added.element if added.kind is Kind.SEQUENCE and added.element is not None else UNKNOWN
-            updated = Value(kind=Kind.SEQUENCE, element=join_elements(receiver.element, added))
-            if isinstance(func.value, cst.Name):
-                frame.env[func.value.value] = updated
+            if isinstance(func.value, ast.Name):
+                frame.env[func.value.id] = Value(kind=Kind.SEQUENCE, element=join_elements(receiver.element, added))
             return Value(kind=Kind.NONE)
-        if kind is Kind.FUNCTION and isinstance(receiver.definition, FunctionInfo) and name == "__call__":
-            return self.call_function(receiver.definition, frame)
         return UNKNOWN
 
-    def tensor_method(self, t: Value, name: str, func: cst.Attribute, node: cst.Call, args: Args, frame: Frame) -> Value:
+    def tensor_method(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         if name == "numpy":
-            self.it.emit(frame, ToNumpy(self.it.site(frame, func.attr), t, ".numpy()", frame.context))
-            return Value(kind=Kind.NDARRAY, dtype=t.dtype, shares_with=None, negative_strides=Tri.NO)
+            self.it.emit(frame, ToNumpy(self.it.site(func, attr=True), t, ".numpy()", frame.context))
+            return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO)
         if name in api.TENSOR_CASTS:
-            dtype = api.TENSOR_CASTS[name]
-            return self._cast(t, dtype)
-        if name == "to" or name == "type":
+            return self._cast(t, api.TENSOR_CASTS[name])
+        if name in ("to", "type"):
+            if name == "type" and not args:
+                return Value(kind=Kind.PY_STR)
             result = t
-            for kw, value, arg in args:
+            for arg in args:
+                value = arg.value
                 dtype = self.dtype_of(value)
-                if dtype is not None and kw in (None, "dtype"):
+                if dtype is not None and arg.keyword in (None, "dtype"):
                     result = self._cast(result, dtype)
-                    if value.kind is Kind.API and value.qualname in api.TENSOR_TYPES and api.TENSOR_TYPES[value.qualname][1]:
-                        self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), arg, ".type(torch.cuda...)", frame, func.attr)
+                    if value.kind is Kind.API and api.TENSOR_TYPES.get(value.qualname or "", ("", False))[1]:
+                        self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(func, attr=True),
+                                   ".type(torch.cuda...)", frame, False)
                         result = result.with_(device=Device.CUDA)
-                elif kw in (None, "device") and value.device is not None and value.kind in (Kind.DEVICE, Kind.PY_STR):
+                elif arg.keyword in (None, "device") and value.kind in (Kind.DEVICE, Kind.PY_STR):
                     result = result.with_(device=value.device)
                 elif value.kind is Kind.TENSOR:
                     result = result.with_(dtype=value.dtype, device=value.device, conversion=None, numpy_source=None)
-                elif kw in (None, "dtype", "device"):
-                    # an unknown dtype or device: both may have changed
+                elif arg.keyword in (None, "dtype", "device") or arg.starred:
+                    # an unknown dtype or device: either may have changed
                     result = result.with_(dtype=None, device=None, conversion=None, numpy_source=None)
-            if name == "type" and not args:
-                return Value(kind=Kind.PY_STR)
-            return result.with_(shares_with=None) if result is not t else t
+            return t if result is t else result.with_(shares_with=None)
         if name == "cuda":
             return t.with_(device=Device.CUDA, shares_with=None)
         if name == "cpu":
@@ -889,10 +862,11 @@ class Semantics:
         if name == "requires_grad_":
             enable = _literal_bool_arg(args)
             if enable is False:
-                return t.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
-            new = t.with_(requires_grad=Tri.YES, grad_leaf=True, origin=self.it.origin(frame, func.attr, "requires_grad_() at "))
-            if isinstance(func.value, cst.Name):
-                frame.env[func.value.value] = new
+                new = t.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
+            else:
+                new = t.with_(requires_grad=Tri.YES, grad_leaf=True, origin=self.it.origin(func, "", attr=True))
+            if isinstance(func.value, ast.Name):
+                frame.env[func.value.id] = new
             return new
         if name == "item":
             return Value(kind=Kind.PY_FLOAT if t.dtype in api.FLOAT_DTYPES else (Kind.PY_INT if t.dtype in api.INT_DTYPES else None))
@@ -901,30 +875,31 @@ class Semantics:
         if name.startswith("new_"):
             return Value(kind=Kind.TENSOR, dtype=t.dtype, device=t.device, requires_grad=Tri.NO)
         if name in api.TENSOR_PROPAGATING:
-            operands = [v for kw, v, a in args if kw is None]
-            if name in ("add", "sub", "mul", "div", "matmul", "mm", "bmm", "true_divide") and operands:
-                return self.binary("Multiply", t, operands[0], node, frame)
-            grad = self.grad_in_context(t.requires_grad, frame) if not t.grad_leaf else t.requires_grad
-            if t.grad_leaf and frame.context.grad is not Tri.YES:
-                grad = Tri.NO if frame.context.grad is Tri.NO else Tri.UNKNOWN
-            return t.with_(ndim=None if name not in ("clone", "contiguous", "detach_") else t.ndim, grad_leaf=False,
-                           requires_grad=grad, shares_with=None, origin=t.origin if grad is Tri.YES else None)
+            operands = _positional(args)
+            if name in api.TENSOR_BINARY_METHODS and operands:
+                return self.binary(ast.Mult(), t, operands[0], node, frame)
+            grad, origin = self.grad_in_context(t.requires_grad, t.origin, frame)
+            keeps_shape = name in ("clone", "contiguous")
+            return t.with_(ndim=t.ndim if keeps_shape else None, grad_leaf=False, requires_grad=grad,
+                           shares_with=None, origin=origin)
         if name.endswith("_") and not name.startswith("_"):
-            return t  # in-place: the same tensor
+            return t  # in place: the same tensor
         return UNKNOWN
 
-    def _cast(self, t: Value, dtype: str) -> Value:
+    @staticmethod
+    def _cast(t: Value, dtype: str) -> Value:
         if dtype not in api.FLOAT_DTYPES:
-            return t.with_(dtype=dtype, requires_grad=Tri.NO, grad_leaf=False, origin=None, conversion=None, numpy_source=None, shares_with=None)
+            return t.with_(dtype=dtype, requires_grad=Tri.NO, grad_leaf=False, origin=None, conversion=None,
+                           numpy_source=None, shares_with=None)
         if dtype == t.dtype:
             return t
         return t.with_(dtype=dtype, conversion=None, numpy_source=None, shares_with=None, grad_leaf=False)
 
-    def array_method(self, a: Value, name: str, node: cst.Call, args: Args, frame: Frame) -> Value:
+    def array_method(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
         if name == "astype":
             target = _arg(args, 0, "dtype")
-            dtype = self.dtype_of(target[0]) if target is not None else None
-            origin = a.origin if dtype == a.dtype else self.it.origin(frame, node)
+            dtype = self.dtype_of(target.value) if target is not None else None
+            origin = a.origin if dtype == a.dtype else self.it.origin(node)
             return Value(kind=a.kind, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO, ndim=a.ndim, origin=origin)
         if name == "copy":
             return a.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None)
@@ -935,12 +910,12 @@ class Semantics:
         if name in api.NDARRAY_SAME_DTYPE:
             return a.with_(ndim=None, negative_strides=Tri.UNKNOWN, shares_with=None)
         if name in api.NUMPY_REDUCTIONS:
-            return self.reduction(name, a, args, frame, node, method=True)
+            return self.reduction(name, a, args, node, method=True)
         if name == "item":
             return Value(kind=Kind.PY_FLOAT if a.dtype in api.FLOAT_DTYPES else None)
         return UNKNOWN
 
-    def module_method(self, m: Value, name: str, func: cst.Attribute, node: cst.Call, args: Args, frame: Frame) -> Value:
+    def module_method(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         if name == "forward":
             return self.call_module(m, node, args, frame)
         if name in api.MODULE_SELF_METHODS:
@@ -951,21 +926,23 @@ class Semantics:
                 result = m.with_(device=Device.CUDA)
             elif name == "cpu":
                 result = m.with_(device=Device.CPU)
-            elif name == "to":
-                for kw, value, arg in args:
-                    dtype = self.dtype_of(value)
+            elif name in ("to", "type"):
+                for arg in args:
+                    dtype = self.dtype_of(arg.value)
                     if dtype is not None:
                         result = result.with_(dtype=dtype)
-                    elif value.kind in (Kind.DEVICE, Kind.PY_STR) and value.device is not None:
-                        result = result.with_(device=value.device)
+                    elif arg.value.kind in (Kind.DEVICE, Kind.PY_STR) and arg.value.device is not None:
+                        result = result.with_(device=arg.value.device)
                     else:
-                        result = result.with_(device=None, dtype=None if kw == "dtype" else result.dtype)
-            if isinstance(func.value, cst.Name) and frame.lookup(func.value.value) is not None:
-                frame.env[func.value.value] = result  # modules change in place: model.double()
+                        result = result.with_(device=None, dtype=None)  # an unknown argument: anything may change
+            elif name == "requires_grad_":
+                result = m.with_(parametric=Tri.UNKNOWN if _literal_bool_arg(args) is False else m.parametric)
+            if isinstance(func.value, ast.Name) and frame.lookup(func.value.id) is not None:
+                frame.env[func.value.id] = result  # modules change in place: model.double()
             return result
         if name in api.PARAMETER_ITERATORS:
             param = Value(kind=Kind.TENSOR, dtype=m.dtype, device=m.device, requires_grad=Tri.YES, grad_leaf=True,
-                          origin=self.it.origin(frame, node, "parameter from "))
+                          origin=self.it.origin(node, "parameter from "))
             element = sequence((Value(kind=Kind.PY_STR), param)) if api.PARAMETER_ITERATORS[name] else param
             return Value(kind=Kind.SEQUENCE, element=element)
         cls = m.definition if isinstance(m.definition, ClassInfo) else None
@@ -977,38 +954,50 @@ class Semantics:
 
     # --- placement ----------------------------------------------------------------------
 
-    def place(self, device: Value, report_node: cst.CSTNode, what: str, frame: Frame, value_node: cst.CSTNode) -> None:
-        if device.device is not Device.CUDA:
-            return
-        through_variable = isinstance(report_node, cst.Arg) and isinstance(report_node.value, (cst.Name, cst.Attribute))
-        if isinstance(report_node, cst.Arg) and report_node.keyword is None:
-            report_node = value_node  # .to(x): report at the method name
-        self.it.emit(frame, Placement(self.it.site(frame, report_node), device, through_variable, what, frame.context))
+    def place_argument(self, device: Arg, node: ast.Call, frame: Frame) -> None:
+        """A ``device=`` argument of a factory or conversion."""
+        variable = isinstance(device.node, (ast.Name, ast.Attribute))
+        self.place(device.value, self.it.site(device.node), "device=", frame, variable)
+
+    def place(self, device: Value, site, what: str, frame: Frame, through_variable: bool) -> None:  # type: ignore[no-untyped-def]
+        if device.device is Device.CUDA:
+            self.it.emit(frame, Placement(site, device, through_variable, what, frame.context))
 
 
-def _shape_ndim(qual: str, args: Args) -> Optional[int]:
+def _shape_ndim(qual: str, args: Sequence[Arg]) -> Optional[int]:
     """Dimensions from a shape argument: np.zeros((4, 3)) -> 2, np.random.rand(4, 3) -> 2."""
-    positional = [(v, a) for kw, v, a in args if kw is None and a.star == ""]
+    positional = [a for a in args if a.keyword is None]
     if qual in ("numpy.random.rand", "numpy.random.randn"):
-        return len(positional) if positional and all(v.kind is Kind.PY_INT for v, a in positional) else None
+        if positional and all(a.value.kind is Kind.PY_INT and not a.starred for a in positional):
+            return len(positional)
+        return None
     shape = _arg(args, 0, "shape")
-    if qual.split(".")[-1] in ("zeros", "ones", "empty", "full") and shape is not None:
-        value, node = shape
-        if value.kind is Kind.PY_INT:
+    if qual.rsplit(".", 1)[-1] in ("zeros", "ones", "empty", "full") and shape is not None:
+        if shape.value.kind is Kind.PY_INT:
             return 1
-        if value.kind is Kind.SEQUENCE and value.elements is not None and isinstance(node.value, cst.Tuple):
-            return len(value.elements)
+        if isinstance(shape.node, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in shape.node.elts):
+            return len(shape.node.elts)
     return None
 
 
-def _negative_literal(node: Optional[cst.BaseExpression]) -> bool:
-    return (isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus)
-            and isinstance(node.expression, cst.Integer))
+def _negative_literal(node: Optional[ast.expr]) -> bool:
+    return (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, int))
 
 
-def _literal_bool_arg(args: Args) -> Optional[bool]:
-    for kw, value, arg in args:
-        if isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False"):
-            return arg.value.value == "True"
+def _literal_bool_arg(args: Sequence[Arg]) -> Optional[bool]:
+    for arg in args:
+        if isinstance(arg.node, ast.Constant) and isinstance(arg.node.value, bool):
+            return arg.node.value
     return None
 
+
+def _callee_text(node: ast.Call) -> str:
+    parts: List[str] = []
+    current: ast.expr = node.func
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    if isinstance(current, ast.Name):
+        parts.append(current.id)
+    return ".".join(reversed(parts))

@@ -1,12 +1,16 @@
-"""From source text to the parts worth parsing.
+"""From source text to the statements worth analyzing.
 
-LibCST's parse costs about as much as all of flake8's own checks, so the
-engine never parses a whole file. It uses Python's ``ast`` tree (which flake8
-already built) to find the top-level statements that can matter: those that
-mention a NumPy/torch name, a CUDA token, or a definition that does. Only
-those are parsed with LibCST, in "chunks" of consecutive statements. The other
-statements are "opaque": the interpreter only learns which names they bind
-(and forgets what it knew about those names).
+The engine reads Python's ``ast`` tree, which flake8 has already built for every
+plugin: no second parse. Measured on real PyTorch code, a LibCST parse of the
+relevant statements alone cost more than all of flake8's own checks (see the
+README's Performance section), so LibCST is kept for the fixes, which need a
+concrete tree, and the analysis runs on ``ast``.
+
+Only the top-level statements that can matter are interpreted: those with a
+sink or source token (a conversion, ``.numpy()``, a CUDA token, a NumPy call),
+plus, to a fixed point, the statements that read what they bind and the
+statements that bind what they read. The others are "opaque": the interpreter
+only learns which names they bind (and forgets what it knew about them).
 """
 from __future__ import annotations
 
@@ -15,8 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 #: a file that mentions neither is never looked at again.
 PREFILTER_WORDS = ("torch", "numpy")
@@ -29,22 +31,6 @@ SOURCE_WORDS = frozenset({"from_numpy", "as_tensor", "asarray", "tensor", "Tenso
 
 def mentions_torch_or_numpy(text: str) -> bool:
     return any(word in text for word in PREFILTER_WORDS)
-
-
-@dataclass
-class Chunk:
-    """Consecutive top-level statements parsed together with LibCST."""
-
-    module: cst.Module
-    first_line: int  # 1-based line of the chunk's first line in the file
-    _positions: Optional[Dict[cst.CSTNode, CodeRange]] = field(default=None, repr=False)
-
-    def position(self, node: cst.CSTNode) -> Optional[CodeRange]:
-        # Positions are computed for a chunk only when one of its nodes is reported.
-        if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = dict(wrapper.resolve(PositionProvider))
-        return self._positions.get(node)
 
 
 @dataclass
@@ -61,7 +47,7 @@ class ImportItem:
     bindings: Tuple[Tuple[str, str], ...]  # (local name, qualified name)
 
 
-Item = Union[Tuple[Chunk, Sequence[cst.BaseStatement]], Opaque, ImportItem]
+Item = Union[ast.stmt, Opaque, ImportItem]
 
 
 def import_bindings(node: Union[ast.Import, ast.ImportFrom]) -> Tuple[Tuple[str, str], ...]:
@@ -112,7 +98,7 @@ def _words_pattern(words: Set[str]) -> "re.Pattern[str]":
 
 
 def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
-    """Split the file into chunks to parse, opaque statements and imports."""
+    """The module body as statements to interpret, opaque statements and imports."""
     body = tree.body
     if not body:
         return
@@ -152,26 +138,10 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
             and (not bound[i].isdisjoint(used) or (pattern is not None and pattern.search(texts[i])))
         ]
 
-    # Statements that share a line must be parsed together.
-    for i in range(1, len(body)):
-        if spans[i][0] <= spans[i - 1][1] and (relevant[i] or relevant[i - 1]):
-            relevant[i] = relevant[i - 1] = True
-
-    i = 0
-    while i < len(body):
-        stmt = body[i]
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)) and not relevant[i]:
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             yield ImportItem(import_bindings(stmt))
-            i += 1
-        elif not relevant[i]:
-            yield Opaque(_bound_names(stmt))
-            i += 1
+        elif relevant[i]:
+            yield stmt
         else:
-            j = i
-            while j + 1 < len(body) and relevant[j + 1]:
-                j += 1
-            start, end = spans[i][0], spans[j][1]
-            chunk_text = "".join(lines[start - 1:end])
-            module = cst.parse_module(chunk_text)
-            yield (Chunk(module, start), module.body)
-            i = j + 1
+            yield Opaque(bound[i])

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional, Tuple
 
-import libcst as cst
+import ast
 
 
 class Kind(enum.Enum):
@@ -50,16 +50,38 @@ class Device(enum.Enum):
 
 @dataclass(frozen=True)
 class Site:
-    """A node of the LibCST tree plus the chunk it was parsed in (for positions)."""
+    """A node of the file's ``ast`` tree; with ``attr``, the method name at its end.
 
-    node: cst.CSTNode = field(compare=False)
-    chunk: Any = field(compare=False)  # engine.source.Chunk; Any avoids an import cycle
+    ``x.numpy()`` is reported at ``numpy``, not at ``x``: for a chain split over
+    lines, that is the line of the call the fix touches.
+    """
+
+    node: ast.AST = field(compare=False)
+    attr: bool = False
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Site) and other.node is self.node
+        return isinstance(other, Site) and other.node is self.node and other.attr == self.attr
 
     def __hash__(self) -> int:
         return id(self.node)
+
+    @property
+    def line(self) -> int:
+        if self.attr:
+            return getattr(self.node, "end_lineno", None) or self.node.lineno  # type: ignore[attr-defined]
+        return self.node.lineno  # type: ignore[attr-defined]
+
+    @property
+    def col(self) -> int:
+        """0-based UTF-8 byte offset, as ``ast`` (and so flake8) counts."""
+        if self.attr and isinstance(self.node, ast.Attribute) and self.node.end_col_offset is not None:
+            return self.node.end_col_offset - len(self.node.attr.encode("utf-8"))
+        return self.node.col_offset  # type: ignore[attr-defined]
+
+    @property
+    def end(self) -> Tuple[int, int]:
+        return (getattr(self.node, "end_lineno", None) or self.line,
+                getattr(self.node, "end_col_offset", None) or self.col)
 
 
 @dataclass(frozen=True)

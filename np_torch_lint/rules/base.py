@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, ClassVar, Iterator, Optional, Protocol, Tuple, Type
 
-import libcst as cst
+import ast
 
 from ..engine.findings import Finding
 from ..engine.values import Origin, Site
@@ -16,7 +16,7 @@ class Evidence(Protocol):
 
     def line(self, site: Site) -> int: ...
 
-    def code(self, node: cst.CSTNode, limit: int = 40) -> str: ...
+    def code(self, node: ast.AST, limit: int = 40) -> str: ...
 
     def describe(self, origin: Optional[Origin]) -> str: ...
 
