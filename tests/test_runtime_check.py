@@ -10,10 +10,13 @@ from typing import Dict, List
 
 import pytest
 
-from runtime_check.env import cuda_available
-from runtime_check.executors import ForkExecutor, Job, SpawnExecutor
-from runtime_check.fixture_header import HeaderError, expect_markers, parse_body, read_header
-from runtime_check.fixture_runner import (
+pytest.importorskip("numpy")
+pytest.importorskip("torch")  # the runtime check needs both (the `test` extra installs them)
+
+from runtime_check.env import cuda_available  # noqa: E402
+from runtime_check.executors import ForkExecutor, Job, SpawnExecutor  # noqa: E402
+from runtime_check.fixture_header import HeaderError, expect_markers, parse_body, read_header  # noqa: E402
+from runtime_check.fixture_runner import (  # noqa: E402
     RunnerConfig,
     discover,
     judge,
@@ -21,9 +24,9 @@ from runtime_check.fixture_runner import (
     run_fixtures,
     warnings_in,
 )
-from runtime_check.probes import CODES, PROBES, Probe, call_probe, run_probe
-from runtime_check.probes._base import expect_raises
-from runtime_check.results import BROKEN, CONFIRMED, FAILED, SKIPPED, FixtureResult
+from runtime_check.probes import CODES, PROBES, Probe, call_probe, run_probe  # noqa: E402
+from runtime_check.probes._base import expect_raises  # noqa: E402
+from runtime_check.results import BROKEN, CONFIRMED, FAILED, SKIPPED, FixtureResult  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

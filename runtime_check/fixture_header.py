@@ -1,0 +1,93 @@
+"""The `# runtime:` header of a fixture (grammar in fixtures/README.md).
+
+    # runtime: [cuda|nocuda] (clean
+                             | raises EXC[|EXC...]: FRAGMENT[ || FRAGMENT...]
+                             | prints FRAGMENT
+                             | warns CATEGORY: FRAGMENT)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+_HEADER = re.compile(r"^\s*#\s*runtime:(?P<body>.*)$")
+_BODY = re.compile(r"^(?:(?P<needs>cuda|nocuda)\s+)?(?P<kind>clean|raises|prints|warns)(?:\s+(?P<rest>.*))?$")
+_NAME = r"[A-Za-z_][\w.]*"
+_RAISES = re.compile(rf"^(?P<types>{_NAME}(?:\s*\|\s*{_NAME})*)\s*:\s*(?P<frags>.+)$")
+_WARNS = re.compile(rf"^(?P<cat>{_NAME})\s*:\s*(?P<frag>.+)$")
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>NTL\d+(?:\s*,\s*NTL\d+)*)")
+
+
+class HeaderError(ValueError):
+    """The fixture has no valid `# runtime:` header."""
+
+
+@dataclass(frozen=True)
+class Header:
+    text: str  # what follows "# runtime:", stripped
+    line: int
+    needs: Optional[str]  # "cuda", "nocuda" or None
+    kind: str  # "clean", "raises", "prints" or "warns"
+    exc_types: Tuple[str, ...] = ()
+    fragments: Tuple[str, ...] = ()
+    category: str = ""
+
+
+def parse_body(body: str, line: int = 1) -> Header:
+    text = body.strip()
+    m = _BODY.match(text)
+    if not m:
+        raise HeaderError(
+            f"line {line}: cannot parse '# runtime: {text}': expected [cuda|nocuda] clean|raises|prints|warns"
+        )
+    needs, kind, rest = m.group("needs"), m.group("kind"), (m.group("rest") or "").strip()
+    if kind == "clean":
+        if rest:
+            raise HeaderError(f"line {line}: 'clean' takes nothing after it, got {rest!r}")
+        return Header(text, line, needs, kind)
+    if not rest:
+        raise HeaderError(f"line {line}: '{kind}' needs a fragment")
+    if kind == "raises":
+        r = _RAISES.match(rest)
+        if not r:
+            raise HeaderError(f"line {line}: expected 'raises EXC[|EXC]: FRAGMENT[ || FRAGMENT]', got {rest!r}")
+        types = tuple(t.strip() for t in r.group("types").split("|"))
+        frags = tuple(f.strip() for f in r.group("frags").split("||"))
+        if not all(frags):
+            raise HeaderError(f"line {line}: empty fragment in {rest!r}")
+        return Header(text, line, needs, kind, exc_types=types, fragments=frags)
+    if kind == "warns":
+        w = _WARNS.match(rest)
+        if not w:
+            raise HeaderError(f"line {line}: expected 'warns CATEGORY: FRAGMENT', got {rest!r}")
+        return Header(text, line, needs, kind, fragments=(w.group("frag").strip(),), category=w.group("cat"))
+    return Header(text, line, needs, kind, fragments=(rest,))  # prints
+
+
+def read_header(path: Path) -> Header:
+    """The one header of a fixture; it must come before any code."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = [(i + 1, m.group("body")) for i, line in enumerate(lines) if (m := _HEADER.match(line))]
+    if not found:
+        raise HeaderError("no '# runtime:' header")
+    if len(found) > 1:
+        where = ", ".join(str(n) for n, _ in found)
+        raise HeaderError(f"{len(found)} '# runtime:' headers (lines {where}); exactly one is allowed")
+    lineno, body = found[0]
+    for before in lines[: lineno - 1]:
+        stripped = before.strip()
+        if stripped and not stripped.startswith("#"):
+            raise HeaderError(f"the header (line {lineno}) must come first, before any code")
+    return parse_body(body, lineno)
+
+
+def expect_markers(path: Path) -> Dict[int, List[str]]:
+    """Line -> codes of the `# expect: NTL...` markers (shown next to where a fixture raised)."""
+    marks: Dict[int, List[str]] = {}
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        m = _EXPECT.search(line)
+        if m:
+            marks[i] = [c.strip() for c in m.group("codes").split(",")]
+    return marks

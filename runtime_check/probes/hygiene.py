@@ -1,0 +1,133 @@
+"""NTL5xx: conversion hygiene (slow list conversion, copy-construct, legacy constructors)."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from ..results import Verdict
+from ._base import Probe, check, combine, confirmed, expect_warning, record_warnings
+
+# torch.tensor(list of ndarrays) is flagged as "extremely slow": the probe
+# measures it against np.stack + from_numpy in the same run.  A modest bar:
+# it has been 20-150x here; 3x still makes the fix worth a lint.
+RATIO_THRESHOLD = 3.0
+N_ARRAYS, ARRAY_LEN, REPEATS = 256, 256, 5
+COPY_CONSTRUCT = "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone()"
+
+
+def _best_time(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        fn()
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def ntl501(device: str) -> Verdict:
+    import numpy as np
+    import torch
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.random(ARRAY_LEN, dtype=np.float32) for _ in range(N_ARRAYS)]
+    if device == "cuda":
+        slow = lambda: torch.tensor(arrays, device="cuda")  # noqa: E731
+        fast = lambda: torch.from_numpy(np.stack(arrays)).to("cuda")  # noqa: E731
+        sync = torch.cuda.synchronize
+    else:
+        slow = lambda: torch.tensor(arrays)  # noqa: E731
+        fast = lambda: torch.from_numpy(np.stack(arrays))  # noqa: E731
+        sync = lambda: None  # noqa: E731
+    # Warm-up, and the same values both ways (so the fast path is a real fix).
+    first, caught = record_warnings(slow)
+    same = torch.equal(first.cpu(), fast().cpu())
+    sync()
+    t_slow, t_fast = _best_time(slow, sync), _best_time(fast, sync)
+    ratio = t_slow / max(t_fast, 1e-9)
+    where = ", device='cuda'" if device == "cuda" else ""
+    observed = (
+        f"torch.tensor(list of {N_ARRAYS} float32 arrays of {ARRAY_LEN}{where}): {t_slow * 1e3:.2f} ms; "
+        f"torch.from_numpy(np.stack(...)){'.to(cuda)' if device == 'cuda' else ''}: {t_fast * 1e3:.3f} ms; "
+        f"ratio {ratio:.1f}x (threshold {RATIO_THRESHOLD:g}x)"
+    )
+    checks = [
+        check(ratio >= RATIO_THRESHOLD, observed, f"the list conversion is only {ratio:.1f}x slower"),
+        check(same, "", "np.stack + from_numpy no longer gives the same tensor"),
+    ]
+    # torch also warns, once per process: quoted when this run saw it, but
+    # not required (an earlier conversion in the process may have used it up).
+    warned = [f"{w.category.__name__}: {w.message}" for w in caught if "list of numpy.ndarrays" in str(w.message)]
+    if warned:
+        checks.append(confirmed(warned[0]))
+    return combine(*checks)
+
+
+def ntl502(device: str) -> Verdict:
+    import torch
+
+    src = torch.randn(3, device=device, requires_grad=True)
+    warn = expect_warning(lambda: torch.tensor(src), UserWarning, COPY_CONSTRUCT, "torch.tensor(tensor)")
+    out, _ = record_warnings(lambda: torch.tensor(src))
+    copied = check(
+        out.data_ptr() != src.data_ptr() and not out.requires_grad,
+        f"torch.tensor(t) of a tensor with requires_grad=True -> a copy, requires_grad={out.requires_grad}",
+        "torch.tensor(tensor) is no longer a detached copy",
+    )
+    return combine(warn, copied)
+
+
+def ntl503(device: str) -> Verdict:
+    import numpy as np
+    import torch
+
+    a = np.random.rand(3)  # float64
+    if device == "cuda":
+        t, caught = record_warnings(lambda: torch.cuda.FloatTensor(a))
+        what = "torch.cuda.FloatTensor(float64 array)"
+    else:
+        t, caught = record_warnings(lambda: torch.FloatTensor(a))
+        what = "torch.FloatTensor(float64 array)"
+    a[0] = 42.0
+    is_copy = t[0].item() != 42.0
+    warned = "; ".join(f"{w.category.__name__}: {w.message}" for w in caught) or "no warning"
+    legacy = check(
+        t.dtype == torch.float32 and is_copy,
+        f"{what} -> {t.dtype} on {t.device}, "
+        f"{'a copy (writing a[0] afterwards leaves it unchanged)' if is_copy else 'sharing memory with a'}; {warned}",
+        "the legacy constructor no longer silently copies and casts",
+    )
+    checks = [legacy]
+    if device == "cpu":
+        ints = np.arange(3)  # int64 data: torch.Tensor casts it to float32
+        t2, caught2 = record_warnings(lambda: torch.Tensor(ints))
+        checks.append(
+            check(
+                t2.dtype == torch.float32 and not caught2,
+                f"torch.Tensor(int64 array) -> {t2.dtype}, {'no warning' if not caught2 else caught2[0].message}",
+                "torch.Tensor(int64 array) no longer casts silently",
+            )
+        )
+    return combine(*checks)
+
+
+PROBES = [
+    Probe(
+        "NTL501",
+        "torch.tensor of a list of ndarrays",
+        "torch.tensor(list of ndarrays) is many times slower than from_numpy(np.stack(...))",
+        ntl501,
+    ),
+    Probe(
+        "NTL502",
+        "torch.tensor on a tensor",
+        "torch.tensor(t) on a tensor warns to use t.detach().clone()",
+        ntl502,
+    ),
+    Probe(
+        "NTL503",
+        "legacy constructors on NumPy data",
+        "torch.FloatTensor/torch.Tensor(ndarray) silently copy and cast to float32",
+        ntl503,
+    ),
+]
