@@ -6,6 +6,7 @@ It never imports torch or NumPy and never runs the code it reads.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Type
 
 from ..rules import ALL_RULES, Rule
@@ -17,6 +18,8 @@ from .values import Origin, Site, Value
 __all__ = ["analyze", "module_values", "Report", "AnalysisError"]
 
 _CODE_LIMIT = 40
+# Parameters frozen somewhere in the file: which module outputs need grad is not known.
+FREEZING = re.compile(r"requires_grad\s*=\s*False|requires_grad_\(\s*False")
 
 
 class AnalysisError(Exception):
@@ -86,6 +89,7 @@ def analyze(
                     findings.append(finding)
 
     interpreter = Interpreter(emit)
+    interpreter.freezes_parameters = FREEZING.search(text) is not None
     evidence = _Evidence(interpreter)
     try:
         interpreter.run(list(plan(tree, lines)))
@@ -96,6 +100,7 @@ def analyze(
         _report(finding)
         for finding in findings
         if not (finding.needs_grad_in and interpreter.grad_off_everywhere(finding.needs_grad_in))
+        and not (finding.needs_unguarded_in and interpreter.guarded_everywhere(finding.needs_unguarded_in))
     ]
     reports.sort(key=lambda r: (r.line, r.col, r.code))
     return reports

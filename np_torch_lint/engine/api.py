@@ -319,6 +319,13 @@ GRAD_CONTEXT_OBJECTS: Mapping[str, bool] = {
 #: base classes that make a class an nn.Module.
 MODULE_BASES: FrozenSet[str] = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
 
+#: exceptions whose handler covers a missing GPU: the try body is treated as guarded.
+CUDA_ERRORS_CAUGHT_BY: FrozenSet[str] = frozenset({"Exception", "BaseException", "RuntimeError", "AssertionError", "TypeError"})
+#: flag names that say CUDA is off (`if args.no_cuda:`): the test holds where CUDA is not used.
+CPU_FLAG_WORDS: Tuple[str, ...] = ("no_cuda", "nocuda", "no_gpu", "disable_cuda", "cpu_only", "use_cpu", "force_cpu")
+#: the origin label of a list of NumPy scalars converted by torch.tensor.
+SCALARS_LABEL = "scalars from "
+
 #: calls that tell whether CUDA is there: a test that uses them guards its branches.
 CUDA_PROBES: FrozenSet[str] = frozenset({"torch.cuda.is_available", "torch.cuda.device_count", "torch.cuda.is_initialized"})
 #: calls that set the default device for every later factory call.

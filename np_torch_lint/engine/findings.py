@@ -15,6 +15,9 @@ class Finding:
     # Set when the finding holds only while grad is enabled in this function:
     # dropped when every call site of the function in the file has grad off.
     needs_grad_in: Optional[str] = None
+    # Set when the finding holds only on an unguarded path through this function:
+    # dropped when every call site of the function is guarded by a CUDA check.
+    needs_unguarded_in: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,8 @@ class Interpreter:
         self._emit = emit
         self.deferred: List[FunctionInfo] = []
         # qualname -> (grad mode, caller) at each call site, for "a helper only called in no_grad".
-        self.call_sites: Dict[str, List[Tuple[Tri, Optional[str]]]] = {}
+        self.call_sites: Dict[str, List[Tuple[Context, Optional[str]]]] = {}
+        self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
         self.default_float64 = False
         self.module_frame = Frame(None, Context(), silent=False)
         from .semantics import Semantics  # late: semantics imports this module's types
@@ -78,7 +79,10 @@ class Interpreter:
     # --- functions ----------------------------------------------------------------------
 
     def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None) -> Frame:
-        frame = Frame(info.closure, Context(grad=info.grad, function=info.qualname), silent=False, function=info)
+        # A module-level `assert torch.cuda.is_available()` (or early exit) guards every function.
+        guarded = info.guarded or self.module_frame.context.cuda_guarded
+        frame = Frame(info.closure, Context(grad=info.grad, cuda_guarded=guarded, function=info.qualname),
+                      silent=False, function=info)
         frame.attr_sink = attr_sink
         args = info.node.args
         positional = list(args.posonlyargs) + list(args.args)
@@ -120,21 +124,28 @@ class Interpreter:
             info.summarizing = False
 
     def record_call(self, qualname: str, frame: Frame) -> None:
-        self.call_sites.setdefault(qualname, []).append((frame.context.grad, frame.context.function))
+        self.call_sites.setdefault(qualname, []).append((frame.context, frame.context.function))
 
-    def grad_off_everywhere(self, qualname: str, seen: Optional[Set[str]] = None) -> bool:
+    def grad_off_everywhere(self, qualname: str) -> bool:
         """Every call of the function in this file runs with grad off (directly or via its callers)."""
-        seen = seen if seen is not None else set()
+        return self._all_call_sites(qualname, lambda c: c.grad is Tri.NO, lambda c: c.grad is Tri.YES, set())
+
+    def guarded_everywhere(self, qualname: str) -> bool:
+        """Every call of the function in this file is on a CUDA-guarded path."""
+        return self._all_call_sites(qualname, lambda c: c.cuda_guarded, lambda c: True, set())
+
+    def _all_call_sites(self, qualname: str, holds: Callable[[Context], bool],
+                        may_inherit: Callable[[Context], bool], seen: Set[str]) -> bool:
         if qualname in seen:
             return False
         seen.add(qualname)
         sites = self.call_sites.get(qualname)
         if not sites:
             return False
-        for grad, caller in sites:
-            if grad is Tri.NO:
+        for context, caller in sites:
+            if holds(context):
                 continue
-            if grad is Tri.YES and caller is not None and self.grad_off_everywhere(caller, seen):
+            if may_inherit(context) and caller is not None and self._all_call_sites(caller, holds, may_inherit, seen):
                 continue
             return False
         return True
@@ -143,7 +154,8 @@ class Interpreter:
 
     def instance_value(self, cls: ClassInfo) -> Value:
         if cls.is_module:
-            return Value(kind=Kind.MODULE, qualname=cls.name, dtype=api.FLOAT32,
+            dtype = api.FLOAT32 if not _casts_self(cls.node) else None
+            return Value(kind=Kind.MODULE, qualname=cls.name, dtype=dtype,
                          parametric=self.class_parametric(cls), definition=cls)
         return Value(kind=Kind.INSTANCE, qualname=cls.name, definition=cls)
 
@@ -218,7 +230,7 @@ class Interpreter:
             qual = node.name
         # A method's globals are the module's (or enclosing function's), not the class body's.
         closure = frame.parent if owner is not None and frame.parent is not None else frame
-        info = FunctionInfo(qual, node, closure, grad, owner)
+        info = FunctionInfo(qual, node, closure, grad, owner, guarded=frame.context.cuda_guarded)
         if not frame.silent:
             self.deferred.append(info)
         for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
@@ -396,7 +408,9 @@ class Interpreter:
         return flow if flow == Flow.EXIT else Flow.NORMAL
 
     def try_statement(self, node: ast.Try, frame: Frame) -> int:
-        body = frame.fork()
+        # `try: model.cuda() except RuntimeError: ...` handles a missing GPU.
+        catches = any(self.sem.catches_cuda_errors(h.type, frame) for h in node.handlers)
+        body = frame.fork(**({"cuda_guarded": True} if catches else {}))
         body_flow = self.block(node.body, body)
         ends: List[Frame] = []
         if body_flow != Flow.EXIT:
@@ -485,6 +499,16 @@ def _attrs_rebound_outside_init(node: ast.ClassDef) -> Set[str]:
                 if isinstance(target.value, ast.Name) and target.value.id == "self":
                     names.add(target.attr)
     return names
+
+
+def _casts_self(node: ast.ClassDef) -> bool:
+    """A module class that moves itself (`self.double()`, `self.to(dtype)`): its dtype is not float32."""
+    for current in ast.walk(node):
+        if (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
+                and isinstance(current.func.value, ast.Name) and current.func.value.id == "self"
+                and current.func.attr in ("double", "half", "bfloat16", "to", "type")):
+            return True
+    return False
 
 
 def _rebound_in(node: Union[ast.For, ast.AsyncFor, ast.While]) -> Set[str]:

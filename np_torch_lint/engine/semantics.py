@@ -270,7 +270,8 @@ class Semantics:
                     return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method)
                 return UNKNOWN
             if kind is Kind.MODULE and attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
-                return Value(kind=Kind.TENSOR, dtype=base.dtype, device=base.device, requires_grad=Tri.YES,
+                needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
+                return Value(kind=Kind.TENSOR, dtype=base.dtype, device=base.device, requires_grad=needs,
                              grad_leaf=True, origin=self.it.origin(node, "parameter "))
         if kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
             return base.definition.class_attrs.get(attr, UNKNOWN)
@@ -294,9 +295,13 @@ class Semantics:
             if len(parts) == 1 and not isinstance(index, ast.Slice):
                 return base.element or UNKNOWN
             return Value(kind=Kind.SEQUENCE, element=base.element)
+        flips = any(isinstance(p, ast.Slice) and _negative_literal(p.step) for p in parts)
+        if base.kind is None and base.dtype is None and flips:
+            # Unknown base: if it is an ndarray (torch.from_numpy accepts nothing else) the
+            # result has negative strides. The conversion rule decides what that proves.
+            return Value(negative_strides=Tri.YES, origin=self.it.origin(node))
         if base.kind is not Kind.NDARRAY:
             return UNKNOWN
-        flips = any(isinstance(p, ast.Slice) and _negative_literal(p.step) for p in parts)
         sliced = any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and p.value is Ellipsis) for p in parts)
         advanced = any(v.kind in (Kind.NDARRAY, Kind.SEQUENCE, Kind.TENSOR) for v in values)
         result = base.with_(ndim=None, shares_with=None)
@@ -391,9 +396,23 @@ class Semantics:
             return inner
         if isinstance(node, ast.Call) and self.qualname_of(node.func, frame) in api.CUDA_PROBES:
             return True
+        flag = node.id if isinstance(node, ast.Name) else (node.attr if isinstance(node, ast.Attribute) else "")
+        if any(word in flag.lower() for word in api.CPU_FLAG_WORDS):
+            return False  # `if args.no_cuda:` holds where CUDA is *not* used
         if self._mentions_cuda(node, frame):
             return True
         return None
+
+    def catches_cuda_errors(self, handler_type: Optional[ast.expr], frame: Frame) -> bool:
+        """An except clause that catches what a missing GPU raises (AssertionError, RuntimeError...)."""
+        if handler_type is None:
+            return True
+        names = handler_type.elts if isinstance(handler_type, ast.Tuple) else [handler_type]
+        for name in names:
+            text = name.id if isinstance(name, ast.Name) else (name.attr if isinstance(name, ast.Attribute) else "")
+            if text in api.CUDA_ERRORS_CAUGHT_BY:
+                return True
+        return False
 
     def _mentions_cuda(self, node: ast.expr, frame: Frame) -> bool:
         """A flag named for CUDA/GPU (args.cuda, use_gpu, device.type == "cuda") or set from a probe."""
@@ -478,7 +497,8 @@ class Semantics:
         if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
             return UNKNOWN
         if module.parametric is Tri.YES:
-            grad, origin = self.grad_in_context(Tri.YES, self.it.origin(node, "output of "), frame)
+            needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
+            grad, origin = self.grad_in_context(needs, self.it.origin(node, "output of "), frame)
             return Value(kind=Kind.TENSOR, dtype=module.dtype, device=module.device, requires_grad=grad, origin=origin)
         if module.parametric is Tri.NO:
             first = _first(args)
@@ -682,7 +702,7 @@ class Semantics:
         if value.kind is Kind.TENSOR:
             self.it.emit(frame, ToNumpy(self.it.site(node), value, via, frame.context))
         elif value.kind is Kind.SEQUENCE and value.element is not None and value.element.kind is Kind.TENSOR:
-            self.it.emit(frame, ToNumpy(self.it.site(node), value.element, via + " of a list of tensors", frame.context))
+            self.it.emit(frame, ToNumpy(self.it.site(node), value.element, via + " over a list of tensors", frame.context))
 
     def conversion(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         spec = api.CONVERSIONS[qual]
@@ -713,7 +733,7 @@ class Semantics:
             requires_grad=Tri.YES if leaf else Tri.NO, grad_leaf=leaf, ndim=ndim,
             shares_with=source.shares_with if shares else None,
             origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None,
-            numpy_source=(source.element.origin if list_of_scalars else source.origin) if (numpy_data or list_of_scalars) else None,  # type: ignore[union-attr]
+            numpy_source=(_scalars(source.element.origin) if list_of_scalars else source.origin) if (numpy_data or list_of_scalars) else None,  # type: ignore[union-attr]
             conversion=site if numpy_data or list_of_scalars else None,
         )
         self.it.emit(frame, Conversion(site, qual, source, result, frame.context))
@@ -849,7 +869,9 @@ class Semantics:
                     result = result.with_(device=value.device)
                 elif value.kind is Kind.TENSOR:
                     result = result.with_(dtype=value.dtype, device=value.device, conversion=None, numpy_source=None)
-                elif arg.keyword in (None, "dtype", "device") or arg.starred:
+                elif arg.keyword == "device" or _names_a_device(arg.node):
+                    result = result.with_(device=None)  # .to(device), .to(args.device): only the device changes
+                elif arg.keyword in (None, "dtype") or arg.starred:
                     # an unknown dtype or device: either may have changed
                     result = result.with_(dtype=None, device=None, conversion=None, numpy_source=None)
             return t if result is t else result.with_(shares_with=None)
@@ -864,7 +886,7 @@ class Semantics:
             if enable is False:
                 new = t.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
             else:
-                new = t.with_(requires_grad=Tri.YES, grad_leaf=True, origin=self.it.origin(func, "", attr=True))
+                new = t.with_(requires_grad=Tri.YES, grad_leaf=True, origin=self.it.origin(node))
             if isinstance(func.value, ast.Name):
                 frame.env[func.value.id] = new
             return new
@@ -941,7 +963,8 @@ class Semantics:
                 frame.env[func.value.id] = result  # modules change in place: model.double()
             return result
         if name in api.PARAMETER_ITERATORS:
-            param = Value(kind=Kind.TENSOR, dtype=m.dtype, device=m.device, requires_grad=Tri.YES, grad_leaf=True,
+            needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
+            param = Value(kind=Kind.TENSOR, dtype=m.dtype, device=m.device, requires_grad=needs, grad_leaf=True,
                           origin=self.it.origin(node, "parameter from "))
             element = sequence((Value(kind=Kind.PY_STR), param)) if api.PARAMETER_ITERATORS[name] else param
             return Value(kind=Kind.SEQUENCE, element=element)
@@ -964,6 +987,10 @@ class Semantics:
             self.it.emit(frame, Placement(site, device, through_variable, what, frame.context))
 
 
+def _scalars(origin: Optional[Origin]) -> Optional[Origin]:
+    return Origin(api.SCALARS_LABEL, origin.site) if origin is not None else None
+
+
 def _shape_ndim(qual: str, args: Sequence[Arg]) -> Optional[int]:
     """Dimensions from a shape argument: np.zeros((4, 3)) -> 2, np.random.rand(4, 3) -> 2."""
     positional = [a for a in args if a.keyword is None]
@@ -978,6 +1005,11 @@ def _shape_ndim(qual: str, args: Sequence[Arg]) -> Optional[int]:
         if isinstance(shape.node, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in shape.node.elts):
             return len(shape.node.elts)
     return None
+
+
+def _names_a_device(node: ast.expr) -> bool:
+    name = node.id if isinstance(node, ast.Name) else (node.attr if isinstance(node, ast.Attribute) else "")
+    return "device" in name.lower() or name.lower() in ("dev", "gpu", "rank", "local_rank")
 
 
 def _negative_literal(node: Optional[ast.expr]) -> bool:

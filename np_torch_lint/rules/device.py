@@ -31,11 +31,13 @@ class UnguardedCudaPlacement(Rule):
                 f"CUDA device {evidence.code(origin.site.node)} is chosen without a torch.cuda.is_available() "
                 f"guard and used for placement at line {evidence.line(event.site)} ({event.what}); "
                 f"fails on a host without CUDA; {_FIX}",
+                needs_unguarded_in=event.context.function,
             )
         else:
+            quoted = "" if event.what.startswith(("torch.cuda.", ".type(")) else ' ("Torch not compiled with CUDA enabled")'
             yield Finding(
                 self.code,
                 event.site,
-                f"unguarded CUDA placement {event.what} fails on a host without CUDA "
-                f"(\"Torch not compiled with CUDA enabled\"); {_FIX}",
+                f"unguarded CUDA placement {event.what} fails on a host without CUDA{quoted}; {_FIX}",
+                needs_unguarded_in=event.context.function,
             )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..engine.api import FLOAT32, FLOAT64
+from ..engine.api import FLOAT32, FLOAT64, SCALARS_LABEL
 from ..engine.events import ModelInput
 from ..engine.findings import Finding
 from ..engine.values import Kind, Tri
@@ -36,9 +36,10 @@ class Float64ReachesModel(Rule):
                 return
         elif not any(other.kind is Kind.TENSOR and other.dtype == FLOAT32 and other.ndim != 0 for other in event.others):
             return
-        source = evidence.describe(value.numpy_source) if value.numpy_source else "NumPy data"
+        source = evidence.code(value.numpy_source.site.node) if value.numpy_source else "NumPy data"
         source_line = f", line {evidence.line(value.numpy_source.site)}" if value.numpy_source else ""
-        what = "0-d array" if value.ndim == 0 else "array"
+        scalars = value.numpy_source is not None and value.numpy_source.what == SCALARS_LABEL
+        what = "NumPy scalars" if scalars else ("0-d array" if value.ndim == 0 else "array")
         yield Finding(
             self.code,
             value.conversion,

@@ -29,7 +29,7 @@ class NumpyOnGradTensor(Rule):
         yield Finding(
             self.code,
             event.site,
-            f"{event.via} on a tensor that requires grad ({origin}{where}) raises "
+            f"{event.via} {'of tensors that require' if 'over a list' in event.via else 'on a tensor that requires'} grad ({origin}{where}) raises "
             "\"Can't call numpy() on Tensor that requires grad\"; use .detach().cpu().numpy()",
             needs_grad_in=event.context.function,
         )

@@ -5,7 +5,7 @@ from typing import Iterator
 
 from ..engine.events import Conversion
 from ..engine.findings import Finding
-from ..engine.values import Tri
+from ..engine.values import Kind, Tri
 from .base import Evidence, Rule
 
 
@@ -22,6 +22,8 @@ class NegativeStridesConversion(Rule):
         source = event.source
         if source.negative_strides is not Tri.YES:
             return
+        if source.kind is not Kind.NDARRAY and event.function != "torch.from_numpy":
+            return  # torch.tensor(lst[::-1]) of a list is fine; from_numpy takes arrays only
         origin = evidence.describe(source.origin) if source.origin else "a flipped array"
         where = f", line {evidence.line(source.origin.site)}" if source.origin else ""
         yield Finding(
