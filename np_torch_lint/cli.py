@@ -3,6 +3,7 @@
     np-torch-lint check [--select CODES] [--ignore CODES] PATH...
     np-torch-lint PATH...          (short for check)
     np-torch-lint rules            (every code, its name, on by default)
+    np-torch-lint explain NTL101   (the rule's documentation page)
 
 Exit codes: 0 no findings, 1 findings, 2 usage error or a file that could not be read.
 """
@@ -99,9 +100,21 @@ def print_rules(out=sys.stdout) -> None:
         print(f"{rule.code}  {rule.name:<32} {default:<4} {rule.summary}", file=out)
 
 
+def explain(code: str, out=sys.stdout, err=sys.stderr) -> int:
+    from importlib import resources
+
+    code = code.upper()
+    if code not in {rule.code for rule in ALL_RULES}:
+        print(f"np-torch-lint: unknown rule {code!r}; `np-torch-lint rules` lists them", file=err)
+        return 2
+    page = resources.files("np_torch_lint").joinpath("docs", f"{code}.md")
+    print(page.read_text(encoding="utf-8"), file=out, end="")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in ("check", "rules", "-h", "--help", "--version") and not argv[0].startswith("-"):
+    if argv and argv[0] not in ("check", "rules", "explain", "-h", "--help", "--version") and not argv[0].startswith("-"):
         argv.insert(0, "check")
     parser = argparse.ArgumentParser(prog="np-torch-lint", description="Lint the seam between NumPy and PyTorch.")
     parser.add_argument("--version", action="version", version=f"np-torch-lint {__version__}")
@@ -111,6 +124,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check_parser.add_argument("--select", help="comma-separated codes or prefixes to report (default: all)")
     check_parser.add_argument("--ignore", help="comma-separated codes or prefixes to leave out")
     sub.add_parser("rules", help="list every rule")
+    explain_parser = sub.add_parser("explain", help="print a rule's documentation")
+    explain_parser.add_argument("code", metavar="CODE")
     try:
         options = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -118,6 +133,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if options.command == "rules":
         print_rules()
         return 0
+    if options.command == "explain":
+        return explain(options.code)
     if options.command != "check":
         parser.print_help()
         return 2

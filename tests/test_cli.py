@@ -1,0 +1,71 @@
+"""The np-torch-lint command: same findings as flake8, exit codes, noqa, rules, explain."""
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FIXTURES, ROOT
+from np_torch_lint import cli
+from np_torch_lint.rules import ALL_RULES
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "np_torch_lint.cli", *args], capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+def test_check_agrees_with_flake8_on_every_fixture() -> None:
+    ours = run("check", "fixtures")
+    theirs = subprocess.run([sys.executable, "-m", "flake8", "--select", "NTL", "fixtures"],
+                            capture_output=True, text=True, cwd=ROOT, check=False)
+    assert ours.returncode == 1
+    assert ours.stdout.strip(), "the fixtures have findings"
+    normalize = lambda text: sorted(line.replace("./", "", 1) for line in text.splitlines())  # noqa: E731
+    assert normalize(ours.stdout) == normalize(theirs.stdout)
+
+
+def test_exit_codes(tmp_path: Path) -> None:
+    clean = tmp_path / "clean.py"
+    clean.write_text("import torch\nx = torch.zeros(2)\n")
+    assert run("check", str(clean)).returncode == 0
+    assert run(str(clean)).returncode == 0  # the short form
+    dirty = tmp_path / "dirty.py"
+    dirty.write_text("import torch\nx = torch.zeros(2).cuda()\n")
+    assert run("check", str(dirty)).returncode == 1
+    broken = tmp_path / "broken.py"
+    broken.write_text("import torch\ndef f(:\n")
+    result = run("check", str(broken), str(dirty))
+    assert result.returncode == 2
+    assert "broken.py: error: cannot lint: not valid Python" in result.stderr
+    assert "dirty.py:2:20: NTL301" in result.stdout, "the other files are still linted"
+    missing = run("check", str(tmp_path / "nope.py"))
+    assert missing.returncode == 2 and "No such file" in missing.stderr
+
+
+def test_noqa_select_ignore(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("import torch\na = torch.zeros(2).cuda()\nb = torch.zeros(2).cuda()  # noqa: NTL301\nc = torch.zeros(2).cuda()  # noqa\n")
+    result = run("check", str(path))
+    assert [l.split(":")[1] for l in result.stdout.splitlines()] == ["2"]
+    assert run("check", "--ignore", "NTL3", str(path)).returncode == 0
+    assert run("check", "--select", "NTL1", str(path)).returncode == 0
+    assert run("check", "--select", "NTL301", str(path)).returncode == 1
+
+
+def test_rules_lists_every_rule() -> None:
+    out = io.StringIO()
+    cli.print_rules(out)
+    listed = re.findall(r"^(NTL\d{3})", out.getvalue(), re.MULTILINE)
+    assert listed == [rule.code for rule in ALL_RULES]
+
+
+def test_every_rule_has_a_doc_page_that_explain_prints() -> None:
+    for rule in ALL_RULES:
+        result = run("explain", rule.code.lower())
+        assert result.returncode == 0
+        assert result.stdout.startswith(f"# {rule.code}: {rule.name}\n")
+        for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Known limits"):
+            assert heading in result.stdout, (rule.code, heading)
+    assert run("explain", "NTL999").returncode == 2
