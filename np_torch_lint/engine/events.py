@@ -63,3 +63,12 @@ class Conversion:
     source: Value
     result: Value
     context: Context
+
+
+@dataclass(frozen=True)
+class Load:
+    """A checkpoint load: ``torch.load(...)``."""
+
+    site: Site  # the call
+    map_location: bool  # given (keyword or second positional argument)
+    context: Context

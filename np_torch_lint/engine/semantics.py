@@ -10,7 +10,7 @@ import ast
 from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import api
-from .events import Conversion, ModelInput, Placement, ToNumpy
+from .events import Conversion, Load, ModelInput, Placement, ToNumpy
 from .scope import ClassInfo, Frame, FunctionInfo
 from .values import UNKNOWN, Device, Kind, Origin, Tri, Value, join, join_elements, sequence
 
@@ -337,6 +337,7 @@ class Semantics:
             keep = source is not None and dtype == api.FLOAT64
             return Value(
                 kind=Kind.TENSOR, dtype=dtype, device=join(left, right).device if both else tensor.device,
+                device_origin=left.device_origin or right.device_origin,
                 requires_grad=grad, origin=grad_origin, ndim=None if both else tensor.ndim,
                 conversion=source.conversion if keep else None,  # type: ignore[union-attr]
                 numpy_source=source.numpy_source if keep else None,  # type: ignore[union-attr]
@@ -493,13 +494,16 @@ class Semantics:
             if result.kind is Kind.TENSOR and result.dtype == api.FLOAT32 and module.dtype != api.FLOAT32:
                 # forward was walked for a float32 module; this one was moved (model.double()).
                 result = result.with_(dtype=module.dtype)
+            if result.kind is Kind.TENSOR and result.device is None and module.device is not None:
+                result = result.with_(device=module.device, device_origin=module.device_origin)
             return result
         if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
             return UNKNOWN
         if module.parametric is Tri.YES:
             needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
             grad, origin = self.grad_in_context(needs, self.it.origin(node, "output of "), frame)
-            return Value(kind=Kind.TENSOR, dtype=module.dtype, device=module.device, requires_grad=grad, origin=origin)
+            return Value(kind=Kind.TENSOR, dtype=module.dtype, device=module.device, requires_grad=grad, origin=origin,
+                         device_origin=module.device_origin)
         if module.parametric is Tri.NO:
             first = _first(args)
             return first.with_(shares_with=None, grad_leaf=False) if first.kind is Kind.TENSOR else UNKNOWN
@@ -543,6 +547,10 @@ class Semantics:
             return self.numpy_function(qual, node, args, frame)
         if qual in api.TORCH_FACTORIES:
             return self.torch_factory(qual, node, args, frame)
+        if qual in api.LOADERS:
+            given = _arg(args, 1, "map_location") is not None or any(a.starred for a in args)
+            self.it.emit(frame, Load(self.it.site(node), given, frame.context))
+            return UNKNOWN
         if qual == "torch.device":
             first = _first(args)
             device = first.device if first.kind in (Kind.PY_STR, Kind.DEVICE) else None
@@ -730,6 +738,7 @@ class Semantics:
         leaf = requires is not None and _literal_true(requires.node)
         result = Value(
             kind=Kind.TENSOR, dtype=dtype, device=device.value.device if device is not None else Device.CPU,
+            device_origin=self.it.origin(device.node, "device=") if device is not None and device.value.device in (Device.CUDA, Device.MAYBE_CUDA) else None,
             requires_grad=Tri.YES if leaf else Tri.NO, grad_leaf=leaf, ndim=ndim,
             shares_with=source.shares_with if shares else None,
             origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None,
@@ -808,7 +817,7 @@ class Semantics:
         grad, origin = self.grad_in_context(*_grad_union(tensors), frame)
         keep = dtype == api.FLOAT64 and all(t.conversion is first.conversion for t in tensors)
         return Value(kind=Kind.TENSOR, dtype=dtype, device=first.device if all(t.device is first.device for t in tensors) else None,
-                     requires_grad=grad, origin=origin,
+                     requires_grad=grad, origin=origin, device_origin=first.device_origin,
                      conversion=first.conversion if keep else None, numpy_source=first.numpy_source if keep else None)
 
     # --- method calls -------------------------------------------------------------------
@@ -866,7 +875,9 @@ class Semantics:
                                    ".type(torch.cuda...)", frame, False)
                         result = result.with_(device=Device.CUDA)
                 elif arg.keyword in (None, "device") and value.kind in (Kind.DEVICE, Kind.PY_STR):
-                    result = result.with_(device=value.device)
+                    moved = value.device in (Device.CUDA, Device.MAYBE_CUDA)
+                    result = result.with_(device=value.device,
+                                          device_origin=self.it.origin(node, "moved by ") if moved else None)
                 elif value.kind is Kind.TENSOR:
                     result = result.with_(dtype=value.dtype, device=value.device, conversion=None, numpy_source=None)
                 elif arg.keyword == "device" or _names_a_device(arg.node):
@@ -876,9 +887,9 @@ class Semantics:
                     result = result.with_(dtype=None, device=None, conversion=None, numpy_source=None)
             return t if result is t else result.with_(shares_with=None)
         if name == "cuda":
-            return t.with_(device=Device.CUDA, shares_with=None)
+            return t.with_(device=Device.CUDA, shares_with=None, device_origin=self.it.origin(node, "moved by "))
         if name == "cpu":
-            return t.with_(device=Device.CPU)
+            return t.with_(device=Device.CPU, device_origin=None)
         if name in ("detach", "detach_"):
             return t.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
         if name == "requires_grad_":
@@ -945,16 +956,18 @@ class Semantics:
             if name in ("double", "float", "half", "bfloat16"):
                 result = m.with_(dtype=api.TENSOR_CASTS[name])
             elif name == "cuda":
-                result = m.with_(device=Device.CUDA)
+                result = m.with_(device=Device.CUDA, device_origin=self.it.origin(node, "model moved by "))
             elif name == "cpu":
-                result = m.with_(device=Device.CPU)
+                result = m.with_(device=Device.CPU, device_origin=None)
             elif name in ("to", "type"):
                 for arg in args:
                     dtype = self.dtype_of(arg.value)
                     if dtype is not None:
                         result = result.with_(dtype=dtype)
                     elif arg.value.kind in (Kind.DEVICE, Kind.PY_STR) and arg.value.device is not None:
-                        result = result.with_(device=arg.value.device)
+                        moved = arg.value.device in (Device.CUDA, Device.MAYBE_CUDA)
+                        result = result.with_(device=arg.value.device,
+                                              device_origin=self.it.origin(node, "model moved by ") if moved else None)
                     else:
                         result = result.with_(device=None, dtype=None)  # an unknown argument: anything may change
             elif name == "requires_grad_":

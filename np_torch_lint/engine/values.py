@@ -110,6 +110,8 @@ class Value:
     # The NumPy source of a tensor made by a conversion, and the conversion itself.
     numpy_source: Optional[Origin] = field(default=None, compare=False)
     conversion: Optional[Site] = field(default=None, compare=False)
+    # Where a tensor or module was (maybe) moved to CUDA: `.to(device)`, `.cuda()`.
+    device_origin: Optional[Origin] = field(default=None, compare=False)
     # Kind-specific payloads.
     qualname: Optional[str] = None  # API: "numpy.random.rand"; CLASS/INSTANCE: class name
     elements: Optional[Tuple["Value", ...]] = None  # SEQUENCE of known length
@@ -175,6 +177,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         origin=a.origin if a.origin == b.origin else (a.origin or b.origin),
         numpy_source=a.numpy_source if a.conversion == b.conversion else None,
         conversion=a.conversion if a.conversion == b.conversion else None,
+        device_origin=a.device_origin or b.device_origin,
         qualname=a.qualname if a.qualname == b.qualname else None,
         parametric=a.parametric.join(b.parametric),
         definition=a.definition if a.definition is b.definition else None,

@@ -4,16 +4,22 @@ from __future__ import annotations
 from typing import Dict, List, Type
 
 from .base import Rule
-from .device import UnguardedCudaPlacement
+from .device import LoadWithoutMapLocation, UnguardedCudaPlacement
 from .dtype import Float64ReachesModel
-from .grad import NumpyOnGradTensor
+from .grad import NumpyOnCudaTensor, NumpyOnGradTensor
+from .hygiene import LegacyConstructorOnArray, TensorFromListOfArrays, TensorOfTensor
 from .sharing import NegativeStridesConversion
 
 ALL_RULES: List[Type[Rule]] = [
     Float64ReachesModel,
     NumpyOnGradTensor,
+    NumpyOnCudaTensor,
     UnguardedCudaPlacement,
+    LoadWithoutMapLocation,
     NegativeStridesConversion,
+    TensorFromListOfArrays,
+    TensorOfTensor,
+    LegacyConstructorOnArray,
 ]
 RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 

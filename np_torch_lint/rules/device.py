@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..engine.events import Placement
+from ..engine.events import Load, Placement
 from ..engine.findings import Finding
 from ..engine.values import Device
 from .base import Evidence, Rule
@@ -41,3 +41,25 @@ class UnguardedCudaPlacement(Rule):
                 f"unguarded CUDA placement {event.what} fails on a host without CUDA{quoted}; {_FIX}",
                 needs_unguarded_in=event.context.function,
             )
+
+
+class LoadWithoutMapLocation(Rule):
+    """NTL302: ``torch.load`` without ``map_location`` on a path with no CUDA guard."""
+
+    code = "NTL302"
+    name = "load-without-map-location"
+    summary = "torch.load without map_location"
+    events = (Load,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, Load)
+        if event.map_location or event.context.cuda_guarded:
+            return
+        yield Finding(
+            self.code,
+            event.site,
+            f"{evidence.code(event.site.node)} has no map_location: a checkpoint saved from GPU tensors raises "
+            "\"Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False\" "
+            "on a host without CUDA; pass map_location=\"cpu\" (or your device)",
+            needs_unguarded_in=event.context.function,
+        )

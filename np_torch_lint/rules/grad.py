@@ -5,7 +5,7 @@ from typing import Iterator
 
 from ..engine.events import ToNumpy
 from ..engine.findings import Finding
-from ..engine.values import Kind, Tri
+from ..engine.values import Device, Kind, Tri
 from .base import Evidence, Rule
 
 
@@ -32,4 +32,28 @@ class NumpyOnGradTensor(Rule):
             f"{event.via} {'of tensors that require' if 'over a list' in event.via else 'on a tensor that requires'} grad ({origin}{where}) raises "
             "\"Can't call numpy() on Tensor that requires grad\"; use .detach().cpu().numpy()",
             needs_grad_in=event.context.function,
+        )
+
+
+class NumpyOnCudaTensor(Rule):
+    """NTL202: ``.numpy()`` (or ``np.asarray``) on a tensor that is, or may be, on a GPU."""
+
+    code = "NTL202"
+    name = "numpy-on-cuda-tensor"
+    summary = ".numpy() on a tensor that may be on a GPU"
+    events = (ToNumpy,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, ToNumpy)
+        value = event.value
+        if value.kind is not Kind.TENSOR or value.device not in (Device.CUDA, Device.MAYBE_CUDA):
+            return
+        origin = value.device_origin
+        where = f" ({evidence.describe(origin)}, line {evidence.line(origin.site)})" if origin else ""
+        may = "is" if value.device is Device.CUDA else "may be"
+        yield Finding(
+            self.code,
+            event.site,
+            f"{event.via} on a tensor that {may} on a GPU{where} raises \"can't convert cuda:0 device type "
+            "tensor to numpy\" there; use .detach().cpu().numpy()",
         )

@@ -1,0 +1,83 @@
+"""NTL5xx: conversion hygiene: slow, warned or silently lossy ways to make a tensor."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..engine.events import Conversion
+from ..engine.findings import Finding
+from ..engine.values import Kind
+from .base import Evidence, Rule
+
+
+def _source(event: Conversion, evidence: Evidence) -> str:
+    origin = event.source.origin
+    return f" ({evidence.describe(origin)}, line {evidence.line(origin.site)})" if origin else ""
+
+
+class TensorFromListOfArrays(Rule):
+    """NTL501: ``torch.tensor([a, b, ...])`` of ndarrays: element by element, very slow."""
+
+    code = "NTL501"
+    name = "tensor-from-list-of-arrays"
+    summary = "torch.tensor() of a list of ndarrays (extremely slow; stack first)"
+    events = (Conversion,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, Conversion)
+        source = event.source
+        if event.function not in ("torch.tensor", "torch.as_tensor") or source.kind is not Kind.SEQUENCE:
+            return
+        element = source.element
+        if element is None or element.kind is not Kind.NDARRAY:
+            return
+        yield Finding(
+            self.code,
+            event.site,
+            f"{evidence.code(event.site.node.func)}() of a list of ndarrays converts element by element and is "  # type: ignore[attr-defined]
+            "extremely slow (torch warns: \"Creating a tensor from a list of numpy.ndarrays is extremely slow\"); "
+            "use torch.from_numpy(np.stack(...))",
+        )
+
+
+class TensorOfTensor(Rule):
+    """NTL502: ``torch.tensor(t)`` of a tensor: a copy-construct with a warning."""
+
+    code = "NTL502"
+    name = "tensor-of-tensor"
+    summary = "torch.tensor() of a tensor (use t.detach().clone())"
+    events = (Conversion,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, Conversion)
+        if event.function != "torch.tensor" or event.source.kind is not Kind.TENSOR:
+            return
+        yield Finding(
+            self.code,
+            event.site,
+            "torch.tensor() of a tensor copies it and warns (\"To copy construct from a tensor, it is recommended "
+            "to use sourceTensor.detach().clone()\"); use t.detach().clone()",
+        )
+
+
+class LegacyConstructorOnArray(Rule):
+    """NTL503: ``torch.Tensor(a)``, ``torch.FloatTensor(a)`` on NumPy data: a silent copy and cast."""
+
+    code = "NTL503"
+    name = "legacy-constructor-on-array"
+    summary = "legacy tensor constructor on NumPy data (silent copy and cast)"
+    events = (Conversion,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, Conversion)
+        source = event.source
+        legacy = event.function.rsplit(".", 1)[-1]
+        if not legacy.endswith("Tensor") or source.kind is not Kind.NDARRAY:
+            return
+        target = event.result.dtype
+        cast = f" and casts {source.dtype} to {target}" if source.dtype and target and source.dtype != target else ""
+        yield Finding(
+            self.code,
+            event.site,
+            f"torch.{legacy}() of a NumPy array{_source(event, evidence)} silently copies{cast}; "
+            f"use torch.from_numpy(a) (shares memory) or torch.as_tensor(a, dtype=torch.{target or 'float32'})",
+        )
