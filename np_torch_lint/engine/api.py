@@ -291,6 +291,19 @@ FUNCTIONAL_LOSSES: FrozenSet[str] = frozenset({
     "hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss",
 })
 
+#: losses whose target holds class indices: int64 (or 1-d uint8) only.
+CLASS_INDEX_LOSSES: FrozenSet[str] = frozenset({"CrossEntropyLoss", "NLLLoss", "cross_entropy", "nll_loss"})
+#: integer dtypes these losses reject as targets (uint8 only when the target has 2+ dimensions).
+NARROW_INTS: FrozenSet[str] = frozenset({"int32", "int16", "int8", "uint8"})
+#: base classes of map-style datasets (their __getitem__ feeds default_collate).
+DATASET_BASES: FrozenSet[str] = frozenset({"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"})
+#: NumPy functions whose result is a read-only view.
+READONLY_MAKERS: FrozenSet[str] = frozenset({"numpy.broadcast_to"})
+#: PIL: opening and the image methods that return an image.
+PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.new"})
+PIL_IMAGE = "PIL.Image.Image"
+PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose", "copy", "filter", "thumbnail"})
+
 #: module methods that return the module itself (changing its dtype or device).
 MODULE_SELF_METHODS: FrozenSet[str] = frozenset({
     "to", "cuda", "cpu", "double", "float", "half", "bfloat16", "train", "eval",

@@ -72,3 +72,22 @@ class Load:
     site: Site  # the call
     map_location: bool  # given (keyword or second positional argument)
     context: Context
+
+
+@dataclass(frozen=True)
+class LossTarget:
+    """The target argument of a classification loss (cross entropy, NLL)."""
+
+    site: Site  # the loss call
+    loss: str  # "CrossEntropyLoss", "cross_entropy", ...
+    target: Value
+    context: Context
+
+
+@dataclass(frozen=True)
+class DatasetItem:
+    """A ``return`` of ``__getitem__`` in a ``torch.utils.data.Dataset`` subclass."""
+
+    site: Site  # the return statement
+    value: Value
+    context: Context

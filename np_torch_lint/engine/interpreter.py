@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
-from .events import Context
+from .events import Context, DatasetItem
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import ImportItem, Item, Opaque
 from .values import UNKNOWN, Kind, Origin, Site, Tri, Value, join
@@ -193,17 +193,20 @@ class Interpreter:
         return Tri.UNKNOWN
 
     def define_class(self, node: ast.ClassDef, frame: Frame) -> None:
-        is_module = False
+        is_module = is_dataset = False
         bases: List[ClassInfo] = []
         for base_node in node.bases:
             base = self.eval(base_node, frame)
             if base.kind is Kind.API and base.qualname in api.MODULE_BASES:
                 is_module = True
+            elif base.kind is Kind.API and base.qualname in api.DATASET_BASES:
+                is_dataset = True
             elif base.kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
                 bases.append(base.definition)
                 is_module = is_module or base.definition.is_module
+                is_dataset = is_dataset or base.definition.is_dataset
         qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
-        cls = ClassInfo(qual, node, is_module, bases)
+        cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset)
         body_frame = Frame(frame, frame.context, frame.silent, frame.function)
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -251,7 +254,8 @@ class Interpreter:
         if kind is ast.Assign:
             value = self.eval(node.value, frame)  # type: ignore[attr-defined]
             for target in node.targets:  # type: ignore[attr-defined]
-                self.bind(target, value, frame)
+                if not self._write_flag(target, node, frame):  # type: ignore[arg-type]
+                    self.bind(target, value, frame)
         elif kind is ast.Expr:
             return self.expression_statement(node.value, frame)  # type: ignore[attr-defined]
         elif kind is ast.If:
@@ -262,7 +266,12 @@ class Interpreter:
             return self.with_statement(node, frame)  # type: ignore[arg-type]
         elif kind is ast.Return:
             value = node.value  # type: ignore[attr-defined]
-            frame.returns.append(self.eval(value, frame) if value is not None else Value(kind=Kind.NONE))
+            result = self.eval(value, frame) if value is not None else Value(kind=Kind.NONE)
+            frame.returns.append(result)
+            function = frame.function
+            if function is not None and function.owner is not None and function.owner.is_dataset \
+                    and function.node.name == "__getitem__":
+                self.emit(frame, DatasetItem(self.site(node), result, frame.context))
             return Flow.EXIT
         elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
             info = self.make_function(node, frame)  # type: ignore[arg-type]
@@ -321,6 +330,20 @@ class Interpreter:
             frame.env[node.target.id] = result
         elif self._is_self_attr(node.target, frame) and frame.attr_sink is not None:
             frame.attr_sink[node.target.attr] = UNKNOWN  # type: ignore[attr-defined]
+
+    def _write_flag(self, target: ast.expr, node: ast.Assign, frame: Frame) -> bool:
+        """``a.flags.writeable = False``: from here on ``a`` is read-only."""
+        if (isinstance(target, ast.Attribute) and target.attr == "writeable"
+                and isinstance(target.value, ast.Attribute) and target.value.attr == "flags"
+                and isinstance(target.value.value, ast.Name)):
+            name = target.value.value.id
+            array = frame.lookup(name)
+            if array is not None and array.kind is Kind.NDARRAY:
+                literal = node.value.value if isinstance(node.value, ast.Constant) else None
+                readonly = Tri.YES if literal is False else (Tri.NO if literal is True else Tri.UNKNOWN)
+                frame.env[name] = array.with_(readonly=readonly, origin=self.origin(node) if readonly is Tri.YES else array.origin)
+            return True
+        return False
 
     def _is_self_attr(self, node: ast.expr, frame: Frame) -> bool:
         return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)

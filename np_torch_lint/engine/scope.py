@@ -27,6 +27,7 @@ class ClassInfo:
     node: ast.ClassDef
     is_module: bool  # a torch.nn.Module subclass
     bases: List["ClassInfo"] = field(default_factory=list)
+    is_dataset: bool = False  # a map-style torch.utils.data.Dataset subclass
     methods: Dict[str, FunctionInfo] = field(default_factory=dict)
     class_attrs: Dict[str, Value] = field(default_factory=dict)
     attrs: Optional[Dict[str, Value]] = None  # self.<name> after __init__ (lazy)

@@ -10,7 +10,7 @@ import ast
 from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import api
-from .events import Conversion, Load, ModelInput, Placement, ToNumpy
+from .events import Conversion, Load, LossTarget, ModelInput, Placement, ToNumpy
 from .scope import ClassInfo, Frame, FunctionInfo
 from .values import UNKNOWN, Device, Kind, Origin, Tri, Value, join, join_elements, sequence
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 _CUDA_WORDS = ("cuda", "gpu")
 _NUMBERS = (Kind.PY_FLOAT, Kind.PY_INT, Kind.PY_BOOL)
-_BUILTINS = frozenset({"float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
+_BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
                        "exit", "quit", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
 
 
@@ -164,6 +164,12 @@ class Semantics:
             if any(v.kind is Kind.NDARRAY for v in values):
                 return Value(kind=Kind.NDARRAY, dtype=api.BOOL, negative_strides=Tri.NO)
             return Value(kind=Kind.PY_BOOL)
+        if kind is ast.Dict:
+            values = [self.eval(v, frame) for v in node.values]  # type: ignore[attr-defined]
+            for key in node.keys:  # type: ignore[attr-defined]
+                if key is not None:
+                    self.eval(key, frame)
+            return Value(kind=Kind.DICT, elements=tuple(values))
         if kind is ast.IfExp:
             self.eval(node.test, frame)  # type: ignore[attr-defined]
             guard = self.is_cuda_test(node.test, frame)  # type: ignore[attr-defined]
@@ -207,6 +213,8 @@ class Semantics:
             return Value(kind=Kind.PY_INT)
         if isinstance(value, float):
             return Value(kind=Kind.PY_FLOAT)
+        if isinstance(value, bytes):
+            return Value(kind=Kind.PY_BYTES)
         if isinstance(value, str):
             return Value(kind=Kind.PY_STR, qualname=value, device=_device_of_string(value),
                          origin=self.it.origin(node))
@@ -350,6 +358,8 @@ class Semantics:
                          negative_strides=Tri.NO if is_array else Tri.UNKNOWN, readonly=Tri.NO,
                          ndim=None if is_array else 0,
                          origin=source.origin if dtype == source.dtype else self.it.origin(node))
+        if Kind.PY_BYTES in (left.kind, right.kind) and {left.kind, right.kind} <= {Kind.PY_BYTES, Kind.PY_INT}:
+            return Value(kind=Kind.PY_BYTES)  # b"\x00" * n, b"a" + b"b"
         if left.kind in (Kind.PY_INT, Kind.PY_FLOAT) and right.kind in (Kind.PY_INT, Kind.PY_FLOAT):
             if isinstance(op, ast.Div) or Kind.PY_FLOAT in (left.kind, right.kind):
                 return Value(kind=Kind.PY_FLOAT)
@@ -469,7 +479,7 @@ class Semantics:
         if callee.kind is Kind.MODULE:
             return self.call_module(callee, node, args, frame)
         if callee.kind is Kind.LOSS:
-            return self.call_loss(node, args, frame)
+            return self.call_loss(node, args, frame, callee.qualname or "")
         return UNKNOWN
 
     def call_function(self, info: FunctionInfo, frame: Frame) -> Value:
@@ -509,8 +519,12 @@ class Semantics:
             return first.with_(shares_with=None, grad_leaf=False) if first.kind is Kind.TENSOR else UNKNOWN
         return UNKNOWN
 
-    def call_loss(self, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+    def call_loss(self, node: ast.Call, args: Sequence[Arg], frame: Frame, loss: str = "") -> Value:
         site = self.it.site(node)
+        if loss in api.CLASS_INDEX_LOSSES:
+            target = _arg(args, 1, "target")
+            if target is not None:
+                self.it.emit(frame, LossTarget(site, loss, target.value, frame.context))
         values = [a.value for a in args if not a.starred and a.keyword in (None, "input", "target")]
         for i, value in enumerate(values):
             others = tuple(v for j, v in enumerate(values) if j != i)
@@ -530,6 +544,10 @@ class Semantics:
         args = self.args(node, frame)
         if qual in api.CONVERSIONS:
             return self.conversion(qual, node, args, frame)
+        if qual.startswith("numpy."):
+            readonly = self.readonly_array(qual, node, args)
+            if readonly is not None:
+                return readonly
         if qual in api.ARRAY_MAKERS:
             return self.array_maker(qual, api.ARRAY_MAKERS[qual], node, args, frame)
         if qual in api.GENERATOR_FACTORIES:
@@ -543,6 +561,8 @@ class Semantics:
                 if method in api.GENERATOR_DTYPE_KW:
                     maker = api.ArrayMaker(maker.dtype)  # only the dtype= keyword names a dtype
                 return self.array_maker(qual, maker, node, args, frame)
+        if qual in api.PIL_OPENERS or (qual.startswith(api.PIL_IMAGE + ".") and qual.rsplit(".", 1)[-1] in api.PIL_IMAGE_METHODS):
+            return Value(kind=Kind.API, qualname=api.PIL_IMAGE)
         if qual.startswith("numpy."):
             return self.numpy_function(qual, node, args, frame)
         if qual in api.TORCH_FACTORIES:
@@ -579,7 +599,7 @@ class Semantics:
         if qual.startswith("torch.nn.functional."):
             name = qual[len("torch.nn.functional."):]
             if name in api.FUNCTIONAL_LOSSES:
-                return self.call_loss(node, args, frame)
+                return self.call_loss(node, args, frame, name)
             return self.propagate(name, args, frame)
         if qual.startswith("torch.nn.") and qual.count(".") == 2:
             return self.nn_class(qual[len("torch.nn."):], node, args, frame)
@@ -603,6 +623,8 @@ class Semantics:
             return Value(kind=Kind.SEQUENCE, element=first.element)
         if name == "range":
             return Value(kind=Kind.SEQUENCE, element=Value(kind=Kind.PY_INT))
+        if name == "bytes":
+            return Value(kind=Kind.PY_BYTES)
         if name == "enumerate" and first.kind is Kind.SEQUENCE and first.element is not None:
             return Value(kind=Kind.SEQUENCE, element=sequence((Value(kind=Kind.PY_INT), first.element)))
         return UNKNOWN
@@ -671,6 +693,23 @@ class Semantics:
         return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
                      ndim=_shape_ndim(qual, args) if not maker.from_data else None, origin=origin)
 
+    def readonly_array(self, qual: str, node: ast.Call, args: Sequence[Arg]) -> Optional[Value]:
+        """np.frombuffer, np.broadcast_to, np.load(mmap_mode=), np.asarray(image): arrays we know the writability of."""
+        first = _first(args)
+        readonly = self.readonly_source(qual, first, args)
+        if readonly is None:
+            return None
+        name = qual[len("numpy."):]
+        dtype_arg = _arg(args, 1, "dtype") if name == "frombuffer" else None
+        if dtype_arg is not None:
+            dtype = self.dtype_of(dtype_arg.value)
+        elif name == "frombuffer":
+            dtype = api.FLOAT64  # frombuffer's default dtype
+        else:
+            dtype = first.dtype if name == "broadcast_to" else None
+        return Value(kind=Kind.NDARRAY, dtype=dtype, readonly=readonly, negative_strides=Tri.NO,
+                     origin=self.it.origin(node))
+
     def numpy_function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         first = _first(args)
         name = qual[len("numpy."):]
@@ -687,6 +726,23 @@ class Semantics:
             views = name in ("transpose", "squeeze", "swapaxes", "expand_dims", "moveaxis")
             return first.with_(negative_strides=first.negative_strides if views else Tri.UNKNOWN, shares_with=None, ndim=None)
         return UNKNOWN
+
+    def readonly_source(self, qual: str, first: Value, args: Sequence[Arg]) -> Optional[Tri]:
+        """Read-only (YES), writable (NO) or not a source we know (None)."""
+        if qual == "numpy.frombuffer":
+            if first.kind is Kind.PY_BYTES:
+                return Tri.YES
+            return Tri.UNKNOWN  # a bytearray or memoryview may be writable
+        if qual in api.READONLY_MAKERS:
+            return Tri.YES
+        if qual == "numpy.load":
+            mode = _arg(args, 1, "mmap_mode")
+            if mode is not None and mode.value.kind is Kind.PY_STR:
+                return Tri.YES if mode.value.qualname == "r" else Tri.UNKNOWN
+            return None
+        if qual in ("numpy.asarray", "numpy.asanyarray") and first.kind is Kind.API and first.qualname == api.PIL_IMAGE:
+            return Tri.YES  # np.asarray(image) is a read-only view of the image's buffer
+        return None
 
     def reduction(self, name: str, first: Value, args: Sequence[Arg], node: ast.Call, method: bool) -> Value:
         """np.mean(a) / a.mean(): a NumPy scalar, or an array when an axis is given."""
@@ -838,11 +894,15 @@ class Semantics:
         if kind is Kind.TENSOR:
             return self.tensor_method(receiver, name, func, node, args, frame)
         if kind in (Kind.NDARRAY, Kind.NP_SCALAR):
-            return self.array_method(receiver, name, node, args)
+            result = self.array_method(receiver, name, node, args)
+            if name == "setflags" and result.readonly is Tri.YES and isinstance(func.value, ast.Name):
+                frame.env[func.value.id] = receiver.with_(readonly=Tri.YES, origin=self.it.origin(node))
+                return Value(kind=Kind.NONE)
+            return result
         if kind is Kind.MODULE:
             return self.module_method(receiver, name, func, node, args, frame)
         if kind is Kind.LOSS and name == "forward":
-            return self.call_loss(node, args, frame)
+            return self.call_loss(node, args, frame, receiver.qualname or "")
         if kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo):
             method = receiver.definition.method(name)
             return self.call_function(method, frame) if method is not None else UNKNOWN
@@ -946,6 +1006,12 @@ class Semantics:
             return self.reduction(name, a, args, node, method=True)
         if name == "item":
             return Value(kind=Kind.PY_FLOAT if a.dtype in api.FLOAT_DTYPES else None)
+        if name == "tobytes":
+            return Value(kind=Kind.PY_BYTES)
+        if name == "setflags":
+            write = _arg(args, 0, "write")
+            if write is not None and isinstance(write.node, ast.Constant) and write.node.value is False:
+                return Value(kind=Kind.NONE, readonly=Tri.YES)  # the caller rebinds the receiver
         return UNKNOWN
 
     def module_method(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

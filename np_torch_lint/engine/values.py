@@ -21,6 +21,8 @@ class Kind(enum.Enum):
     PY_INT = "int"
     PY_STR = "str"
     PY_BOOL = "bool"
+    PY_BYTES = "bytes"  # immutable: np.frombuffer over it is read-only
+    DICT = "dict"  # a dict literal: ``elements`` holds its values
     NONE = "None"
     SEQUENCE = "sequence"  # list / tuple literal or a list built by append
     MODULE = "nn.Module"

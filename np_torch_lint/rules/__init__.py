@@ -5,18 +5,21 @@ from typing import Dict, List, Type
 
 from .base import Rule
 from .device import LoadWithoutMapLocation, UnguardedCudaPlacement
-from .dtype import Float64ReachesModel
+from .dtype import Float64DatasetItem, Float64ReachesModel, NarrowIntegerTarget
 from .grad import NumpyOnCudaTensor, NumpyOnGradTensor
 from .hygiene import LegacyConstructorOnArray, TensorFromListOfArrays, TensorOfTensor
-from .sharing import NegativeStridesConversion
+from .sharing import NegativeStridesConversion, ReadOnlyArrayConversion
 
 ALL_RULES: List[Type[Rule]] = [
     Float64ReachesModel,
+    Float64DatasetItem,
+    NarrowIntegerTarget,
     NumpyOnGradTensor,
     NumpyOnCudaTensor,
     UnguardedCudaPlacement,
     LoadWithoutMapLocation,
     NegativeStridesConversion,
+    ReadOnlyArrayConversion,
     TensorFromListOfArrays,
     TensorOfTensor,
     LegacyConstructorOnArray,

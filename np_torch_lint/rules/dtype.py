@@ -1,12 +1,12 @@
 """NTL1xx: dtype leaks from NumPy's float64 default into float32 models."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Tuple
 
-from ..engine.api import FLOAT32, FLOAT64, SCALARS_LABEL
-from ..engine.events import ModelInput
+from ..engine.api import FLOAT32, FLOAT64, NARROW_INTS, SCALARS_LABEL
+from ..engine.events import DatasetItem, LossTarget, ModelInput
 from ..engine.findings import Finding
-from ..engine.values import Kind, Tri
+from ..engine.values import Kind, Tri, Value
 from .base import Evidence, Rule
 
 _SINK_WORDS = {"module": "model call", "loss": "loss", "op": "float32 operation"}
@@ -47,3 +47,87 @@ class Float64ReachesModel(Rule):
             f"{evidence.code(event.site.node)} at line {evidence.line(event.site)} as a float64 tensor; "
             "convert with dtype=torch.float32 or .float()",
         )
+
+
+class NarrowIntegerTarget(Rule):
+    """NTL103: integer class targets narrower than int64 reaching cross entropy / NLL."""
+
+    code = "NTL103"
+    name = "narrow-integer-target"
+    summary = "int32/int16/int8 (or N-d uint8) class targets converted from NumPy into a classification loss"
+    events = (LossTarget,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, LossTarget)
+        target = event.target
+        if target.kind is not Kind.TENSOR or target.dtype not in NARROW_INTS or target.conversion is None:
+            return
+        if target.dtype == "uint8" and not (target.ndim is not None and target.ndim > 1):
+            return  # a 1-d uint8 target is accepted
+        error = ("expected scalar type Long but found Byte" if target.dtype == "uint8"
+                 else f"expected target dtype to be Long or Byte, but got {_TORCH_NAMES[target.dtype]}")
+        source = target.numpy_source
+        where = f" ({evidence.code(source.site.node)}, line {evidence.line(source.site)})" if source else ""
+        yield Finding(
+            self.code,
+            target.conversion,
+            f"{target.dtype} class targets{where} reach {evidence.code(event.site.node)} at line "
+            f"{evidence.line(event.site)}: \"{error}\"; convert with .long() or astype(np.int64)",
+        )
+
+
+_TORCH_NAMES = {"int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
+
+
+class Float64DatasetItem(Rule):
+    """NTL102: a Dataset's ``__getitem__`` returns float64 data that default_collate batches as float64."""
+
+    code = "NTL102"
+    name = "float64-dataset-item"
+    summary = "Dataset __getitem__ returns float64 NumPy data or Python floats (float64 batches)"
+    events = (DatasetItem,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, DatasetItem)
+        if evidence.default_float64:
+            return
+        parts = _parts(event.value)
+        bad = [p for p in parts if _collates_to_float64(p)]
+        if not bad:
+            return
+        what = _describe_part(bad[0])
+        origin = bad[0].origin if bad[0].kind is not Kind.SEQUENCE else None
+        where = f" ({evidence.code(origin.site.node)}, line {evidence.line(origin.site)})" if origin else ""
+        yield Finding(
+            self.code,
+            event.site,
+            f"__getitem__ returns {what}{where}: default_collate makes float64 batches; "
+            "return float32 (astype(np.float32), torch.tensor(..., dtype=torch.float32))",
+        )
+
+
+def _parts(value: Value) -> Tuple[Value, ...]:
+    """The value itself, or the members of a returned tuple/list/dict."""
+    if value.kind in (Kind.SEQUENCE, Kind.DICT) and value.elements is not None:
+        if value.kind is Kind.SEQUENCE and value.elements and all(e.kind is Kind.PY_FLOAT for e in value.elements):
+            return (value,)  # a list of Python floats is itself one float64 item
+        return tuple(value.elements)
+    return (value,)
+
+
+def _collates_to_float64(value: Value) -> bool:
+    if value.kind in (Kind.NDARRAY, Kind.NP_SCALAR, None) and value.dtype == FLOAT64:
+        return True
+    if value.kind is Kind.PY_FLOAT:
+        return True
+    return value.kind is Kind.SEQUENCE and value.element is not None and value.element.kind is Kind.PY_FLOAT
+
+
+def _describe_part(value: Value) -> str:
+    if value.kind is Kind.PY_FLOAT:
+        return "a Python float"
+    if value.kind is Kind.SEQUENCE:
+        return "a list of Python floats"
+    if value.kind is Kind.NP_SCALAR:
+        return "a NumPy float64 scalar"
+    return "a float64 array"
