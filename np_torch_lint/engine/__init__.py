@@ -9,7 +9,10 @@ import ast
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Type
 
-from ..rules import ALL_RULES, Rule
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..rules import Rule
 from .findings import Finding, Report
 from .interpreter import Interpreter
 from .source import mentions_torch_or_numpy, plan
@@ -59,7 +62,7 @@ def analyze(
     text: str,
     tree: Optional[ast.Module] = None,
     lines: Optional[Sequence[str]] = None,
-    rules: Optional[Iterable[Type[Rule]]] = None,
+    rules: Optional[Iterable[Type["Rule"]]] = None,
 ) -> List[Report]:
     """Lint one file's source. Raises ``AnalysisError`` when it cannot be read as Python."""
     if not mentions_torch_or_numpy(text):
@@ -71,8 +74,10 @@ def analyze(
             tree = ast.parse(text)
         except (SyntaxError, ValueError) as error:
             raise AnalysisError(f"not valid Python: {error}") from None
+    from ..rules import ALL_RULES  # late: the rules import the engine's event types
+
     rule_objects = [rule() for rule in (rules if rules is not None else ALL_RULES)]
-    handlers: Dict[type, List[Rule]] = {}
+    handlers: Dict[type, List["Rule"]] = {}
     for rule in rule_objects:
         for event_type in rule.events:
             handlers.setdefault(event_type, []).append(rule)
@@ -80,13 +85,16 @@ def analyze(
     findings: List[Finding] = []
     seen: Set[Tuple[str, int, bool]] = set()
 
+    def keep(finding: Finding) -> None:
+        key = (finding.code, id(finding.site.node), finding.site.attr)
+        if key not in seen:
+            seen.add(key)
+            findings.append(finding)
+
     def emit(event: object) -> None:
         for rule in handlers.get(type(event), ()):
             for finding in rule.check(event, evidence):
-                key = (finding.code, id(finding.site.node), finding.site.attr)
-                if key not in seen:
-                    seen.add(key)
-                    findings.append(finding)
+                keep(finding)
 
     interpreter = Interpreter(emit)
     interpreter.freezes_parameters = FREEZING.search(text) is not None
@@ -95,6 +103,9 @@ def analyze(
         interpreter.run(list(plan(tree, lines)))
     except RecursionError:
         raise AnalysisError("too deeply nested to analyze") from None
+    for rule in rule_objects:
+        for finding in rule.finish(evidence):
+            keep(finding)
 
     reports = [
         _report(finding)

@@ -304,6 +304,22 @@ PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray"
 PIL_IMAGE = "PIL.Image.Image"
 PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose", "copy", "filter", "thumbnail"})
 
+#: ndarray methods that write the array in place.
+NDARRAY_INPLACE: FrozenSet[str] = frozenset({"fill", "sort", "put", "itemset", "partition", "resize", "setfield"})
+#: tensor methods ending in "_" that do not write the tensor's data.
+NOT_WRITES: FrozenSet[str] = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "record_stream_"})
+#: NumPy functions that write their first argument in place.
+NUMPY_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({
+    "numpy.random.shuffle", "numpy.copyto", "numpy.put", "numpy.place", "numpy.fill_diagonal", "numpy.putmask",
+})
+#: tensor methods whose result is a view of the same storage.
+TENSOR_VIEW_METHODS: FrozenSet[str] = frozenset({
+    "view", "view_as", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "t", "flatten",
+    "detach_", "contiguous", "expand", "expand_as", "narrow", "select", "squeeze_", "unsqueeze_",
+})
+#: what torch.optim.<Optimizer>(...) evaluates to; its .step() updates parameters in place.
+OPTIMIZER = "torch.optim.Optimizer"
+
 #: module methods that return the module itself (changing its dtype or device).
 MODULE_SELF_METHODS: FrozenSet[str] = frozenset({
     "to", "cuda", "cpu", "double", "float", "half", "bfloat16", "train", "eval",

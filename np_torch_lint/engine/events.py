@@ -5,7 +5,7 @@ Rules consume events; they never walk the tree themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import FrozenSet, Optional, Tuple
 
 from .values import Site, Tri, Value
 
@@ -18,6 +18,8 @@ class Context:
     cuda_guarded: bool = False  # on a path where torch.cuda.is_available() was checked
     in_loop: bool = False
     function: Optional[str] = None  # qualified name of the enclosing function, if any
+    # Enclosing loops, innermost last: (id of the loop node, names its body rebinds).
+    loops: Tuple[Tuple[int, FrozenSet[str]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,4 +92,34 @@ class DatasetItem:
 
     site: Site  # the return statement
     value: Value
+    context: Context
+
+
+@dataclass(frozen=True)
+class SharedWrite:
+    """An in-place write on one side of a NumPy/torch memory share, then a read of the other side."""
+
+    site: Site  # the in-place write
+    written: str  # the name written
+    partner: str  # the name that shares its memory
+    conversion: Optional[Site]  # where the sharing began
+    read: Site  # the later read of the partner
+    context: Context
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A view of a parameter's live storage stored into a list, dict or attribute."""
+
+    site: Site  # the store (append call, item or attribute assignment)
+    container: Optional[str]  # the list/dict variable, if a plain name
+    value: Value
+    context: Context
+
+
+@dataclass(frozen=True)
+class ParameterUpdate:
+    """Parameters change in place: ``optimizer.step()``, ``p.add_(...)``."""
+
+    site: Site
     context: Context

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
-from .events import Context, DatasetItem
+from .events import Context, DatasetItem, ParameterUpdate, SharedWrite, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import ImportItem, Item, Opaque
 from .values import UNKNOWN, Kind, Origin, Site, Tri, Value, join
@@ -326,10 +326,31 @@ class Interpreter:
         left = self.eval(node.target, frame)
         right = self.eval(node.value, frame)
         result = self.sem.binary(node.op, left, right, node, frame)
+        in_place = left.kind in (Kind.NDARRAY, Kind.TENSOR)
+        target = node.target.value if isinstance(node.target, ast.Subscript) else node.target
+        if in_place and isinstance(target, ast.Name):
+            self.in_place(target.id, node, frame)  # `t += 1` writes the tensor/array itself
+            if left.param_view:
+                self.emit(frame, ParameterUpdate(self.site(node), frame.context))
+            result = result.with_(shares_with=left.shares_with, shared_at=left.shared_at, param_view=left.param_view)
         if isinstance(node.target, ast.Name):
             frame.env[node.target.id] = result
         elif self._is_self_attr(node.target, frame) and frame.attr_sink is not None:
             frame.attr_sink[node.target.attr] = UNKNOWN  # type: ignore[attr-defined]
+
+    def in_place(self, name: str, node: ast.AST, frame: Frame) -> None:
+        """An in-place write to ``name``: if it shares memory, its partner waits for a read."""
+        share = frame.aliases.get(name)
+        if share is not None:
+            partner, shared_at = share
+            frame.pending_writes[partner] = (self.site(node), name, shared_at)
+
+    def read(self, name: str, node: ast.AST, frame: Frame) -> None:
+        """A read of ``name`` after an in-place write to the name it shares memory with."""
+        pending = frame.pending_writes.pop(name, None)
+        if pending is not None:
+            site, written, shared_at = pending
+            self.emit(frame, SharedWrite(site, written, name, shared_at, self.site(node), frame.context))
 
     def _write_flag(self, target: ast.expr, node: ast.Assign, frame: Frame) -> bool:
         """``a.flags.writeable = False``: from here on ``a`` is read-only."""
@@ -351,7 +372,17 @@ class Interpreter:
 
     def bind(self, target: ast.expr, value: Value, frame: Frame) -> None:
         if isinstance(target, ast.Name):
-            frame.env[target.id] = value
+            name = target.id
+            frame.env[name] = value
+            # The old object's memory shares no longer concern this name.
+            frame.aliases.pop(name, None)
+            for key, (partner, _) in list(frame.aliases.items()):
+                if partner == name:
+                    del frame.aliases[key]
+            frame.pending_writes.pop(name, None)
+            if value.shares_with is not None and value.shares_with != name:
+                frame.aliases[name] = (value.shares_with, value.shared_at)
+                frame.aliases[value.shares_with] = (name, value.shared_at)
         elif isinstance(target, (ast.Tuple, ast.List)):
             elements = target.elts
             known = value.elements if value.kind is Kind.SEQUENCE else None
@@ -366,9 +397,15 @@ class Interpreter:
             if self._is_self_attr(target, frame) and frame.attr_sink is not None:
                 old = frame.attr_sink.get(target.attr)
                 frame.attr_sink[target.attr] = value if old is None else join(old, value)
+            if value.param_view:
+                self.emit(frame, Snapshot(self.site(target), None, value, frame.context))
         elif isinstance(target, ast.Subscript):
-            self.eval(target.value, frame)
+            container = self.eval(target.value, frame)
             self.eval(target.slice, frame)
+            if isinstance(target.value, ast.Name) and container.kind in (Kind.NDARRAY, Kind.TENSOR):
+                self.in_place(target.value.id, target, frame)
+            if value.param_view:
+                self.emit(frame, Snapshot(self.site(target), _name_of(target.value), value, frame.context))
 
     def if_statement(self, node: ast.If, frame: Frame) -> int:
         self.eval(node.test, frame)
@@ -396,8 +433,9 @@ class Interpreter:
             element = self.sem.element_of(self.eval(node.iter, frame))
         # One walk of the body, from a head state where every name the body rebinds is
         # unknown: what the body does on a later iteration is not trusted at its start.
-        head = frame.fork(in_loop=True)
-        for name in _rebound_in(node):
+        rebound = _rebound_in(node)
+        head = frame.fork(in_loop=True, loops=frame.context.loops + ((id(node), frozenset(rebound)),))
+        for name in rebound:
             head.env[name] = UNKNOWN
         if isinstance(node, ast.While):
             self.eval(node.test, head)
@@ -427,7 +465,7 @@ class Interpreter:
         body = frame.fork()
         body.context = context
         flow = self.block(node.body, body)
-        frame.env = body.env
+        frame.merge(body)
         return flow if flow == Flow.EXIT else Flow.NORMAL
 
     def try_statement(self, node: ast.Try, frame: Frame) -> int:
@@ -554,6 +592,10 @@ def _rebound_in(node: Union[ast.For, ast.AsyncFor, ast.While]) -> Set[str]:
                   and isinstance(current.func.value, ast.Name) and current.func.attr in api.REBINDING_METHODS):
                 names.add(current.func.value.id)  # model.double(), t.requires_grad_()
     return names
+
+
+def _name_of(node: ast.expr) -> Optional[str]:
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _target_names(node: ast.expr) -> List[str]:

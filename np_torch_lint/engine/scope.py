@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Set, Union
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 from .events import Context
 from .values import UNKNOWN, Tri, Value, join
@@ -58,6 +58,10 @@ class Frame:
         # While a class's __init__ is walked: self.<name> assignments land here.
         self.attr_sink: Optional[Dict[str, Value]] = None
         self.self_name: Optional[str] = None
+        # Memory shares between names (both directions): name -> (partner, where it began).
+        self.aliases: Dict[str, Tuple[str, Any]] = {}
+        # Partner name -> (write site, written name, share site): an in-place write waiting for a read.
+        self.pending_writes: Dict[str, Tuple[Any, str, Any]] = {}
 
     def lookup(self, name: str) -> Optional[Value]:
         frame: Optional[Frame] = self
@@ -76,12 +80,21 @@ class Frame:
         child.returns = self.returns
         child.attr_sink = self.attr_sink
         child.self_name = self.self_name
+        child.aliases = dict(self.aliases)
+        child.pending_writes = dict(self.pending_writes)
         return child
 
     def merge(self, *branches: "Frame") -> None:
         """Set this frame's names to the join of the branches that reach here."""
         if not branches:
             return
+        # A share holds after the join only if every branch kept it; a pending write from
+        # any branch stays pending (that path wrote, and a later read follows it).
+        first = branches[0].aliases
+        self.aliases = {k: v for k, v in first.items() if all(b.aliases.get(k) == v for b in branches[1:])}
+        self.pending_writes = {}
+        for branch in branches:
+            self.pending_writes.update(branch.pending_writes)
         if len(branches) == 1:
             self.env = branches[0].env
             return

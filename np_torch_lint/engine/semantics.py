@@ -10,7 +10,7 @@ import ast
 from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import api
-from .events import Conversion, Load, LossTarget, ModelInput, Placement, ToNumpy
+from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement, Snapshot, ToNumpy
 from .scope import ClassInfo, Frame, FunctionInfo
 from .values import UNKNOWN, Device, Kind, Origin, Tri, Value, join, join_elements, sequence
 
@@ -132,6 +132,8 @@ class Semantics:
     def eval(self, node: ast.expr, frame: Frame) -> Value:
         kind = type(node)
         if kind is ast.Name:
+            if frame.pending_writes:
+                self.it.read(node.id, node, frame)  # type: ignore[attr-defined]
             return self.name(node.id, frame)  # type: ignore[attr-defined]
         if kind is ast.Attribute:
             return self.attribute(node, frame)  # type: ignore[arg-type]
@@ -280,7 +282,7 @@ class Semantics:
             if kind is Kind.MODULE and attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
                 needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
                 return Value(kind=Kind.TENSOR, dtype=base.dtype, device=base.device, requires_grad=needs,
-                             grad_leaf=True, origin=self.it.origin(node, "parameter "))
+                             grad_leaf=True, param_view=True, origin=self.it.origin(node, "parameter "))
         if kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
             return base.definition.class_attrs.get(attr, UNKNOWN)
         return UNKNOWN
@@ -295,7 +297,7 @@ class Semantics:
         parts: List[ast.expr] = list(index.elts) if isinstance(index, ast.Tuple) else [index]
         values = [self.eval(p, frame) for p in parts]
         if base.kind is Kind.TENSOR:
-            return base.with_(ndim=None, shares_with=None)
+            return base.with_(ndim=None, shares_with=None, param_view=False)
         if base.kind is Kind.SEQUENCE:
             if len(parts) == 1 and isinstance(index, ast.Constant) and isinstance(index.value, int) and base.elements is not None:
                 if -len(base.elements) <= index.value < len(base.elements):
@@ -376,7 +378,7 @@ class Semantics:
         if value.kind is Kind.SEQUENCE:
             return value.element or UNKNOWN
         if value.kind is Kind.TENSOR:
-            return value.with_(ndim=None, grad_leaf=False, shares_with=None)
+            return value.with_(ndim=None, grad_leaf=False, shares_with=None, param_view=False)
         return UNKNOWN
 
     # --- guards -------------------------------------------------------------------------
@@ -542,6 +544,16 @@ class Semantics:
 
     def call_api(self, qual: str, node: ast.Call, frame: Frame) -> Value:
         args = self.args(node, frame)
+        for arg in args:
+            if arg.keyword == "out" and isinstance(arg.node, ast.Name):
+                self.it.in_place(arg.node.id, node, frame)
+        if qual in api.NUMPY_INPLACE_FUNCTIONS and node.args and isinstance(node.args[0], ast.Name):
+            self.it.in_place(node.args[0].id, node, frame)
+        if qual.startswith("torch.optim.") and qual.count(".") == 2 and qual.rsplit(".", 1)[-1][:1].isupper():
+            return Value(kind=Kind.API, qualname=api.OPTIMIZER)
+        if qual == api.OPTIMIZER + ".step":
+            self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
+            return UNKNOWN
         if qual in api.CONVERSIONS:
             return self.conversion(qual, node, args, frame)
         if qual.startswith("numpy."):
@@ -686,6 +698,10 @@ class Semantics:
                 return data if data.kind is Kind.NDARRAY else UNKNOWN
             base = data if data.kind is Kind.NDARRAY else Value(kind=Kind.NDARRAY, dtype=dtype)
             return base.with_(negative_strides=Tri.YES, origin=origin, shares_with=None)
+        if maker.from_data and not maker.copies and data.kind is Kind.TENSOR and explicit is None:
+            partner = node.args[0].id if node.args and isinstance(node.args[0], ast.Name) else None
+            return Value(kind=Kind.NDARRAY, dtype=data.dtype, negative_strides=Tri.NO, param_view=data.param_view,
+                         shares_with=partner, shared_at=self.it.site(node) if partner else None)
         if maker.from_data and data.kind is Kind.NDARRAY and explicit is None:
             if not maker.copies:
                 return data  # np.asarray(array): the same array
@@ -791,12 +807,14 @@ class Semantics:
             kind = Kind.NDARRAY  # from_numpy accepts only arrays: if it ran, it was one
         ndim = 0 if source.kind is Kind.NP_SCALAR else (source.ndim if kind is Kind.NDARRAY else None)
         shares = spec.shares_memory and explicit is None and device is None and kind is Kind.NDARRAY
+        source_node = node.args[0] if node.args else None
+        partner = source_node.id if shares and isinstance(source_node, ast.Name) and not _uninitialized(source) else None
         leaf = requires is not None and _literal_true(requires.node)
         result = Value(
             kind=Kind.TENSOR, dtype=dtype, device=device.value.device if device is not None else Device.CPU,
             device_origin=self.it.origin(device.node, "device=") if device is not None and device.value.device in (Device.CUDA, Device.MAYBE_CUDA) else None,
             requires_grad=Tri.YES if leaf else Tri.NO, grad_leaf=leaf, ndim=ndim,
-            shares_with=source.shares_with if shares else None,
+            shares_with=partner, shared_at=site if partner else None,
             origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None,
             numpy_source=(_scalars(source.element.origin) if list_of_scalars else source.origin) if (numpy_data or list_of_scalars) else None,  # type: ignore[union-attr]
             conversion=site if numpy_data or list_of_scalars else None,
@@ -828,7 +846,7 @@ class Semantics:
         if name == "Parameter":
             data = _first(args)
             return Value(kind=Kind.TENSOR, dtype=data.dtype if data.kind is Kind.TENSOR else None, requires_grad=Tri.YES,
-                         grad_leaf=True, origin=self.it.origin(node, "parameter "))
+                         grad_leaf=True, param_view=True, origin=self.it.origin(node, "parameter "))
         if name in api.LOSS_MODULES:
             return Value(kind=Kind.LOSS, qualname=name)
         if not name[:1].isupper() or name in api.NON_MODULE_CLASSES:
@@ -891,6 +909,16 @@ class Semantics:
                     report = self.it.site(arg.node) if arg.keyword == "device" else self.it.site(func, attr=True)
                     self.place(arg.value, report, ".to(...)", frame, variable)
         kind = receiver.kind
+        written = func.value.id if isinstance(func.value, ast.Name) else None
+        if kind is Kind.TENSOR and name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITES:
+            if written is not None:
+                self.it.in_place(written, node, frame)
+            if receiver.param_view:
+                self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
+        elif kind is Kind.NDARRAY and name in api.NDARRAY_INPLACE and written is not None:
+            self.it.in_place(written, node, frame)
+        if name in ("append", "insert") and args and args[-1].value.param_view:
+            self.it.emit(frame, Snapshot(self.it.site(node), written, args[-1].value, frame.context))
         if kind is Kind.TENSOR:
             return self.tensor_method(receiver, name, func, node, args, frame)
         if kind in (Kind.NDARRAY, Kind.NP_SCALAR):
@@ -917,8 +945,11 @@ class Semantics:
 
     def tensor_method(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         if name == "numpy":
-            self.it.emit(frame, ToNumpy(self.it.site(func, attr=True), t, ".numpy()", frame.context))
-            return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO)
+            site = self.it.site(func, attr=True)
+            self.it.emit(frame, ToNumpy(site, t, ".numpy()", frame.context))
+            partner = func.value.id if isinstance(func.value, ast.Name) else None
+            return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO, param_view=t.param_view,
+                         shares_with=partner, shared_at=site if partner else None, origin=t.origin if t.param_view else None)
         if name in api.TENSOR_CASTS:
             return self._cast(t, api.TENSOR_CASTS[name])
         if name in ("to", "type"):
@@ -947,7 +978,7 @@ class Semantics:
                     result = result.with_(dtype=None, device=None, conversion=None, numpy_source=None)
             return t if result is t else result.with_(shares_with=None)
         if name == "cuda":
-            return t.with_(device=Device.CUDA, shares_with=None, device_origin=self.it.origin(node, "moved by "))
+            return t.with_(device=Device.CUDA, shares_with=None, param_view=False, device_origin=self.it.origin(node, "moved by "))
         if name == "cpu":
             return t.with_(device=Device.CPU, device_origin=None)
         if name in ("detach", "detach_"):
@@ -974,19 +1005,19 @@ class Semantics:
             grad, origin = self.grad_in_context(t.requires_grad, t.origin, frame)
             keeps_shape = name in ("clone", "contiguous")
             return t.with_(ndim=t.ndim if keeps_shape else None, grad_leaf=False, requires_grad=grad,
-                           shares_with=None, origin=origin)
+                           shares_with=None, origin=origin, param_view=t.param_view and name in api.TENSOR_VIEW_METHODS)
         if name.endswith("_") and not name.startswith("_"):
-            return t  # in place: the same tensor
+            return t  # in place: the same tensor (see call_method for the write itself)
         return UNKNOWN
 
     @staticmethod
     def _cast(t: Value, dtype: str) -> Value:
         if dtype not in api.FLOAT_DTYPES:
             return t.with_(dtype=dtype, requires_grad=Tri.NO, grad_leaf=False, origin=None, conversion=None,
-                           numpy_source=None, shares_with=None)
+                           numpy_source=None, shares_with=None, param_view=False)
         if dtype == t.dtype:
             return t
-        return t.with_(dtype=dtype, conversion=None, numpy_source=None, shares_with=None, grad_leaf=False)
+        return t.with_(dtype=dtype, conversion=None, numpy_source=None, shares_with=None, grad_leaf=False, param_view=False)
 
     def array_method(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
         if name == "astype":
@@ -1043,7 +1074,7 @@ class Semantics:
             return result
         if name in api.PARAMETER_ITERATORS:
             needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
-            param = Value(kind=Kind.TENSOR, dtype=m.dtype, device=m.device, requires_grad=needs, grad_leaf=True,
+            param = Value(kind=Kind.TENSOR, dtype=m.dtype, device=m.device, requires_grad=needs, grad_leaf=True, param_view=True,
                           origin=self.it.origin(node, "parameter from "))
             element = sequence((Value(kind=Kind.PY_STR), param)) if api.PARAMETER_ITERATORS[name] else param
             return Value(kind=Kind.SEQUENCE, element=element)
@@ -1064,6 +1095,15 @@ class Semantics:
     def place(self, device: Value, site, what: str, frame: Frame, through_variable: bool) -> None:  # type: ignore[no-untyped-def]
         if device.device is Device.CUDA:
             self.it.emit(frame, Placement(site, device, through_variable, what, frame.context))
+
+
+def _uninitialized(value: Value) -> bool:
+    """An array from np.empty: a buffer meant to be filled through its tensor view."""
+    if value.origin is None:
+        return False
+    node = value.origin.site.node
+    name = node.attr if isinstance(node, ast.Attribute) else (node.id if isinstance(node, ast.Name) else "")
+    return name in ("empty", "empty_like")
 
 
 def _scalars(origin: Optional[Origin]) -> Optional[Origin]:

@@ -106,7 +106,11 @@ class Value:
     ndim: Optional[int] = None
     negative_strides: Tri = Tri.UNKNOWN
     readonly: Tri = Tri.UNKNOWN
+    # The variable this array/tensor shares memory with, and the conversion that made it so.
     shares_with: Optional[str] = None
+    shared_at: Optional[Site] = field(default=None, compare=False)
+    # True for a parameter's storage and its memory-sharing views (.detach(), .data, .cpu(), .numpy()).
+    param_view: bool = False
     # Provenance, kept through joins when both sides agree, never part of equality.
     origin: Optional[Origin] = field(default=None, compare=False)
     # The NumPy source of a tensor made by a conversion, and the conversion itself.
@@ -176,6 +180,8 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         negative_strides=a.negative_strides.join(b.negative_strides),
         readonly=a.readonly.join(b.readonly),
         shares_with=a.shares_with if a.shares_with == b.shares_with else None,
+        shared_at=a.shared_at if a.shares_with == b.shares_with else None,
+        param_view=a.param_view and b.param_view,
         origin=a.origin if a.origin == b.origin else (a.origin or b.origin),
         numpy_source=a.numpy_source if a.conversion == b.conversion else None,
         conversion=a.conversion if a.conversion == b.conversion else None,

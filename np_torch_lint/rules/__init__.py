@@ -8,7 +8,12 @@ from .device import LoadWithoutMapLocation, UnguardedCudaPlacement
 from .dtype import Float64DatasetItem, Float64ReachesModel, NarrowIntegerTarget
 from .grad import NumpyOnCudaTensor, NumpyOnGradTensor
 from .hygiene import LegacyConstructorOnArray, TensorFromListOfArrays, TensorOfTensor
-from .sharing import NegativeStridesConversion, ReadOnlyArrayConversion
+from .sharing import (
+    AliasedSnapshot,
+    MutationThroughSharedMemory,
+    NegativeStridesConversion,
+    ReadOnlyArrayConversion,
+)
 
 ALL_RULES: List[Type[Rule]] = [
     Float64ReachesModel,
@@ -18,6 +23,8 @@ ALL_RULES: List[Type[Rule]] = [
     NumpyOnCudaTensor,
     UnguardedCudaPlacement,
     LoadWithoutMapLocation,
+    MutationThroughSharedMemory,
+    AliasedSnapshot,
     NegativeStridesConversion,
     ReadOnlyArrayConversion,
     TensorFromListOfArrays,

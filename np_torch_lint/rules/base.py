@@ -33,5 +33,9 @@ class Rule:
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         raise NotImplementedError
 
+    def finish(self, evidence: Evidence) -> Iterator[Finding]:
+        """Findings that need the whole file (e.g. a store and a later update in one loop)."""
+        return iter(())
+
 
 RuleFactory = Callable[[], Rule]

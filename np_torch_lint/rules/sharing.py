@@ -1,9 +1,10 @@
 """NTL4xx: NumPy and torch sharing (or refusing to share) memory."""
 from __future__ import annotations
 
-from typing import Iterator
+import ast
+from typing import Iterator, List, Set
 
-from ..engine.events import Conversion
+from ..engine.events import Conversion, ParameterUpdate, SharedWrite, Snapshot
 from ..engine.findings import Finding
 from ..engine.values import Device, Kind, Tri
 from .base import Evidence, Rule
@@ -61,3 +62,57 @@ class ReadOnlyArrayConversion(Rule):
 
 
 SHARING_CONVERSIONS = frozenset({"torch.from_numpy", "torch.as_tensor", "torch.asarray"})
+
+
+class MutationThroughSharedMemory(Rule):
+    """NTL401: an in-place write on one side of a from_numpy / .numpy() share, the other side read later."""
+
+    code = "NTL401"
+    name = "mutation-through-shared-memory"
+    summary = "in-place write to an array/tensor that shares memory with one read later"
+    events = (SharedWrite,)
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        assert isinstance(event, SharedWrite)
+        shared = f" ({evidence.code(event.conversion.node)}, line {evidence.line(event.conversion)})" if event.conversion else ""
+        yield Finding(
+            self.code,
+            event.site,
+            f"in-place write to {event.written} also changes {event.partner}, which shares its memory{shared} "
+            f"and is read at line {evidence.line(event.read)}; copy first (torch.tensor(...), .clone() or .copy())",
+        )
+
+
+class AliasedSnapshot(Rule):
+    """NTL402: a view of a live parameter stored in a loop that updates the parameters in place."""
+
+    code = "NTL402"
+    name = "aliased-parameter-snapshot"
+    summary = "snapshot of a parameter (.numpy() view) stored in a loop that updates it in place"
+    events = (Snapshot, ParameterUpdate)
+
+    def __init__(self) -> None:
+        self._snapshots: List[Snapshot] = []
+        self._updated_loops: Set[int] = set()
+
+    def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        if isinstance(event, Snapshot):
+            if event.context.loops:
+                self._snapshots.append(event)
+        elif isinstance(event, ParameterUpdate):
+            self._updated_loops.update(loop for loop, _ in event.context.loops)
+        return iter(())
+
+    def finish(self, evidence: Evidence) -> Iterator[Finding]:
+        for snapshot in self._snapshots:
+            for loop, rebound in snapshot.context.loops:
+                if loop in self._updated_loops and (snapshot.container is None or snapshot.container not in rebound):
+                    node = snapshot.site.node
+                    stored = node.args[-1] if isinstance(node, ast.Call) and node.args else node
+                    yield Finding(
+                        self.code,
+                        snapshot.site,
+                        f"stores {evidence.code(stored)}, a view of a live parameter, in a loop that updates the "
+                        "parameters in place: every snapshot ends up the same; store a copy (.copy(), .clone(), .tolist())",
+                    )
+                    break
