@@ -39,6 +39,10 @@ class _Evidence:
     def default_float64(self) -> bool:
         return self._interpreter.default_float64
 
+    @property
+    def uses_cuda(self) -> bool:
+        return self._interpreter.uses_cuda
+
     def line(self, site: Site) -> int:
         return site.line
 
@@ -98,6 +102,7 @@ def analyze(
 
     interpreter = Interpreter(emit)
     interpreter.freezes_parameters = FREEZING.search(text) is not None
+    interpreter.uses_cuda = "cuda" in text
     evidence = _Evidence(interpreter)
     try:
         interpreter.run(list(plan(tree, lines)))

@@ -215,6 +215,9 @@ TORCH_FACTORIES: Mapping[str, Optional[str]] = {
 
 #: the functions that load a checkpoint and place its tensors where they were saved.
 LOADERS: FrozenSet[str] = frozenset({"torch.load"})
+#: what writes a checkpoint: a load after one in the same function reads what this host wrote
+#: (any callee whose name contains "save" counts too: torch.save, save_checkpoint, save_model)
+SAVE_METHODS: FrozenSet[str] = frozenset({"fit"})
 
 
 # --- torch: tensor methods and functions ---------------------------------------
@@ -354,6 +357,9 @@ CUDA_ERRORS_CAUGHT_BY: FrozenSet[str] = frozenset({"Exception", "BaseException",
 CPU_FLAG_WORDS: Tuple[str, ...] = ("no_cuda", "nocuda", "no_gpu", "disable_cuda", "cpu_only", "use_cpu", "force_cpu")
 #: the origin label of a list of NumPy scalars converted by torch.tensor.
 SCALARS_LABEL = "scalars from "
+
+#: methods that implement placement themselves: the caller decides where they run.
+PLACEMENT_METHOD_NAMES: FrozenSet[str] = frozenset({"cuda", "to", "_apply", "to_device", "_to_device"})
 
 #: calls that tell whether CUDA is there: a test that uses them guards its branches.
 CUDA_PROBES: FrozenSet[str] = frozenset({"torch.cuda.is_available", "torch.cuda.device_count", "torch.cuda.is_initialized"})

@@ -74,6 +74,10 @@ class Load:
     site: Site  # the call
     map_location: bool  # given (keyword or second positional argument)
     context: Context
+    # The same function saved a checkpoint before: a round trip on one host (a test, a resume
+    # within one run) loads what that host wrote.
+    saved_before: bool = False
+    in_memory: bool = False  # torch.load(io.BytesIO(...)): bytes this process just received
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ class Interpreter:
         # qualname -> (grad mode, caller) at each call site, for "a helper only called in no_grad".
         self.call_sites: Dict[str, List[Tuple[Context, Optional[str]]]] = {}
         self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
+        self.uses_cuda = False  # the file mentions CUDA: its checkpoints may hold CUDA tensors
+        self.saving_functions: Set[Optional[str]] = set()  # functions (None: module) that saved a checkpoint
         self.default_float64 = False
         self.module_frame = Frame(None, Context(), silent=False)
         from .semantics import Semantics  # late: semantics imports this module's types
@@ -206,7 +208,7 @@ class Interpreter:
                 is_module = is_module or base.definition.is_module
                 is_dataset = is_dataset or base.definition.is_dataset
         qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
-        cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset)
+        cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=_decorated_for_cuda(node))
         body_frame = Frame(frame, frame.context, frame.silent, frame.function)
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -220,6 +222,10 @@ class Interpreter:
 
     def make_function(self, node: FunctionNode, frame: Frame, owner: Optional[ClassInfo] = None) -> FunctionInfo:
         grad = Tri.YES
+        # `@unittest.skipIf(not torch.cuda.is_available())`, `@RunIf(min_cuda_gpus=1)`, `@requires_gpu`:
+        # the function only runs where CUDA is; and a method named `cuda`/`to` *is* the placement API.
+        guarded = (frame.context.cuda_guarded or (owner is not None and owner.cuda_only)
+                   or _decorated_for_cuda(node) or node.name in api.PLACEMENT_METHOD_NAMES)
         for decorator in node.decorator_list:
             callee = decorator.func if isinstance(decorator, ast.Call) else decorator
             value = self.eval(callee, frame)
@@ -233,7 +239,7 @@ class Interpreter:
             qual = node.name
         # A method's globals are the module's (or enclosing function's), not the class body's.
         closure = frame.parent if owner is not None and frame.parent is not None else frame
-        info = FunctionInfo(qual, node, closure, grad, owner, guarded=frame.context.cuda_guarded)
+        info = FunctionInfo(qual, node, closure, grad, owner, guarded=guarded)
         if not frame.silent:
             self.deferred.append(info)
         for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
@@ -514,6 +520,18 @@ class Interpreter:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+def _decorated_for_cuda(node: Union[FunctionNode, ast.ClassDef]) -> bool:
+    """A decorator that names CUDA or a GPU: the definition runs only where one is."""
+    for decorator in node.decorator_list:
+        try:
+            text = ast.unparse(decorator).lower()
+        except Exception:  # noqa: BLE001 - an odd decorator is simply not a guard
+            continue
+        if "cuda" in text or "gpu" in text:
+            return True
+    return False
+
 
 def _is_static(node: FunctionNode) -> bool:
     return any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in node.decorator_list)

@@ -406,6 +406,12 @@ class Semantics:
                     return True
                 if isinstance(op, (ast.NotEq, ast.NotIn, ast.IsNot)):
                     return False
+            if inner is None and _mentions_cpu_string(node):
+                # `device != "cpu"`, `device not in ["cpu"]`: holds where the chosen device is not the CPU.
+                if isinstance(op, (ast.NotEq, ast.NotIn, ast.IsNot)):
+                    return True
+                if isinstance(op, (ast.Eq, ast.In, ast.Is)):
+                    return False
             return inner
         if isinstance(node, ast.Call) and self.qualname_of(node.func, frame) in api.CUDA_PROBES:
             return True
@@ -452,6 +458,9 @@ class Semantics:
 
     def call(self, node: ast.Call, frame: Frame) -> Value:
         func = node.func
+        callee = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
+        if "save" in callee.lower() or callee in api.SAVE_METHODS:
+            self.it.saving_functions.add(frame.context.function)  # torch.save, save_checkpoint, trainer.fit
         if isinstance(func, ast.Attribute):
             receiver = self.eval(func.value, frame)
             if receiver.kind is Kind.API:
@@ -581,8 +590,12 @@ class Semantics:
             return self.torch_factory(qual, node, args, frame)
         if qual in api.LOADERS:
             given = _arg(args, 1, "map_location") is not None or any(a.starred for a in args)
-            self.it.emit(frame, Load(self.it.site(node), given, frame.context))
+            source = node.args[0] if node.args else None
+            in_memory = isinstance(source, ast.Call) and _callee_text(source).endswith("BytesIO")
+            saved = frame.context.function in self.it.saving_functions
+            self.it.emit(frame, Load(self.it.site(node), given, frame.context, saved, in_memory))
             return UNKNOWN
+
         if qual == "torch.device":
             first = _first(args)
             device = first.device if first.kind in (Kind.PY_STR, Kind.DEVICE) else None
@@ -1095,6 +1108,10 @@ class Semantics:
     def place(self, device: Value, site, what: str, frame: Frame, through_variable: bool) -> None:  # type: ignore[no-untyped-def]
         if device.device is Device.CUDA:
             self.it.emit(frame, Placement(site, device, through_variable, what, frame.context))
+
+
+def _mentions_cpu_string(node: ast.expr) -> bool:
+    return any(isinstance(n, ast.Constant) and n.value == "cpu" for n in ast.walk(node))
 
 
 def _uninitialized(value: Value) -> bool:

@@ -13,6 +13,7 @@ class Evidence(Protocol):
     """What a rule may ask of the file while it words a message."""
 
     default_float64: bool
+    uses_cuda: bool
 
     def line(self, site: Site) -> int: ...
 

@@ -53,8 +53,10 @@ class LoadWithoutMapLocation(Rule):
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Load)
-        if event.map_location or event.context.cuda_guarded:
+        if event.map_location or event.context.cuda_guarded or event.saved_before or event.in_memory:
             return
+        if not evidence.uses_cuda:
+            return  # code that never touches CUDA gives no sign its checkpoints hold CUDA tensors
         yield Finding(
             self.code,
             event.site,
