@@ -69,6 +69,40 @@ SILENT = {
             if not args.no_cuda:
                 model.cuda()
     """,
+    "skipif-decorated-test": """
+        import unittest
+        class T(unittest.TestCase):
+            @unittest.skipIf(not torch.cuda.is_available(), "needs CUDA")
+            def test_gpu(self):
+                x = torch.zeros(2).cuda()
+    """,
+    "device-not-cpu-check": """
+        def step(state, device):
+            if device not in ["cpu"]:
+                state = state.cuda(device)
+            return state
+    """,
+    "placement-method-implementation": """
+        class Mixin(nn.Module):
+            def cuda(self, device=None):
+                return super().cuda(device=device)
+    """,
+    "load-after-save-same-function": """
+        def test_roundtrip(tmp_path):
+            model = nn.Linear(3, 1).to("cuda" if torch.cuda.is_available() else "cpu")
+            torch.save(model.state_dict(), tmp_path / "m.pt")
+            state = torch.load(tmp_path / "m.pt")
+    """,
+    "load-in-memory-bytes": """
+        import io
+        def receive(payload):
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            return torch.load(io.BytesIO(payload))
+    """,
+    "load-in-file-without-cuda": """
+        def restore(path):
+            return torch.load(path)
+    """,
     "torch-tensor-of-reversed-list": """
         def f(values):
             return torch.tensor(values[::-1])
@@ -93,6 +127,11 @@ FOUND = {
             x = torch.from_numpy(np.random.rand(8, 3)).to(model_device)
             return model(x)
     """, ["NTL101"]),
+    "load-in-gpu-training-script": ("""
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        model = nn.Linear(3, 1).to(device)
+        model.load_state_dict(torch.load("model.pt"))
+    """, ["NTL302"]),
     "cuda-flag-without-negation": ("""
         def main(args):
             model = nn.Linear(3, 1)
