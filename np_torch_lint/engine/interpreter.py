@@ -39,6 +39,7 @@ class Interpreter:
     def __init__(self, emit: Emit) -> None:
         self._emit = emit
         self.deferred: List[FunctionInfo] = []
+        self._rebound_cache: Dict[int, Set[str]] = {}
         # qualname -> (grad mode, caller) at each call site, for "a helper only called in no_grad".
         self.call_sites: Dict[str, List[Tuple[Context, Optional[str]]]] = {}
         self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
@@ -104,7 +105,7 @@ class Interpreter:
         if info.summarizing:
             return UNKNOWN  # recursion
         self.ensure_walked(info)
-        if info.summary is None or _is_generator(info.node):
+        if info.summary is None or info.generator:
             return UNKNOWN
         return info.summary
 
@@ -439,7 +440,7 @@ class Interpreter:
             element = self.sem.element_of(self.eval(node.iter, frame))
         # One walk of the body, from a head state where every name the body rebinds is
         # unknown: what the body does on a later iteration is not trusted at its start.
-        rebound = _rebound_in(node)
+        rebound = _rebound_in(node, self._rebound_cache)
         head = frame.fork(in_loop=True, loops=frame.context.loops + ((id(node), frozenset(rebound)),))
         for name in rebound:
             head.env[name] = UNKNOWN
@@ -547,22 +548,6 @@ def _literal_bool(args: Sequence[ast.expr]) -> Optional[bool]:
     return None
 
 
-def _walk_local(node: ast.AST) -> List[ast.AST]:
-    """Every node below ``node`` without entering nested functions, classes or lambdas."""
-    out: List[ast.AST] = []
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(current))
-    return out
-
-
-def _is_generator(node: FunctionNode) -> bool:
-    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for stmt in node.body for n in [stmt, *_walk_local(stmt)])
-
-
 def _attrs_rebound_outside_init(node: ast.ClassDef) -> Set[str]:
     """``self.<name>`` assigned in a method other than ``__init__``: not trusted anywhere."""
     names: Set[str] = set()
@@ -590,25 +575,48 @@ def _casts_self(node: ast.ClassDef) -> bool:
     return False
 
 
-def _rebound_in(node: Union[ast.For, ast.AsyncFor, ast.While]) -> Set[str]:
-    """Names a loop (target and body) may rebind, nested functions' locals aside."""
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _rebound_in(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[int, Set[str]]) -> Set[str]:
+    """Names a loop (target and body) may rebind, nested functions' locals aside.
+
+    Memoized per loop, and a nested loop's names are reused, so each node is visited once
+    however deep the loops nest.
+    """
+    cached = cache.get(id(node))
+    if cached is not None:
+        return cached
     names: Set[str] = set()
-    roots: List[ast.AST] = list(node.body)
-    if not isinstance(node, ast.While):
-        roots.append(node.target)
-    for root in roots:
-        for current in [root, *_walk_local(root)]:
-            if isinstance(current, ast.Name) and isinstance(current.ctx, (ast.Store, ast.Del)):
+    stack: List[ast.AST] = list(node.body) + ([] if isinstance(node, ast.While) else [node.target])
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _LOOPS):
+            names |= _rebound_in(current, cache)
+            if isinstance(current, ast.While):
+                stack.append(current.test)
+            else:
+                stack.append(current.iter)
+            stack.extend(current.orelse)
+            continue
+        if isinstance(current, ast.Name):
+            if not isinstance(current.ctx, ast.Load):
                 names.add(current.id)
-            elif isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(current, _SCOPES):
+            if not isinstance(current, ast.Lambda):
                 names.add(current.name)
-            elif isinstance(current, ast.ExceptHandler) and current.name:
-                names.add(current.name)
-            elif isinstance(current, ast.alias):
-                names.add((current.asname or current.name).split(".")[0])
-            elif (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
-                  and isinstance(current.func.value, ast.Name) and current.func.attr in api.REBINDING_METHODS):
-                names.add(current.func.value.id)  # model.double(), t.requires_grad_()
+            continue
+        if isinstance(current, ast.ExceptHandler) and current.name:
+            names.add(current.name)
+        elif isinstance(current, ast.alias):
+            names.add((current.asname or current.name).split(".")[0])
+        elif (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
+              and isinstance(current.func.value, ast.Name) and current.func.attr in api.REBINDING_METHODS):
+            names.add(current.func.value.id)  # model.double(), t.requires_grad_()
+        stack.extend(ast.iter_child_nodes(current))
+    cache[id(node)] = names
     return names
 
 

@@ -18,6 +18,7 @@ class FunctionInfo:
     owner: Optional["ClassInfo"] = None
     summary: Optional[Value] = None  # join of its return values, once walked
     summarizing: bool = False
+    generator: bool = False  # has a yield: a call returns a generator, not the returns' join
     guarded: bool = False  # defined on a CUDA-guarded path
 
 

@@ -199,6 +199,8 @@ class Semantics:
                     inner.env[arg.arg] = UNKNOWN
             self.eval(node.body, inner)  # type: ignore[attr-defined]
             return UNKNOWN
+        if kind in (ast.Yield, ast.YieldFrom) and frame.function is not None:
+            frame.function.generator = True  # seen while walking: calls return a generator
         # Anything else (dicts, f-strings, await, starred, slices...): look inside for sinks.
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):

@@ -84,6 +84,20 @@ def _bound_names(stmt: ast.stmt) -> FrozenSet[str]:
     return frozenset(names)
 
 
+def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without walking into expressions (imports are statements)."""
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        for field in ("body", "orelse", "finalbody"):
+            stack.extend(getattr(stmt, field, ()))
+        for handler in getattr(stmt, "handlers", ()):
+            stack.extend(handler.body)
+        for case in getattr(stmt, "cases", ()):
+            stack.extend(case.body)
+
+
 def _first_line(stmt: ast.stmt) -> int:
     decorators = getattr(stmt, "decorator_list", None) or []
     return min([stmt.lineno] + [d.lineno for d in decorators])
@@ -111,7 +125,7 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
     # a relevant statement reads (backward: the class of `model = Net()`, the
     # `losses = []` before a loop). Everything else stays unparsed.
     numpy_names: Set[str] = set()
-    for stmt in ast.walk(tree):
+    for stmt in _statements(tree.body):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             for local, qual in import_bindings(stmt):
                 root = qual.split(".")[0]
