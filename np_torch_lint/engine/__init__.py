@@ -53,6 +53,12 @@ class _Evidence:
             return "..."
         return text if len(text) <= limit else text[: limit - 3].rstrip(" .,") + "..."
 
+    def cite(self, origin: Optional[Origin], fallback: str) -> str:
+        """'np.random.rand, line 12' for an origin; the fallback when there is none."""
+        if origin is None:
+            return fallback
+        return f"{self.describe(origin)}, line {self.line(origin.site)}"
+
     def describe(self, origin: Optional[Origin]) -> str:
         if origin is None:
             return "unknown"

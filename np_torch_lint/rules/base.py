@@ -21,6 +21,8 @@ class Evidence(Protocol):
 
     def describe(self, origin: Optional[Origin]) -> str: ...
 
+    def cite(self, origin: Optional[Origin], fallback: str) -> str: ...
+
 
 class Rule:
     """One rule: a code, a name, the events it reads, and a check."""

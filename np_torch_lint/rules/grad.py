@@ -24,12 +24,10 @@ class NumpyOnGradTensor(Rule):
             return
         if event.context.grad is not Tri.YES:
             return  # inside no_grad / inference_mode, or grad mode unknown: .numpy() works
-        origin = evidence.describe(value.origin) if value.origin else "a tensor"
-        where = f", line {evidence.line(value.origin.site)}" if value.origin else ""
         yield Finding(
             self.code,
             event.site,
-            f"{event.via} {'of tensors that require' if 'over a list' in event.via else 'on a tensor that requires'} grad ({origin}{where}) raises "
+            f"{event.via} {'of tensors that require' if 'over a list' in event.via else 'on a tensor that requires'} grad ({evidence.cite(value.origin, 'a tensor')}) raises "
             "\"Can't call numpy() on Tensor that requires grad\"; use .detach().cpu().numpy()",
             needs_grad_in=event.context.function,
         )
@@ -48,8 +46,7 @@ class NumpyOnCudaTensor(Rule):
         value = event.value
         if value.kind is not Kind.TENSOR or value.device not in (Device.CUDA, Device.MAYBE_CUDA):
             return
-        origin = value.device_origin
-        where = f" ({evidence.describe(origin)}, line {evidence.line(origin.site)})" if origin else ""
+        where = f" ({evidence.cite(value.device_origin, '')})" if value.device_origin else ""
         may = "is" if value.device is Device.CUDA else "may be"
         yield Finding(
             self.code,

@@ -11,7 +11,7 @@ from .base import Evidence, Rule
 
 def _source(event: Conversion, evidence: Evidence) -> str:
     origin = event.source.origin
-    return f" ({evidence.describe(origin)}, line {evidence.line(origin.site)})" if origin else ""
+    return f" ({evidence.cite(origin, '')})" if origin else ""
 
 
 class TensorFromListOfArrays(Rule):

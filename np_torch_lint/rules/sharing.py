@@ -25,12 +25,10 @@ class NegativeStridesConversion(Rule):
             return
         if source.kind is not Kind.NDARRAY and event.function != "torch.from_numpy":
             return  # torch.tensor(lst[::-1]) of a list is fine; from_numpy takes arrays only
-        origin = evidence.describe(source.origin) if source.origin else "a flipped array"
-        where = f", line {evidence.line(source.origin.site)}" if source.origin else ""
         yield Finding(
             self.code,
             event.site,
-            f"array with negative strides ({origin}{where}) passed to {evidence.code(event.site.node.func)} raises "
+            f"array with negative strides ({evidence.cite(source.origin, 'a flipped array')}) passed to {evidence.code(event.site.node.func)} raises "
             "\"At least one stride in the given numpy array is negative\"; add .copy() or np.ascontiguousarray() first",
         )
 
@@ -51,12 +49,10 @@ class ReadOnlyArrayConversion(Rule):
         if event.function not in SHARING_CONVERSIONS or event.result.dtype not in (None, source.dtype) \
                 or event.result.device not in (None, Device.CPU):
             return  # torch.tensor, or a dtype/device change: a copy, writable
-        origin = evidence.describe(source.origin) if source.origin else "a read-only array"
-        where = f", line {evidence.line(source.origin.site)}" if source.origin else ""
         yield Finding(
             self.code,
             event.site,
-            f"read-only array ({origin}{where}) passed to {evidence.code(event.site.node.func)}: "  # type: ignore[attr-defined]
+            f"read-only array ({evidence.cite(source.origin, 'a read-only array')}) passed to {evidence.code(event.site.node.func)}: "  # type: ignore[attr-defined]
             "\"The given NumPy array is not writable ... undefined behavior\"; copy it first (.copy() or np.array(...))",
         )
 
