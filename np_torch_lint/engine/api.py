@@ -311,6 +311,8 @@ PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rot
 NDARRAY_INPLACE: FrozenSet[str] = frozenset({"fill", "sort", "put", "itemset", "partition", "resize", "setfield"})
 #: tensor methods ending in "_" that do not write the tensor's data.
 NOT_WRITES: FrozenSet[str] = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "record_stream_"})
+#: attributes that read an array's or tensor's metadata, not its data.
+METADATA_ATTRS: FrozenSet[str] = frozenset({"shape", "dtype", "ndim", "device", "nbytes", "itemsize", "strides", "is_cuda"})
 #: NumPy functions that write their first argument in place.
 NUMPY_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({
     "numpy.random.shuffle", "numpy.copyto", "numpy.put", "numpy.place", "numpy.fill_diagonal", "numpy.putmask",

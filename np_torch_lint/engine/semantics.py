@@ -254,6 +254,10 @@ class Semantics:
     # --- attributes and subscripts ----------------------------------------------------
 
     def attribute(self, node: ast.Attribute, frame: Frame) -> Value:
+        if node.attr in api.METADATA_ATTRS and isinstance(node.value, ast.Name):
+            # a.shape, t.dtype: metadata, not a read of the data (NTL401 waits for a real read)
+            self.name(node.value.id, frame)
+            return UNKNOWN
         base = self.eval(node.value, frame)
         attr = node.attr
         kind = base.kind
@@ -720,7 +724,7 @@ class Semantics:
         if maker.from_data and data.kind is Kind.NDARRAY and explicit is None:
             if not maker.copies:
                 return data  # np.asarray(array): the same array
-            return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None)
+            return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False)
         return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
                      ndim=_shape_ndim(qual, args) if not maker.from_data else None, origin=origin)
 
@@ -1041,9 +1045,9 @@ class Semantics:
             origin = a.origin if dtype == a.dtype else self.it.origin(node)
             return Value(kind=a.kind, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO, ndim=a.ndim, origin=origin)
         if name == "copy":
-            return a.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None)
+            return a.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False)
         if name == "flatten":
-            return a.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, ndim=1)
+            return a.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, ndim=1, param_view=False)
         if name in api.NDARRAY_VIEWS:
             return a.with_(ndim=None, shares_with=None)
         if name in api.NDARRAY_SAME_DTYPE:

@@ -14,6 +14,7 @@ class Evidence(Protocol):
 
     default_float64: bool
     uses_cuda: bool
+    freezes_parameters: bool
 
     def line(self, site: Site) -> int: ...
 
