@@ -256,8 +256,8 @@ class Semantics:
     def attribute(self, node: ast.Attribute, frame: Frame) -> Value:
         if node.attr in api.METADATA_ATTRS and isinstance(node.value, ast.Name):
             # a.shape, t.dtype: metadata, not a read of the data (NTL401 waits for a real read)
-            self.name(node.value.id, frame)
-            return UNKNOWN
+            if self.name(node.value.id, frame).kind in (Kind.NDARRAY, Kind.TENSOR):
+                return UNKNOWN
         base = self.eval(node.value, frame)
         attr = node.attr
         kind = base.kind
