@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("cpu", "cuda", "all"), default="all",
                    help="where to run the probes (default: all = CPU, and CUDA when present)")
     p.add_argument("--rules", default="", help="comma-separated codes, e.g. NTL101,NTL201 (default: all)")
-    p.add_argument("--fixtures", action="store_true", help="also execute the fixtures")
+    # The fixtures run by default: checking the linter's verdicts against execution is the point.
+    p.add_argument("--fixtures", action="store_true", default=True, help="execute the fixtures too (the default)")
+    p.add_argument("--no-fixtures", dest="fixtures", action="store_false", help="run the probes only")
     p.add_argument("--fixtures-only", action="store_true", help="execute the fixtures, no probes")
     p.add_argument("--fixtures-dir", type=Path, default=None, help=f"default: {DEFAULT_FIXTURES}")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per fixture (default 30)")

@@ -472,7 +472,7 @@ def test_cli_json_cpu(capsys, tmp_path):
     from runtime_check.cli import main
 
     report_path = tmp_path / "r.json"
-    rc = main(["--device", "cpu", "--rules", "NTL403,ntl202", "--json", "--report", str(report_path)])
+    rc = main(["--device", "cpu", "--no-fixtures", "--rules", "NTL403,ntl202", "--json", "--report", str(report_path)])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     assert json.loads(report_path.read_text()) == out
