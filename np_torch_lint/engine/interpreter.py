@@ -199,6 +199,8 @@ class Interpreter:
         is_module = is_dataset = False
         bases: List[ClassInfo] = []
         for base_node in node.bases:
+            if isinstance(base_node, ast.Subscript):
+                base_node = base_node.value  # Dataset[tuple], Generic[T]: the class itself
             base = self.eval(base_node, frame)
             if base.kind is Kind.API and base.qualname in api.MODULE_BASES:
                 is_module = True
@@ -468,7 +470,9 @@ class Interpreter:
             elif value.kind is Kind.API and value.qualname in api.GRAD_CONTEXT_OBJECTS:
                 context = _with_grad(context, api.GRAD_CONTEXT_OBJECTS[value.qualname])
             if item.optional_vars is not None:
-                self.bind(item.optional_vars, UNKNOWN, frame)
+                # `with Image.open(p) as img:` binds the image; other context managers stay unknown.
+                keeps = value.kind is Kind.TENSOR or (value.kind is Kind.API and value.qualname == api.PIL_IMAGE)
+                self.bind(item.optional_vars, value if keeps else UNKNOWN, frame)
         body = frame.fork()
         body.context = context
         flow = self.block(node.body, body)

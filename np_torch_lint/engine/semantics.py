@@ -776,6 +776,8 @@ class Semantics:
                 return Tri.YES if mode.value.qualname == "r" else Tri.UNKNOWN
             return None
         if qual in ("numpy.asarray", "numpy.asanyarray") and first.kind is Kind.API and first.qualname == api.PIL_IMAGE:
+            if _arg(args, 1, "dtype") is not None:
+                return Tri.NO  # np.asarray(image, dtype=np.float32) converts: a writable copy
             return Tri.YES  # np.asarray(image) is a read-only view of the image's buffer
         return None
 
@@ -942,8 +944,9 @@ class Semantics:
             return self.tensor_method(receiver, name, func, node, args, frame)
         if kind in (Kind.NDARRAY, Kind.NP_SCALAR):
             result = self.array_method(receiver, name, node, args)
-            if name == "setflags" and result.readonly is Tri.YES and isinstance(func.value, ast.Name):
-                frame.env[func.value.id] = receiver.with_(readonly=Tri.YES, origin=self.it.origin(node))
+            if name == "setflags" and result.readonly is not Tri.UNKNOWN and isinstance(func.value, ast.Name):
+                readonly = result.readonly
+                frame.env[func.value.id] = receiver.with_(readonly=readonly, origin=self.it.origin(node) if readonly is Tri.YES else receiver.origin)
                 return Value(kind=Kind.NONE)
             return result
         if kind is Kind.MODULE:
@@ -1060,8 +1063,9 @@ class Semantics:
             return Value(kind=Kind.PY_BYTES)
         if name == "setflags":
             write = _arg(args, 0, "write")
-            if write is not None and isinstance(write.node, ast.Constant) and write.node.value is False:
-                return Value(kind=Kind.NONE, readonly=Tri.YES)  # the caller rebinds the receiver
+            if write is not None and isinstance(write.node, ast.Constant) and isinstance(write.node.value, bool):
+                # the caller rebinds the receiver: write=False makes it read-only, write=True writable
+                return Value(kind=Kind.NONE, readonly=Tri.NO if write.node.value else Tri.YES)
         return UNKNOWN
 
     def module_method(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

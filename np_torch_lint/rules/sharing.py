@@ -46,9 +46,8 @@ class ReadOnlyArrayConversion(Rule):
         source = event.source
         if source.kind is not Kind.NDARRAY or source.readonly is not Tri.YES:
             return
-        if event.function not in SHARING_CONVERSIONS or event.result.dtype not in (None, source.dtype) \
-                or event.result.device not in (None, Device.CPU):
-            return  # torch.tensor, or a dtype/device change: a copy, writable
+        if event.function not in SHARING_CONVERSIONS or event.result.device not in (None, Device.CPU):
+            return  # torch.tensor copies; a move to CUDA copies (as_tensor with a dtype change still warns)
         yield Finding(
             self.code,
             event.site,
