@@ -16,7 +16,7 @@ import sys
 import tokenize
 from typing import Iterator, List, Optional, Sequence, Tuple
 
-from . import __version__
+from . import __version__, output
 from .engine import AnalysisError, Report, analyze
 from .rules import ALL_RULES
 
@@ -73,8 +73,9 @@ def _codes(value: Optional[str]) -> List[str]:
     return [c.strip().upper() for c in (value or "").split(",") if c.strip()]
 
 
-def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], out=sys.stdout, err=sys.stderr) -> int:
-    found = False
+def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], out=sys.stdout, err=sys.stderr,
+          fmt: str = "text") -> int:
+    found: output.Found = []
     failed = False
     for path in iter_python_files(paths):
         try:
@@ -87,8 +88,8 @@ def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], 
             continue
         for report in reports:
             if selected(report.code, select, ignore) and not is_silenced(report, lines):
-                found = True
-                print(f"{path}:{report.line}:{report.col + 1}: {report.text}", file=out)
+                found.append((path, report))
+    output.write(found, fmt, out)
     if failed:
         return 2
     return 1 if found else 0
@@ -123,6 +124,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check_parser.add_argument("paths", nargs="+", metavar="PATH")
     check_parser.add_argument("--select", help="comma-separated codes or prefixes to report (default: all)")
     check_parser.add_argument("--ignore", help="comma-separated codes or prefixes to leave out")
+    check_parser.add_argument("--format", choices=output.FORMATS, default="text",
+                              help="text (default), json, github (workflow annotations), sarif (2.1.0)")
     sub.add_parser("rules", help="list every rule")
     explain_parser = sub.add_parser("explain", help="print a rule's documentation")
     explain_parser.add_argument("code", metavar="CODE")
@@ -138,7 +141,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if options.command != "check":
         parser.print_help()
         return 2
-    return check(options.paths, _codes(options.select) or None, _codes(options.ignore))
+    return check(options.paths, _codes(options.select) or None, _codes(options.ignore), fmt=options.format)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,46 @@ def test_every_rule_has_a_doc_page_that_explain_prints() -> None:
         for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Known limits"):
             assert heading in result.stdout, (rule.code, heading)
     assert run("explain", "NTL999").returncode == 2
+
+
+def test_json_format(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nx = torch.zeros(2).cuda()\n")
+    result = run("check", "--format", "json", str(path))
+    assert result.returncode == 1
+    [finding] = json.loads(result.stdout)
+    assert finding["code"] == "NTL301" and finding["name"] == "unguarded-cuda-placement"
+    assert (finding["line"], finding["column"], finding["end_line"], finding["end_column"]) == (2, 20, 2, 24)
+    assert finding["url"].endswith("docs/NTL301.md") and finding["fix"] is None
+
+
+def test_github_annotations(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nx = torch.zeros(2).cuda()\n")
+    line = run("check", "--format", "github", str(path)).stdout.strip()
+    assert line.startswith(f"::error file={path},line=2,col=20,endLine=2,endColumn=24,title=NTL301::NTL301 ")
+
+
+def test_sarif_has_every_required_field(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nx = torch.zeros(2).cuda()\ny = torch.load('m.pt')\n")
+    log = json.loads(run("check", "--format", "sarif", str(path)).stdout)
+    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
+    [run_] = log["runs"]
+    driver = run_["tool"]["driver"]
+    assert driver["name"] == "np-torch-lint"
+    ids = [rule["id"] for rule in driver["rules"]]
+    assert ids == sorted(rule.code for rule in ALL_RULES)
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] and rule["help"]["text"].startswith(f"# {rule['id']}")
+    assert [r["ruleId"] for r in run_["results"]] == ["NTL301", "NTL302"]
+    for result in run_["results"]:
+        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["message"]["text"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(path)

@@ -1,0 +1,97 @@
+"""Output formats for ``np-torch-lint check``: text, json, github (workflow annotations), sarif (2.1.0)."""
+from __future__ import annotations
+
+import json
+from typing import Dict, List, Sequence, TextIO, Tuple
+
+from . import __version__
+from .engine import Report
+from .rules import RULES_BY_CODE
+
+FORMATS = ("text", "json", "github", "sarif")
+# The doc pages ship in the package (`np-torch-lint explain CODE`); links are relative to the repository.
+DOCS_URL = "np_torch_lint/docs/{code}.md"
+
+Found = List[Tuple[str, Report]]  # (path, report)
+
+
+def write(found: Found, fmt: str, out: TextIO) -> None:
+    if fmt == "text":
+        for path, report in found:
+            print(f"{path}:{report.line}:{report.col + 1}: {report.text}", file=out)
+    elif fmt == "json":
+        json.dump([_as_json(path, report) for path, report in found], out, indent=2)
+        out.write("\n")
+    elif fmt == "github":
+        for path, report in found:
+            # Workflow command: https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+            message = _escape_data(report.message)
+            print(f"::error file={_escape_property(path)},line={report.line},col={report.col + 1},"
+                  f"endLine={report.end_line},endColumn={report.end_col + 1},"
+                  f"title={_escape_property(report.code)}::{report.code} {message}", file=out)
+    elif fmt == "sarif":
+        json.dump(sarif(found), out, indent=2)
+        out.write("\n")
+    else:  # pragma: no cover - argparse restricts the choices
+        raise ValueError(fmt)
+
+
+def _as_json(path: str, report: Report) -> Dict[str, object]:
+    rule = RULES_BY_CODE[report.code]
+    return {
+        "path": path, "code": report.code, "name": rule.name, "message": report.message,
+        "line": report.line, "column": report.col + 1, "end_line": report.end_line, "end_column": report.end_col + 1,
+        "url": DOCS_URL.format(code=report.code), "fix": None,
+    }
+
+
+def sarif(found: Found) -> Dict[str, object]:
+    """A SARIF 2.1.0 log with one run: every rule with its help text, every finding with its region."""
+    from importlib import resources
+
+    rules = []
+    for code, rule in sorted(RULES_BY_CODE.items()):
+        page = resources.files("np_torch_lint").joinpath("docs", f"{code}.md")
+        help_text = page.read_text(encoding="utf-8") if page.is_file() else rule.summary
+        rules.append({
+            "id": code, "name": rule.name,
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": rule.summary},
+            "help": {"text": help_text, "markdown": help_text},
+            "helpUri": DOCS_URL.format(code=code),
+            "defaultConfiguration": {"level": "error" if rule.default_enabled else "none"},
+        })
+    index = {code: i for i, code in enumerate(sorted(RULES_BY_CODE))}
+    results = [{
+        "ruleId": report.code, "ruleIndex": index[report.code], "level": "error",
+        "message": {"text": report.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": _uri(path)},
+            "region": {"startLine": report.line, "startColumn": report.col + 1,
+                       "endLine": report.end_line, "endColumn": report.end_col + 1},
+        }}],
+    } for path, report in found]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "np-torch-lint", "version": __version__, "rules": rules}},
+            "results": results,
+        }],
+    }
+
+
+def _uri(path: str) -> str:
+    path = path.replace("\\", "/")
+    return path[2:] if path.startswith("./") else path
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+__all__: Sequence[str] = ("FORMATS", "write", "sarif")
