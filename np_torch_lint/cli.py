@@ -10,6 +10,7 @@ Exit codes: 0 no findings, 1 findings, 2 usage error or a file that could not be
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import sys
@@ -17,11 +18,13 @@ import tokenize
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__, output
+from .cache import Cache
 from .engine import AnalysisError, Report, analyze
 from .rules import ALL_RULES
 
 # flake8's own noqa syntax: `# noqa` silences a line, `# noqa: NTL101,NTL201` some codes.
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
+PARALLEL_FROM = 64  # files: below this, starting worker processes costs more than it saves
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "__pycache__", "node_modules", ".eggs", "build", "dist"})
 
 
@@ -40,14 +43,16 @@ def iter_python_files(paths: Sequence[str]) -> Iterator[str]:
 def read_source(path: str) -> Tuple[str, List[str]]:
     """Decode as Python does: the BOM or coding cookie, else UTF-8."""
     with open(path, "rb") as handle:
-        raw = handle.read()
-    import io
+        return decode(handle.read())
 
+
+def decode(raw: bytes) -> Tuple[str, List[str]]:
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     text = raw.decode(encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
-    return text, text.splitlines(keepends=True)
+    # Split as Python's tokenizer does (\n, \r\n, \r), not str.splitlines (form feeds, \x1c...).
+    return text, io.StringIO(text, newline="").readlines()
 
 
 def is_silenced(report: Report, lines: Sequence[str]) -> bool:
@@ -73,17 +78,45 @@ def _codes(value: Optional[str]) -> List[str]:
     return [c.strip().upper() for c in (value or "").split(",") if c.strip()]
 
 
+def lint_file(path: str, cache: Optional[Cache]) -> Tuple[str, List[str], List[Report], Optional[str]]:
+    """(path, lines, reports, error): one file, from the cache when its bytes are unchanged."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        text, lines = decode(raw)
+        key = cache.key(raw) if cache is not None else ""
+        reports = cache.get(key) if cache is not None else None
+        if reports is None:
+            reports = analyze(text, lines=lines)
+            if cache is not None:
+                cache.put(key, reports)
+        return path, lines, reports, None
+    except (OSError, UnicodeDecodeError, SyntaxError, AnalysisError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return path, [], [], reason
+
+
+def _lint_all(paths: Sequence[str], cache: Optional[Cache]) -> Iterator[Tuple[str, List[str], List[Report], Optional[str]]]:
+    files = list(iter_python_files(paths))
+    workers = os.cpu_count() or 1
+    if len(files) < PARALLEL_FROM or workers < 2:
+        for path in files:
+            yield lint_file(path, cache)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(lint_file, files, [cache] * len(files), chunksize=8)
+
+
 def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], out=sys.stdout, err=sys.stderr,
-          fmt: str = "text") -> int:
+          fmt: str = "text", use_cache: bool = True) -> int:
     found: output.Found = []
     failed = False
-    for path in iter_python_files(paths):
-        try:
-            text, lines = read_source(path)
-            reports = analyze(text, lines=lines)
-        except (OSError, UnicodeDecodeError, SyntaxError, AnalysisError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            print(f"{path}: error: cannot lint: {reason}", file=err)
+    cache = Cache() if use_cache else None
+    for path, lines, reports, error in _lint_all(paths, cache):
+        if error is not None:
+            print(f"{path}: error: cannot lint: {error}", file=err)
             failed = True
             continue
         for report in reports:
@@ -124,6 +157,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check_parser.add_argument("paths", nargs="+", metavar="PATH")
     check_parser.add_argument("--select", help="comma-separated codes or prefixes to report (default: all)")
     check_parser.add_argument("--ignore", help="comma-separated codes or prefixes to leave out")
+    check_parser.add_argument("--no-cache", action="store_true", help="analyze every file, ignore the cache")
     check_parser.add_argument("--format", choices=output.FORMATS, default="text",
                               help="text (default), json, github (workflow annotations), sarif (2.1.0)")
     sub.add_parser("rules", help="list every rule")
@@ -141,7 +175,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if options.command != "check":
         parser.print_help()
         return 2
-    return check(options.paths, _codes(options.select) or None, _codes(options.ignore), fmt=options.format)
+    return check(options.paths, _codes(options.select) or None, _codes(options.ignore), fmt=options.format,
+                 use_cache=not options.no_cache)
 
 
 if __name__ == "__main__":

@@ -112,3 +112,35 @@ def test_sarif_has_every_required_field(tmp_path: Path) -> None:
         region = result["locations"][0]["physicalLocation"]["region"]
         assert region["startLine"] >= 1 and region["startColumn"] >= 1
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(path)
+
+
+def test_cache_serves_unchanged_files_and_sees_changes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("NP_TORCH_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nx = torch.zeros(2).cuda()\n")
+    calls = []
+    real = cli.analyze
+    monkeypatch.setattr(cli, "analyze", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first, second = io.StringIO(), io.StringIO()
+    assert cli.check([str(path)], None, [], out=first) == 1
+    assert cli.check([str(path)], None, [], out=second) == 1
+    assert first.getvalue() == second.getvalue() and len(calls) == 1, "the second run is served from the cache"
+    path.write_text("import torch\nx = torch.zeros(2)\n")
+    assert cli.check([str(path)], None, [], out=io.StringIO()) == 0 and len(calls) == 2
+    assert cli.check([str(path)], None, [], out=io.StringIO(), use_cache=False) == 0 and len(calls) == 3
+
+
+def test_form_feed_does_not_shift_lines(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("import torch\n# section\x0c\nx = torch.zeros(2).cuda()  # noqa: NTL301\ny = torch.zeros(2).cuda()\n")
+    result = run("check", "--no-cache", str(path))
+    assert [l.split(":")[1] for l in result.stdout.splitlines()] == ["4"]
+
+
+def test_large_trees_run_in_parallel_with_the_same_findings(tmp_path: Path) -> None:
+    for i in range(cli.PARALLEL_FROM + 6):
+        (tmp_path / f"m{i:03d}.py").write_text("import torch\nx = torch.zeros(2).cuda()\n")
+    result = run("check", "--no-cache", str(tmp_path))
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == cli.PARALLEL_FROM + 6
+    assert result.stdout.splitlines() == sorted(result.stdout.splitlines()), "output order is stable"

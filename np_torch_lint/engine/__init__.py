@@ -6,6 +6,7 @@ It never imports torch or NumPy and never runs the code it reads.
 from __future__ import annotations
 
 import ast
+import io
 import re
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Type
 
@@ -82,7 +83,7 @@ def analyze(
     if not mentions_torch_or_numpy(text):
         return []
     if lines is None:
-        lines = text.splitlines(keepends=True)
+        lines = io.StringIO(text, newline="").readlines()  # Python's line breaks only
     if tree is None:
         try:
             tree = ast.parse(text)

@@ -1,0 +1,62 @@
+"""A content-hash cache for ``np-torch-lint check``: an unchanged file is not analyzed again.
+
+The key is the SHA-256 of the file's bytes and of the linter itself (version and
+the size and mtime of its own modules, so an edited engine never serves stale
+results). Entries are written to a temporary file and renamed into place, so
+concurrent runs never read half an entry; a corrupt entry is a miss.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+from . import __version__
+from .engine import Report
+
+
+def default_directory() -> Path:
+    override = os.environ.get("NP_TORCH_LINT_CACHE_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "np-torch-lint"
+
+
+def _linter_fingerprint() -> str:
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: Optional[Path] = None) -> None:
+        self.directory = directory or default_directory()
+        self._fingerprint = _linter_fingerprint()
+
+    def key(self, data: bytes) -> str:
+        return hashlib.sha256(self._fingerprint.encode() + b"\0" + data).hexdigest()
+
+    def get(self, key: str) -> Optional[List[Report]]:
+        try:
+            with open(self.directory / key[:2] / f"{key}.json", encoding="utf-8") as handle:
+                return [Report(**item) for item in json.load(handle)]
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def put(self, key: str, reports: List[Report]) -> None:
+        folder = self.directory / key[:2]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump([r.__dict__ for r in reports], handle)
+            os.replace(temporary, folder / f"{key}.json")
+        except OSError:
+            pass  # a read-only or full cache directory only costs speed
