@@ -96,17 +96,39 @@ def lint_file(path: str, cache: Optional[Cache]) -> Tuple[str, List[str], List[R
         return path, [], [], reason
 
 
-def _lint_all(paths: Sequence[str], cache: Optional[Cache]) -> Iterator[Tuple[str, List[str], List[Report], Optional[str]]]:
-    files = list(iter_python_files(paths))
-    workers = os.cpu_count() or 1
-    if len(files) < PARALLEL_FROM or workers < 2:
-        for path in files:
-            yield lint_file(path, cache)
-        return
-    from concurrent.futures import ProcessPoolExecutor
+def _cached(path: str, cache: Cache) -> Optional[Tuple[str, List[str], List[Report], Optional[str]]]:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        reports = cache.get(cache.key(raw))
+        return (path, decode(raw)[1], reports, None) if reports is not None else None
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        return None
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(lint_file, files, [cache] * len(files), chunksize=8)
+
+def _lint_all(paths: Sequence[str], cache: Optional[Cache]) -> Iterator[Tuple[str, List[str], List[Report], Optional[str]]]:
+    """Every file's result, in path order: cache hits here, misses in worker processes when many."""
+    files = list(iter_python_files(paths))
+    results = {}
+    misses = []
+    for path in files:
+        hit = _cached(path, cache) if cache is not None else None
+        if hit is not None:
+            results[path] = hit
+        else:
+            misses.append(path)
+    workers = os.cpu_count() or 1
+    if len(misses) < PARALLEL_FROM or workers < 2:
+        for path in misses:
+            results[path] = lint_file(path, cache)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(lint_file, misses, [cache] * len(misses), chunksize=8):
+                results[result[0]] = result
+    for path in files:
+        yield results[path]
 
 
 def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], out=sys.stdout, err=sys.stderr,

@@ -90,6 +90,21 @@ def peak_rss(banned: str, names: List[str]) -> int:
     return int(result.stderr.strip().splitlines()[-1])
 
 
+def command_cold_and_warm(corpora: Sequence[Path]) -> Tuple[float, float]:
+    """Wall seconds of `np-torch-lint check` with an empty cache, then again on the unchanged tree."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NP_TORCH_LINT_CACHE_DIR=cache)
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "np_torch_lint.cli", "check", *map(str, corpora)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+            times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
 def per_file_times(files: Sequence[Path]) -> List[Tuple[float, int, Path]]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from np_torch_lint.cli import read_source
@@ -152,6 +167,9 @@ def main() -> int:
     names = [str(p) for p in files]
     rss_alone, rss_ntl = peak_rss(CONFIGS["flake8"], names), peak_rss(CONFIGS["flake8+NTL"], names)
     print(f"peak memory: flake8 {rss_alone / 1024:.0f} MiB, flake8+NTL {rss_ntl / 1024:.0f} MiB ({rss_ntl / rss_alone:.2f}x)")
+
+    cold, warm = command_cold_and_warm(corpora)
+    print(f"np-torch-lint check: cold {cold:.2f} s, warm (cache) {warm:.2f} s ({warm / cold:.2f}x)")
 
     timings = per_file_times(files)
     per_kloc = sorted(t / max(n, 1) * 1000 for t, n, _ in timings if n >= 50)

@@ -419,9 +419,9 @@ class Interpreter:
     def if_statement(self, node: ast.If, frame: Frame) -> int:
         self.eval(node.test, frame)
         guard = self.sem.is_cuda_test(node.test, frame)
-        then_frame = frame.fork(**({"cuda_guarded": True} if guard is True else {}))
+        then_frame = frame.fork(**({"cuda_guarded": True} if guard is True else {"cuda_absent": True} if guard is False else {}))
         then_flow = self.block(node.body, then_frame)
-        else_frame = frame.fork(**({"cuda_guarded": True} if guard is False else {}))
+        else_frame = frame.fork(**({"cuda_guarded": True} if guard is False else {"cuda_absent": True} if guard is True else {}))
         else_flow = self.block(node.orelse, else_frame)
         if then_flow == Flow.EXIT and else_flow == Flow.EXIT:
             return Flow.EXIT

@@ -161,8 +161,10 @@ class Semantics:
             return operand.with_(shares_with=None) if operand.kind in (Kind.TENSOR, Kind.NDARRAY) else UNKNOWN
         if kind is ast.Compare:
             values = [self.eval(node.left, frame)] + [self.eval(c, frame) for c in node.comparators]  # type: ignore[attr-defined]
-            if any(v.kind is Kind.TENSOR for v in values):
-                return Value(kind=Kind.TENSOR, dtype=api.BOOL, requires_grad=Tri.NO)
+            tensors = [v for v in values if v.kind is Kind.TENSOR]
+            if tensors:
+                return Value(kind=Kind.TENSOR, dtype=api.BOOL, requires_grad=Tri.NO, device=tensors[0].device,
+                             device_origin=tensors[0].device_origin)
             if any(v.kind is Kind.NDARRAY for v in values):
                 return Value(kind=Kind.NDARRAY, dtype=api.BOOL, negative_strides=Tri.NO)
             return Value(kind=Kind.PY_BOOL)
@@ -553,7 +555,10 @@ class Semantics:
             dtype = api.FLOAT64
         elif values and all(v.kind is Kind.TENSOR and v.dtype == api.FLOAT32 for v in values):
             dtype = api.FLOAT32
-        return Value(kind=Kind.TENSOR, dtype=dtype, ndim=0, requires_grad=grad, origin=origin)
+        tensors = [v for v in values if v.kind is Kind.TENSOR]
+        device = tensors[0].device if tensors and all(t.device is tensors[0].device for t in tensors) else None
+        return Value(kind=Kind.TENSOR, dtype=dtype, ndim=0, requires_grad=grad, origin=origin, device=device,
+                     device_origin=next((t.device_origin for t in tensors if t.device_origin), None))
 
     # --- calls of NumPy / torch by qualified name ---------------------------------------
 
@@ -595,7 +600,8 @@ class Semantics:
         if qual in api.TORCH_FACTORIES:
             return self.torch_factory(qual, node, args, frame)
         if qual in api.LOADERS:
-            given = _arg(args, 1, "map_location") is not None or any(a.starred for a in args)
+            location = _arg(args, 1, "map_location")
+            given = (location is not None and location.value.kind is not Kind.NONE) or any(a.starred for a in args)
             source = node.args[0] if node.args else None
             in_memory = isinstance(source, ast.Call) and _callee_text(source).endswith("BytesIO")
             saved = frame.context.function in self.it.saving_functions

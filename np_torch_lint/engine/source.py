@@ -24,7 +24,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tup
 PREFILTER_WORDS = ("torch", "numpy")
 #: what makes a top-level statement worth parsing: a conversion, a way back to
 #: NumPy, a CUDA token or a checkpoint load (NumPy names are added per file).
-SEED_PATTERN = r"\.numpy\(|from_numpy|as_tensor|asarray|\btensor\(|Tensor\(|cuda|\.load\(|set_default_dtype|set_grad_enabled|\bDataset\b"
+SEED_PATTERN = r"\.numpy\(|from_numpy|as_tensor|asarray|\btensor\(|Tensor\(|cuda|\.load\(|\.save\(|set_default_dtype|set_grad_enabled|\bDataset\b"
 #: torch names that, imported bare (`from torch import from_numpy as fn`), seed too.
 SOURCE_WORDS = frozenset({"from_numpy", "as_tensor", "asarray", "tensor", "Tensor", "load"})
 

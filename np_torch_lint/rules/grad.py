@@ -46,11 +46,13 @@ class NumpyOnCudaTensor(Rule):
         value = event.value
         if value.kind is not Kind.TENSOR or value.device not in (Device.CUDA, Device.MAYBE_CUDA):
             return
+        if value.device is Device.MAYBE_CUDA and event.context.cuda_absent:
+            return  # `if not torch.cuda.is_available():` / `if device.type == "cpu":` - on the CPU here
         where = f" ({evidence.cite(value.device_origin, '')})" if value.device_origin else ""
         may = "is" if value.device is Device.CUDA else "may be"
         yield Finding(
             self.code,
             event.site,
-            f"{event.via} on a tensor that {may} on a GPU{where} raises \"can't convert cuda:0 device type "
+            f"{event.via} {'of tensors that' if 'over a list' in event.via else 'on a tensor that'} {may} on a GPU{where} raises \"can't convert cuda:0 device type "
             "tensor to numpy\" there; use .detach().cpu().numpy()",
         )

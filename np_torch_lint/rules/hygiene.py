@@ -28,8 +28,8 @@ class TensorFromListOfArrays(Rule):
         if event.function not in ("torch.tensor", "torch.as_tensor") or source.kind is not Kind.SEQUENCE:
             return
         element = source.element
-        if element is None or element.kind is not Kind.NDARRAY:
-            return
+        if element is None or element.kind is not Kind.NDARRAY or element.ndim == 0:
+            return  # 0-d arrays: torch raises instead (a different problem)
         yield Finding(
             self.code,
             event.site,
@@ -74,10 +74,15 @@ class LegacyConstructorOnArray(Rule):
         if not legacy.endswith("Tensor") or source.kind is not Kind.NDARRAY:
             return
         target = event.result.dtype
-        cast = f" and casts {source.dtype} to {target}" if source.dtype and target and source.dtype != target else ""
+        if source.dtype and target and source.dtype != target:
+            effect = f"silently copies and casts {source.dtype} to {target}"
+        elif source.dtype and target:
+            effect = "silently shares memory with the array (it copies only when the dtype differs)"
+        else:
+            effect = f"silently copies and casts to {target}, or shares memory when the dtype already matches"
         yield Finding(
             self.code,
             event.site,
-            f"torch.{legacy}() of a NumPy array{_source(event, evidence)} silently copies{cast}; "
-            f"use torch.from_numpy(a) (shares memory) or torch.as_tensor(a, dtype=torch.{target or 'float32'})",
+            f"torch.{legacy}() of a NumPy array{_source(event, evidence)} {effect}; say which you mean: "
+            f"torch.from_numpy(a) (shares memory) or torch.tensor(a, dtype=torch.{target or 'float32'}) (copies)",
         )
