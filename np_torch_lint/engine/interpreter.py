@@ -157,7 +157,7 @@ class Interpreter:
 
     def instance_value(self, cls: ClassInfo) -> Value:
         if cls.is_module:
-            dtype = api.FLOAT32 if not _casts_self(cls.node) else None
+            dtype = api.FLOAT32 if not cls.casts_self else None
             return Value(kind=Kind.MODULE, qualname=cls.name, dtype=dtype,
                          parametric=self.class_parametric(cls), definition=cls)
         return Value(kind=Kind.INSTANCE, qualname=cls.name, definition=cls)
@@ -211,7 +211,8 @@ class Interpreter:
                 is_module = is_module or base.definition.is_module
                 is_dataset = is_dataset or base.definition.is_dataset
         qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
-        cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=_decorated_for_cuda(node))
+        cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=_decorated_for_cuda(node),
+                        casts_self=is_module and _casts_self(node))
         body_frame = Frame(frame, frame.context, frame.silent, frame.function)
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):

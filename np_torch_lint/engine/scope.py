@@ -30,6 +30,7 @@ class ClassInfo:
     bases: List["ClassInfo"] = field(default_factory=list)
     is_dataset: bool = False  # a map-style torch.utils.data.Dataset subclass
     cuda_only: bool = False  # decorated to run only where CUDA is (e.g. a skipIf on the test class)
+    casts_self: bool = False  # a module that moves itself (self.double()): its dtype is not float32
     methods: Dict[str, FunctionInfo] = field(default_factory=dict)
     class_attrs: Dict[str, Value] = field(default_factory=dict)
     attrs: Optional[Dict[str, Value]] = None  # self.<name> after __init__ (lazy)

@@ -68,11 +68,20 @@ def import_bindings(node: Union[ast.Import, ast.ImportFrom]) -> Tuple[Tuple[str,
     return tuple(out)
 
 
-def _bound_names(stmt: ast.stmt) -> FrozenSet[str]:
+def _bound_names(stmt: ast.stmt, walrus: bool = True) -> FrozenSet[str]:
+    """Module-level names a statement binds. Expressions bind nothing unless ``walrus`` (a ``:=`` in it)."""
     names: Set[str] = set()
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return frozenset({stmt.name})
-    for node in ast.walk(stmt):
+    stack: List[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue  # their locals are not the module's
+        if not walrus and isinstance(node, ast.expr) and not isinstance(node, (ast.Name, ast.Tuple, ast.List, ast.Starred)):
+            continue  # an expression binds nothing: only targets are walked
+        stack.extend(ast.iter_child_nodes(node))
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -133,7 +142,7 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
                     numpy_names.add(local)
     seed = re.compile(SEED_PATTERN + (r"|\b(?:%s)\b" % "|".join(map(re.escape, sorted(numpy_names))) if numpy_names else ""))
     relevant = [False] * len(body)
-    bound = [_bound_names(s) for s in body]
+    bound = [_bound_names(s, ":=" in text) for s, text in zip(body, texts)]
     words: Set[str] = set()  # names bound by relevant statements
     used: Set[str] = set()  # identifiers read by relevant statements
     pending = []
