@@ -19,6 +19,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__, output
 from .cache import Cache
+from .config import ConfigError, Settings, load
 from .engine import AnalysisError, Report, analyze
 from .rules import ALL_RULES
 
@@ -28,14 +29,17 @@ PARALLEL_FROM = 64  # files: below this, starting worker processes costs more th
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "__pycache__", "node_modules", ".eggs", "build", "dist"})
 
 
-def iter_python_files(paths: Sequence[str]) -> Iterator[str]:
+def iter_python_files(paths: Sequence[str], settings: Optional[Settings] = None) -> Iterator[str]:
+    """Files to lint: named files always (and ``-`` for stdin), directories walked minus excludes."""
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
+                                 and not (settings and settings.excluded(os.path.join(root, d))))
                 for name in sorted(files):
-                    if name.endswith((".py", ".pyi")):
-                        yield os.path.join(root, name)
+                    full = os.path.join(root, name)
+                    if name.endswith((".py", ".pyi")) and not (settings and settings.excluded(full)):
+                        yield full
         else:
             yield path
 
@@ -81,8 +85,11 @@ def _codes(value: Optional[str]) -> List[str]:
 def lint_file(path: str, cache: Optional[Cache]) -> Tuple[str, List[str], List[Report], Optional[str]]:
     """(path, lines, reports, error): one file, from the cache when its bytes are unchanged."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        if path == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read()
         text, lines = decode(raw)
         key = cache.key(raw) if cache is not None else ""
         reports = cache.get(key) if cache is not None else None
@@ -97,6 +104,8 @@ def lint_file(path: str, cache: Optional[Cache]) -> Tuple[str, List[str], List[R
 
 
 def _cached(path: str, cache: Cache) -> Optional[Tuple[str, List[str], List[Report], Optional[str]]]:
+    if path == "-":
+        return None  # stdin is read once, by lint_file
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -106,9 +115,10 @@ def _cached(path: str, cache: Cache) -> Optional[Tuple[str, List[str], List[Repo
         return None
 
 
-def _lint_all(paths: Sequence[str], cache: Optional[Cache]) -> Iterator[Tuple[str, List[str], List[Report], Optional[str]]]:
+def _lint_all(paths: Sequence[str], cache: Optional[Cache],
+              settings: Optional[Settings] = None) -> Iterator[Tuple[str, List[str], List[Report], Optional[str]]]:
     """Every file's result, in path order: cache hits here, misses in worker processes when many."""
-    files = list(iter_python_files(paths))
+    files = list(iter_python_files(paths, settings))
     results = {}
     misses = []
     for path in files:
@@ -132,18 +142,24 @@ def _lint_all(paths: Sequence[str], cache: Optional[Cache]) -> Iterator[Tuple[st
 
 
 def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], out=sys.stdout, err=sys.stderr,
-          fmt: str = "text", use_cache: bool = True) -> int:
+          fmt: str = "text", use_cache: bool = True, settings: Optional[Settings] = None,
+          stdin_filename: Optional[str] = None) -> int:
     found: output.Found = []
     failed = False
     cache = Cache() if use_cache else None
-    for path, lines, reports, error in _lint_all(paths, cache):
+    settings = settings or Settings()
+    select = select if select is not None else settings.select
+    ignore = settings.ignore + ignore
+    for path, lines, reports, error in _lint_all(paths, cache, settings):
+        shown = stdin_filename or path if path == "-" else path
         if error is not None:
-            print(f"{path}: error: cannot lint: {error}", file=err)
+            print(f"{shown}: error: cannot lint: {error}", file=err)
             failed = True
             continue
+        file_ignore = ignore + settings.ignored_for(shown)
         for report in reports:
-            if selected(report.code, select, ignore) and not is_silenced(report, lines):
-                found.append((path, report))
+            if selected(report.code, select, file_ignore) and not is_silenced(report, lines):
+                found.append((shown, report))
     output.write(found, fmt, out)
     if failed:
         return 2
@@ -180,6 +196,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check_parser.add_argument("--select", help="comma-separated codes or prefixes to report (default: all)")
     check_parser.add_argument("--ignore", help="comma-separated codes or prefixes to leave out")
     check_parser.add_argument("--no-cache", action="store_true", help="analyze every file, ignore the cache")
+    check_parser.add_argument("--exclude", help="comma-separated glob patterns of files or folders to skip")
+    check_parser.add_argument("--stdin-filename", help="the path to show for `-` (source read from stdin)")
     check_parser.add_argument("--format", choices=output.FORMATS, default="text",
                               help="text (default), json, github (workflow annotations), sarif (2.1.0)")
     sub.add_parser("rules", help="list every rule")
@@ -197,8 +215,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if options.command != "check":
         parser.print_help()
         return 2
+    try:
+        settings = load(options.paths[0] if options.paths[0] != "-" else (options.stdin_filename or "."))
+    except ConfigError as error:
+        print(f"np-torch-lint: configuration error: {error}", file=sys.stderr)
+        return 2
+    if options.exclude:
+        settings.exclude.extend(p.strip() for p in options.exclude.split(",") if p.strip())
     return check(options.paths, _codes(options.select) or None, _codes(options.ignore), fmt=options.format,
-                 use_cache=not options.no_cache)
+                 use_cache=not options.no_cache, settings=settings, stdin_filename=options.stdin_filename)
 
 
 if __name__ == "__main__":

@@ -144,3 +144,51 @@ def test_large_trees_run_in_parallel_with_the_same_findings(tmp_path: Path) -> N
     assert result.returncode == 1
     assert len(result.stdout.splitlines()) == cli.PARALLEL_FROM + 6
     assert result.stdout.splitlines() == sorted(result.stdout.splitlines()), "output order is stable"
+
+
+CUDA_LINE = "import torch\nx = torch.zeros(2).cuda()\ny = torch.load('m.pt')\n"
+
+
+def _project(tmp_path: Path, table: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.np-torch-lint]\n{table}\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "src" / "a.py").write_text(CUDA_LINE)
+    (tmp_path / "tests" / "b.py").write_text(CUDA_LINE)
+    return tmp_path
+
+
+def _codes_by_file(result: subprocess.CompletedProcess) -> list:
+    return sorted((Path(l.split(":")[0]).name, l.split()[1]) for l in result.stdout.splitlines())
+
+
+def test_pyproject_select_ignore_and_per_file_ignores(tmp_path: Path) -> None:
+    root = _project(tmp_path, 'ignore = ["NTL302"]\nper-file-ignores = { "tests/*" = ["NTL301"] }')
+    result = run("check", "--no-cache", str(root))
+    assert _codes_by_file(result) == [("a.py", "NTL301")]
+    root2 = tmp_path / "two"
+    root2.mkdir()
+    _project(root2, 'select = ["NTL302"]')
+    assert _codes_by_file(run("check", "--no-cache", str(root2))) == [("a.py", "NTL302"), ("b.py", "NTL302")]
+
+
+def test_exclude_from_config_and_option(tmp_path: Path) -> None:
+    root = _project(tmp_path, 'exclude = ["tests"]')
+    assert [name for name, _ in _codes_by_file(run("check", "--no-cache", str(root)))] == ["a.py", "a.py"]
+    assert run("check", "--no-cache", "--exclude", "src", str(root)).stdout == ""
+
+
+def test_configuration_errors_name_the_key(tmp_path: Path) -> None:
+    root = _project(tmp_path, 'selct = ["NTL1"]')
+    result = run("check", str(root))
+    assert result.returncode == 2 and "unknown key 'selct'" in result.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.np-torch-lint]\nignore = ["E501"]\n')
+    result = run("check", str(root))
+    assert result.returncode == 2 and "'ignore'" in result.stderr and "E501" in result.stderr
+
+
+def test_stdin_with_a_display_name() -> None:
+    result = subprocess.run([sys.executable, "-m", "np_torch_lint.cli", "check", "-", "--stdin-filename", "pkg/m.py"],
+                            input=CUDA_LINE, capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.returncode == 1
+    assert [l.split(":")[0] for l in result.stdout.splitlines()] == ["pkg/m.py", "pkg/m.py"]
