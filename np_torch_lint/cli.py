@@ -17,7 +17,7 @@ import sys
 import tokenize
 from typing import Iterator, List, Optional, Sequence, Tuple
 
-from . import __version__, output
+from . import __version__, fixes, output
 from .cache import Cache
 from .config import ConfigError, Settings, load
 from .engine import AnalysisError, Report, analyze
@@ -143,7 +143,7 @@ def _lint_all(paths: Sequence[str], cache: Optional[Cache],
 
 def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], out=sys.stdout, err=sys.stderr,
           fmt: str = "text", use_cache: bool = True, settings: Optional[Settings] = None,
-          stdin_filename: Optional[str] = None) -> int:
+          stdin_filename: Optional[str] = None, fix_mode: Optional[str] = None, unsafe_fixes: bool = False) -> int:
     found: output.Found = []
     failed = False
     cache = Cache() if use_cache else None
@@ -157,19 +157,56 @@ def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], 
             failed = True
             continue
         file_ignore = ignore + settings.ignored_for(shown)
-        for report in reports:
-            if selected(report.code, select, file_ignore) and not is_silenced(report, lines):
-                found.append((shown, report))
+        kept = [r for r in reports if selected(r.code, select, file_ignore) and not is_silenced(r, lines)]
+        if fix_mode and path != "-" and any(fixes.fixable(r, unsafe_fixes) for r in kept):
+            kept = _fix(path, kept, fix_mode, unsafe_fixes, out, err, select, file_ignore)
+        found.extend((shown, report) for report in kept)
     output.write(found, fmt, out)
     if failed:
         return 2
     return 1 if found else 0
 
 
+def _fix(path: str, reports: List[Report], mode: str, unsafe: bool, out, err, select, ignore) -> List[Report]:
+    """Apply the fixes to one file (mode "fix": write it; "diff": print a unified diff). The findings left."""
+    import difflib
+    import tempfile
+
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    text, _ = decode(raw)
+    fixed, count = fixes.apply(text, reports, unsafe)
+    if count == 0 or fixed == text:
+        return reports
+    if mode == "diff":
+        diff = difflib.unified_diff(io.StringIO(text, newline="").readlines(), io.StringIO(fixed, newline="").readlines(),
+                                    fromfile=path, tofile=path)
+        out.writelines(diff)
+        return reports
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    data = fixed.encode("utf-8" if encoding == "utf-8-sig" else encoding)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        data = b"\xef\xbb\xbf" + data  # keep the BOM the file had
+    with open(path, "rb") as handle:
+        if handle.read() != raw:
+            print(f"{path}: error: changed on disk while fixing; not written", file=err)
+            return reports
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".np-torch-lint-", suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+    os.replace(temporary, path)  # atomic: never a half-written file
+    print(f"{path}: fixed {count} finding{'s' if count != 1 else ''}", file=err)
+    new_text, new_lines = decode(data)
+    return [r for r in analyze(new_text, lines=new_lines) if selected(r.code, select, ignore) and not is_silenced(r, new_lines)]
+
+
 def print_rules(out=sys.stdout) -> None:
     for rule in ALL_RULES:
         default = "on" if rule.default_enabled else "off"
-        print(f"{rule.code}  {rule.name:<32} {default:<4} {rule.summary}", file=out)
+        fix = "safe" if rule.code in fixes.SAFE else ("unsafe" if rule.code in fixes.UNSAFE else "-")
+        print(f"{rule.code}  {rule.name:<32} {default:<4} fix:{fix:<7} {rule.summary}", file=out)
 
 
 def explain(code: str, out=sys.stdout, err=sys.stderr) -> int:
@@ -197,6 +234,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check_parser.add_argument("--ignore", help="comma-separated codes or prefixes to leave out")
     check_parser.add_argument("--no-cache", action="store_true", help="analyze every file, ignore the cache")
     check_parser.add_argument("--exclude", help="comma-separated glob patterns of files or folders to skip")
+    check_parser.add_argument("--fix", action="store_true", help="apply the safe fixes to the files")
+    check_parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff, write nothing")
+    check_parser.add_argument("--unsafe-fixes", action="store_true", help="also apply the unsafe fixes (see explain)")
     check_parser.add_argument("--stdin-filename", help="the path to show for `-` (source read from stdin)")
     check_parser.add_argument("--format", choices=output.FORMATS, default="text",
                               help="text (default), json, github (workflow annotations), sarif (2.1.0)")
@@ -223,7 +263,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if options.exclude:
         settings.exclude.extend(p.strip() for p in options.exclude.split(",") if p.strip())
     return check(options.paths, _codes(options.select) or None, _codes(options.ignore), fmt=options.format,
-                 use_cache=not options.no_cache, settings=settings, stdin_filename=options.stdin_filename)
+                 use_cache=not options.no_cache, settings=settings, stdin_filename=options.stdin_filename,
+                 fix_mode="diff" if options.diff else ("fix" if options.fix else None), unsafe_fixes=options.unsafe_fixes)
 
 
 if __name__ == "__main__":

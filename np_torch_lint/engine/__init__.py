@@ -137,7 +137,7 @@ def _report(finding: Finding) -> Report:
     site = finding.site
     end_line, end_col = site.end
     return Report(line=site.line, col=site.col, code=finding.code, message=finding.message,
-                  end_line=end_line, end_col=end_col)
+                  end_line=end_line, end_col=end_col, fix=finding.fix)
 
 
 def module_values(text: str) -> Dict[str, Value]:

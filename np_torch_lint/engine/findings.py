@@ -18,6 +18,8 @@ class Finding:
     # Set when the finding holds only on an unguarded path through this function:
     # dropped when every call site of the function is guarded by a CUDA check.
     needs_unguarded_in: Optional[str] = None
+    # The automatic fix this finding offers (a name from np_torch_lint.fixes), if any.
+    fix: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Report:
     message: str
     end_line: int
     end_col: int
+    fix: Optional[str] = None
 
     @property
     def text(self) -> str:

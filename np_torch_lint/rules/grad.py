@@ -8,6 +8,8 @@ from ..engine.findings import Finding
 from ..engine.values import Device, Kind, Tri
 from .base import Evidence, Rule
 
+DETACH_CPU = "detach-cpu"  # t.numpy() -> t.detach().cpu().numpy()
+
 
 class NumpyOnGradTensor(Rule):
     """NTL201: ``.numpy()`` (or ``np.asarray``) on a tensor that requires grad."""
@@ -30,6 +32,7 @@ class NumpyOnGradTensor(Rule):
             f"{event.via} {'of tensors that require' if 'over a list' in event.via else 'on a tensor that requires'} grad ({evidence.cite(value.origin, 'a tensor')}) raises "
             "\"Can't call numpy() on Tensor that requires grad\"; use .detach().cpu().numpy()",
             needs_grad_in=event.context.function,
+            fix=DETACH_CPU if event.via == ".numpy()" else None,
         )
 
 
@@ -55,4 +58,5 @@ class NumpyOnCudaTensor(Rule):
             event.site,
             f"{event.via} {'of tensors that' if 'over a list' in event.via else 'on a tensor that'} {may} on a GPU{where} raises \"can't convert cuda:0 device type "
             "tensor to numpy\" there; use .detach().cpu().numpy()",
+            fix=DETACH_CPU if event.via == ".numpy()" else None,
         )

@@ -1,12 +1,19 @@
 """NTL5xx: conversion hygiene: slow, warned or silently lossy ways to make a tensor."""
 from __future__ import annotations
 
+import ast
 from typing import Iterator
 
 from ..engine.events import Conversion
 from ..engine.findings import Finding
 from ..engine.values import Kind
 from .base import Evidence, Rule
+
+
+def _single_argument(node: ast.AST) -> bool:
+    """torch.tensor(t) with nothing else: t.detach().clone() says the same (dtype=, requires_grad= would not)."""
+    return (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords
+            and not isinstance(node.args[0], ast.Starred))
 
 
 def _source(event: Conversion, evidence: Evidence) -> str:
@@ -56,6 +63,7 @@ class TensorOfTensor(Rule):
             event.site,
             "torch.tensor() of a tensor copies it and warns (\"To copy construct from a tensor, it is recommended "
             "to use sourceTensor.detach().clone()\"); use t.detach().clone()",
+            fix="detach-clone" if _single_argument(event.site.node) else None,
         )
 
 

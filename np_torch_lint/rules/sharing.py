@@ -30,6 +30,8 @@ class NegativeStridesConversion(Rule):
             event.site,
             f"array with negative strides ({evidence.cite(source.origin, 'a flipped array')}) passed to {evidence.code(event.site.node.func)} raises "
             "\"At least one stride in the given numpy array is negative\"; add .copy() or np.ascontiguousarray() first",
+            fix="copy-argument" if event.function.rsplit(".", 1)[-1] in ("from_numpy", "as_tensor", "asarray", "tensor")
+            and event.site.node.args and not isinstance(event.site.node.args[0], ast.Starred) else None,  # type: ignore[attr-defined]
         )
 
 
