@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import tokenize
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__, fixes, output
 from .cache import Cache
@@ -147,6 +147,8 @@ def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], 
     found: output.Found = []
     failed = False
     cache = Cache() if use_cache else None
+    show_source = fmt == "text" and hasattr(out, "isatty") and out.isatty()
+    sources: Dict[str, List[str]] = {}
     settings = settings or Settings()
     select = select if select is not None else settings.select
     ignore = settings.ignore + ignore
@@ -161,7 +163,9 @@ def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], 
         if fix_mode and path != "-" and any(fixes.fixable(r, unsafe_fixes) for r in kept):
             kept = _fix(path, kept, fix_mode, unsafe_fixes, out, err, select, file_ignore)
         found.extend((shown, report) for report in kept)
-    output.write(found, fmt, out)
+        if kept and show_source:
+            sources[shown] = lines
+    output.write(found, fmt, out, sources)
     if failed:
         return 2
     return 1 if found else 0

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-from typing import Dict, List, Sequence, TextIO, Tuple
+from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
-from . import __version__
+from . import __version__, fixes
 from .engine import Report
 from .rules import RULES_BY_CODE
 
@@ -15,10 +15,17 @@ DOCS_URL = "np_torch_lint/docs/{code}.md"
 Found = List[Tuple[str, Report]]  # (path, report)
 
 
-def write(found: Found, fmt: str, out: TextIO) -> None:
+def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[str]]] = None) -> None:
     if fmt == "text":
         for path, report in found:
             print(f"{path}:{report.line}:{report.col + 1}: {report.text}", file=out)
+            lines = (sources or {}).get(path)
+            if lines and 0 < report.line <= len(lines):
+                # On a terminal: the source line and a caret under the reported node, as compilers do.
+                line = lines[report.line - 1].rstrip("\r\n")
+                column = len(line.encode("utf-8")[:report.col].decode("utf-8", "ignore"))
+                width = max(1, (report.end_col - report.col) if report.end_line == report.line else len(line) - column)
+                print(f"    {line}\n    {' ' * column}{'^' * min(width, max(1, len(line) - column))}", file=out)
     elif fmt == "json":
         json.dump([_as_json(path, report) for path, report in found], out, indent=2)
         out.write("\n")
@@ -41,7 +48,9 @@ def _as_json(path: str, report: Report) -> Dict[str, object]:
     return {
         "path": path, "code": report.code, "name": rule.name, "message": report.message,
         "line": report.line, "column": report.col + 1, "end_line": report.end_line, "end_column": report.end_col + 1,
-        "url": DOCS_URL.format(code=report.code), "fix": None,
+        "url": DOCS_URL.format(code=report.code),
+        "fix": None if report.fix is None else {
+            "name": report.fix, "safety": "safe" if report.code in fixes.SAFE else "unsafe"},
     }
 
 

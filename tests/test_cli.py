@@ -192,3 +192,29 @@ def test_stdin_with_a_display_name() -> None:
                             input=CUDA_LINE, capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 1
     assert [l.split(":")[0] for l in result.stdout.splitlines()] == ["pkg/m.py", "pkg/m.py"]
+
+
+def test_terminal_output_shows_the_line_and_a_caret(tmp_path: Path) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nmodel = torch.nn.Linear(3, 1)\nprint(model(torch.randn(2, 3)).numpy())\n")
+    out = Terminal()
+    assert cli.check([str(path)], None, [], out=out, use_cache=False) == 1
+    lines = out.getvalue().splitlines()
+    assert lines[1] == "    print(model(torch.randn(2, 3)).numpy())"
+    assert lines[2] == "    " + " " * 31 + "^^^^^"
+    piped = io.StringIO()
+    cli.check([str(path)], None, [], out=piped, use_cache=False)
+    assert len(piped.getvalue().splitlines()) == 1, "no source lines when piped"
+
+
+def test_json_names_the_fix_and_its_safety(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nmodel = torch.nn.Linear(3, 1)\nprint(model(torch.randn(2, 3)).numpy())\n")
+    [finding] = json.loads(run("check", "--no-cache", "--format", "json", str(path)).stdout)
+    assert finding["fix"] == {"name": "detach-cpu", "safety": "safe"}
