@@ -1,0 +1,62 @@
+"""Bad input never crashes the command: one clear line per file, the other files still linted, exit 2."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+GOOD = "import torch\nx = torch.zeros(2).cuda()\n"
+
+
+def check(*paths: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "np_torch_lint.cli", "check", "--no-cache", *paths],
+                          capture_output=True, text=True, cwd=ROOT, check=False, timeout=120)
+
+
+def test_each_bad_file_gets_one_line_and_the_rest_is_linted(tmp_path: Path) -> None:
+    (tmp_path / "good.py").write_text(GOOD)
+    (tmp_path / "syntax.py").write_text("import torch\ndef f(:\n")
+    (tmp_path / "encoding.py").write_bytes(b"# -*- coding: not-a-codec -*-\nimport torch\n")
+    (tmp_path / "utf8.py").write_bytes(b"import torch\nx = '\xff'\n")
+    (tmp_path / "nul.py").write_bytes(b"import torch\x00\n")
+    (tmp_path / "deep.py").write_text("import torch\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n")
+    os.symlink(tmp_path / "loop.py", tmp_path / "loop.py")
+    result = check(str(tmp_path), str(tmp_path / "loop.py"), str(tmp_path / "missing.py"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "good.py:2:20: NTL301" in result.stdout
+    errors = result.stderr.splitlines()
+    for name in ("syntax.py", "encoding.py", "utf8.py", "nul.py", "deep.py", "loop.py", "missing.py"):
+        assert sum(name in line and "cannot lint" in line for line in errors) >= 1, name
+    assert all(": error: cannot lint: " in line for line in errors)
+
+
+def test_a_large_generated_file(tmp_path: Path) -> None:
+    body = "".join(f"a{i} = np.zeros(3)\n" for i in range(50_000))
+    path = tmp_path / "big.py"
+    path.write_text("import numpy as np\nimport torch\n" + body + "t = torch.from_numpy(a0[::-1])\n")
+    result = check(str(path))
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith(f"{path}:50003:5: NTL403")
+
+
+def test_fixes_leave_a_file_libcst_cannot_read_untouched(monkeypatch) -> None:
+    # The analysis reads Python's own ast; only fixes need LibCST. If LibCST cannot read a
+    # file (syntax newer than it knows), the fix is skipped rather than guessed.
+    import libcst
+
+    from np_torch_lint import fixes
+    from np_torch_lint.engine import analyze
+
+    source = "import torch\nmodel = torch.nn.Linear(3, 1)\nprint(model(torch.randn(2, 3)).numpy())\n"
+    reports = analyze(source)
+    assert reports and fixes.apply(source, reports)[1] == 1
+
+    def refuse(text: str) -> None:
+        raise libcst.ParserSyntaxError("unknown syntax", lines=[text], raw_line=1, raw_column=0)
+
+    monkeypatch.setattr(fixes.cst, "parse_module", refuse)
+    assert fixes.apply(source, reports) == (source, 0)
