@@ -206,22 +206,37 @@ def _fix(path: str, reports: List[Report], mode: str, unsafe: bool, out, err, se
     return [r for r in analyze(new_text, lines=new_lines) if selected(r.code, select, ignore) and not is_silenced(r, new_lines)]
 
 
-def print_rules(out=sys.stdout) -> None:
+def print_rules(out=sys.stdout, fmt: str = "text") -> None:
+    if fmt == "json":
+        import json
+
+        json.dump([{"code": r.code, "name": r.name, "summary": r.summary, "default": r.default_enabled,
+                    "fix": "safe" if r.code in fixes.SAFE else ("unsafe" if r.code in fixes.UNSAFE else None)}
+                   for r in ALL_RULES], out, indent=2)
+        out.write("\n")
+        return
     for rule in ALL_RULES:
         default = "on" if rule.default_enabled else "off"
         fix = "safe" if rule.code in fixes.SAFE else ("unsafe" if rule.code in fixes.UNSAFE else "-")
         print(f"{rule.code}  {rule.name:<32} {default:<4} fix:{fix:<7} {rule.summary}", file=out)
 
 
-def explain(code: str, out=sys.stdout, err=sys.stderr) -> int:
+def explain(code: str, out=sys.stdout, err=sys.stderr, fmt: str = "text") -> int:
     from importlib import resources
 
     code = code.upper()
     if code not in {rule.code for rule in ALL_RULES}:
         print(f"np-torch-lint: unknown rule {code!r}; `np-torch-lint rules` lists them", file=err)
         return 2
-    page = resources.files("np_torch_lint").joinpath("docs", f"{code}.md")
-    print(page.read_text(encoding="utf-8"), file=out, end="")
+    page = resources.files("np_torch_lint").joinpath("docs", f"{code}.md").read_text(encoding="utf-8")
+    if fmt == "json":
+        import json
+
+        rule = next(r for r in ALL_RULES if r.code == code)
+        json.dump({"code": code, "name": rule.name, "summary": rule.summary, "doc": page}, out, indent=2)
+        out.write("\n")
+        return 0
+    print(page, file=out, end="")
     return 0
 
 
@@ -244,18 +259,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check_parser.add_argument("--stdin-filename", help="the path to show for `-` (source read from stdin)")
     check_parser.add_argument("--format", choices=output.FORMATS, default="text",
                               help="text (default), json, github (workflow annotations), sarif (2.1.0)")
-    sub.add_parser("rules", help="list every rule")
+    rules_parser = sub.add_parser("rules", help="list every rule")
+    rules_parser.add_argument("--format", choices=("text", "json"), default="text")
     explain_parser = sub.add_parser("explain", help="print a rule's documentation")
     explain_parser.add_argument("code", metavar="CODE")
+    explain_parser.add_argument("--format", choices=("text", "json"), default="text")
     try:
         options = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and 2
     if options.command == "rules":
-        print_rules()
+        print_rules(fmt=options.format)
         return 0
     if options.command == "explain":
-        return explain(options.code)
+        return explain(options.code, fmt=options.format)
     if options.command != "check":
         parser.print_help()
         return 2

@@ -218,3 +218,13 @@ def test_json_names_the_fix_and_its_safety(tmp_path: Path) -> None:
     path.write_text("import torch\nmodel = torch.nn.Linear(3, 1)\nprint(model(torch.randn(2, 3)).numpy())\n")
     [finding] = json.loads(run("check", "--no-cache", "--format", "json", str(path)).stdout)
     assert finding["fix"] == {"name": "detach-cpu", "safety": "safe"}
+
+
+def test_rules_and_explain_as_json() -> None:
+    import json
+
+    rules = json.loads(run("rules", "--format", "json").stdout)
+    assert [r["code"] for r in rules] == [rule.code for rule in ALL_RULES]
+    assert {r["code"]: r["fix"] for r in rules}["NTL302"] == "unsafe"
+    page = json.loads(run("explain", "NTL403", "--format", "json").stdout)
+    assert page["name"] == "negative-strides-conversion" and page["doc"].startswith("# NTL403")
