@@ -44,9 +44,6 @@ class _Evidence:
     def uses_cuda(self) -> bool:
         return self._interpreter.uses_cuda
 
-    @property
-    def freezes_parameters(self) -> bool:
-        return self._interpreter.freezes_parameters
 
     def line(self, site: Site) -> int:
         return site.line

@@ -17,7 +17,6 @@ class Context:
     grad: Tri = Tri.YES  # YES: grad mode on (as far as this file shows), NO: off, UNKNOWN
     cuda_guarded: bool = False  # on a path where torch.cuda.is_available() was checked
     cuda_absent: bool = False  # on a path that runs only where CUDA is not used (`if not ...is_available():`)
-    in_loop: bool = False
     function: Optional[str] = None  # qualified name of the enclosing function, if any
     # Enclosing loops, innermost last: (id of the loop node, names its body rebinds).
     loops: Tuple[Tuple[int, FrozenSet[str]], ...] = ()
@@ -44,6 +43,7 @@ class ToNumpy:
     value: Value
     via: str  # ".numpy()" or "np.asarray" ...
     context: Context
+    of_list: bool = False  # np.mean([t, ...]): every element of a list is converted
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class Interpreter:
         self.uses_cuda = False  # the file mentions CUDA: its checkpoints may hold CUDA tensors
         self.saving_functions: Set[Optional[str]] = set()  # functions (None: module) that saved a checkpoint
         self.default_float64 = False
-        self.module_frame = Frame(None, Context(), silent=False)
+        self.module_frame = Frame(None, Context())
         from .semantics import Semantics  # late: semantics imports this module's types
 
         self.sem = Semantics(self)
@@ -68,8 +68,7 @@ class Interpreter:
             self.ensure_walked(self.deferred.pop(0))
 
     def emit(self, frame: Frame, event: object) -> None:
-        if not frame.silent:
-            self._emit(event)
+        self._emit(event)
 
     @staticmethod
     def site(node: ast.AST, attr: bool = False) -> Site:
@@ -85,7 +84,7 @@ class Interpreter:
         # A module-level `assert torch.cuda.is_available()` (or early exit) guards every function.
         guarded = info.guarded or self.module_frame.context.cuda_guarded
         frame = Frame(info.closure, Context(grad=info.grad, cuda_guarded=guarded, function=info.qualname),
-                      silent=False, function=info)
+                      function=info)
         frame.attr_sink = attr_sink
         args = info.node.args
         positional = list(args.posonlyargs) + list(args.args)
@@ -213,7 +212,7 @@ class Interpreter:
         qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
         cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=_decorated_for_cuda(node),
                         casts_self=is_module and _casts_self(node))
-        body_frame = Frame(frame, frame.context, frame.silent, frame.function)
+        body_frame = Frame(frame, frame.context, frame.function)
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 cls.methods[statement.name] = self.make_function(statement, body_frame, owner=cls)
@@ -244,8 +243,7 @@ class Interpreter:
         # A method's globals are the module's (or enclosing function's), not the class body's.
         closure = frame.parent if owner is not None and frame.parent is not None else frame
         info = FunctionInfo(qual, node, closure, grad, owner, guarded=guarded)
-        if not frame.silent:
-            self.deferred.append(info)
+        self.deferred.append(info)
         for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
             self.eval(default, frame)
         return info
@@ -444,7 +442,7 @@ class Interpreter:
         # One walk of the body, from a head state where every name the body rebinds is
         # unknown: what the body does on a later iteration is not trusted at its start.
         rebound = _rebound_in(node, self._rebound_cache)
-        head = frame.fork(in_loop=True, loops=frame.context.loops + ((id(node), frozenset(rebound)),))
+        head = frame.fork(loops=frame.context.loops + ((id(node), frozenset(rebound)),))
         for name in rebound:
             head.env[name] = UNKNOWN
         if isinstance(node, ast.While):

@@ -50,12 +50,11 @@ class ClassInfo:
 class Frame:
     """The environment of one walk: local names, context, where we are."""
 
-    def __init__(self, parent: Optional["Frame"], context: Context, silent: bool,
+    def __init__(self, parent: Optional["Frame"], context: Context,
                  function: Optional[FunctionInfo] = None) -> None:
         self.env: Dict[str, Value] = {}
         self.parent = parent
         self.context = context
-        self.silent = silent
         self.function = function
         self.returns: List[Value] = []
         # While a class's __init__ is walked: self.<name> assignments land here.
@@ -78,7 +77,7 @@ class Frame:
     def fork(self, **context_changes: Any) -> "Frame":
         """A copy for one branch: same parent and returns, its own names and context."""
         child = Frame(self.parent, replace(self.context, **context_changes) if context_changes else self.context,
-                      self.silent, self.function)
+                      self.function)
         child.env = dict(self.env)
         child.returns = self.returns
         child.attr_sink = self.attr_sink

@@ -288,9 +288,7 @@ class Semantics:
                     return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method)
                 return UNKNOWN
             if kind is Kind.MODULE and attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
-                needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
-                return Value(kind=Kind.TENSOR, dtype=base.dtype, device=base.device, requires_grad=needs,
-                             grad_leaf=True, param_view=True, origin=self.it.origin(node, "parameter "))
+                return self.parameter(base.dtype, base.device, node, "parameter ")
         if kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
             return base.definition.class_attrs.get(attr, UNKNOWN)
         return UNKNOWN
@@ -809,7 +807,8 @@ class Semantics:
         if value.kind is Kind.TENSOR:
             self.it.emit(frame, ToNumpy(self.it.site(node), value, via, frame.context))
         elif value.kind is Kind.SEQUENCE and value.element is not None and value.element.kind is Kind.TENSOR:
-            self.it.emit(frame, ToNumpy(self.it.site(node), value.element, via + " over a list of tensors", frame.context))
+            self.it.emit(frame, ToNumpy(self.it.site(node), value.element, via + " over a list of tensors", frame.context,
+                                        of_list=True))
 
     def conversion(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         spec = api.CONVERSIONS[qual]
@@ -872,8 +871,8 @@ class Semantics:
     def nn_class(self, name: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         if name == "Parameter":
             data = _first(args)
-            return Value(kind=Kind.TENSOR, dtype=data.dtype if data.kind is Kind.TENSOR else None, requires_grad=Tri.YES,
-                         grad_leaf=True, param_view=True, origin=self.it.origin(node, "parameter "))
+            return self.parameter(data.dtype if data.kind is Kind.TENSOR else None, None, node, "parameter ",
+                                  requires_grad=Tri.YES)
         if name in api.LOSS_MODULES:
             return Value(kind=Kind.LOSS, qualname=name)
         if not name[:1].isupper() or name in api.NON_MODULE_CLASSES:
@@ -1102,9 +1101,7 @@ class Semantics:
                 frame.env[func.value.id] = result  # modules change in place: model.double()
             return result
         if name in api.PARAMETER_ITERATORS:
-            needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
-            param = Value(kind=Kind.TENSOR, dtype=m.dtype, device=m.device, requires_grad=needs, grad_leaf=True, param_view=True,
-                          origin=self.it.origin(node, "parameter from "))
+            param = self.parameter(m.dtype, m.device, node, "parameter from ")
             element = sequence((Value(kind=Kind.PY_STR), param)) if api.PARAMETER_ITERATORS[name] else param
             return Value(kind=Kind.SEQUENCE, element=element)
         cls = m.definition if isinstance(m.definition, ClassInfo) else None
@@ -1113,6 +1110,18 @@ class Semantics:
             if method is not None:
                 return self.call_function(method, frame)
         return UNKNOWN
+
+    def parameter(self, dtype: Optional[str], device: Optional[Device], node: ast.AST, label: str,
+                  requires_grad: Optional[Tri] = None) -> Value:
+        """A module parameter: a leaf that needs grad and whose storage the optimizer updates in place.
+
+        Where the file freezes parameters (`requires_grad_(False)`), neither fact is known: which
+        parameters still need grad, and which the optimizer still updates, is decided at run time.
+        """
+        frozen = self.it.freezes_parameters
+        needs = requires_grad if requires_grad is not None else (Tri.UNKNOWN if frozen else Tri.YES)
+        return Value(kind=Kind.TENSOR, dtype=dtype, device=device, requires_grad=needs, grad_leaf=True,
+                     param_view=not frozen, origin=self.it.origin(node, label))
 
     # --- placement ----------------------------------------------------------------------
 

@@ -28,7 +28,6 @@ class Kind(enum.Enum):
     MODULE = "nn.Module"
     LOSS = "loss module"
     DEVICE = "device"
-    DTYPE = "dtype"
     API = "api"  # a NumPy/torch module, function or class, by qualified name
     FUNCTION = "function"  # a function defined in the file
     CLASS = "class"  # a class defined in the file

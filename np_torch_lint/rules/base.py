@@ -1,7 +1,7 @@
 """The rule interface: small classes that read engine events and facts."""
 from __future__ import annotations
 
-from typing import Callable, ClassVar, Iterator, Optional, Protocol, Tuple, Type
+from typing import ClassVar, Iterator, Optional, Protocol, Tuple, Type
 
 import ast
 
@@ -14,7 +14,6 @@ class Evidence(Protocol):
 
     default_float64: bool
     uses_cuda: bool
-    freezes_parameters: bool
 
     def line(self, site: Site) -> int: ...
 
@@ -41,5 +40,3 @@ class Rule:
         """Findings that need the whole file (e.g. a store and a later update in one loop)."""
         return iter(())
 
-
-RuleFactory = Callable[[], Rule]

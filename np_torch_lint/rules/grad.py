@@ -29,7 +29,7 @@ class NumpyOnGradTensor(Rule):
         yield Finding(
             self.code,
             event.site,
-            f"{event.via} {'of tensors that require' if 'over a list' in event.via else 'on a tensor that requires'} grad ({evidence.cite(value.origin, 'a tensor')}) raises "
+            f"{event.via} {'of tensors that require' if event.of_list else 'on a tensor that requires'} grad ({evidence.cite(value.origin, 'a tensor')}) raises "
             "\"Can't call numpy() on Tensor that requires grad\"; use .detach().cpu().numpy()",
             needs_grad_in=event.context.function,
             fix=DETACH_CPU if event.via == ".numpy()" else None,
@@ -56,7 +56,7 @@ class NumpyOnCudaTensor(Rule):
         yield Finding(
             self.code,
             event.site,
-            f"{event.via} {'of tensors that' if 'over a list' in event.via else 'on a tensor that'} {may} on a GPU{where} raises \"can't convert cuda:0 device type "
+            f"{event.via} {'of tensors that' if event.of_list else 'on a tensor that'} {may} on a GPU{where} raises \"can't convert cuda:0 device type "
             "tensor to numpy\" there; use .detach().cpu().numpy()",
             fix=DETACH_CPU if event.via == ".numpy()" else None,
         )

@@ -101,8 +101,6 @@ class AliasedSnapshot(Rule):
         return iter(())
 
     def finish(self, evidence: Evidence) -> Iterator[Finding]:
-        if evidence.freezes_parameters:
-            return  # some parameters are frozen: the optimizer may not touch the stored one
         for snapshot in self._snapshots:
             for loop, rebound in snapshot.context.loops:
                 if loop in self._updated_loops and (snapshot.container is None or snapshot.container not in rebound):
