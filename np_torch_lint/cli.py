@@ -211,14 +211,14 @@ def print_rules(out=sys.stdout, fmt: str = "text") -> None:
         import json
 
         json.dump([{"code": r.code, "name": r.name, "summary": r.summary, "default": r.default_enabled,
-                    "fix": "safe" if r.code in fixes.SAFE else ("unsafe" if r.code in fixes.UNSAFE else None)}
+                    "fix": fixes.safety_of_rule(r.code)}
                    for r in ALL_RULES], out, indent=2)
         out.write("\n")
         return
     for rule in ALL_RULES:
         default = "on" if rule.default_enabled else "off"
-        fix = "safe" if rule.code in fixes.SAFE else ("unsafe" if rule.code in fixes.UNSAFE else "-")
-        print(f"{rule.code}  {rule.name:<32} {default:<4} fix:{fix:<7} {rule.summary}", file=out)
+        fix = fixes.safety_of_rule(rule.code) or "-"
+        print(f"{rule.code}  {rule.name:<32} {default:<4} fix:{fix:<11} {rule.summary}", file=out)
 
 
 def explain(code: str, out=sys.stdout, err=sys.stderr, fmt: str = "text") -> int:

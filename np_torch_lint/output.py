@@ -50,7 +50,7 @@ def _as_json(path: str, report: Report) -> Dict[str, object]:
         "line": report.line, "column": report.col + 1, "end_line": report.end_line, "end_column": report.end_col + 1,
         "url": DOCS_URL.format(code=report.code),
         "fix": None if report.fix is None else {
-            "name": report.fix, "safety": "safe" if report.code in fixes.SAFE else "unsafe"},
+            "name": report.fix, "safety": "safe" if fixes.is_safe(report.fix) else "unsafe"},
     }
 
 

@@ -56,9 +56,12 @@ def check_program(source: str) -> Optional[str]:
     fixed, count = fixes.apply(source, reports, unsafe=True)
     if count:
         try:
-            ast.parse(fixed)
+            after = ast.parse(fixed)
         except SyntaxError as error:
             return f"fix produced invalid code: {error}"
+        sites = {(r.line, r.col) for r in reports if fixes.fixable(r, True)}
+        if fixes.changed_outside(ast.parse(source), after, sites):
+            return "a fix changed code outside the fixed calls"
         again, second = fixes.apply(fixed, analyze(fixed), unsafe=True)
         if second or again != fixed:
             return "a second fix changed the code"

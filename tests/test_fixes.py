@@ -19,8 +19,10 @@ def test_fix_invariants_on_every_fixture(path: Path) -> None:
     text, lines = read_source(str(path))
     reports = analyze(text, lines=lines)
     fixed, count = fixes.apply(text, reports, unsafe=True)
-    ast.parse(fixed)  # the output parses
+    after = ast.parse(fixed)  # the output parses
     expected = sum(1 for r in reports if fixes.fixable(r, True))
+    sites = {(r.line, r.col) for r in reports if fixes.fixable(r, True)}
+    assert fixes.changed_outside(ast.parse(text), after, sites) == [], "the same AST outside the fixed calls"
     assert count == expected, "every fixable finding is fixed"
     again, second = fixes.apply(fixed, analyze(fixed), unsafe=True)
     assert (again, second) == (fixed, 0), "a second fix changes nothing"
@@ -55,3 +57,57 @@ def test_fix_writes_keeping_encoding_line_endings_and_comments(tmp_path: Path) -
     assert result.returncode == 0, result.stdout + result.stderr
     assert path.read_bytes() == original.replace("[::-1])", "[::-1].copy())").encode("latin-1")
     assert not list(tmp_path.glob(".np-torch-lint-*")), "no temporary file left behind"
+
+
+def test_changed_outside_sees_an_edit_beside_the_fixed_call() -> None:
+    before = ast.parse("a = torch.tensor(t)\nb = 1\n")
+    fixed_only = ast.parse("a = t.detach().clone()\nb = 1\n")
+    assert fixes.changed_outside(before, fixed_only, {(1, 4)}) == []
+    also_elsewhere = ast.parse("a = t.detach().clone()\nb = 2\n")
+    assert fixes.changed_outside(before, also_elsewhere, {(1, 4)}) != []
+    assert fixes.changed_outside(before, fixed_only, set()) != [], "an unlisted fix is a change"
+
+
+def _fixed(source: str, unsafe: bool = False) -> str:
+    fixed, _ = fixes.apply(source, analyze(source), unsafe=unsafe)
+    return fixed
+
+
+MODEL = "import numpy as np\nimport torch\nimport torch.nn as nn\nnet = nn.Linear(3, 1)\nx = np.random.rand(4, 3)\n"
+
+
+def test_float32_fix_into_a_model_is_safe() -> None:
+    assert "net(torch.tensor(x, dtype=torch.float32))" in _fixed(MODEL + "y = net(torch.tensor(x))\n")
+    assert "net(torch.from_numpy(x).float().to('cpu'))" in _fixed(MODEL + "y = net(torch.from_numpy(x).to('cpu'))\n")
+
+
+def test_float32_fix_into_a_loss_is_unsafe() -> None:
+    source = MODEL + "p = net(torch.zeros(4, 3))\nl = torch.nn.functional.mse_loss(p, torch.as_tensor(x[:, :1]))\n"
+    assert _fixed(source) == source
+    assert "mse_loss(p, torch.as_tensor(x[:, :1], dtype=torch.float32))" in _fixed(source, unsafe=True)
+
+
+def test_float32_fix_only_where_the_sink_is_the_one_use() -> None:
+    source = MODEL + "t = torch.from_numpy(x)\ny = net(t)\n"  # t may be used elsewhere: no fix
+    assert [r.fix for r in analyze(source) if r.code == "NTL101"] == [None]
+    chosen = MODEL + "y = net(torch.tensor(x, dtype=torch.float64))\n"  # the user chose float64
+    assert [r.fix for r in analyze(chosen) if r.code == "NTL101"] == [None]
+
+
+def test_stack_fix_uses_the_files_numpy_name_and_keeps_arguments() -> None:
+    source = "import numpy as onp\nimport torch\nrows = [onp.zeros(3), onp.ones(3)]\nt = torch.tensor(rows)\n"
+    assert "t = torch.from_numpy(onp.stack(rows))" in _fixed(source)
+    source = source.replace("torch.tensor(rows)", "torch.tensor(rows, device='cpu')")
+    assert "t = torch.tensor(onp.stack(rows), device='cpu')" in _fixed(source)
+    no_name = "from numpy import zeros\nimport torch\nt = torch.tensor([zeros(3), zeros(3)])\n"
+    assert [r.fix for r in analyze(no_name) if r.code == "NTL501"] == [None]
+
+
+def test_map_location_fix_uses_the_files_device_variable() -> None:
+    source = ("import torch\ndevice = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
+              "def restore(path):\n    return torch.load(path)\n")
+    assert "torch.load(path, map_location=device)" in _fixed(source, unsafe=True)
+    plain = "import torch\nmodel = torch.nn.Linear(2, 2).cuda()\nstate = torch.load('m.pt',)\n"
+    assert "torch.load('m.pt', map_location=\"cpu\",)" in _fixed(plain, unsafe=True)
+    lines = plain.replace("torch.load('m.pt',)", "torch.load(\n    'm.pt',\n    weights_only=True,\n)")
+    assert "torch.load(\n    'm.pt',\n    weights_only=True,\n    map_location=\"cpu\",\n)" in _fixed(lines, unsafe=True)

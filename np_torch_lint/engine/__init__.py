@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 from .findings import Finding, Report
 from .interpreter import Interpreter
 from .source import mentions_torch_or_numpy, plan
-from .values import Origin, Site, Value
+from .values import Kind, Origin, Site, Value
 
 __all__ = ["analyze", "module_values", "Report", "AnalysisError"]
 
@@ -44,6 +44,11 @@ class _Evidence:
     def uses_cuda(self) -> bool:
         return self._interpreter.uses_cuda
 
+    def module_name(self, qualname: str) -> Optional[str]:
+        """A module-level name bound to ``qualname`` (``np`` for ``numpy``), for fixes that spell it."""
+        env = self._interpreter.module_frame.env
+        names = sorted(name for name, value in env.items() if value.kind is Kind.API and value.qualname == qualname)
+        return names[0] if names else None
 
     def line(self, site: Site) -> int:
         return site.line

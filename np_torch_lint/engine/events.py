@@ -79,6 +79,9 @@ class Load:
     # within one run) loads what that host wrote.
     saved_before: bool = False
     in_memory: bool = False  # torch.load(io.BytesIO(...)): bytes this process just received
+    # A name in scope holding the file's own CPU-or-CUDA choice (`device = torch.device(
+    # "cuda" if ... else "cpu")`): the map_location a fix should use.
+    device_variable: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ propagation, devices, memory sharing).
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from . import api
 from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement, Snapshot, ToNumpy
@@ -603,7 +603,8 @@ class Semantics:
             source = node.args[0] if node.args else None
             in_memory = isinstance(source, ast.Call) and _callee_text(source).endswith("BytesIO")
             saved = frame.context.function in self.it.saving_functions
-            self.it.emit(frame, Load(self.it.site(node), given, frame.context, saved, in_memory))
+            self.it.emit(frame, Load(self.it.site(node), given, frame.context, saved, in_memory,
+                                     _device_variable(frame) if not given else None))
             return UNKNOWN
 
         if qual == "torch.device":
@@ -1183,6 +1184,23 @@ def _literal_bool_arg(args: Sequence[Arg]) -> Optional[bool]:
         if isinstance(arg.node, ast.Constant) and isinstance(arg.node.value, bool):
             return arg.node.value
     return None
+
+
+def _device_variable(frame: Frame) -> Optional[str]:
+    """The name in scope bound to a CPU-or-CUDA device choice; ``device`` first, then alphabetical."""
+    seen: Set[str] = set()
+    found: List[str] = []
+    scope: Optional[Frame] = frame
+    while scope is not None:
+        for name, value in scope.env.items():
+            if name not in seen:
+                seen.add(name)
+                if value.kind in (Kind.DEVICE, Kind.PY_STR) and value.device is Device.MAYBE_CUDA:
+                    found.append(name)
+        scope = scope.parent
+    if not found:
+        return None
+    return "device" if "device" in found else sorted(found)[0]
 
 
 def _callee_text(node: ast.Call) -> str:

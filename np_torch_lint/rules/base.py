@@ -23,6 +23,8 @@ class Evidence(Protocol):
 
     def cite(self, origin: Optional[Origin], fallback: str) -> str: ...
 
+    def module_name(self, qualname: str) -> Optional[str]: ...
+
 
 class Rule:
     """One rule: a code, a name, the events it reads, and a check."""

@@ -64,5 +64,5 @@ class LoadWithoutMapLocation(Rule):
             "\"Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False\" "
             "on a host without CUDA; pass map_location=\"cpu\" (or your device)",
             needs_unguarded_in=event.context.function,
-            fix="map-location-cpu",
+            fix=f"map-location:{event.device_variable}" if event.device_variable else "map-location",
         )

@@ -1,7 +1,8 @@
 """NTL1xx: dtype leaks from NumPy's float64 default into float32 models."""
 from __future__ import annotations
 
-from typing import Iterator, Tuple
+import ast
+from typing import Iterator, Optional, Tuple
 
 from ..engine.api import FLOAT32, FLOAT64, NARROW_INTS, SCALARS_LABEL
 from ..engine.events import DatasetItem, LossTarget, ModelInput
@@ -46,6 +47,7 @@ class Float64ReachesModel(Rule):
             f"float64 {what} ({source}{source_line}) reaches {_SINK_WORDS[event.sink]} "
             f"{evidence.code(event.site.node)} at line {evidence.line(event.site)} as a float64 tensor; "
             "convert with dtype=torch.float32 or .float()",
+            fix=_float32_fix(value.conversion.node, event),
         )
 
 
@@ -74,6 +76,42 @@ class NarrowIntegerTarget(Rule):
             f"{target.dtype} class targets{where} reach {evidence.code(event.site.node)} at line "
             f"{evidence.line(event.site)}: \"{error}\"; convert with .long() or astype(np.int64)",
         )
+
+
+# Methods that pass a tensor on without keeping it: `model(torch.tensor(a).to(device))` still
+# uses the converted tensor only there.
+_PASS_THROUGH = frozenset({"to", "cuda", "cpu", "contiguous", "unsqueeze", "squeeze", "reshape", "view",
+                           "permute", "transpose", "flatten"})
+
+
+def _float32_fix(conversion: ast.AST, event: ModelInput) -> Optional[str]:
+    """Offer dtype=torch.float32 only where the sink is the converted tensor's one use.
+
+    That holds when the conversion is written inside the sink's own operands. Into a
+    model the float64 call raised, so the fix is safe; into a loss or an op the
+    float64 math ran, and float32 math gives other numbers: unsafe.
+    """
+    if not (isinstance(conversion, ast.Call) and not any(isinstance(a, ast.Starred) for a in conversion.args)):
+        return None
+    func = conversion.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if name != "from_numpy" and not (name in ("tensor", "as_tensor", "asarray") and isinstance(func, ast.Attribute)
+                                     and len(conversion.args) == 1 and not conversion.keywords):
+        return None  # from_numpy gets .float(); the others dtype=, unless a dtype is already chosen
+    sink = event.site.node
+    if isinstance(sink, ast.Call):
+        operands = [*sink.args, *(k.value for k in sink.keywords)]
+    elif isinstance(sink, ast.BinOp):
+        operands = [sink.left, sink.right]
+    else:
+        return None
+    for operand in operands:
+        while operand is not conversion and isinstance(operand, ast.Call) and isinstance(operand.func, ast.Attribute) \
+                and operand.func.attr in _PASS_THROUGH:
+            operand = operand.func.value
+        if operand is conversion:
+            return "float32-model-input" if event.sink == "module" else "float32"
+    return None
 
 
 _TORCH_NAMES = {"int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from typing import Iterator, Optional
 
 from ..engine.events import Conversion
 from ..engine.findings import Finding
@@ -14,6 +14,14 @@ def _single_argument(node: ast.AST) -> bool:
     """torch.tensor(t) with nothing else: t.detach().clone() says the same (dtype=, requires_grad= would not)."""
     return (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords
             and not isinstance(node.args[0], ast.Starred))
+
+
+def _stack_fix(node: ast.AST, evidence: Evidence) -> Optional[str]:
+    """np.stack needs the file's own name for NumPy; the list must be the first positional argument."""
+    numpy = evidence.module_name("numpy")
+    if numpy is None or not (isinstance(node, ast.Call) and node.args and not isinstance(node.args[0], ast.Starred)):
+        return None
+    return f"stack-arrays:{numpy}"
 
 
 def _source(event: Conversion, evidence: Evidence) -> str:
@@ -43,6 +51,7 @@ class TensorFromListOfArrays(Rule):
             f"{evidence.code(event.site.node.func)}() of a list of ndarrays converts element by element and is "  # type: ignore[attr-defined]
             "extremely slow (torch warns: \"Creating a tensor from a list of numpy.ndarrays is extremely slow\"); "
             "use torch.from_numpy(np.stack(...))",
+            fix=_stack_fix(event.site.node, evidence),
         )
 
 
