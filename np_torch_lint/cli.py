@@ -15,11 +15,13 @@ import os
 import re
 import sys
 import tokenize
+from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__, fixes, output
 from .cache import Cache
 from .config import ConfigError, Settings, load
+from .ignore import PatternSet, enclosing_gitignores, excluded, read_gitignore
 from .engine import AnalysisError, Report, analyze
 from .rules import ALL_RULES
 
@@ -30,18 +32,53 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "
 
 
 def iter_python_files(paths: Sequence[str], settings: Optional[Settings] = None) -> Iterator[str]:
-    """Files to lint: named files always (and ``-`` for stdin), directories walked minus excludes."""
+    """Files to lint: named files (and ``-`` for stdin), directories walked minus excludes.
+
+    Excludes are gitignore-style: the ``exclude`` setting and, unless turned off, the
+    ``.gitignore`` files of the walked folders and of their parents up to the git root.
+    A named file is linted even if excluded, unless ``force-exclude`` is set (for
+    pre-commit, which names every staged file).
+    """
+    settings = settings or Settings()
+    configured = settings.exclude_patterns()
     for path in paths:
+        absolute = Path(os.path.abspath(path))
         if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                                 and not (settings and settings.excluded(os.path.join(root, d))))
-                for name in sorted(files):
-                    full = os.path.join(root, name)
-                    if name.endswith((".py", ".pyi")) and not (settings and settings.excluded(full)):
-                        yield full
-        else:
+            inherited = enclosing_gitignores(absolute) if settings.respect_gitignore else []
+            yield from _walk(path, inherited, configured, settings.respect_gitignore)
+        elif path == "-" or not settings.force_exclude:
             yield path
+        else:
+            sets = [*(enclosing_gitignores(absolute.parent) if settings.respect_gitignore else []),
+                    *([read_gitignore(absolute.parent)] if settings.respect_gitignore else []), configured]
+            if not _excluded_anywhere(absolute, [s for s in sets if s is not None]):
+                yield path
+
+
+def _excluded_anywhere(path: Path, sets: List[PatternSet]) -> bool:
+    """A file is excluded if it, or a folder above it, is (git does not enter an excluded folder)."""
+    for folder in reversed(path.parents):
+        if excluded(folder, True, sets):
+            return True
+    return excluded(path, False, sets)
+
+
+def _walk(top: str, inherited: List[PatternSet], configured: PatternSet, gitignore: bool) -> Iterator[str]:
+    patterns = {os.path.abspath(top): [*inherited]}
+    for root, dirs, files in os.walk(top):
+        here = Path(os.path.abspath(root))
+        sets = patterns.pop(str(here), inherited)
+        own = read_gitignore(here) if gitignore else None
+        if own is not None:
+            sets = [*sets, own]
+        active = [*sets, configured]
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
+                         and not excluded(here / d, True, active))
+        for d in dirs:
+            patterns[str(here / d)] = sets
+        for name in sorted(files):
+            if name.endswith((".py", ".pyi")) and not excluded(here / name, False, active):
+                yield os.path.join(root, name)
 
 
 def read_source(path: str) -> Tuple[str, List[str]]:
@@ -252,7 +289,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     check_parser.add_argument("--select", help="comma-separated codes or prefixes to report (default: all)")
     check_parser.add_argument("--ignore", help="comma-separated codes or prefixes to leave out")
     check_parser.add_argument("--no-cache", action="store_true", help="analyze every file, ignore the cache")
-    check_parser.add_argument("--exclude", help="comma-separated glob patterns of files or folders to skip")
+    check_parser.add_argument("--exclude", help="comma-separated gitignore-style patterns of files or folders to skip")
+    check_parser.add_argument("--no-respect-gitignore", action="store_true", help="lint files that .gitignore excludes")
+    check_parser.add_argument("--force-exclude", action="store_true",
+                              help="apply the excludes to files named on the command line too (for pre-commit)")
     check_parser.add_argument("--fix", action="store_true", help="apply the safe fixes to the files")
     check_parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff, write nothing")
     check_parser.add_argument("--unsafe-fixes", action="store_true", help="also apply the unsafe fixes (see explain)")
@@ -283,6 +323,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     if options.exclude:
         settings.exclude.extend(p.strip() for p in options.exclude.split(",") if p.strip())
+    if options.no_respect_gitignore:
+        settings.respect_gitignore = False
+    if options.force_exclude:
+        settings.force_exclude = True
     return check(options.paths, _codes(options.select) or None, _codes(options.ignore), fmt=options.format,
                  use_cache=not options.no_cache, settings=settings, stdin_filename=options.stdin_filename,
                  fix_mode="diff" if options.diff else ("fix" if options.fix else None), unsafe_fixes=options.unsafe_fixes)

@@ -8,7 +8,9 @@ configuration (``select``, ``per-file-ignores`` ... in setup.cfg / .flake8).
     extend-select = ["NTL301"]
     ignore = ["NTL503"]
     per-file-ignores = { "tests/*" = ["NTL301", "NTL302"] }
-    exclude = ["build/*", "third_party/*"]
+    exclude = ["build/", "third_party/", "!third_party/ours/"]  # gitignore-style
+    respect-gitignore = true            # skip what .gitignore files exclude (the default)
+    force-exclude = false               # exclude named files too (pre-commit names each file)
 """
 from __future__ import annotations
 
@@ -19,8 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from .ignore import PatternSet
+
 SECTION = "np-torch-lint"
-KEYS = ("select", "extend-select", "ignore", "extend-ignore", "per-file-ignores", "exclude")
+KEYS = ("select", "extend-select", "ignore", "extend-ignore", "per-file-ignores", "exclude",
+        "respect-gitignore", "force-exclude")
 
 
 class ConfigError(Exception):
@@ -34,6 +39,8 @@ class Settings:
     ignore: List[str] = field(default_factory=list)
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     exclude: List[str] = field(default_factory=list)
+    respect_gitignore: bool = True
+    force_exclude: bool = False
 
     def ignored_for(self, path: str) -> List[str]:
         relative = self._relative(path)
@@ -43,14 +50,9 @@ class Settings:
                 codes.extend(ignored)
         return codes
 
-    def excluded(self, path: str) -> bool:
-        relative = self._relative(path)
-        parts = Path(relative).parts
-        for pattern in self.exclude:
-            pattern = pattern.rstrip("/")
-            if fnmatch.fnmatch(relative, pattern) or any(fnmatch.fnmatch(part, pattern) for part in parts):
-                return True
-        return False
+    def exclude_patterns(self) -> PatternSet:
+        """The ``exclude`` setting, gitignore-style, relative to the configuration's folder."""
+        return PatternSet.from_lines(Path(os.path.abspath(self.root)), self.exclude)
 
     def _relative(self, path: str) -> str:
         try:
@@ -107,8 +109,13 @@ def parse(table: Dict[str, Any], path: Path) -> Settings:
         settings.per_file_ignores[pattern] = _code_list(codes, f"per-file-ignores.{pattern}", where)
     exclude = table.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(item, str) for item in exclude):
-        raise ConfigError(f"{where}: 'exclude' must be a list of glob patterns")
+        raise ConfigError(f"{where}: 'exclude' must be a list of gitignore-style patterns")
     settings.exclude = exclude
+    for key in ("respect-gitignore", "force-exclude"):
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise ConfigError(f"{where}: {key!r} must be true or false")
+            setattr(settings, key.replace("-", "_"), table[key])
     return settings
 
 
