@@ -808,7 +808,7 @@ class Semantics:
         if value.kind is Kind.TENSOR:
             self.it.emit(frame, ToNumpy(self.it.site(node), value, via, frame.context))
         elif value.kind is Kind.SEQUENCE and value.element is not None and value.element.kind is Kind.TENSOR:
-            self.it.emit(frame, ToNumpy(self.it.site(node), value.element, via + " over a list of tensors", frame.context,
+            self.it.emit(frame, ToNumpy(self.it.site(node), value.element, via + " over a list", frame.context,
                                         of_list=True))
 
     def conversion(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
