@@ -278,6 +278,16 @@ def explain(code: str, out=sys.stdout, err=sys.stderr, fmt: str = "text") -> int
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`np-torch-lint check . | head`): stop quietly, as cat and grep do.
+        # Point stdout at devnull so that the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in ("check", "rules", "explain", "-h", "--help", "--version") and not argv[0].startswith("-"):
         argv.insert(0, "check")

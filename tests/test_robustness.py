@@ -60,3 +60,36 @@ def test_fixes_leave_a_file_libcst_cannot_read_untouched(monkeypatch) -> None:
 
     monkeypatch.setattr(fixes.cst, "parse_module", refuse)
     assert fixes.apply(source, reports) == (source, 0)
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback() -> None:
+    """`np-torch-lint check --format sarif . | head -1`: the pipe closes while we write."""
+    process = subprocess.Popen([sys.executable, "-m", "np_torch_lint.cli", "check", "--no-cache", "--format", "sarif",
+                                "fixtures"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # far more than a pipe buffer is still to come
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_odd_but_valid_files_are_linted(tmp_path: Path) -> None:
+    """Tabs, form feeds, mixed line endings, a BOM, a latin-1 cookie, an empty file, a folder named like a file."""
+    cases = {
+        "tabs.py": b"import torch\nif True:\n\tx = torch.zeros(2).cuda()\n",
+        "formfeed.py": b"import torch\n\x0c\nx = torch.zeros(2).cuda()\n",
+        "mixed.py": b"import torch\r\ny = 1\nx = torch.zeros(2).cuda()\r\n",
+        "bom.py": b"\xef\xbb\xbfimport torch\nx = torch.zeros(2).cuda()\n",
+        "latin1.py": "# -*- coding: latin-1 -*-\nimport torch\nx = torch.zeros(2).cuda()  # caf\xe9\n".encode("latin-1"),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "empty.py").write_bytes(b"")
+    (tmp_path / "folder.py").mkdir()
+    (tmp_path / "folder.py" / "inside.py").write_text(GOOD)
+    result = check(str(tmp_path))
+    assert (result.returncode, result.stderr) == (1, "")
+    found = sorted(line.split(": NTL")[0].replace(str(tmp_path) + os.sep, "") for line in result.stdout.splitlines())
+    assert found == ["bom.py:2:20", "folder.py/inside.py:2:20", "formfeed.py:3:20", "latin1.py:3:20",
+                     "mixed.py:3:20", "tabs.py:3:21"]
