@@ -67,7 +67,8 @@ def sarif(found: Found) -> Dict[str, object]:
             "shortDescription": {"text": rule.summary},
             "fullDescription": {"text": rule.summary},
             "help": {"text": help_text, "markdown": help_text},
-            "helpUri": DOCS_URL.format(code=code),
+            # No helpUri: the schema wants an absolute URI, and the docs ship inside the package
+            # (the full page is in `help` above, which code scanning shows).
             "defaultConfiguration": {"level": "error" if rule.default_enabled else "none"},
         })
     index = {code: i for i, code in enumerate(sorted(RULES_BY_CODE))}
