@@ -111,3 +111,37 @@ def test_map_location_fix_uses_the_files_device_variable() -> None:
     assert "torch.load('m.pt', map_location=\"cpu\",)" in _fixed(plain, unsafe=True)
     lines = plain.replace("torch.load('m.pt',)", "torch.load(\n    'm.pt',\n    weights_only=True,\n)")
     assert "torch.load(\n    'm.pt',\n    weights_only=True,\n    map_location=\"cpu\",\n)" in _fixed(lines, unsafe=True)
+
+
+def test_fix_command_over_every_fixture_keeps_line_endings_and_final_newline(tmp_path: Path) -> None:
+    """--fix through the command on a copy of all fixtures: CRLF copies stay CRLF, no final newline stays none."""
+    from conftest import FIXTURES
+
+    expected = {}
+    for index, path in enumerate(fixture_files()):
+        text = path.read_text(encoding="utf-8")
+        if index % 3 == 1:
+            text = text.replace("\n", "\r\n")
+        elif index % 3 == 2:
+            text = text.rstrip("\n")
+        target = tmp_path / path.relative_to(FIXTURES)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text.encode("utf-8"))
+        fixed, _ = fixes.apply(text, analyze(text), unsafe=True)
+        expected[target] = fixed.encode("utf-8")
+    result = _command("--fix", "--unsafe-fixes", str(tmp_path))
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    fixed_crlf = fixed_unterminated = 0
+    for target, wanted in expected.items():
+        data = target.read_bytes()
+        assert data == wanted, target.name
+        if f"{target}: fixed" not in result.stderr:
+            continue
+        if b"\r\n" in data:
+            fixed_crlf += 1
+            assert data.count(b"\n") == data.count(b"\r\n"), f"{target.name}: line endings mixed by the fix"
+        elif not data.endswith(b"\n"):
+            fixed_unterminated += 1
+    assert result.stderr.count(": fixed ") >= 30
+    assert fixed_crlf >= 5 and fixed_unterminated >= 5, (fixed_crlf, fixed_unterminated)
+    assert not list(tmp_path.rglob(".np-torch-lint-*")), "no temporary file left behind"
