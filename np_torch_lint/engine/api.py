@@ -341,6 +341,10 @@ PARAMETER_ITERATORS: Mapping[str, bool] = {  # name -> yields (name, parameter) 
 PARAMETER_ATTRS: FrozenSet[str] = frozenset({"weight", "bias", "weight_ih_l0", "weight_hh_l0", "in_proj_weight"})
 
 #: contexts that turn grad off, on, or set it from an argument.
+#: `with` blocks whose body is expected to raise (tests): findings there are what the test wants.
+EXPECTED_ERROR_METHODS: FrozenSet[str] = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
+EXPECTED_ERROR_FUNCTIONS: FrozenSet[str] = frozenset({"pytest.raises"})
+
 GRAD_OFF_CONTEXTS: FrozenSet[str] = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"})
 GRAD_ON_CONTEXTS: FrozenSet[str] = frozenset({"torch.enable_grad", "torch.autograd.enable_grad"})
 GRAD_SET_CONTEXTS: FrozenSet[str] = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled"})
@@ -361,7 +365,7 @@ CPU_FLAG_WORDS: Tuple[str, ...] = ("no_cuda", "nocuda", "no_gpu", "disable_cuda"
 SCALARS_LABEL = "scalars from "
 
 #: methods that implement placement themselves: the caller decides where they run.
-PLACEMENT_METHOD_NAMES: FrozenSet[str] = frozenset({"cuda", "to", "_apply", "to_device", "_to_device"})
+PLACEMENT_METHOD_NAMES: FrozenSet[str] = frozenset({"cuda", "to", "_apply", "to_device", "_to_device", "to_gpu", "to_cuda"})
 
 #: calls that tell whether CUDA is there: a test that uses them guards its branches.
 CUDA_PROBES: FrozenSet[str] = frozenset({"torch.cuda.is_available", "torch.cuda.device_count", "torch.cuda.is_initialized"})

@@ -18,6 +18,8 @@ class Context:
     cuda_guarded: bool = False  # on a path where torch.cuda.is_available() was checked
     cuda_absent: bool = False  # on a path that runs only where CUDA is not used (`if not ...is_available():`)
     function: Optional[str] = None  # qualified name of the enclosing function, if any
+    # Inside `with self.assertRaises(...)` / `with pytest.raises(...)`: the error is the point.
+    expects_error: bool = False
     # Enclosing loops, innermost last: (id of the loop node, names its body rebinds).
     loops: Tuple[Tuple[int, FrozenSet[str]], ...] = ()
 

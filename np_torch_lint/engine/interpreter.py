@@ -460,7 +460,9 @@ class Interpreter:
             value = self.eval(item.context_expr, frame)
             call = item.context_expr
             qual = self.sem.qualname_of(call.func if isinstance(call, ast.Call) else call, frame)
-            if qual in api.GRAD_OFF_CONTEXTS:
+            if _expects_error(call):
+                context = replace(context, expects_error=True)
+            elif qual in api.GRAD_OFF_CONTEXTS:
                 context = _with_grad(context, False)
             elif qual in api.GRAD_ON_CONTEXTS:
                 context = _with_grad(context, True)
@@ -539,6 +541,18 @@ def _decorated_for_cuda(node: Union[FunctionNode, ast.ClassDef]) -> bool:
 
 def _is_static(node: FunctionNode) -> bool:
     return any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in node.decorator_list)
+
+
+def _expects_error(node: ast.expr) -> bool:
+    """``self.assertRaises(E)``, ``pytest.raises(E)`` (also ``from pytest import raises``)."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        if func.attr in api.EXPECTED_ERROR_METHODS:
+            return True
+        return isinstance(func.value, ast.Name) and f"{func.value.id}.{func.attr}" in api.EXPECTED_ERROR_FUNCTIONS
+    return isinstance(func, ast.Name) and func.id == "raises"
 
 
 def _with_grad(context: Context, enabled: Optional[bool]) -> Context:

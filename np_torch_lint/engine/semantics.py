@@ -290,7 +290,11 @@ class Semantics:
             if kind is Kind.MODULE and attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
                 return self.parameter(base.dtype, base.device, node, "parameter ")
         if kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
-            return base.definition.class_attrs.get(attr, UNKNOWN)
+            found = base.definition.class_attrs.get(attr)
+            if found is not None:
+                return found
+            method = base.definition.method(attr)  # `Cls.helper`, e.g. passed as a callback
+            return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method) if method else UNKNOWN
         return UNKNOWN
 
     @staticmethod
@@ -460,6 +464,11 @@ class Semantics:
         out = [Arg(None, self.eval(a.value if isinstance(a, ast.Starred) else a, frame), a, isinstance(a, ast.Starred))
                for a in node.args]
         out += [Arg(k.arg, self.eval(k.value, frame), k.value, k.arg is None) for k in node.keywords]
+        for arg in out:
+            # A function of this file passed as a callback (`run(fn)`, `Thread(target=fn)`) runs where
+            # it is passed: for the guard and grad-mode checks that is one of its call sites.
+            if arg.value.kind is Kind.FUNCTION and isinstance(arg.value.definition, FunctionInfo):
+                self.it.record_call(arg.value.definition.qualname, frame)
         return out
 
     def call(self, node: ast.Call, frame: Frame) -> Value:
@@ -926,8 +935,14 @@ class Semantics:
     def call_method(self, receiver: Value, func: ast.Attribute, node: ast.Call, frame: Frame) -> Value:
         name = func.attr
         args = self.args(node, frame)
-        # Placement is checked whatever the receiver: `.cuda()` and `.to("cuda")` are torch's.
-        if name == "cuda":
+        # Placement is checked whatever the receiver: `.cuda()` and `.to("cuda")` are torch's,
+        # unless the receiver is an object of a plain class of this file that defines the method
+        # itself (a remote handle, a wrapper): that body is analyzed on its own. (A Module's own
+        # cuda() override still places it: overrides delegate to super().cuda().)
+        if receiver.kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo) \
+                and receiver.definition.method(name) is not None:
+            pass
+        elif name == "cuda":
             self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(func, attr=True), ".cuda()", frame, False)
         elif name == "to":
             for arg in args:
