@@ -77,7 +77,8 @@ def _walk(top: str, inherited: List[PatternSet], configured: PatternSet, gitigno
         for d in dirs:
             patterns[str(here / d)] = sets
         for name in sorted(files):
-            if name.endswith((".py", ".pyi")) and not excluded(here / name, False, active):
+            # *.py only, as flake8: stubs (.pyi) hold no code that runs.
+            if name.endswith(".py") and not excluded(here / name, False, active):
                 yield os.path.join(root, name)
 
 

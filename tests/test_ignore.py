@@ -99,3 +99,9 @@ def test_settings_keys_and_the_command_flags(tmp_path: Path) -> None:
     assert "ignored.py:2:" in shown and "NTL301" in shown
     named = subprocess.run([*command, "--force-exclude", str(root / "ignored.py")], capture_output=True, text=True)
     assert (named.returncode, named.stdout) == (0, "")
+
+
+def test_the_walk_takes_py_files_only_as_flake8_does(tmp_path: Path) -> None:
+    for name in ("a.py", "b.pyi", "c.txt", "d.pyx"):
+        (tmp_path / name).write_text("import torch\n")
+    assert [Path(p).name for p in iter_python_files([str(tmp_path)], Settings(root=tmp_path))] == ["a.py"]
