@@ -71,14 +71,14 @@ def _walk(top: str, inherited: List[PatternSet], configured: PatternSet, gitigno
         own = read_gitignore(here) if gitignore else None
         if own is not None:
             sets = [*sets, own]
-        active = [*sets, configured]
+        active = [s for s in (*sets, configured) if s.patterns]
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                         and not excluded(here / d, True, active))
+                         and not (active and excluded(here / d, True, active)))
         for d in dirs:
             patterns[str(here / d)] = sets
         for name in sorted(files):
             # *.py only, as flake8: stubs (.pyi) hold no code that runs.
-            if name.endswith(".py") and not excluded(here / name, False, active):
+            if name.endswith(".py") and not (active and excluded(here / name, False, active)):
                 yield os.path.join(root, name)
 
 

@@ -40,3 +40,15 @@ def test_linted_code_is_never_executed(tmp_path: Path) -> None:
                             capture_output=True, text=True, cwd=ROOT, check=False)
     assert "NTL301" in result.stdout
     assert not marker.exists()
+
+
+def test_a_run_with_nothing_to_fix_does_not_load_libcst() -> None:
+    """LibCST costs more to import than a warm, cached run: only fixes load it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from np_torch_lint import cli; "
+            "cli.main(['check', '--no-cache', 'fixtures/NTL403']); "
+            "print('libcst' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stdout + result.stderr
