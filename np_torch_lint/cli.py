@@ -23,7 +23,6 @@ from .cache import Cache
 from .config import ConfigError, Settings, load
 from .ignore import PatternSet, enclosing_gitignores, excluded, read_gitignore
 from .engine import AnalysisError, Report, analyze
-from .rules import ALL_RULES
 
 # flake8's own noqa syntax: `# noqa` silences a line, `# noqa: NTL101,NTL201` some codes.
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
@@ -68,7 +67,7 @@ def _walk(top: str, inherited: List[PatternSet], configured: PatternSet, gitigno
     for root, dirs, files in os.walk(top):
         here = Path(os.path.abspath(root))
         sets = patterns.pop(str(here), inherited)
-        own = read_gitignore(here) if gitignore else None
+        own = read_gitignore(here) if gitignore and ".gitignore" in files else None
         if own is not None:
             sets = [*sets, own]
         active = [s for s in (*sets, configured) if s.patterns]
@@ -148,7 +147,8 @@ def _cached(path: str, cache: Cache) -> Optional[Tuple[str, List[str], List[Repo
         with open(path, "rb") as handle:
             raw = handle.read()
         reports = cache.get(cache.key(raw))
-        return (path, decode(raw)[1], reports, None) if reports is not None else None
+        # The lines are needed only to read `# noqa` on reported lines.
+        return (path, decode(raw)[1] if reports else [], reports, None) if reports is not None else None
     except (OSError, UnicodeDecodeError, SyntaxError):
         return None
 
@@ -245,6 +245,8 @@ def _fix(path: str, reports: List[Report], mode: str, unsafe: bool, out, err, se
 
 
 def print_rules(out=sys.stdout, fmt: str = "text") -> None:
+    from .rules import ALL_RULES
+
     if fmt == "json":
         import json
 
@@ -261,6 +263,8 @@ def print_rules(out=sys.stdout, fmt: str = "text") -> None:
 
 def explain(code: str, out=sys.stdout, err=sys.stderr, fmt: str = "text") -> int:
     from importlib import resources
+
+    from .rules import ALL_RULES
 
     code = code.upper()
     if code not in {rule.code for rule in ALL_RULES}:

@@ -43,6 +43,8 @@ class Settings:
     force_exclude: bool = False
 
     def ignored_for(self, path: str) -> List[str]:
+        if not self.per_file_ignores:
+            return []
         relative = self._relative(path)
         codes: List[str] = []
         for pattern, ignored in self.per_file_ignores.items():

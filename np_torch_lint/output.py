@@ -6,7 +6,6 @@ from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
 from . import __version__, fixes
 from .engine import Report
-from .rules import RULES_BY_CODE
 
 FORMATS = ("text", "json", "github", "sarif")
 # The doc pages ship in the package (`np-torch-lint explain CODE`); links are relative to the repository.
@@ -44,6 +43,8 @@ def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[
 
 
 def _as_json(path: str, report: Report) -> Dict[str, object]:
+    from .rules import RULES_BY_CODE  # late, as in the engine: a cached run may never load the rules
+
     rule = RULES_BY_CODE[report.code]
     return {
         "path": path, "code": report.code, "name": rule.name, "message": report.message,
@@ -55,6 +56,8 @@ def _as_json(path: str, report: Report) -> Dict[str, object]:
 
 
 def sarif(found: Found) -> Dict[str, object]:
+    from .rules import RULES_BY_CODE
+
     """A SARIF 2.1.0 log with one run: every rule with its help text, every finding with its region."""
     from importlib import resources
 

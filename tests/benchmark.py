@@ -91,18 +91,19 @@ def peak_rss(banned: str, names: List[str]) -> int:
 
 
 def command_cold_and_warm(corpora: Sequence[Path]) -> Tuple[float, float]:
-    """Wall seconds of `np-torch-lint check` with an empty cache, then again on the unchanged tree."""
+    """Wall seconds of `np-torch-lint check` with an empty cache, then (median of 5) on the unchanged tree."""
+    import statistics
     import tempfile
 
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NP_TORCH_LINT_CACHE_DIR=cache)
         times = []
-        for _ in range(2):
+        for _ in range(6):
             start = time.perf_counter()
             subprocess.run([sys.executable, "-m", "np_torch_lint.cli", "check", *map(str, corpora)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
             times.append(time.perf_counter() - start)
-    return times[0], times[1]
+    return times[0], statistics.median(times[1:])
 
 
 def per_file_times(files: Sequence[Path]) -> List[Tuple[float, int, Path]]:

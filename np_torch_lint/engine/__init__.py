@@ -15,9 +15,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..rules import Rule
 from .findings import Finding, Report
-from .interpreter import Interpreter
-from .source import mentions_torch_or_numpy, plan
 from .values import Kind, Origin, Site, Value
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+# The interpreter and the rules load on the first analysis: a command run whose files all
+# come from the cache never needs them.
 
 __all__ = ["analyze", "module_values", "Report", "AnalysisError"]
 
@@ -82,6 +86,9 @@ def analyze(
     rules: Optional[Iterable[Type["Rule"]]] = None,
 ) -> List[Report]:
     """Lint one file's source. Raises ``AnalysisError`` when it cannot be read as Python."""
+    from .interpreter import Interpreter
+    from .source import mentions_torch_or_numpy, plan
+
     if not mentions_torch_or_numpy(text):
         return []
     if lines is None:
@@ -147,6 +154,9 @@ def _report(finding: Finding) -> Report:
 
 def module_values(text: str) -> Dict[str, Value]:
     """What the engine knows about each module-level name at the end of the file (tests, debugging)."""
+    from .interpreter import Interpreter
+    from .source import plan
+
     interpreter = Interpreter(lambda event: None)
     tree = ast.parse(text)
     interpreter.run(list(plan(tree, text.splitlines(keepends=True))))
