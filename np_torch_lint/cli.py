@@ -201,8 +201,8 @@ def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], 
         if fix_mode and path != "-" and any(fixes.fixable(r, unsafe_fixes) for r in kept):
             kept = _fix(path, kept, fix_mode, unsafe_fixes, out, err, select, file_ignore)
         found.extend((shown, report) for report in kept)
-        if kept and show_source:
-            sources[shown] = lines
+        if kept and (show_source or fmt in ("github", "sarif")):
+            sources[shown] = lines  # the caret, and columns in UTF-16 code units
     output.write(found, fmt, out, sources)
     if failed:
         return 2

@@ -32,11 +32,12 @@ def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[
         for path, report in found:
             # Workflow command: https://docs.github.com/actions/reference/workflow-commands-for-github-actions
             message = _escape_data(report.message)
-            print(f"::error file={_escape_property(path)},line={report.line},col={report.col + 1},"
-                  f"endLine={report.end_line},endColumn={report.end_col + 1},"
+            col, end_col = _utf16_columns(report, (sources or {}).get(path))
+            print(f"::error file={_escape_property(path)},line={report.line},col={col},"
+                  f"endLine={report.end_line},endColumn={end_col},"
                   f"title={_escape_property(report.code)}::{report.code} {message}", file=out)
     elif fmt == "sarif":
-        json.dump(sarif(found), out, indent=2)
+        json.dump(sarif(found, sources), out, indent=2)
         out.write("\n")
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(fmt)
@@ -55,7 +56,22 @@ def _as_json(path: str, report: Report) -> Dict[str, object]:
     }
 
 
-def sarif(found: Found) -> Dict[str, object]:
+def _utf16_columns(report: Report, lines: Optional[List[str]]) -> Tuple[int, int]:
+    """1-based start and end columns in UTF-16 code units, as SARIF and GitHub count.
+
+    Reports carry UTF-8 byte offsets (as ``ast`` and flake8 count); they differ after a
+    non-ASCII character. Without the source lines the byte offsets are all there is.
+    """
+    def convert(line: int, byte_col: int) -> int:
+        if not lines or not 0 < line <= len(lines):
+            return byte_col + 1
+        prefix = lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", "ignore")
+        return len(prefix.encode("utf-16-le")) // 2 + 1
+
+    return convert(report.line, report.col), convert(report.end_line, report.end_col)
+
+
+def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None) -> Dict[str, object]:
     from .rules import RULES_BY_CODE
 
     """A SARIF 2.1.0 log with one run: every rule with its help text, every finding with its region."""
@@ -75,21 +91,24 @@ def sarif(found: Found) -> Dict[str, object]:
             "defaultConfiguration": {"level": "error" if rule.default_enabled else "none"},
         })
     index = {code: i for i, code in enumerate(sorted(RULES_BY_CODE))}
-    results = [{
-        "ruleId": report.code, "ruleIndex": index[report.code], "level": "error",
-        "message": {"text": report.message},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": _uri(path)},
-            "region": {"startLine": report.line, "startColumn": report.col + 1,
-                       "endLine": report.end_line, "endColumn": report.end_col + 1},
-        }}],
-    } for path, report in found]
+    results = []
+    for path, report in found:
+        start, end = _utf16_columns(report, (sources or {}).get(path))
+        results.append({
+            "ruleId": report.code, "ruleIndex": index[report.code], "level": "error",
+            "message": {"text": report.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": _uri(path)},
+                "region": {"startLine": report.line, "startColumn": start, "endLine": report.end_line, "endColumn": end},
+            }}],
+        })
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "np-torch-lint", "version": __version__, "rules": rules}},
             "results": results,
+            "columnKind": "utf16CodeUnits",
         }],
     }
 

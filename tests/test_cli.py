@@ -228,3 +228,19 @@ def test_rules_and_explain_as_json() -> None:
     assert {r["code"]: r["fix"] for r in rules}["NTL302"] == "unsafe"
     page = json.loads(run("explain", "NTL403", "--format", "json").stdout)
     assert page["name"] == "negative-strides-conversion" and page["doc"].startswith("# NTL403")
+
+
+def test_sarif_and_github_count_columns_in_utf16_code_units(tmp_path: Path) -> None:
+    """Reports carry UTF-8 byte columns (as flake8); SARIF and GitHub count UTF-16 code units."""
+    import json
+
+    path = tmp_path / "u.py"
+    path.write_text('import torch\nname = "caf\u00e9 \U0001f642"; x = torch.zeros(2).cuda()\n', encoding="utf-8")
+    text = run("check", "--no-cache", str(path)).stdout
+    assert f"{path}:2:41: NTL301" in text  # 36 characters, 40 bytes before `cuda`
+    github = run("check", "--no-cache", "--format", "github", str(path)).stdout
+    assert ",line=2,col=38,endLine=2,endColumn=42," in github  # the emoji is two UTF-16 units
+    document = json.loads(run("check", "--no-cache", "--format", "sarif", str(path)).stdout)
+    assert document["runs"][0]["columnKind"] == "utf16CodeUnits"
+    region = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert (region["startColumn"], region["endColumn"]) == (38, 42)
