@@ -8,7 +8,7 @@ configuration (``select``, ``per-file-ignores`` ... in setup.cfg / .flake8).
     extend-select = ["NTL301"]
     ignore = ["NTL503"]
     per-file-ignores = { "tests/*" = ["NTL301", "NTL302"] }
-    exclude = ["build/", "third_party/", "!third_party/ours/"]  # gitignore-style
+    exclude = ["build/", "third_party/*", "!third_party/ours/"]  # gitignore-style
     respect-gitignore = true            # skip what .gitignore files exclude (the default)
     force-exclude = false               # exclude named files too (pre-commit names each file)
 """
