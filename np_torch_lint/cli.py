@@ -40,6 +40,9 @@ def iter_python_files(paths: Sequence[str], settings: Optional[Settings] = None)
     """
     settings = settings or Settings()
     configured = settings.exclude_patterns()
+    # Per folder of named files (pre-commit names many files in few folders): its own and its
+    # parents' .gitignore files, read once.
+    folder_sets: Dict[Path, List[PatternSet]] = {}
     for path in paths:
         absolute = Path(os.path.abspath(path))
         if os.path.isdir(path):
@@ -48,9 +51,12 @@ def iter_python_files(paths: Sequence[str], settings: Optional[Settings] = None)
         elif path == "-" or not settings.force_exclude:
             yield path
         else:
-            sets = [*(enclosing_gitignores(absolute.parent) if settings.respect_gitignore else []),
-                    *([read_gitignore(absolute.parent)] if settings.respect_gitignore else []), configured]
-            if not _excluded_anywhere(absolute, [s for s in sets if s is not None]):
+            folder = absolute.parent
+            if folder not in folder_sets:
+                own = read_gitignore(folder) if settings.respect_gitignore else None
+                inherited = enclosing_gitignores(folder) if settings.respect_gitignore else []
+                folder_sets[folder] = [*inherited, *([own] if own is not None else []), configured]
+            if not _excluded_anywhere(absolute, folder_sets[folder]):
                 yield path
 
 

@@ -23,19 +23,19 @@ from .engine import Report
 class FixKind:
     codes: Tuple[str, ...]
     safe: bool
-    does: str  # what the fix writes, for the docs and `rules`
 
 
 FIXES: Dict[str, FixKind] = {
-    "detach-cpu": FixKind(("NTL201", "NTL202"), True, "t.numpy() -> t.detach().cpu().numpy()"),
-    "copy-argument": FixKind(("NTL403",), True, "torch.from_numpy(a[::-1]) -> torch.from_numpy(a[::-1].copy())"),
-    "detach-clone": FixKind(("NTL502",), True, "torch.tensor(t) -> t.detach().clone()"),
-    "stack-arrays": FixKind(("NTL501",), True, "torch.tensor([a, b]) -> torch.from_numpy(np.stack([a, b]))"),
-    # Inline into a float32 model: the float64 call raised, so nothing that worked changes.
-    "float32-model-input": FixKind(("NTL101",), True, "model(torch.tensor(a)) -> model(torch.tensor(a, dtype=torch.float32))"),
-    # Into a loss or an op: float64 math that ran becomes float32 math (other numbers).
-    "float32": FixKind(("NTL101",), False, "loss(p, torch.tensor(a)) -> loss(p, torch.tensor(a, dtype=torch.float32))"),
-    "map-location": FixKind(("NTL302",), False, 'torch.load(f) -> torch.load(f, map_location="cpu") (or the file\'s device variable)'),
+    "detach-cpu": FixKind(("NTL201", "NTL202"), True),  # t.numpy() -> t.detach().cpu().numpy()
+    "copy-argument": FixKind(("NTL403",), True),  # torch.from_numpy(a[::-1]) -> torch.from_numpy(a[::-1].copy())
+    "detach-clone": FixKind(("NTL502",), True),  # torch.tensor(t) -> t.detach().clone()
+    "stack-arrays": FixKind(("NTL501",), True),  # torch.tensor([a, b]) -> torch.from_numpy(np.stack([a, b]))
+    # model(torch.tensor(a)) -> model(torch.tensor(a, dtype=torch.float32)): the float64 call raised,
+    # so nothing that worked changes.
+    "float32-model-input": FixKind(("NTL101",), True),
+    # loss(p, torch.tensor(a)) -> ...(a, dtype=torch.float32): float64 math that ran becomes float32 math.
+    "float32": FixKind(("NTL101",), False),
+    "map-location": FixKind(("NTL302",), False),  # torch.load(f) -> torch.load(f, map_location="cpu" or device)
 }
 
 Position = Tuple[int, int]  # 1-based line, 0-based character column

@@ -11,13 +11,9 @@ import libcst as cst
 from libcst import ParserSyntaxError
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .fixes import Position, fix_name
+
 __all__ = ["apply", "ParserSyntaxError"]
-
-Position = Tuple[int, int]  # 1-based line, 0-based character column
-
-
-def fix_name(fix: str) -> str:
-    return fix.partition(":")[0]
 
 
 def apply(text: str, targets: Dict[Position, Set[str]]) -> Tuple[str, List[Position]]:

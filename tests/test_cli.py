@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import FIXTURES, ROOT
+from conftest import ROOT
 from np_torch_lint import cli
 from np_torch_lint.rules import ALL_RULES
 

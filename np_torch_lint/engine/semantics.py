@@ -939,12 +939,11 @@ class Semantics:
         # unless the receiver is an object of a plain class of this file that defines the method
         # itself (a remote handle, a wrapper): that body is analyzed on its own. (A Module's own
         # cuda() override still places it: overrides delegate to super().cuda().)
-        if receiver.kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo) \
-                and receiver.definition.method(name) is not None:
-            pass
-        elif name == "cuda":
+        runs_own_method = (receiver.kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo)
+                           and receiver.definition.method(name) is not None)
+        if name == "cuda" and not runs_own_method:
             self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(func, attr=True), ".cuda()", frame, False)
-        elif name == "to":
+        elif name == "to" and not runs_own_method:
             for arg in args:
                 if arg.keyword in (None, "device") and arg.value.kind in (Kind.DEVICE, Kind.PY_STR):
                     variable = isinstance(arg.node, (ast.Name, ast.Attribute))

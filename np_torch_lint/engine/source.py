@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from dataclasses import dataclass
+from typing import FrozenSet, Iterator, List, Sequence, Set, Tuple, Union
 
 
 #: a file that mentions neither is never looked at again.
