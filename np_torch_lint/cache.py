@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from . import __version__
-from .engine import Report
+from .findings import Report
 
 
 def default_directory() -> Path:

@@ -22,7 +22,7 @@ from . import __version__, fixes, output
 from .cache import Cache
 from .config import ConfigError, Settings, load
 from .ignore import PatternSet, enclosing_gitignores, excluded, read_gitignore
-from .engine import AnalysisError, Report, analyze
+from .lint import AnalysisError, Report, analyze
 
 # flake8's own noqa syntax: `# noqa` silences a line, `# noqa: NTL101,NTL201` some codes.
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)

@@ -16,7 +16,7 @@ import io
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from .engine import Report
+from .findings import Report
 
 
 @dataclass(frozen=True)

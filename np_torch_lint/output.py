@@ -5,7 +5,7 @@ import json
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
 from . import __version__, fixes
-from .engine import Report
+from .findings import Report
 
 FORMATS = ("text", "json", "github", "sarif")
 # The doc pages ship in the package (`np-torch-lint explain CODE`); links are relative to the repository.

@@ -6,7 +6,7 @@ import os
 from typing import Any, Generator, List, Tuple, Type
 
 from . import __version__
-from .engine import AnalysisError, analyze
+from .lint import AnalysisError, analyze
 
 
 class NpTorchLintPlugin:

@@ -109,7 +109,7 @@ def command_cold_and_warm(corpora: Sequence[Path]) -> Tuple[float, float]:
 def per_file_times(files: Sequence[Path]) -> List[Tuple[float, int, Path]]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from np_torch_lint.cli import read_source
-    from np_torch_lint.engine import analyze
+    from np_torch_lint.lint import analyze
 
     analyze("import torch\nx = torch.zeros(2).cuda()\n")  # warm up: first-call imports and regexes
     out = []

@@ -30,7 +30,7 @@ def expected_findings(path: Path) -> Set[Tuple[int, str]]:
 @pytest.fixture
 def lint():
     """Lint a snippet with the engine and return (line, col, code) triples."""
-    from np_torch_lint.engine import analyze
+    from np_torch_lint.lint import analyze
 
     def run(source: str) -> List[Tuple[int, int, str]]:
         return [(r.line, r.col, r.code) for r in analyze(source)]

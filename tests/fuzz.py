@@ -18,7 +18,7 @@ from typing import Iterator, List, Optional, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from np_torch_lint import fixes  # noqa: E402
-from np_torch_lint.engine import AnalysisError, analyze  # noqa: E402
+from np_torch_lint.lint import AnalysisError, analyze  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

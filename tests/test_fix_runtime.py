@@ -19,7 +19,7 @@ pytest.importorskip("torch")
 from conftest import fixture_files  # noqa: E402
 from np_torch_lint import fixes  # noqa: E402
 from np_torch_lint.cli import read_source  # noqa: E402
-from np_torch_lint.engine import analyze  # noqa: E402
+from np_torch_lint.lint import analyze  # noqa: E402
 from runtime_check.fixture_header import read_header  # noqa: E402
 from runtime_check.fixture_runner import RunnerConfig, run_fixtures  # noqa: E402
 from runtime_check.results import CONFIRMED  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, fixture_files
 from np_torch_lint import fixes
 from np_torch_lint.cli import read_source
-from np_torch_lint.engine import analyze
+from np_torch_lint.lint import analyze
 
 
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: f"{p.parent.name}/{p.name}")

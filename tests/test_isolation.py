@@ -11,7 +11,7 @@ from conftest import FIXTURES, ROOT
 PROBE = r"""
 import json, sys
 from pathlib import Path
-from np_torch_lint.engine import analyze
+from np_torch_lint.lint import analyze
 from np_torch_lint.cli import read_source
 count = 0
 for path in sorted(Path(sys.argv[1]).rglob("*.py")):

@@ -49,7 +49,7 @@ def test_fixes_leave_a_file_libcst_cannot_read_untouched(monkeypatch) -> None:
     import libcst
 
     from np_torch_lint import fixes, rewrite
-    from np_torch_lint.engine import analyze
+    from np_torch_lint.lint import analyze
 
     source = "import torch\nmodel = torch.nn.Linear(3, 1)\nprint(model(torch.randn(2, 3)).numpy())\n"
     reports = analyze(source)

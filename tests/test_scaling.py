@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from np_torch_lint.engine import analyze
+from np_torch_lint.lint import analyze
 
 FUNCTION = '''
 def step_{i}(model, batch):

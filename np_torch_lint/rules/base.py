@@ -5,7 +5,7 @@ from typing import ClassVar, Iterator, Optional, Protocol, Tuple, Type
 
 import ast
 
-from ..engine.findings import Finding
+from ..findings import Finding
 from ..engine.values import Origin, Site
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..engine.events import Load, Placement
-from ..engine.findings import Finding
+from ..findings import Finding
 from ..engine.values import Device
 from .base import Evidence, Rule
 

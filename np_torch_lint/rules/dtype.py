@@ -6,7 +6,7 @@ from typing import Iterator, Optional, Tuple
 
 from ..engine.api import FLOAT32, FLOAT64, NARROW_INTS, SCALARS_LABEL
 from ..engine.events import DatasetItem, LossTarget, ModelInput
-from ..engine.findings import Finding
+from ..findings import Finding
 from ..engine.values import Kind, Tri, Value
 from .base import Evidence, Rule
 

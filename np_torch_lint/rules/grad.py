@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..engine.events import ToNumpy
-from ..engine.findings import Finding
+from ..findings import Finding
 from ..engine.values import Device, Kind, Tri
 from .base import Evidence, Rule
 

@@ -5,7 +5,7 @@ import ast
 from typing import Iterator, Optional
 
 from ..engine.events import Conversion
-from ..engine.findings import Finding
+from ..findings import Finding
 from ..engine.values import Kind
 from .base import Evidence, Rule
 

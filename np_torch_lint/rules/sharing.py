@@ -5,7 +5,7 @@ import ast
 from typing import Iterator, List, Set
 
 from ..engine.events import Conversion, ParameterUpdate, SharedWrite, Snapshot
-from ..engine.findings import Finding
+from ..findings import Finding
 from ..engine.values import Device, Kind, Tri
 from .base import Evidence, Rule
 

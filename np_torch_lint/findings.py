@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from .values import Site
+from .engine.values import Site
 
 
 @dataclass(frozen=True)
