@@ -5,8 +5,9 @@ A function is walked once, with its parameters unknown: the first call of it
 (or the end of the module) walks it, emits its findings and keeps the join of
 its return values as its summary. Control flow is handled soundly for a linter
 that must stay quiet when unsure: branches are joined (only facts both agree
-on survive), a loop body starts from a state where every name it rebinds is
-unknown, and code after ``return``/``raise``/``sys.exit()`` is dead.
+on survive), a loop body is walked from the state that holds at the head of
+every iteration (iterated to a fixpoint; names that keep changing are widened
+to unknown), and code after ``return``/``raise``/``sys.exit()`` is dead.
 
 Events at sinks go to the rules through ``emit``; expression semantics (what a
 call to ``np.zeros`` or ``.float()`` gives) live in ``semantics.py``.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 from .events import Context, DatasetItem, ParameterUpdate, SharedWrite, Snapshot
@@ -24,6 +25,10 @@ from .source import ImportItem, Item, Opaque
 from .values import UNKNOWN, Kind, Origin, Site, Tri, Value, join
 
 Emit = Callable[[object], None]
+#: walks of a loop body beyond the first before names still changing are widened to unknown.
+LOOP_PASSES = 3
+#: extra loop walks per file (deeply nested loops whose state keeps changing stay linear).
+LOOP_BUDGET = 400
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
@@ -47,6 +52,10 @@ class Interpreter:
         self.saving_functions: Set[Optional[str]] = set()  # functions (None: module) that saved a checkpoint
         self.default_float64 = False
         self.module_frame = Frame(None, Context())
+        # Events of a loop pass wait here until the pass is known to start from a fixpoint.
+        self._buffer: Optional[List[object]] = None
+        # Extra loop passes left for this file: bounds the work on deeply nested loops.
+        self._loop_budget = LOOP_BUDGET
         from .semantics import Semantics  # late: semantics imports this module's types
 
         self.sem = Semantics(self)
@@ -68,7 +77,10 @@ class Interpreter:
             self.ensure_walked(self.deferred.pop(0))
 
     def emit(self, frame: Frame, event: object) -> None:
-        self._emit(event)
+        if self._buffer is not None:
+            self._buffer.append(event)  # a loop pass that may yet be discarded
+        else:
+            self._emit(event)
 
     @staticmethod
     def site(node: ast.AST, attr: bool = False) -> Site:
@@ -112,6 +124,7 @@ class Interpreter:
         if info.summary is not None or info.summarizing:
             return
         info.summarizing = True
+        saved, self._buffer = self._buffer, None  # a function is walked once: its events always stand
         try:
             owner = info.owner
             sink: Optional[Dict[str, Value]] = {} if owner is not None and info.node.name == "__init__" else None
@@ -124,6 +137,7 @@ class Interpreter:
                 owner.init_attrs = sink
         finally:
             info.summarizing = False
+            self._buffer = saved
 
     def record_call(self, qualname: str, frame: Frame) -> None:
         self.call_sites.setdefault(qualname, []).append((frame.context, frame.context.function))
@@ -258,66 +272,70 @@ class Interpreter:
         return Flow.NORMAL
 
     def statement(self, node: ast.stmt, frame: Frame) -> int:
-        kind = type(node)
-        if kind is ast.Assign:
-            value = self.eval(node.value, frame)  # type: ignore[attr-defined]
-            for target in node.targets:  # type: ignore[attr-defined]
-                if not self._write_flag(target, node, frame):  # type: ignore[arg-type]
+        if isinstance(node, ast.Assign):
+            value = self.eval(node.value, frame)
+            for target in node.targets:
+                if not self._write_flag(target, node, frame):
                     self.bind(target, value, frame)
-        elif kind is ast.Expr:
-            return self.expression_statement(node.value, frame)  # type: ignore[attr-defined]
-        elif kind is ast.If:
-            return self.if_statement(node, frame)  # type: ignore[arg-type]
-        elif kind in (ast.For, ast.AsyncFor, ast.While):
-            return self.loop(node, frame)  # type: ignore[arg-type]
-        elif kind in (ast.With, ast.AsyncWith):
-            return self.with_statement(node, frame)  # type: ignore[arg-type]
-        elif kind is ast.Return:
-            value = node.value  # type: ignore[attr-defined]
-            result = self.eval(value, frame) if value is not None else Value(kind=Kind.NONE)
-            frame.returns.append(result)
-            function = frame.function
-            if function is not None and function.owner is not None and function.owner.is_dataset \
-                    and function.node.name == "__getitem__":
-                self.emit(frame, DatasetItem(self.site(node), result, frame.context))
+        elif isinstance(node, ast.Expr):
+            return self.expression_statement(node.value, frame)
+        elif isinstance(node, ast.If):
+            return self.if_statement(node, frame)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            return self.loop(node, frame)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            return self.with_statement(node, frame)
+        elif isinstance(node, ast.Return):
+            return self.return_statement(node, frame)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            info = self.make_function(node, frame)
+            frame.env[node.name] = Value(kind=Kind.FUNCTION, qualname=info.qualname, definition=info)
+        elif isinstance(node, ast.ClassDef):
+            self.define_class(node, frame)
+        elif isinstance(node, ast.AugAssign):
+            self.aug_assign(node, frame)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self.bind(node.target, self.eval(node.value, frame), frame)
+        elif isinstance(node, ast.Raise):
+            if node.exc is not None:
+                self.eval(node.exc, frame)
             return Flow.EXIT
-        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
-            info = self.make_function(node, frame)  # type: ignore[arg-type]
-            frame.env[node.name] = Value(kind=Kind.FUNCTION, qualname=info.qualname, definition=info)  # type: ignore[attr-defined]
-        elif kind is ast.ClassDef:
-            self.define_class(node, frame)  # type: ignore[arg-type]
-        elif kind is ast.AugAssign:
-            self.aug_assign(node, frame)  # type: ignore[arg-type]
-        elif kind is ast.AnnAssign:
-            if node.value is not None:  # type: ignore[attr-defined]
-                self.bind(node.target, self.eval(node.value, frame), frame)  # type: ignore[attr-defined]
-        elif kind is ast.Raise:
-            if node.exc is not None:  # type: ignore[attr-defined]
-                self.eval(node.exc, frame)  # type: ignore[attr-defined]
-            return Flow.EXIT
-        elif kind is ast.Assert:
-            self.eval(node.test, frame)  # type: ignore[attr-defined]
-            if self.sem.is_cuda_test(node.test, frame) is True:  # type: ignore[attr-defined]
+        elif isinstance(node, ast.Assert):
+            self.eval(node.test, frame)
+            if self.sem.is_cuda_test(node.test, frame) is True:
                 frame.context = replace(frame.context, cuda_guarded=True)
-        elif kind in (ast.Break, ast.Continue):
+        elif isinstance(node, (ast.Break, ast.Continue)):
             return Flow.LOOP
-        elif kind in (ast.Try, getattr(ast, "TryStar", ast.Try)):
-            return self.try_statement(node, frame)  # type: ignore[arg-type]
-        elif kind is ast.Delete:
-            for target in node.targets:  # type: ignore[attr-defined]
+        elif isinstance(node, _TRY_STATEMENTS):
+            return self.try_statement(node, frame)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
                 for name in _target_names(target):
                     frame.env[name] = UNKNOWN
-        elif kind is ast.Import or kind is ast.ImportFrom:
-            from .source import import_bindings
-
-            for local, qual in import_bindings(node):  # type: ignore[arg-type]
-                frame.env[local] = Value(kind=Kind.API, qualname=qual)
-        elif kind in (ast.Global, ast.Nonlocal):
-            for name in node.names:  # type: ignore[attr-defined]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            self.import_statement(node, frame)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            for name in node.names:
                 frame.env[name] = UNKNOWN
-        elif kind.__name__ == "Match":
+        elif _MATCH is not None and isinstance(node, _MATCH):
             return self.match_statement(node, frame)
         return Flow.NORMAL
+
+    def return_statement(self, node: ast.Return, frame: Frame) -> int:
+        result = self.eval(node.value, frame) if node.value is not None else Value(kind=Kind.NONE)
+        frame.returns.append(result)
+        function = frame.function
+        if function is not None and function.owner is not None and function.owner.is_dataset \
+                and function.node.name == "__getitem__":
+            self.emit(frame, DatasetItem(self.site(node), result, frame.context))
+        return Flow.EXIT
+
+    def import_statement(self, node: Union[ast.Import, ast.ImportFrom], frame: Frame) -> None:
+        from .source import import_bindings
+
+        for local, qual in import_bindings(node):
+            frame.env[local] = Value(kind=Kind.API, qualname=qual)
 
     def expression_statement(self, value: ast.expr, frame: Frame) -> int:
         if isinstance(value, ast.Call):
@@ -344,7 +362,7 @@ class Interpreter:
         if isinstance(node.target, ast.Name):
             frame.env[node.target.id] = result
         elif self._is_self_attr(node.target, frame) and frame.attr_sink is not None:
-            frame.attr_sink[node.target.attr] = UNKNOWN  # type: ignore[attr-defined]
+            frame.attr_sink[node.target.attr] = UNKNOWN
 
     def in_place(self, name: str, node: ast.AST, frame: Frame) -> None:
         """An in-place write to ``name``: if it shares memory, its partner waits for a read."""
@@ -397,7 +415,7 @@ class Interpreter:
             starred = any(isinstance(e, ast.Starred) for e in elements)
             exact = known is not None and not starred and len(known) == len(elements)
             for i, element in enumerate(elements):
-                self.bind(element, known[i] if exact else UNKNOWN, frame)  # type: ignore[index]
+                self.bind(element, known[i] if exact and known is not None else UNKNOWN, frame)
         elif isinstance(target, ast.Starred):
             self.bind(target.value, UNKNOWN, frame)
         elif isinstance(target, ast.Attribute):
@@ -434,22 +452,60 @@ class Interpreter:
         return Flow.NORMAL
 
     def loop(self, node: Union[ast.For, ast.AsyncFor, ast.While], frame: Frame) -> int:
+        """A loop body walked from the state that holds at the head of *every* iteration.
+
+        The head starts from the state before the loop; after a walk of the body, each name the
+        body rebinds is joined with its value before the loop. When the join changes nothing,
+        the head is a fixpoint and that walk's events stand; otherwise the body is walked again
+        from the joined head (at most ``LOOP_PASSES`` times), and names still changing are
+        widened to unknown. The events of discarded walks are dropped, so each event is
+        raised once, from the state that holds on every iteration.
+        """
         element = UNKNOWN
         if isinstance(node, ast.While):
             self.eval(node.test, frame)
         else:
             element = self.sem.element_of(self.eval(node.iter, frame))
-        # One walk of the body, from a head state where every name the body rebinds is
-        # unknown: what the body does on a later iteration is not trusted at its start.
         rebound = _rebound_in(node, self._rebound_cache)
-        head = frame.fork(loops=frame.context.loops + ((id(node), frozenset(rebound)),))
-        for name in rebound:
-            head.env[name] = UNKNOWN
-        if isinstance(node, ast.While):
-            self.eval(node.test, head)
-        else:
-            self.bind(node.target, element, head)
-        self.block(node.body, head)
+        loops = frame.context.loops + ((id(node), frozenset(rebound)),)
+        entry = {name: frame.lookup(name) for name in rebound}
+        head_values: Dict[str, Value] = {name: value or UNKNOWN for name, value in entry.items()}
+        passes = LOOP_PASSES if self._loop_budget > 0 else 0
+        if passes == 0:
+            head_values = {name: UNKNOWN for name in rebound}  # out of budget: trust nothing rebound
+        while True:
+            head = frame.fork(loops=loops)
+            head.env.update(head_values)
+            final = passes == 0
+            saved, self._buffer = self._buffer, ([] if not final else self._buffer)
+            try:
+                if isinstance(node, ast.While):
+                    self.eval(node.test, head)
+                else:
+                    self.bind(node.target, element, head)
+                self.block(node.body, head)
+            finally:
+                events, self._buffer = self._buffer, saved
+            if final:
+                break
+            changed = {}
+            for name, before in entry.items():
+                if before is None:
+                    continue  # unbound before the loop: every read follows a write of this body
+                after = join(before, head.env.get(name, UNKNOWN))
+                if after != head_values[name]:
+                    changed[name] = after
+            if not changed:
+                for event in events or ():
+                    self.emit(frame, event)
+                break
+            passes -= 1
+            self._loop_budget -= 1
+            head_values.update(changed)
+            if passes == 0 or self._loop_budget <= 0:
+                passes = 0
+                for name in changed:
+                    head_values[name] = UNKNOWN  # still changing: widen
         frame.merge(frame.fork(), head)  # the loop may run zero times
         self.block(node.orelse, frame)
         return Flow.NORMAL
@@ -480,7 +536,7 @@ class Interpreter:
         frame.merge(body)
         return flow if flow == Flow.EXIT else Flow.NORMAL
 
-    def try_statement(self, node: ast.Try, frame: Frame) -> int:
+    def try_statement(self, node: Any, frame: Frame) -> int:
         # `try: model.cuda() except RuntimeError: ...` handles a missing GPU.
         catches = any(self.sem.catches_cuda_errors(h.type, frame) for h in node.handlers)
         body = frame.fork(**({"cuda_guarded": True} if catches else {}))
@@ -504,10 +560,10 @@ class Interpreter:
             return Flow.EXIT
         return flow
 
-    def match_statement(self, node: ast.AST, frame: Frame) -> int:
-        self.eval(node.subject, frame)  # type: ignore[attr-defined]
+    def match_statement(self, node: Any, frame: Frame) -> int:
+        self.eval(node.subject, frame)
         branches = []
-        for case in node.cases:  # type: ignore[attr-defined]
+        for case in node.cases:
             branch = frame.fork()
             for sub in ast.walk(case.pattern):
                 name = getattr(sub, "name", None)
@@ -593,6 +649,8 @@ def _casts_self(node: ast.ClassDef) -> bool:
 
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_TRY_STATEMENTS: Tuple[type, ...] = (ast.Try,) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+_MATCH: Optional[type] = getattr(ast, "Match", None)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
