@@ -127,13 +127,14 @@ class Interpreter:
         saved, self._buffer = self._buffer, None  # a function is walked once: its events always stand
         try:
             owner = info.owner
-            sink: Optional[Dict[str, Value]] = {} if owner is not None and info.node.name == "__init__" else None
+            # A method records what it stores on self: later reads in the same walk see it.
+            sink: Optional[Dict[str, Value]] = {} if owner is not None else None
             frame = self.walk_function(info, attr_sink=sink)
             result: Optional[Value] = None
             for value in frame.returns:
                 result = value if result is None else join(result, value)
             info.summary = result if result is not None else Value(kind=Kind.NONE)
-            if sink is not None and owner is not None:
+            if sink is not None and owner is not None and info.node.name == "__init__":
                 owner.init_attrs = sink
         finally:
             info.summarizing = False
@@ -176,7 +177,14 @@ class Interpreter:
         return Value(kind=Kind.INSTANCE, qualname=cls.name, definition=cls)
 
     def class_attrs(self, cls: ClassInfo) -> Dict[str, Value]:
-        """``self.<name>`` as ``__init__`` leaves it, for names no other method rebinds."""
+        """``self.<name>`` as any method may leave it: the join of every value assigned to it.
+
+        ``__init__`` (and the bases' attributes, and class-level names) come first; then each
+        other method that stores on ``self`` is walked silently and what it stores is joined in.
+        A read can only see a value some method stored (before any store it raises), so the
+        join over the class's stores is what a read in any method sees. While the other
+        methods are walked, their names read as unknown.
+        """
         if cls.attrs is not None:
             return cls.attrs
         if cls.computing_attrs:
@@ -191,12 +199,34 @@ class Interpreter:
             if init is not None:
                 self.ensure_walked(init)
                 attrs.update(cls.init_attrs or {})
-            for name in _attrs_rebound_outside_init(cls.node):
-                attrs[name] = UNKNOWN
-            cls.attrs = attrs
+            elsewhere = _attrs_stored_outside_init(cls.node)
+            cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
+            stored: Dict[str, Value] = {}
+            for method in cls.methods.values():
+                if method.node.name in elsewhere.methods:
+                    for name, value in self.walk_silently(method).items():
+                        previous = stored.get(name)
+                        stored[name] = value if previous is None else _join_stores(previous, value)
+            final = dict(cls.attrs)
+            for name in elsewhere:
+                value = stored.get(name)
+                if value is not None:
+                    before = attrs.get(name)
+                    final[name] = value if before is None else _join_stores(before, value)
+            cls.attrs = final
         finally:
             cls.computing_attrs = False
         return cls.attrs
+
+    def walk_silently(self, info: FunctionInfo) -> Dict[str, Value]:
+        """Walk a method for what it stores on ``self``; its events are dropped (its own walk raises them)."""
+        saved, self._buffer = self._buffer, []
+        try:
+            sink: Dict[str, Value] = {}
+            self.walk_function(info, attr_sink=sink)
+            return sink
+        finally:
+            self._buffer = saved
 
     def class_parametric(self, cls: ClassInfo) -> Tri:
         if cls.attrs is None and cls.computing_attrs:
@@ -621,20 +651,40 @@ def _literal_bool(args: Sequence[ast.expr]) -> Optional[bool]:
     return None
 
 
-def _attrs_rebound_outside_init(node: ast.ClassDef) -> Set[str]:
-    """``self.<name>`` assigned in a method other than ``__init__``: not trusted anywhere."""
-    names: Set[str] = set()
+def _join_stores(a: Value, b: Value) -> Value:
+    """Two values stored on one attribute. A ``None`` placeholder (``self.model = None`` in
+    ``__init__``, set in ``build()``) is no value a call, a conversion or ``.numpy()`` can
+    succeed on, so where one side is ``None`` the other is what those uses see."""
+    if a.kind is Kind.NONE:
+        return b
+    if b.kind is Kind.NONE:
+        return a
+    return join(a, b)
+
+
+class _StoredAttributes(Set[str]):
+    """Names stored on ``self`` outside ``__init__``, and the methods that store them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.methods: Set[str] = set()
+
+
+def _attrs_stored_outside_init(node: ast.ClassDef) -> _StoredAttributes:
+    """``self.<name>`` assigned in a method other than ``__init__``."""
+    names = _StoredAttributes()
     for statement in node.body:
         if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or statement.name == "__init__":
             continue
         for current in ast.walk(statement):
+            target: Optional[ast.expr] = None
             if isinstance(current, ast.Attribute) and isinstance(current.ctx, ast.Store):
-                if isinstance(current.value, ast.Name) and current.value.id == "self":
-                    names.add(current.attr)
+                target = current
             elif isinstance(current, ast.AugAssign) and isinstance(current.target, ast.Attribute):
                 target = current.target
-                if isinstance(target.value, ast.Name) and target.value.id == "self":
-                    names.add(target.attr)
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                names.add(target.attr)
+                names.methods.add(statement.name)
     return names
 
 
