@@ -381,3 +381,14 @@ PROMOTING_FUNCTIONS: FrozenSet[str] = frozenset({
     "torch.matmul", "torch.mm", "torch.bmm", "torch.mul", "torch.add", "torch.sub", "torch.div",
     "torch.nn.functional.linear",
 })
+
+
+# --- annotations -----------------------------------------------------------------
+
+#: what a parameter or return annotation says a value is (only the kind: a declared
+#: ``torch.Tensor`` says nothing of its dtype, device or grad).
+ANNOTATION_KINDS: Mapping[str, str] = {
+    "numpy.ndarray": "ndarray", "numpy.typing.NDArray": "ndarray",
+    "torch.Tensor": "tensor", "torch.FloatTensor": "tensor", "torch.LongTensor": "tensor",
+    "torch.nn.Module": "nn.Module", "torch.nn.modules.module.Module": "nn.Module",
+}

@@ -29,6 +29,8 @@ Emit = Callable[[object], None]
 LOOP_PASSES = 3
 #: extra loop walks per file (deeply nested loops whose state keeps changing stay linear).
 LOOP_BUDGET = 400
+#: walks of functions for one call's arguments, per file (beyond it: the summary with unknown parameters).
+CALL_BUDGET = 300
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
@@ -56,6 +58,8 @@ class Interpreter:
         self._buffer: Optional[List[object]] = None
         # Extra loop passes left for this file: bounds the work on deeply nested loops.
         self._loop_budget = LOOP_BUDGET
+        # Walks of functions for their call's argument facts left for this file.
+        self._call_budget = CALL_BUDGET
         from .semantics import Semantics  # late: semantics imports this module's types
 
         self.sem = Semantics(self)
@@ -92,16 +96,24 @@ class Interpreter:
 
     # --- functions ----------------------------------------------------------------------
 
-    def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None) -> Frame:
+    def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
+                      params: Optional[Dict[str, Value]] = None, caller: Optional[Context] = None) -> Frame:
+        """Walk a function's body: its parameters from ``params`` (a call's arguments), else from
+        their annotations, else unknown; in the caller's grad mode and guards when ``caller`` is given."""
         # A module-level `assert torch.cuda.is_available()` (or early exit) guards every function.
         guarded = info.guarded or self.module_frame.context.cuda_guarded
-        frame = Frame(info.closure, Context(grad=info.grad, cuda_guarded=guarded, function=info.qualname),
-                      function=info)
+        context = Context(grad=info.grad, cuda_guarded=guarded, function=info.qualname)
+        if caller is not None:
+            context = Context(grad=info.grad if info.grad is Tri.NO else caller.grad,
+                              cuda_guarded=guarded or caller.cuda_guarded, cuda_absent=caller.cuda_absent,
+                              function=info.qualname, expects_error=caller.expects_error)
+        frame = Frame(info.closure, context, function=info)
         frame.attr_sink = attr_sink
         args = info.node.args
         positional = list(args.posonlyargs) + list(args.args)
         for arg in positional + list(args.kwonlyargs):
-            frame.env[arg.arg] = UNKNOWN
+            given = params.get(arg.arg) if params is not None else None
+            frame.env[arg.arg] = given if given is not None else self.annotated(arg.annotation, info.closure)
         for extra in (args.vararg, args.kwarg):
             if extra is not None:
                 frame.env[extra.arg] = UNKNOWN
@@ -111,13 +123,70 @@ class Interpreter:
         self.block(info.node.body, frame)
         return frame
 
+    def annotated(self, annotation: Optional[ast.expr], scope: Frame) -> Value:
+        """The kind an annotation declares (``x: np.ndarray``, ``-> torch.Tensor``); nothing else."""
+        if annotation is None:
+            return UNKNOWN
+        kind = api.ANNOTATION_KINDS.get(self.sem.qualname_of(annotation, scope) or "")
+        return Value(kind=Kind(kind)) if kind is not None else UNKNOWN
+
+    def call_with(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
+                  call: ast.Call) -> Value:
+        """What a call returns, the callee walked with the facts of this call's arguments.
+
+        The walk raises its events (a finding inside a helper may rest on what its caller
+        passed), in the caller's grad mode and guards. Walks are cached per function, argument
+        facts and context; a cached walk's events are raised again (the runner keeps one
+        finding per node). Recursion, ``*args`` and a spent budget fall back to the summary
+        walked with unknown parameters.
+        """
+        params = _bind_parameters(info, args, bound_self)
+        if not params or all(value == UNKNOWN for value in params.values()):
+            return self.summary(info)
+        if info.active_calls or info.summarizing or self._call_budget <= 0:
+            return self.summary(info)
+        context = frame.context
+        key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
+               context.cuda_absent, context.expects_error)
+        cached = info.call_results.get(key)
+        if cached is None:
+            self._call_budget -= 1
+            info.active_calls += 1
+            saved, self._buffer = self._buffer, []
+            try:
+                walked = self.walk_function(info, attr_sink={} if info.owner is not None else None,
+                                            params=params, caller=context)
+            finally:
+                events, self._buffer = self._buffer, saved
+                info.active_calls -= 1
+            result: Optional[Value] = None
+            for value in walked.returns:
+                result = value if result is None else join(result, value)
+            if info.generator:
+                result = UNKNOWN
+            cached = (result if result is not None else Value(kind=Kind.NONE), tuple(events))
+            info.call_results[key] = cached
+        value, events = cached
+        for event in events:
+            self.emit(frame, event)
+        if value.shares_with is not None:
+            # The callee's parameter it shares memory with is the caller's argument.
+            partner = _argument_name(info, args, bound_self, value.shares_with)
+            value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
+        if value == UNKNOWN:
+            return self.returns_annotated(info)
+        return value
+
+    def returns_annotated(self, info: FunctionInfo) -> Value:
+        return self.annotated(info.node.returns, info.closure)
+
     def summary(self, info: FunctionInfo) -> Value:
         """The value a call of a function of this file returns (its parameters unknown)."""
         if info.summarizing:
             return UNKNOWN  # recursion
         self.ensure_walked(info)
-        if info.summary is None or info.generator:
-            return UNKNOWN
+        if info.summary is None or info.generator or info.summary == UNKNOWN:
+            return self.returns_annotated(info) if not info.generator else UNKNOWN
         return info.summary
 
     def ensure_walked(self, info: FunctionInfo) -> None:
@@ -612,6 +681,49 @@ class Interpreter:
 
 
 # --- helpers ----------------------------------------------------------------------------
+
+def _parameter_names(info: FunctionInfo, bound_self: bool) -> Optional[List[str]]:
+    """Positional parameter names a call fills, or None when the call's shape is not followed."""
+    node = info.node
+    names = [p.arg for p in list(node.args.posonlyargs) + list(node.args.args)]
+    if info.owner is not None:
+        if _is_static(node) or not bound_self or not names:
+            return None  # static/class methods, `Cls.method(obj, ...)`: not followed
+        return names[1:]
+    return None if bound_self else names
+
+
+def _bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, Value]]:
+    """Parameter name -> the argument's value (memory shares dropped: they name the caller's variables)."""
+    names = _parameter_names(info, bound_self)
+    if names is None or any(arg.starred for arg in args):
+        return None
+    keywords = set(names) | {p.arg for p in info.node.args.kwonlyargs}
+    params: Dict[str, Value] = {}
+    positional = [arg for arg in args if arg.keyword is None]
+    if len(positional) > len(names) and info.node.args.vararg is None:
+        return None  # not this function's shape: a call we do not understand
+    for name, arg in zip(names, positional):
+        params[name] = arg.value
+    for arg in args:
+        if arg.keyword in keywords:
+            params[arg.keyword] = arg.value
+    return {name: value.with_(shares_with=None, shared_at=None) if value.shares_with else value
+            for name, value in params.items()}
+
+
+def _argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str) -> Optional[str]:
+    """The caller's variable passed as ``parameter``, if it was passed as a plain name."""
+    names = _parameter_names(info, bound_self) or []
+    positional = [arg for arg in args if arg.keyword is None]
+    for name, arg in zip(names, positional):
+        if name == parameter:
+            return arg.node.id if isinstance(arg.node, ast.Name) else None
+    for arg in args:
+        if arg.keyword == parameter:
+            return arg.node.id if isinstance(arg.node, ast.Name) else None
+    return None
+
 
 def _decorated_for_cuda(node: Union[FunctionNode, ast.ClassDef]) -> bool:
     """A decorator that names CUDA or a GPU: the definition runs only where one is."""

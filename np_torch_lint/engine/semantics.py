@@ -499,7 +499,7 @@ class Semantics:
     def call_value(self, callee: Value, node: ast.Call, frame: Frame) -> Value:
         args = self.args(node, frame)
         if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
-            return self.call_function(callee.definition, frame)
+            return self.call_function(callee.definition, frame, args, False, node)
         if callee.kind is Kind.CLASS and isinstance(callee.definition, ClassInfo):
             return self.it.instance_value(callee.definition)
         if callee.kind is Kind.MODULE:
@@ -508,9 +508,10 @@ class Semantics:
             return self.call_loss(node, args, frame, callee.qualname or "")
         return UNKNOWN
 
-    def call_function(self, info: FunctionInfo, frame: Frame) -> Value:
+    def call_function(self, info: FunctionInfo, frame: Frame, args: Sequence[Arg] = (), bound_self: bool = False,
+                      node: Optional[ast.Call] = None) -> Value:
         self.it.record_call(info.qualname, frame)
-        result = self.it.summary(info)
+        result = self.it.call_with(info, args, frame, bound_self, node) if node is not None else self.it.summary(info)
         if result.kind is Kind.TENSOR and result.requires_grad is Tri.YES and not result.grad_leaf:
             grad, origin = self.grad_in_context(Tri.YES, result.origin, frame)
             result = result.with_(requires_grad=grad, origin=origin)
@@ -526,7 +527,9 @@ class Semantics:
             forward = cls.method("forward")
             if forward is None:
                 return UNKNOWN
-            result = self.call_function(forward, frame)
+            # forward is walked with self as built; a module moved since (model.double()) is not that self.
+            as_built = not cls.casts_self and module.dtype == api.FLOAT32
+            result = self.call_function(forward, frame, args, True, node if as_built else None)
             if result.kind is Kind.TENSOR and result.dtype == api.FLOAT32 and module.dtype != api.FLOAT32:
                 # forward was walked for a float32 module; this one was moved (model.double()).
                 result = result.with_(dtype=module.dtype)
@@ -975,7 +978,7 @@ class Semantics:
             return self.call_loss(node, args, frame, receiver.qualname or "")
         if kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo):
             method = receiver.definition.method(name)
-            return self.call_function(method, frame) if method is not None else UNKNOWN
+            return self.call_function(method, frame, args, True, node) if method is not None else UNKNOWN
         if kind is Kind.SEQUENCE and name in ("append", "extend", "insert"):
             added = args[-1].value if args else UNKNOWN
             if name == "extend":
@@ -1123,7 +1126,8 @@ class Semantics:
         if cls is not None:
             method = cls.method(name)
             if method is not None:
-                return self.call_function(method, frame)
+                as_built = not cls.casts_self and m.dtype == api.FLOAT32
+                return self.call_function(method, frame, args, True, node if as_built else None)
         return UNKNOWN
 
     def parameter(self, dtype: Optional[str], device: Optional[Device], node: ast.AST, label: str,
