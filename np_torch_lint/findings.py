@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .engine.values import Site
+from .fixes.model import Fix
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,8 @@ class Finding:
     # Set when the finding holds only on an unguarded path through this function:
     # dropped when every call site of the function is guarded by a CUDA check.
     needs_unguarded_in: Optional[str] = None
-    # The automatic fix this finding offers (a name from np_torch_lint.fixes), if any.
-    fix: Optional[str] = None
+    # The automatic fix this finding offers, decided by the rule, if any.
+    fix: Optional[Fix] = None
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,11 @@ class Report:
     message: str
     end_line: int
     end_col: int
-    fix: Optional[str] = None
+    fix: Optional[Fix] = None
+
+    def __post_init__(self) -> None:
+        if self.fix is not None and not isinstance(self.fix, Fix):  # read back from the cache's JSON
+            object.__setattr__(self, "fix", Fix.from_json(self.fix))
 
     @property
     def text(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
-from . import __version__, fixes
+from . import __version__
 from .findings import Report
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -52,7 +52,7 @@ def _as_json(path: str, report: Report) -> Dict[str, object]:
         "line": report.line, "column": report.col + 1, "end_line": report.end_line, "end_column": report.end_col + 1,
         "url": DOCS_URL.format(code=report.code),
         "fix": None if report.fix is None else {
-            "name": report.fix, "safety": "safe" if fixes.is_safe(report.fix) else "unsafe"},
+            "name": report.fix.name, "safety": report.fix.safety.value},
     }
 
 

@@ -145,3 +145,34 @@ def test_fix_command_over_every_fixture_keeps_line_endings_and_final_newline(tmp
     assert result.stderr.count(": fixed ") >= 30
     assert fixed_crlf >= 5 and fixed_unterminated >= 5, (fixed_crlf, fixed_unterminated)
     assert not list(tmp_path.rglob(".np-torch-lint-*")), "no temporary file left behind"
+
+
+def test_a_fix_is_typed_and_survives_the_cache() -> None:
+    import json
+
+    from np_torch_lint.findings import Report
+
+    source = MODEL + "y = net(torch.tensor(x))\nrows = [x, x]\nt = torch.tensor(rows)\n"
+    reports = analyze(source)
+    offered = [r.fix for r in reports if r.fix is not None]
+    assert {(f.kind, f.safety) for f in offered} == {(fixes.FixKind.FLOAT32_MODEL_INPUT, fixes.Safety.SAFE),
+                                                     (fixes.FixKind.STACK_ARRAYS, fixes.Safety.SAFE)}
+    assert {f.name for f in offered} == {"float32-model-input", "stack-arrays:np"}
+    back = [Report(**item) for item in json.loads(json.dumps([r.__dict__ for r in reports]))]
+    assert back == reports and all(isinstance(r.fix, fixes.Fix) for r in back if r.fix is not None)
+
+
+def test_the_rule_decides_and_the_transform_only_applies() -> None:
+    # Decided on the resolved function, not its spelling: an alias of from_numpy is fixed too.
+    aliased = "import numpy as np\nfrom torch import from_numpy as fn\nt = fn(np.zeros(3)[::-1])\n"
+    assert "t = fn(np.zeros(3)[::-1].copy())" in _fixed(aliased)
+    # Arguments the fix cannot see (*args, **kwargs): no fix is offered, rather than one that never applies.
+    starred = "import numpy as np\nimport torch\nt = torch.from_numpy(np.zeros(3)[::-1], *rest)\n"
+    assert [r.fix for r in analyze(starred) if r.code == "NTL403"] == [None]
+
+
+def test_the_fixes_package_has_no_circle_and_loads_libcst_only_to_apply() -> None:
+    for first in ("np_torch_lint.findings", "np_torch_lint.fixes", "np_torch_lint.fixes.model", "np_torch_lint.rules"):
+        code = f"import sys, {first}; print('libcst' in sys.modules)"
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+        assert result.stdout.strip() == "False", (first, result.stderr)

@@ -48,7 +48,8 @@ def test_fixes_leave_a_file_libcst_cannot_read_untouched(monkeypatch) -> None:
     # file (syntax newer than it knows), the fix is skipped rather than guessed.
     import libcst
 
-    from np_torch_lint import fixes, rewrite
+    from np_torch_lint import fixes
+    from np_torch_lint.fixes import transforms
     from np_torch_lint.lint import analyze
 
     source = "import torch\nmodel = torch.nn.Linear(3, 1)\nprint(model(torch.randn(2, 3)).numpy())\n"
@@ -58,7 +59,7 @@ def test_fixes_leave_a_file_libcst_cannot_read_untouched(monkeypatch) -> None:
     def refuse(text: str) -> None:
         raise libcst.ParserSyntaxError("unknown syntax", lines=[text], raw_line=1, raw_column=0)
 
-    monkeypatch.setattr(rewrite.cst, "parse_module", refuse)
+    monkeypatch.setattr(transforms.cst, "parse_module", refuse)
     assert fixes.apply(source, reports) == (source, 0)
 
 

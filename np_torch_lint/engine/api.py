@@ -392,3 +392,69 @@ ANNOTATION_KINDS: Mapping[str, str] = {
     "torch.Tensor": "tensor", "torch.FloatTensor": "tensor", "torch.LongTensor": "tensor",
     "torch.nn.Module": "nn.Module", "torch.nn.modules.module.Module": "nn.Module",
 }
+
+# =============================================================================================
+# --- facts the rules and fixes read (issue 12, item 2) ------------------------------------------
+# Rules and fixes test no API name and no display string: what they need of NumPy and torch is a
+# row here. Conversion facts come from CONVERSIONS above (one source): ``shares_memory``,
+# ``dtype_pos`` (takes dtype=), ``legacy_dtype`` (a legacy constructor such as torch.FloatTensor).
+# =============================================================================================
+
+def conversion_spec(qualname: Optional[str]) -> Optional[Conversion]:
+    """The CONVERSIONS row of a conversion function, if it is one."""
+    return CONVERSIONS.get(qualname or "")
+
+
+#: conversions that accept ndarrays only (anything else raises): torch.from_numpy.
+ARRAY_ONLY_CONVERSIONS: FrozenSet[str] = frozenset({"torch.from_numpy"})
+#: conversions that build a tensor from a list of ndarrays element by element, and warn:
+#: "Creating a tensor from a list of numpy.ndarrays is extremely slow" (NTL501).
+ELEMENTWISE_LIST_CONVERSIONS: FrozenSet[str] = frozenset({"torch.tensor", "torch.as_tensor"})
+#: conversions that copy-construct from a tensor with a warning: "To copy construct from a
+#: tensor, it is recommended to use sourceTensor.detach().clone()" (NTL502).
+TENSOR_COPY_WARNING_CONVERSIONS: FrozenSet[str] = frozenset({"torch.tensor"})
+
+#: the tensor method that casts to a dtype (the inverse of TENSOR_CASTS): "float32" -> "float".
+CAST_METHODS: Mapping[str, str] = {dtype: method for method, dtype in TENSOR_CASTS.items()}
+
+#: methods that pass a tensor on without keeping it: `model(torch.tensor(a).to(device))` still uses
+#: the converted tensor only there.
+PASS_THROUGH_METHODS: FrozenSet[str] = frozenset({
+    "to", "cuda", "cpu", "contiguous", "unsqueeze", "squeeze", "reshape", "view", "permute", "transpose", "flatten",
+})
+
+
+@dataclass(frozen=True)
+class RejectedTarget:
+    """An integer dtype that class-index losses (CLASS_INDEX_LOSSES) reject as a target."""
+
+    error: str  # what torch raises (it names the dtype as torch's scalar type: Int, Short, Char, Byte)
+    min_ndim: Optional[int] = None  # rejected only with at least this many dimensions known (None: any)
+
+
+REJECTED_CLASS_TARGETS: Mapping[str, RejectedTarget] = {
+    "int32": RejectedTarget("expected target dtype to be Long or Byte, but got Int"),
+    "int16": RejectedTarget("expected target dtype to be Long or Byte, but got Short"),
+    "int8": RejectedTarget("expected target dtype to be Long or Byte, but got Char"),
+    # A 1-d uint8 target is accepted; with more dimensions the loss raises.
+    "uint8": RejectedTarget("expected scalar type Long but found Byte", min_ndim=2),
+}
+
+
+@dataclass(frozen=True)
+class Float32Sink:
+    """Where a float64 tensor meets float32 (a ModelInput event's ``sink``)."""
+
+    # The sink's dtype follows type promotion, which ignores a 0-d operand of the same category:
+    # `x * scale` stays float32 when scale is a 0-d float64 tensor.
+    promotes: bool
+    # A float64 input raises here (a float32 module's weights): casting it to float32 changes
+    # nothing that ran. Elsewhere float64 math ran, and float32 math gives other numbers.
+    raises: bool
+
+
+FLOAT32_SINKS: Mapping[str, Float32Sink] = {
+    "module": Float32Sink(promotes=False, raises=True),
+    "loss": Float32Sink(promotes=False, raises=False),
+    "op": Float32Sink(promotes=True, raises=False),
+}

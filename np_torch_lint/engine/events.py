@@ -35,6 +35,10 @@ class ModelInput:
     others: Tuple[Value, ...]  # the other operands (loss, op)
     module: Optional[Value]  # the module called, for "module"
     context: Context
+    # Facts of the conversion that made ``value`` (``value.conversion``). None: not filled by the
+    # producer yet (the rule learns them from that conversion's Conversion event meanwhile).
+    conversion_function: Optional[str] = None  # its qualified name: torch.from_numpy, torch.tensor, ...
+    numpy_scalars: Optional[bool] = None  # it converted a list of NumPy scalars
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,12 @@ class ToNumpy:
 
     site: Site  # where the finding goes: the ``numpy`` name, or the np.* call
     value: Value
-    via: str  # ".numpy()" or "np.asarray" ...
+    via: str  # ".numpy()" or "np.asarray" ... (display only)
     context: Context
     of_list: bool = False  # np.mean([t, ...]): every element of a list is converted
+    # t.numpy(): the tensor's own method, whose receiver a fix can detach and move. None: not
+    # filled by the producer yet (then ``site.attr``: the site is the method name).
+    by_method: Optional[bool] = None
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,12 @@ class Placement:
     site: Site  # the placing call's method name, or the device= argument
     device: Value  # the device value used (with its origin)
     through_variable: bool  # the device came from a variable: report at its origin
-    what: str  # ".cuda()", ".to(...)", "device=", "torch.cuda.FloatTensor", ...
+    what: str  # ".cuda()", ".to(...)", "device=", "torch.cuda.FloatTensor", ... (display only)
     context: Context
+    # Placed by a CUDA tensor type (torch.cuda.FloatTensor(...), .type(torch.cuda.FloatTensor)),
+    # which fails with another error than "Torch not compiled with CUDA enabled". None: not
+    # filled by the producer yet.
+    cuda_tensor_type: Optional[bool] = None
 
 
 @dataclass(frozen=True)

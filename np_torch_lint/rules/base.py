@@ -26,6 +26,15 @@ class Evidence(Protocol):
     def module_name(self, qualname: str) -> Optional[str]: ...
 
 
+def plain_call(node: ast.AST) -> Optional[ast.Call]:
+    """The call, if it has no ``*args``/``**kwargs``: the arguments a fix sees are all there are."""
+    if not isinstance(node, ast.Call):
+        return None
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        return None
+    return node
+
+
 class Rule:
     """One rule: a code, a name, the events it reads, and a check."""
 

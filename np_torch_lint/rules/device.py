@@ -1,12 +1,13 @@
 """NTL3xx: device placement that only works where a GPU is."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from ..engine.events import Load, Placement
 from ..findings import Finding
 from ..engine.values import Device
-from .base import Evidence, Rule
+from ..fixes.model import Fix, map_location
+from .base import Evidence, Rule, plain_call
 
 _FIX = 'choose the device once (torch.device("cuda" if torch.cuda.is_available() else "cpu")) and use .to(device)'
 
@@ -34,7 +35,7 @@ class UnguardedCudaPlacement(Rule):
                 needs_unguarded_in=event.context.function,
             )
         else:
-            quoted = "" if event.what.startswith(("torch.cuda.", ".type(")) else ' ("Torch not compiled with CUDA enabled")'
+            quoted = "" if _by_tensor_type(event) else ' ("Torch not compiled with CUDA enabled")'
             yield Finding(
                 self.code,
                 event.site,
@@ -64,5 +65,21 @@ class LoadWithoutMapLocation(Rule):
             "\"Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False\" "
             "on a host without CUDA; pass map_location=\"cpu\" (or your device)",
             needs_unguarded_in=event.context.function,
-            fix=f"map-location:{event.device_variable}" if event.device_variable else "map-location",
+            fix=_map_location(event),
         )
+
+
+def _by_tensor_type(event: Placement) -> bool:
+    if event.cuda_tensor_type is not None:
+        return event.cuda_tensor_type
+    # Until the engine fills cuda_tensor_type: its display text names the tensor type.
+    return event.what.startswith(("torch.cuda.", ".type("))
+
+
+def _map_location(event: Load) -> Optional[Fix]:
+    """map_location="cpu" (or the file's device variable) appended to a call with plain arguments."""
+    call = plain_call(event.site.node)
+    if call is None or not (call.args or call.keywords):
+        return None
+    variable = event.device_variable if event.device_variable and event.device_variable.isidentifier() else None
+    return map_location(event.site, variable)

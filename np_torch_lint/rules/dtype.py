@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator, Optional, Tuple
+from typing import Dict, Iterator, Optional, Tuple
 
-from ..engine.api import FLOAT32, FLOAT64, NARROW_INTS, SCALARS_LABEL
-from ..engine.events import DatasetItem, LossTarget, ModelInput
+from ..engine.api import (
+    CAST_METHODS,
+    FLOAT32,
+    FLOAT32_SINKS,
+    FLOAT64,
+    PASS_THROUGH_METHODS,
+    REJECTED_CLASS_TARGETS,
+    Float32Sink,
+    conversion_spec,
+)
+from ..engine.events import Conversion, DatasetItem, LossTarget, ModelInput
 from ..findings import Finding
-from ..engine.values import Kind, Tri, Value
-from .base import Evidence, Rule
+from ..engine.values import Kind, Site, Tri, Value
+from ..fixes.model import Fix, cast
+from .base import Evidence, Rule, plain_call
 
 _SINK_WORDS = {"module": "model call", "loss": "loss", "op": "float32 operation"}
 
@@ -19,35 +29,49 @@ class Float64ReachesModel(Rule):
     code = "NTL101"
     name = "float64-reaches-model"
     summary = "float64 NumPy data converted to a tensor reaches a float32 model or loss"
-    events = (ModelInput,)
+    events = (Conversion, ModelInput)
+
+    def __init__(self) -> None:
+        # What the Conversion events said of each conversion site: its function and whether it
+        # converted a list of NumPy scalars (until ModelInput events carry both themselves).
+        self._conversions: Dict[Site, Tuple[str, bool]] = {}
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        if isinstance(event, Conversion):
+            data = event.source
+            scalars = data.kind is Kind.SEQUENCE and data.element is not None and data.element.kind is Kind.NP_SCALAR
+            self._conversions[event.site] = (event.function, scalars)
+            return
         assert isinstance(event, ModelInput)
         value = event.value
         if evidence.default_float64:
             return  # torch.set_default_dtype(torch.float64): the model is float64 too
         if not (value.kind is Kind.TENSOR and value.dtype == FLOAT64 and value.conversion is not None):
             return
-        if value.ndim == 0 and not (event.direct and event.sink in ("module", "loss")):
-            # Type promotion ignores a 0-d operand of the same category: x * scale stays float32.
-            return
+        sink = FLOAT32_SINKS[event.sink]
+        if value.ndim == 0 and (sink.promotes or not event.direct):
+            return  # type promotion ignores a 0-d operand of the same category: x * scale stays float32
         if event.sink == "module":
             module = event.module
             if module is None or module.parametric is not Tri.YES or module.dtype != FLOAT32:
                 return
         elif not any(other.kind is Kind.TENSOR and other.dtype == FLOAT32 and other.ndim != 0 for other in event.others):
             return
+        function, scalars = self._conversions.get(value.conversion, (None, False))
+        if event.conversion_function is not None:
+            function = event.conversion_function
+        if event.numpy_scalars is not None:
+            scalars = event.numpy_scalars
         source = evidence.code(value.numpy_source.site.node) if value.numpy_source else "NumPy data"
         source_line = f", line {evidence.line(value.numpy_source.site)}" if value.numpy_source else ""
-        scalars = value.numpy_source is not None and value.numpy_source.what == SCALARS_LABEL
-        what = "NumPy scalars" if scalars else ("0-d array" if value.ndim == 0 else "array")
+        what = "NumPy scalars" if scalars and value.numpy_source is not None else ("0-d array" if value.ndim == 0 else "array")
         yield Finding(
             self.code,
             value.conversion,
             f"float64 {what} ({source}{source_line}) reaches {_SINK_WORDS[event.sink]} "
             f"{evidence.code(event.site.node)} at line {evidence.line(event.site)} as a float64 tensor; "
             "convert with dtype=torch.float32 or .float()",
-            fix=_float32_fix(value.conversion.node, event),
+            fix=_float32_fix(value.conversion, function, event, sink),
         )
 
 
@@ -62,12 +86,12 @@ class NarrowIntegerTarget(Rule):
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, LossTarget)
         target = event.target
-        if target.kind is not Kind.TENSOR or target.dtype not in NARROW_INTS or target.conversion is None:
+        rejected = REJECTED_CLASS_TARGETS.get(target.dtype or "")
+        if target.kind is not Kind.TENSOR or rejected is None or target.conversion is None:
             return
-        if target.dtype == "uint8" and not (target.ndim is not None and target.ndim > 1):
+        if rejected.min_ndim is not None and not (target.ndim is not None and target.ndim >= rejected.min_ndim):
             return  # a 1-d uint8 target is accepted
-        error = ("expected scalar type Long but found Byte" if target.dtype == "uint8"
-                 else f"expected target dtype to be Long or Byte, but got {_TORCH_NAMES[target.dtype]}")
+        error = rejected.error
         source = target.numpy_source
         where = f" ({evidence.code(source.site.node)}, line {evidence.line(source.site)})" if source else ""
         yield Finding(
@@ -78,43 +102,42 @@ class NarrowIntegerTarget(Rule):
         )
 
 
-# Methods that pass a tensor on without keeping it: `model(torch.tensor(a).to(device))` still
-# uses the converted tensor only there.
-_PASS_THROUGH = frozenset({"to", "cuda", "cpu", "contiguous", "unsqueeze", "squeeze", "reshape", "view",
-                           "permute", "transpose", "flatten"})
-
-
-def _float32_fix(conversion: ast.AST, event: ModelInput) -> Optional[str]:
-    """Offer dtype=torch.float32 only where the sink is the converted tensor's one use.
+def _float32_fix(conversion: Site, function: Optional[str], event: ModelInput, sink: Float32Sink) -> Optional[Fix]:
+    """Offer the float32 conversion only where the sink is the converted tensor's one use.
 
     That holds when the conversion is written inside the sink's own operands. Into a
     model the float64 call raised, so the fix is safe; into a loss or an op the
     float64 math ran, and float32 math gives other numbers: unsafe.
     """
-    if not (isinstance(conversion, ast.Call) and not any(isinstance(a, ast.Starred) for a in conversion.args)):
+    spec = conversion_spec(function)
+    call = plain_call(conversion.node)
+    if spec is None or spec.legacy_dtype is not None or call is None:
         return None
-    func = conversion.func
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    if name != "from_numpy" and not (name in ("tensor", "as_tensor", "asarray") and isinstance(func, ast.Attribute)
-                                     and len(conversion.args) == 1 and not conversion.keywords):
-        return None  # from_numpy gets .float(); the others dtype=, unless a dtype is already chosen
-    sink = event.site.node
+    method: Optional[str] = None
+    if spec.dtype_pos is None:
+        method = CAST_METHODS[FLOAT32]  # from_numpy takes no dtype: .float() after it
+    elif not (isinstance(call.func, ast.Attribute) and len(call.args) == 1 and not call.keywords):
+        return None  # a dtype may be chosen already; or no module name to spell torch.float32 with
+    if not _sole_use(call, event.site.node):
+        return None
+    return cast(conversion, FLOAT32, safe=sink.raises, method=method)
+
+
+def _sole_use(conversion: ast.Call, sink: ast.AST) -> bool:
+    """The conversion is written as one of the sink's operands (through pass-through methods)."""
     if isinstance(sink, ast.Call):
         operands = [*sink.args, *(k.value for k in sink.keywords)]
     elif isinstance(sink, ast.BinOp):
         operands = [sink.left, sink.right]
     else:
-        return None
+        return False
     for operand in operands:
         while operand is not conversion and isinstance(operand, ast.Call) and isinstance(operand.func, ast.Attribute) \
-                and operand.func.attr in _PASS_THROUGH:
+                and operand.func.attr in PASS_THROUGH_METHODS:
             operand = operand.func.value
         if operand is conversion:
-            return "float32-model-input" if event.sink == "module" else "float32"
-    return None
-
-
-_TORCH_NAMES = {"int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
+            return True
+    return False
 
 
 class Float64DatasetItem(Rule):

@@ -1,14 +1,19 @@
 """NTL2xx: the way back from torch to NumPy."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from ..engine.events import ToNumpy
 from ..findings import Finding
 from ..engine.values import Device, Kind, Tri
+from ..fixes.model import Fix, detach_cpu
 from .base import Evidence, Rule
 
-DETACH_CPU = "detach-cpu"  # t.numpy() -> t.detach().cpu().numpy()
+
+def _detach_cpu(event: ToNumpy) -> Optional[Fix]:
+    """t.numpy() -> t.detach().cpu().numpy(); np.asarray(t) and friends get none."""
+    by_method = event.by_method if event.by_method is not None else event.site.attr
+    return detach_cpu(event.site) if by_method else None
 
 
 class NumpyOnGradTensor(Rule):
@@ -32,7 +37,7 @@ class NumpyOnGradTensor(Rule):
             f"{event.via} {'of tensors that require' if event.of_list else 'on a tensor that requires'} grad ({evidence.cite(value.origin, 'a tensor')}) raises "
             "\"Can't call numpy() on Tensor that requires grad\"; use .detach().cpu().numpy()",
             needs_grad_in=event.context.function,
-            fix=DETACH_CPU if event.via == ".numpy()" else None,
+            fix=_detach_cpu(event),
         )
 
 
@@ -58,5 +63,5 @@ class NumpyOnCudaTensor(Rule):
             event.site,
             f"{event.via} {'of tensors that' if event.of_list else 'on a tensor that'} {may} on a GPU{where} raises \"can't convert cuda:0 device type "
             "tensor to numpy\" there; use .detach().cpu().numpy()",
-            fix=DETACH_CPU if event.via == ".numpy()" else None,
+            fix=_detach_cpu(event),
         )

@@ -4,24 +4,34 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
+from ..engine.api import ELEMENTWISE_LIST_CONVERSIONS, TENSOR_COPY_WARNING_CONVERSIONS, conversion_spec
 from ..engine.events import Conversion
 from ..findings import Finding
 from ..engine.values import Kind
-from .base import Evidence, Rule
+from ..fixes.model import Fix, detach_clone, stack_arrays
+from .base import Evidence, Rule, plain_call
 
 
-def _single_argument(node: ast.AST) -> bool:
+def _detach_clone(event: Conversion) -> Optional[Fix]:
     """torch.tensor(t) with nothing else: t.detach().clone() says the same (dtype=, requires_grad= would not)."""
-    return (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords
-            and not isinstance(node.args[0], ast.Starred))
-
-
-def _stack_fix(node: ast.AST, evidence: Evidence) -> Optional[str]:
-    """np.stack needs the file's own name for NumPy; the list must be the first positional argument."""
-    numpy = evidence.module_name("numpy")
-    if numpy is None or not (isinstance(node, ast.Call) and node.args and not isinstance(node.args[0], ast.Starred)):
+    call = plain_call(event.site.node)
+    if call is None or len(call.args) != 1 or call.keywords:
         return None
-    return f"stack-arrays:{numpy}"
+    return detach_clone(event.site)
+
+
+def _stack_arrays(event: Conversion, evidence: Evidence) -> Optional[Fix]:
+    """np.stack needs the file's own name for NumPy; the list must be the first positional argument.
+
+    The call alone, spelled ``torch.tensor(arrays)``, becomes ``torch.from_numpy(np.stack(arrays))``:
+    a fresh stacked array needs no second copy. With other arguments, only the list is stacked.
+    """
+    numpy = evidence.module_name("numpy")
+    call = plain_call(event.site.node)
+    if numpy is None or call is None or not call.args:
+        return None
+    alone = len(call.args) == 1 and not call.keywords and isinstance(call.func, ast.Attribute)
+    return stack_arrays(event.site, numpy, replace_call=alone)
 
 
 def _source(event: Conversion, evidence: Evidence) -> str:
@@ -40,7 +50,7 @@ class TensorFromListOfArrays(Rule):
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Conversion)
         source = event.source
-        if event.function not in ("torch.tensor", "torch.as_tensor") or source.kind is not Kind.SEQUENCE:
+        if event.function not in ELEMENTWISE_LIST_CONVERSIONS or source.kind is not Kind.SEQUENCE:
             return
         element = source.element
         if element is None or element.kind is not Kind.NDARRAY or element.ndim == 0:
@@ -51,7 +61,7 @@ class TensorFromListOfArrays(Rule):
             f"{evidence.code(event.site.node.func)}() of a list of ndarrays converts element by element and is "  # type: ignore[attr-defined]
             "extremely slow (torch warns: \"Creating a tensor from a list of numpy.ndarrays is extremely slow\"); "
             "use torch.from_numpy(np.stack(...))",
-            fix=_stack_fix(event.site.node, evidence),
+            fix=_stack_arrays(event, evidence),
         )
 
 
@@ -65,14 +75,14 @@ class TensorOfTensor(Rule):
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Conversion)
-        if event.function != "torch.tensor" or event.source.kind is not Kind.TENSOR:
+        if event.function not in TENSOR_COPY_WARNING_CONVERSIONS or event.source.kind is not Kind.TENSOR:
             return
         yield Finding(
             self.code,
             event.site,
             "torch.tensor() of a tensor copies it and warns (\"To copy construct from a tensor, it is recommended "
             "to use sourceTensor.detach().clone()\"); use t.detach().clone()",
-            fix="detach-clone" if _single_argument(event.site.node) else None,
+            fix=_detach_clone(event),
         )
 
 
@@ -87,9 +97,10 @@ class LegacyConstructorOnArray(Rule):
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Conversion)
         source = event.source
-        legacy = event.function.rsplit(".", 1)[-1]
-        if not legacy.endswith("Tensor") or source.kind is not Kind.NDARRAY:
+        spec = conversion_spec(event.function)
+        if spec is None or spec.legacy_dtype is None or source.kind is not Kind.NDARRAY:
             return
+        legacy = event.function.rsplit(".", 1)[-1]  # for the message: FloatTensor
         target = event.result.dtype
         if source.dtype and target and source.dtype != target:
             effect = f"silently copies and casts {source.dtype} to {target}"

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator, List, Set
+from typing import Iterator, List, Optional, Set
 
+from ..engine.api import ARRAY_ONLY_CONVERSIONS, conversion_spec
 from ..engine.events import Conversion, ParameterUpdate, SharedWrite, Snapshot
 from ..findings import Finding
 from ..engine.values import Device, Kind, Tri
-from .base import Evidence, Rule
+from ..fixes.model import Fix, copy_argument
+from .base import Evidence, Rule, plain_call
 
 
 class NegativeStridesConversion(Rule):
@@ -23,16 +25,24 @@ class NegativeStridesConversion(Rule):
         source = event.source
         if source.negative_strides is not Tri.YES:
             return
-        if source.kind is not Kind.NDARRAY and event.function != "torch.from_numpy":
+        if source.kind is not Kind.NDARRAY and event.function not in ARRAY_ONLY_CONVERSIONS:
             return  # torch.tensor(lst[::-1]) of a list is fine; from_numpy takes arrays only
         yield Finding(
             self.code,
             event.site,
-            f"array with negative strides ({evidence.cite(source.origin, 'a flipped array')}) passed to {evidence.code(event.site.node.func)} raises "
+            f"array with negative strides ({evidence.cite(source.origin, 'a flipped array')}) passed to {evidence.code(event.site.node.func)} raises "  # type: ignore[attr-defined]
             "\"At least one stride in the given numpy array is negative\"; add .copy() or np.ascontiguousarray() first",
-            fix="copy-argument" if event.function.rsplit(".", 1)[-1] in ("from_numpy", "as_tensor", "asarray", "tensor")
-            and event.site.node.args and not isinstance(event.site.node.args[0], ast.Starred) else None,  # type: ignore[attr-defined]
+            fix=_copy_argument(event),
         )
+
+
+def _copy_argument(event: Conversion) -> Optional[Fix]:
+    """The flipped array is the first positional argument of a conversion that takes the data as it is."""
+    spec = conversion_spec(event.function)
+    call = plain_call(event.site.node)
+    if spec is None or spec.legacy_dtype is not None or call is None or not call.args:
+        return None
+    return copy_argument(event.site)
 
 
 class ReadOnlyArrayConversion(Rule):
@@ -48,7 +58,8 @@ class ReadOnlyArrayConversion(Rule):
         source = event.source
         if source.kind is not Kind.NDARRAY or source.readonly is not Tri.YES:
             return
-        if event.function not in SHARING_CONVERSIONS or event.result.device not in (None, Device.CPU):
+        spec = conversion_spec(event.function)
+        if spec is None or not spec.shares_memory or event.result.device not in (None, Device.CPU):
             return  # torch.tensor copies; a move to CUDA copies (as_tensor with a dtype change still warns)
         yield Finding(
             self.code,
@@ -56,9 +67,6 @@ class ReadOnlyArrayConversion(Rule):
             f"read-only array ({evidence.cite(source.origin, 'a read-only array')}) passed to {evidence.code(event.site.node.func)}: "  # type: ignore[attr-defined]
             "\"The given NumPy array is not writable ... undefined behavior\"; copy it first (.copy() or np.array(...))",
         )
-
-
-SHARING_CONVERSIONS = frozenset({"torch.from_numpy", "torch.as_tensor", "torch.asarray"})
 
 
 class MutationThroughSharedMemory(Rule):
