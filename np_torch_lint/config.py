@@ -5,7 +5,7 @@ configuration (``select``, ``per-file-ignores`` ... in setup.cfg / .flake8).
 
     [tool.np-torch-lint]
     select = ["NTL1", "NTL2"]          # default: every rule
-    extend-select = ["NTL301"]
+    extend-select = ["NTL301"]         # also turns on rules that are off by default
     ignore = ["NTL503"]
     per-file-ignores = { "tests/*" = ["NTL301", "NTL302"] }
     exclude = ["build/", "third_party/*", "!third_party/ours/"]  # gitignore-style
@@ -36,6 +36,8 @@ class ConfigError(Exception):
 class Settings:
     root: Path = field(default_factory=Path.cwd)
     select: Optional[List[str]] = None
+    # Codes added to select; with no select, they turn on rules that are off by default.
+    extend_select: List[str] = field(default_factory=list)
     ignore: List[str] = field(default_factory=list)
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     exclude: List[str] = field(default_factory=list)
@@ -103,6 +105,7 @@ def parse(table: Dict[str, Any], path: Path) -> Settings:
     extend = _codes(table, "extend-select", where)
     if select is not None:
         settings.select = select + (extend or [])
+    settings.extend_select = extend or []
     settings.ignore = (_codes(table, "ignore", where) or []) + (_codes(table, "extend-ignore", where) or [])
     per_file = table.get("per-file-ignores", {})
     if not isinstance(per_file, dict):

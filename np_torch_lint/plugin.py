@@ -1,12 +1,27 @@
-"""The flake8 entry point: thin. It hands the file to the engine and yields flake8 tuples."""
+"""The flake8 entry point: thin. It hands the file to the runner and yields flake8 tuples.
+
+Rules declared ``default_enabled = False`` join flake8's default ignore list, as
+pycodestyle's W503 does: ``--select``/``--extend-select`` naming them turns them on
+(and, flake8's own rule, so does an ``--ignore`` that replaces the default list;
+``--extend-ignore`` keeps it).
+
+A file that is not Python is flake8's E999, not ours: no NTL finding. A crash of
+the linter itself is never shown as clean code: the file gets one finding on
+line 1, ``NTL000 internal error in np-torch-lint (...)``, and the rest of flake8's
+run goes on; ``NP_TORCH_LINT_DEBUG=1`` prints the traceback on stderr.
+"""
 from __future__ import annotations
 
 import ast
-import os
+import sys
 from typing import Any, Generator, List, Tuple, Type
 
 from . import __version__
+from .debug import debugging, internal_error, traceback_text
 from .lint import AnalysisError, analyze
+
+#: the code of the finding that reports an internal error (not a rule: it cannot be turned off by default).
+INTERNAL_ERROR = "NTL000"
 
 
 class NpTorchLintPlugin:
@@ -18,6 +33,15 @@ class NpTorchLintPlugin:
         self._lines = lines
         self._filename = filename
 
+    @classmethod
+    def add_options(cls, parser: Any) -> None:
+        """flake8's option manager: the codes of the rules that are off by default are ignored by default."""
+        from .suppress import default_off_codes
+
+        off = sorted(default_off_codes())
+        if off:
+            parser.extend_default_ignore(off)
+
     def run(self) -> Generator[Tuple[int, int, str, Type[Any]], None, None]:
         text = "".join(self._lines)
         tree = self._tree if isinstance(self._tree, ast.Module) else None
@@ -26,9 +50,10 @@ class NpTorchLintPlugin:
         except AnalysisError:
             # flake8's own E999 reports syntax errors; a file we cannot read gets no NTL finding.
             return
-        except Exception:  # noqa: BLE001 - a linter plugin must never crash flake8's run
-            if os.environ.get("NP_TORCH_LINT_DEBUG"):
-                raise
+        except Exception as error:  # noqa: BLE001 - one clear finding, and flake8's run goes on
+            if debugging():
+                print(f"{self._filename}: {traceback_text()}", file=sys.stderr)
+            yield 1, 0, f"{INTERNAL_ERROR} {internal_error(error)}", type(self)
             return
         for report in reports:
             yield report.line, report.col, report.text, type(self)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT
-from np_torch_lint import cli
+from np_torch_lint import cli, parallel
 from np_torch_lint.rules import ALL_RULES
 
 
@@ -119,8 +119,8 @@ def test_cache_serves_unchanged_files_and_sees_changes(tmp_path: Path, monkeypat
     path = tmp_path / "m.py"
     path.write_text("import torch\nx = torch.zeros(2).cuda()\n")
     calls = []
-    real = cli.analyze
-    monkeypatch.setattr(cli, "analyze", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = parallel.analyze
+    monkeypatch.setattr(parallel, "analyze", lambda *a, **k: calls.append(1) or real(*a, **k))
     first, second = io.StringIO(), io.StringIO()
     assert cli.check([str(path)], None, [], out=first) == 1
     assert cli.check([str(path)], None, [], out=second) == 1
@@ -244,3 +244,61 @@ def test_sarif_and_github_count_columns_in_utf16_code_units(tmp_path: Path) -> N
     assert document["runs"][0]["columnKind"] == "utf16CodeUnits"
     region = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
     assert (region["startColumn"], region["endColumn"]) == (38, 42)
+
+
+def test_output_goes_to_sys_stdout_as_it_is_when_called(tmp_path: Path) -> None:
+    """`out` defaults are resolved at call time: a redirected or captured sys.stdout is honoured."""
+    import contextlib
+
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nx = torch.zeros(2).cuda()\n")
+    captured, errors = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(errors):
+        assert cli.check([str(path)], None, [], use_cache=False) == 1
+        cli.print_rules()
+        assert cli.explain("NTL301") == 0
+        assert cli.explain("NTL998") == 2
+    assert f"{path}:2:20: NTL301" in captured.getvalue()
+    assert "unguarded-cuda-placement" in captured.getvalue() and "# NTL301" in captured.getvalue()
+    assert "unknown rule 'NTL998'" in errors.getvalue()
+
+
+def off_by_default_rule() -> type:
+    """A temporary rule that is off by default: NTL301's check under another code."""
+    from np_torch_lint.rules.device import UnguardedCudaPlacement
+
+    class OffByDefault(UnguardedCudaPlacement):
+        code = "NTL999"
+        name = "off-by-default"
+        summary = "a rule that runs only when selected"
+        default_enabled = False
+
+    return OffByDefault
+
+
+def test_a_rule_off_by_default_is_reported_only_when_selected(tmp_path: Path, monkeypatch) -> None:
+    from np_torch_lint import config, rules
+
+    rule = off_by_default_rule()
+    monkeypatch.setattr(rules, "ALL_RULES", [*rules.ALL_RULES, rule])
+    monkeypatch.setattr(rules, "RULES_BY_CODE", {**rules.RULES_BY_CODE, rule.code: rule})
+    path = tmp_path / "m.py"
+    path.write_text("import torch\nx = torch.zeros(2).cuda()\n")
+
+    def codes(select=None, ignore=(), settings=None) -> list:
+        out = io.StringIO()
+        cli.check([str(path)], select, list(ignore), out=out, use_cache=False, settings=settings)
+        return [line.split()[1] for line in out.getvalue().splitlines()]
+
+    assert codes() == ["NTL301"], "off by default"
+    assert codes(select=["NTL999"]) == ["NTL999"]
+    assert codes(select=["NTL"]) == ["NTL301", "NTL999"], "a selected prefix names it, as in flake8"
+    assert codes(select=["NTL3"]) == ["NTL301"]
+    assert codes(ignore=["NTL301"]) == [], "ignoring another code does not turn it on"
+    settings = config.parse({"extend-select": ["NTL999"]}, tmp_path / "pyproject.toml")
+    assert codes(settings=settings) == ["NTL301", "NTL999"], "extend-select turns it on, the others stay on"
+    settings = config.parse({"extend-select": ["NTL999"], "ignore": ["NTL9"]}, tmp_path / "pyproject.toml")
+    assert codes(settings=settings) == ["NTL301", "NTL999"], "the longer prefix decides"
+    listed = io.StringIO()
+    cli.print_rules(listed)
+    assert re.search(r"^NTL999  off-by-default\s+off ", listed.getvalue(), re.MULTILINE)

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import pytest
 
-from np_torch_lint.cli import iter_python_files
+from np_torch_lint.files import iter_python_files
 from np_torch_lint.config import Settings
 from np_torch_lint.ignore import PatternSet
 

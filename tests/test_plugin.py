@@ -97,6 +97,7 @@ def test_bad_input_never_crashes_flake8(tmp_path: Path, source) -> None:
     assert "Traceback" not in result.stderr + result.stdout
     assert result.returncode in (0, 1)
     assert "np-torch-lint" not in result.stderr
+    assert "NTL000" not in result.stdout, "an internal error of the linter (see test_internal_errors_are_findings)"
 
 
 def test_bom_and_crlf_files_still_get_findings(tmp_path: Path) -> None:
@@ -112,3 +113,80 @@ def test_parallel_jobs(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "-j", "2", "--select", "NTL", "."],
                             capture_output=True, text=True, cwd=tmp_path, check=False)
     assert len(ntl_lines(result)) == 8, result.stderr
+
+
+# flake8 run in a process whose rule registry or engine is changed first (the process is thrown away).
+PATCHED_FLAKE8 = """
+import sys
+from np_torch_lint import rules
+from np_torch_lint.engine.interpreter import Interpreter
+from np_torch_lint.rules.device import UnguardedCudaPlacement
+
+class OffByDefault(UnguardedCudaPlacement):
+    code = "NTL999"
+    name = "off-by-default"
+    summary = "a rule that runs only when selected"
+    default_enabled = False
+
+rules.ALL_RULES.append(OffByDefault)
+rules.RULES_BY_CODE[OffByDefault.code] = OffByDefault
+if "--crash" in sys.argv:
+    sys.argv.remove("--crash")
+    def crash(self, items):
+        raise RuntimeError("engine exploded")
+    Interpreter.run = crash
+
+from flake8.main.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def patched_flake8(tmp_path: Path, source: str, *options: str, env=None) -> subprocess.CompletedProcess:
+    (tmp_path / "snippet.py").write_text(source)
+    (tmp_path / "patched_flake8.py").write_text(PATCHED_FLAKE8)
+    return subprocess.run([sys.executable, "patched_flake8.py", "--isolated", *options, "snippet.py"],
+                          capture_output=True, text=True, cwd=tmp_path, check=False, env=env)
+
+
+def test_a_rule_off_by_default_joins_flake8s_default_ignore(tmp_path: Path) -> None:
+    source = "import torch\nx = torch.zeros(2).cuda()\n"
+    codes = lambda *options: [l.split()[1] for l in ntl_lines(patched_flake8(tmp_path, source, *options))]  # noqa: E731
+    assert codes() == ["NTL301"], "off by default"
+    assert codes("--extend-select", "NTL999") == ["NTL301", "NTL999"]
+    assert codes("--select", "NTL999") == ["NTL999"]
+    assert codes("--extend-ignore", "NTL301") == [], "--extend-ignore keeps the default ignore list"
+    assert codes("--select", "E,F,W") == []
+
+
+def test_internal_errors_are_findings(tmp_path: Path) -> None:
+    """A crash in the engine is one NTL000 finding on line 1, not clean code; flake8's run goes on."""
+    import os
+
+    source = "import os\nimport torch\nx = torch.zeros(2).cuda()\n"
+    result = patched_flake8(tmp_path, source, "--crash")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "snippet.py:1:1: F401 'os' imported but unused" in lines, "the other plugins still report"
+    [internal] = [line for line in lines if " NTL" in line]
+    assert internal.startswith("snippet.py:1:1: NTL000 internal error in np-torch-lint (RuntimeError: engine exploded)")
+    assert "Traceback" not in result.stderr
+    debug = patched_flake8(tmp_path, source, "--crash", env={**os.environ, "NP_TORCH_LINT_DEBUG": "1"})
+    assert "Traceback" in debug.stderr and "RuntimeError: engine exploded" in debug.stderr
+    assert "NTL000" in debug.stdout
+    # Not Python at all: flake8's E999, and no NTL000.
+    broken = patched_flake8(tmp_path, "import torch\ndef f(:\n", "--crash")
+    assert "E999" in broken.stdout and "NTL" not in broken.stdout
+
+
+def test_the_plugin_reports_an_internal_error_in_process(monkeypatch) -> None:
+    import ast
+
+    from np_torch_lint.engine.interpreter import Interpreter
+    from np_torch_lint.plugin import NpTorchLintPlugin
+
+    def crash(self, items):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(Interpreter, "run", crash)
+    [(line, col, text, _)] = list(NpTorchLintPlugin(ast.parse(SNIPPET), SNIPPET.splitlines(True)).run())
+    assert (line, col) == (1, 0) and text.startswith("NTL000 internal error in np-torch-lint (RuntimeError: engine exploded)")

@@ -31,7 +31,7 @@ def test_each_bad_file_gets_one_line_and_the_rest_is_linted(tmp_path: Path) -> N
     errors = result.stderr.splitlines()
     for name in ("syntax.py", "encoding.py", "utf8.py", "nul.py", "deep.py", "loop.py", "missing.py"):
         assert sum(name in line and "cannot lint" in line for line in errors) >= 1, name
-    assert all(": error: cannot lint: " in line for line in errors)
+    assert all(": error: cannot lint: " in line for line in errors), "an internal error is not bad input"
 
 
 def test_a_large_generated_file(tmp_path: Path) -> None:
@@ -94,3 +94,31 @@ def test_odd_but_valid_files_are_linted(tmp_path: Path) -> None:
     found = sorted(line.split(": NTL")[0].replace(str(tmp_path) + os.sep, "") for line in result.stdout.splitlines())
     assert found == ["bom.py:2:20", "folder.py/inside.py:2:20", "formfeed.py:3:20", "latin1.py:3:20",
                      "mixed.py:3:20", "tabs.py:3:21"]
+
+
+def test_an_engine_crash_is_loud_in_the_command_and_in_the_fuzzer(tmp_path: Path, monkeypatch) -> None:
+    """A bug in the engine is never a clean file: the command names it and exits 2, the fuzzer counts it."""
+    import io
+
+    import fuzz
+
+    from np_torch_lint import cli
+    from np_torch_lint.engine.interpreter import Interpreter
+
+    def crash(self, items):
+        raise RuntimeError("engine exploded")
+
+    (tmp_path / "a.py").write_text(GOOD)
+    (tmp_path / "b.py").write_text("x = 1\n")  # never analyzed: it mentions neither torch nor numpy
+    monkeypatch.setattr(Interpreter, "run", crash)
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.check([str(tmp_path)], None, [], out=out, err=err, use_cache=False) == 2
+    assert out.getvalue() == ""
+    assert err.getvalue().splitlines() == [
+        f"{tmp_path / 'a.py'}: error: internal error in np-torch-lint (RuntimeError: engine exploded); this is a bug "
+        "in the linter, not a finding about the file; set NP_TORCH_LINT_DEBUG=1 for the traceback"]
+    monkeypatch.setenv("NP_TORCH_LINT_DEBUG", "1")
+    err = io.StringIO()
+    assert cli.check([str(tmp_path)], None, [], out=io.StringIO(), err=err, use_cache=False) == 2
+    assert "Traceback (most recent call last)" in err.getvalue() and "in crash" in err.getvalue()
+    assert fuzz.check_program(GOOD) == "engine raised RuntimeError: engine exploded"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import FrozenSet, Iterator, List, Sequence, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Sequence, Set, Tuple, Union
 
 
 #: a file that mentions neither is never looked at again.
@@ -113,11 +113,9 @@ def _first_line(stmt: ast.stmt) -> int:
 
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _words_pattern(words: Set[str]) -> "re.Pattern[str]":
-    escaped = sorted((re.escape(w) for w in words), key=len, reverse=True)
-    return re.compile(r"\b(?:%s)\b" % "|".join(escaped))
+#: maximal runs of word characters: ``\bname\b`` occurs in a text exactly when ``name``
+#: (all word characters) is one of its runs.
+WORD_RUN = re.compile(r"\w+")
 
 
 def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
@@ -127,40 +125,7 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
         return
     spans = [(_first_line(s), s.end_lineno or s.lineno) for s in body]
     texts = ["".join(lines[start - 1:end]) for start, end in spans]
-
-    # Seeds: statements with a sink or source token (a conversion, `.numpy()`, a
-    # CUDA token, a NumPy call). Then, to a fixed point: statements that read a
-    # name a relevant statement binds (forward), and statements that bind a name
-    # a relevant statement reads (backward: the class of `model = Net()`, the
-    # `losses = []` before a loop). Everything else stays unparsed.
-    numpy_names: Set[str] = set()
-    for stmt in _statements(tree.body):
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            for local, qual in import_bindings(stmt):
-                root = qual.split(".")[0]
-                if root == "numpy" or (root == "torch" and qual.rsplit(".", 1)[-1] in SOURCE_WORDS):
-                    numpy_names.add(local)
-    seed = re.compile(SEED_PATTERN + (r"|\b(?:%s)\b" % "|".join(map(re.escape, sorted(numpy_names))) if numpy_names else ""))
-    relevant = [False] * len(body)
-    bound = [_bound_names(s, ":=" in text) for s, text in zip(body, texts)]
-    words: Set[str] = set()  # names bound by relevant statements
-    used: Set[str] = set()  # identifiers read by relevant statements
-    pending = []
-    for i, stmt in enumerate(body):
-        if not isinstance(stmt, (ast.Import, ast.ImportFrom)) and seed.search(texts[i]):
-            pending.append(i)
-    while pending:
-        for i in pending:
-            relevant[i] = True
-            words.update(name for name in bound[i] if name != "*")
-            used.update(IDENTIFIER.findall(texts[i]))
-        pattern = _words_pattern(words) if words else None
-        pending = [
-            i for i, stmt in enumerate(body)
-            if not relevant[i] and not isinstance(stmt, (ast.Import, ast.ImportFrom))
-            and (not bound[i].isdisjoint(used) or (pattern is not None and pattern.search(texts[i])))
-        ]
-
+    relevant, bound = _relevant(tree, texts)
     for i, stmt in enumerate(body):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             yield ImportItem(import_bindings(stmt))
@@ -168,3 +133,65 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
             yield stmt
         else:
             yield Opaque(bound[i])
+
+
+def _relevant(tree: ast.Module, texts: Sequence[str]) -> Tuple[List[bool], Dict[int, FrozenSet[str]]]:
+    """Which top-level statements to interpret, and the names each non-import statement binds.
+
+    Seeds: statements with a sink or source token (a conversion, `.numpy()`, a CUDA
+    token, a NumPy call). Then, to a fixed point: statements that read a name a
+    relevant statement binds (forward: a whole word of their text), and statements
+    that bind a name a relevant statement reads (backward: an identifier of its
+    text; the class of `model = Net()`, the `losses = []` before a loop). Imports
+    are never interpreted as statements. One worklist pass over two indexes (name
+    -> statements that bind it, word -> statements that contain it), each name
+    followed once: linear in the size of the file.
+    """
+    body = tree.body
+    numpy_names: Set[str] = set()
+    for stmt in _statements(body):
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for local, qual in import_bindings(stmt):
+                root = qual.split(".")[0]
+                if root == "numpy" or (root == "torch" and qual.rsplit(".", 1)[-1] in SOURCE_WORDS):
+                    numpy_names.add(local)
+    seed = re.compile(SEED_PATTERN + (r"|\b(?:%s)\b" % "|".join(map(re.escape, sorted(numpy_names))) if numpy_names else ""))
+    candidates = [i for i, stmt in enumerate(body) if not isinstance(stmt, (ast.Import, ast.ImportFrom))]
+    bound: Dict[int, FrozenSet[str]] = {i: _bound_names(body[i], ":=" in texts[i]) for i in candidates}
+    binders: Dict[str, List[int]] = {}  # name -> candidates that bind it
+    readers: Dict[str, List[int]] = {}  # word -> candidates whose text holds it as a whole word
+    for i in candidates:
+        for name in bound[i]:
+            binders.setdefault(name, []).append(i)
+        for word in set(WORD_RUN.findall(texts[i])):
+            readers.setdefault(word, []).append(i)
+
+    relevant = [False] * len(body)
+    worklist = [i for i in candidates if seed.search(texts[i])]
+    for i in worklist:
+        relevant[i] = True
+    followed_reads: Set[str] = set()  # identifiers read by relevant statements, already followed
+    followed_binds: Set[str] = set()  # names bound by relevant statements, already followed
+
+    def mark(found: Iterable[int]) -> None:
+        for j in found:
+            if not relevant[j]:
+                relevant[j] = True
+                worklist.append(j)
+
+    while worklist:
+        i = worklist.pop()
+        for name in IDENTIFIER.findall(texts[i]):
+            if name not in followed_reads:
+                followed_reads.add(name)
+                mark(binders.get(name, ()))
+        for name in bound[i]:
+            if name == "*" or name in followed_binds:
+                continue
+            followed_binds.add(name)
+            if WORD_RUN.fullmatch(name):
+                mark(readers.get(name, ()))
+            else:  # a name with a character outside \w (a combining mark): search for it as before
+                pattern = re.compile(r"\b%s\b" % re.escape(name))
+                mark(j for j in candidates if pattern.search(texts[j]))
+    return relevant, bound

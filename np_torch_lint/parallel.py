@@ -1,0 +1,82 @@
+"""Lint many files: cache hits first, then the misses, in worker processes when there are many."""
+from __future__ import annotations
+
+import os
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence
+
+from .cache import Cache
+from .config import Settings
+from .debug import debugging, internal_error, traceback_text
+from .files import STDIN, decode, iter_python_files, read_bytes
+from .lint import AnalysisError, Report, analyze
+
+PARALLEL_FROM = 64  # files: below this, starting worker processes costs more than it saves
+
+
+class Linted(NamedTuple):
+    """One file's result. ``error`` (what follows "error: " in the message) when it was not linted."""
+
+    path: str
+    lines: List[str]
+    reports: List[Report]
+    error: Optional[str] = None
+
+
+def lint_file(path: str, cache: Optional[Cache]) -> Linted:
+    """One file, from the cache when its bytes are unchanged. Never raises: a failure is the result's error."""
+    try:
+        raw = read_bytes(path)
+        text, lines = decode(raw)
+        key = cache.key(raw) if cache is not None else ""
+        reports = cache.get(key) if cache is not None else None
+        if reports is None:
+            reports = analyze(text, lines=lines)
+            if cache is not None:
+                cache.put(key, reports)
+        return Linted(path, lines, reports)
+    except (OSError, UnicodeDecodeError, SyntaxError, AnalysisError) as error:
+        # The file's fault (or the disk's): unreadable, undecodable, not Python.
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return Linted(path, [], [], f"cannot lint: {reason}")
+    except Exception as error:  # noqa: BLE001 - the linter's fault: said loudly, never shown as clean
+        message = internal_error(error)
+        if debugging():
+            message += "\n" + traceback_text()
+        return Linted(path, [], [], message)
+
+
+def _cached(path: str, cache: Cache) -> Optional[Linted]:
+    if path == STDIN:
+        return None  # stdin is read once, by lint_file
+    try:
+        raw = read_bytes(path)
+        reports = cache.get(cache.key(raw))
+        # The lines are needed only to read `# noqa` on reported lines.
+        return Linted(path, decode(raw)[1] if reports else [], reports) if reports is not None else None
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        return None
+
+
+def lint_all(paths: Sequence[str], cache: Optional[Cache], settings: Optional[Settings] = None) -> Iterator[Linted]:
+    """Every file's result, in path order: cache hits here, misses in worker processes when many."""
+    files = list(iter_python_files(paths, settings))
+    results: Dict[str, Linted] = {}
+    misses = []
+    for path in files:
+        hit = _cached(path, cache) if cache is not None else None
+        if hit is not None:
+            results[path] = hit
+        else:
+            misses.append(path)
+    workers = os.cpu_count() or 1
+    if len(misses) < PARALLEL_FROM or workers < 2:
+        for path in misses:
+            results[path] = lint_file(path, cache)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(lint_file, misses, [cache] * len(misses), chunksize=8):
+                results[result.path] = result
+    for path in files:
+        yield results[path]
