@@ -12,9 +12,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 from . import __version__
+from .engine.project import stamp_is_current
 from .findings import Report
 
 
@@ -44,19 +45,27 @@ class Cache:
         return hashlib.sha256(self._fingerprint.encode() + b"\0" + data).hexdigest()
 
     def get(self, key: str) -> Optional[List[Report]]:
+        """The reports stored for ``key``, unless a project module the analysis read has changed since."""
         try:
             with open(self.directory / key[:2] / f"{key}.json", encoding="utf-8") as handle:
-                return [Report(**item) for item in json.load(handle)]
-        except (OSError, ValueError, TypeError):
+                entry = json.load(handle)
+            if not isinstance(entry, dict):
+                return None
+            for path, size, mtime in entry.get("dependencies", ()):
+                if not stamp_is_current((path, size, mtime)):
+                    return None  # an imported module of the project changed: analyze again
+            return [Report(**item) for item in entry["reports"]]
+        except (OSError, ValueError, TypeError, KeyError):
             return None
 
-    def put(self, key: str, reports: List[Report]) -> None:
+    def put(self, key: str, reports: List[Report], dependencies: Sequence[Tuple[str, int, int]] = ()) -> None:
         folder = self.directory / key[:2]
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump([r.__dict__ for r in reports], handle)
+                json.dump({"reports": [r.__dict__ for r in reports],
+                           "dependencies": [list(stamp) for stamp in dependencies]}, handle)
             os.replace(temporary, folder / f"{key}.json")
         except OSError:
             pass  # a read-only or full cache directory only costs speed

@@ -45,6 +45,11 @@ class Evidence:
     def line(self, site: Site) -> int:
         return site.line
 
+    def home_of(self, site: Site) -> Optional[str]:
+        """The other project file a site lies in (a fact born in an imported module), or None."""
+        project = self._interpreter.project
+        return project.home_of(site.node) if project is not None and project.used else None
+
     def code(self, node: ast.AST, limit: int = _CODE_LIMIT) -> str:
         try:
             text = " ".join(ast.unparse(node).split())
@@ -56,7 +61,9 @@ class Evidence:
         """'np.random.rand, line 12' for an origin; the fallback when there is none."""
         if origin is None:
             return fallback
-        return f"{self.describe(origin)}, line {self.line(origin.site)}"
+        home = self.home_of(origin.site)
+        where = f"{home} line" if home is not None else "line"
+        return f"{self.describe(origin)}, {where} {self.line(origin.site)}"
 
     def describe(self, origin: Optional[Origin]) -> str:
         if origin is None:
@@ -72,8 +79,14 @@ def analyze(
     tree: Optional[ast.Module] = None,
     lines: Optional[Sequence[str]] = None,
     rules: Optional[Iterable[Type["Rule"]]] = None,
+    filename: Optional[str] = None,
+    dependencies: Optional[List[Tuple[str, int, int]]] = None,
 ) -> List[Report]:
-    """Lint one file's source. Raises ``AnalysisError`` when it cannot be read as Python."""
+    """Lint one file's source. Raises ``AnalysisError`` when it cannot be read as Python.
+
+    With ``filename``, the project's own modules it imports are read too; the files read
+    are appended to ``dependencies`` (path, size, mtime) for a cache to check later.
+    """
     if not mentions_torch_or_numpy(text):
         return []
     from .rules import ALL_RULES  # late: a fully cached command run never loads the rules
@@ -88,6 +101,8 @@ def analyze(
     seen: Set[Tuple[str, int, bool]] = set()
 
     def keep(finding: Finding) -> None:
+        if evidence is not None and evidence.home_of(finding.site) is not None:
+            return  # placed in another module (a device variable defined there): that file's finding
         key = (finding.code, id(finding.site.node), finding.site.attr)
         if key not in seen:
             seen.add(key)
@@ -103,8 +118,11 @@ def analyze(
         if type(event) in handlers:
             pending.append(event)
 
-    interpreter = interpret(text, tree, lines, emit)
+    interpreter = interpret(text, tree, lines, emit, filename)
     evidence = Evidence(interpreter)
+    project = interpreter.project
+    if project is not None and dependencies is not None:
+        dependencies.extend(project.stamps())
     for event in pending:
         for rule in handlers[type(event)]:
             for finding in rule.check(event, evidence):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence
+from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from .cache import Cache
 from .config import Settings
@@ -30,9 +30,10 @@ def lint_file(path: str, cache: Optional[Cache]) -> Linted:
         key = cache.key(raw) if cache is not None else ""
         reports = cache.get(key) if cache is not None else None
         if reports is None:
-            reports = analyze(text, lines=lines)
+            dependencies: List[Tuple[str, int, int]] = []
+            reports = analyze(text, lines=lines, filename=None if path == STDIN else path, dependencies=dependencies)
             if cache is not None:
-                cache.put(key, reports)
+                cache.put(key, reports, dependencies)
         return Linted(path, lines, reports)
     except (OSError, UnicodeDecodeError, SyntaxError, AnalysisError) as error:
         # The file's fault (or the disk's): unreadable, undecodable, not Python.

@@ -46,7 +46,7 @@ class NpTorchLintPlugin:
         text = "".join(self._lines)
         tree = self._tree if isinstance(self._tree, ast.Module) else None
         try:
-            reports = analyze(text, tree=tree, lines=self._lines)
+            reports = analyze(text, tree=tree, lines=self._lines, filename=self._filename or None)
         except AnalysisError:
             # flake8's own E999 reports syntax errors; a file we cannot read gets no NTL finding.
             return

@@ -41,16 +41,21 @@ def parse(text: str) -> ast.Module:
 
 
 def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[str]],
-              emit: Callable[[object], None]) -> "Interpreter":
-    """Walk one file, sending each event to ``emit``; the interpreter is returned for questions."""
+              emit: Callable[[object], None], filename: Optional[str] = None) -> "Interpreter":
+    """Walk one file, sending each event to ``emit``; the interpreter is returned for questions.
+
+    With ``filename`` (a real path), imports of the project's own modules are followed.
+    """
     from .interpreter import Interpreter
+    from .project import Project
     from .source import plan
 
     if lines is None:
         lines = io.StringIO(text, newline="").readlines()  # Python's line breaks only
     if tree is None:
         tree = parse(text)
-    interpreter = Interpreter(emit)
+    project = Project(filename) if filename and filename not in ("-", "stdin") else None
+    interpreter = Interpreter(emit, project=project)
     interpreter.freezes_parameters = FREEZING.search(text) is not None
     interpreter.uses_cuda = "cuda" in text
     try:

@@ -383,6 +383,10 @@ PROMOTING_FUNCTIONS: FrozenSet[str] = frozenset({
 })
 
 
+#: qualified names of the libraries the tables describe: never looked up among the project's modules.
+LIBRARY_PREFIXES: Tuple[str, ...] = ("numpy.", "torch.", "builtins.", "PIL.")
+
+
 # --- annotations -----------------------------------------------------------------
 
 #: what a parameter or return annotation says a value is (only the kind: a declared

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 from .events import Context, DatasetItem, ParameterUpdate, SharedWrite, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import ImportItem, Item, Opaque
 from .values import UNKNOWN, Kind, Origin, Site, Tri, Value, join
+
+if TYPE_CHECKING:
+    from .project import Project
 
 Emit = Callable[[object], None]
 #: walks of a loop body beyond the first before names still changing are widened to unknown.
@@ -43,8 +46,9 @@ class Flow:
 
 
 class Interpreter:
-    def __init__(self, emit: Emit) -> None:
+    def __init__(self, emit: Emit, project: Optional["Project"] = None) -> None:
         self._emit = emit
+        self.project = project  # this file's view of its project's modules (None: not followed)
         self.deferred: List[FunctionInfo] = []
         self._rebound_cache: Dict[int, Set[str]] = {}
         # qualname -> (grad mode, caller) at each call site, for "a helper only called in no_grad".
@@ -71,7 +75,7 @@ class Interpreter:
         for item in items:
             if isinstance(item, ImportItem):
                 for local, qual in item.bindings:
-                    frame.env[local] = Value(kind=Kind.API, qualname=qual)
+                    frame.env[local] = self.imported(qual)
             elif isinstance(item, Opaque):
                 for name in item.binds:
                     frame.env[name] = UNKNOWN
@@ -140,6 +144,8 @@ class Interpreter:
         finding per node). Recursion, ``*args`` and a spent budget fall back to the summary
         walked with unknown parameters.
         """
+        if info.home is not None and info.home is not self:
+            return info.home.call_with(info, args, frame, bound_self, call)
         params = _bind_parameters(info, args, bound_self)
         if not params or all(value == UNKNOWN for value in params.values()):
             return self.summary(info)
@@ -182,6 +188,8 @@ class Interpreter:
 
     def summary(self, info: FunctionInfo) -> Value:
         """The value a call of a function of this file returns (its parameters unknown)."""
+        if info.home is not None and info.home is not self:
+            return info.home.summary(info)  # defined in another project module: its interpreter walks it
         if info.summarizing:
             return UNKNOWN  # recursion
         self.ensure_walked(info)
@@ -190,6 +198,9 @@ class Interpreter:
         return info.summary
 
     def ensure_walked(self, info: FunctionInfo) -> None:
+        if info.home is not None and info.home is not self:
+            info.home.ensure_walked(info)
+            return
         if info.summary is not None or info.summarizing:
             return
         info.summarizing = True
@@ -256,6 +267,8 @@ class Interpreter:
         """
         if cls.attrs is not None:
             return cls.attrs
+        if cls.home is not None and cls.home is not self:
+            return cls.home.class_attrs(cls)
         if cls.computing_attrs:
             return {}
         cls.computing_attrs = True
@@ -324,7 +337,7 @@ class Interpreter:
                 is_dataset = is_dataset or base.definition.is_dataset
         qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
         cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=_decorated_for_cuda(node),
-                        casts_self=is_module and _casts_self(node))
+                        casts_self=is_module and _casts_self(node), home=self)
         body_frame = Frame(frame, frame.context, frame.function)
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -355,7 +368,7 @@ class Interpreter:
             qual = node.name
         # A method's globals are the module's (or enclosing function's), not the class body's.
         closure = frame.parent if owner is not None and frame.parent is not None else frame
-        info = FunctionInfo(qual, node, closure, grad, owner, guarded=guarded)
+        info = FunctionInfo(qual, node, closure, grad, owner, guarded=guarded, home=self)
         self.deferred.append(info)
         for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
             self.eval(default, frame)
@@ -434,7 +447,17 @@ class Interpreter:
         from .source import import_bindings
 
         for local, qual in import_bindings(node):
-            frame.env[local] = Value(kind=Kind.API, qualname=qual)
+            frame.env[local] = self.imported(qual)
+
+    def imported(self, qualname: str) -> Value:
+        """An imported name: a project module's function, class or value, else an API name."""
+        found = self.project_value(qualname)
+        return found if found is not None else Value(kind=Kind.API, qualname=qualname)
+
+    def project_value(self, qualname: str) -> Optional[Value]:
+        if self.project is None:
+            return None
+        return self.project.value(qualname)
 
     def expression_statement(self, value: ast.expr, frame: Frame) -> int:
         if isinstance(value, ast.Call):

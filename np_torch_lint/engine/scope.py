@@ -23,6 +23,7 @@ class FunctionInfo:
     # Walks for the facts of a call's arguments: key -> (returned value, events raised).
     call_results: Dict[Any, Tuple[Value, Tuple[object, ...]]] = field(default_factory=dict)
     active_calls: int = 0  # walks for arguments in progress (recursion stops here)
+    home: Any = None  # the interpreter of the file that defines it (another project module's, if imported)
 
 
 @dataclass(eq=False)
@@ -39,6 +40,7 @@ class ClassInfo:
     attrs: Optional[Dict[str, Value]] = None  # self.<name> after __init__ (lazy)
     init_attrs: Optional[Dict[str, Value]] = None  # what the walk of __init__ assigned
     computing_attrs: bool = False
+    home: Any = None  # the interpreter of the file that defines it
 
     def method(self, name: str) -> Optional[FunctionInfo]:
         if name in self.methods:

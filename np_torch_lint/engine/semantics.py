@@ -264,7 +264,9 @@ class Semantics:
         attr = node.attr
         kind = base.kind
         if kind is Kind.API:
-            return Value(kind=Kind.API, qualname=f"{base.qualname}.{attr}")
+            qualname = f"{base.qualname}.{attr}"
+            found = None if qualname.startswith(api.LIBRARY_PREFIXES) else self.it.project_value(qualname)
+            return found if found is not None else Value(kind=Kind.API, qualname=qualname)
         if kind is Kind.TENSOR:
             if attr == "data":
                 return base.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
@@ -573,6 +575,10 @@ class Semantics:
     # --- calls of NumPy / torch by qualified name ---------------------------------------
 
     def call_api(self, qual: str, node: ast.Call, frame: Frame) -> Value:
+        if not qual.startswith(api.LIBRARY_PREFIXES):
+            found = self.it.project_value(qual)  # `utils.make_batch(...)`: a project module's function
+            if found is not None:
+                return self.call_value(found, node, frame)
         args = self.args(node, frame)
         for arg in args:
             if arg.keyword == "out" and isinstance(arg.node, ast.Name):

@@ -61,10 +61,12 @@ def import_bindings(node: Union[ast.Import, ast.ImportFrom]) -> Tuple[Tuple[str,
                 # ``import torch.nn`` binds ``torch`` to the package torch.
                 top = alias.name.split(".")[0]
                 out.append((top, top))
-    elif node.level == 0 and node.module:
+    elif node.module or node.level:
+        # A relative import keeps its dots (``.utils.helper``): the project resolver reads them.
+        prefix = "." * node.level + (f"{node.module}." if node.module else "")
         for alias in node.names:
             if alias.name != "*":
-                out.append((alias.asname or alias.name, f"{node.module}.{alias.name}"))
+                out.append((alias.asname or alias.name, prefix + alias.name))
     return tuple(out)
 
 

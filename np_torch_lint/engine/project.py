@@ -1,0 +1,207 @@
+"""The project's own modules: imports of them are read, walked and their names bound.
+
+``from .utils import make_batch`` or ``from mypkg.models import Net`` in the file
+being linted resolves to a file of the same project (relative to the file, to the
+project root: the nearest folder above it holding ``pyproject.toml``,
+``setup.py``, ``setup.cfg`` or ``.git``, and to a ``src/`` layout under it). That
+file is walked once by its own interpreter, with its events dropped (its
+findings are its own), and the names it defines are bound in the importing
+file, so a helper's summary, a class's attributes and a module constant travel
+across the import. Modules are read lazily, only when a name is used,
+transitively up to ``MAX_DEPTH`` imports deep, and kept per process by path,
+size and modification time. Third-party and standard-library modules are never
+read: only files inside the importing file's folder or its project root.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import sys
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+
+from .values import Value
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+#: imports followed from one file into the project (a module importing a module ...).
+MAX_DEPTH = 3
+#: files above this size are not summarized (a generated module is no helper).
+MAX_BYTES = 1_000_000
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+#: never looked for in the project: the libraries the tables describe, and the standard library.
+NOT_PROJECT: FrozenSet[str] = frozenset({"numpy", "torch", "torchvision", "torchaudio", "PIL", "scipy", "sklearn",
+                                         "pandas", "cv2", "tensorflow", "jax"}) | frozenset(
+    getattr(sys, "stdlib_module_names", ()))
+
+Stamp = Tuple[str, int, int]  # path, size, mtime_ns: what a cached result depends on
+
+
+class ModuleSummary:
+    """A project module walked by its own interpreter."""
+
+    def __init__(self, path: str, interpreter: "Interpreter", tree: ast.Module, stamp: Stamp) -> None:
+        self.path = path
+        self.interpreter = interpreter
+        self.stamp = stamp
+        self.node_ids: Set[int] = {id(node) for node in ast.walk(tree)}
+        self.tree = tree  # keeps the node ids above valid
+
+    def name(self, attr: str) -> Optional[Value]:
+        return self.interpreter.module_frame.env.get(attr)
+
+
+_SUMMARIES: Dict[str, ModuleSummary] = {}  # per process: path -> summary (checked against its stamp)
+_LOADING: Set[str] = set()
+_ROOTS: Dict[str, Optional[str]] = {}
+
+
+def project_root(folder: str) -> Optional[str]:
+    """The nearest folder at or above ``folder`` with a project marker."""
+    if folder in _ROOTS:
+        return _ROOTS[folder]
+    current = folder
+    found: Optional[str] = None
+    while True:
+        if any(os.path.exists(os.path.join(current, marker)) for marker in ROOT_MARKERS):
+            found = current
+            break
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    _ROOTS[folder] = found
+    return found
+
+
+def _stamp(path: str) -> Optional[Stamp]:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return path, status.st_size, status.st_mtime_ns
+
+
+def stamp_is_current(stamp: Stamp) -> bool:
+    return _stamp(stamp[0]) == tuple(stamp)
+
+
+class Project:
+    """What one linted file can import from its project."""
+
+    def __init__(self, filename: str, depth: int = 0) -> None:
+        self.filename = os.path.abspath(filename)
+        self.folder = os.path.dirname(self.filename)
+        root = project_root(self.folder)
+        self.search = [self.folder] + ([root, os.path.join(root, "src")] if root else [])
+        self.limit = root or self.folder  # nothing outside this folder is read
+        self.depth = depth
+        self.used: List[ModuleSummary] = []  # the modules this file's analysis read
+        self._misses: Set[str] = set()
+
+    def value(self, qualname: str) -> Optional[Value]:
+        """The value of ``pkg.module.name`` (``.module.name`` relative) if a project module defines it."""
+        if qualname in self._misses or self.depth >= MAX_DEPTH:
+            return None
+        level = len(qualname) - len(qualname.lstrip("."))
+        parts = qualname[level:].split(".")
+        if not parts or not parts[0] or (level == 0 and parts[0] in NOT_PROJECT):
+            self._misses.add(qualname)
+            return None
+        for split in range(len(parts) - 1, 0, -1):
+            path = self._module_file(level, parts[:split])
+            if path is None:
+                continue
+            summary = self._summary(path)
+            if summary is None or split != len(parts) - 1:
+                break  # a name inside a name (a class attribute): not followed
+            found = summary.name(parts[-1])
+            if found is not None:
+                return found
+            break
+        self._misses.add(qualname)
+        return None
+
+    def home_of(self, node: ast.AST) -> Optional[str]:
+        """The project file (relative to this one's folder) whose tree holds ``node``, if not this file's."""
+        for summary in self.used:
+            if id(node) in summary.node_ids:
+                return os.path.relpath(summary.path, self.folder)
+            nested = summary.interpreter.project
+            if nested is not None:
+                inner = nested.home_of(node)
+                if inner is not None:
+                    return os.path.relpath(os.path.join(nested.folder, inner), self.folder)
+        return None
+
+    def stamps(self) -> List[Stamp]:
+        """Every project file this analysis read, transitively."""
+        out: List[Stamp] = []
+        for summary in self.used:
+            out.append(summary.stamp)
+            nested = summary.interpreter.project
+            if nested is not None:
+                out.extend(nested.stamps())
+        return out
+
+    def _module_file(self, level: int, parts: List[str]) -> Optional[str]:
+        if level:
+            base = self.folder
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            bases = [base]
+        else:
+            bases = self.search
+        for base in bases:
+            stem = os.path.join(base, *parts)
+            for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
+                full = os.path.abspath(candidate)
+                if full == self.filename or not full.startswith(self.limit + os.sep):
+                    continue
+                if os.path.isfile(full):
+                    return full
+        return None
+
+    def _summary(self, path: str) -> Optional[ModuleSummary]:
+        stamp = _stamp(path)
+        if stamp is None or stamp[1] > MAX_BYTES:
+            return None
+        cached = _SUMMARIES.get(path)
+        if cached is None or cached.stamp != stamp:
+            if path in _LOADING:
+                return None  # an import cycle: the module is not finished yet
+            _LOADING.add(path)
+            try:
+                cached = _walk(path, stamp, self.depth + 1)
+            finally:
+                _LOADING.discard(path)
+            if cached is None:
+                return None
+            _SUMMARIES[path] = cached
+        if cached not in self.used:
+            self.used.append(cached)
+        return cached
+
+
+def _walk(path: str, stamp: Stamp, depth: int) -> Optional[ModuleSummary]:
+    from . import FREEZING
+    from .interpreter import Interpreter
+    from .source import ImportItem, Item, import_bindings
+
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+        tree = ast.parse(text)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    interpreter = Interpreter(lambda event: None, project=Project(path, depth))
+    interpreter.freezes_parameters = FREEZING.search(text) is not None
+    interpreter.uses_cuda = "cuda" in text
+    # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
+    items: List[Item] = [ImportItem(import_bindings(stmt)) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt
+                         for stmt in tree.body]
+    try:
+        interpreter.run(items)
+    except RecursionError:
+        return None
+    return ModuleSummary(path, interpreter, tree, stamp)
