@@ -83,7 +83,7 @@ def test_cpu_only_premises_hide_cuda_on_gpu_host(code):
 def test_cuda_checkpoint_fails_to_load_in_hidden_child(tmp_path):
     import torch
 
-    from runtime_check.isolate import call_in_child
+    from runtime_check.executors import call_in_child
     from runtime_check.probes.device import DESERIALIZE, save_tagged_cuda
 
     t = torch.ones(2)
@@ -92,6 +92,17 @@ def test_cuda_checkpoint_fails_to_load_in_hidden_child(tmp_path):
     result = call_in_child("runtime_check.probes.device:load_checkpoint", [path], hide_cuda=True)
     assert result["type"] == "RuntimeError" and DESERIALIZE in result["message"]
 
+
+
+def test_call_in_child_reports_a_failing_child():
+    from runtime_check.executors import call_in_child
+
+    result = call_in_child("runtime_check.probes:get_probe", ["NTL999"])
+    assert result["error"].startswith("exit 1: KeyError"), result
+    assert "no probe for 'NTL999'" in result["observed"]
+    # The child runs in the fixtures' sandbox: no network.
+    result = call_in_child("socket:getaddrinfo", ["example.com", "80"])
+    assert "network access is disabled" in result["observed"], result
 
 # A premise that no longer holds must be reported as broken: each test below
 # swaps the real conversion for a stub that behaves the way a future torch

@@ -7,7 +7,7 @@ import tempfile
 from typing import Any, Dict, List, Set
 
 from ..env import cuda_available, gpu_name
-from ..isolate import call_in_child
+from ..executors import call_in_child
 from ..results import Verdict
 from ._base import Probe, broken, check, combine, confirmed, exc_text, expect_raises, skipped
 
