@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 from ..results import Verdict
-from ._base import Probe, broken, check, combine, confirmed, exc_text, expect_raises, expect_warning
+from ._base import Message, Probe, broken, check, combine, confirmed, exc_text, expect_message
 
-NEG_STRIDE = "At least one stride in the given numpy array is negative"
-NOT_WRITABLE = "The given NumPy array is not writable"
+NEG_STRIDE = Message("raises", ("ValueError",), "At least one stride in the given numpy array is negative")
+NOT_WRITABLE = Message(
+    "warns",
+    ("UserWarning",),
+    "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+    "This means writing to this tensor will result in undefined behavior.",
+    alternatives=("The given NumPy array is not writable",),
+)
 
 
 def ntl401(device: str) -> Verdict:
@@ -118,7 +124,7 @@ def ntl403(device: str) -> Verdict:
             "torch.tensor(np.flip(img, 0))": lambda: torch.tensor(np.flip(img, 0)),  # noqa: NTL403
             "torch.from_numpy(np.rot90(img[0]))": lambda: torch.from_numpy(np.rot90(img[0])),  # noqa: NTL403
         }
-    loud = [expect_raises(f, ValueError, [NEG_STRIDE], what) for what, f in convs.items()]
+    loud = [expect_message(f, NEG_STRIDE, what, device) for what, f in convs.items()]
     try:
         torch.from_numpy(np.ascontiguousarray(img[..., ::-1]))
         torch.from_numpy(img[..., ::-1].copy())
@@ -146,7 +152,7 @@ def ntl404(device: str) -> Verdict:
         conv, what = (lambda: torch.as_tensor(ro, device="cuda")), "torch.as_tensor(read-only array, device='cuda')"
     else:
         conv, what = (lambda: torch.from_numpy(ro)), "torch.from_numpy(np.frombuffer(bytes))"
-    return combine(expect_warning(conv, UserWarning, NOT_WRITABLE, what), facts)
+    return combine(expect_message(conv, NOT_WRITABLE, what, device), facts)
 
 
 PROBES = [
@@ -169,6 +175,7 @@ PROBES = [
         "negative strides",
         "a[::-1], np.flip, np.rot90 into from_numpy/as_tensor/tensor raise ValueError",
         ntl403,
+        messages=(NEG_STRIDE,),
     ),
     Probe(
         "NTL404",
@@ -176,5 +183,6 @@ PROBES = [
         "from_numpy/as_tensor of a read-only array warns that the tensor is not writable",
         ntl404,
         fresh_process=True,
+        messages=(NOT_WRITABLE,),
     ),
 ]
