@@ -235,11 +235,13 @@ def _short(name: str) -> str:
 
 def test_message_agreement():
     m = Message("raises", ("RuntimeError",), "expected target dtype to be Long or Byte, but got",
-                alternatives=("not implemented for 'Int'",))
+                alternatives=("not implemented for 'Int'", "expected target dtype to be Long"))
     assert m.agrees("expected target dtype to be Long")  # a prefix
     assert m.agrees("expected target dtype to be Long or Byte, but got Short")  # and the values torch fills in
     assert m.agrees("not implemented for 'Int'")
     assert not m.agrees("expected target dtype to be Int")
+    assert not m.agrees("expected target dtype to be Long or Short, but got Byte")  # only the text goes on
+    assert not m.agrees("not implemented for 'Int' on CUDA")
     assert not m.agrees("target dtype to be Long")  # a fragment from the middle is not a quote
     w = Message("warns", ("UserWarning",), "The given NumPy array is not writable, and PyTorch does not support "
                 "non-writable tensors. This means writing to this tensor will result in undefined behavior.")

@@ -53,19 +53,17 @@ class Message:
     def agrees(self, quote: str) -> bool:
         """True when `quote` (a fixture header fragment, a rule message's quote) says what torch says.
 
-        A wording agrees when one is a prefix of the other (a header may name
-        a prefix; a quote may go on with the values torch fills in: "but got
-        Int"); a quote elided with "..." agrees when its first part starts a
-        wording and the other parts follow in it, in order.
+        A quote agrees when it is a prefix of a wording (a header may name the
+        start of it), or the text and then more (the values torch fills in:
+        "but got Int"); a quote elided with "..." agrees when its first part
+        starts a wording and the other parts follow in it, in order.
         """
         parts = [part.strip() for part in quote.split("...") if part.strip()]
         if not parts:
             return False
+        if len(parts) == 1:
+            return parts[0].startswith(self.text) or any(w.startswith(parts[0]) for w in self.fragments)
         for wording in self.fragments:
-            if len(parts) == 1:
-                if wording.startswith(parts[0]) or parts[0].startswith(wording):
-                    return True
-                continue
             if not wording.startswith(parts[0]):
                 continue
             pos = len(parts[0])
