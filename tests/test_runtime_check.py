@@ -100,8 +100,6 @@ def test_cpu_only_premises_hide_cuda_on_gpu_host(code):
 
 
 def test_cuda_checkpoint_fails_to_load_in_hidden_child(tmp_path):
-    import torch
-
     from runtime_check.executors import call_in_child
     from runtime_check.probes.device import DESERIALIZE, save_tagged_cuda
 
@@ -110,7 +108,6 @@ def test_cuda_checkpoint_fails_to_load_in_hidden_child(tmp_path):
     save_tagged_cuda({"w": t}, [t], path)
     result = call_in_child("runtime_check.probes.device:load_checkpoint", [path], hide_cuda=True)
     assert result["type"] == "RuntimeError" and DESERIALIZE.text in result["message"]
-
 
 
 def test_call_in_child_reports_a_failing_child():
@@ -130,8 +127,6 @@ def test_call_in_child_reports_a_failing_child():
 
 def test_probe_reports_broken_when_from_numpy_stops_raising(monkeypatch):
     import numpy as np
-    import torch
-
     real = torch.from_numpy
     monkeypatch.setattr(torch, "from_numpy", lambda a: real(np.ascontiguousarray(a)))
     result = run_probe(PROBES["NTL403"], "cpu", cuda=False)
@@ -141,8 +136,6 @@ def test_probe_reports_broken_when_from_numpy_stops_raising(monkeypatch):
 
 
 def test_probe_reports_broken_when_from_numpy_copies(monkeypatch):
-    import torch
-
     real = torch.from_numpy
     monkeypatch.setattr(torch, "from_numpy", lambda a: real(a.copy()))
     result = run_probe(PROBES["NTL401"], "cpu", cuda=False)
@@ -151,8 +144,6 @@ def test_probe_reports_broken_when_from_numpy_copies(monkeypatch):
 
 
 def test_probe_reports_broken_when_numpy_detaches(monkeypatch):
-    import torch
-
     real = torch.Tensor.numpy
     monkeypatch.setattr(torch.Tensor, "numpy", lambda self, *a, **k: real(self.detach(), *a, **k))
     result = run_probe(PROBES["NTL201"], "cpu", cuda=False)
@@ -201,8 +192,6 @@ def test_crashing_probe_is_broken_not_an_error():
 
 
 def test_ntl302_checkpoint_really_carries_cuda_locations(tmp_path):
-    import torch
-
     from runtime_check.probes.device import save_tagged_cuda, storage_locations
 
     t = torch.arange(4.0)
@@ -217,7 +206,6 @@ def test_importing_runtime_check_does_not_import_torch():
     code = "import sys, runtime_check, runtime_check.cli, runtime_check.probes; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
 
 
 # --- one source for each error text ------------------------------------------

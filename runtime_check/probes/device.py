@@ -48,7 +48,7 @@ def ntl301(device: str) -> Verdict:
         'torch.zeros(..., device="cuda")': lambda: torch.zeros(2, device="cuda"),  # noqa: NTL301
         'tensor.to("cuda")': lambda: torch.zeros(2).to("cuda"),  # noqa: NTL301
         "module.cuda()": lambda: torch.nn.Linear(2, 2).cuda(),  # noqa: NTL301
-        "torch.cuda.FloatTensor(2)": lambda: torch.cuda.FloatTensor(2),  # noqa: NTL301
+        "torch.cuda.FloatTensor(2)": lambda: torch.cuda.FloatTensor(2),  # type: ignore[attr-defined]  # noqa: NTL301
     }
     # Any wording: on a GPU host this runs in a CUDA build with CUDA hidden.
     return combine(*(expect_raises(f, NO_CUDA.classes, NO_CUDA.fragments, what) for what, f in placements.items()))

@@ -22,7 +22,11 @@ TARGET_INT = Message(
     "raises",
     ("RuntimeError",),
     "expected target dtype to be Long or Byte, but got",
-    alternatives=("expected target dtype to be Long", "expected scalar type Long but found Int", "not implemented for 'Int'"),
+    alternatives=(
+        "expected target dtype to be Long",
+        "expected scalar type Long but found Int",
+        "not implemented for 'Int'",
+    ),
 )
 TARGET_BYTE_SPATIAL = Message(
     "raises",

@@ -43,6 +43,7 @@ def ntl501(device: str) -> Verdict:
 
     rng = np.random.default_rng(0)
     arrays = [rng.random(ARRAY_LEN, dtype=np.float32) for _ in range(N_ARRAYS)]
+    sync: Callable[[], None]
     if device == "cuda":
         slow = lambda: torch.tensor(arrays, device="cuda")  # noqa: E731
         fast = lambda: torch.from_numpy(np.stack(arrays)).to("cuda")  # noqa: E731
@@ -100,7 +101,7 @@ def ntl503(device: str) -> Verdict:
 
     a = np.random.rand(3)  # float64
     if device == "cuda":
-        t, caught = record_warnings(lambda: torch.cuda.FloatTensor(a))
+        t, caught = record_warnings(lambda: torch.cuda.FloatTensor(a))  # type: ignore[attr-defined]
         what = "torch.cuda.FloatTensor(float64 array)"
     else:
         t, caught = record_warnings(lambda: torch.FloatTensor(a))

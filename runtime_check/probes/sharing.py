@@ -30,8 +30,8 @@ def ntl401(device: str) -> Verdict:
             f"after as_tensor(a, device='cuda').add_(1) and from_numpy(a).cuda().add_(2): a = {a.tolist()}",
             "a device change no longer breaks the alias with the NumPy array",
         )
-    a = np.zeros(3)
-    t = torch.from_numpy(a)
+    a64 = np.zeros(3)
+    t = torch.from_numpy(a64)
     t.add_(1)  # written through the tensor, read through the array
     b = np.zeros(3)
     u = torch.as_tensor(b)
@@ -44,8 +44,8 @@ def ntl401(device: str) -> Verdict:
     w.add_(1)
     return combine(
         check(
-            a.tolist() == [1.0, 1.0, 1.0],
-            f"after t = from_numpy(a); t.add_(1): a = {a.tolist()}",
+            a64.tolist() == [1.0, 1.0, 1.0],
+            f"after t = from_numpy(a); t.add_(1): a = {a64.tolist()}",
             "from_numpy no longer shares memory",
         ),
         check(
