@@ -1,10 +1,11 @@
-"""Child-side code that runs one fixture file (standard library only).
+"""Child-side code that runs one fixture file, or one probe step (standard library only).
 
 The runner executes this file's *source text* with `python -c`, so a fixture
 runs in an interpreter that has not imported runtime_check.  Two entry points:
 
 spawn_main()   `python -c SRC+"spawn_main()" FIXTURE MEM_BYTES`: one fixture
-               per interpreter, the reference way.
+               per interpreter, the reference way (executors.call_in_child
+               runs a probe step this way too, as a generated script).
 zygote_main()  a fork server: imports numpy and torch once, then forks one
                child per fixture (JSON lines on stdin/stdout).  Importing
                torch costs about 2 s per process; with a few hundred fixtures

@@ -1,27 +1,39 @@
-"""Ways to run one fixture file in a child process, under a timeout and a memory cap.
+"""The one way runtime_check runs code in a child process: under a timeout and a memory cap.
 
 SpawnExecutor: a new interpreter per fixture (the reference).
 ForkExecutor:  children forked from a server that imported torch once (fast).
 Both return a ProcessOutcome; a hanging or memory-hungry child is killed and
 reported as such, never allowed to stop the run.
+
+call_in_child() runs one function of runtime_check (a probe, or one step of
+one) in a fresh interpreter through SpawnExecutor, for the probes that need a
+new process: torch warns some things only once per process (a fresh
+interpreter sees them for sure), and the premises about CPU-only hosts must be
+checked on a GPU host with CUDA hidden, which only works before CUDA is
+initialised, i.e. in a new process.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
-from .env import child_env
+from .env import child_env, cuda_available
 
 _SANDBOX_SRC = (Path(__file__).parent / "_sandbox.py").read_text(encoding="utf-8")
 _POLL_S = 0.02
+RESULT_MARK = "RUNTIME_CHECK_RESULT "
+CALL_TIMEOUT_S = 180.0
+CALL_MEMORY_BYTES = 4 << 30
 
 
 @dataclass
@@ -224,3 +236,65 @@ class ForkExecutor:
         except Exception:
             self._proc.kill()
             self._proc.wait()
+
+
+# The script a call child runs (as a fixture would be run, in the same
+# sandbox): import the function, call it, print its JSON-able dict after
+# RESULT_MARK as the last line, and skip the interpreter's teardown of torch
+# (about 1 s) once the verdict is out.
+_CALL_SCRIPT = """\
+import importlib, json, os, sys
+func = getattr(importlib.import_module({module!r}), {func!r})
+result = func(*{args!r})
+sys.stdout.flush()
+print({mark!r} + json.dumps(result))
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(0)
+"""
+
+
+def call_in_child(
+    target: str,
+    args: Sequence[str] = (),
+    hide_cuda: bool = False,
+    timeout: float = CALL_TIMEOUT_S,
+    memory_bytes: int = CALL_MEMORY_BYTES,
+) -> Dict[str, Any]:
+    """Call `module:function(*args)` in a fresh interpreter; it returns a JSON-able dict.
+
+    hide_cuda: run with CUDA_VISIBLE_DEVICES="" (a GPU host made CPU-only).
+    When the child fails to give a result, the dict has "error" (what went
+    wrong) and "observed" (the last line of its stderr).
+    """
+    module, func = target.split(":")
+    cwd = tempfile.mkdtemp(prefix="runtime_check_")
+    try:
+        script = os.path.join(cwd, "_call.py")
+        Path(script).write_text(
+            _CALL_SCRIPT.format(module=module, func=func, args=[str(a) for a in args], mark=RESULT_MARK),
+            encoding="utf-8",
+        )
+        # A child that may use CUDA gets no RLIMIT_AS (the driver reserves far
+        # more address space than any cap): the RSS watchdog holds it instead.
+        cuda_visible = not hide_cuda and cuda_available()
+        job = Job(
+            path=script,
+            cwd=cwd,
+            env=child_env(hide_cuda=hide_cuda, with_package=True),
+            timeout=timeout,
+            memory_bytes=memory_bytes,
+            rlimit_bytes=0 if cuda_visible else memory_bytes,
+        )
+        out = SpawnExecutor().run(job)
+    finally:
+        shutil.rmtree(cwd, ignore_errors=True)
+    for line in reversed(out.stdout.splitlines()):
+        if line.startswith(RESULT_MARK):
+            return json.loads(line[len(RESULT_MARK):])
+    tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
+    if out.timed_out:
+        return {"error": f"timed out after {timeout:g} s", "observed": tail}
+    if out.memory_exceeded:
+        return {"error": "exceeded the memory limit (killed)", "observed": tail}
+    return {"error": f"exit {out.returncode}: {tail}", "observed": tail}

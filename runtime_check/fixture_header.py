@@ -1,23 +1,29 @@
-"""The `# runtime:` header of a fixture (grammar in fixtures/README.md).
+"""What a fixture says about itself (grammar in fixtures/README.md).
+
+The `# runtime:` header, what running it shows:
 
     # runtime: [cuda|nocuda] (clean
                              | raises EXC[|EXC...]: FRAGMENT[ || FRAGMENT...]
                              | prints FRAGMENT
                              | warns CATEGORY: FRAGMENT)
+
+and the `# expect: NTLnnn[, NTLnnn...]` markers, what the linter reports on
+that line.  This module is the one parser of both: the fixture runner and the
+linter's tests (tests/conftest.py) read them through it.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 _HEADER = re.compile(r"^\s*#\s*runtime:(?P<body>.*)$")
 _BODY = re.compile(r"^(?:(?P<needs>cuda|nocuda)\s+)?(?P<kind>clean|raises|prints|warns)(?:\s+(?P<rest>.*))?$")
 _NAME = r"[A-Za-z_][\w.]*"
 _RAISES = re.compile(rf"^(?P<types>{_NAME}(?:\s*\|\s*{_NAME})*)\s*:\s*(?P<frags>.+)$")
 _WARNS = re.compile(rf"^(?P<cat>{_NAME})\s*:\s*(?P<frag>.+)$")
-_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>NTL\d+(?:\s*,\s*NTL\d+)*)")
+EXPECT_MARKER = re.compile(r"#\s*expect:\s*(?P<codes>NTL\d{3}(?:\s*,\s*NTL\d{3})*)")
 
 
 class HeaderError(ValueError):
@@ -87,7 +93,12 @@ def expect_markers(path: Path) -> Dict[int, List[str]]:
     """Line -> codes of the `# expect: NTL...` markers (shown next to where a fixture raised)."""
     marks: Dict[int, List[str]] = {}
     for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        m = _EXPECT.search(line)
+        m = EXPECT_MARKER.search(line)
         if m:
             marks[i] = [c.strip() for c in m.group("codes").split(",")]
     return marks
+
+
+def expected_findings(path: Path) -> Set[Tuple[int, str]]:
+    """(line, code) for every `# expect: NTLnnn` marker in a fixture."""
+    return {(line, code) for line, codes in expect_markers(path).items() for code in codes}

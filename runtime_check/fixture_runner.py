@@ -14,7 +14,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from .env import child_env
 from .executors import ForkExecutor, ForkServerError, Job, ProcessOutcome, SpawnExecutor
@@ -220,7 +220,7 @@ def _run_one(path: Path, base: Path, header: Header, cfg: RunnerConfig, executor
     finally:
         shutil.rmtree(cwd, ignore_errors=True)
     status, reason, observed = judge(header, out, cfg.timeout)
-    extra = {}
+    extra: Dict[str, Any] = {}
     line = raised_at(out.stderr, job.path)
     if line is not None:
         extra["raised_at_line"] = line
@@ -278,7 +278,7 @@ def run_fixtures(
     done = {}
     if todo:
         own = executor is None
-        ex = make_executor(cfg) if own else executor
+        ex = make_executor(cfg) if executor is None else executor
         try:
             jobs = cfg.jobs or default_jobs()
             with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -1,30 +1,24 @@
 """Shared helpers: fixture discovery and markers."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import List, Set, Tuple
+from typing import List, Tuple
 
 import pytest
 
+# The one parser of the `# expect:` markers (runtime_check reads them too;
+# it imports neither torch nor NumPy at import time).
+from runtime_check.fixture_header import expected_findings
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-MARKER = re.compile(r"#\s*expect:\s*(?P<codes>NTL\d{3}(?:\s*,\s*NTL\d{3})*)")
 
 
 def fixture_files() -> List[Path]:
     return sorted(FIXTURES.glob("NTL*/*.py"))
 
 
-def expected_findings(path: Path) -> Set[Tuple[int, str]]:
-    """(line, code) for every `# expect: NTLnnn` marker in a fixture."""
-    found: Set[Tuple[int, str]] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        match = MARKER.search(line)
-        if match:
-            for code in match.group("codes").split(","):
-                found.add((number, code.strip()))
-    return found
+__all__ = ["FIXTURES", "ROOT", "expected_findings", "fixture_files"]
 
 
 @pytest.fixture

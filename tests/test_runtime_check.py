@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,9 +12,15 @@ from typing import Dict, List
 
 import pytest
 
-pytest.importorskip("numpy")
-pytest.importorskip("torch")  # the runtime check needs both (the `test` extra installs them)
+# torch and NumPy are in the `test` extra: their absence fails the suite
+# (a plain import), unless a run says on purpose that it has no torch.
+if os.environ.get("NTL_TESTS_WITHOUT_TORCH") == "1":
+    pytest.skip("NTL_TESTS_WITHOUT_TORCH=1: the runtime check needs torch and NumPy", allow_module_level=True)
 
+import numpy  # noqa: E402,F401
+import torch  # noqa: E402,F401
+
+from np_torch_lint.rules import RULES_BY_CODE  # noqa: E402
 from runtime_check.env import cuda_available  # noqa: E402
 from runtime_check.executors import ForkExecutor, Job, SpawnExecutor  # noqa: E402
 from runtime_check.fixture_header import HeaderError, expect_markers, parse_body, read_header  # noqa: E402
@@ -25,23 +33,27 @@ from runtime_check.fixture_runner import (  # noqa: E402
     warnings_in,
 )
 from runtime_check.probes import CODES, PROBES, Probe, call_probe, run_probe  # noqa: E402
-from runtime_check.probes._base import expect_raises  # noqa: E402
+from runtime_check.probes._base import Message, expect_raises  # noqa: E402
 from runtime_check.results import BROKEN, CONFIRMED, FAILED, SKIPPED, FixtureResult  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
+DOCS = REPO / "np_torch_lint" / "docs"
 HAS_CUDA = cuda_available()
-ALL_CODES = [
-    "NTL101", "NTL102", "NTL103", "NTL201", "NTL202", "NTL301", "NTL302",
-    "NTL401", "NTL402", "NTL403", "NTL404", "NTL501", "NTL502", "NTL503",
-]  # fmt: skip
+# Every rule the linter has, from its registry: a new rule without a probe,
+# a doc page or fixtures fails the tests below.
+ALL_CODES = sorted(RULES_BY_CODE)
 
 
 # --- probes -------------------------------------------------------------------
 
 
-def test_every_rule_has_a_probe():
-    assert CODES == ALL_CODES
+def test_every_rule_has_a_probe_and_a_doc_page():
+    assert ALL_CODES, "the rule registry is empty"
+    assert CODES == ALL_CODES, "a probe per rule, and no probe without a rule"
+    missing = [code for code in ALL_CODES if not (DOCS / f"{code}.md").is_file()]
+    assert not missing, f"rules without a doc page: {missing}"
+    assert sorted(p.stem for p in DOCS.glob("NTL*.md")) == ALL_CODES, "a doc page without a rule"
 
 
 @pytest.mark.parametrize("code", ALL_CODES)
@@ -53,6 +65,13 @@ def test_cpu_probe_confirms_premise(code):
         return
     assert result.status == CONFIRMED, f"{code}: {result.reason} | observed: {result.observed}"
     assert result.observed
+    # The probe observes every error/warning it declares, with its type: the
+    # texts the docs, fixtures and rule messages are checked against are real.
+    for message in probe.messages:
+        seen = [obs for obs in result.observations
+                if any(obs.startswith(f"{t}: ") for t in message.types)
+                and any(w in obs for w in message.fragments)]
+        assert seen, f"{code}: declares {message.types}: {message.text!r}, observed {result.observations}"
 
 
 @pytest.mark.skipif(HAS_CUDA, reason="checks the CPU-only behaviour of the CUDA column")
@@ -81,17 +100,25 @@ def test_cpu_only_premises_hide_cuda_on_gpu_host(code):
 
 
 def test_cuda_checkpoint_fails_to_load_in_hidden_child(tmp_path):
-    import torch
-
-    from runtime_check.isolate import call_in_child
+    from runtime_check.executors import call_in_child
     from runtime_check.probes.device import DESERIALIZE, save_tagged_cuda
 
     t = torch.ones(2)
     path = str(tmp_path / "ckpt.pt")
     save_tagged_cuda({"w": t}, [t], path)
     result = call_in_child("runtime_check.probes.device:load_checkpoint", [path], hide_cuda=True)
-    assert result["type"] == "RuntimeError" and DESERIALIZE in result["message"]
+    assert result["type"] == "RuntimeError" and DESERIALIZE.text in result["message"]
 
+
+def test_call_in_child_reports_a_failing_child():
+    from runtime_check.executors import call_in_child
+
+    result = call_in_child("runtime_check.probes:get_probe", ["NTL999"])
+    assert result["error"].startswith("exit 1: KeyError"), result
+    assert "no probe for 'NTL999'" in result["observed"]
+    # The child runs in the fixtures' sandbox: no network.
+    result = call_in_child("socket:getaddrinfo", ["example.com", "80"])
+    assert "network access is disabled" in result["observed"], result
 
 # A premise that no longer holds must be reported as broken: each test below
 # swaps the real conversion for a stub that behaves the way a future torch
@@ -100,8 +127,6 @@ def test_cuda_checkpoint_fails_to_load_in_hidden_child(tmp_path):
 
 def test_probe_reports_broken_when_from_numpy_stops_raising(monkeypatch):
     import numpy as np
-    import torch
-
     real = torch.from_numpy
     monkeypatch.setattr(torch, "from_numpy", lambda a: real(np.ascontiguousarray(a)))
     result = run_probe(PROBES["NTL403"], "cpu", cuda=False)
@@ -111,8 +136,6 @@ def test_probe_reports_broken_when_from_numpy_stops_raising(monkeypatch):
 
 
 def test_probe_reports_broken_when_from_numpy_copies(monkeypatch):
-    import torch
-
     real = torch.from_numpy
     monkeypatch.setattr(torch, "from_numpy", lambda a: real(a.copy()))
     result = run_probe(PROBES["NTL401"], "cpu", cuda=False)
@@ -121,8 +144,6 @@ def test_probe_reports_broken_when_from_numpy_copies(monkeypatch):
 
 
 def test_probe_reports_broken_when_numpy_detaches(monkeypatch):
-    import torch
-
     real = torch.Tensor.numpy
     monkeypatch.setattr(torch.Tensor, "numpy", lambda self, *a, **k: real(self.detach(), *a, **k))
     result = run_probe(PROBES["NTL201"], "cpu", cuda=False)
@@ -147,9 +168,10 @@ def test_probe_reports_broken_when_slowdown_is_gone(monkeypatch):
     from runtime_check.probes import hygiene
 
     monkeypatch.setattr(hygiene, "RATIO_THRESHOLD", 1e9)
-    result = run_probe(PROBES["NTL501"], "cpu", cuda=False)
-    assert result.status == BROKEN
-    assert "ratio" in result.observed
+    # In this process (run_probe would take NTL501 to a fresh one, without the patch).
+    verdict = call_probe(PROBES["NTL501"], "cpu")
+    assert verdict.status == BROKEN
+    assert "ratio" in verdict.observed
 
 
 def test_stub_conversion_that_does_not_raise_is_broken():
@@ -170,8 +192,6 @@ def test_crashing_probe_is_broken_not_an_error():
 
 
 def test_ntl302_checkpoint_really_carries_cuda_locations(tmp_path):
-    import torch
-
     from runtime_check.probes.device import save_tagged_cuda, storage_locations
 
     t = torch.arange(4.0)
@@ -187,6 +207,91 @@ def test_importing_runtime_check_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
+
+# --- one source for each error text ------------------------------------------
+# A probe's `messages` hold the text of every error/warning it observes torch
+# give; the doc page, the fixture headers and the rule's messages must say the
+# same (runtime_check.probes._base.Message).
+
+_QUOTED_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Warning)): (?P<msg>.+)$")
+_FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+
+
+def _short(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def test_message_agreement():
+    m = Message("raises", ("RuntimeError",), "expected target dtype to be Long or Byte, but got",
+                alternatives=("not implemented for 'Int'", "expected target dtype to be Long"))
+    assert m.agrees("expected target dtype to be Long")  # a prefix
+    assert m.agrees("expected target dtype to be Long or Byte, but got Short")  # and the values torch fills in
+    assert m.agrees("not implemented for 'Int'")
+    assert not m.agrees("expected target dtype to be Int")
+    assert not m.agrees("expected target dtype to be Long or Short, but got Byte")  # only the text goes on
+    assert not m.agrees("not implemented for 'Int' on CUDA")
+    assert not m.agrees("target dtype to be Long")  # a fragment from the middle is not a quote
+    w = Message("warns", ("UserWarning",), "The given NumPy array is not writable, and PyTorch does not support "
+                "non-writable tensors. This means writing to this tensor will result in undefined behavior.")
+    assert w.agrees("The given NumPy array is not writable ... undefined behavior")
+    assert not w.agrees("The given NumPy array is not writable ... defined behavior only")
+    assert not w.agrees("undefined behavior ... The given NumPy array")
+    with pytest.raises(AssertionError):
+        Message("raises", ("NoSuchError",), "x")
+
+
+@pytest.mark.parametrize("code", ALL_CODES)
+def test_doc_page_quotes_what_the_probe_observes(code):
+    probe, page = PROBES[code], (DOCS / f"{code}.md").read_text(encoding="utf-8")
+    for message in probe.messages:
+        assert message.text in page, f"{code}.md does not quote the probe's text {message.text!r}"
+    # And every `Type: message` line it shows in a code block is one the probe observes.
+    for block in _FENCE.findall(page):
+        for line in block.splitlines():
+            quoted = _QUOTED_LINE.match(line.strip())
+            if not quoted:
+                continue
+            etype, text = _short(quoted.group("type")), quoted.group("msg")
+            assert any(etype in m.types and any(w in text for w in m.fragments) for m in probe.messages), (
+                f"{code}.md quotes {line.strip()!r}, which no message of the {code} probe says "
+                f"({[m.fragments for m in probe.messages]})"
+            )
+
+
+@pytest.mark.parametrize("code", ALL_CODES)
+def test_fixture_headers_name_what_the_probe_observes(code):
+    probe = PROBES[code]
+    for path in discover(FIXTURES, [code]):
+        header = read_header(path)
+        if header.kind not in ("raises", "warns"):
+            continue
+        types = header.exc_types if header.kind == "raises" else (header.category,)
+        for fragment in header.fragments:
+            assert any(
+                m.kind == header.kind and {_short(t) for t in types} <= set(m.types) and m.agrees(fragment)
+                for m in probe.messages
+            ), (
+                f"{path.relative_to(FIXTURES)}: '# runtime: {header.text}' names {fragment!r}, which no message "
+                f"of the {code} probe says ({[(m.types, m.fragments) for m in probe.messages]})"
+            )
+
+
+@pytest.mark.parametrize("code", ALL_CODES)
+def test_rule_messages_quote_what_the_probe_observes(code):
+    from np_torch_lint.lint import analyze
+
+    probe, messages = PROBES[code], []
+    for path in discover(FIXTURES, [code]):
+        if path.name.startswith("pos_"):
+            messages += [r.message for r in analyze(path.read_text(encoding="utf-8")) if r.code == code]
+    assert messages, f"no {code} finding on its positive fixtures"
+    for text in messages:
+        # A quoted sentence (three words or more), not a quoted code snippet like .to("cuda").
+        for quote in re.findall(r'"([^"]+)"', text):
+            if len(quote.split()) >= 3:
+                assert any(m.agrees(quote) for m in probe.messages), (
+                    f"{code} message quotes {quote!r}, which no message of the {code} probe says: {text}"
+                )
 
 # --- header -------------------------------------------------------------------
 
@@ -421,7 +526,8 @@ def _check(results: List[FixtureResult]) -> None:
         r = by_path[rel]
         assert r.status == status, f"{rel}: {r.status} {r.reason} | {r.observed}"
         assert reason in r.reason, f"{rel}: {r.reason!r}"
-        assert r.status != CONFIRMED or status == CONFIRMED  # skipped never turns into passed
+        if r.status == SKIPPED:  # skipped: never run, so never shown as passed
+            assert r.returncode is None and not r.observed and r.reason, f"{rel}: {r}"
 
 
 # A CPU-only config, also on a GPU host: the `cuda` fixture must be skipped.

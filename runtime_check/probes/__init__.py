@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import time
-from typing import Dict, List, Optional
+from dataclasses import asdict
+from typing import Any, Dict, List, Optional
 
 from ..env import cuda_available, in_hidden_child
-from ..isolate import run_probe_in_child
+from ..executors import call_in_child
 from ..results import BROKEN, SKIPPED, ProbeResult, Verdict
 from . import device, dtype, grad, hygiene, sharing
 from ._base import Probe, exc_text
@@ -28,6 +29,19 @@ def call_probe(probe: Probe, device: str) -> Verdict:
         return probe.check(device)
     except Exception as exc:
         return Verdict(BROKEN, exc_text(exc), "premise no longer holds: the probe raised unexpectedly")
+
+
+def probe_in_this_process(code: str, device: str) -> Dict[str, Any]:
+    """The verdict of probe `code` on `device`, as a dict (what a probe's child returns)."""
+    return asdict(call_probe(get_probe(code), device))
+
+
+def run_probe_in_child(code: str, device: str, hide_cuda: bool) -> Verdict:
+    """Run probe `code` on `device` in a new interpreter and return its verdict."""
+    data = call_in_child(f"{__name__}:probe_in_this_process", [code, device], hide_cuda=hide_cuda)
+    if "error" in data:
+        return Verdict(BROKEN, data.get("observed", ""), "the probe's child process failed: " + data["error"])
+    return Verdict(data["status"], data.get("observed", ""), data.get("reason", ""), data.get("observations", []))
 
 
 def run_probe(probe: Probe, device: str, cuda: Optional[bool] = None) -> ProbeResult:
@@ -63,4 +77,14 @@ def run_probe(probe: Probe, device: str, cuda: Optional[bool] = None) -> ProbeRe
     )
 
 
-__all__ = ["CODES", "DEVICES", "PROBES", "Probe", "call_probe", "get_probe", "run_probe"]
+__all__ = [
+    "CODES",
+    "DEVICES",
+    "PROBES",
+    "Probe",
+    "call_probe",
+    "get_probe",
+    "probe_in_this_process",
+    "run_probe",
+    "run_probe_in_child",
+]

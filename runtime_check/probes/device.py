@@ -7,18 +7,24 @@ import tempfile
 from typing import Any, Dict, List, Set
 
 from ..env import cuda_available, gpu_name
-from ..isolate import call_in_child
+from ..executors import call_in_child
 from ..results import Verdict
-from ._base import Probe, broken, check, combine, confirmed, exc_text, expect_raises, skipped
+from ._base import Message, Probe, broken, check, combine, confirmed, exc_text, expect_message, expect_raises, skipped
 
 # What torch says when CUDA is asked for on a host without it: the CPU build
-# asserts; a CUDA build finds no device (CUDA hidden) or no driver.
-NO_CUDA = (
+# asserts (a legacy torch.cuda.*Tensor type raises TypeError); a CUDA build
+# finds no device (CUDA hidden) or no driver.
+NO_CUDA = Message(
+    "raises",
+    ("AssertionError", "RuntimeError", "TypeError"),
     "Torch not compiled with CUDA enabled",
-    "No CUDA GPUs are available",
-    "Found no NVIDIA driver",
+    alternatives=("No CUDA GPUs are available", "Found no NVIDIA driver"),
 )
-DESERIALIZE = "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False"
+DESERIALIZE = Message(
+    "raises",
+    ("RuntimeError",),
+    "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False",
+)
 ROUTED = "CUDA is visible in this process; run_probe checks this in a subprocess with CUDA hidden"
 
 
@@ -36,15 +42,16 @@ def ntl301(device: str) -> Verdict:
         )
     if cuda_available():
         return skipped(ROUTED)
-    errors = (AssertionError, RuntimeError, TypeError)
     # Unguarded on purpose: this is the failure NTL301 is about.
     placements = {
         "tensor.cuda()": lambda: torch.zeros(2).cuda(),  # noqa: NTL301
         'torch.zeros(..., device="cuda")': lambda: torch.zeros(2, device="cuda"),  # noqa: NTL301
         'tensor.to("cuda")': lambda: torch.zeros(2).to("cuda"),  # noqa: NTL301
         "module.cuda()": lambda: torch.nn.Linear(2, 2).cuda(),  # noqa: NTL301
+        "torch.cuda.FloatTensor(2)": lambda: torch.cuda.FloatTensor(2),  # type: ignore[attr-defined]  # noqa: NTL301
     }
-    return combine(*(expect_raises(f, errors, NO_CUDA, what) for what, f in placements.items()))
+    # Any wording: on a GPU host this runs in a CUDA build with CUDA hidden.
+    return combine(*(expect_raises(f, NO_CUDA.classes, NO_CUDA.fragments, what) for what, f in placements.items()))
 
 
 # --- NTL302 ---------------------------------------------------------------
@@ -160,7 +167,7 @@ def ntl302(device: str) -> Verdict:
         state = model.state_dict()
         save_tagged_cuda(state, list(state.values()), path)
         tags = _tags(path)
-        loud = expect_raises(lambda: torch.load(path), RuntimeError, [DESERIALIZE], "torch.load of a CUDA checkpoint")
+        loud = expect_message(lambda: torch.load(path), DESERIALIZE, "torch.load of a CUDA checkpoint")
         # The rule is silent with map_location: that must keep working.
         try:
             loaded = torch.load(path, map_location="cpu")
@@ -174,7 +181,7 @@ def _judge_load(result: Dict[str, Any]) -> Verdict:
     if "raised" not in result:
         what = result.get("error") or f"loaded {result.get('loaded')}"
         return broken(what, "torch.load of a CUDA-saved checkpoint did not fail with CUDA hidden")
-    if result.get("type") == "RuntimeError" and DESERIALIZE in result.get("message", ""):
+    if result.get("type") in DESERIALIZE.types and DESERIALIZE.text in result.get("message", ""):
         return confirmed(result["raised"])
     return broken(result["raised"], "the load failed, but not with the deserialize error")
 
@@ -187,6 +194,7 @@ PROBES = [
         ntl301,
         cuda_premise="the same unguarded .cuda() runs on a GPU host, so only CPU-only hosts fail",
         cpu_only_host=True,
+        messages=(NO_CUDA,),
     ),
     Probe(
         "NTL302",
@@ -195,5 +203,6 @@ PROBES = [
         ntl302,
         cuda_premise="a checkpoint saved from real CUDA tensors fails to load with CUDA hidden",
         cpu_only_host=True,
+        messages=(DESERIALIZE,),
     ),
 ]

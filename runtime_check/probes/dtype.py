@@ -1,32 +1,39 @@
 """NTL1xx: dtype leaks (float64 into float32 models, narrow integer targets)."""
 from __future__ import annotations
 
-from typing import Tuple
-
 from ..results import Verdict
-from ._base import Probe, check, combine, expect_raises, torch_device
+from ._base import Message, Probe, check, combine, expect_message, expect_raises, torch_device
 
-MAT_DTYPE = "mat1 and mat2 must have the same dtype"
-TARGET_INT = "expected target dtype to be Long"
-TARGET_BYTE_SPATIAL = "expected scalar type Long but found Byte"
-
-# The CPU texts above are the ones RULES.md quotes and are matched strictly.
+# The same failure (a float64 input into float32 weights) in other kernels'
+# words: `x @ w` on CPU, a convolution on CPU, and CUDA's matmul kernels.
+MATMUL_WORDING = "expected m1 and m2 to have the same dtype"
+CONV_WORDING = "Input type (double) and bias type (float) should be the same"
+MAT_DTYPE = Message(
+    "raises",
+    ("RuntimeError",),
+    "mat1 and mat2 must have the same dtype",
+    alternatives=("expected mat1 and mat2 to have the same dtype", MATMUL_WORDING, CONV_WORDING),
+)
 # These dtype checks live in each backend's kernel (a meta tensor passes them),
 # so CUDA may word them its own way: there the premise is "it fails with a
-# dtype error", any of these wordings counts, and `observed` says which one.
-CUDA_FRAGMENTS = {
-    MAT_DTYPE: (
-        MAT_DTYPE,
-        "expected mat1 and mat2 to have the same dtype",
-        "expected m1 and m2 to have the same dtype",
+# dtype error", any of a message's wordings counts, and `observed` says which.
+# On CPU the text is matched strictly.
+TARGET_INT = Message(
+    "raises",
+    ("RuntimeError",),
+    "expected target dtype to be Long or Byte, but got",
+    alternatives=(
+        "expected target dtype to be Long",
+        "expected scalar type Long but found Int",
+        "not implemented for 'Int'",
     ),
-    TARGET_INT: (TARGET_INT, "expected scalar type Long but found Int", "not implemented for 'Int'"),
-    TARGET_BYTE_SPATIAL: (TARGET_BYTE_SPATIAL, TARGET_INT, "not implemented for 'Byte'"),
-}
-
-
-def _fragments(device: str, text: str) -> Tuple[str, ...]:
-    return CUDA_FRAGMENTS[text] if device == "cuda" else (text,)
+)
+TARGET_BYTE_SPATIAL = Message(
+    "raises",
+    ("RuntimeError",),
+    "expected scalar type Long but found Byte",
+    alternatives=("expected target dtype to be Long", "not implemented for 'Byte'"),
+)
 
 
 def ntl101(device: str) -> Verdict:
@@ -40,12 +47,17 @@ def ntl101(device: str) -> Verdict:
     x64 = np.random.rand(4, 3)  # NumPy's default float dtype: float64
 
     # Loud: a float64 batch into a float32 module.
-    loud = expect_raises(
-        lambda: model(torch.from_numpy(x64).to(dev)),
-        RuntimeError,
-        _fragments(device, MAT_DTYPE),
-        "a float64 tensor into nn.Linear (float32)",
-    )
+    loud = [expect_message(lambda: model(torch.from_numpy(x64).to(dev)), MAT_DTYPE,
+                           "a float64 tensor into nn.Linear (float32)", device)]
+    if device == "cpu":
+        # The other CPU kernels' words for it (quoted by the docs and fixtures).
+        conv = torch.nn.Conv2d(1, 1, 3)
+        loud += [
+            expect_raises(lambda: torch.from_numpy(x64) @ model.weight.T, RuntimeError, [MATMUL_WORDING],
+                          "a float64 tensor @ a float32 weight"),
+            expect_raises(lambda: conv(torch.from_numpy(np.random.rand(1, 1, 4, 4))), RuntimeError, [CONV_WORDING],
+                          "a float64 image into nn.Conv2d (float32)"),
+        ]
     # Silent: a float64 target promotes the loss (and the backward) to float64.
     pred = model(torch.from_numpy(x64.astype(np.float32)).to(dev))
     target = torch.from_numpy(np.random.rand(4, 2)).to(dev)
@@ -62,7 +74,7 @@ def ntl101(device: str) -> Verdict:
         f"float32 * float64 tensor -> {mixed.dtype}",
         "a float32 * float64 op no longer gives float64",
     )
-    return combine(loud, silent, op)
+    return combine(*loud, silent, op)
 
 
 def ntl102(device: str) -> Verdict:
@@ -80,6 +92,7 @@ def ntl102(device: str) -> Verdict:
         def __getitem__(self, i: int):
             return {
                 "x": np.random.rand(3).astype(np.float32),
+                "x64": np.random.rand(3),
                 "y_array": np.random.rand(1),
                 "y_list": [float(i), 0.5],
                 "y_float": float(i) / 3.0,
@@ -98,6 +111,8 @@ def ntl102(device: str) -> Verdict:
     )
     dev = torch_device(device)
     model = torch.nn.Linear(3, 1).to(dev)
+    loud = expect_message(lambda: model(batch["x64"].to(dev)), MAT_DTYPE,
+                          "a collated float64 batch into nn.Linear (float32)", device)
     pred = model(batch["x"].to(dev))
     loss = F.mse_loss(pred, batch["y_array"].to(dev))
     promoted = check(
@@ -105,7 +120,7 @@ def ntl102(device: str) -> Verdict:
         f"F.mse_loss(float32 output, collated target) on {dev.type} -> {loss.dtype}",
         "the collated float64 target no longer promotes the loss",
     )
-    return combine(collate, promoted)
+    return combine(collate, loud, promoted)
 
 
 def ntl103(device: str) -> Verdict:
@@ -116,27 +131,15 @@ def ntl103(device: str) -> Verdict:
     dev = torch_device(device)
     logits = torch.randn(4, 3, device=dev)
     int32 = torch.from_numpy(np.array([0, 1, 2, 1], dtype=np.int32)).to(dev)
-    narrow = expect_raises(
-        lambda: F.cross_entropy(logits, int32),
-        RuntimeError,
-        _fragments(device, TARGET_INT),
-        "F.cross_entropy with an int32 target",
-    )
-    nll = expect_raises(
-        lambda: torch.nn.NLLLoss()(logits.log_softmax(1), int32),
-        RuntimeError,
-        _fragments(device, TARGET_INT),
-        "nn.NLLLoss with an int32 target",
-    )
+    narrow = expect_message(lambda: F.cross_entropy(logits, int32), TARGET_INT,
+                            "F.cross_entropy with an int32 target", device)
+    nll = expect_message(lambda: torch.nn.NLLLoss()(logits.log_softmax(1), int32), TARGET_INT,
+                         "nn.NLLLoss with an int32 target", device)
     # A segmentation mask read as uint8: (N, H, W) targets must be int64.
     seg_logits = torch.randn(2, 3, 4, 4, device=dev)
     mask = torch.from_numpy(np.random.randint(0, 3, size=(2, 4, 4)).astype(np.uint8)).to(dev)
-    spatial = expect_raises(
-        lambda: F.cross_entropy(seg_logits, mask),
-        RuntimeError,
-        _fragments(device, TARGET_BYTE_SPATIAL),
-        "F.cross_entropy with a uint8 (N, H, W) target",
-    )
+    spatial = expect_message(lambda: F.cross_entropy(seg_logits, mask), TARGET_BYTE_SPATIAL,
+                             "F.cross_entropy with a uint8 (N, H, W) target", device)
     # The rule stays silent on 1-d uint8 targets because torch accepts them;
     # if that ever changes, the rule's silence is wrong and we want to know.
     u8 = torch.from_numpy(np.array([0, 1, 2, 1], dtype=np.uint8)).to(dev)
@@ -154,17 +157,20 @@ PROBES = [
         "float64 reaches a model",
         "float64 NumPy data into a float32 module fails; into a loss or op it promotes to float64",
         ntl101,
+        messages=(MAT_DTYPE,),
     ),
     Probe(
         "NTL102",
         "float64 from a Dataset",
         "default_collate turns float64 arrays, float lists and floats into float64 batches",
         ntl102,
+        messages=(MAT_DTYPE,),
     ),
     Probe(
         "NTL103",
         "narrow integer class targets",
         "int32 class targets fail in cross_entropy/NLLLoss; uint8 only for 1-d targets",
         ntl103,
+        messages=(TARGET_INT, TARGET_BYTE_SPATIAL),
     ),
 ]

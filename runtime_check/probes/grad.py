@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..results import Verdict
-from ._base import Probe, combine, expect_raises, torch_device
+from ._base import Message, Probe, combine, expect_message, torch_device
 
-GRAD_NUMPY = "Can't call numpy() on Tensor that requires grad"
-CUDA_NUMPY = "can't convert cuda:0 device type tensor to numpy"
+GRAD_NUMPY = Message("raises", ("RuntimeError",), "Can't call numpy() on Tensor that requires grad")
+CUDA_NUMPY = Message("raises", ("TypeError",), "can't convert cuda:0 device type tensor to numpy")
 
 
 def ntl201(device: str) -> Verdict:
@@ -20,22 +20,19 @@ def ntl201(device: str) -> Verdict:
     host = (lambda t: t) if device == "cpu" else (lambda t: t.cpu())
     how = "" if device == "cpu" else ".cpu()"
     return combine(
-        expect_raises(
+        expect_message(
             lambda: host(out).numpy(),
-            RuntimeError,
-            [GRAD_NUMPY],
+            GRAD_NUMPY,
             f"module output{how}.numpy()",
         ),
-        expect_raises(
+        expect_message(
             lambda: np.asarray(host(out)),
-            RuntimeError,
-            [GRAD_NUMPY],
+            GRAD_NUMPY,
             f"np.asarray(module output{how})",
         ),
-        expect_raises(
+        expect_message(
             lambda: host(model.weight).numpy(),
-            RuntimeError,
-            [GRAD_NUMPY],
+            GRAD_NUMPY,
             f"parameter{how}.numpy()",
         ),
     )
@@ -50,10 +47,10 @@ def ntl202(device: str) -> Verdict:
     model = torch.nn.Linear(3, 2).cuda()  # noqa: NTL301
     out = model(torch.randn(4, 3, device="cuda")).detach()  # noqa: NTL301
     return combine(
-        expect_raises(t.numpy, TypeError, [CUDA_NUMPY], "a CUDA tensor's .numpy()"),
-        expect_raises(lambda: np.asarray(t), TypeError, [CUDA_NUMPY], "np.asarray(CUDA tensor)"),
+        expect_message(t.numpy, CUDA_NUMPY, "a CUDA tensor's .numpy()", device),
+        expect_message(lambda: np.asarray(t), CUDA_NUMPY, "np.asarray(CUDA tensor)", device),
         # detach() alone is not enough: the device check still fires.
-        expect_raises(out.numpy, TypeError, [CUDA_NUMPY], "a CUDA module output's .detach().numpy()"),
+        expect_message(out.numpy, CUDA_NUMPY, "a CUDA module output's .detach().numpy()", device),
     )
 
 
@@ -63,6 +60,7 @@ PROBES = [
         ".numpy() on a tensor that requires grad",
         ".numpy() / np.asarray on a module output or parameter raises while grad is on",
         ntl201,
+        messages=(GRAD_NUMPY,),
     ),
     Probe(
         "NTL202",
@@ -70,5 +68,6 @@ PROBES = [
         ".numpy() / np.asarray on a CUDA tensor raises TypeError",
         ntl202,
         not_applicable={"cpu": "premise is about CUDA tensors: checked on CUDA only"},
+        messages=(CUDA_NUMPY,),
     ),
 ]

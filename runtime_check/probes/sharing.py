@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 from ..results import Verdict
-from ._base import Probe, broken, check, combine, confirmed, exc_text, expect_raises, expect_warning
+from ._base import Message, Probe, broken, check, combine, confirmed, exc_text, expect_message
 
-NEG_STRIDE = "At least one stride in the given numpy array is negative"
-NOT_WRITABLE = "The given NumPy array is not writable"
+NEG_STRIDE = Message("raises", ("ValueError",), "At least one stride in the given numpy array is negative")
+NOT_WRITABLE = Message(
+    "warns",
+    ("UserWarning",),
+    "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+    "This means writing to this tensor will result in undefined behavior.",
+    alternatives=("The given NumPy array is not writable",),
+)
 
 
 def ntl401(device: str) -> Verdict:
@@ -24,8 +30,8 @@ def ntl401(device: str) -> Verdict:
             f"after as_tensor(a, device='cuda').add_(1) and from_numpy(a).cuda().add_(2): a = {a.tolist()}",
             "a device change no longer breaks the alias with the NumPy array",
         )
-    a = np.zeros(3)
-    t = torch.from_numpy(a)
+    a64 = np.zeros(3)
+    t = torch.from_numpy(a64)
     t.add_(1)  # written through the tensor, read through the array
     b = np.zeros(3)
     u = torch.as_tensor(b)
@@ -38,8 +44,8 @@ def ntl401(device: str) -> Verdict:
     w.add_(1)
     return combine(
         check(
-            a.tolist() == [1.0, 1.0, 1.0],
-            f"after t = from_numpy(a); t.add_(1): a = {a.tolist()}",
+            a64.tolist() == [1.0, 1.0, 1.0],
+            f"after t = from_numpy(a); t.add_(1): a = {a64.tolist()}",
             "from_numpy no longer shares memory",
         ),
         check(
@@ -118,7 +124,7 @@ def ntl403(device: str) -> Verdict:
             "torch.tensor(np.flip(img, 0))": lambda: torch.tensor(np.flip(img, 0)),  # noqa: NTL403
             "torch.from_numpy(np.rot90(img[0]))": lambda: torch.from_numpy(np.rot90(img[0])),  # noqa: NTL403
         }
-    loud = [expect_raises(f, ValueError, [NEG_STRIDE], what) for what, f in convs.items()]
+    loud = [expect_message(f, NEG_STRIDE, what, device) for what, f in convs.items()]
     try:
         torch.from_numpy(np.ascontiguousarray(img[..., ::-1]))
         torch.from_numpy(img[..., ::-1].copy())
@@ -146,7 +152,7 @@ def ntl404(device: str) -> Verdict:
         conv, what = (lambda: torch.as_tensor(ro, device="cuda")), "torch.as_tensor(read-only array, device='cuda')"
     else:
         conv, what = (lambda: torch.from_numpy(ro)), "torch.from_numpy(np.frombuffer(bytes))"
-    return combine(expect_warning(conv, UserWarning, NOT_WRITABLE, what), facts)
+    return combine(expect_message(conv, NOT_WRITABLE, what, device), facts)
 
 
 PROBES = [
@@ -169,6 +175,7 @@ PROBES = [
         "negative strides",
         "a[::-1], np.flip, np.rot90 into from_numpy/as_tensor/tensor raise ValueError",
         ntl403,
+        messages=(NEG_STRIDE,),
     ),
     Probe(
         "NTL404",
@@ -176,5 +183,6 @@ PROBES = [
         "from_numpy/as_tensor of a read-only array warns that the tensor is not writable",
         ntl404,
         fresh_process=True,
+        messages=(NOT_WRITABLE,),
     ),
 ]
