@@ -45,6 +45,11 @@ class Evidence:
     def line(self, site: Site) -> int:
         return site.line
 
+    def at(self, site: Site) -> str:
+        """'line 12', or 'utils.py line 12' for a site in another module of the project."""
+        home = self.home_of(site)
+        return f"{home} line {site.line}" if home is not None else f"line {site.line}"
+
     def home_of(self, site: Site) -> Optional[str]:
         """The other project file a site lies in (a fact born in an imported module), or None."""
         project = self._interpreter.project
@@ -61,9 +66,7 @@ class Evidence:
         """'np.random.rand, line 12' for an origin; the fallback when there is none."""
         if origin is None:
             return fallback
-        home = self.home_of(origin.site)
-        where = f"{home} line" if home is not None else "line"
-        return f"{self.describe(origin)}, {where} {self.line(origin.site)}"
+        return f"{self.describe(origin)}, {self.at(origin.site)}"
 
     def describe(self, origin: Optional[Origin]) -> str:
         if origin is None:

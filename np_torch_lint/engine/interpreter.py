@@ -271,13 +271,15 @@ class Interpreter:
             return cls.home.class_attrs(cls)
         if cls.computing_attrs:
             return {}
+        init = cls.methods.get("__init__")
+        if init is not None and init.summarizing:
+            return {}  # asked from inside __init__'s own walk: nothing is known yet, and nothing is kept
         cls.computing_attrs = True
         try:
             attrs: Dict[str, Value] = {}
             for base in cls.bases:
                 attrs.update(self.class_attrs(base))
             attrs.update(cls.class_attrs)
-            init = cls.methods.get("__init__")
             if init is not None:
                 self.ensure_walked(init)
                 attrs.update(cls.init_attrs or {})
@@ -311,7 +313,8 @@ class Interpreter:
             self._buffer = saved
 
     def class_parametric(self, cls: ClassInfo) -> Tri:
-        if cls.attrs is None and cls.computing_attrs:
+        init = cls.methods.get("__init__")
+        if cls.attrs is None and (cls.computing_attrs or (init is not None and init.summarizing)):
             return Tri.UNKNOWN
         for value in self.class_attrs(cls).values():
             if value.kind is Kind.MODULE and value.parametric is Tri.YES:

@@ -30,7 +30,7 @@ class UnguardedCudaPlacement(Rule):
                 self.code,
                 origin.site,
                 f"CUDA device {evidence.code(origin.site.node)} is chosen without a torch.cuda.is_available() "
-                f"guard and used for placement at line {evidence.line(event.site)} ({event.what}); "
+                f"guard and used for placement at {evidence.at(event.site)} ({event.what}); "
                 f"fails on a host without CUDA; {_FIX}",
                 needs_unguarded_in=event.context.function,
             )

@@ -63,13 +63,13 @@ class Float64ReachesModel(Rule):
         if event.numpy_scalars is not None:
             scalars = event.numpy_scalars
         source = evidence.code(value.numpy_source.site.node) if value.numpy_source else "NumPy data"
-        source_line = f", line {evidence.line(value.numpy_source.site)}" if value.numpy_source else ""
+        source_line = f", {evidence.at(value.numpy_source.site)}" if value.numpy_source else ""
         what = "NumPy scalars" if scalars and value.numpy_source is not None else ("0-d array" if value.ndim == 0 else "array")
         yield Finding(
             self.code,
             value.conversion,
             f"float64 {what} ({source}{source_line}) reaches {_SINK_WORDS[event.sink]} "
-            f"{evidence.code(event.site.node)} at line {evidence.line(event.site)} as a float64 tensor; "
+            f"{evidence.code(event.site.node)} at {evidence.at(event.site)} as a float64 tensor; "
             "convert with dtype=torch.float32 or .float()",
             fix=_float32_fix(value.conversion, function, event, sink),
         )
@@ -93,7 +93,7 @@ class NarrowIntegerTarget(Rule):
             return  # a 1-d uint8 target is accepted
         error = rejected.error
         source = target.numpy_source
-        where = f" ({evidence.code(source.site.node)}, line {evidence.line(source.site)})" if source else ""
+        where = f" ({evidence.code(source.site.node)}, {evidence.at(source.site)})" if source else ""
         yield Finding(
             self.code,
             target.conversion,
@@ -158,7 +158,7 @@ class Float64DatasetItem(Rule):
             return
         what = _describe_part(bad[0])
         origin = bad[0].origin if bad[0].kind is not Kind.SEQUENCE else None
-        where = f" ({evidence.code(origin.site.node)}, line {evidence.line(origin.site)})" if origin else ""
+        where = f" ({evidence.code(origin.site.node)}, {evidence.at(origin.site)})" if origin else ""
         yield Finding(
             self.code,
             event.site,

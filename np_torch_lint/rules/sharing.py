@@ -79,12 +79,12 @@ class MutationThroughSharedMemory(Rule):
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, SharedWrite)
-        shared = f" ({evidence.code(event.conversion.node)}, line {evidence.line(event.conversion)})" if event.conversion else ""
+        shared = f" ({evidence.code(event.conversion.node)}, {evidence.at(event.conversion)})" if event.conversion else ""
         yield Finding(
             self.code,
             event.site,
             f"in-place write to {event.written} also changes {event.partner}, which shares its memory{shared} "
-            f"and is read at line {evidence.line(event.read)}; copy first (torch.tensor(...), .clone() or .copy())",
+            f"and is read at {evidence.at(event.read)}; copy first (torch.tensor(...), .clone() or .copy())",
         )
 
 
