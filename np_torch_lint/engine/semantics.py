@@ -543,8 +543,15 @@ class Semantics:
         if module.parametric is Tri.YES:
             needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
             grad, origin = self.grad_in_context(needs, self.it.origin(node, "output of "), frame)
-            return Value(kind=Kind.TENSOR, dtype=module.dtype, device=module.device, requires_grad=grad, origin=origin,
-                         device_origin=module.device_origin)
+            device, device_origin = module.device, module.device_origin
+            if device is None:
+                # The output is on its input's device: a module given a CUDA input is on CUDA too (or it raises).
+                moved = next((a.value for a in args if not a.starred and a.value.kind is Kind.TENSOR
+                              and a.value.device in (Device.CUDA, Device.MAYBE_CUDA)), None)
+                if moved is not None:
+                    device, device_origin = moved.device, moved.device_origin
+            return Value(kind=Kind.TENSOR, dtype=module.dtype, device=device, requires_grad=grad, origin=origin,
+                         device_origin=device_origin)
         if module.parametric is Tri.NO:
             first = _first(args)
             return first.with_(shares_with=None, grad_leaf=False) if first.kind is Kind.TENSOR else UNKNOWN
