@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
+from .evaluator import Evaluator
 from .events import Context, DatasetItem, ParameterUpdate, SharedWrite, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import ImportItem, Item, Opaque
@@ -47,9 +48,7 @@ class Interpreter:
         self.saving_functions: Set[Optional[str]] = set()  # functions (None: module) that saved a checkpoint
         self.default_float64 = False
         self.module_frame = Frame(None, Context())
-        from .semantics import Semantics  # late: semantics imports this module's types
-
-        self.sem = Semantics(self)
+        self.sem = Evaluator(self)
 
     # --- entry points -------------------------------------------------------------------
 
