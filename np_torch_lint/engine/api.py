@@ -98,7 +98,7 @@ ARRAY_MAKERS: Dict[str, ArrayMaker] = {
     "numpy.ones": ArrayMaker("float64", dtype_pos=1),
     "numpy.empty": ArrayMaker("float64", dtype_pos=1),
     "numpy.identity": ArrayMaker("float64", dtype_pos=1),
-    # full and arange take their dtype from the fill value / the bounds (see semantics).
+    # full and arange take their dtype from the fill value / the bounds (see numpy_model).
     "numpy.full": ArrayMaker(None, dtype_pos=2),
     "numpy.arange": ArrayMaker(None, dtype_pos=3),
     "numpy.eye": ArrayMaker("float64", dtype_pos=3),
@@ -462,3 +462,77 @@ FLOAT32_SINKS: Mapping[str, Float32Sink] = {
     "loss": Float32Sink(promotes=False, raises=False),
     "op": Float32Sink(promotes=True, raises=False),
 }
+
+# --- facts the evaluator used to test as strings (issue 12, item 2) ---------------
+# Keep new rows of this kind here: each replaces a string test that lived in the
+# evaluator (``"save" in callee.lower()``, ``isupper()``, ``endswith("BytesIO")``...).
+
+#: words that mark a call as saving a checkpoint, matched case-insensitively anywhere in
+#: the callee's last name (torch.save, save_checkpoint, model.save_pretrained); the exact
+#: names in SAVE_METHODS count too (trainer.fit).
+SAVE_CALLEE_WORDS: Tuple[str, ...] = ("save",)
+
+
+def saves_checkpoint(callee: str) -> bool:
+    """A call of ``callee`` (the last name of the callee) writes a checkpoint."""
+    lowered = callee.lower()
+    return any(word in lowered for word in SAVE_CALLEE_WORDS) or callee in SAVE_METHODS
+
+
+#: the namespace of torch's optimizers, and the optimizer classes it holds.
+OPTIMIZER_NAMESPACE = "torch.optim."
+OPTIMIZER_CLASSES: FrozenSet[str] = frozenset(OPTIMIZER_NAMESPACE + name for name in (
+    "Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Adadelta", "Adagrad", "SparseAdam", "ASGD",
+    "LBFGS", "NAdam", "RAdam", "RMSprop", "Rprop",
+))
+
+
+def is_optimizer_class(qual: str) -> bool:
+    """``torch.optim.<Name>``: a row of OPTIMIZER_CLASSES, or (prefix rule) any capitalized
+    name directly under torch.optim, so a new optimizer class counts without a new row."""
+    if qual in OPTIMIZER_CLASSES:
+        return True
+    if not qual.startswith(OPTIMIZER_NAMESPACE):
+        return False
+    name = qual[len(OPTIMIZER_NAMESPACE):]
+    return "." not in name and name[:1].isupper()
+
+
+#: constructors of in-memory buffers, matched as a suffix of the callee as written
+#: (``io.BytesIO(...)``, ``BytesIO(...)``): torch.load from one reads bytes this process holds.
+IN_MEMORY_BUFFER_SUFFIXES: Tuple[str, ...] = ("BytesIO",)
+
+
+def is_in_memory_buffer(callee_text: str) -> bool:
+    return any(callee_text.endswith(suffix) for suffix in IN_MEMORY_BUFFER_SUFFIXES)
+
+
+#: NumPy random generator classes: ``<class>.<method>`` calls read GENERATOR_METHODS.
+GENERATOR_TYPES: Tuple[str, ...] = ("numpy.random.Generator", "numpy.random.RandomState")
+#: the constructor of a torch device object.
+DEVICE_CONSTRUCTORS: FrozenSet[str] = frozenset({"torch.device"})
+#: device strings: "cuda", "cuda:0" (a prefix) place on the GPU; "cpu" on the CPU.
+CUDA_DEVICE_PREFIX = "cuda"
+CPU_DEVICE = "cpu"
+#: words in a name that mention the GPU (args.cuda, use_gpu): a test on it is a CUDA guard.
+CUDA_NAME_WORDS: Tuple[str, ...] = ("cuda", "gpu")
+#: names that hold a device choice: any name containing DEVICE_NAME_WORD, or one of DEVICE_NAMES.
+DEVICE_NAME_WORD = "device"
+DEVICE_NAMES: FrozenSet[str] = frozenset({"dev", "gpu", "rank", "local_rank"})
+
+#: NumPy makers whose positional int arguments are the dimensions (np.random.rand(4, 3)).
+DIMENSION_ARGUMENT_MAKERS: FrozenSet[str] = frozenset({"numpy.random.rand", "numpy.random.randn"})
+#: makers (by last name) whose first argument is a shape (np.zeros((4, 3))).
+SHAPE_ARGUMENT_MAKERS: FrozenSet[str] = frozenset({"zeros", "ones", "empty", "full"})
+#: makers (by last name) that leave memory uninitialized: a buffer meant to be filled through a view.
+UNINITIALIZED_MAKERS: FrozenSet[str] = frozenset({"empty", "empty_like"})
+#: NUMPY_DTYPE_KEEPING functions whose result is a view: the strides keep their sign.
+NUMPY_VIEW_FUNCTIONS: FrozenSet[str] = frozenset({"transpose", "squeeze", "swapaxes", "expand_dims", "moveaxis"})
+#: NumPy functions that return a read-only view of a PIL image's buffer (unless given a dtype).
+IMAGE_VIEW_FUNCTIONS: FrozenSet[str] = frozenset({"numpy.asarray", "numpy.asanyarray"})
+#: TENSOR_PROPAGATING methods that keep the tensor's shape.
+SHAPE_KEEPING_METHODS: FrozenSet[str] = frozenset({"clone", "contiguous"})
+#: tensor methods named ``new_<factory>``: a new tensor with the receiver's dtype and device.
+TENSOR_NEW_PREFIX = "new_"
+#: MODULE_SELF_METHODS that cast the module's parameters (dtype from TENSOR_CASTS).
+MODULE_CASTS: FrozenSet[str] = frozenset({"double", "float", "half", "bfloat16"})

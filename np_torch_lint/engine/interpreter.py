@@ -10,7 +10,7 @@ every iteration (iterated to a fixpoint; names that keep changing are widened
 to unknown), and code after ``return``/``raise``/``sys.exit()`` is dead.
 
 Events at sinks go to the rules through ``emit``; expression semantics (what a
-call to ``np.zeros`` or ``.float()`` gives) live in ``semantics.py``.
+call to ``np.zeros`` or ``.float()`` gives) live in ``evaluator.py`` and its domain models.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
+from .evaluator import Evaluator
 from .events import Context, DatasetItem, ParameterUpdate, SharedWrite, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import ImportItem, Item, Opaque
@@ -64,9 +65,7 @@ class Interpreter:
         self._loop_budget = LOOP_BUDGET
         # Walks of functions for their call's argument facts left for this file.
         self._call_budget = CALL_BUDGET
-        from .semantics import Semantics  # late: semantics imports this module's types
-
-        self.sem = Semantics(self)
+        self.sem = Evaluator(self)
 
     # --- entry points -------------------------------------------------------------------
 

@@ -1,0 +1,414 @@
+"""The expression evaluator: what each expression evaluates to, and the events it raises.
+
+It knows Python (names, constants, containers, operators, attributes, subscripts,
+calls of this file's functions and classes) and routes everything else: calls by
+qualified name through a handler table to the NumPy and torch models, methods by
+receiver kind. Guards and dtype promotion live in their own modules. The
+interpreter is reached only through the ``Walker`` protocol, so this module does
+not import it.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import api, guards
+from .arguments import Arg, first
+from .events import ParameterUpdate, Snapshot
+from .numpy_model import NumpyModel
+from .promotion import grad_in_context
+from .scope import ClassInfo, Frame, FunctionInfo
+from .torch_methods import TorchMethods
+from .torch_model import ApiHandler, TorchModel
+from .values import UNKNOWN, Kind, Tri, Value, join, join_elements, sequence
+from .walker import Walker
+
+_BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
+                       "exit", "quit", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
+
+
+class Evaluator:
+    def __init__(self, walker: Walker) -> None:
+        self.it = walker
+        self.numpy = NumpyModel(walker)
+        self.torch = TorchModel(walker, self)
+        self.torch_methods = TorchMethods(walker, self.torch, self)
+        # Calls by exact qualified name; then by namespace, in order (the first match wins).
+        self.api_calls: Dict[str, ApiHandler] = self.torch.api_calls()
+        for name in api.PIL_OPENERS:
+            self.api_calls.setdefault(name, self._pil_image)
+        self.api_namespaces: List[Tuple[Callable[[str], bool], ApiHandler]] = [
+            (lambda q: q.startswith("numpy."), self.numpy.call),
+            (lambda q: q.startswith(api.PIL_IMAGE + ".") and q.rsplit(".", 1)[-1] in api.PIL_IMAGE_METHODS, self._pil_image),
+            (lambda q: q.startswith("torch.nn.functional."), self.torch.functional),
+            (lambda q: q.startswith("torch.nn.") and q.count(".") == 2, self.torch.nn),
+            (lambda q: q.startswith("torch."), self.torch.function),
+            (lambda q: q.startswith("builtins."), self._builtin),
+        ]
+
+    # --- the dispatcher -----------------------------------------------------------------
+
+    def eval(self, node: ast.expr, frame: Frame) -> Value:
+        if isinstance(node, ast.Name):
+            if frame.pending_writes:
+                self.it.read(node.id, node, frame)
+            return self.name(node.id, frame)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, frame)
+        if isinstance(node, ast.Call):
+            return self.call(node, frame)
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [self.eval(e, frame) for e in node.elts]
+            if any(isinstance(e, ast.Starred) for e in node.elts):
+                return Value(kind=Kind.SEQUENCE)
+            return sequence(tuple(items))
+        if isinstance(node, ast.BinOp):
+            left = self.eval(node.left, frame)
+            right = self.eval(node.right, frame)
+            return self.binary(node.op, left, right, node, frame)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, frame)
+        if isinstance(node, ast.UnaryOp):
+            operand = self.eval(node.operand, frame)
+            if isinstance(node.op, ast.Not):
+                return Value(kind=Kind.PY_BOOL)
+            if operand.kind in (Kind.PY_INT, Kind.PY_FLOAT):
+                return Value(kind=operand.kind)
+            return operand.with_(shares_with=None) if operand.kind in (Kind.TENSOR, Kind.NDARRAY) else UNKNOWN
+        if isinstance(node, ast.Compare):
+            values = [self.eval(node.left, frame)] + [self.eval(c, frame) for c in node.comparators]
+            tensors = [v for v in values if v.kind is Kind.TENSOR]
+            if tensors:
+                return Value(kind=Kind.TENSOR, dtype=api.BOOL, requires_grad=Tri.NO, device=tensors[0].device,
+                             device_origin=tensors[0].device_origin)
+            if any(v.kind is Kind.NDARRAY for v in values):
+                return Value(kind=Kind.NDARRAY, dtype=api.BOOL, negative_strides=Tri.NO)
+            return Value(kind=Kind.PY_BOOL)
+        if isinstance(node, ast.Dict):
+            values = [self.eval(v, frame) for v in node.values]
+            for key in node.keys:
+                if key is not None:
+                    self.eval(key, frame)
+            return Value(kind=Kind.DICT, elements=tuple(values))
+        if isinstance(node, ast.IfExp):
+            self.eval(node.test, frame)
+            guard = self.is_cuda_test(node.test, frame)
+            body = self.eval(node.body, frame.fork(cuda_guarded=True) if guard is True else frame)
+            orelse = self.eval(node.orelse, frame.fork(cuda_guarded=True) if guard is False else frame)
+            return join(body, orelse)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            inner = frame.fork()
+            self.comprehension(node.generators, inner)
+            return Value(kind=Kind.SEQUENCE, element=self.eval(node.elt, inner))
+        if isinstance(node, ast.DictComp):
+            inner = frame.fork()
+            self.comprehension(node.generators, inner)
+            self.eval(node.key, inner)
+            self.eval(node.value, inner)
+            return UNKNOWN
+        if isinstance(node, ast.NamedExpr):
+            value = self.eval(node.value, frame)
+            self.it.bind(node.target, value, frame)
+            return value
+        if isinstance(node, ast.Lambda):
+            inner = frame.fork()
+            for arg in ast.walk(node.args):
+                if isinstance(arg, ast.arg):
+                    inner.env[arg.arg] = UNKNOWN
+            self.eval(node.body, inner)
+            return UNKNOWN
+        if isinstance(node, (ast.Yield, ast.YieldFrom)) and frame.function is not None:
+            frame.function.generator = True  # seen while walking: calls return a generator
+        # Anything else (f-strings, await, starred, slices...): look inside for sinks.
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.eval(child, frame)
+            elif isinstance(child, ast.keyword):
+                self.eval(child.value, frame)
+        return UNKNOWN
+
+    def constant(self, node: ast.Constant) -> Value:
+        value = node.value
+        if isinstance(value, bool):
+            return Value(kind=Kind.PY_BOOL)
+        if isinstance(value, int):
+            return Value(kind=Kind.PY_INT)
+        if isinstance(value, float):
+            return Value(kind=Kind.PY_FLOAT)
+        if isinstance(value, bytes):
+            return Value(kind=Kind.PY_BYTES)
+        if isinstance(value, str):
+            return Value(kind=Kind.PY_STR, qualname=value, device=guards.device_of_string(value),
+                         origin=self.it.origin(node))
+        if value is None:
+            return Value(kind=Kind.NONE)
+        return UNKNOWN
+
+    def comprehension(self, generators: Sequence[ast.comprehension], frame: Frame) -> None:
+        for generator in generators:
+            element = self.element_of(self.eval(generator.iter, frame))
+            self.it.bind(generator.target, element, frame)
+            for condition in generator.ifs:
+                self.eval(condition, frame)
+
+    def name(self, name: str, frame: Frame) -> Value:
+        value = frame.lookup(name)
+        if value is not None:
+            return value
+        if name in _BUILTINS:
+            return Value(kind=Kind.API, qualname="builtins." + name)
+        return UNKNOWN
+
+    def qualname_of(self, node: ast.expr, frame: Frame) -> Optional[str]:
+        """The qualified API name an expression stands for (``np.random.rand``), without events."""
+        if isinstance(node, ast.Name):
+            value = self.name(node.id, frame)
+            return value.qualname if value.kind is Kind.API else None
+        if isinstance(node, ast.Attribute):
+            base = self.qualname_of(node.value, frame)
+            return f"{base}.{node.attr}" if base is not None else None
+        return None
+
+    def element_of(self, value: Value) -> Value:
+        if value.kind is Kind.SEQUENCE:
+            return value.element or UNKNOWN
+        if value.kind is Kind.TENSOR:
+            return value.with_(ndim=None, grad_leaf=False, shares_with=None, param_view=False)
+        return UNKNOWN
+
+    # --- guards (see guards.py) ---------------------------------------------------------
+
+    def is_cuda_test(self, node: ast.expr, frame: Frame) -> Optional[bool]:
+        """True: the test holds only where CUDA is usable; False: only where it is not."""
+        return guards.is_cuda_test(node, frame, self.qualname_of)
+
+    def catches_cuda_errors(self, handler_type: Optional[ast.expr], frame: Frame) -> bool:
+        """An except clause that catches what a missing GPU raises (AssertionError, RuntimeError...)."""
+        return guards.catches_cuda_errors(handler_type)
+
+    # --- attributes and subscripts ------------------------------------------------------
+
+    def attribute(self, node: ast.Attribute, frame: Frame) -> Value:
+        if node.attr in api.METADATA_ATTRS and isinstance(node.value, ast.Name):
+            # a.shape, t.dtype: metadata, not a read of the data (NTL401 waits for a real read)
+            if self.name(node.value.id, frame).kind in (Kind.NDARRAY, Kind.TENSOR):
+                return UNKNOWN
+        base = self.eval(node.value, frame)
+        attr = node.attr
+        kind = base.kind
+        if kind is Kind.API:
+            qualname = f"{base.qualname}.{attr}"
+            found = None if qualname.startswith(api.LIBRARY_PREFIXES) else self.it.project_value(qualname)
+            return found if found is not None else Value(kind=Kind.API, qualname=qualname)
+        if kind is Kind.TENSOR:
+            return self.torch.attribute(base, attr)
+        if kind is Kind.NDARRAY:
+            return self.numpy.attribute(base, attr)
+        if kind in (Kind.MODULE, Kind.INSTANCE):
+            cls = base.definition if isinstance(base.definition, ClassInfo) else None
+            if cls is not None:
+                if self._reads_self(node, frame) and frame.attr_sink is not None and attr in frame.attr_sink:
+                    return frame.attr_sink[attr]
+                value = self.it.class_attrs(cls).get(attr)
+                if value is not None:
+                    return value
+                method = cls.method(attr)
+                if method is not None:
+                    return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method)
+                return UNKNOWN
+            if kind is Kind.MODULE:
+                parameter = self.torch.module_attribute(base, attr, node)
+                if parameter is not None:
+                    return parameter
+        if kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
+            found = base.definition.class_attrs.get(attr)
+            if found is not None:
+                return found
+            method = base.definition.method(attr)  # `Cls.helper`, e.g. passed as a callback
+            return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method) if method else UNKNOWN
+        return UNKNOWN
+
+    @staticmethod
+    def _reads_self(node: ast.Attribute, frame: Frame) -> bool:
+        return isinstance(node.value, ast.Name) and frame.self_name is not None and node.value.id == frame.self_name
+
+    def subscript(self, node: ast.Subscript, frame: Frame) -> Value:
+        base = self.eval(node.value, frame)
+        index = node.slice
+        parts: List[ast.expr] = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+        values = [self.eval(p, frame) for p in parts]
+        if base.kind is Kind.TENSOR:
+            return base.with_(ndim=None, shares_with=None, param_view=False)
+        if base.kind is Kind.SEQUENCE:
+            if len(parts) == 1 and isinstance(index, ast.Constant) and isinstance(index.value, int) and base.elements is not None:
+                if -len(base.elements) <= index.value < len(base.elements):
+                    return base.elements[index.value]
+            if len(parts) == 1 and not isinstance(index, ast.Slice):
+                return base.element or UNKNOWN
+            return Value(kind=Kind.SEQUENCE, element=base.element)
+        return self.numpy.subscript(base, index, parts, values, node)
+
+    # --- operators ----------------------------------------------------------------------
+
+    def binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST, frame: Frame) -> Value:
+        if left.kind is Kind.TENSOR or right.kind is Kind.TENSOR:
+            return self.torch.binary(left, right, node, frame)
+        if left.kind in (Kind.NDARRAY, Kind.NP_SCALAR) or right.kind in (Kind.NDARRAY, Kind.NP_SCALAR):
+            return self.numpy.binary(op, left, right, node)
+        if Kind.PY_BYTES in (left.kind, right.kind) and {left.kind, right.kind} <= {Kind.PY_BYTES, Kind.PY_INT}:
+            return Value(kind=Kind.PY_BYTES)  # b"\x00" * n, b"a" + b"b"
+        if left.kind in (Kind.PY_INT, Kind.PY_FLOAT) and right.kind in (Kind.PY_INT, Kind.PY_FLOAT):
+            if isinstance(op, ast.Div) or Kind.PY_FLOAT in (left.kind, right.kind):
+                return Value(kind=Kind.PY_FLOAT)
+            return Value(kind=Kind.PY_INT)
+        return UNKNOWN
+
+    # --- calls --------------------------------------------------------------------------
+
+    def args(self, node: ast.Call, frame: Frame) -> List[Arg]:
+        out = [Arg(None, self.eval(a.value if isinstance(a, ast.Starred) else a, frame), a, isinstance(a, ast.Starred))
+               for a in node.args]
+        out += [Arg(k.arg, self.eval(k.value, frame), k.value, k.arg is None) for k in node.keywords]
+        for arg in out:
+            # A function of this file passed as a callback (`run(fn)`, `Thread(target=fn)`) runs where
+            # it is passed: for the guard and grad-mode checks that is one of its call sites.
+            if arg.value.kind is Kind.FUNCTION and isinstance(arg.value.definition, FunctionInfo):
+                self.it.record_call(arg.value.definition.qualname, frame)
+        return out
+
+    def call(self, node: ast.Call, frame: Frame) -> Value:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
+        if api.saves_checkpoint(name):
+            self.it.saving_functions.add(frame.context.function)  # torch.save, save_checkpoint, trainer.fit
+        if isinstance(func, ast.Attribute):
+            receiver = self.eval(func.value, frame)
+            if receiver.kind is Kind.API:
+                return self.call_api(f"{receiver.qualname}.{func.attr}", node, frame)
+            if self._stored_attribute(receiver, func.attr, frame):
+                # self.fc(x), self.loss_fn(a, b): a value stored on the object, then called.
+                return self.call_value(self.attribute(func, frame), node, frame)
+            return self.call_method(receiver, func, node, frame)
+        callee = self.eval(func, frame)
+        if callee.kind is Kind.API and callee.qualname is not None:
+            return self.call_api(callee.qualname, node, frame)
+        return self.call_value(callee, node, frame)
+
+    def _stored_attribute(self, receiver: Value, attr: str, frame: Frame) -> bool:
+        if receiver.kind not in (Kind.MODULE, Kind.INSTANCE) or not isinstance(receiver.definition, ClassInfo):
+            return False
+        if frame.attr_sink is not None and attr in frame.attr_sink:
+            return True
+        return attr in self.it.class_attrs(receiver.definition)
+
+    def call_value(self, callee: Value, node: ast.Call, frame: Frame) -> Value:
+        args = self.args(node, frame)
+        if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
+            return self.call_function(callee.definition, frame, args, False, node)
+        if callee.kind is Kind.CLASS and isinstance(callee.definition, ClassInfo):
+            return self.it.instance_value(callee.definition)
+        if callee.kind is Kind.MODULE:
+            return self.torch.call_module(callee, node, args, frame)
+        if callee.kind is Kind.LOSS:
+            return self.torch.call_loss(node, args, frame, callee.qualname or "")
+        return UNKNOWN
+
+    def call_function(self, info: FunctionInfo, frame: Frame, args: Sequence[Arg] = (), bound_self: bool = False,
+                      node: Optional[ast.Call] = None) -> Value:
+        """A call of a function of this file (or of a project module): walked for its arguments' facts."""
+        self.it.record_call(info.qualname, frame)
+        result = self.it.call_with(info, args, frame, bound_self, node) if node is not None else self.it.summary(info)
+        if result.kind is Kind.TENSOR and result.requires_grad is Tri.YES and not result.grad_leaf:
+            grad, origin = grad_in_context(Tri.YES, result.origin, frame)
+            result = result.with_(requires_grad=grad, origin=origin)
+        return result
+
+    def call_api(self, qual: str, node: ast.Call, frame: Frame) -> Value:
+        """A call of NumPy, torch, PIL or a builtin by qualified name, through the handler tables."""
+        if not qual.startswith(api.LIBRARY_PREFIXES):
+            found = self.it.project_value(qual)  # `utils.make_batch(...)`: a project module's function
+            if found is not None:
+                return self.call_value(found, node, frame)
+        args = self.args(node, frame)
+        for arg in args:
+            if arg.keyword == "out" and isinstance(arg.node, ast.Name):
+                self.it.in_place(arg.node.id, node, frame)
+        if qual in api.NUMPY_INPLACE_FUNCTIONS and node.args and isinstance(node.args[0], ast.Name):
+            self.it.in_place(node.args[0].id, node, frame)
+        if api.is_optimizer_class(qual):
+            return Value(kind=Kind.API, qualname=api.OPTIMIZER)
+        handler = self.api_calls.get(qual)
+        if handler is not None:
+            return handler(qual, node, args, frame)
+        for matches, namespace_handler in self.api_namespaces:
+            if matches(qual):
+                return namespace_handler(qual, node, args, frame)
+        return UNKNOWN
+
+    @staticmethod
+    def _pil_image(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return Value(kind=Kind.API, qualname=api.PIL_IMAGE)
+
+    @staticmethod
+    def _builtin(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        name = qual[len("builtins."):]
+        data = first(args)
+        if name == "float":
+            return Value(kind=Kind.PY_FLOAT)
+        if name in ("int", "len"):
+            return Value(kind=Kind.PY_INT)
+        if name in ("list", "tuple", "sorted", "reversed") and data.kind is Kind.SEQUENCE:
+            return Value(kind=Kind.SEQUENCE, element=data.element)
+        if name == "range":
+            return Value(kind=Kind.SEQUENCE, element=Value(kind=Kind.PY_INT))
+        if name == "bytes":
+            return Value(kind=Kind.PY_BYTES)
+        if name == "enumerate" and data.kind is Kind.SEQUENCE and data.element is not None:
+            return Value(kind=Kind.SEQUENCE, element=sequence((Value(kind=Kind.PY_INT), data.element)))
+        return UNKNOWN
+
+    # --- method calls -------------------------------------------------------------------
+
+    def call_method(self, receiver: Value, func: ast.Attribute, node: ast.Call, frame: Frame) -> Value:
+        name = func.attr
+        args = self.args(node, frame)
+        # Placement is checked whatever the receiver: `.cuda()` and `.to("cuda")` are torch's,
+        # unless the receiver is an object of a plain class of this file that defines the method
+        # itself (a remote handle, a wrapper): that body is analyzed on its own. (A Module's own
+        # cuda() override still places it: overrides delegate to super().cuda().)
+        runs_own_method = (receiver.kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo)
+                           and receiver.definition.method(name) is not None)
+        if not runs_own_method:
+            self.torch.method_placement(name, func, args, frame)
+        kind = receiver.kind
+        written = func.value.id if isinstance(func.value, ast.Name) else None
+        if kind is Kind.TENSOR and name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITES:
+            if written is not None:
+                self.it.in_place(written, node, frame)
+            if receiver.param_view:
+                self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
+        elif kind is Kind.NDARRAY and name in api.NDARRAY_INPLACE and written is not None:
+            self.it.in_place(written, node, frame)
+        if name in ("append", "insert") and args and args[-1].value.param_view:
+            self.it.emit(frame, Snapshot(self.it.site(node), written, args[-1].value, frame.context))
+        if kind is Kind.TENSOR:
+            return self.torch_methods.tensor(receiver, name, func, node, args, frame)
+        if kind in (Kind.NDARRAY, Kind.NP_SCALAR):
+            return self.numpy.method(receiver, name, func, node, args, frame)
+        if kind is Kind.MODULE:
+            return self.torch_methods.module(receiver, name, func, node, args, frame)
+        if kind is Kind.LOSS and name == "forward":
+            return self.torch.call_loss(node, args, frame, receiver.qualname or "")
+        if kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo):
+            method = receiver.definition.method(name)
+            return self.call_function(method, frame, args, True, node) if method is not None else UNKNOWN
+        if kind is Kind.SEQUENCE and name in ("append", "extend", "insert"):
+            added = args[-1].value if args else UNKNOWN
+            if name == "extend":
+                added = added.element if added.kind is Kind.SEQUENCE and added.element is not None else UNKNOWN
+            if isinstance(func.value, ast.Name):
+                frame.env[func.value.id] = Value(kind=Kind.SEQUENCE, element=join_elements(receiver.element, added))
+            return Value(kind=Kind.NONE)
+        return UNKNOWN

@@ -1,0 +1,312 @@
+"""The NumPy model: what NumPy calls, ndarray methods, operators and indexing give.
+
+Every NumPy name is looked up in ``api.py``; this module reads the arguments and
+combines the facts (dtype, read-only, negative strides, memory shared with a tensor).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Callable, Dict, List, Optional, Sequence
+
+from . import api
+from .arguments import Arg, argument, callee_text, first, negative_literal, positional
+from .events import ToNumpy
+from .promotion import data_dtype, dtype_of, numpy_result_dtype, scalar_literal_dtype
+from .scope import Frame
+from .values import UNKNOWN, Kind, Tri, Value
+from .walker import Walker
+
+ArrayMethod = Callable[[Value, str, ast.Call, Sequence[Arg]], Value]
+ARRAY_KINDS = (Kind.NDARRAY, Kind.NP_SCALAR)
+
+
+class NumpyModel:
+    def __init__(self, walker: Walker) -> None:
+        self.it = walker
+        # ndarray (and NumPy scalar) methods by name; the first row for a name wins.
+        self.methods: Dict[str, ArrayMethod] = {}
+        rows: List[tuple] = [
+            (("astype",), self._astype),
+            (("copy",), self._copy),
+            (("flatten",), self._flatten),
+            (api.NDARRAY_VIEWS, self._view),
+            (api.NDARRAY_SAME_DTYPE, self._same_dtype),
+            (api.NUMPY_REDUCTIONS, self._reduce),
+            (("item",), self._item),
+            (("tobytes",), self._tobytes),
+            (("setflags",), self._setflags),
+        ]
+        for names, handler in rows:
+            for name in names:
+                self.methods.setdefault(name, handler)
+
+    # --- calls by qualified name (every ``numpy.*`` name comes here) --------------------
+
+    def call(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        readonly = self.readonly_array(qual, node, args)
+        if readonly is not None:
+            return readonly
+        if qual in api.ARRAY_MAKERS:
+            return self.array_maker(qual, api.ARRAY_MAKERS[qual], node, args, frame)
+        if qual in api.GENERATOR_FACTORIES:
+            return Value(kind=Kind.API, qualname=api.GENERATOR_FACTORIES[qual])
+        for generator in api.GENERATOR_TYPES:
+            if qual.startswith(generator + "."):
+                return self.generator_method(qual, qual[len(generator) + 1:], node, args, frame)
+        return self.function(qual, node, args, frame)
+
+    def generator_method(self, qual: str, method: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """rng.random(...), RandomState(0).randint(...): an array maker of the generator."""
+        maker = api.GENERATOR_METHODS.get(method)
+        if maker is None:
+            return UNKNOWN
+        if method in api.GENERATOR_DTYPE_KW:
+            maker = api.ArrayMaker(maker.dtype)  # only the dtype= keyword names a dtype
+        return self.array_maker(qual, maker, node, args, frame)
+
+    def array_maker(self, qual: str, maker: api.ArrayMaker, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        explicit = argument(args, maker.dtype_pos, "dtype")
+        data = first(args)
+        short = qual.rsplit(".", 1)[-1]
+        if maker.from_data and qual in api.NUMPY_CONSUMERS:
+            self.to_numpy_sink(data, node, qual, frame)
+        dtype: Optional[str]
+        if explicit is not None:
+            dtype = dtype_of(explicit.value)
+        elif maker.from_data:
+            inner = data_dtype(data)[0]
+            dtype = {"pyfloat": api.FLOAT64, "pyint": api.INT64}.get(inner or "", inner)
+        elif short == "full" and qual.startswith("numpy."):
+            fill = argument(args, 1, "fill_value")
+            dtype = None
+            if fill is not None and fill.value.kind is not None:
+                dtype = {Kind.PY_FLOAT: api.FLOAT64, Kind.PY_INT: api.INT64}.get(fill.value.kind)
+        elif short == "arange":
+            dtype = scalar_literal_dtype([v.kind for v in positional(args)], api.FLOAT64)
+        else:
+            dtype = maker.dtype
+        origin = self.it.origin(node.func)
+        if maker.scalar:
+            if data.kind is Kind.NDARRAY:
+                return data.with_(dtype=dtype, negative_strides=Tri.NO, origin=origin, shares_with=None)
+            if data.kind in (Kind.PY_FLOAT, Kind.PY_INT, Kind.NP_SCALAR):
+                return Value(kind=Kind.NP_SCALAR, dtype=dtype, ndim=0, origin=origin)
+            return Value(dtype=dtype, origin=origin)
+        if maker.flips:
+            k = argument(args, 1, "k")
+            if short == "rot90" and k is not None and isinstance(k.node, ast.Constant) and isinstance(k.node.value, int) and k.node.value % 4 == 0:
+                return data if data.kind is Kind.NDARRAY else UNKNOWN
+            base = data if data.kind is Kind.NDARRAY else Value(kind=Kind.NDARRAY, dtype=dtype)
+            return base.with_(negative_strides=Tri.YES, origin=origin, shares_with=None)
+        if maker.from_data and not maker.copies and data.kind is Kind.TENSOR and explicit is None:
+            partner = node.args[0].id if node.args and isinstance(node.args[0], ast.Name) else None
+            return Value(kind=Kind.NDARRAY, dtype=data.dtype, negative_strides=Tri.NO, param_view=data.param_view,
+                         shares_with=partner, shared_at=self.it.site(node) if partner else None)
+        if maker.from_data and data.kind is Kind.NDARRAY and explicit is None:
+            if not maker.copies:
+                return data  # np.asarray(array): the same array
+            return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False)
+        return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
+                     ndim=shape_ndim(qual, args) if not maker.from_data else None, origin=origin)
+
+    def readonly_array(self, qual: str, node: ast.Call, args: Sequence[Arg]) -> Optional[Value]:
+        """np.frombuffer, np.broadcast_to, np.load(mmap_mode=), np.asarray(image): arrays we know the writability of."""
+        data = first(args)
+        readonly = self.readonly_source(qual, data, args)
+        if readonly is None:
+            return None
+        name = qual[len("numpy."):]
+        dtype_arg = argument(args, 1, "dtype") if name == "frombuffer" else None
+        if dtype_arg is not None:
+            dtype = dtype_of(dtype_arg.value)
+        elif name == "frombuffer":
+            dtype = api.FLOAT64  # frombuffer's default dtype
+        else:
+            dtype = data.dtype if name == "broadcast_to" else None
+        return Value(kind=Kind.NDARRAY, dtype=dtype, readonly=readonly, negative_strides=Tri.NO,
+                     origin=self.it.origin(node))
+
+    @staticmethod
+    def readonly_source(qual: str, data: Value, args: Sequence[Arg]) -> Optional[Tri]:
+        """Read-only (YES), writable (NO) or not a source we know (None)."""
+        if qual == "numpy.frombuffer":
+            if data.kind is Kind.PY_BYTES:
+                return Tri.YES
+            return Tri.UNKNOWN  # a bytearray or memoryview may be writable
+        if qual in api.READONLY_MAKERS:
+            return Tri.YES
+        if qual == "numpy.load":
+            mode = argument(args, 1, "mmap_mode")
+            if mode is not None and mode.value.kind is Kind.PY_STR:
+                return Tri.YES if mode.value.qualname == "r" else Tri.UNKNOWN
+            return None
+        if qual in api.IMAGE_VIEW_FUNCTIONS and data.kind is Kind.API and data.qualname == api.PIL_IMAGE:
+            if argument(args, 1, "dtype") is not None:
+                return Tri.NO  # np.asarray(image, dtype=np.float32) converts: a writable copy
+            return Tri.YES  # np.asarray(image) is a read-only view of the image's buffer
+        return None
+
+    def function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        data = first(args)
+        name = qual[len("numpy."):]
+        if qual in api.NUMPY_CONSUMERS:
+            self.to_numpy_sink(data, node, qual, frame)
+        if name in api.NUMPY_REDUCTIONS:
+            return self.reduction(name, data, args, node, method=False)
+        if data.kind not in ARRAY_KINDS:
+            return UNKNOWN
+        if name in api.NUMPY_FLOAT_UFUNCS:
+            dtype = api.FLOAT64 if data.dtype in api.INT_DTYPES else data.dtype
+            return Value(kind=data.kind, dtype=dtype, negative_strides=Tri.NO, origin=self.it.origin(node.func))
+        if name in api.NUMPY_DTYPE_KEEPING:
+            views = name in api.NUMPY_VIEW_FUNCTIONS
+            return data.with_(negative_strides=data.negative_strides if views else Tri.UNKNOWN, shares_with=None, ndim=None)
+        return UNKNOWN
+
+    def reduction(self, name: str, data: Value, args: Sequence[Arg], node: ast.Call, method: bool) -> Value:
+        """np.mean(a) / a.mean(): a NumPy scalar, or an array when an axis is given."""
+        if data.kind not in ARRAY_KINDS:
+            return UNKNOWN
+        dtype = data.dtype
+        if api.NUMPY_REDUCTIONS.get(name) and dtype in api.INT_DTYPES | {api.BOOL}:
+            dtype = api.FLOAT64
+        explicit = argument(args, None, "dtype")
+        if explicit is not None:
+            dtype = dtype_of(explicit.value)
+        positional_axis = positional(args)[0 if method else 1:]
+        has_axis = argument(args, None, "axis") is not None or bool(positional_axis)
+        origin = data.origin if dtype == data.dtype else self.it.origin(node)
+        if has_axis:
+            return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, origin=origin)
+        return Value(kind=Kind.NP_SCALAR, dtype=dtype, ndim=0, origin=origin)
+
+    def to_numpy_sink(self, value: Value, node: ast.Call, qual: str, frame: Frame) -> None:
+        via = callee_text(node) + "()"
+        if value.kind is Kind.TENSOR:
+            self.it.emit(frame, ToNumpy(self.it.site(node), value, via, frame.context))
+        elif value.kind is Kind.SEQUENCE and value.element is not None and value.element.kind is Kind.TENSOR:
+            self.it.emit(frame, ToNumpy(self.it.site(node), value.element, via + " over a list", frame.context,
+                                        of_list=True))
+
+    # --- ndarray methods ----------------------------------------------------------------
+
+    def method(self, a: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        handler = self.methods.get(name)
+        result = handler(a, name, node, args) if handler is not None else UNKNOWN
+        if name == "setflags" and result.readonly is not Tri.UNKNOWN and isinstance(func.value, ast.Name):
+            readonly = result.readonly
+            frame.env[func.value.id] = a.with_(readonly=readonly, origin=self.it.origin(node) if readonly is Tri.YES else a.origin)
+            return Value(kind=Kind.NONE)
+        return result
+
+    def _astype(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        target = argument(args, 0, "dtype")
+        dtype = dtype_of(target.value) if target is not None else None
+        origin = a.origin if dtype == a.dtype else self.it.origin(node)
+        return Value(kind=a.kind, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO, ndim=a.ndim, origin=origin)
+
+    @staticmethod
+    def _copy(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        return a.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False)
+
+    @staticmethod
+    def _flatten(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        return a.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, ndim=1, param_view=False)
+
+    @staticmethod
+    def _view(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        return a.with_(ndim=None, shares_with=None)
+
+    @staticmethod
+    def _same_dtype(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        return a.with_(ndim=None, negative_strides=Tri.UNKNOWN, shares_with=None)
+
+    def _reduce(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        return self.reduction(name, a, args, node, method=True)
+
+    @staticmethod
+    def _item(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        return Value(kind=Kind.PY_FLOAT if a.dtype in api.FLOAT_DTYPES else None)
+
+    @staticmethod
+    def _tobytes(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        return Value(kind=Kind.PY_BYTES)
+
+    @staticmethod
+    def _setflags(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        write = argument(args, 0, "write")
+        if write is not None and isinstance(write.node, ast.Constant) and isinstance(write.node.value, bool):
+            # the caller rebinds the receiver: write=False makes it read-only, write=True writable
+            return Value(kind=Kind.NONE, readonly=Tri.NO if write.node.value else Tri.YES)
+        return UNKNOWN
+
+    # --- operators, attributes, indexing ------------------------------------------------
+
+    def binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST) -> Value:
+        """An operator with an ndarray or NumPy scalar operand (and no tensor)."""
+        dtype = numpy_result_dtype(left, right, op)
+        is_array = Kind.NDARRAY in (left.kind, right.kind)
+        source = left if left.kind in ARRAY_KINDS else right
+        return Value(kind=Kind.NDARRAY if is_array else Kind.NP_SCALAR, dtype=dtype,
+                     negative_strides=Tri.NO if is_array else Tri.UNKNOWN, readonly=Tri.NO,
+                     ndim=None if is_array else 0,
+                     origin=source.origin if dtype == source.dtype else self.it.origin(node))
+
+    @staticmethod
+    def attribute(base: Value, attr: str) -> Value:
+        return base.with_(ndim=None, shares_with=None) if attr in api.NDARRAY_VIEW_ATTRS else UNKNOWN
+
+    def subscript(self, base: Value, index: ast.expr, parts: Sequence[ast.expr], values: Sequence[Value],
+                  node: ast.Subscript) -> Value:
+        """``base[index]`` for a base that is an ndarray or unknown (a tensor or a sequence is not)."""
+        flips = any(isinstance(p, ast.Slice) and negative_literal(p.step) for p in parts)
+        if base.kind is None and base.dtype is None and flips:
+            # Unknown base: if it is an ndarray (torch.from_numpy accepts nothing else) the
+            # result has negative strides. The conversion rule decides what that proves.
+            return Value(negative_strides=Tri.YES, origin=self.it.origin(node))
+        if base.kind is not Kind.NDARRAY:
+            return UNKNOWN
+        sliced = any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and p.value is Ellipsis) for p in parts)
+        advanced = any(v.kind in (Kind.NDARRAY, Kind.SEQUENCE, Kind.TENSOR) for v in values)
+        result = base.with_(ndim=None, shares_with=None)
+        if flips and not advanced:
+            return result.with_(negative_strides=Tri.YES, origin=self.it.origin(node))
+        if advanced:
+            return result.with_(negative_strides=Tri.NO, readonly=Tri.NO)  # fancy indexing copies
+        if sliced:
+            return result  # a view: keeps the sign of the base's strides
+        known_ints = all(v.kind is Kind.PY_INT for v in values)
+        if base.ndim is not None and len(parts) < base.ndim:
+            # Fewer indices than dimensions: an array whatever they are; its strides keep
+            # the base's sign unless an index is an (copying) array.
+            return result.with_(ndim=base.ndim - len(parts) if known_ints else None,
+                                negative_strides=base.negative_strides if known_ints or base.negative_strides is Tri.NO else Tri.UNKNOWN)
+        if known_ints and base.ndim is not None:
+            return Value(kind=Kind.NP_SCALAR, dtype=base.dtype, ndim=0, origin=base.origin)
+        # A row or a scalar, we cannot tell: keep the dtype, forget the kind.
+        return Value(dtype=base.dtype, origin=base.origin)
+
+
+def shape_ndim(qual: str, args: Sequence[Arg]) -> Optional[int]:
+    """Dimensions from a shape argument: np.zeros((4, 3)) -> 2, np.random.rand(4, 3) -> 2."""
+    given = [a for a in args if a.keyword is None]
+    if qual in api.DIMENSION_ARGUMENT_MAKERS:
+        if given and all(a.value.kind is Kind.PY_INT and not a.starred for a in given):
+            return len(given)
+        return None
+    shape = argument(args, 0, "shape")
+    if qual.rsplit(".", 1)[-1] in api.SHAPE_ARGUMENT_MAKERS and shape is not None:
+        if shape.value.kind is Kind.PY_INT:
+            return 1
+        if isinstance(shape.node, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in shape.node.elts):
+            return len(shape.node.elts)
+    return None
+
+
+def uninitialized(value: Value) -> bool:
+    """An array from np.empty: a buffer meant to be filled through its tensor view."""
+    if value.origin is None:
+        return False
+    node = value.origin.site.node
+    name = node.attr if isinstance(node, ast.Attribute) else (node.id if isinstance(node, ast.Name) else "")
+    return name in api.UNINITIALIZED_MAKERS

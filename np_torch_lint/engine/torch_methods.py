@@ -1,0 +1,199 @@
+"""torch methods: what a tensor's or a module's method gives, through tables keyed by method name.
+
+The handlers read the receiver and the arguments; what they share with torch functions
+(placement, parameters, promotion, calling a module) they ask of the ``TorchModel``.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Callable, Dict, Iterable, Sequence
+
+from . import api
+from .arguments import Arg, literal_bool_arg, positional
+from .events import ToNumpy
+from .guards import names_a_device
+from .promotion import dtype_of, grad_in_context
+from .scope import ClassInfo, Frame
+from .torch_model import TorchModel
+from .values import UNKNOWN, Device, Kind, Tri, Value, sequence
+from .walker import Expressions, Walker
+
+#: a tensor or module method: (receiver, name, callee, call, arguments, frame) -> value.
+MethodHandler = Callable[[Value, str, ast.Attribute, ast.Call, Sequence[Arg], Frame], Value]
+
+
+def _table(rows: Iterable[tuple]) -> Dict[str, MethodHandler]:
+    """A handler table from (names, handler) rows; the first row naming a method wins."""
+    table: Dict[str, MethodHandler] = {}
+    for names, handler in rows:
+        for name in names:
+            table.setdefault(name, handler)
+    return table
+
+
+class TorchMethods:
+    def __init__(self, walker: Walker, torch: TorchModel, expressions: Expressions) -> None:
+        self.it = walker
+        self.torch = torch
+        self.ex = expressions
+        self.tensor_methods = _table([
+            (("numpy",), self._numpy),
+            (api.TENSOR_CASTS, self._cast_method),
+            (("to", "type"), self._to),
+            (("cuda",), self._cuda),
+            (("cpu",), self._cpu),
+            (("detach", "detach_"), self._detach),
+            (("requires_grad_",), self._requires_grad),
+            (("item",), self._item),
+            (api.INTEGER_RESULTS, self._integer_result),
+            (api.TENSOR_PROPAGATING, self._propagating),
+        ])
+        self.module_methods = _table([
+            (("forward",), self._forward),
+            (api.MODULE_SELF_METHODS, self._self_method),
+            (api.PARAMETER_ITERATORS, self._parameters),
+        ])
+
+    # --- tensor methods -----------------------------------------------------------------
+
+    def tensor(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        handler = self.tensor_methods.get(name)
+        if handler is not None:
+            return handler(t, name, func, node, args, frame)
+        if name.startswith(api.TENSOR_NEW_PREFIX):
+            return Value(kind=Kind.TENSOR, dtype=t.dtype, device=t.device, requires_grad=Tri.NO)
+        if name.endswith("_") and not name.startswith("_"):
+            return t  # in place: the same tensor (see call_method for the write itself)
+        return UNKNOWN
+
+    def _numpy(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        site = self.it.site(func, attr=True)
+        self.it.emit(frame, ToNumpy(site, t, ".numpy()", frame.context))
+        partner = func.value.id if isinstance(func.value, ast.Name) else None
+        return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO, param_view=t.param_view,
+                     shares_with=partner, shared_at=site if partner else None, origin=t.origin if t.param_view else None)
+
+    @staticmethod
+    def _cast_method(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return cast(t, api.TENSOR_CASTS[name])
+
+    def _to(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        if name == "type" and not args:
+            return Value(kind=Kind.PY_STR)
+        result = t
+        for arg in args:
+            value = arg.value
+            dtype = dtype_of(value)
+            if dtype is not None and arg.keyword in (None, "dtype"):
+                result = cast(result, dtype)
+                if value.kind is Kind.API and api.TENSOR_TYPES.get(value.qualname or "", ("", False))[1]:
+                    self.torch.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(func, attr=True),
+                                     ".type(torch.cuda...)", frame, False)
+                    result = result.with_(device=Device.CUDA)
+            elif arg.keyword in (None, "device") and value.kind in (Kind.DEVICE, Kind.PY_STR):
+                moved = value.device in (Device.CUDA, Device.MAYBE_CUDA)
+                result = result.with_(device=value.device,
+                                      device_origin=self.it.origin(node, "moved by ") if moved else None)
+            elif value.kind is Kind.TENSOR:
+                result = result.with_(dtype=value.dtype, device=value.device, conversion=None, numpy_source=None)
+            elif arg.keyword == "device" or names_a_device(arg.node):
+                result = result.with_(device=None)  # .to(device), .to(args.device): only the device changes
+            elif arg.keyword in (None, "dtype") or arg.starred:
+                # an unknown dtype or device: either may have changed
+                result = result.with_(dtype=None, device=None, conversion=None, numpy_source=None)
+        return t if result is t else result.with_(shares_with=None)
+
+    def _cuda(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return t.with_(device=Device.CUDA, shares_with=None, param_view=False, device_origin=self.it.origin(node, "moved by "))
+
+    @staticmethod
+    def _cpu(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return t.with_(device=Device.CPU, device_origin=None)
+
+    @staticmethod
+    def _detach(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return t.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
+
+    def _requires_grad(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        if literal_bool_arg(args) is False:
+            new = t.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
+        else:
+            new = t.with_(requires_grad=Tri.YES, grad_leaf=True, origin=self.it.origin(node))
+        if isinstance(func.value, ast.Name):
+            frame.env[func.value.id] = new
+        return new
+
+    @staticmethod
+    def _item(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return Value(kind=Kind.PY_FLOAT if t.dtype in api.FLOAT_DTYPES else (Kind.PY_INT if t.dtype in api.INT_DTYPES else None))
+
+    @staticmethod
+    def _integer_result(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return Value(kind=Kind.TENSOR, dtype=api.INTEGER_RESULTS[name], requires_grad=Tri.NO, device=t.device)
+
+    def _propagating(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        operands = positional(args)
+        if name in api.TENSOR_BINARY_METHODS and operands:
+            return self.torch.binary(t, operands[0], node, frame)
+        grad, origin = grad_in_context(t.requires_grad, t.origin, frame)
+        keeps_shape = name in api.SHAPE_KEEPING_METHODS
+        return t.with_(ndim=t.ndim if keeps_shape else None, grad_leaf=False, requires_grad=grad,
+                       shares_with=None, origin=origin, param_view=t.param_view and name in api.TENSOR_VIEW_METHODS)
+
+    # --- module methods -----------------------------------------------------------------
+
+    def module(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        handler = self.module_methods.get(name)
+        if handler is not None:
+            return handler(m, name, func, node, args, frame)
+        cls = m.definition if isinstance(m.definition, ClassInfo) else None
+        if cls is not None:
+            method = cls.method(name)
+            if method is not None:
+                as_built = not cls.casts_self and m.dtype == api.FLOAT32
+                return self.ex.call_function(method, frame, args, True, node if as_built else None)
+        return UNKNOWN
+
+    def _forward(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return self.torch.call_module(m, node, args, frame)
+
+    def _self_method(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """model.double(), model.to(device), model.eval(): the module itself, changed in place."""
+        result = m
+        if name in api.MODULE_CASTS:
+            result = m.with_(dtype=api.TENSOR_CASTS[name])
+        elif name == "cuda":
+            result = m.with_(device=Device.CUDA, device_origin=self.it.origin(node, "model moved by "))
+        elif name == "cpu":
+            result = m.with_(device=Device.CPU, device_origin=None)
+        elif name in ("to", "type"):
+            for arg in args:
+                dtype = dtype_of(arg.value)
+                if dtype is not None:
+                    result = result.with_(dtype=dtype)
+                elif arg.value.kind in (Kind.DEVICE, Kind.PY_STR) and arg.value.device is not None:
+                    moved = arg.value.device in (Device.CUDA, Device.MAYBE_CUDA)
+                    result = result.with_(device=arg.value.device,
+                                          device_origin=self.it.origin(node, "model moved by ") if moved else None)
+                else:
+                    result = result.with_(device=None, dtype=None)  # an unknown argument: anything may change
+        elif name == "requires_grad_":
+            result = m.with_(parametric=Tri.UNKNOWN if literal_bool_arg(args) is False else m.parametric)
+        if isinstance(func.value, ast.Name) and frame.lookup(func.value.id) is not None:
+            frame.env[func.value.id] = result  # modules change in place: model.double()
+        return result
+
+    def _parameters(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        param = self.torch.parameter(m.dtype, m.device, node, "parameter from ")
+        element = sequence((Value(kind=Kind.PY_STR), param)) if api.PARAMETER_ITERATORS[name] else param
+        return Value(kind=Kind.SEQUENCE, element=element)
+
+
+def cast(t: Value, dtype: str) -> Value:
+    """``t.float()``, ``t.to(torch.int64)``: a cast to an integer type leaves the autograd graph."""
+    if dtype not in api.FLOAT_DTYPES:
+        return t.with_(dtype=dtype, requires_grad=Tri.NO, grad_leaf=False, origin=None, conversion=None,
+                       numpy_source=None, shares_with=None, param_view=False)
+    if dtype == t.dtype:
+        return t
+    return t.with_(dtype=dtype, conversion=None, numpy_source=None, shares_with=None, grad_leaf=False, param_view=False)

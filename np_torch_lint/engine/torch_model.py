@@ -1,0 +1,367 @@
+"""The torch model: conversions, factories, nn modules and losses, operators, parameters, placement.
+
+Tensor and module methods are in ``torch_methods.py``.
+
+Every torch name is looked up in ``api.py``; this module reads the arguments and
+combines the facts (dtype, device, requires_grad, memory shared with an array).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Callable, Dict, List, Optional, Sequence
+
+from . import api
+from .arguments import Arg, argument, callee_text, first, literal_true, positional
+from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement
+from .guards import device_variable
+from .numpy_model import uninitialized
+from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
+from .scope import ClassInfo, Frame
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join
+from .walker import Expressions, Walker
+
+#: a call by qualified name: (qualified name, call, arguments, frame) -> value.
+ApiHandler = Callable[[str, ast.Call, Sequence[Arg], Frame], Value]
+
+
+class TorchModel:
+    def __init__(self, walker: Walker, expressions: Expressions) -> None:
+        self.it = walker
+        self.ex = expressions
+
+    # --- calls by qualified name --------------------------------------------------------
+
+    def api_calls(self) -> Dict[str, ApiHandler]:
+        """Handlers of torch calls by exact qualified name, for the evaluator's call table."""
+        rows: List[tuple] = [
+            ((api.OPTIMIZER + ".step",), self.optimizer_step),
+            (api.CONVERSIONS, self.conversion),
+            (api.TORCH_FACTORIES, self.factory),
+            (api.LOADERS, self.load),
+            (api.DEVICE_CONSTRUCTORS, self.device),
+            (api.CUDA_PROBES, self.cuda_probe),
+            (api.GRAD_OFF_CONTEXTS | api.GRAD_ON_CONTEXTS, self.grad_context),
+            (api.DEFAULT_DTYPE_SETTERS, self.set_default_dtype),
+            (api.DEFAULT_DEVICE_SETTERS, self.set_default_device),
+            ((q for q, (_, cuda) in api.TENSOR_TYPES.items() if cuda), self.cuda_tensor_type),
+        ]
+        table: Dict[str, ApiHandler] = {}
+        for names, handler in rows:
+            for name in names:
+                table.setdefault(name, handler)
+        return table
+
+    def optimizer_step(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
+        return UNKNOWN
+
+    def conversion(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        spec = api.CONVERSIONS[qual]
+        source = first(args)
+        explicit = argument(args, spec.dtype_pos, "dtype") if spec.dtype_pos is not None else None
+        device = argument(args, spec.device_pos, "device") if spec.device_pos is not None else None
+        requires = argument(args, None, "requires_grad")
+        site = self.it.site(node)
+        if device is not None:
+            self.place_argument(device, frame)
+        inner, kind = data_dtype(source)
+        numpy_data = kind in (Kind.NDARRAY, Kind.NP_SCALAR, None) and inner is not None and source.kind is not Kind.TENSOR
+        list_of_scalars = kind is Kind.SEQUENCE and source.element is not None and source.element.kind is Kind.NP_SCALAR
+        if spec.legacy_dtype is not None:
+            dtype: Optional[str] = spec.legacy_dtype
+        elif explicit is not None:
+            dtype = dtype_of(explicit.value)
+        else:
+            # Python floats become the default float dtype; Python ints int64.
+            dtype = {"pyfloat": api.FLOAT32, "pyint": api.INT64}.get(inner or "", inner)
+        if qual == "torch.from_numpy" and kind is None and inner is not None:
+            kind = Kind.NDARRAY  # from_numpy accepts only arrays: if it ran, it was one
+        ndim = 0 if source.kind is Kind.NP_SCALAR else (source.ndim if kind is Kind.NDARRAY else None)
+        shares = spec.shares_memory and explicit is None and device is None and kind is Kind.NDARRAY
+        source_node = node.args[0] if node.args else None
+        partner = source_node.id if shares and isinstance(source_node, ast.Name) and not uninitialized(source) else None
+        leaf = requires is not None and literal_true(requires.node)
+        numpy_source: Optional[Origin] = None
+        if list_of_scalars and source.element is not None:
+            numpy_source = _scalars(source.element.origin)
+        elif numpy_data:
+            numpy_source = source.origin
+        result = Value(
+            kind=Kind.TENSOR, dtype=dtype, device=device.value.device if device is not None else Device.CPU,
+            device_origin=self.it.origin(device.node, "device=") if device is not None and device.value.device in (Device.CUDA, Device.MAYBE_CUDA) else None,
+            requires_grad=Tri.YES if leaf else Tri.NO, grad_leaf=leaf, ndim=ndim,
+            shares_with=partner, shared_at=site if partner else None,
+            origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None,
+            numpy_source=numpy_source,
+            conversion=site if numpy_data or list_of_scalars else None,
+        )
+        self.it.emit(frame, Conversion(site, qual, source, result, frame.context))
+        return result
+
+    def factory(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        explicit = argument(args, None, "dtype")
+        device = argument(args, None, "device")
+        requires = argument(args, None, "requires_grad")
+        if device is not None:
+            self.place_argument(device, frame)
+        dtype = api.TORCH_FACTORIES[qual]
+        data = first(args)
+        if explicit is not None:
+            dtype = dtype_of(explicit.value)
+        elif qual.endswith("_like"):
+            dtype = data.dtype if data.kind is Kind.TENSOR else None
+        elif qual in ("torch.arange", "torch.full"):
+            values = positional(args) if qual == "torch.arange" else positional(args)[1:2]
+            dtype = scalar_literal_dtype([v.kind for v in values], api.FLOAT32)
+        leaf = requires is not None and literal_true(requires.node)
+        return Value(kind=Kind.TENSOR, dtype=dtype, device=device.value.device if device is not None else Device.CPU,
+                     requires_grad=Tri.YES if leaf else Tri.NO, grad_leaf=leaf,
+                     origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None)
+
+    def load(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        location = argument(args, 1, "map_location")
+        given = (location is not None and location.value.kind is not Kind.NONE) or any(a.starred for a in args)
+        source = node.args[0] if node.args else None
+        in_memory = isinstance(source, ast.Call) and api.is_in_memory_buffer(callee_text(source))
+        saved = frame.context.function in self.it.saving_functions
+        self.it.emit(frame, Load(self.it.site(node), given, frame.context, saved, in_memory,
+                                 device_variable(frame) if not given else None))
+        return UNKNOWN
+
+    def device(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        data = first(args)
+        device = data.device if data.kind in (Kind.PY_STR, Kind.DEVICE) else None
+        origin = data.origin if data.kind in (Kind.PY_STR, Kind.DEVICE) and data.origin else self.it.origin(node)
+        return Value(kind=Kind.DEVICE, device=device, origin=origin)
+
+    @staticmethod
+    def cuda_probe(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return Value(kind=Kind.PY_BOOL, qualname=qual)
+
+    @staticmethod
+    def grad_context(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return Value(kind=Kind.API, qualname=qual + "()")
+
+    def set_default_dtype(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        if dtype_of(first(args)) == api.FLOAT64:
+            self.it.default_float64 = True
+        return UNKNOWN
+
+    def set_default_device(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        data = first(args)
+        cuda_type = data.kind is Kind.API and api.TENSOR_TYPES.get(data.qualname or "", ("", False))[1]
+        if data.device is Device.CUDA or cuda_type:
+            device = data if data.device is Device.CUDA else Value(kind=Kind.DEVICE, device=Device.CUDA)
+            variable = bool(node.args) and isinstance(node.args[0], (ast.Name, ast.Attribute)) and not cuda_type
+            self.place(device, self.it.site(node), f"{callee_text(node)}(...)", frame, variable)
+        return UNKNOWN
+
+    def cuda_tensor_type(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        dtype, _ = api.TENSOR_TYPES[qual]
+        self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(node), qual, frame, False)
+        return Value(kind=Kind.TENSOR, dtype=dtype, device=Device.CUDA, requires_grad=Tri.NO)
+
+    def functional(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """torch.nn.functional.<name>: a loss, or a function of tensors."""
+        name = qual[len("torch.nn.functional."):]
+        if name in api.FUNCTIONAL_LOSSES:
+            return self.call_loss(node, args, frame, name)
+        return self.propagate(name, args, frame)
+
+    def nn(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """torch.nn.<Name>(...): a module, a loss or a parameter."""
+        name = qual[len("torch.nn."):]
+        if name == "Parameter":
+            data = first(args)
+            return self.parameter(data.dtype if data.kind is Kind.TENSOR else None, None, node, "parameter ",
+                                  requires_grad=Tri.YES)
+        if name in api.LOSS_MODULES:
+            return Value(kind=Kind.LOSS, qualname=name)
+        if not name[:1].isupper() or name in api.NON_MODULE_CLASSES:
+            return UNKNOWN
+        explicit = argument(args, None, "dtype")
+        dtype = dtype_of(explicit.value) if explicit is not None else api.FLOAT32
+        if name in api.CONTAINER_MODULES:
+            members = positional(args)
+            members += [m.element for m in members if m.kind is Kind.SEQUENCE and m.element is not None]
+            parametric = Tri.YES if any(m.kind is Kind.MODULE and m.parametric is Tri.YES for m in members) else Tri.UNKNOWN
+            return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric)
+        if name in api.PARAMETRIC_MODULES:
+            parametric = Tri.YES
+        elif name in api.PARAMETER_FREE_MODULES:
+            parametric = Tri.NO
+        else:
+            parametric = Tri.UNKNOWN
+        return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric)
+
+    def function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """torch.<name>(...): promotion for the promoting functions, else propagation."""
+        if qual in api.PROMOTING_FUNCTIONS:
+            operands = positional(args)
+            if len(operands) >= 2:
+                return self.ex.binary(ast.Mult(), operands[0], operands[1], node, frame)
+        return self.propagate(qual[len("torch."):], args, frame)
+
+    def propagate(self, name: str, args: Sequence[Arg], frame: Frame) -> Value:
+        """A torch function of tensors: keeps dtype/grad/device of its tensor operands."""
+        if name in api.INTEGER_RESULTS:
+            return Value(kind=Kind.TENSOR, dtype=api.INTEGER_RESULTS[name], requires_grad=Tri.NO)
+        if name not in api.TENSOR_PROPAGATING:
+            return UNKNOWN
+        operands: List[Value] = []
+        for arg in args:
+            if arg.starred:
+                continue
+            if arg.keyword is None and arg.value.kind is Kind.SEQUENCE and arg.value.element is not None:
+                operands.append(arg.value.element)
+            elif arg.keyword in (None, "input"):
+                operands.append(arg.value)
+        tensors = [v for v in operands if v.kind is Kind.TENSOR]
+        if not tensors:
+            return UNKNOWN
+        lead = tensors[0]
+        dtype = lead.dtype if all(t.dtype == lead.dtype for t in tensors) else None
+        explicit = argument(args, None, "dtype")
+        if explicit is not None:
+            dtype = dtype_of(explicit.value)
+        grad, origin = grad_in_context(*grad_union(tensors), frame)
+        keep = dtype == api.FLOAT64 and all(t.conversion is lead.conversion for t in tensors)
+        return Value(kind=Kind.TENSOR, dtype=dtype, device=lead.device if all(t.device is lead.device for t in tensors) else None,
+                     requires_grad=grad, origin=origin, device_origin=lead.device_origin,
+                     conversion=lead.conversion if keep else None, numpy_source=lead.numpy_source if keep else None)
+
+    # --- modules and losses called ------------------------------------------------------
+
+    def call_module(self, module: Value, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        site = self.it.site(node)
+        for arg in args:
+            if not arg.starred:
+                self.it.emit(frame, ModelInput("module", site, arg.value, True, (), module, frame.context))
+        cls = module.definition if isinstance(module.definition, ClassInfo) else None
+        if cls is not None:
+            forward = cls.method("forward")
+            if forward is None:
+                return UNKNOWN
+            # forward is walked with self as built; a module moved since (model.double()) is not that self.
+            as_built = not cls.casts_self and module.dtype == api.FLOAT32
+            result = self.ex.call_function(forward, frame, args, True, node if as_built else None)
+            if result.kind is Kind.TENSOR and result.dtype == api.FLOAT32 and module.dtype != api.FLOAT32:
+                # forward was walked for a float32 module; this one was moved (model.double()).
+                result = result.with_(dtype=module.dtype)
+            if result.kind is Kind.TENSOR and result.device is None and module.device is not None:
+                result = result.with_(device=module.device, device_origin=module.device_origin)
+            return result
+        if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
+            return UNKNOWN
+        if module.parametric is Tri.YES:
+            needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
+            grad, origin = grad_in_context(needs, self.it.origin(node, "output of "), frame)
+            device, device_origin = module.device, module.device_origin
+            if device is None:
+                # The output is on its input's device: a module given a CUDA input is on CUDA too (or it raises).
+                moved = next((a.value for a in args if not a.starred and a.value.kind is Kind.TENSOR
+                              and a.value.device in (Device.CUDA, Device.MAYBE_CUDA)), None)
+                if moved is not None:
+                    device, device_origin = moved.device, moved.device_origin
+            return Value(kind=Kind.TENSOR, dtype=module.dtype, device=device, requires_grad=grad, origin=origin,
+                         device_origin=device_origin)
+        if module.parametric is Tri.NO:
+            data = first(args)
+            return data.with_(shares_with=None, grad_leaf=False) if data.kind is Kind.TENSOR else UNKNOWN
+        return UNKNOWN
+
+    def call_loss(self, node: ast.Call, args: Sequence[Arg], frame: Frame, loss: str = "") -> Value:
+        site = self.it.site(node)
+        if loss in api.CLASS_INDEX_LOSSES:
+            target = argument(args, 1, "target")
+            if target is not None:
+                self.it.emit(frame, LossTarget(site, loss, target.value, frame.context))
+        values = [a.value for a in args if not a.starred and a.keyword in (None, "input", "target")]
+        for i, value in enumerate(values):
+            others = tuple(v for j, v in enumerate(values) if j != i)
+            self.it.emit(frame, ModelInput("loss", site, value, True, others, None, frame.context))
+        grad, _ = grad_union(values)
+        grad, origin = grad_in_context(grad, self.it.origin(node, "loss "), frame)
+        dtype = None
+        if any(v.kind is Kind.TENSOR and v.dtype == api.FLOAT64 and v.ndim != 0 for v in values):
+            dtype = api.FLOAT64
+        elif values and all(v.kind is Kind.TENSOR and v.dtype == api.FLOAT32 for v in values):
+            dtype = api.FLOAT32
+        tensors = [v for v in values if v.kind is Kind.TENSOR]
+        device = tensors[0].device if tensors and all(t.device is tensors[0].device for t in tensors) else None
+        return Value(kind=Kind.TENSOR, dtype=dtype, ndim=0, requires_grad=grad, origin=origin, device=device,
+                     device_origin=next((t.device_origin for t in tensors if t.device_origin), None))
+
+    # --- operators and attributes -------------------------------------------------------
+
+    def binary(self, left: Value, right: Value, node: ast.AST, frame: Frame) -> Value:
+        """An operator with a tensor operand: torch promotion, grad, device."""
+        if left.kind is Kind.TENSOR and right.kind is Kind.TENSOR:
+            site = self.it.site(node)
+            self.it.emit(frame, ModelInput("op", site, left, True, (right,), None, frame.context))
+            self.it.emit(frame, ModelInput("op", site, right, True, (left,), None, frame.context))
+        dtype, source = torch_result_dtype(left, right)
+        grad, grad_origin = grad_in_context(*grad_union([left, right]), frame)
+        tensor = left if left.kind is Kind.TENSOR else right
+        both = left.kind is right.kind
+        kept = source if source is not None and dtype == api.FLOAT64 else None
+        return Value(
+            kind=Kind.TENSOR, dtype=dtype, device=join(left, right).device if both else tensor.device,
+            device_origin=left.device_origin or right.device_origin,
+            requires_grad=grad, origin=grad_origin, ndim=None if both else tensor.ndim,
+            conversion=kept.conversion if kept is not None else None,
+            numpy_source=kept.numpy_source if kept is not None else None,
+        )
+
+    def attribute(self, base: Value, attr: str) -> Value:
+        if attr == "data":
+            return base.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
+        if attr == "grad":
+            return Value(kind=Kind.TENSOR, dtype=base.dtype, device=base.device, requires_grad=Tri.NO)
+        if attr in api.TENSOR_VIEW_ATTRS:
+            return base.with_(ndim=None)
+        return UNKNOWN
+
+    def module_attribute(self, base: Value, attr: str, node: ast.Attribute) -> Optional[Value]:
+        """``linear.weight``: a parameter of a torch.nn module (None: not one we know)."""
+        if attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
+            return self.parameter(base.dtype, base.device, node, "parameter ")
+        return None
+
+    def parameter(self, dtype: Optional[str], device: Optional[Device], node: ast.AST, label: str,
+                  requires_grad: Optional[Tri] = None) -> Value:
+        """A module parameter: a leaf that needs grad and whose storage the optimizer updates in place.
+
+        Where the file freezes parameters (`requires_grad_(False)`), neither fact is known: which
+        parameters still need grad, and which the optimizer still updates, is decided at run time.
+        """
+        frozen = self.it.freezes_parameters
+        needs = requires_grad if requires_grad is not None else (Tri.UNKNOWN if frozen else Tri.YES)
+        return Value(kind=Kind.TENSOR, dtype=dtype, device=device, requires_grad=needs, grad_leaf=True,
+                     param_view=not frozen, origin=self.it.origin(node, label))
+
+    # --- placement ----------------------------------------------------------------------
+
+    def place_argument(self, device: Arg, frame: Frame) -> None:
+        """A ``device=`` argument of a factory or conversion."""
+        variable = isinstance(device.node, (ast.Name, ast.Attribute))
+        self.place(device.value, self.it.site(device.node), "device=", frame, variable)
+
+    def place(self, device: Value, site: Site, what: str, frame: Frame, through_variable: bool) -> None:
+        if device.device is Device.CUDA:
+            self.it.emit(frame, Placement(site, device, through_variable, what, frame.context))
+
+    def method_placement(self, name: str, func: ast.Attribute, args: Sequence[Arg], frame: Frame) -> None:
+        """``x.cuda()``, ``x.to("cuda")`` on any receiver: torch's placement."""
+        if name == "cuda":
+            self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(func, attr=True), ".cuda()", frame, False)
+        elif name == "to":
+            for arg in args:
+                if arg.keyword in (None, "device") and arg.value.kind in (Kind.DEVICE, Kind.PY_STR):
+                    variable = isinstance(arg.node, (ast.Name, ast.Attribute))
+                    report = self.it.site(arg.node) if arg.keyword == "device" else self.it.site(func, attr=True)
+                    self.place(arg.value, report, ".to(...)", frame, variable)
+
+
+def _scalars(origin: Optional[Origin]) -> Optional[Origin]:
+    return Origin(api.SCALARS_LABEL, origin.site) if origin is not None else None

@@ -1,0 +1,54 @@
+"""What the evaluator asks of the interpreter, and what the domain models ask of the evaluator.
+
+Typing against these protocols (not the classes) keeps the import graph one way:
+the interpreter imports the evaluator; the evaluator and the models import neither.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any, Dict, Optional, Protocol, Sequence, Set
+
+from .scope import ClassInfo, Frame, FunctionInfo
+from .values import Origin, Site, Value
+
+
+class Walker(Protocol):
+    """The interpreter, as the evaluator sees it."""
+
+    freezes_parameters: bool  # the file freezes parameters: grad facts unknown
+    saving_functions: Set[Optional[str]]  # functions (None: module) that saved a checkpoint
+    default_float64: bool  # torch.set_default_dtype(torch.float64) was called
+
+    def emit(self, frame: Frame, event: object) -> None: ...
+
+    def site(self, node: ast.AST, attr: bool = False) -> Site: ...
+
+    def origin(self, node: ast.AST, label: str = "", attr: bool = False) -> Origin: ...
+
+    def read(self, name: str, node: ast.AST, frame: Frame) -> None: ...
+
+    def bind(self, target: ast.expr, value: Value, frame: Frame) -> None: ...
+
+    def in_place(self, name: str, node: ast.AST, frame: Frame) -> None: ...
+
+    def record_call(self, qualname: str, frame: Frame) -> None: ...
+
+    def summary(self, info: FunctionInfo) -> Value: ...
+
+    def call_with(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
+                  call: ast.Call) -> Value: ...
+
+    def project_value(self, qualname: str) -> Optional[Value]: ...
+
+    def class_attrs(self, cls: ClassInfo) -> Dict[str, Value]: ...
+
+    def instance_value(self, cls: ClassInfo) -> Value: ...
+
+
+class Expressions(Protocol):
+    """The evaluator, as the NumPy and torch models see it."""
+
+    def binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST, frame: Frame) -> Value: ...
+
+    def call_function(self, info: FunctionInfo, frame: Frame, args: Sequence[Any] = (), bound_self: bool = False,
+                      node: Optional[ast.Call] = None) -> Value: ...
