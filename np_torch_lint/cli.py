@@ -92,7 +92,7 @@ def explain(code: str, out: Optional[TextIO] = None, err: Optional[TextIO] = Non
     if code not in {rule.code for rule in ALL_RULES}:
         print(f"np-torch-lint: unknown rule {code!r}; `np-torch-lint rules` lists them", file=err)
         return 2
-    page = resources.files("np_torch_lint").joinpath("docs", f"{code}.md").read_text(encoding="utf-8")
+    page = resources.files("np_torch_lint").joinpath("docs").joinpath(f"{code}.md").read_text(encoding="utf-8")
     if fmt == "json":
         import json
 

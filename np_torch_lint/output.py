@@ -79,7 +79,7 @@ def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None) -> Dict[
 
     rules = []
     for code, rule in sorted(RULES_BY_CODE.items()):
-        page = resources.files("np_torch_lint").joinpath("docs", f"{code}.md")
+        page = resources.files("np_torch_lint").joinpath("docs").joinpath(f"{code}.md")
         help_text = page.read_text(encoding="utf-8") if page.is_file() else rule.summary
         rules.append({
             "id": code, "name": rule.name,

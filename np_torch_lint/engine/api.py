@@ -229,7 +229,7 @@ TENSOR_CASTS: Mapping[str, str] = {
     "bool": "bool",
 }
 #: methods and functions whose result never requires grad (integer or bool results).
-INTEGER_RESULTS: Mapping[str, str] = {
+INTEGER_RESULTS: Mapping[str, Optional[str]] = {
     "argmax": "int64", "argmin": "int64", "argsort": "int64", "nonzero": "int64",
     "eq": "bool", "ne": "bool", "lt": "bool", "gt": "bool", "le": "bool", "ge": "bool",
     "isnan": "bool", "isinf": "bool", "isfinite": "bool", "logical_not": "bool",

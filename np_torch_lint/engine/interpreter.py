@@ -171,8 +171,8 @@ class Interpreter:
                 result = UNKNOWN
             cached = (result if result is not None else Value(kind=Kind.NONE), tuple(events))
             info.call_results[key] = cached
-        value, events = cached
-        for event in events:
+        value, raised = cached
+        for event in raised:
             self.emit(frame, event)
         if value.shares_with is not None:
             # The callee's parameter it shares memory with is the caller's argument.
@@ -292,10 +292,10 @@ class Interpreter:
                         stored[name] = value if previous is None else _join_stores(previous, value)
             final = dict(cls.attrs)
             for name in elsewhere:
-                value = stored.get(name)
-                if value is not None:
+                joined = stored.get(name)
+                if joined is not None:
                     before = attrs.get(name)
-                    final[name] = value if before is None else _join_stores(before, value)
+                    final[name] = joined if before is None else _join_stores(before, joined)
             cls.attrs = final
         finally:
             cls.computing_attrs = False
@@ -485,7 +485,8 @@ class Interpreter:
             result = result.with_(shares_with=left.shares_with, shared_at=left.shared_at, param_view=left.param_view)
         if isinstance(node.target, ast.Name):
             frame.env[node.target.id] = result
-        elif self._is_self_attr(node.target, frame) and frame.attr_sink is not None:
+        elif (isinstance(node.target, ast.Attribute) and self._is_self_attr(node.target, frame)
+              and frame.attr_sink is not None):
             frame.attr_sink[node.target.attr] = UNKNOWN
 
     def in_place(self, name: str, node: ast.AST, frame: Frame) -> None:
@@ -648,7 +649,7 @@ class Interpreter:
                 context = _with_grad(context, True)
             elif qual in api.GRAD_SET_CONTEXTS and isinstance(call, ast.Call):
                 context = _with_grad(context, _literal_bool(call.args))
-            elif value.kind is Kind.API and value.qualname in api.GRAD_CONTEXT_OBJECTS:
+            elif value.kind is Kind.API and value.qualname is not None and value.qualname in api.GRAD_CONTEXT_OBJECTS:
                 context = _with_grad(context, api.GRAD_CONTEXT_OBJECTS[value.qualname])
             if item.optional_vars is not None:
                 # `with Image.open(p) as img:` binds the image; other context managers stay unknown.

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import ast
 import os
-import sys
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
 
+from .source import NOT_PROJECT
 from .values import Value
 
 if TYPE_CHECKING:
@@ -29,11 +29,6 @@ MAX_DEPTH = 3
 #: files above this size are not summarized (a generated module is no helper).
 MAX_BYTES = 1_000_000
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
-#: never looked for in the project: the libraries the tables describe, and the standard library.
-NOT_PROJECT: FrozenSet[str] = frozenset({"numpy", "torch", "torchvision", "torchaudio", "PIL", "scipy", "sklearn",
-                                         "pandas", "cv2", "tensorflow", "jax"}) | frozenset(
-    getattr(sys, "stdlib_module_names", ()))
-
 Stamp = Tuple[str, int, int]  # path, size, mtime_ns: what a cached result depends on
 
 

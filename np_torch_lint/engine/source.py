@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Sequence, Set, Tuple, Union
 
@@ -27,6 +28,14 @@ PREFILTER_WORDS = ("torch", "numpy")
 SEED_PATTERN = r"\.numpy\(|from_numpy|as_tensor|asarray|\btensor\(|Tensor\(|cuda|\.load\(|\.save\(|set_default_dtype|set_grad_enabled|\bDataset\b"
 #: torch names that, imported bare (`from torch import from_numpy as fn`), seed too.
 SOURCE_WORDS = frozenset({"from_numpy", "as_tensor", "asarray", "tensor", "Tensor", "load"})
+
+
+#: import roots that are never the project's own: the libraries the tables describe,
+#: common third-party packages and the standard library.
+NOT_PROJECT: FrozenSet[str] = frozenset({
+    "numpy", "torch", "torchvision", "torchaudio", "PIL", "scipy", "sklearn", "pandas", "cv2", "tensorflow",
+    "jax", "matplotlib", "tqdm", "transformers", "datasets", "yaml", "h5py", "wandb", "tensorboardX",
+}) | frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def mentions_torch_or_numpy(text: str) -> bool:
@@ -156,6 +165,10 @@ def _relevant(tree: ast.Module, texts: Sequence[str]) -> Tuple[List[bool], Dict[
             for local, qual in import_bindings(stmt):
                 root = qual.split(".")[0]
                 if root == "numpy" or (root == "torch" and qual.rsplit(".", 1)[-1] in SOURCE_WORDS):
+                    numpy_names.add(local)
+                elif not root or root not in NOT_PROJECT:
+                    # A name that may come from the project's own modules (relative imports have
+                    # no root): its helpers may make arrays or tensors, so statements using it seed.
                     numpy_names.add(local)
     seed = re.compile(SEED_PATTERN + (r"|\b(?:%s)\b" % "|".join(map(re.escape, sorted(numpy_names))) if numpy_names else ""))
     candidates = [i for i, stmt in enumerate(body) if not isinstance(stmt, (ast.Import, ast.ImportFrom))]

@@ -26,7 +26,7 @@ def apply(text: str, targets: Mapping[Span, Set[Fix]]) -> Tuple[str, List[Positi
 
 
 class _Fixer(cst.CSTTransformer):
-    def __init__(self, targets: Mapping[Span, Set[Fix]], positions) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, targets: Mapping[Span, Set[Fix]], positions) -> None:
         super().__init__()
         self._targets = targets
         self._positions = positions

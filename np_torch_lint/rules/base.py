@@ -12,8 +12,11 @@ from ..engine.values import Origin, Site
 class Evidence(Protocol):
     """What a rule may ask of the file while it words a message."""
 
-    default_float64: bool
-    uses_cuda: bool
+    @property
+    def default_float64(self) -> bool: ...
+
+    @property
+    def uses_cuda(self) -> bool: ...
 
     def line(self, site: Site) -> int: ...
 

@@ -144,7 +144,7 @@ def expect_raises(
     names = _names(exc_types)
     try:
         value = action()
-    except exc_types as exc:  # type: ignore[misc]
+    except exc_types as exc:
         if any(frag in str(exc) for frag in fragments):
             return confirmed(exc_text(exc))
         return broken(

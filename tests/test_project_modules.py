@@ -1,0 +1,98 @@
+"""Facts that travel across the project's own modules (relative and absolute imports)."""
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from np_torch_lint.cache import Cache
+from np_torch_lint.lint import analyze
+from np_torch_lint.parallel import lint_file
+
+UTILS = """
+    import numpy as np
+    import torch
+
+
+    def load_features(n):
+        return np.random.rand(n, 4){cast}
+
+
+    def as_view(a):
+        return torch.from_numpy(a)
+"""
+MODELS = """
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 1)
+
+        def forward(self, x):
+            return self.fc(x)
+"""
+TRAIN = """
+    import torch
+    from .utils import load_features, as_view
+    from .models import Net
+    from pkg import utils
+
+    model = Net()
+    x = torch.from_numpy(load_features(8))
+    out = model(x)
+    print(out.numpy())
+    arr = utils.load_features(3)
+    t = as_view(arr)
+    t.mul_(2)
+    print(arr.sum())
+"""
+
+
+def _project(root: Path, cast: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("")
+    package = root / "pkg"
+    package.mkdir(exist_ok=True)
+    (package / "__init__.py").write_text("")
+    for name, text in (("utils", UTILS.format(cast=cast)), ("models", MODELS), ("train", TRAIN)):
+        (package / f"{name}.py").write_text(textwrap.dedent(text))
+    return package / "train.py"
+
+
+def _codes(path: Path) -> List[Tuple[int, str]]:
+    return [(r.line, r.code) for r in analyze(path.read_text(), filename=str(path))]
+
+
+def test_facts_born_in_other_modules_reach_the_sinks(tmp_path: Path) -> None:
+    train = _project(tmp_path)
+    assert _codes(train) == [(8, "NTL101"), (10, "NTL201"), (13, "NTL401")]
+    messages = " ".join(r.message for r in analyze(train.read_text(), filename=str(train)))
+    assert "utils.py line 7" in messages and "models.py line 11" in messages  # the other module is named
+
+
+def test_without_a_filename_imports_stay_unknown(tmp_path: Path) -> None:
+    train = _project(tmp_path)
+    assert analyze(train.read_text()) == []
+
+
+def test_a_cast_in_the_other_module_silences_the_dtype_finding(tmp_path: Path) -> None:
+    train = _project(tmp_path, cast=".astype(np.float32)")
+    assert (8, "NTL101") not in _codes(train)
+    assert (10, "NTL201") in _codes(train)
+
+
+def test_the_cache_notices_a_changed_module(tmp_path: Path) -> None:
+    train = _project(tmp_path / "project")
+    cache = Cache(tmp_path / "cache")
+    first = lint_file(str(train), cache)
+    assert ("NTL101", 8) in [(r.code, r.line) for r in first.reports]
+    utils = train.parent / "utils.py"
+    utils.write_text(textwrap.dedent(UTILS.format(cast=".astype(np.float32)")))
+    stamp = time.time() + 5
+    os.utime(utils, (stamp, stamp))  # a new mtime even on coarse file systems
+    second = lint_file(str(train), cache)
+    assert ("NTL101", 8) not in [(r.code, r.line) for r in second.reports]
