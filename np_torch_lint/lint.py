@@ -100,18 +100,6 @@ def analyze(
         for event_type in rule.events:
             handlers.setdefault(event_type, []).append(rule)
 
-    findings: List[Finding] = []
-    seen: Set[Tuple[str, int, bool]] = set()
-
-    def keep(finding: Finding) -> None:
-        if evidence is not None and evidence.home_of(finding.site) is not None:
-            return  # placed in another module (a device variable defined there): that file's finding
-        key = (finding.code, id(finding.site.node), finding.site.attr)
-        if key not in seen:
-            seen.add(key)
-            findings.append(finding)
-
-    evidence: Optional[Evidence] = None
     pending: List[object] = []
 
     def emit(event: object) -> None:
@@ -126,6 +114,16 @@ def analyze(
     project = interpreter.project
     if project is not None and dependencies is not None:
         dependencies.extend(project.stamps())
+    findings: List[Finding] = []
+    seen: Set[Tuple[str, int, bool]] = set()
+
+    def keep(finding: Finding) -> None:
+        if evidence.home_of(finding.site) is not None:
+            return  # placed in another module (a device variable defined there): that file's finding
+        key = (finding.code, id(finding.site.node), finding.site.attr)
+        if key not in seen:
+            seen.add(key)
+            findings.append(finding)
     for event in pending:
         for rule in handlers[type(event)]:
             for finding in rule.check(event, evidence):

@@ -5,7 +5,7 @@ import os
 import textwrap
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 from np_torch_lint.cache import Cache
 from np_torch_lint.lint import analyze

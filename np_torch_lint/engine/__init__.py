@@ -19,6 +19,7 @@ from .values import Value
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
+    from .project import Project
 
 # The interpreter loads on the first analysis: a command run whose files all come
 # from the cache never needs it.
@@ -46,7 +47,6 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
 
     With ``filename`` (a real path), imports of the project's own modules are followed.
     """
-    from .interpreter import Interpreter
     from .project import Project
     from .source import plan
 
@@ -55,13 +55,21 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
     if tree is None:
         tree = parse(text)
     project = Project(filename) if filename and filename not in ("-", "stdin") else None
-    interpreter = Interpreter(emit, project=project)
-    interpreter.freezes_parameters = FREEZING.search(text) is not None
-    interpreter.uses_cuda = "cuda" in text
+    interpreter = new_interpreter(text, emit, project)
     try:
         interpreter.run(list(plan(tree, lines)))
     except RecursionError:
         raise AnalysisError("too deeply nested to analyze") from None
+    return interpreter
+
+
+def new_interpreter(text: str, emit: Callable[[object], None], project: Optional["Project"]) -> "Interpreter":
+    """An interpreter for one file, with the facts its whole text gives."""
+    from .interpreter import Interpreter
+
+    interpreter = Interpreter(emit, project=project)
+    interpreter.freezes_parameters = FREEZING.search(text) is not None
+    interpreter.uses_cuda = "cuda" in text
     return interpreter
 
 

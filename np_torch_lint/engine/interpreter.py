@@ -15,8 +15,9 @@ call to ``np.zeros`` or ``.float()`` gives) live in ``evaluator.py`` and its dom
 from __future__ import annotations
 
 import ast
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 from .evaluator import Evaluator
@@ -82,6 +83,15 @@ class Interpreter:
                 break
         while self.deferred:
             self.ensure_walked(self.deferred.pop(0))
+
+    @contextmanager
+    def events_into(self, buffer: Optional[List[object]]) -> Iterator[Optional[List[object]]]:
+        """While the block runs, events go to ``buffer`` (``None``: straight to the rules)."""
+        saved, self._buffer = self._buffer, buffer
+        try:
+            yield buffer
+        finally:
+            self._buffer = saved
 
     def emit(self, frame: Frame, event: object) -> None:
         if self._buffer is not None:
@@ -157,19 +167,14 @@ class Interpreter:
         if cached is None:
             self._call_budget -= 1
             info.active_calls += 1
-            saved, self._buffer = self._buffer, []
+            events: List[object] = []
             try:
-                walked = self.walk_function(info, attr_sink={} if info.owner is not None else None,
-                                            params=params, caller=context)
+                with self.events_into(events):
+                    walked = self.walk_function(info, attr_sink={} if info.owner is not None else None,
+                                                params=params, caller=context)
             finally:
-                events, self._buffer = self._buffer, saved
                 info.active_calls -= 1
-            result: Optional[Value] = None
-            for value in walked.returns:
-                result = value if result is None else join(result, value)
-            if info.generator:
-                result = UNKNOWN
-            cached = (result if result is not None else Value(kind=Kind.NONE), tuple(events))
+            cached = (UNKNOWN if info.generator else _returned(walked), tuple(events))
             info.call_results[key] = cached
         value, raised = cached
         for event in raised:
@@ -192,8 +197,10 @@ class Interpreter:
         if info.summarizing:
             return UNKNOWN  # recursion
         self.ensure_walked(info)
-        if info.summary is None or info.generator or info.summary == UNKNOWN:
-            return self.returns_annotated(info) if not info.generator else UNKNOWN
+        if info.generator:
+            return UNKNOWN
+        if info.summary is None or info.summary == UNKNOWN:
+            return self.returns_annotated(info)
         return info.summary
 
     def ensure_walked(self, info: FunctionInfo) -> None:
@@ -203,21 +210,17 @@ class Interpreter:
         if info.summary is not None or info.summarizing:
             return
         info.summarizing = True
-        saved, self._buffer = self._buffer, None  # a function is walked once: its events always stand
         try:
             owner = info.owner
             # A method records what it stores on self: later reads in the same walk see it.
             sink: Optional[Dict[str, Value]] = {} if owner is not None else None
-            frame = self.walk_function(info, attr_sink=sink)
-            result: Optional[Value] = None
-            for value in frame.returns:
-                result = value if result is None else join(result, value)
-            info.summary = result if result is not None else Value(kind=Kind.NONE)
+            with self.events_into(None):  # a function is walked once: its events always stand
+                frame = self.walk_function(info, attr_sink=sink)
+            info.summary = _returned(frame)
             if sink is not None and owner is not None and info.node.name == "__init__":
                 owner.init_attrs = sink
         finally:
             info.summarizing = False
-            self._buffer = saved
 
     def record_call(self, qualname: str, frame: Frame) -> None:
         self.call_sites.setdefault(qualname, []).append((frame.context, frame.context.function))
@@ -282,11 +285,12 @@ class Interpreter:
             if init is not None:
                 self.ensure_walked(init)
                 attrs.update(cls.init_attrs or {})
-            elsewhere = _attrs_stored_outside_init(cls.node)
+            storing = _methods_storing_on_self(cls.node)
+            elsewhere = set().union(*storing.values())
             cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
             stored: Dict[str, Value] = {}
             for method in cls.methods.values():
-                if method.node.name in elsewhere.methods:
+                if method.node.name in storing:
                     for name, value in self.walk_silently(method).items():
                         previous = stored.get(name)
                         stored[name] = value if previous is None else _join_stores(previous, value)
@@ -303,13 +307,10 @@ class Interpreter:
 
     def walk_silently(self, info: FunctionInfo) -> Dict[str, Value]:
         """Walk a method for what it stores on ``self``; its events are dropped (its own walk raises them)."""
-        saved, self._buffer = self._buffer, []
-        try:
-            sink: Dict[str, Value] = {}
+        sink: Dict[str, Value] = {}
+        with self.events_into([]):
             self.walk_function(info, attr_sink=sink)
-            return sink
-        finally:
-            self._buffer = saved
+        return sink
 
     def class_parametric(self, cls: ClassInfo) -> Tri:
         init = cls.methods.get("__init__")
@@ -602,15 +603,13 @@ class Interpreter:
             head = frame.fork(loops=loops)
             head.env.update(head_values)
             final = passes == 0
-            saved, self._buffer = self._buffer, ([] if not final else self._buffer)
-            try:
+            # A final pass raises its events where the loop's own go; an earlier one holds them.
+            with self.events_into(self._buffer if final else []) as events:
                 if isinstance(node, ast.While):
                     self.eval(node.test, head)
                 else:
                     self.bind(node.target, element, head)
                 self.block(node.body, head)
-            finally:
-                events, self._buffer = self._buffer, saved
             if final:
                 break
             changed = {}
@@ -708,6 +707,14 @@ class Interpreter:
 
 # --- helpers ----------------------------------------------------------------------------
 
+def _returned(frame: Frame) -> Value:
+    """The join of a walked function's return values (``None`` when it never returns one)."""
+    result: Optional[Value] = None
+    for value in frame.returns:
+        result = value if result is None else join(result, value)
+    return result if result is not None else Value(kind=Kind.NONE)
+
+
 def _parameter_names(info: FunctionInfo, bound_self: bool) -> Optional[List[str]]:
     """Positional parameter names a call fills, or None when the call's shape is not followed."""
     node = info.node
@@ -800,30 +807,17 @@ def _join_stores(a: Value, b: Value) -> Value:
     return join(a, b)
 
 
-class _StoredAttributes(Set[str]):
-    """Names stored on ``self`` outside ``__init__``, and the methods that store them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.methods: Set[str] = set()
-
-
-def _attrs_stored_outside_init(node: ast.ClassDef) -> _StoredAttributes:
-    """``self.<name>`` assigned in a method other than ``__init__``."""
-    names = _StoredAttributes()
+def _methods_storing_on_self(node: ast.ClassDef) -> Dict[str, Set[str]]:
+    """Methods other than ``__init__`` -> the ``self.<name>`` they assign (``+=`` included)."""
+    storing: Dict[str, Set[str]] = {}
     for statement in node.body:
         if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or statement.name == "__init__":
             continue
         for current in ast.walk(statement):
-            target: Optional[ast.expr] = None
-            if isinstance(current, ast.Attribute) and isinstance(current.ctx, ast.Store):
-                target = current
-            elif isinstance(current, ast.AugAssign) and isinstance(current.target, ast.Attribute):
-                target = current.target
-            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
-                names.add(target.attr)
-                names.methods.add(statement.name)
-    return names
+            if (isinstance(current, ast.Attribute) and isinstance(current.ctx, ast.Store)
+                    and isinstance(current.value, ast.Name) and current.value.id == "self"):
+                storing.setdefault(statement.name, set()).add(current.attr)
+    return storing
 
 
 def _casts_self(node: ast.ClassDef) -> bool:

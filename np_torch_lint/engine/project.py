@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 from .source import NOT_PROJECT
 from .values import Value
@@ -179,8 +179,7 @@ class Project:
 
 
 def _walk(path: str, stamp: Stamp, depth: int) -> Optional[ModuleSummary]:
-    from . import FREEZING
-    from .interpreter import Interpreter
+    from . import new_interpreter
     from .source import ImportItem, Item, import_bindings
 
     try:
@@ -189,9 +188,7 @@ def _walk(path: str, stamp: Stamp, depth: int) -> Optional[ModuleSummary]:
         tree = ast.parse(text)
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
-    interpreter = Interpreter(lambda event: None, project=Project(path, depth))
-    interpreter.freezes_parameters = FREEZING.search(text) is not None
-    interpreter.uses_cuda = "cuda" in text
+    interpreter = new_interpreter(text, lambda event: None, Project(path, depth))
     # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
     items: List[Item] = [ImportItem(import_bindings(stmt)) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt
                          for stmt in tree.body]
