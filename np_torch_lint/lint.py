@@ -135,8 +135,8 @@ def analyze(
     reports = [
         _report(finding)
         for finding in findings
-        if not (finding.needs_grad_in and interpreter.grad_off_everywhere(finding.needs_grad_in))
-        and not (finding.needs_unguarded_in and interpreter.guarded_everywhere(finding.needs_unguarded_in))
+        if not (finding.needs_grad_in and interpreter.functions.grad_off_everywhere(finding.needs_grad_in))
+        and not (finding.needs_unguarded_in and interpreter.functions.guarded_everywhere(finding.needs_unguarded_in))
     ]
     reports.sort(key=lambda r: (r.line, r.col, r.code))
     return reports

@@ -1,13 +1,13 @@
 """The interpreter: walks statements in order and keeps abstract values.
 
-It walks the module body once, then every function and method not yet walked.
-A function is walked once, with its parameters unknown: the first call of it
-(or the end of the module) walks it, emits its findings and keeps the join of
-its return values as its summary. Control flow is handled soundly for a linter
-that must stay quiet when unsure: branches are joined (only facts both agree
-on survive), a loop body is walked from the state that holds at the head of
-every iteration (iterated to a fixpoint; names that keep changing are widened
-to unknown), and code after ``return``/``raise``/``sys.exit()`` is dead.
+It walks the module body once, then every function and method not yet walked
+(``functions.py``: summaries, walks per call's arguments, call sites;
+``classes.py``: instances and what ``self.<name>`` holds). Control flow is
+handled soundly for a linter that must stay quiet when unsure: branches are
+joined (only facts both agree on survive), a loop body is walked from the state
+that holds at the head of every iteration (iterated to a fixpoint; names that
+keep changing are widened to unknown), and code after
+``return``/``raise``/``sys.exit()`` is dead.
 
 Events at sinks go to the rules through ``emit``; expression semantics (what a
 call to ``np.zeros`` or ``.float()`` gives) live in ``evaluator.py`` and its domain models.
@@ -20,7 +20,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
+from .classes import ClassModel
 from .evaluator import Evaluator
+from .functions import FunctionWalks
 from .events import Context, DatasetItem, ParameterUpdate, SharedWrite, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import ImportItem, Item, Opaque
@@ -34,8 +36,6 @@ Emit = Callable[[object], None]
 LOOP_PASSES = 3
 #: extra loop walks per file (deeply nested loops whose state keeps changing stay linear).
 LOOP_BUDGET = 400
-#: walks of functions for one call's arguments, per file (beyond it: the summary with unknown parameters).
-CALL_BUDGET = 300
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
@@ -53,8 +53,6 @@ class Interpreter:
         self.project = project  # this file's view of its project's modules (None: not followed)
         self.deferred: List[FunctionInfo] = []
         self._rebound_cache: Dict[int, Set[str]] = {}
-        # qualname -> (grad mode, caller) at each call site, for "a helper only called in no_grad".
-        self.call_sites: Dict[str, List[Tuple[Context, Optional[str]]]] = {}
         self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
         self.uses_cuda = False  # the file mentions CUDA: its checkpoints may hold CUDA tensors
         self.saving_functions: Set[Optional[str]] = set()  # functions (None: module) that saved a checkpoint
@@ -64,9 +62,9 @@ class Interpreter:
         self._buffer: Optional[List[object]] = None
         # Extra loop passes left for this file: bounds the work on deeply nested loops.
         self._loop_budget = LOOP_BUDGET
-        # Walks of functions for their call's argument facts left for this file.
-        self._call_budget = CALL_BUDGET
         self.sem = Evaluator(self)
+        self.functions = FunctionWalks(self)
+        self.classes = ClassModel(self)
 
     # --- entry points -------------------------------------------------------------------
 
@@ -82,7 +80,7 @@ class Interpreter:
             elif self.statement(item, frame) == Flow.EXIT:
                 break
         while self.deferred:
-            self.ensure_walked(self.deferred.pop(0))
+            self.functions.ensure_walked(self.deferred.pop(0))
 
     @contextmanager
     def events_into(self, buffer: Optional[List[object]]) -> Iterator[Optional[List[object]]]:
@@ -107,275 +105,23 @@ class Interpreter:
     def origin(node: ast.AST, label: str = "", attr: bool = False) -> Origin:
         return Origin(label, Site(node, attr))
 
-    # --- functions ----------------------------------------------------------------------
+    # --- what the evaluator asks (see walker.Walker) ------------------------------------
 
-    def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
-                      params: Optional[Dict[str, Value]] = None, caller: Optional[Context] = None) -> Frame:
-        """Walk a function's body: its parameters from ``params`` (a call's arguments), else from
-        their annotations, else unknown; in the caller's grad mode and guards when ``caller`` is given."""
-        # A module-level `assert torch.cuda.is_available()` (or early exit) guards every function.
-        guarded = info.guarded or self.module_frame.context.cuda_guarded
-        context = Context(grad=info.grad, cuda_guarded=guarded, function=info.qualname)
-        if caller is not None:
-            context = Context(grad=info.grad if info.grad is Tri.NO else caller.grad,
-                              cuda_guarded=guarded or caller.cuda_guarded, cuda_absent=caller.cuda_absent,
-                              function=info.qualname, expects_error=caller.expects_error)
-        frame = Frame(info.closure, context, function=info)
-        frame.attr_sink = attr_sink
-        args = info.node.args
-        positional = list(args.posonlyargs) + list(args.args)
-        for arg in positional + list(args.kwonlyargs):
-            given = params.get(arg.arg) if params is not None else None
-            frame.env[arg.arg] = given if given is not None else self.annotated(arg.annotation, info.closure)
-        for extra in (args.vararg, args.kwarg):
-            if extra is not None:
-                frame.env[extra.arg] = UNKNOWN
-        if info.owner is not None and positional and not _is_static(info.node):
-            frame.self_name = positional[0].arg
-            frame.env[frame.self_name] = self.instance_value(info.owner)
-        self.block(info.node.body, frame)
-        return frame
-
-    def annotated(self, annotation: Optional[ast.expr], scope: Frame) -> Value:
-        """The kind an annotation declares (``x: np.ndarray``, ``-> torch.Tensor``); nothing else."""
-        if annotation is None:
-            return UNKNOWN
-        kind = api.ANNOTATION_KINDS.get(self.sem.qualname_of(annotation, scope) or "")
-        return Value(kind=Kind(kind)) if kind is not None else UNKNOWN
+    def summary(self, info: FunctionInfo) -> Value:
+        return self.functions.summary(info)
 
     def call_with(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
                   call: ast.Call) -> Value:
-        """What a call returns, the callee walked with the facts of this call's arguments.
-
-        The walk raises its events (a finding inside a helper may rest on what its caller
-        passed), in the caller's grad mode and guards. Walks are cached per function, argument
-        facts and context; a cached walk's events are raised again (the runner keeps one
-        finding per node). Recursion, ``*args`` and a spent budget fall back to the summary
-        walked with unknown parameters.
-        """
-        if info.home is not None and info.home is not self:
-            return info.home.call_with(info, args, frame, bound_self, call)
-        params = _bind_parameters(info, args, bound_self)
-        if not params or all(value == UNKNOWN for value in params.values()):
-            return self.summary(info)
-        if info.active_calls or info.summarizing or self._call_budget <= 0:
-            return self.summary(info)
-        context = frame.context
-        key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
-               context.cuda_absent, context.expects_error)
-        cached = info.call_results.get(key)
-        if cached is None:
-            self._call_budget -= 1
-            info.active_calls += 1
-            events: List[object] = []
-            try:
-                with self.events_into(events):
-                    walked = self.walk_function(info, attr_sink={} if info.owner is not None else None,
-                                                params=params, caller=context)
-            finally:
-                info.active_calls -= 1
-            cached = (UNKNOWN if info.generator else _returned(walked), tuple(events))
-            info.call_results[key] = cached
-        value, raised = cached
-        for event in raised:
-            self.emit(frame, event)
-        if value.shares_with is not None:
-            # The callee's parameter it shares memory with is the caller's argument.
-            partner = _argument_name(info, args, bound_self, value.shares_with)
-            value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
-        if value == UNKNOWN:
-            return self.returns_annotated(info)
-        return value
-
-    def returns_annotated(self, info: FunctionInfo) -> Value:
-        return self.annotated(info.node.returns, info.closure)
-
-    def summary(self, info: FunctionInfo) -> Value:
-        """The value a call of a function of this file returns (its parameters unknown)."""
-        if info.home is not None and info.home is not self:
-            return info.home.summary(info)  # defined in another project module: its interpreter walks it
-        if info.summarizing:
-            return UNKNOWN  # recursion
-        self.ensure_walked(info)
-        if info.generator:
-            return UNKNOWN
-        if info.summary is None or info.summary == UNKNOWN:
-            return self.returns_annotated(info)
-        return info.summary
-
-    def ensure_walked(self, info: FunctionInfo) -> None:
-        if info.home is not None and info.home is not self:
-            info.home.ensure_walked(info)
-            return
-        if info.summary is not None or info.summarizing:
-            return
-        info.summarizing = True
-        try:
-            owner = info.owner
-            # A method records what it stores on self: later reads in the same walk see it.
-            sink: Optional[Dict[str, Value]] = {} if owner is not None else None
-            with self.events_into(None):  # a function is walked once: its events always stand
-                frame = self.walk_function(info, attr_sink=sink)
-            info.summary = _returned(frame)
-            if sink is not None and owner is not None and info.node.name == "__init__":
-                owner.init_attrs = sink
-        finally:
-            info.summarizing = False
+        return self.functions.call_with(info, args, frame, bound_self, call)
 
     def record_call(self, qualname: str, frame: Frame) -> None:
-        self.call_sites.setdefault(qualname, []).append((frame.context, frame.context.function))
-
-    def grad_off_everywhere(self, qualname: str) -> bool:
-        """Every call of the function in this file runs with grad off (directly or via its callers)."""
-        return self._all_call_sites(qualname, lambda c: c.grad is Tri.NO, lambda c: c.grad is Tri.YES, set())
-
-    def guarded_everywhere(self, qualname: str) -> bool:
-        """Every call of the function in this file is on a CUDA-guarded path."""
-        return self._all_call_sites(qualname, lambda c: c.cuda_guarded, lambda c: True, set())
-
-    def _all_call_sites(self, qualname: str, holds: Callable[[Context], bool],
-                        may_inherit: Callable[[Context], bool], seen: Set[str]) -> bool:
-        if qualname in seen:
-            return False
-        seen.add(qualname)
-        sites = self.call_sites.get(qualname)
-        if not sites:
-            return False
-        for context, caller in sites:
-            if holds(context):
-                continue
-            if may_inherit(context) and caller is not None and self._all_call_sites(caller, holds, may_inherit, seen):
-                continue
-            return False
-        return True
-
-    # --- classes ------------------------------------------------------------------------
-
-    def instance_value(self, cls: ClassInfo) -> Value:
-        if cls.is_module:
-            dtype = api.FLOAT32 if not cls.casts_self else None
-            return Value(kind=Kind.MODULE, qualname=cls.name, dtype=dtype,
-                         parametric=self.class_parametric(cls), definition=cls)
-        return Value(kind=Kind.INSTANCE, qualname=cls.name, definition=cls)
+        self.functions.record_call(qualname, frame)
 
     def class_attrs(self, cls: ClassInfo) -> Dict[str, Value]:
-        """``self.<name>`` as any method may leave it: the join of every value assigned to it.
+        return self.classes.class_attrs(cls)
 
-        ``__init__`` (and the bases' attributes, and class-level names) come first; then each
-        other method that stores on ``self`` is walked silently and what it stores is joined in.
-        A read can only see a value some method stored (before any store it raises), so the
-        join over the class's stores is what a read in any method sees. While the other
-        methods are walked, their names read as unknown.
-        """
-        if cls.attrs is not None:
-            return cls.attrs
-        if cls.home is not None and cls.home is not self:
-            return cls.home.class_attrs(cls)
-        if cls.computing_attrs:
-            return {}
-        init = cls.methods.get("__init__")
-        if init is not None and init.summarizing:
-            return {}  # asked from inside __init__'s own walk: nothing is known yet, and nothing is kept
-        cls.computing_attrs = True
-        try:
-            attrs: Dict[str, Value] = {}
-            for base in cls.bases:
-                attrs.update(self.class_attrs(base))
-            attrs.update(cls.class_attrs)
-            if init is not None:
-                self.ensure_walked(init)
-                attrs.update(cls.init_attrs or {})
-            storing = _methods_storing_on_self(cls.node)
-            elsewhere = set().union(*storing.values())
-            cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
-            stored: Dict[str, Value] = {}
-            for method in cls.methods.values():
-                if method.node.name in storing:
-                    for name, value in self.walk_silently(method).items():
-                        previous = stored.get(name)
-                        stored[name] = value if previous is None else _join_stores(previous, value)
-            final = dict(cls.attrs)
-            for name in elsewhere:
-                joined = stored.get(name)
-                if joined is not None:
-                    before = attrs.get(name)
-                    final[name] = joined if before is None else _join_stores(before, joined)
-            cls.attrs = final
-        finally:
-            cls.computing_attrs = False
-        return cls.attrs
-
-    def walk_silently(self, info: FunctionInfo) -> Dict[str, Value]:
-        """Walk a method for what it stores on ``self``; its events are dropped (its own walk raises them)."""
-        sink: Dict[str, Value] = {}
-        with self.events_into([]):
-            self.walk_function(info, attr_sink=sink)
-        return sink
-
-    def class_parametric(self, cls: ClassInfo) -> Tri:
-        init = cls.methods.get("__init__")
-        if cls.attrs is None and (cls.computing_attrs or (init is not None and init.summarizing)):
-            return Tri.UNKNOWN
-        for value in self.class_attrs(cls).values():
-            if value.kind is Kind.MODULE and value.parametric is Tri.YES:
-                return Tri.YES
-            if value.kind is Kind.TENSOR and value.grad_leaf:
-                return Tri.YES
-        return Tri.UNKNOWN
-
-    def define_class(self, node: ast.ClassDef, frame: Frame) -> None:
-        is_module = is_dataset = False
-        bases: List[ClassInfo] = []
-        for base_node in node.bases:
-            if isinstance(base_node, ast.Subscript):
-                base_node = base_node.value  # Dataset[tuple], Generic[T]: the class itself
-            base = self.eval(base_node, frame)
-            if base.kind is Kind.API and base.qualname in api.MODULE_BASES:
-                is_module = True
-            elif base.kind is Kind.API and base.qualname in api.DATASET_BASES:
-                is_dataset = True
-            elif base.kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
-                bases.append(base.definition)
-                is_module = is_module or base.definition.is_module
-                is_dataset = is_dataset or base.definition.is_dataset
-        qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
-        cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=_decorated_for_cuda(node),
-                        casts_self=is_module and _casts_self(node), home=self)
-        body_frame = Frame(frame, frame.context, frame.function)
-        for statement in node.body:
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                cls.methods[statement.name] = self.make_function(statement, body_frame, owner=cls)
-            else:
-                self.statement(statement, body_frame)
-        for name, value in body_frame.env.items():
-            if value.kind is not Kind.FUNCTION:
-                cls.class_attrs[name] = value
-        frame.env[node.name] = Value(kind=Kind.CLASS, qualname=qual, definition=cls)
-
-    def make_function(self, node: FunctionNode, frame: Frame, owner: Optional[ClassInfo] = None) -> FunctionInfo:
-        grad = Tri.YES
-        # `@unittest.skipIf(not torch.cuda.is_available())`, `@RunIf(min_cuda_gpus=1)`, `@requires_gpu`:
-        # the function only runs where CUDA is; and a method named `cuda`/`to` *is* the placement API.
-        guarded = (frame.context.cuda_guarded or (owner is not None and owner.cuda_only)
-                   or _decorated_for_cuda(node) or node.name in api.PLACEMENT_METHOD_NAMES)
-        for decorator in node.decorator_list:
-            callee = decorator.func if isinstance(decorator, ast.Call) else decorator
-            value = self.eval(callee, frame)
-            if value.kind is Kind.API and value.qualname in api.GRAD_OFF_CONTEXTS:
-                grad = Tri.NO
-        if owner is not None:
-            qual = f"{owner.name}.{node.name}"
-        elif frame.function is not None:
-            qual = f"{frame.function.qualname}.{node.name}"
-        else:
-            qual = node.name
-        # A method's globals are the module's (or enclosing function's), not the class body's.
-        closure = frame.parent if owner is not None and frame.parent is not None else frame
-        info = FunctionInfo(qual, node, closure, grad, owner, guarded=guarded, home=self)
-        self.deferred.append(info)
-        for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
-            self.eval(default, frame)
-        return info
+    def instance_value(self, cls: ClassInfo) -> Value:
+        return self.classes.instance_value(cls)
 
     # --- statements ---------------------------------------------------------------------
 
@@ -403,10 +149,10 @@ class Interpreter:
         elif isinstance(node, ast.Return):
             return self.return_statement(node, frame)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            info = self.make_function(node, frame)
+            info = self.functions.make_function(node, frame)
             frame.env[node.name] = Value(kind=Kind.FUNCTION, qualname=info.qualname, definition=info)
         elif isinstance(node, ast.ClassDef):
-            self.define_class(node, frame)
+            self.classes.define_class(node, frame)
         elif isinstance(node, ast.AugAssign):
             self.aug_assign(node, frame)
         elif isinstance(node, ast.AnnAssign):
@@ -707,71 +453,10 @@ class Interpreter:
 
 # --- helpers ----------------------------------------------------------------------------
 
-def _returned(frame: Frame) -> Value:
-    """The join of a walked function's return values (``None`` when it never returns one)."""
-    result: Optional[Value] = None
-    for value in frame.returns:
-        result = value if result is None else join(result, value)
-    return result if result is not None else Value(kind=Kind.NONE)
 
 
-def _parameter_names(info: FunctionInfo, bound_self: bool) -> Optional[List[str]]:
-    """Positional parameter names a call fills, or None when the call's shape is not followed."""
-    node = info.node
-    names = [p.arg for p in list(node.args.posonlyargs) + list(node.args.args)]
-    if info.owner is not None:
-        if _is_static(node) or not bound_self or not names:
-            return None  # static/class methods, `Cls.method(obj, ...)`: not followed
-        return names[1:]
-    return None if bound_self else names
 
 
-def _bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, Value]]:
-    """Parameter name -> the argument's value (memory shares dropped: they name the caller's variables)."""
-    names = _parameter_names(info, bound_self)
-    if names is None or any(arg.starred for arg in args):
-        return None
-    keywords = set(names) | {p.arg for p in info.node.args.kwonlyargs}
-    params: Dict[str, Value] = {}
-    positional = [arg for arg in args if arg.keyword is None]
-    if len(positional) > len(names) and info.node.args.vararg is None:
-        return None  # not this function's shape: a call we do not understand
-    for name, arg in zip(names, positional):
-        params[name] = arg.value
-    for arg in args:
-        if arg.keyword in keywords:
-            params[arg.keyword] = arg.value
-    return {name: value.with_(shares_with=None, shared_at=None) if value.shares_with else value
-            for name, value in params.items()}
-
-
-def _argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str) -> Optional[str]:
-    """The caller's variable passed as ``parameter``, if it was passed as a plain name."""
-    names = _parameter_names(info, bound_self) or []
-    positional = [arg for arg in args if arg.keyword is None]
-    for name, arg in zip(names, positional):
-        if name == parameter:
-            return arg.node.id if isinstance(arg.node, ast.Name) else None
-    for arg in args:
-        if arg.keyword == parameter:
-            return arg.node.id if isinstance(arg.node, ast.Name) else None
-    return None
-
-
-def _decorated_for_cuda(node: Union[FunctionNode, ast.ClassDef]) -> bool:
-    """A decorator that names CUDA or a GPU: the definition runs only where one is."""
-    for decorator in node.decorator_list:
-        try:
-            text = ast.unparse(decorator).lower()
-        except Exception:  # noqa: BLE001 - an odd decorator is simply not a guard
-            continue
-        if "cuda" in text or "gpu" in text:
-            return True
-    return False
-
-
-def _is_static(node: FunctionNode) -> bool:
-    return any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in node.decorator_list)
 
 
 def _expects_error(node: ast.expr) -> bool:
@@ -796,38 +481,7 @@ def _literal_bool(args: Sequence[ast.expr]) -> Optional[bool]:
     return None
 
 
-def _join_stores(a: Value, b: Value) -> Value:
-    """Two values stored on one attribute. A ``None`` placeholder (``self.model = None`` in
-    ``__init__``, set in ``build()``) is no value a call, a conversion or ``.numpy()`` can
-    succeed on, so where one side is ``None`` the other is what those uses see."""
-    if a.kind is Kind.NONE:
-        return b
-    if b.kind is Kind.NONE:
-        return a
-    return join(a, b)
 
-
-def _methods_storing_on_self(node: ast.ClassDef) -> Dict[str, Set[str]]:
-    """Methods other than ``__init__`` -> the ``self.<name>`` they assign (``+=`` included)."""
-    storing: Dict[str, Set[str]] = {}
-    for statement in node.body:
-        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or statement.name == "__init__":
-            continue
-        for current in ast.walk(statement):
-            if (isinstance(current, ast.Attribute) and isinstance(current.ctx, ast.Store)
-                    and isinstance(current.value, ast.Name) and current.value.id == "self"):
-                storing.setdefault(statement.name, set()).add(current.attr)
-    return storing
-
-
-def _casts_self(node: ast.ClassDef) -> bool:
-    """A module class that moves itself (`self.double()`, `self.to(dtype)`): its dtype is not float32."""
-    for current in ast.walk(node):
-        if (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
-                and isinstance(current.func.value, ast.Name) and current.func.value.id == "self"
-                and current.func.attr in ("double", "half", "bfloat16", "to", "type")):
-            return True
-    return False
 
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)

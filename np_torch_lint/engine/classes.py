@@ -1,0 +1,159 @@
+"""Classes of one file: what an instance is, and what ``self.<name>`` holds in any method.
+
+An ``nn.Module`` subclass's instance is a float32 module (unless the class casts itself);
+whether it has parameters comes from its attributes. ``self.<name>`` is the join of every
+value any method stores on it, the bases' attributes and class-level names included.
+"""
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Dict, List, Set
+
+from . import api
+from .functions import decorated_for_cuda
+from .scope import ClassInfo, Frame, FunctionInfo
+from .values import UNKNOWN, Kind, Tri, Value, join
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+
+class ClassModel:
+    def __init__(self, interp: "Interpreter") -> None:
+        self.interp = interp
+
+
+    def instance_value(self, cls: ClassInfo) -> Value:
+        if cls.is_module:
+            dtype = api.FLOAT32 if not cls.casts_self else None
+            return Value(kind=Kind.MODULE, qualname=cls.name, dtype=dtype,
+                         parametric=self.class_parametric(cls), definition=cls)
+        return Value(kind=Kind.INSTANCE, qualname=cls.name, definition=cls)
+
+    def class_attrs(self, cls: ClassInfo) -> Dict[str, Value]:
+        """``self.<name>`` as any method may leave it: the join of every value assigned to it.
+
+        ``__init__`` (and the bases' attributes, and class-level names) come first; then each
+        other method that stores on ``self`` is walked silently and what it stores is joined in.
+        A read can only see a value some method stored (before any store it raises), so the
+        join over the class's stores is what a read in any method sees. While the other
+        methods are walked, their names read as unknown.
+        """
+        if cls.attrs is not None:
+            return cls.attrs
+        if cls.home is not None and cls.home is not self.interp:
+            return cls.home.classes.class_attrs(cls)
+        if cls.computing_attrs:
+            return {}
+        init = cls.methods.get("__init__")
+        if init is not None and init.summarizing:
+            return {}  # asked from inside __init__'s own walk: nothing is known yet, and nothing is kept
+        cls.computing_attrs = True
+        try:
+            attrs: Dict[str, Value] = {}
+            for base in cls.bases:
+                attrs.update(self.class_attrs(base))
+            attrs.update(cls.class_attrs)
+            if init is not None:
+                self.interp.functions.ensure_walked(init)
+                attrs.update(cls.init_attrs or {})
+            storing = _methods_storing_on_self(cls.node)
+            elsewhere = set().union(*storing.values())
+            cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
+            stored: Dict[str, Value] = {}
+            for method in cls.methods.values():
+                if method.node.name in storing:
+                    for name, value in self.walk_silently(method).items():
+                        previous = stored.get(name)
+                        stored[name] = value if previous is None else _join_stores(previous, value)
+            final = dict(cls.attrs)
+            for name in elsewhere:
+                joined = stored.get(name)
+                if joined is not None:
+                    before = attrs.get(name)
+                    final[name] = joined if before is None else _join_stores(before, joined)
+            cls.attrs = final
+        finally:
+            cls.computing_attrs = False
+        return cls.attrs
+
+    def walk_silently(self, info: FunctionInfo) -> Dict[str, Value]:
+        """Walk a method for what it stores on ``self``; its events are dropped (its own walk raises them)."""
+        sink: Dict[str, Value] = {}
+        with self.interp.events_into([]):
+            self.interp.functions.walk_function(info, attr_sink=sink)
+        return sink
+
+    def class_parametric(self, cls: ClassInfo) -> Tri:
+        init = cls.methods.get("__init__")
+        if cls.attrs is None and (cls.computing_attrs or (init is not None and init.summarizing)):
+            return Tri.UNKNOWN
+        for value in self.class_attrs(cls).values():
+            if value.kind is Kind.MODULE and value.parametric is Tri.YES:
+                return Tri.YES
+            if value.kind is Kind.TENSOR and value.grad_leaf:
+                return Tri.YES
+        return Tri.UNKNOWN
+
+    def define_class(self, node: ast.ClassDef, frame: Frame) -> None:
+        is_module = is_dataset = False
+        bases: List[ClassInfo] = []
+        for base_node in node.bases:
+            if isinstance(base_node, ast.Subscript):
+                base_node = base_node.value  # Dataset[tuple], Generic[T]: the class itself
+            base = self.interp.eval(base_node, frame)
+            if base.kind is Kind.API and base.qualname in api.MODULE_BASES:
+                is_module = True
+            elif base.kind is Kind.API and base.qualname in api.DATASET_BASES:
+                is_dataset = True
+            elif base.kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
+                bases.append(base.definition)
+                is_module = is_module or base.definition.is_module
+                is_dataset = is_dataset or base.definition.is_dataset
+        qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
+        cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=decorated_for_cuda(node),
+                        casts_self=is_module and _casts_self(node), home=self.interp)
+        body_frame = Frame(frame, frame.context, frame.function)
+        for statement in node.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                cls.methods[statement.name] = self.interp.functions.make_function(statement, body_frame, owner=cls)
+            else:
+                self.interp.statement(statement, body_frame)
+        for name, value in body_frame.env.items():
+            if value.kind is not Kind.FUNCTION:
+                cls.class_attrs[name] = value
+        frame.env[node.name] = Value(kind=Kind.CLASS, qualname=qual, definition=cls)
+
+
+def _join_stores(a: Value, b: Value) -> Value:
+    """Two values stored on one attribute. A ``None`` placeholder (``self.model = None`` in
+    ``__init__``, set in ``build()``) is no value a call, a conversion or ``.numpy()`` can
+    succeed on, so where one side is ``None`` the other is what those uses see."""
+    if a.kind is Kind.NONE:
+        return b
+    if b.kind is Kind.NONE:
+        return a
+    return join(a, b)
+
+
+def _methods_storing_on_self(node: ast.ClassDef) -> Dict[str, Set[str]]:
+    """Methods other than ``__init__`` -> the ``self.<name>`` they assign (``+=`` included)."""
+    storing: Dict[str, Set[str]] = {}
+    for statement in node.body:
+        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or statement.name == "__init__":
+            continue
+        for current in ast.walk(statement):
+            if (isinstance(current, ast.Attribute) and isinstance(current.ctx, ast.Store)
+                    and isinstance(current.value, ast.Name) and current.value.id == "self"):
+                storing.setdefault(statement.name, set()).add(current.attr)
+    return storing
+
+
+def _casts_self(node: ast.ClassDef) -> bool:
+    """A module class that moves itself (`self.double()`, `self.to(dtype)`): its dtype is not float32."""
+    for current in ast.walk(node):
+        if (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
+                and isinstance(current.func.value, ast.Name) and current.func.value.id == "self"
+                and current.func.attr in ("double", "half", "bfloat16", "to", "type")):
+            return True
+    return False

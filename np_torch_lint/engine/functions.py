@@ -1,0 +1,269 @@
+"""Functions of one file: walked once for a summary, again per call's argument facts.
+
+A function is walked once with its parameters unknown (from their annotations where they
+declare a kind): the first call of it, or the end of the module, walks it, raises its events
+and keeps the join of its return values as its summary. A call whose arguments carry facts
+walks the callee again with them (cached per argument facts and the caller's grad mode and
+guards; bounded by ``CALL_BUDGET``). Call sites are recorded so that a rule can ask whether
+every call of a helper runs with grad off or behind a CUDA guard. A function defined in
+another project module is walked by that module's interpreter (``info.home``).
+"""
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+
+from . import api
+from .events import Context
+from .scope import ClassInfo, Frame, FunctionInfo
+from .values import UNKNOWN, Kind, Tri, Value, join
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+#: walks of functions for one call's arguments, per file (beyond it: the summary with unknown parameters).
+CALL_BUDGET = 300
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+class FunctionWalks:
+    def __init__(self, interp: "Interpreter") -> None:
+        self.interp = interp
+        # qualname -> (grad mode, caller) at each call site, for "a helper only called in no_grad".
+        self.call_sites: Dict[str, List[Tuple[Context, Optional[str]]]] = {}
+        # Walks of functions for their call's argument facts left for this file.
+        self._call_budget = CALL_BUDGET
+
+
+    def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
+                      params: Optional[Dict[str, Value]] = None, caller: Optional[Context] = None) -> Frame:
+        """Walk a function's body: its parameters from ``params`` (a call's arguments), else from
+        their annotations, else unknown; in the caller's grad mode and guards when ``caller`` is given."""
+        # A module-level `assert torch.cuda.is_available()` (or early exit) guards every function.
+        guarded = info.guarded or self.interp.module_frame.context.cuda_guarded
+        context = Context(grad=info.grad, cuda_guarded=guarded, function=info.qualname)
+        if caller is not None:
+            context = Context(grad=info.grad if info.grad is Tri.NO else caller.grad,
+                              cuda_guarded=guarded or caller.cuda_guarded, cuda_absent=caller.cuda_absent,
+                              function=info.qualname, expects_error=caller.expects_error)
+        frame = Frame(info.closure, context, function=info)
+        frame.attr_sink = attr_sink
+        args = info.node.args
+        positional = list(args.posonlyargs) + list(args.args)
+        for arg in positional + list(args.kwonlyargs):
+            given = params.get(arg.arg) if params is not None else None
+            frame.env[arg.arg] = given if given is not None else self.annotated(arg.annotation, info.closure)
+        for extra in (args.vararg, args.kwarg):
+            if extra is not None:
+                frame.env[extra.arg] = UNKNOWN
+        if info.owner is not None and positional and not _is_static(info.node):
+            frame.self_name = positional[0].arg
+            frame.env[frame.self_name] = self.interp.classes.instance_value(info.owner)
+        self.interp.block(info.node.body, frame)
+        return frame
+
+    def annotated(self, annotation: Optional[ast.expr], scope: Frame) -> Value:
+        """The kind an annotation declares (``x: np.ndarray``, ``-> torch.Tensor``); nothing else."""
+        if annotation is None:
+            return UNKNOWN
+        kind = api.ANNOTATION_KINDS.get(self.interp.sem.qualname_of(annotation, scope) or "")
+        return Value(kind=Kind(kind)) if kind is not None else UNKNOWN
+
+    def call_with(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
+                  call: ast.Call) -> Value:
+        """What a call returns, the callee walked with the facts of this call's arguments.
+
+        The walk raises its events (a finding inside a helper may rest on what its caller
+        passed), in the caller's grad mode and guards. Walks are cached per function, argument
+        facts and context; a cached walk's events are raised again (the runner keeps one
+        finding per node). Recursion, ``*args`` and a spent budget fall back to the summary
+        walked with unknown parameters.
+        """
+        if info.home is not None and info.home is not self.interp:
+            return info.home.functions.call_with(info, args, frame, bound_self, call)
+        params = _bind_parameters(info, args, bound_self)
+        if not params or all(value == UNKNOWN for value in params.values()):
+            return self.summary(info)
+        if info.active_calls or info.summarizing or self._call_budget <= 0:
+            return self.summary(info)
+        context = frame.context
+        key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
+               context.cuda_absent, context.expects_error)
+        cached = info.call_results.get(key)
+        if cached is None:
+            self._call_budget -= 1
+            info.active_calls += 1
+            events: List[object] = []
+            try:
+                with self.interp.events_into(events):
+                    walked = self.walk_function(info, attr_sink={} if info.owner is not None else None,
+                                                params=params, caller=context)
+            finally:
+                info.active_calls -= 1
+            cached = (UNKNOWN if info.generator else _returned(walked), tuple(events))
+            info.call_results[key] = cached
+        value, raised = cached
+        for event in raised:
+            self.interp.emit(frame, event)
+        if value.shares_with is not None:
+            # The callee's parameter it shares memory with is the caller's argument.
+            partner = _argument_name(info, args, bound_self, value.shares_with)
+            value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
+        if value == UNKNOWN:
+            return self.returns_annotated(info)
+        return value
+
+    def returns_annotated(self, info: FunctionInfo) -> Value:
+        return self.annotated(info.node.returns, info.closure)
+
+    def summary(self, info: FunctionInfo) -> Value:
+        """The value a call of a function of this file returns (its parameters unknown)."""
+        if info.home is not None and info.home is not self.interp:
+            return info.home.functions.summary(info)  # defined in another project module: its interpreter walks it
+        if info.summarizing:
+            return UNKNOWN  # recursion
+        self.ensure_walked(info)
+        if info.generator:
+            return UNKNOWN
+        if info.summary is None or info.summary == UNKNOWN:
+            return self.returns_annotated(info)
+        return info.summary
+
+    def ensure_walked(self, info: FunctionInfo) -> None:
+        if info.home is not None and info.home is not self.interp:
+            info.home.functions.ensure_walked(info)
+            return
+        if info.summary is not None or info.summarizing:
+            return
+        info.summarizing = True
+        try:
+            owner = info.owner
+            # A method records what it stores on self: later reads in the same walk see it.
+            sink: Optional[Dict[str, Value]] = {} if owner is not None else None
+            with self.interp.events_into(None):  # a function is walked once: its events always stand
+                frame = self.walk_function(info, attr_sink=sink)
+            info.summary = _returned(frame)
+            if sink is not None and owner is not None and info.node.name == "__init__":
+                owner.init_attrs = sink
+        finally:
+            info.summarizing = False
+
+    def record_call(self, qualname: str, frame: Frame) -> None:
+        self.call_sites.setdefault(qualname, []).append((frame.context, frame.context.function))
+
+    def grad_off_everywhere(self, qualname: str) -> bool:
+        """Every call of the function in this file runs with grad off (directly or via its callers)."""
+        return self._all_call_sites(qualname, lambda c: c.grad is Tri.NO, lambda c: c.grad is Tri.YES, set())
+
+    def guarded_everywhere(self, qualname: str) -> bool:
+        """Every call of the function in this file is on a CUDA-guarded path."""
+        return self._all_call_sites(qualname, lambda c: c.cuda_guarded, lambda c: True, set())
+
+    def _all_call_sites(self, qualname: str, holds: Callable[[Context], bool],
+                        may_inherit: Callable[[Context], bool], seen: Set[str]) -> bool:
+        if qualname in seen:
+            return False
+        seen.add(qualname)
+        sites = self.call_sites.get(qualname)
+        if not sites:
+            return False
+        for context, caller in sites:
+            if holds(context):
+                continue
+            if may_inherit(context) and caller is not None and self._all_call_sites(caller, holds, may_inherit, seen):
+                continue
+            return False
+        return True
+
+
+    def make_function(self, node: FunctionNode, frame: Frame, owner: Optional[ClassInfo] = None) -> FunctionInfo:
+        grad = Tri.YES
+        # `@unittest.skipIf(not torch.cuda.is_available())`, `@RunIf(min_cuda_gpus=1)`, `@requires_gpu`:
+        # the function only runs where CUDA is; and a method named `cuda`/`to` *is* the placement API.
+        guarded = (frame.context.cuda_guarded or (owner is not None and owner.cuda_only)
+                   or decorated_for_cuda(node) or node.name in api.PLACEMENT_METHOD_NAMES)
+        for decorator in node.decorator_list:
+            callee = decorator.func if isinstance(decorator, ast.Call) else decorator
+            value = self.interp.eval(callee, frame)
+            if value.kind is Kind.API and value.qualname in api.GRAD_OFF_CONTEXTS:
+                grad = Tri.NO
+        if owner is not None:
+            qual = f"{owner.name}.{node.name}"
+        elif frame.function is not None:
+            qual = f"{frame.function.qualname}.{node.name}"
+        else:
+            qual = node.name
+        # A method's globals are the module's (or enclosing function's), not the class body's.
+        closure = frame.parent if owner is not None and frame.parent is not None else frame
+        info = FunctionInfo(qual, node, closure, grad, owner, guarded=guarded, home=self.interp)
+        self.interp.deferred.append(info)
+        for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
+            self.interp.eval(default, frame)
+        return info
+
+
+def _returned(frame: Frame) -> Value:
+    """The join of a walked function's return values (``None`` when it never returns one)."""
+    result: Optional[Value] = None
+    for value in frame.returns:
+        result = value if result is None else join(result, value)
+    return result if result is not None else Value(kind=Kind.NONE)
+
+
+def _parameter_names(info: FunctionInfo, bound_self: bool) -> Optional[List[str]]:
+    """Positional parameter names a call fills, or None when the call's shape is not followed."""
+    node = info.node
+    names = [p.arg for p in list(node.args.posonlyargs) + list(node.args.args)]
+    if info.owner is not None:
+        if _is_static(node) or not bound_self or not names:
+            return None  # static/class methods, `Cls.method(obj, ...)`: not followed
+        return names[1:]
+    return None if bound_self else names
+
+
+def _bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, Value]]:
+    """Parameter name -> the argument's value (memory shares dropped: they name the caller's variables)."""
+    names = _parameter_names(info, bound_self)
+    if names is None or any(arg.starred for arg in args):
+        return None
+    keywords = set(names) | {p.arg for p in info.node.args.kwonlyargs}
+    params: Dict[str, Value] = {}
+    positional = [arg for arg in args if arg.keyword is None]
+    if len(positional) > len(names) and info.node.args.vararg is None:
+        return None  # not this function's shape: a call we do not understand
+    for name, arg in zip(names, positional):
+        params[name] = arg.value
+    for arg in args:
+        if arg.keyword in keywords:
+            params[arg.keyword] = arg.value
+    return {name: value.with_(shares_with=None, shared_at=None) if value.shares_with else value
+            for name, value in params.items()}
+
+
+def _argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str) -> Optional[str]:
+    """The caller's variable passed as ``parameter``, if it was passed as a plain name."""
+    names = _parameter_names(info, bound_self) or []
+    positional = [arg for arg in args if arg.keyword is None]
+    for name, arg in zip(names, positional):
+        if name == parameter:
+            return arg.node.id if isinstance(arg.node, ast.Name) else None
+    for arg in args:
+        if arg.keyword == parameter:
+            return arg.node.id if isinstance(arg.node, ast.Name) else None
+    return None
+
+
+def decorated_for_cuda(node: Union[FunctionNode, ast.ClassDef]) -> bool:
+    """A decorator that names CUDA or a GPU: the definition runs only where one is."""
+    for decorator in node.decorator_list:
+        try:
+            text = ast.unparse(decorator).lower()
+        except Exception:  # noqa: BLE001 - an odd decorator is simply not a guard
+            continue
+        if "cuda" in text or "gpu" in text:
+            return True
+    return False
+
+
+def _is_static(node: FunctionNode) -> bool:
+    return any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in node.decorator_list)
