@@ -280,3 +280,21 @@ def test_helper_only_called_under_no_grad(codes) -> None:
 
 def test_files_without_torch_or_numpy_are_skipped(lint) -> None:
     assert lint("x = 1\n") == []
+
+
+def test_prefilter_seeds_derive_from_the_tables():
+    """A statement calling any conversion, loader, default setter or grad switch of the tables
+    is interpreted (not opaque): a row added to api.py seeds the planner without a second list."""
+    import re
+
+    from np_torch_lint.engine import api, source
+
+    seed = re.compile(source.SEED_PATTERN)
+    calls = [f"{q.rsplit('.', 1)[-1]}(x)" for q in (*api.CONVERSIONS, *api.LOADERS, *api.DEFAULT_DTYPE_SETTERS,
+                                                     *api.DEFAULT_DEVICE_SETTERS, *api.GRAD_SET_CONTEXTS)]
+    calls += [f"t.{m}()" for m in api.TO_NUMPY_METHODS] + [f"class D({q.rsplit('.', 1)[-1]}): pass" for q in api.DATASET_BASES]
+    calls += [f"trainer.{m}(x)" for m in api.SAVE_METHODS] + [f"{w}_checkpoint(m)" for w in api.SAVE_CALLEE_WORDS]
+    assert [c for c in calls if not seed.search(c)] == []
+    # Sharing conversions seed even passed uncalled; an unrelated statement does not seed.
+    assert seed.search("batch = list(map(torch.from_numpy, arrays))")
+    assert not seed.search("total = count + offset")

@@ -213,6 +213,9 @@ TORCH_FACTORIES: Mapping[str, Optional[str]] = {
     "torch.normal": None,
 }
 
+#: tensor methods that return the NumPy array behind a tensor (sharing its memory).
+TO_NUMPY_METHODS: FrozenSet[str] = frozenset({"numpy"})
+
 #: the functions that load a checkpoint and place its tensors where they were saved.
 LOADERS: FrozenSet[str] = frozenset({"torch.load"})
 #: what writes a checkpoint: a load after one in the same function reads what this host wrote

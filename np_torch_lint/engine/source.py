@@ -20,14 +20,37 @@ import sys
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Sequence, Set, Tuple, Union
 
+from . import api
+
 
 #: a file that mentions neither is never looked at again.
 PREFILTER_WORDS = ("torch", "numpy")
-#: what makes a top-level statement worth parsing: a conversion, a way back to
-#: NumPy, a CUDA token or a checkpoint load (NumPy names are added per file).
-SEED_PATTERN = r"\.numpy\(|from_numpy|as_tensor|asarray|\btensor\(|Tensor\(|cuda|\.load\(|\.save\(|set_default_dtype|set_grad_enabled|\bDataset\b"
-#: torch names that, imported bare (`from torch import from_numpy as fn`), seed too.
-SOURCE_WORDS = frozenset({"from_numpy", "as_tensor", "asarray", "tensor", "Tensor", "load"})
+def _last(qualname: str) -> str:
+    return qualname.rsplit(".", 1)[-1]
+
+
+def _any_of(words: Iterable[str]) -> str:
+    return "|".join(sorted(map(re.escape, set(words))))
+
+
+#: torch names that, imported bare (`from torch import from_numpy as fn`), seed too:
+#: the conversions (legacy constructors included) and the checkpoint loaders.
+SOURCE_WORDS: FrozenSet[str] = frozenset(_last(q) for q in (*api.CONVERSIONS, *api.LOADERS))
+#: what makes a top-level statement worth parsing, derived from the tables (a row added
+#: there seeds here): a conversion or loader call, a way back to NumPy, a CUDA token, a
+#: checkpoint save, a default-dtype or grad-mode switch, a Dataset. NumPy names (and
+#: names from the project's own modules) are added per file.
+SEED_PATTERN = "|".join((
+    r"\b(?:%s)\(" % _any_of(SOURCE_WORDS),
+    # A conversion that shares memory seeds even uncalled (`map(torch.from_numpy, arrays)`).
+    _any_of(_last(q) for q, conversion in api.CONVERSIONS.items() if conversion.shares_memory),
+    r"\.(?:%s)\(" % _any_of(api.TO_NUMPY_METHODS),
+    _any_of({api.CUDA_DEVICE_PREFIX}),
+    r"\w*(?:%s)\w*\(" % _any_of(api.SAVE_CALLEE_WORDS),
+    r"\.(?:%s)\(" % _any_of(api.SAVE_METHODS),
+    r"\b(?:%s)\b" % _any_of(_last(q) for q in (*api.DEFAULT_DTYPE_SETTERS, *api.DEFAULT_DEVICE_SETTERS,
+                                                 *api.GRAD_SET_CONTEXTS, *api.DATASET_BASES)),
+))
 
 
 #: import roots that are never the project's own: the libraries the tables describe,

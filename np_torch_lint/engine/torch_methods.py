@@ -37,7 +37,7 @@ class TorchMethods:
         self.torch = torch
         self.ex = expressions
         self.tensor_methods = _table([
-            (("numpy",), self._numpy),
+            (api.TO_NUMPY_METHODS, self._numpy),
             (api.TENSOR_CASTS, self._cast_method),
             (("to", "type"), self._to),
             (("cuda",), self._cuda),
