@@ -35,10 +35,8 @@ class ModelInput:
     others: Tuple[Value, ...]  # the other operands (loss, op)
     module: Optional[Value]  # the module called, for "module"
     context: Context
-    # Facts of the conversion that made ``value`` (``value.conversion``). None: not filled by the
-    # producer yet (the rule learns them from that conversion's Conversion event meanwhile).
-    conversion_function: Optional[str] = None  # its qualified name: torch.from_numpy, torch.tensor, ...
-    numpy_scalars: Optional[bool] = None  # it converted a list of NumPy scalars
+    # The conversion that made ``value`` is ``value.conversion``: its function and source are
+    # fields of that conversion's own ``Conversion`` event, raised before this one.
 
 
 @dataclass(frozen=True)
@@ -50,9 +48,8 @@ class ToNumpy:
     via: str  # ".numpy()" or "np.asarray" ... (display only)
     context: Context
     of_list: bool = False  # np.mean([t, ...]): every element of a list is converted
-    # t.numpy(): the tensor's own method, whose receiver a fix can detach and move. None: not
-    # filled by the producer yet (then ``site.attr``: the site is the method name).
-    by_method: Optional[bool] = None
+    # t.numpy(): the tensor's own method, whose receiver a fix can detach and move.
+    by_method: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,9 +62,8 @@ class Placement:
     what: str  # ".cuda()", ".to(...)", "device=", "torch.cuda.FloatTensor", ... (display only)
     context: Context
     # Placed by a CUDA tensor type (torch.cuda.FloatTensor(...), .type(torch.cuda.FloatTensor)),
-    # which fails with another error than "Torch not compiled with CUDA enabled". None: not
-    # filled by the producer yet.
-    cuda_tensor_type: Optional[bool] = None
+    # which fails with another error than "Torch not compiled with CUDA enabled".
+    cuda_tensor_type: bool = False
 
 
 @dataclass(frozen=True)

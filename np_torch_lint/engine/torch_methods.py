@@ -68,7 +68,7 @@ class TorchMethods:
 
     def _numpy(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         site = self.it.site(func, attr=True)
-        self.it.emit(frame, ToNumpy(site, t, ".numpy()", frame.context))
+        self.it.emit(frame, ToNumpy(site, t, ".numpy()", frame.context, by_method=True))
         partner = func.value.id if isinstance(func.value, ast.Name) else None
         return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO, param_view=t.param_view,
                      shares_with=partner, shared_at=site if partner else None, origin=t.origin if t.param_view else None)
@@ -88,7 +88,7 @@ class TorchMethods:
                 result = cast(result, dtype)
                 if value.kind is Kind.API and api.TENSOR_TYPES.get(value.qualname or "", ("", False))[1]:
                     self.torch.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(func, attr=True),
-                                     ".type(torch.cuda...)", frame, False)
+                                     ".type(torch.cuda...)", frame, False, by_tensor_type=True)
                     result = result.with_(device=Device.CUDA)
             elif arg.keyword in (None, "device") and value.kind in (Kind.DEVICE, Kind.PY_STR):
                 moved = value.device in (Device.CUDA, Device.MAYBE_CUDA)

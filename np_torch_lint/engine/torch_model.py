@@ -158,7 +158,8 @@ class TorchModel:
 
     def cuda_tensor_type(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         dtype, _ = api.TENSOR_TYPES[qual]
-        self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(node), qual, frame, False)
+        self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(node), qual, frame, False,
+                   by_tensor_type=True)
         return Value(kind=Kind.TENSOR, dtype=dtype, device=Device.CUDA, requires_grad=Tri.NO)
 
     def functional(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
@@ -347,9 +348,10 @@ class TorchModel:
         variable = isinstance(device.node, (ast.Name, ast.Attribute))
         self.place(device.value, self.it.site(device.node), "device=", frame, variable)
 
-    def place(self, device: Value, site: Site, what: str, frame: Frame, through_variable: bool) -> None:
+    def place(self, device: Value, site: Site, what: str, frame: Frame, through_variable: bool,
+              by_tensor_type: bool = False) -> None:
         if device.device is Device.CUDA:
-            self.it.emit(frame, Placement(site, device, through_variable, what, frame.context))
+            self.it.emit(frame, Placement(site, device, through_variable, what, frame.context, by_tensor_type))
 
     def method_placement(self, name: str, func: ast.Attribute, args: Sequence[Arg], frame: Frame) -> None:
         """``x.cuda()``, ``x.to("cuda")`` on any receiver: torch's placement."""

@@ -35,7 +35,7 @@ class UnguardedCudaPlacement(Rule):
                 needs_unguarded_in=event.context.function,
             )
         else:
-            quoted = "" if _by_tensor_type(event) else ' ("Torch not compiled with CUDA enabled")'
+            quoted = "" if event.cuda_tensor_type else ' ("Torch not compiled with CUDA enabled")'
             yield Finding(
                 self.code,
                 event.site,
@@ -67,13 +67,6 @@ class LoadWithoutMapLocation(Rule):
             needs_unguarded_in=event.context.function,
             fix=_map_location(event),
         )
-
-
-def _by_tensor_type(event: Placement) -> bool:
-    if event.cuda_tensor_type is not None:
-        return event.cuda_tensor_type
-    # Until the engine fills cuda_tensor_type: its display text names the tensor type.
-    return event.what.startswith(("torch.cuda.", ".type("))
 
 
 def _map_location(event: Load) -> Optional[Fix]:

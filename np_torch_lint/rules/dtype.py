@@ -58,10 +58,6 @@ class Float64ReachesModel(Rule):
         elif not any(other.kind is Kind.TENSOR and other.dtype == FLOAT32 and other.ndim != 0 for other in event.others):
             return
         function, scalars = self._conversions.get(value.conversion, (None, False))
-        if event.conversion_function is not None:
-            function = event.conversion_function
-        if event.numpy_scalars is not None:
-            scalars = event.numpy_scalars
         source = evidence.code(value.numpy_source.site.node) if value.numpy_source else "NumPy data"
         source_line = f", {evidence.at(value.numpy_source.site)}" if value.numpy_source else ""
         what = "NumPy scalars" if scalars and value.numpy_source is not None else ("0-d array" if value.ndim == 0 else "array")

@@ -12,8 +12,7 @@ from .base import Evidence, Rule
 
 def _detach_cpu(event: ToNumpy) -> Optional[Fix]:
     """t.numpy() -> t.detach().cpu().numpy(); np.asarray(t) and friends get none."""
-    by_method = event.by_method if event.by_method is not None else event.site.attr
-    return detach_cpu(event.site) if by_method else None
+    return detach_cpu(event.site) if event.by_method else None
 
 
 class NumpyOnGradTensor(Rule):
