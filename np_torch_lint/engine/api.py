@@ -539,3 +539,7 @@ SHAPE_KEEPING_METHODS: FrozenSet[str] = frozenset({"clone", "contiguous"})
 TENSOR_NEW_PREFIX = "new_"
 #: MODULE_SELF_METHODS that cast the module's parameters (dtype from TENSOR_CASTS).
 MODULE_CASTS: FrozenSet[str] = frozenset({"double", "float", "half", "bfloat16"})
+#: calls on ``self`` in a module class that cast the instance itself: its dtype is then not float32.
+MODULE_SELF_CASTS: FrozenSet[str] = frozenset({"double", "half", "bfloat16", "to", "type"})
+#: calls on ``self`` in a module class that may move the instance: it is then not on CPU as built.
+MODULE_SELF_PLACING: FrozenSet[str] = frozenset({"cuda", "to", "type", "_apply"})

@@ -7,12 +7,12 @@ value any method stores on it, the bases' attributes and class-level names inclu
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Dict, List, Set
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set
 
 from . import api
 from .functions import decorated_for_cuda
 from .scope import ClassInfo, Frame, FunctionInfo
-from .values import UNKNOWN, Kind, Tri, Value, join
+from .values import UNKNOWN, Device, Kind, Tri, Value, join
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -26,7 +26,9 @@ class ClassModel:
     def instance_value(self, cls: ClassInfo) -> Value:
         if cls.is_module:
             dtype = api.FLOAT32 if not cls.casts_self else None
-            return Value(kind=Kind.MODULE, qualname=cls.name, dtype=dtype,
+            # Built on CPU, unless the class places itself (self.cuda(), self.to(device) in a method).
+            device = None if any(_calls_on_self(c.node, api.MODULE_SELF_PLACING) for c in _lineage(cls)) else Device.CPU
+            return Value(kind=Kind.MODULE, qualname=cls.name, dtype=dtype, device=device,
                          parametric=self.class_parametric(cls), definition=cls)
         return Value(kind=Kind.INSTANCE, qualname=cls.name, definition=cls)
 
@@ -72,6 +74,11 @@ class ClassModel:
                 if joined is not None:
                     before = attrs.get(name)
                     final[name] = joined if before is None else _join_stores(before, joined)
+            for name in _containers_changed_in_place(cls.node):
+                held = final.get(name)
+                if held is not None and held.kind in (Kind.DICT, Kind.SEQUENCE):
+                    # self.cache[k] = v, self.items.append(v) somewhere: what the literal held is stale.
+                    final[name] = Value(kind=held.kind, element=UNKNOWN)
             cls.attrs = final
         finally:
             cls.computing_attrs = False
@@ -112,7 +119,7 @@ class ClassModel:
                 is_dataset = is_dataset or base.definition.is_dataset
         qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
         cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=decorated_for_cuda(node),
-                        casts_self=is_module and _casts_self(node), home=self.interp)
+                        casts_self=is_module and _calls_on_self(node, api.MODULE_SELF_CASTS), home=self.interp)
         body_frame = Frame(frame, frame.context, frame.function)
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -149,11 +156,39 @@ def _methods_storing_on_self(node: ast.ClassDef) -> Dict[str, Set[str]]:
     return storing
 
 
-def _casts_self(node: ast.ClassDef) -> bool:
-    """A module class that moves itself (`self.double()`, `self.to(dtype)`): its dtype is not float32."""
+def _calls_on_self(node: ast.ClassDef, methods: FrozenSet[str]) -> bool:
+    """A class that calls one of ``methods`` on itself (`self.double()`, `self.cuda()`)."""
     for current in ast.walk(node):
         if (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
                 and isinstance(current.func.value, ast.Name) and current.func.value.id == "self"
-                and current.func.attr in ("double", "half", "bfloat16", "to", "type")):
+                and current.func.attr in methods):
             return True
     return False
+
+
+def _containers_changed_in_place(node: ast.ClassDef) -> Set[str]:
+    """``self.<name>`` containers written through an index or a method anywhere in the class."""
+    changed: Set[str] = set()
+    for current in ast.walk(node):
+        held: Optional[ast.expr] = None
+        if isinstance(current, ast.Subscript) and not isinstance(current.ctx, ast.Load):
+            held = current.value
+        elif isinstance(current, ast.AugAssign) and isinstance(current.target, ast.Subscript):
+            held = current.target.value
+        elif isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+            held = current.func.value  # self.items.append(x), self.cache.update(...)
+        if (isinstance(held, ast.Attribute) and isinstance(held.value, ast.Name) and held.value.id == "self"):
+            changed.add(held.attr)
+    return changed
+
+
+def _lineage(cls: ClassInfo) -> List[ClassInfo]:
+    """The class and its bases of this project, nearest first."""
+    out: List[ClassInfo] = []
+    stack = [cls]
+    while stack:
+        current = stack.pop()
+        if all(current is not seen for seen in out):
+            out.append(current)
+            stack.extend(current.bases)
+    return out

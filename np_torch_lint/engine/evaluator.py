@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import api, guards
+from . import api, containers, guards
 from .arguments import Arg, first
 from .events import ParameterUpdate, Snapshot
 from .numpy_model import NumpyModel
@@ -20,7 +20,7 @@ from .promotion import grad_in_context
 from .scope import ClassInfo, Frame, FunctionInfo
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel
-from .values import UNKNOWN, Kind, Tri, Value, join, join_elements, sequence
+from .values import UNKNOWN, Kind, Tri, Value, join, join_elements, moved_with, sequence
 from .walker import Walker
 
 _BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
@@ -91,7 +91,7 @@ class Evaluator:
             for key in node.keys:
                 if key is not None:
                     self.eval(key, frame)
-            return Value(kind=Kind.DICT, elements=tuple(values))
+            return containers.literal(node.keys, values)
         if isinstance(node, ast.IfExp):
             self.eval(node.test, frame)
             guard = self.is_cuda_test(node.test, frame)
@@ -106,8 +106,7 @@ class Evaluator:
             inner = frame.fork()
             self.comprehension(node.generators, inner)
             self.eval(node.key, inner)
-            self.eval(node.value, inner)
-            return UNKNOWN
+            return containers.built(self.eval(node.value, inner))
         if isinstance(node, ast.NamedExpr):
             value = self.eval(node.value, frame)
             self.it.bind(node.target, value, frame)
@@ -210,10 +209,10 @@ class Evaluator:
             cls = base.definition if isinstance(base.definition, ClassInfo) else None
             if cls is not None:
                 if self._reads_self(node, frame) and frame.attr_sink is not None and attr in frame.attr_sink:
-                    return frame.attr_sink[attr]
+                    return moved_with(base, frame.attr_sink[attr])
                 value = self.it.class_attrs(cls).get(attr)
                 if value is not None:
-                    return value
+                    return moved_with(base, value)
                 method = cls.method(attr)
                 if method is not None:
                     return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method)
@@ -241,6 +240,8 @@ class Evaluator:
         values = [self.eval(p, frame) for p in parts]
         if base.kind is Kind.TENSOR:
             return base.with_(ndim=None, shares_with=None, param_view=False)
+        if base.kind is Kind.DICT:
+            return containers.item(base, containers.constant_key(index))
         if base.kind is Kind.SEQUENCE:
             if len(parts) == 1 and isinstance(index, ast.Constant) and isinstance(index.value, int) and base.elements is not None:
                 if -len(base.elements) <= index.value < len(base.elements):
@@ -305,6 +306,7 @@ class Evaluator:
 
     def call_value(self, callee: Value, node: ast.Call, frame: Frame) -> Value:
         args = self.args(node, frame)
+        self._forget_passed_dicts(args, frame)
         if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
             return self.call_function(callee.definition, frame, args, False, node)
         if callee.kind is Kind.CLASS and isinstance(callee.definition, ClassInfo):
@@ -316,10 +318,12 @@ class Evaluator:
         return UNKNOWN
 
     def call_function(self, info: FunctionInfo, frame: Frame, args: Sequence[Arg] = (), bound_self: bool = False,
-                      node: Optional[ast.Call] = None) -> Value:
-        """A call of a function of this file (or of a project module): walked for its arguments' facts."""
+                      node: Optional[ast.Call] = None, receiver: Optional[Value] = None) -> Value:
+        """A call of a function of this file (or of a project module): walked for its arguments' facts
+        (and, for a method, its instance's device)."""
         self.it.record_call(info.qualname, frame)
-        result = self.it.call_with(info, args, frame, bound_self, node) if node is not None else self.it.summary(info)
+        result = (self.it.call_with(info, args, frame, bound_self, node, receiver) if node is not None
+                  else self.it.summary(info))
         if result.kind is Kind.TENSOR and result.requires_grad is Tri.YES and not result.grad_leaf:
             grad, origin = grad_in_context(Tri.YES, result.origin, frame)
             result = result.with_(requires_grad=grad, origin=origin)
@@ -369,6 +373,13 @@ class Evaluator:
             return Value(kind=Kind.SEQUENCE, element=sequence((Value(kind=Kind.PY_INT), data.element)))
         return UNKNOWN
 
+    @staticmethod
+    def _forget_passed_dicts(args: Sequence[Arg], frame: Frame) -> None:
+        """A dict passed to code the engine does not model may be changed there (``fill(batch)``)."""
+        for arg in args:
+            if arg.value.kind is Kind.DICT and isinstance(arg.node, ast.Name) and arg.value.element != UNKNOWN:
+                frame.env[arg.node.id] = containers.contents_unknown()
+
     # --- method calls -------------------------------------------------------------------
 
     def call_method(self, receiver: Value, func: ast.Attribute, node: ast.Call, frame: Frame) -> Value:
@@ -401,6 +412,14 @@ class Evaluator:
             return self.torch_methods.module(receiver, name, func, node, args, frame)
         if kind is Kind.LOSS and name == "forward":
             return self.torch.call_loss(node, args, frame, receiver.qualname or "")
+        if kind is Kind.DICT:
+            if name in containers.READING_METHODS:
+                return containers.method(receiver, name, args)
+            if written is not None:
+                frame.env[written] = containers.contents_unknown()  # update(), pop(), setdefault(): not followed
+            return UNKNOWN
+        if kind is not Kind.SEQUENCE:
+            self._forget_passed_dicts(args, frame)
         if kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo):
             method = receiver.definition.method(name)
             return self.call_function(method, frame, args, True, node) if method is not None else UNKNOWN

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 from . import api
 from .events import Context
 from .scope import ClassInfo, Frame, FunctionInfo
-from .values import UNKNOWN, Kind, Tri, Value, join
+from .values import UNKNOWN, Device, Kind, Tri, Value, join
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -36,9 +36,11 @@ class FunctionWalks:
 
 
     def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
-                      params: Optional[Dict[str, Value]] = None, caller: Optional[Context] = None) -> Frame:
+                      params: Optional[Dict[str, Value]] = None, caller: Optional[Context] = None,
+                      moved: Optional[Value] = None) -> Frame:
         """Walk a function's body: its parameters from ``params`` (a call's arguments), else from
-        their annotations, else unknown; in the caller's grad mode and guards when ``caller`` is given."""
+        their annotations, else unknown; in the caller's grad mode and guards when ``caller`` is given;
+        a method's ``self`` on ``moved``'s device when its instance was moved (``model.cuda()``)."""
         # A module-level `assert torch.cuda.is_available()` (or early exit) guards every function.
         guarded = info.guarded or self.interp.module_frame.context.cuda_guarded
         context = Context(grad=info.grad, cuda_guarded=guarded, function=info.qualname)
@@ -58,7 +60,10 @@ class FunctionWalks:
                 frame.env[extra.arg] = UNKNOWN
         if info.owner is not None and positional and not _is_static(info.node):
             frame.self_name = positional[0].arg
-            frame.env[frame.self_name] = self.interp.classes.instance_value(info.owner)
+            instance = self.interp.classes.instance_value(info.owner)
+            if moved is not None:
+                instance = instance.with_(device=moved.device, device_origin=moved.device_origin)
+            frame.env[frame.self_name] = instance
         self.interp.block(info.node.body, frame)
         return frame
 
@@ -70,8 +75,12 @@ class FunctionWalks:
         return Value(kind=Kind(kind)) if kind is not None else UNKNOWN
 
     def call_with(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
-                  call: ast.Call) -> Value:
+                  call: ast.Call, receiver: Optional[Value] = None) -> Value:
         """What a call returns, the callee walked with the facts of this call's arguments.
+
+        A method called on an instance moved to CUDA (``receiver``) is walked with ``self``
+        there: its submodules and parameters moved with it (``Module.cuda()`` moves them all).
+        
 
         The walk raises its events (a finding inside a helper may rest on what its caller
         passed), in the caller's grad mode and guards. Walks are cached per function, argument
@@ -80,15 +89,16 @@ class FunctionWalks:
         walked with unknown parameters.
         """
         if info.home is not None and info.home is not self.interp:
-            return info.home.functions.call_with(info, args, frame, bound_self, call)
+            return info.home.functions.call_with(info, args, frame, bound_self, call, receiver)
         params = _bind_parameters(info, args, bound_self)
-        if not params or all(value == UNKNOWN for value in params.values()):
+        moved = receiver if receiver is not None and receiver.device in (Device.CUDA, Device.MAYBE_CUDA) else None
+        if params is None or (moved is None and all(value == UNKNOWN for value in params.values())):
             return self.summary(info)
         if info.active_calls or info.summarizing or self._call_budget <= 0:
             return self.summary(info)
         context = frame.context
         key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
-               context.cuda_absent, context.expects_error)
+               context.cuda_absent, context.expects_error, moved.device if moved is not None else None)
         cached = info.call_results.get(key)
         if cached is None:
             self._call_budget -= 1
@@ -97,7 +107,7 @@ class FunctionWalks:
             try:
                 with self.interp.events_into(events):
                     walked = self.walk_function(info, attr_sink={} if info.owner is not None else None,
-                                                params=params, caller=context)
+                                                params=params, caller=context, moved=moved)
             finally:
                 info.active_calls -= 1
             cached = (UNKNOWN if info.generator else _returned(walked), tuple(events))

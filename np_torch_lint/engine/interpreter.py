@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from . import api
+from . import api, containers
 from .classes import ClassModel
 from .evaluator import Evaluator
 from .functions import FunctionWalks
@@ -111,8 +111,8 @@ class Interpreter:
         return self.functions.summary(info)
 
     def call_with(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
-                  call: ast.Call) -> Value:
-        return self.functions.call_with(info, args, frame, bound_self, call)
+                  call: ast.Call, receiver: Optional[Value] = None) -> Value:
+        return self.functions.call_with(info, args, frame, bound_self, call, receiver)
 
     def record_call(self, qualname: str, frame: Frame) -> None:
         self.functions.record_call(qualname, frame)
@@ -136,7 +136,7 @@ class Interpreter:
         if isinstance(node, ast.Assign):
             value = self.eval(node.value, frame)
             for target in node.targets:
-                if not self._write_flag(target, node, frame):
+                if not (self._write_flag(target, node, frame) or self._requires_grad_flag(target, node, frame)):
                     self.bind(target, value, frame)
         elif isinstance(node, ast.Expr):
             return self.expression_statement(node.value, frame)
@@ -225,6 +225,10 @@ class Interpreter:
         result = self.sem.binary(node.op, left, right, node, frame)
         in_place = left.kind in (Kind.NDARRAY, Kind.TENSOR)
         target = node.target.value if isinstance(node.target, ast.Subscript) else node.target
+        if in_place and not isinstance(node.target, ast.Subscript):
+            # `w -= lr * g` writes w itself: its dtype, device and grad flags stay (under no_grad
+            # too); a dtype the result cannot be cast back to raises, so w keeps its own.
+            result = left.with_(origin=left.origin)
         if in_place and isinstance(target, ast.Name):
             self.in_place(target.id, node, frame)  # `t += 1` writes the tensor/array itself
             if left.param_view:
@@ -232,6 +236,10 @@ class Interpreter:
             result = result.with_(shares_with=left.shares_with, shared_at=left.shared_at, param_view=left.param_view)
         if isinstance(node.target, ast.Name):
             frame.env[node.target.id] = result
+        elif isinstance(node.target, ast.Subscript) and isinstance(target, ast.Name):
+            container = frame.lookup(target.id)
+            if container is not None and container.kind is Kind.DICT:  # d["x"] += 1: the dict's value changes
+                frame.env[target.id] = containers.stored(container, containers.constant_key(node.target.slice), result)
         elif (isinstance(node.target, ast.Attribute) and self._is_self_attr(node.target, frame)
               and frame.attr_sink is not None):
             frame.attr_sink[node.target.attr] = UNKNOWN
@@ -263,6 +271,24 @@ class Interpreter:
                 frame.env[name] = array.with_(readonly=readonly, origin=self.origin(node) if readonly is Tri.YES else array.origin)
             return True
         return False
+
+    def _requires_grad_flag(self, target: ast.expr, node: ast.Assign, frame: Frame) -> bool:
+        """``w.requires_grad = True``: from here on ``w`` is a leaf that requires grad (``False``: it does not)."""
+        if not (isinstance(target, ast.Attribute) and target.attr == "requires_grad" and isinstance(target.value, ast.Name)):
+            return False
+        name = target.value.id
+        tensor = frame.lookup(name)
+        if tensor is None or tensor.kind is not Kind.TENSOR:
+            return False
+        literal = node.value.value if isinstance(node.value, ast.Constant) else None
+        if literal is True:
+            frame.env[name] = tensor.with_(requires_grad=Tri.YES, grad_leaf=True,
+                                           origin=self.origin(node))
+        elif literal is False and not tensor.param_view:
+            frame.env[name] = tensor.with_(requires_grad=Tri.NO, grad_leaf=False)
+        else:
+            frame.env[name] = tensor.with_(requires_grad=Tri.UNKNOWN, grad_leaf=False)
+        return True
 
     def _is_self_attr(self, node: ast.expr, frame: Frame) -> bool:
         return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
@@ -300,6 +326,8 @@ class Interpreter:
         elif isinstance(target, ast.Subscript):
             container = self.eval(target.value, frame)
             self.eval(target.slice, frame)
+            if container.kind is Kind.DICT and isinstance(target.value, ast.Name):
+                frame.env[target.value.id] = containers.stored(container, containers.constant_key(target.slice), value)
             if isinstance(target.value, ast.Name) and container.kind in (Kind.NDARRAY, Kind.TENSOR):
                 self.in_place(target.value.id, target, frame)
             if value.param_view:

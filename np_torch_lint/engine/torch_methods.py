@@ -151,7 +151,7 @@ class TorchMethods:
             method = cls.method(name)
             if method is not None:
                 as_built = not cls.casts_self and m.dtype == api.FLOAT32
-                return self.ex.call_function(method, frame, args, True, node if as_built else None)
+                return self.ex.call_function(method, frame, args, True, node if as_built else None, receiver=m)
         return UNKNOWN
 
     def _forward(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

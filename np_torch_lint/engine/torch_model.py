@@ -17,7 +17,7 @@ from .guards import device_variable
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
 from .scope import ClassInfo, Frame
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, on_device_where_unknown
 from .walker import Expressions, Walker
 
 #: a call by qualified name: (qualified name, call, arguments, frame) -> value.
@@ -186,14 +186,14 @@ class TorchModel:
             members = positional(args)
             members += [m.element for m in members if m.kind is Kind.SEQUENCE and m.element is not None]
             parametric = Tri.YES if any(m.kind is Kind.MODULE and m.parametric is Tri.YES for m in members) else Tri.UNKNOWN
-            return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric)
+            return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric, device=_made_on(args))
         if name in api.PARAMETRIC_MODULES:
             parametric = Tri.YES
         elif name in api.PARAMETER_FREE_MODULES:
             parametric = Tri.NO
         else:
             parametric = Tri.UNKNOWN
-        return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric)
+        return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric, device=_made_on(args))
 
     def function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.<name>(...): promotion for the promoting functions, else propagation."""
@@ -245,12 +245,12 @@ class TorchModel:
                 return UNKNOWN
             # forward is walked with self as built; a module moved since (model.double()) is not that self.
             as_built = not cls.casts_self and module.dtype == api.FLOAT32
-            result = self.ex.call_function(forward, frame, args, True, node if as_built else None)
+            result = self.ex.call_function(forward, frame, args, True, node if as_built else None, receiver=module)
             if result.kind is Kind.TENSOR and result.dtype == api.FLOAT32 and module.dtype != api.FLOAT32:
                 # forward was walked for a float32 module; this one was moved (model.double()).
                 result = result.with_(dtype=module.dtype)
-            if result.kind is Kind.TENSOR and result.device is None and module.device is not None:
-                result = result.with_(device=module.device, device_origin=module.device_origin)
+            if module.device is not None:
+                result = on_device_where_unknown(result, module)
             return result
         if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
             return UNKNOWN
@@ -367,3 +367,12 @@ class TorchModel:
 
 def _scalars(origin: Optional[Origin]) -> Optional[Origin]:
     return Origin(api.SCALARS_LABEL, origin.site) if origin is not None else None
+
+
+def _made_on(args: Sequence[Arg]) -> Optional[Device]:
+    """Where a torch.nn module's parameters are made: CPU, unless a ``device=`` says otherwise
+    (a module built on CPU is what a join with a CUDA branch makes *maybe* on CUDA)."""
+    device = argument(args, None, "device")
+    if device is None:
+        return Device.CPU
+    return device.value.device

@@ -22,7 +22,7 @@ class Kind(enum.Enum):
     PY_STR = "str"
     PY_BOOL = "bool"
     PY_BYTES = "bytes"  # immutable: np.frombuffer over it is read-only
-    DICT = "dict"  # a dict literal: ``elements`` holds its values
+    DICT = "dict"  # ``elements`` holds its values for ``keys``; ``element`` their join (see containers.py)
     NONE = "None"
     SEQUENCE = "sequence"  # list / tuple literal or a list built by append
     MODULE = "nn.Module"
@@ -119,8 +119,9 @@ class Value:
     device_origin: Optional[Origin] = field(default=None, compare=False)
     # Kind-specific payloads.
     qualname: Optional[str] = None  # API: "numpy.random.rand"; CLASS/INSTANCE: class name
-    elements: Optional[Tuple["Value", ...]] = None  # SEQUENCE of known length
-    element: Optional["Value"] = None  # SEQUENCE: join of all elements (None: no element yet)
+    elements: Optional[Tuple["Value", ...]] = None  # SEQUENCE of known length; DICT: values of ``keys``
+    element: Optional["Value"] = None  # SEQUENCE/DICT: join of all elements (None: no element yet)
+    keys: Optional[Tuple[Any, ...]] = None  # DICT: the constant keys, in order, of ``elements``
     parametric: Tri = Tri.UNKNOWN  # MODULE: has float parameters
     definition: Any = field(default=None, compare=False)  # FUNCTION/CLASS: its definition
 
@@ -164,11 +165,13 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         return a
     if a.kind is not b.kind:
         return UNKNOWN
-    if a.kind is Kind.SEQUENCE:
+    if a.kind in (Kind.SEQUENCE, Kind.DICT):
         elements = None
-        if a.elements is not None and b.elements is not None and len(a.elements) == len(b.elements):
+        if (a.elements is not None and b.elements is not None and len(a.elements) == len(b.elements)
+                and a.keys == b.keys):
             elements = tuple(join(x, y) for x, y in zip(a.elements, b.elements))
-        return Value(kind=Kind.SEQUENCE, elements=elements, element=join_elements(a.element, b.element))
+        return Value(kind=a.kind, elements=elements, element=join_elements(a.element, b.element),
+                     keys=a.keys if elements is not None else None)
     return Value(
         kind=a.kind,
         dtype=a.dtype if a.dtype == b.dtype else None,
@@ -205,3 +208,25 @@ def sequence(items: Tuple[Value, ...]) -> Value:
     for item in items:
         element = join_elements(element, item)
     return Value(kind=Kind.SEQUENCE, elements=items, element=element)
+
+
+def moved_with(owner: Value, member: Value) -> Value:
+    """A submodule or parameter read from a module moved to CUDA: ``Module.cuda()`` and
+    ``.to(device)`` move every registered submodule and parameter with it (plain tensor
+    attributes stay where they were made)."""
+    if owner.kind is not Kind.MODULE or owner.device not in (Device.CUDA, Device.MAYBE_CUDA):
+        return member
+    if member.kind is Kind.MODULE or (member.kind is Kind.TENSOR and member.grad_leaf):
+        return member.with_(device=owner.device, device_origin=owner.device_origin)
+    return member
+
+
+def on_device_where_unknown(value: Value, module: Value) -> Value:
+    """A module's outputs (a tensor, or tensors in a tuple or dict it returns) whose device the
+    walk of its forward left unknown are on the module's device."""
+    if value.kind is Kind.TENSOR and value.device is None:
+        return value.with_(device=module.device, device_origin=module.device_origin)
+    if value.kind in (Kind.SEQUENCE, Kind.DICT) and value.elements is not None:
+        return value.with_(elements=tuple(on_device_where_unknown(e, module) for e in value.elements),
+                           element=on_device_where_unknown(value.element, module) if value.element else None)
+    return value

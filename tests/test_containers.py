@@ -1,0 +1,114 @@
+"""Values inside dicts, tuples returned by modules, and modules moved with their submodules."""
+from __future__ import annotations
+
+import textwrap
+
+from np_torch_lint.engine import module_values
+from np_torch_lint.engine.values import Device, Kind
+
+HEADER = "import numpy as np\nimport torch\nimport torch.nn as nn\n"
+
+
+def values(source: str):
+    return module_values(HEADER + textwrap.dedent(source))
+
+
+def test_dict_literal_keeps_each_value_under_its_key():
+    env = values("""
+        d = {"x": np.zeros(3), "y": np.zeros(3, dtype=np.float32)}
+        x = d["x"]
+        y = d["y"]
+        either = d[name]
+        missing = d["z"]
+    """)
+    assert env["x"].dtype == "float64" and env["y"].dtype == "float32"
+    assert env["either"].kind is Kind.NDARRAY and env["either"].dtype is None  # the join: only the kind agrees
+    assert env["missing"].kind is None  # a key the literal lacks: set by code not followed
+
+
+def test_dict_store_replaces_the_value_and_the_join():
+    env = values("""
+        d = {"x": np.zeros(3)}
+        d["x"] = d["x"].astype(np.float32)
+        x = d["x"]
+        any_value = d[k]
+    """)
+    assert env["x"].dtype == "float32"
+    assert env["any_value"].dtype == "float32"  # the float64 value is gone from the join too
+
+
+def test_dict_changed_where_not_followed_forgets_its_contents():
+    env = values("""
+        a = {"x": np.zeros(3)}
+        a.update(extra)
+        b = {"x": np.zeros(3)}
+        prepare(b)
+        c = {"x": np.zeros(3)}
+        c2 = dict(c)
+        ra, rb = a["x"], b["x"]
+    """)
+    assert env["ra"].kind is None and env["rb"].kind is None
+
+
+def test_items_and_comprehensions_carry_the_values():
+    env = values("""
+        d = {"x": np.zeros(3), "y": np.ones(3)}
+        arrays = [arr for key, arr in d.items()]
+        keys = [key for key, arr in d.items()]
+        built = {k: np.zeros(2) for k in names}
+        from_built = built["anything"]
+        got = d.get("y")
+    """)
+    assert env["arrays"].element.dtype == "float64" and env["keys"].element.kind is Kind.PY_STR
+    assert env["from_built"].dtype == "float64"
+    assert env["got"].dtype == "float64"
+
+
+def test_attribute_dict_written_by_another_method_is_not_trusted():
+    env = values("""
+        class Cache:
+            def __init__(self):
+                self.arrays = {"x": np.zeros(3)}
+            def refresh(self, t):
+                self.arrays["x"] = t
+            def get(self):
+                return self.arrays["x"]
+        got = Cache().get()
+    """)
+    assert env["got"].kind is None
+
+
+def test_module_output_tuple_and_submodules_move_with_the_module():
+    env = values("""
+        class Two(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = nn.Linear(4, 3)
+                self.b = nn.Linear(4, 1)
+            def forward(self, x):
+                return self.a(x), self.b(x)
+        built = Two()
+        moved = Two().cuda()
+        maybe = Two().cuda() if torch.cuda.is_available() else Two()
+        p, q = built(torch.randn(2, 4))
+        r, s = moved(torch.randn(2, 4))
+        u, v = maybe(torch.randn(2, 4))
+    """)
+    assert env["built"].device is Device.CPU and env["q"].device is Device.CPU
+    assert env["s"].device is Device.CUDA
+    assert env["maybe"].device is Device.MAYBE_CUDA and env["v"].device is Device.MAYBE_CUDA
+
+
+def test_a_class_that_places_itself_is_not_claimed_on_cpu():
+    env = values("""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 3)
+                self.cuda()
+        class Child(Net):
+            pass
+        a = Net()
+        b = Child()
+    """)
+    assert env["a"].device is None and env["b"].device is None
