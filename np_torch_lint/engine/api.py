@@ -268,6 +268,11 @@ PARAMETRIC_MODULES: FrozenSet[str] = frozenset({
     "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer", "PReLU",
 })
 #: modules whose call returns a tuple, not a tensor.
+#: wrappers that run the module they are given (on its device) and return its outputs.
+MODULE_WRAPPERS: FrozenSet[str] = frozenset({
+    "torch.nn.DataParallel", "torch.nn.parallel.DataParallel",
+    "torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.data_parallel.DataParallel",
+})
 TUPLE_OUTPUT_MODULES: FrozenSet[str] = frozenset({"RNN", "LSTM", "GRU", "LSTMCell", "MultiheadAttention"})
 #: containers: parametric when any member is.
 CONTAINER_MODULES: FrozenSet[str] = frozenset({"Sequential", "ModuleList", "ModuleDict"})

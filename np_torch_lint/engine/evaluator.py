@@ -420,6 +420,9 @@ class Evaluator:
             return UNKNOWN
         if kind is not Kind.SEQUENCE:
             self._forget_passed_dicts(args, frame)
+        if kind is Kind.CLASS and isinstance(receiver.definition, ClassInfo):
+            method = receiver.definition.method(name)  # Cls.load_model(path): a class or static method
+            return self.call_function(method, frame, args, False, node) if method is not None else UNKNOWN
         if kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo):
             method = receiver.definition.method(name)
             return self.call_function(method, frame, args, True, node) if method is not None else UNKNOWN

@@ -64,6 +64,9 @@ class FunctionWalks:
             if moved is not None:
                 instance = instance.with_(device=moved.device, device_origin=moved.device_origin)
             frame.env[frame.self_name] = instance
+        elif info.owner is not None and positional and _is_classmethod(info.node):
+            # `cls(...)` in a classmethod (a `load_model` factory) makes an instance of the class.
+            frame.env[positional[0].arg] = Value(kind=Kind.CLASS, qualname=info.owner.name, definition=info.owner)
         self.interp.block(info.node.body, frame)
         return frame
 
@@ -277,3 +280,7 @@ def decorated_for_cuda(node: Union[FunctionNode, ast.ClassDef]) -> bool:
 
 def _is_static(node: FunctionNode) -> bool:
     return any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in node.decorator_list)
+
+
+def _is_classmethod(node: FunctionNode) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)

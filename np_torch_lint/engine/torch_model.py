@@ -38,6 +38,7 @@ class TorchModel:
             (api.CONVERSIONS, self.conversion),
             (api.TORCH_FACTORIES, self.factory),
             (api.LOADERS, self.load),
+            (api.MODULE_WRAPPERS, self.wrapper),
             (api.DEVICE_CONSTRUCTORS, self.device),
             (api.CUDA_PROBES, self.cuda_probe),
             (api.GRAD_OFF_CONTEXTS | api.GRAD_ON_CONTEXTS, self.grad_context),
@@ -50,6 +51,11 @@ class TorchModel:
             for name in names:
                 table.setdefault(name, handler)
         return table
+
+    def wrapper(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``nn.DataParallel(model)``: calling it runs ``model`` (its forward, its device)."""
+        wrapped = argument(args, 0, "module")
+        return wrapped.value if wrapped is not None and wrapped.value.kind is Kind.MODULE else UNKNOWN
 
     def optimizer_step(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))

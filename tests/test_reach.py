@@ -1,4 +1,4 @@
-"""Values inside dicts, tuples returned by modules, and modules moved with their submodules."""
+"""Facts that travel: values inside dicts, module outputs, modules moved with their submodules, factories, wrappers."""
 from __future__ import annotations
 
 import textwrap
@@ -112,3 +112,26 @@ def test_a_class_that_places_itself_is_not_claimed_on_cpu():
         b = Child()
     """)
     assert env["a"].device is None and env["b"].device is None
+
+
+def test_classmethod_factory_and_data_parallel_keep_the_module():
+    env = values("""
+        class Speech(nn.Module):
+            def __init__(self, size):
+                super().__init__()
+                self.fc = nn.Linear(size, 2)
+            def forward(self, x):
+                return self.fc(x), x.shape[0]
+            @classmethod
+            def load_model(cls, path):
+                model = cls(8)
+                return model
+        device = torch.device("cuda" if use_gpu else "cpu")
+        model = Speech.load_model("m.pt").to(device)
+        wrapped = nn.DataParallel(model)
+        out, sizes = wrapped(torch.randn(2, 8))
+    """)
+    assert env["model"].kind is Kind.MODULE and env["model"].device is Device.MAYBE_CUDA
+    assert env["wrapped"].device is Device.MAYBE_CUDA
+    assert env["out"].device is Device.MAYBE_CUDA
+    assert env["sizes"].kind is not Kind.TENSOR  # not every output of a CUDA module is a CUDA tensor
