@@ -135,3 +135,28 @@ def test_classmethod_factory_and_data_parallel_keep_the_module():
     assert env["wrapped"].device is Device.MAYBE_CUDA
     assert env["out"].device is Device.MAYBE_CUDA
     assert env["sizes"].kind is not Kind.TENSOR  # not every output of a CUDA module is a CUDA tensor
+
+
+def test_recurrent_outputs_and_container_members():
+    env = values("""
+        lstm = nn.LSTM(4, 8).cuda()
+        out, (h, c) = lstm(torch.randn(5, 1, 4))
+        packed_out, state = lstm(packed)
+        net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        first = net[0]
+        w = net[-1].weight
+        layers = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)]).cuda()
+        for layer in layers:
+            pass
+        some = layers[k]
+        stacked = nn.Sequential(*blocks)
+        unknown_member = stacked[0]
+        seen = (first, w, some, unknown_member, torch.from_numpy(np.zeros(1)))  # seeds the planner
+    """)
+    assert env["out"].kind is Kind.TENSOR and env["out"].device is Device.CUDA
+    assert env["h"].kind is Kind.TENSOR and env["c"].requires_grad.value == "yes"
+    assert env["packed_out"].kind is None  # a PackedSequence in, a PackedSequence out
+    assert env["first"].kind is Kind.MODULE and env["first"].qualname == "Linear"
+    assert env["w"].kind is Kind.TENSOR and env["w"].grad_leaf
+    assert env["some"].device is Device.CUDA
+    assert env["unknown_member"].kind is None

@@ -8,7 +8,7 @@ file's own imports.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
 # --- dtypes -------------------------------------------------------------------
 
@@ -273,7 +273,13 @@ MODULE_WRAPPERS: FrozenSet[str] = frozenset({
     "torch.nn.DataParallel", "torch.nn.parallel.DataParallel",
     "torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.data_parallel.DataParallel",
 })
-TUPLE_OUTPUT_MODULES: FrozenSet[str] = frozenset({"RNN", "LSTM", "GRU", "LSTMCell", "MultiheadAttention"})
+#: modules that return a tuple: name -> its shape ("tensor": an output tensor when the input is a
+#: tensor (a PackedSequence gives one back); "state": a hidden-state tensor; a nested tuple; None: unknown
+#: (MultiheadAttention's weights are None with need_weights=False)).
+TUPLE_OUTPUT_MODULES: Mapping[str, Tuple[Any, ...]] = {
+    "RNN": ("tensor", "state"), "GRU": ("tensor", "state"), "LSTM": ("tensor", ("state", "state")),
+    "LSTMCell": ("state", "state"), "MultiheadAttention": ("tensor", None),
+}
 #: containers: parametric when any member is.
 CONTAINER_MODULES: FrozenSet[str] = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 #: nn classes that are not modules a model is made of.

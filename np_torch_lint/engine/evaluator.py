@@ -173,6 +173,8 @@ class Evaluator:
     def element_of(self, value: Value) -> Value:
         if value.kind is Kind.SEQUENCE:
             return value.element or UNKNOWN
+        if value.kind is Kind.MODULE and value.element is not None and value.element.kind is Kind.MODULE:
+            return moved_with(value, value.element)  # for layer in model.layers
         if value.kind is Kind.TENSOR:
             return value.with_(ndim=None, grad_leaf=False, shares_with=None, param_view=False)
         return UNKNOWN
@@ -242,10 +244,18 @@ class Evaluator:
             return base.with_(ndim=None, shares_with=None, param_view=False)
         if base.kind is Kind.DICT:
             return containers.item(base, containers.constant_key(index))
+        if base.kind is Kind.MODULE and base.element is not None and not isinstance(index, ast.Slice):
+            # model[0], layers[i]: a member of a Sequential / ModuleList, moved with its container.
+            member = base.element
+            position = _int_literal(index)
+            if position is not None and base.elements is not None and -len(base.elements) <= position < len(base.elements):
+                member = base.elements[position]
+            return moved_with(base, member) if member.kind is Kind.MODULE else UNKNOWN
         if base.kind is Kind.SEQUENCE:
-            if len(parts) == 1 and isinstance(index, ast.Constant) and isinstance(index.value, int) and base.elements is not None:
-                if -len(base.elements) <= index.value < len(base.elements):
-                    return base.elements[index.value]
+            position = _int_literal(index)
+            if position is not None and base.elements is not None:
+                if -len(base.elements) <= position < len(base.elements):
+                    return base.elements[position]
             if len(parts) == 1 and not isinstance(index, ast.Slice):
                 return base.element or UNKNOWN
             return Value(kind=Kind.SEQUENCE, element=base.element)
@@ -434,3 +444,13 @@ class Evaluator:
                 frame.env[func.value.id] = Value(kind=Kind.SEQUENCE, element=join_elements(receiver.element, added))
             return Value(kind=Kind.NONE)
         return UNKNOWN
+
+
+def _int_literal(node: ast.expr) -> Optional[int]:
+    """``3`` or ``-1`` written as a literal index."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int_literal(node.operand)
+        return -inner if inner is not None else None
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    return None

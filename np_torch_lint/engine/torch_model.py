@@ -8,7 +8,7 @@ combines the facts (dtype, device, requires_grad, memory shared with an array).
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import api
 from .arguments import Arg, argument, callee_text, first, literal_true, positional
@@ -17,7 +17,7 @@ from .guards import device_variable
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
 from .scope import ClassInfo, Frame
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, on_device_where_unknown
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, on_device_where_unknown, sequence
 from .walker import Expressions, Walker
 
 #: a call by qualified name: (qualified name, call, arguments, frame) -> value.
@@ -192,7 +192,9 @@ class TorchModel:
             members = positional(args)
             members += [m.element for m in members if m.kind is Kind.SEQUENCE and m.element is not None]
             parametric = Tri.YES if any(m.kind is Kind.MODULE and m.parametric is Tri.YES for m in members) else Tri.UNKNOWN
-            return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric, device=_made_on(args))
+            held = _held_modules(name, args)
+            return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric, device=_made_on(args),
+                         elements=held.elements, element=held.element)
         if name in api.PARAMETRIC_MODULES:
             parametric = Tri.YES
         elif name in api.PARAMETER_FREE_MODULES:
@@ -258,8 +260,6 @@ class TorchModel:
             if module.device is not None:
                 result = on_device_where_unknown(result, module)
             return result
-        if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
-            return UNKNOWN
         if module.parametric is Tri.YES:
             needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
             grad, origin = grad_in_context(needs, self.it.origin(node, "output of "), frame)
@@ -270,8 +270,14 @@ class TorchModel:
                               and a.value.device in (Device.CUDA, Device.MAYBE_CUDA)), None)
                 if moved is not None:
                     device, device_origin = moved.device, moved.device_origin
-            return Value(kind=Kind.TENSOR, dtype=module.dtype, device=device, requires_grad=grad, origin=origin,
-                         device_origin=device_origin)
+            output = Value(kind=Kind.TENSOR, dtype=module.dtype, device=device, requires_grad=grad, origin=origin,
+                           device_origin=device_origin)
+            shape = api.TUPLE_OUTPUT_MODULES.get(module.qualname or "")
+            if shape is not None:
+                return _tuple_output(shape, output, first(args).kind is Kind.TENSOR)
+            return output
+        if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
+            return UNKNOWN
         if module.parametric is Tri.NO:
             data = first(args)
             return data.with_(shares_with=None, grad_leaf=False) if data.kind is Kind.TENSOR else UNKNOWN
@@ -382,3 +388,27 @@ def _made_on(args: Sequence[Arg]) -> Optional[Device]:
     if device is None:
         return Device.CPU
     return device.value.device
+
+
+def _tuple_output(shape: Tuple[Any, ...], output: Value, tensor_input: bool) -> Value:
+    """``out, (h, c) = lstm(x)``: the tuple a recurrent or attention module returns."""
+    parts = []
+    for part in shape:
+        if isinstance(part, tuple):
+            parts.append(_tuple_output(part, output, tensor_input))
+        elif part == "state" or (part == "tensor" and tensor_input):
+            parts.append(output)
+        else:
+            parts.append(UNKNOWN)
+    return sequence(tuple(parts))
+
+
+def _held_modules(container: str, args: Sequence[Arg]) -> Value:
+    """The members ``model[i]`` reads: Sequential's positional modules, a ModuleList's list.
+    A starred or unknown argument leaves the positions unknown (only their join is kept)."""
+    values = [a for a in args if a.keyword is None]
+    if container == "Sequential" and values and not any(a.starred for a in values):
+        return sequence(tuple(a.value for a in values))
+    if container == "ModuleList" and len(values) == 1 and not values[0].starred and values[0].value.kind is Kind.SEQUENCE:
+        return Value(kind=Kind.SEQUENCE, elements=values[0].value.elements, element=values[0].value.element)
+    return UNKNOWN
