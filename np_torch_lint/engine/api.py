@@ -332,6 +332,12 @@ NUMPY_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({
     "numpy.random.shuffle", "numpy.copyto", "numpy.put", "numpy.place", "numpy.fill_diagonal", "numpy.putmask",
 })
 #: tensor methods whose result is a view of the same storage.
+#: tensor methods whose result always shares the receiver's storage (never a copy): ``x.detach().numpy()``
+#: is a view of ``x``.
+TENSOR_SAME_STORAGE_METHODS: FrozenSet[str] = frozenset({
+    "detach", "view", "view_as", "unsqueeze", "squeeze", "permute", "transpose", "t", "narrow", "select",
+    "expand", "expand_as",
+})
 TENSOR_VIEW_METHODS: FrozenSet[str] = frozenset({
     "view", "view_as", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "t", "flatten",
     "detach_", "contiguous", "expand", "expand_as", "narrow", "select", "squeeze_", "unsqueeze_",

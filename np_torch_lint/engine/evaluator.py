@@ -412,7 +412,8 @@ class Evaluator:
                 self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
         elif kind is Kind.NDARRAY and name in api.NDARRAY_INPLACE and written is not None:
             self.it.in_place(written, node, frame)
-        if name in ("append", "insert") and args and args[-1].value.param_view:
+        if name in ("append", "insert") and args and (args[-1].value.param_view or (
+                args[-1].value.shares_with is not None and frame.context.loops)):
             self.it.emit(frame, Snapshot(self.it.site(node), written, args[-1].value, frame.context))
         if kind is Kind.TENSOR:
             return self.torch_methods.tensor(receiver, name, func, node, args, frame)

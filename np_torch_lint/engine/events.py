@@ -126,11 +126,21 @@ class SharedWrite:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A view of a parameter's live storage stored into a list, dict or attribute."""
+    """A view of live storage (a parameter's, or a variable's: ``value.shares_with``) stored into
+    a list, dict or attribute."""
 
     site: Site  # the store (append call, item or attribute assignment)
     container: Optional[str]  # the list/dict variable, if a plain name
     value: Value
+    context: Context
+
+
+@dataclass(frozen=True)
+class InPlaceWrite:
+    """A variable's memory written in place: ``x += 1``, ``x.add_(1)``, ``a[0] = 0``, ``np.add(a, 1, out=a)``."""
+
+    site: Site
+    name: str
     context: Context
 
 

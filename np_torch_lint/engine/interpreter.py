@@ -23,7 +23,7 @@ from . import api, containers
 from .classes import ClassModel
 from .evaluator import Evaluator
 from .functions import FunctionWalks
-from .events import Context, DatasetItem, ParameterUpdate, SharedWrite, Snapshot
+from .events import Context, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import ImportItem, Item, Opaque
 from .values import UNKNOWN, Kind, Origin, Site, Tri, Value, join
@@ -53,6 +53,7 @@ class Interpreter:
         self.project = project  # this file's view of its project's modules (None: not followed)
         self.deferred: List[FunctionInfo] = []
         self._rebound_cache: Dict[int, Set[str]] = {}
+        self._augmented_cache: Dict[int, Set[str]] = {}
         self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
         self.uses_cuda = False  # the file mentions CUDA: its checkpoints may hold CUDA tensors
         self.saving_functions: Set[Optional[str]] = set()  # functions (None: module) that saved a checkpoint
@@ -246,6 +247,8 @@ class Interpreter:
 
     def in_place(self, name: str, node: ast.AST, frame: Frame) -> None:
         """An in-place write to ``name``: if it shares memory, its partner waits for a read."""
+        if frame.context.loops:
+            self.emit(frame, InPlaceWrite(self.site(node), name, frame.context))
         share = frame.aliases.get(name)
         if share is not None:
             partner, shared_at = share
@@ -321,7 +324,7 @@ class Interpreter:
             if self._is_self_attr(target, frame) and frame.attr_sink is not None:
                 old = frame.attr_sink.get(target.attr)
                 frame.attr_sink[target.attr] = value if old is None else join(old, value)
-            if value.param_view:
+            if _is_snapshot(value, frame):
                 self.emit(frame, Snapshot(self.site(target), None, value, frame.context))
         elif isinstance(target, ast.Subscript):
             container = self.eval(target.value, frame)
@@ -330,7 +333,7 @@ class Interpreter:
                 frame.env[target.value.id] = containers.stored(container, containers.constant_key(target.slice), value)
             if isinstance(target.value, ast.Name) and container.kind in (Kind.NDARRAY, Kind.TENSOR):
                 self.in_place(target.value.id, target, frame)
-            if value.param_view:
+            if _is_snapshot(value, frame):
                 self.emit(frame, Snapshot(self.site(target), _name_of(target.value), value, frame.context))
 
     def if_statement(self, node: ast.If, frame: Frame) -> int:
@@ -367,7 +370,8 @@ class Interpreter:
         else:
             element = self.sem.element_of(self.eval(node.iter, frame))
         rebound = _rebound_in(node, self._rebound_cache)
-        loops = frame.context.loops + ((id(node), frozenset(rebound)),)
+        # A name only written by `x += ...` keeps its object (a tensor or array changed in place).
+        loops = frame.context.loops + ((id(node), frozenset(rebound - _augmented_only(node, self._augmented_cache))),)
         entry = {name: frame.lookup(name) for name in rebound}
         head_values: Dict[str, Value] = {name: value or UNKNOWN for name, value in entry.items()}
         passes = LOOP_PASSES if self._loop_budget > 0 else 0
@@ -557,6 +561,29 @@ def _rebound_in(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[int, 
         stack.extend(ast.iter_child_nodes(current))
     cache[id(node)] = names
     return names
+
+
+def _is_snapshot(value: Value, frame: Frame) -> bool:
+    """A value stored into a container or attribute that is a view of live storage."""
+    return value.param_view or (value.shares_with is not None and bool(frame.context.loops))
+
+
+def _augmented_only(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[int, Set[str]]) -> Set[str]:
+    """Names a loop body writes only through augmented assignment (``x += 1``); memoized per loop."""
+    cached = cache.get(id(node))
+    if cached is not None:
+        return cached
+    augmented: Set[str] = set()
+    assigned: Set[str] = set()
+    targets = set()
+    for current in ast.walk(node):
+        if isinstance(current, ast.AugAssign) and isinstance(current.target, ast.Name):
+            augmented.add(current.target.id)
+            targets.add(id(current.target))
+        elif isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store) and id(current) not in targets:
+            assigned.add(current.id)
+    cache[id(node)] = augmented - assigned
+    return cache[id(node)]
 
 
 def _name_of(node: ast.expr) -> Optional[str]:

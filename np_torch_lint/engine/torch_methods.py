@@ -6,7 +6,7 @@ The handlers read the receiver and the arguments; what they share with torch fun
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, Iterable, Sequence
+from typing import Callable, Dict, Iterable, Optional, Sequence
 
 from . import api
 from .arguments import Arg, literal_bool_arg, positional
@@ -69,7 +69,7 @@ class TorchMethods:
     def _numpy(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         site = self.it.site(func, attr=True)
         self.it.emit(frame, ToNumpy(site, t, ".numpy()", frame.context, by_method=True))
-        partner = func.value.id if isinstance(func.value, ast.Name) else None
+        partner = _storage_owner(func.value)
         return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO, param_view=t.param_view,
                      shares_with=partner, shared_at=site if partner else None, origin=t.origin if t.param_view else None)
 
@@ -197,3 +197,11 @@ def cast(t: Value, dtype: str) -> Value:
     if dtype == t.dtype:
         return t
     return t.with_(dtype=dtype, conversion=None, numpy_source=None, shares_with=None, grad_leaf=False, param_view=False)
+
+
+def _storage_owner(node: ast.expr) -> Optional[str]:
+    """The variable whose storage ``node`` is: ``x``, ``x.detach()``, ``x.view(-1)``."""
+    while (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+           and node.func.attr in api.TENSOR_SAME_STORAGE_METHODS):
+        node = node.func.value
+    return node.id if isinstance(node, ast.Name) else None

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator, List, Optional, Set
+from typing import Iterator, List, Optional, Set, Tuple
 
 from ..engine.api import ARRAY_ONLY_CONVERSIONS, conversion_spec
-from ..engine.events import Conversion, ParameterUpdate, SharedWrite, Snapshot
+from ..engine.events import Conversion, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
 from ..findings import Finding
 from ..engine.values import Device, Kind, Tri
 from ..fixes.model import Fix, copy_argument
@@ -89,16 +89,18 @@ class MutationThroughSharedMemory(Rule):
 
 
 class AliasedSnapshot(Rule):
-    """NTL402: a view of a live parameter stored in a loop that updates the parameters in place."""
+    """NTL402: a view of live storage (a parameter, or a variable written in place) stored in a loop
+    that updates that storage in place."""
 
     code = "NTL402"
     name = "aliased-parameter-snapshot"
-    summary = "snapshot of a parameter (.numpy() view) stored in a loop that updates it in place"
-    events = (Snapshot, ParameterUpdate)
+    summary = "snapshot (.numpy() view) stored in a loop that updates its source in place"
+    events = (Snapshot, ParameterUpdate, InPlaceWrite)
 
     def __init__(self) -> None:
         self._snapshots: List[Snapshot] = []
-        self._updated_loops: Set[int] = set()
+        self._updated_loops: Set[int] = set()  # loops that update the parameters in place
+        self._written: Set[Tuple[int, str]] = set()  # (loop, variable) written in place in that loop
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         if isinstance(event, Snapshot):
@@ -106,18 +108,28 @@ class AliasedSnapshot(Rule):
                 self._snapshots.append(event)
         elif isinstance(event, ParameterUpdate):
             self._updated_loops.update(loop for loop, _ in event.context.loops)
+        elif isinstance(event, InPlaceWrite):
+            self._written.update((loop, event.name) for loop, _ in event.context.loops)
         return iter(())
 
     def finish(self, evidence: Evidence) -> Iterator[Finding]:
         for snapshot in self._snapshots:
+            source = snapshot.value.shares_with
             for loop, rebound in snapshot.context.loops:
-                if loop in self._updated_loops and (snapshot.container is None or snapshot.container not in rebound):
-                    node = snapshot.site.node
-                    stored = node.args[-1] if isinstance(node, ast.Call) and node.args else node
-                    yield Finding(
-                        self.code,
-                        snapshot.site,
-                        f"stores {evidence.code(stored)}, a view of a live parameter, in a loop that updates the "
-                        "parameters in place: every snapshot ends up the same; store a copy (.copy(), .clone(), .tolist())",
-                    )
-                    break
+                if snapshot.container is not None and snapshot.container in rebound:
+                    continue  # a fresh container each iteration keeps one snapshot
+                if snapshot.value.param_view and loop in self._updated_loops:
+                    what, updated = "a view of a live parameter", "the parameters"
+                elif source is not None and source not in rebound and (loop, source) in self._written:
+                    what, updated = f"a view of {source}'s memory", source
+                else:
+                    continue
+                node = snapshot.site.node
+                stored = node.args[-1] if isinstance(node, ast.Call) and node.args else node
+                yield Finding(
+                    self.code,
+                    snapshot.site,
+                    f"stores {evidence.code(stored)}, {what}, in a loop that updates {updated} in place: "
+                    "every snapshot ends up the same; store a copy (.copy(), .clone(), .tolist())",
+                )
+                break
