@@ -8,9 +8,12 @@
 Exit codes: 0 no findings, 1 findings, 2 usage error, a file that could not be read, or an
 internal error (a bug in np-torch-lint: named on stderr, never shown as a clean file).
 
-The jobs live in their own modules: files (discovery, decoding), suppress (noqa,
-select/ignore, default-off rules), cache, parallel (the worker pool), writes (fixes on
-disk), output (formats). This module parses arguments and wires them.
+A PATH is a Python file, a Jupyter notebook (.ipynb) or a folder walked for both.
+
+The jobs live in their own modules: files (discovery, decoding), notebooks (cells as one
+program, positions back to cells), suppress (noqa, select/ignore, default-off rules),
+cache, parallel (the worker pool), writes and notebook_fixes (fixes on disk), output
+(formats). This module parses arguments and wires them.
 """
 from __future__ import annotations
 

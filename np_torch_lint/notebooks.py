@@ -245,11 +245,12 @@ def _source_file_lines(text: str) -> Dict[int, List[int]]:
         lines: List[int] = []
         at_line_start = True
         for piece in pieces:
-            if not isinstance(piece, _Located):
+            if not isinstance(piece, _Located) or not piece:
                 continue
             line = bisect.bisect_right(starts, piece.offset) + 1
-            lines.extend(line for _ in range(len(split_lines(piece)) if at_line_start
-                                             else max(0, len(split_lines(piece)) - 1)))
+            # The lines that start in this piece: all of them, less one that began in the piece before.
+            starting = len(split_lines(piece)) - (0 if at_line_start else 1)
+            lines.extend([line] * starting)
             at_line_start = piece.endswith(("\n", "\r"))
         result[index] = lines
     return result

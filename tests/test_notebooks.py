@@ -193,6 +193,14 @@ def test_many_notebooks_in_worker_processes(tmp_path: Path) -> None:
     assert len(lines) == 2 * (parallel.PARALLEL_FROM + 2) and all(":cell 5:" in line for line in lines)
 
 
+def test_a_notebook_without_code_or_with_empty_cells_is_clean(tmp_path: Path) -> None:
+    prose = write_notebook(tmp_path / "prose.ipynb", [new_markdown_cell("torch.zeros(2).cuda()")])
+    empty = write_notebook(tmp_path / "empty.ipynb", [new_code_cell(""), new_code_cell("import torch"), new_code_cell("")])
+    assert check(str(prose), str(empty)) == (0, "", "")
+    late = write_notebook(tmp_path / "late.ipynb", [new_code_cell(""), new_code_cell("import torch\nx = torch.zeros(2).cuda()")])
+    assert check(str(late))[1].startswith(f"{late}:cell 2:2:20: NTL301")
+
+
 # -- broken notebooks -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("content, message", [
