@@ -201,6 +201,22 @@ def test_a_notebook_without_code_or_with_empty_cells_is_clean(tmp_path: Path) ->
     assert check(str(late))[1].startswith(f"{late}:cell 2:2:20: NTL301")
 
 
+def test_cells_are_never_run_nor_torch_imported_and_py_runs_skip_nbformat(tmp_path: Path) -> None:
+    marker = tmp_path / "executed"
+    write_notebook(tmp_path / "nb.ipynb", [new_code_cell(f"import torch\nopen({str(marker)!r}, 'w').write('ran')\n"
+                                                         "x = torch.zeros(2).cuda()")])
+    (tmp_path / "m.py").write_text("import torch\nx = torch.zeros(2).cuda()\n")
+    probe = ("import sys; from np_torch_lint import cli; cli.main(['check', '--no-cache', sys.argv[1]]); "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numpy', 'runtime_check', 'IPython', 'nbformat')))")
+    notebook_run = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "nb.ipynb")], capture_output=True,
+                                  text=True, cwd=ROOT, check=True)
+    assert "nb.ipynb:cell 1:3:20: NTL301" in notebook_run.stdout and not marker.exists()
+    assert notebook_run.stdout.splitlines()[-1].startswith("['nbformat'"), "nbformat, and nothing heavy"
+    py_run = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "m.py")], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert py_run.stdout.splitlines()[-1] == "[]", "a run without notebooks does not load nbformat"
+
+
 # -- broken notebooks -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("content, message", [
