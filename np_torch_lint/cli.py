@@ -8,22 +8,27 @@
 Exit codes: 0 no findings, 1 findings, 2 usage error, a file that could not be read, or an
 internal error (a bug in np-torch-lint: named on stderr, never shown as a clean file).
 
-The jobs live in their own modules: files (discovery, decoding), suppress (noqa,
-select/ignore, default-off rules), cache, parallel (the worker pool), writes (fixes on
-disk), output (formats). This module parses arguments and wires them.
+A PATH is a Python file, a Jupyter notebook (.ipynb) or a folder walked for both.
+
+The jobs live in their own modules: files (discovery, decoding), notebooks (cells as one
+program, positions back to cells), suppress (noqa, select/ignore, default-off rules),
+cache, parallel (the worker pool), writes and notebook_fixes (fixes on disk), output
+(formats). This module parses arguments and wires them.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from typing import Dict, List, Optional, Sequence, TextIO
+from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
 from . import __version__, fixes, output
 from .cache import Cache
 from .config import ConfigError, Settings, load
 from .files import STDIN, read_source  # noqa: F401 - read_source: re-exported for `from np_torch_lint.cli import read_source`
 from .parallel import PARALLEL_FROM, lint_all  # noqa: F401 - PARALLEL_FROM: re-exported for the tests
+from .notebook_fixes import fix_notebook
+from .notebooks import CodeCell
 from .suppress import Selection, codes
 from .writes import fix_file
 
@@ -42,20 +47,30 @@ def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], 
     settings = settings or Settings()
     selection = Selection(select if select is not None else settings.select, settings.ignore + ignore,
                           settings.extend_select)
-    for path, lines, reports, error in lint_all(paths, cache, settings):
+    notebook_cells: Dict[str, Tuple[CodeCell, ...]] = {}
+    for path, lines, reports, error, cells, notes in lint_all(paths, cache, settings):
         shown = stdin_filename or path if path == STDIN else path
         if error is not None:
             print(f"{shown}: error: {error}", file=err)
             failed = True
             continue
+        for note in notes:  # a notebook's cells that could not be linted; its other cells were
+            print(f"{shown}:{note}", file=err)
+            failed = True
         for_file = selection.with_ignored(settings.ignored_for(shown))
         kept = [r for r in reports if for_file.keeps(r, lines)]
         if fix_mode and path != STDIN and any(fixes.fixable(r, unsafe_fixes) for r in kept):
-            kept = fix_file(path, kept, fix_mode, unsafe_fixes, out, err, for_file.keeps)
+            if cells is not None:
+                fixed = fix_notebook(path, kept, fix_mode, unsafe_fixes, out, err, for_file.keeps)
+                kept, lines, cells = fixed if fixed is not None else (kept, lines, cells)
+            else:
+                kept = fix_file(path, kept, fix_mode, unsafe_fixes, out, err, for_file.keeps)
         found.extend((shown, report) for report in kept)
+        if kept and cells is not None:
+            notebook_cells[shown] = cells  # findings are placed by cell
         if kept and (show_source or fmt in ("github", "sarif")):
             sources[shown] = lines  # the caret, and columns in UTF-16 code units
-    output.write(found, fmt, out, sources)
+    output.write(found, fmt, out, sources, notebook_cells)
     if failed:
         return 2
     return 1 if found else 0

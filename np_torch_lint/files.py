@@ -11,12 +11,15 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 from .config import Settings
 from .ignore import PatternSet, enclosing_gitignores, excluded, read_gitignore
 
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "__pycache__", "node_modules", ".eggs", "build", "dist"})
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "__pycache__", "node_modules", ".eggs", "build", "dist",
+                       ".ipynb_checkpoints"})  # Jupyter's autosaved copies of the notebooks beside them
 STDIN = "-"
 
 
 def iter_python_files(paths: Sequence[str], settings: Optional[Settings] = None) -> Iterator[str]:
     """Files to lint: named files (and ``-`` for stdin), directories walked minus excludes.
+
+    A walk yields ``*.py`` and ``*.ipynb`` files, never a ``.ipynb_checkpoints`` folder.
 
     Excludes are gitignore-style: the ``exclude`` setting and, unless turned off, the
     ``.gitignore`` files of the walked folders and of their parents up to the git root.
@@ -67,8 +70,8 @@ def _walk(top: str, inherited: List[PatternSet], configured: PatternSet, gitigno
         for d in dirs:
             patterns[str(here / d)] = sets
         for name in sorted(files):
-            # *.py only, as flake8: stubs (.pyi) hold no code that runs.
-            if name.endswith(".py") and not (active and excluded(here / name, False, active)):
+            # *.py as flake8 (stubs, .pyi, hold no code that runs), and Jupyter notebooks.
+            if name.endswith((".py", ".ipynb")) and not (active and excluded(here / name, False, active)):
                 yield os.path.join(root, name)
 
 

@@ -7,7 +7,7 @@ faces (which know the output formats): faces -> runner -> rules -> engine.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Type
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Type
 
 from .engine import AnalysisError, interpret, mentions_torch_or_numpy
 from .engine.values import Kind, Origin, Site
@@ -25,8 +25,9 @@ _CODE_LIMIT = 40
 class Evidence:
     """Lines and source text for messages, computed only for reported findings."""
 
-    def __init__(self, interpreter: "Interpreter") -> None:
+    def __init__(self, interpreter: "Interpreter", cite_line: Optional[Callable[[int], str]] = None) -> None:
         self._interpreter = interpreter
+        self._cite_line = cite_line
 
     @property
     def default_float64(self) -> bool:
@@ -46,9 +47,11 @@ class Evidence:
         return site.line
 
     def at(self, site: Site) -> str:
-        """'line 12', or 'utils.py line 12' for a site in another module of the project."""
+        """'line 12'; 'utils.py line 12' for a site in another module of the project; 'cell 3 line 2' in a notebook."""
         home = self.home_of(site)
-        return f"{home} line {site.line}" if home is not None else f"line {site.line}"
+        if home is not None:
+            return f"{home} line {site.line}"
+        return self._cite_line(site.line) if self._cite_line is not None else f"line {site.line}"
 
     def home_of(self, site: Site) -> Optional[str]:
         """The other project file a site lies in (a fact born in an imported module), or None."""
@@ -84,11 +87,13 @@ def analyze(
     rules: Optional[Iterable[Type["Rule"]]] = None,
     filename: Optional[str] = None,
     dependencies: Optional[List[Tuple[str, int, int]]] = None,
+    cite_line: Optional[Callable[[int], str]] = None,
 ) -> List[Report]:
     """Lint one file's source. Raises ``AnalysisError`` when it cannot be read as Python.
 
     With ``filename``, the project's own modules it imports are read too; the files read
     are appended to ``dependencies`` (path, size, mtime) for a cache to check later.
+    ``cite_line`` words a line of this source in messages (a notebook's 'cell 3 line 2').
     """
     if not mentions_torch_or_numpy(text):
         return []
@@ -110,7 +115,7 @@ def analyze(
             pending.append(event)
 
     interpreter = interpret(text, tree, lines, emit, filename)
-    evidence = Evidence(interpreter)
+    evidence = Evidence(interpreter, cite_line)
     project = interpreter.project
     if project is not None and dependencies is not None:
         dependencies.extend(project.stamps())

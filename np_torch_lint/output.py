@@ -1,23 +1,34 @@
-"""Output formats for ``np-torch-lint check``: text, json, github (workflow annotations), sarif (2.1.0)."""
+"""Output formats for ``np-torch-lint check``: text, json, github (workflow annotations), sarif (2.1.0).
+
+A notebook's findings are placed by ``notebooks.locate`` (cell, line in the cell): text
+``nb.ipynb:cell 3:4:9:``; JSON with ``cell``, ``cell_index`` and ``cell_id``; SARIF and
+GitHub, whose viewers show the .ipynb file itself, at the file's lines that hold the
+cell's source lines (whole lines: a JSON string's columns are not the code's), with
+``cell 3:4:9:`` leading the message.
+"""
 from __future__ import annotations
 
 import json
-from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from . import __version__
 from .findings import Report
+from .notebooks import CodeCell, Place, file_line, locate
 
 FORMATS = ("text", "json", "github", "sarif")
 # The doc pages ship in the package (`np-torch-lint explain CODE`); links are relative to the repository.
 DOCS_URL = "np_torch_lint/docs/{code}.md"
 
 Found = List[Tuple[str, Report]]  # (path, report)
+Cells = Mapping[str, Sequence[CodeCell]]  # a notebook's code cells, by the path shown
 
 
-def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[str]]] = None) -> None:
+def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[str]]] = None,
+          cells: Optional[Cells] = None) -> None:
+    cells = cells or {}
     if fmt == "text":
         for path, report in found:
-            print(f"{path}:{report.line}:{report.col + 1}: {report.text}", file=out)
+            print(f"{_where(path, report, cells)}: {report.text}", file=out)
             lines = (sources or {}).get(path)
             if lines and 0 < report.line <= len(lines):
                 # On a terminal: the source line and a caret under the reported node, as compilers do.
@@ -26,30 +37,58 @@ def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[
                 width = max(1, (report.end_col - report.col) if report.end_line == report.line else len(line) - column)
                 print(f"    {line}\n    {' ' * column}{'^' * min(width, max(1, len(line) - column))}", file=out)
     elif fmt == "json":
-        json.dump([_as_json(path, report) for path, report in found], out, indent=2)
+        json.dump([_as_json(path, report, cells.get(path)) for path, report in found], out, indent=2)
         out.write("\n")
     elif fmt == "github":
         for path, report in found:
             # Workflow command: https://docs.github.com/actions/reference/workflow-commands-for-github-actions
-            message = _escape_data(report.message)
-            col, end_col = _utf16_columns(report, (sources or {}).get(path))
-            print(f"::error file={_escape_property(path)},line={report.line},col={col},"
-                  f"endLine={report.end_line},endColumn={end_col},"
+            placed = _in_notebook(report, cells.get(path))
+            if placed is None:
+                col, end_col = _utf16_columns(report, (sources or {}).get(path))
+                region = f"line={report.line},col={col},endLine={report.end_line},endColumn={end_col}"
+                message = _escape_data(report.message)
+            else:
+                region = f"line={file_line(placed[0])},endLine={file_line(placed[1])}"
+                message = _escape_data(f"{_cell_position(placed[0], report)}: {report.message}")
+            print(f"::error file={_escape_property(path)},{region},"
                   f"title={_escape_property(report.code)}::{report.code} {message}", file=out)
     elif fmt == "sarif":
-        json.dump(sarif(found, sources), out, indent=2)
+        json.dump(sarif(found, sources, cells), out, indent=2)
         out.write("\n")
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(fmt)
 
 
-def _as_json(path: str, report: Report) -> Dict[str, object]:
+def _in_notebook(report: Report, cells: Optional[Sequence[CodeCell]]) -> Optional[Tuple[Place, Place]]:
+    """Where a finding starts and ends in a notebook's cells; None for a file."""
+    if cells is None:
+        return None
+    return locate(cells, report.line), locate(cells, report.end_line)
+
+
+def _cell_position(place: Place, report: Report) -> str:
+    return f"cell {place.cell.number}:{place.line}:{report.col + 1}"
+
+
+def _where(path: str, report: Report, cells: Cells) -> str:
+    """'path:12:5', or 'nb.ipynb:cell 3:4:9' (the line in the cell) for a notebook."""
+    placed = _in_notebook(report, cells.get(path))
+    if placed is None:
+        return f"{path}:{report.line}:{report.col + 1}"
+    return f"{path}:{_cell_position(placed[0], report)}"
+
+
+def _as_json(path: str, report: Report, cells: Optional[Sequence[CodeCell]] = None) -> Dict[str, object]:
     from .rules import RULES_BY_CODE  # late, as in the engine: a cached run may never load the rules
 
     rule = RULES_BY_CODE[report.code]
+    placed = _in_notebook(report, cells)
+    line, end_line = (report.line, report.end_line) if placed is None else (placed[0].line, placed[1].line)
+    cell: Dict[str, object] = {} if placed is None else {
+        "cell": placed[0].cell.number, "cell_index": placed[0].cell.position, "cell_id": placed[0].cell.id}
     return {
-        "path": path, "code": report.code, "name": rule.name, "message": report.message,
-        "line": report.line, "column": report.col + 1, "end_line": report.end_line, "end_column": report.end_col + 1,
+        "path": path, "code": report.code, "name": rule.name, "message": report.message, **cell,
+        "line": line, "column": report.col + 1, "end_line": end_line, "end_column": report.end_col + 1,
         "url": DOCS_URL.format(code=report.code),
         "fix": None if report.fix is None else {
             "name": report.fix.name, "safety": report.fix.safety.value},
@@ -71,7 +110,8 @@ def _utf16_columns(report: Report, lines: Optional[List[str]]) -> Tuple[int, int
     return convert(report.line, report.col), convert(report.end_line, report.end_col)
 
 
-def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None) -> Dict[str, object]:
+def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None,
+          cells: Optional[Cells] = None) -> Dict[str, object]:
     from .rules import RULES_BY_CODE
 
     """A SARIF 2.1.0 log with one run: every rule with its help text, every finding with its region."""
@@ -93,14 +133,19 @@ def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None) -> Dict[
     index = {code: i for i, code in enumerate(sorted(RULES_BY_CODE))}
     results = []
     for path, report in found:
-        start, end = _utf16_columns(report, (sources or {}).get(path))
+        placed = _in_notebook(report, (cells or {}).get(path))
+        message = report.message
+        if placed is None:
+            start, end = _utf16_columns(report, (sources or {}).get(path))
+            region = {"startLine": report.line, "startColumn": start, "endLine": report.end_line, "endColumn": end}
+        else:
+            # The .ipynb file's lines that hold the cell's lines: code scanning shows that file.
+            region = {"startLine": file_line(placed[0]), "endLine": file_line(placed[1])}
+            message = f"{_cell_position(placed[0], report)}: {message}"
         results.append({
             "ruleId": report.code, "ruleIndex": index[report.code], "level": "error",
-            "message": {"text": report.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _uri(path)},
-                "region": {"startLine": report.line, "startColumn": start, "endLine": report.end_line, "endColumn": end},
-            }}],
+            "message": {"text": message},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": region}}],
         })
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -9,23 +9,32 @@ from .config import Settings
 from .debug import debugging, internal_error, traceback_text
 from .files import STDIN, decode, iter_python_files, read_bytes
 from .lint import AnalysisError, Report, analyze
+from .notebooks import CodeCell, NotebookError, is_notebook
 
 PARALLEL_FROM = 64  # files: below this, starting worker processes costs more than it saves
 
 
 class Linted(NamedTuple):
-    """One file's result. ``error`` (what follows "error: " in the message) when it was not linted."""
+    """One file's result. ``error`` (what follows "error: " in the message) when it was not linted.
+
+    A notebook's ``lines`` are its joined program's, ``cells`` say where its code cells lie,
+    and ``notes`` name the cells left out ("cell 4:2: error: cannot lint this cell: ...").
+    """
 
     path: str
     lines: List[str]
     reports: List[Report]
     error: Optional[str] = None
+    cells: Optional[Tuple[CodeCell, ...]] = None
+    notes: Tuple[str, ...] = ()
 
 
 def lint_file(path: str, cache: Optional[Cache]) -> Linted:
     """One file, from the cache when its bytes are unchanged. Never raises: a failure is the result's error."""
     try:
         raw = read_bytes(path)
+        if is_notebook(path):
+            return _lint_notebook(path, raw, cache)
         text, lines = decode(raw)
         key = cache.key(raw) if cache is not None else ""
         reports = cache.get(key) if cache is not None else None
@@ -35,7 +44,7 @@ def lint_file(path: str, cache: Optional[Cache]) -> Linted:
             if cache is not None:
                 cache.put(key, reports, dependencies)
         return Linted(path, lines, reports)
-    except (OSError, UnicodeDecodeError, SyntaxError, AnalysisError) as error:
+    except (OSError, UnicodeDecodeError, SyntaxError, AnalysisError, NotebookError) as error:
         # The file's fault (or the disk's): unreadable, undecodable, not Python.
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         return Linted(path, [], [], f"cannot lint: {reason}")
@@ -46,11 +55,28 @@ def lint_file(path: str, cache: Optional[Cache]) -> Linted:
         return Linted(path, [], [], message)
 
 
+def _lint_notebook(path: str, raw: bytes, cache: Optional[Cache]) -> Linted:
+    """A notebook: its joined program analyzed (or its findings from the cache), its cells placed."""
+    from . import notebooks
+
+    notebook = notebooks.read(raw)  # every run: the cells' places and the notes are not cached
+    key = cache.key(raw) if cache is not None else ""
+    reports = cache.get(key) if cache is not None else None
+    if reports is None:
+        dependencies: List[Tuple[str, int, int]] = []
+        reports = notebooks.lint(notebook, path, dependencies)
+        if cache is not None:
+            cache.put(key, reports, dependencies)
+    return Linted(path, notebook.lines, reports, cells=notebook.cells, notes=notebook.notes)
+
+
 def _cached(path: str, cache: Cache) -> Optional[Linted]:
     if path == STDIN:
         return None  # stdin is read once, by lint_file
     try:
         raw = read_bytes(path)
+        if is_notebook(path):
+            return None  # a notebook is read whole anyway: lint_file asks the cache itself
         reports = cache.get(cache.key(raw))
         # The lines are needed only to read `# noqa` on reported lines.
         return Linted(path, decode(raw)[1] if reports else [], reports) if reports is not None else None

@@ -93,8 +93,8 @@ class NarrowIntegerTarget(Rule):
         yield Finding(
             self.code,
             target.conversion,
-            f"{target.dtype} class targets{where} reach {evidence.code(event.site.node)} at line "
-            f"{evidence.line(event.site)}: \"{error}\"; convert with .long() or astype(np.int64)",
+            f"{target.dtype} class targets{where} reach {evidence.code(event.site.node)} at "
+            f"{evidence.at(event.site)}: \"{error}\"; convert with .long() or astype(np.int64)",
         )
 
 
