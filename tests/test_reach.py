@@ -160,3 +160,28 @@ def test_recurrent_outputs_and_container_members():
     assert env["w"].kind is Kind.TENSOR and env["w"].grad_leaf
     assert env["some"].device is Device.CUDA
     assert env["unknown_member"].kind is None
+
+
+def test_a_second_test_of_the_same_flag_knows_where_the_value_is():
+    env = values("""
+        gpu = torch.cuda.is_available()
+        x = torch.randn(3)
+        if gpu:
+            x = x.cuda()
+        y = x * 2
+        if gpu:
+            y = y.cpu()
+        device = "cuda" if gpu else "cpu"
+        z = torch.randn(3).to(device)
+        w = torch.randn(3)
+        if gpu:
+            w = w.cuda()
+        gpu = False
+        if gpu:
+            w = w.cpu()
+        seen = (x, y, z, w, torch.from_numpy(np.zeros(1)))
+    """)
+    assert env["x"].device is Device.MAYBE_CUDA
+    assert env["y"].device is Device.CPU  # the path where gpu is false never moved it
+    assert env["z"].device is Device.MAYBE_CUDA and env["z"].device_origin.when  # needs gpu to be on CUDA
+    assert env["w"].device is Device.MAYBE_CUDA  # the flag was rebound: not the same test any more

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import api, containers, guards
+from . import api, conditions, containers, guards
 from .arguments import Arg, first
 from .events import ParameterUpdate, Snapshot
 from .numpy_model import NumpyModel
@@ -20,7 +20,7 @@ from .promotion import grad_in_context
 from .scope import ClassInfo, Frame, FunctionInfo
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel
-from .values import UNKNOWN, Kind, Tri, Value, join, join_elements, moved_with, sequence
+from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_elements, moved_with, sequence
 from .walker import Walker
 
 _BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
@@ -97,7 +97,14 @@ class Evaluator:
             guard = self.is_cuda_test(node.test, frame)
             body = self.eval(node.body, frame.fork(cuda_guarded=True) if guard is True else frame)
             orelse = self.eval(node.orelse, frame.fork(cuda_guarded=True) if guard is False else frame)
-            return join(body, orelse)
+            joined = join(body, orelse)
+            flag = conditions.flag_condition(node.test, frame, self.is_cuda_test)
+            if flag is not None and joined.device is Device.MAYBE_CUDA:
+                # "cuda" if use_gpu else "cpu": on CUDA exactly where the flag says so.
+                cuda_side, holds = (body, flag) if body.device is Device.CUDA else (orelse, conditions.opposite(flag))
+                if cuda_side.device is Device.CUDA and cuda_side.origin is not None:
+                    joined = joined.with_(origin=conditions.moved_under(cuda_side.origin, frozenset({holds})))
+            return joined
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
             inner = frame.fork()
             self.comprehension(node.generators, inner)

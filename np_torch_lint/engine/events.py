@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import FrozenSet, Optional, Tuple
 
-from .values import Site, Tri, Value
+from .values import Condition, Site, Tri, Value
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class Context:
     expects_error: bool = False
     # Enclosing loops, innermost last: (id of the loop node, names its body rebinds).
     loops: Tuple[Tuple[int, FrozenSet[str]], ...] = ()
+    # Flag tests of the enclosing ifs and their outcome on this path (see conditions.py).
+    conditions: FrozenSet[Condition] = frozenset()
 
 
 @dataclass(frozen=True)

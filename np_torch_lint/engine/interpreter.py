@@ -19,14 +19,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from . import api, containers
+from . import api, conditions, containers
 from .classes import ClassModel
 from .evaluator import Evaluator
 from .functions import FunctionWalks
 from .events import Context, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import ImportItem, Item, Opaque
-from .values import UNKNOWN, Kind, Origin, Site, Tri, Value, join
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join
 
 if TYPE_CHECKING:
     from .project import Project
@@ -105,6 +105,15 @@ class Interpreter:
     @staticmethod
     def origin(node: ast.AST, label: str = "", attr: bool = False) -> Origin:
         return Origin(label, Site(node, attr))
+
+    @staticmethod
+    def moved_origin(node: ast.AST, label: str, frame: Frame, device: Optional[Value] = None) -> Origin:
+        """Where a value is moved to CUDA, with the flag tests that hold there (and those the
+        device value itself needs to be CUDA: ``"cuda" if use_gpu else "cpu"``)."""
+        when = frame.context.conditions
+        if device is not None and device.device is Device.MAYBE_CUDA and device.origin is not None:
+            when = when | device.origin.when
+        return conditions.moved_under(Origin(label, Site(node)), when)
 
     # --- what the evaluator asks (see walker.Walker) ------------------------------------
 
@@ -339,9 +348,14 @@ class Interpreter:
     def if_statement(self, node: ast.If, frame: Frame) -> int:
         self.eval(node.test, frame)
         guard = self.sem.is_cuda_test(node.test, frame)
+        flag = conditions.flag_condition(node.test, frame, self.sem.is_cuda_test)
         then_frame = frame.fork(**({"cuda_guarded": True} if guard is True else {"cuda_absent": True} if guard is False else {}))
-        then_flow = self.block(node.body, then_frame)
         else_frame = frame.fork(**({"cuda_guarded": True} if guard is False else {"cuda_absent": True} if guard is True else {}))
+        if flag is not None:
+            for branch, holds in ((then_frame, flag), (else_frame, conditions.opposite(flag))):
+                branch.context = replace(branch.context, conditions=branch.context.conditions | {holds})
+                conditions.refine(branch, holds)
+        then_flow = self.block(node.body, then_frame)
         else_flow = self.block(node.orelse, else_frame)
         if then_flow == Flow.EXIT and else_flow == Flow.EXIT:
             return Flow.EXIT

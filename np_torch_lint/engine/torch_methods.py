@@ -93,7 +93,7 @@ class TorchMethods:
             elif arg.keyword in (None, "device") and value.kind in (Kind.DEVICE, Kind.PY_STR):
                 moved = value.device in (Device.CUDA, Device.MAYBE_CUDA)
                 result = result.with_(device=value.device,
-                                      device_origin=self.it.origin(node, "moved by ") if moved else None)
+                                      device_origin=self.it.moved_origin(node, "moved by ", frame, value) if moved else None)
             elif value.kind is Kind.TENSOR:
                 result = result.with_(dtype=value.dtype, device=value.device, conversion=None, numpy_source=None)
             elif arg.keyword == "device" or names_a_device(arg.node):
@@ -104,7 +104,8 @@ class TorchMethods:
         return t if result is t else result.with_(shares_with=None)
 
     def _cuda(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
-        return t.with_(device=Device.CUDA, shares_with=None, param_view=False, device_origin=self.it.origin(node, "moved by "))
+        return t.with_(device=Device.CUDA, shares_with=None, param_view=False,
+                       device_origin=self.it.moved_origin(node, "moved by ", frame))
 
     @staticmethod
     def _cpu(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
@@ -163,7 +164,7 @@ class TorchMethods:
         if name in api.MODULE_CASTS:
             result = m.with_(dtype=api.TENSOR_CASTS[name])
         elif name == "cuda":
-            result = m.with_(device=Device.CUDA, device_origin=self.it.origin(node, "model moved by "))
+            result = m.with_(device=Device.CUDA, device_origin=self.it.moved_origin(node, "model moved by ", frame))
         elif name == "cpu":
             result = m.with_(device=Device.CPU, device_origin=None)
         elif name in ("to", "type"):
@@ -174,7 +175,7 @@ class TorchMethods:
                 elif arg.value.kind in (Kind.DEVICE, Kind.PY_STR) and arg.value.device is not None:
                     moved = arg.value.device in (Device.CUDA, Device.MAYBE_CUDA)
                     result = result.with_(device=arg.value.device,
-                                          device_origin=self.it.origin(node, "model moved by ") if moved else None)
+                                          device_origin=self.it.moved_origin(node, "model moved by ", frame, arg.value) if moved else None)
                 else:
                     result = result.with_(device=None, dtype=None)  # an unknown argument: anything may change
         elif name == "requires_grad_":

@@ -94,7 +94,7 @@ class TorchModel:
             numpy_source = source.origin
         result = Value(
             kind=Kind.TENSOR, dtype=dtype, device=device.value.device if device is not None else Device.CPU,
-            device_origin=self.it.origin(device.node, "device=") if device is not None and device.value.device in (Device.CUDA, Device.MAYBE_CUDA) else None,
+            device_origin=self.it.moved_origin(device.node, "device=", frame, device.value) if device is not None and device.value.device in (Device.CUDA, Device.MAYBE_CUDA) else None,
             requires_grad=Tri.YES if leaf else Tri.NO, grad_leaf=leaf, ndim=ndim,
             shares_with=partner, shared_at=site if partner else None,
             origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional, Tuple
+from typing import Any, FrozenSet, Optional, Tuple
 
 import ast
 
@@ -85,12 +85,18 @@ class Site:
                 getattr(self.node, "end_col_offset", None) or self.col)
 
 
+#: a flag test and its outcome: (the flag as written, identity of its value, holds).
+Condition = Tuple[str, int, bool]
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where a fact was born: ``np.random.rand`` at some node."""
 
     what: str
     site: Site
+    # For a move to CUDA: conditions that hold wherever the value is on CUDA (see conditions.py).
+    when: FrozenSet[Condition] = field(default=frozenset(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -187,11 +193,25 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         origin=a.origin if a.origin == b.origin else (a.origin or b.origin),
         numpy_source=a.numpy_source if a.conversion == b.conversion else None,
         conversion=a.conversion if a.conversion == b.conversion else None,
-        device_origin=a.device_origin or b.device_origin,
+        device_origin=_join_device_origin(a, b),
         qualname=a.qualname if a.qualname == b.qualname else None,
         parametric=a.parametric.join(b.parametric),
         definition=a.definition if a.definition is b.definition else None,
     )
+
+
+def _join_device_origin(a: Value, b: Value) -> Optional[Origin]:
+    """Where the joined value was moved to CUDA, and what holds wherever it is there: a path
+    that stays on the CPU adds no condition; two paths to CUDA keep the conditions both need."""
+    on_a = a.device in (Device.CUDA, Device.MAYBE_CUDA)
+    on_b = b.device in (Device.CUDA, Device.MAYBE_CUDA)
+    if not on_a or not on_b:
+        return (a.device_origin if on_a else b.device_origin) or a.device_origin or b.device_origin
+    origin = a.device_origin or b.device_origin
+    if origin is None:
+        return None
+    when = (a.device_origin.when & b.device_origin.when) if a.device_origin and b.device_origin else frozenset()
+    return origin if when == origin.when else replace(origin, when=when)
 
 
 def join_elements(a: Optional[Value], b: Optional[Value]) -> Optional[Value]:

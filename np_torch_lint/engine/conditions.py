@@ -1,0 +1,67 @@
+"""Flags that decide a move to CUDA, so that a second test of the same flag is understood.
+
+    if use_gpu:
+        x = x.cuda()          # x is maybe on CUDA: on CUDA exactly when use_gpu holds
+    out = net(x)
+    if use_gpu:
+        out = out.cpu()       # the other branch is where use_gpu is false: out never left the CPU
+    out.numpy()               # fine on every path
+
+A move made under ``if use_gpu:`` (or by ``"cuda" if use_gpu else "cpu"``) records the flag in
+its origin's ``when``: the conditions that hold wherever the value is on CUDA. A later ``if``
+on the same flag (the same expression, its root name still bound to the same value) knows, in
+the branch where the flag is the other way, that such a value is on the CPU. Only that
+direction is used: being on CUDA may need more than the flag.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from typing import Callable, FrozenSet, Optional
+
+from .scope import Frame
+from .values import Condition, Device, Origin, Value
+
+#: the key of ``torch.cuda.is_available()`` and the other probes (the hardware does not change).
+CUDA_PROBE_KEY = "<cuda available>"
+
+
+def flag_condition(test: ast.expr, frame: Frame, cuda_test: Callable[[ast.expr, Frame], Optional[bool]]) -> Optional[Condition]:
+    """The condition a test's then-branch holds under: (flag, identity of its value, polarity)."""
+    positive = True
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, positive = test.operand, not positive
+    if isinstance(test, ast.Call):
+        probe = cuda_test(test, frame)
+        return (CUDA_PROBE_KEY, 0, positive == probe) if probe is not None else None
+    root = test
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or not isinstance(test, (ast.Name, ast.Attribute)):
+        return None
+    value = frame.lookup(root.id)
+    if value is None:
+        return None
+    return (ast.unparse(test), id(value), positive)
+
+
+def opposite(condition: Condition) -> Condition:
+    key, identity, positive = condition
+    return (key, identity, not positive)
+
+
+def refine(frame: Frame, holds: Condition) -> None:
+    """In a branch where ``holds``: values on CUDA only under the opposite are on the CPU."""
+    against = opposite(holds)
+    for name, value in list(frame.env.items()):
+        if needs(value, against):
+            frame.env[name] = value.with_(device=Device.CPU, device_origin=None)
+
+
+def needs(value: Value, condition: Condition) -> bool:
+    return (value.device is Device.MAYBE_CUDA and value.device_origin is not None
+            and condition in value.device_origin.when)
+
+
+def moved_under(origin: Origin, conditions: FrozenSet[Condition]) -> Origin:
+    return replace(origin, when=origin.when | conditions) if conditions else origin
