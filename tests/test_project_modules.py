@@ -96,3 +96,59 @@ def test_the_cache_notices_a_changed_module(tmp_path: Path) -> None:
     os.utime(utils, (stamp, stamp))  # a new mtime even on coarse file systems
     second = lint_file(str(train), cache)
     assert ("NTL101", 8) not in [(r.code, r.line) for r in second.reports]
+
+
+HELPERS = """
+    import torch
+
+
+    def to_numpy(t):
+        return t.numpy()
+
+
+    def unused(t):
+        return t.numpy()
+"""
+CALLER = """
+    import torch
+    import torch.nn as nn
+    from pkg.helpers import to_numpy
+
+    model = nn.Linear(4, 2)
+    out = model(torch.randn(3, 4))
+    arr = to_numpy(out{detach})
+"""
+
+
+def _helpers_project(root: Path, detach: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("")
+    package = root / "pkg"
+    package.mkdir(exist_ok=True)
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text(textwrap.dedent(HELPERS))
+    (root / "train.py").write_text(textwrap.dedent(CALLER.format(detach=detach)))
+    return package / "helpers.py"
+
+
+def test_a_helper_sees_what_callers_in_other_modules_pass(tmp_path: Path) -> None:
+    helpers = _helpers_project(tmp_path)
+    findings = analyze(helpers.read_text(), filename=str(helpers))
+    assert [(r.line, r.code) for r in findings] == [(6, "NTL201")]  # `unused` has no caller: silent
+    assert "train.py line 7" in findings[0].message  # the caller's fact is cited where it was born
+
+
+def test_a_caller_that_detaches_keeps_the_helper_silent(tmp_path: Path) -> None:
+    helpers = _helpers_project(tmp_path, detach=".detach()")
+    assert _codes(helpers) == []
+
+
+def test_the_cache_notices_a_changed_caller(tmp_path: Path) -> None:
+    helpers = _helpers_project(tmp_path / "project")
+    cache = Cache(tmp_path / "cache")
+    assert [r.code for r in lint_file(str(helpers), cache).reports] == ["NTL201"]
+    train = tmp_path / "project" / "train.py"
+    train.write_text(textwrap.dedent(CALLER.format(detach=".detach()")))
+    stamp = time.time() + 5
+    os.utime(train, (stamp, stamp))
+    assert lint_file(str(helpers), cache).reports == []

@@ -58,6 +58,10 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
     interpreter = new_interpreter(text, emit, project)
     try:
         interpreter.run(list(plan(tree, lines)))
+        if project is not None:
+            from .callers import walk_callers
+
+            walk_callers(interpreter, tree, project)
     except RecursionError:
         raise AnalysisError("too deeply nested to analyze") from None
     return interpreter

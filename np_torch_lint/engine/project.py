@@ -84,10 +84,13 @@ def stamp_is_current(stamp: Stamp) -> bool:
 class Project:
     """What one linted file can import from its project."""
 
-    def __init__(self, filename: str, depth: int = 0) -> None:
+    def __init__(self, filename: str, depth: int = 0, overrides: Optional[Dict[str, ModuleSummary]] = None) -> None:
         self.filename = os.path.abspath(filename)
         self.folder = os.path.dirname(self.filename)
         root = project_root(self.folder)
+        self.root = root
+        # Modules already walked by another interpreter (the linted file, when its callers are walked).
+        self.overrides = overrides or {}
         self.search = [self.folder] + ([root, os.path.join(root, "src")] if root else [])
         self.limit = root or self.folder  # nothing outside this folder is read
         self.depth = depth
@@ -158,6 +161,8 @@ class Project:
         return None
 
     def _summary(self, path: str) -> Optional[ModuleSummary]:
+        if path in self.overrides:
+            return self.overrides[path]
         stamp = _stamp(path)
         if stamp is None or stamp[1] > MAX_BYTES:
             return None
@@ -178,7 +183,8 @@ class Project:
         return cached
 
 
-def _walk(path: str, stamp: Stamp, depth: int) -> Optional[ModuleSummary]:
+def _walk(path: str, stamp: Stamp, depth: int,
+          overrides: Optional[Dict[str, ModuleSummary]] = None) -> Optional[ModuleSummary]:
     from . import new_interpreter
     from .source import ImportItem, Item, import_bindings
 
@@ -188,7 +194,7 @@ def _walk(path: str, stamp: Stamp, depth: int) -> Optional[ModuleSummary]:
         tree = ast.parse(text)
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
-    interpreter = new_interpreter(text, lambda event: None, Project(path, depth))
+    interpreter = new_interpreter(text, lambda event: None, Project(path, depth, overrides))
     # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
     items: List[Item] = [ImportItem(import_bindings(stmt)) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt
                          for stmt in tree.body]

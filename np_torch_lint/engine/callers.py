@@ -1,0 +1,139 @@
+"""Callers in the project's other modules: a helper is walked with what they pass it.
+
+A finding inside ``utils.to_numpy(t)`` may rest on what ``train.py`` passes (a tensor
+that requires grad, one on the GPU). When a file of a project is linted, the project's
+files that import it (found through an index of every project file's imports, built
+once per process) are walked, with the names they import from the linted file bound to
+the linted file's own functions and classes. A call there walks the helper with the
+caller's argument facts, and the helper's events, at the linted file's own lines, go to
+its rules; the caller's own events are its own findings and are dropped. Bounded:
+``MAX_CALLER_FILES`` importers, the first ones by path; files above ``project.MAX_BYTES``
+and folders that are no project source (virtual environments, builds, hidden folders)
+are never read.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import time
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
+
+from .project import MAX_BYTES, ModuleSummary, Project, Stamp, _stamp, _walk
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+#: importers walked per linted file.
+MAX_CALLER_FILES = 8
+#: project files indexed per project root.
+MAX_PROJECT_FILES = 3000
+#: an index older than this is rebuilt (a long-running server sees new files).
+INDEX_SECONDS = 10.0
+SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages", "build", "dist", "venv", "env"})
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+\(?([^\n#]+)|import[ \t]+([^\n#]+))", re.MULTILINE)
+
+# root -> (built at, module stem -> files importing a module or name of that stem)
+_INDEXES: Dict[str, Tuple[float, Dict[str, List[str]]]] = {}
+
+
+def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project) -> None:
+    """Walk the project files that import the linted file, so its helpers see their callers' facts."""
+    if project.depth or not project.root:
+        return
+    defined = _defined_names(tree, interpreter)
+    if not defined:
+        return
+    stem = _module_stem(project.filename)
+    importers = [path for path in _index(project.root).get(stem, ()) if path != project.filename]
+    stamp = _stamp(project.filename)
+    if not importers or stamp is None:
+        return
+    linted = ModuleSummary(project.filename, interpreter, tree, stamp)
+    walked = 0
+    for path in importers:
+        if walked >= MAX_CALLER_FILES:
+            break
+        if not _uses_any(path, defined):
+            continue
+        caller_stamp = _stamp(path)
+        if caller_stamp is None or caller_stamp[1] > MAX_BYTES:
+            continue
+        summary = _walk(path, caller_stamp, 1, overrides={project.filename: linted})
+        if summary is not None:
+            project.used.append(summary)  # its sites are cited as "train.py line 7"; its stamp is a dependency
+            walked += 1
+
+
+def _defined_names(tree: ast.Module, interpreter: "Interpreter") -> Set[str]:
+    env = interpreter.module_frame.env
+    return {stmt.name for stmt in tree.body
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name in env}
+
+
+def _module_stem(path: str) -> str:
+    base = os.path.basename(path)
+    if base == "__init__.py":
+        return os.path.basename(os.path.dirname(path))
+    return os.path.splitext(base)[0]
+
+
+def _uses_any(path: str, names: Set[str]) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(MAX_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return any(re.search(r"\b%s\b" % re.escape(name), text) for name in names)
+
+
+def _index(root: str) -> Dict[str, List[str]]:
+    cached = _INDEXES.get(root)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < INDEX_SECONDS:
+        return cached[1]
+    index: Dict[str, List[str]] = {}
+    for path in _project_files(root):
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(MAX_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+        for stem in _imported_stems(text):
+            index.setdefault(stem, []).append(path)
+    _INDEXES[root] = (now, index)
+    return index
+
+
+def _imported_stems(text: str) -> Set[str]:
+    """Last components of imported modules, and names imported from packages (``from . import utils``)."""
+    stems: Set[str] = set()
+    for match in _IMPORT.finditer(text):
+        module, names, plain = match.groups()
+        if module is not None:
+            last = module.rstrip(".").rsplit(".", 1)[-1]
+            if last:
+                stems.add(last)
+            for name in names.replace("(", " ").replace(")", " ").split(","):
+                word = name.strip().split(" ")[0]
+                if word.isidentifier():
+                    stems.add(word)
+        elif plain is not None:
+            for name in plain.split(","):
+                dotted = name.strip().split(" ")[0]
+                if dotted:
+                    stems.add(dotted.rsplit(".", 1)[-1])
+    return stems
+
+
+def _project_files(root: str) -> List[str]:
+    found: List[str] = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and f not in SKIPPED_FOLDERS
+                            and not os.path.exists(os.path.join(folder, f, "pyvenv.cfg")))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                found.append(os.path.join(folder, name))
+                if len(found) >= MAX_PROJECT_FILES:
+                    return found
+    return found
