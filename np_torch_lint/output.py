@@ -1,32 +1,76 @@
-"""Output formats for ``np-torch-lint check``: text, json, github (workflow annotations), sarif (2.1.0)."""
+"""Output formats for ``np-torch-lint check``: text, json, github (workflow annotations), sarif (2.1.0).
+
+Every format shows the files that could not be linted (``failures``): JSON as
+entries with ``"code": null``, SARIF as tool execution notifications with
+``executionSuccessful: false``, GitHub as an ``::error`` each; text names them on
+stderr (the command does that for every format).
+"""
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
-from . import __version__
+from . import __version__, fixes
 from .findings import Report
 
 FORMATS = ("text", "json", "github", "sarif")
-# The doc pages ship in the package (`np-torch-lint explain CODE`); links are relative to the repository.
-DOCS_URL = "np_torch_lint/docs/{code}.md"
+#: formats read by programs: never mixed with a diff.
+MACHINE_FORMATS = ("json", "github", "sarif")
 
 Found = List[Tuple[str, Report]]  # (path, report)
+Failures = Sequence[Tuple[str, str]]  # (path, why it was not linted)
 
 
-def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[str]]] = None) -> None:
+@dataclass(frozen=True)
+class Style:
+    """How the text format looks: colour, and which fixes the marker counts (``--unsafe-fixes``)."""
+
+    color: bool = False
+    unsafe_fixes: bool = False
+
+
+FIXABLE_MARKER = "[*]"  # as ruff: the finding is fixed by --fix (with the run's --unsafe-fixes)
+_BOLD, _RED, _CYAN, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[36m", "\x1b[0m"
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour on a terminal only; ``NO_COLOR`` turns it off, ``FORCE_COLOR`` on (NO_COLOR wins, as in CPython)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def doc_url(code: str) -> str:
+    """The rule's page where it is installed, as a file URI: it works from a wheel, a checkout or an editable install."""
+    from importlib import resources
+
+    page = resources.files("np_torch_lint").joinpath("docs").joinpath(f"{code}.md")
+    return Path(str(page)).resolve().as_uri()
+
+
+def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[str]]] = None,
+          failures: Failures = (), style: Style = Style(), show_source: bool = False) -> None:
     if fmt == "text":
         for path, report in found:
-            print(f"{path}:{report.line}:{report.col + 1}: {report.text}", file=out)
+            print(_text_line(path, report, style), file=out)
             lines = (sources or {}).get(path)
-            if lines and 0 < report.line <= len(lines):
+            if show_source and lines and 0 < report.line <= len(lines):
                 # On a terminal: the source line and a caret under the reported node, as compilers do.
                 line = lines[report.line - 1].rstrip("\r\n")
                 column = len(line.encode("utf-8")[:report.col].decode("utf-8", "ignore"))
                 width = max(1, (report.end_col - report.col) if report.end_line == report.line else len(line) - column)
                 print(f"    {line}\n    {' ' * column}{'^' * min(width, max(1, len(line) - column))}", file=out)
     elif fmt == "json":
-        json.dump([_as_json(path, report) for path, report in found], out, indent=2)
+        entries = [_as_json(path, report, (sources or {}).get(path, []), style) for path, report in found]
+        entries.extend(_failure_as_json(path, why) for path, why in failures)
+        json.dump(entries, out, indent=2)
         out.write("\n")
     elif fmt == "github":
         for path, report in found:
@@ -36,24 +80,76 @@ def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[
             print(f"::error file={_escape_property(path)},line={report.line},col={col},"
                   f"endLine={report.end_line},endColumn={end_col},"
                   f"title={_escape_property(report.code)}::{report.code} {message}", file=out)
+        for path, why in failures:
+            print(f"::error file={_escape_property(path)},title=np-torch-lint::{_escape_data(why)}", file=out)
     elif fmt == "sarif":
-        json.dump(sarif(found, sources), out, indent=2)
+        json.dump(sarif(found, sources, failures), out, indent=2)
         out.write("\n")
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(fmt)
 
 
-def _as_json(path: str, report: Report) -> Dict[str, object]:
+def _text_line(path: str, report: Report, style: Style) -> str:
+    marker = f" {FIXABLE_MARKER}" if fixes.fixable(report, style.unsafe_fixes) else ""
+    if not style.color:
+        return f"{path}:{report.line}:{report.col + 1}: {report.code}{marker} {report.message}"
+    return (f"{_BOLD}{path}{_RESET}:{report.line}:{report.col + 1}: {_BOLD}{_RED}{report.code}{_RESET}"
+            f"{_CYAN}{marker}{_RESET} {report.message}")
+
+
+def summary(found: Found, failures: Failures, unsafe_fixes: bool) -> Optional[str]:
+    """'3 findings, 1 fixable with --fix, 1 more with --unsafe-fixes.' (None when there is nothing to say)."""
+    if not found and not failures:
+        return None
+    count = len(found)
+    parts = [f"{count} finding{'' if count == 1 else 's'}"]
+    fixable = sum(1 for _, report in found if fixes.fixable(report, unsafe_fixes))
+    more = sum(1 for _, report in found if report.fix is not None and not fixes.fixable(report, unsafe_fixes))
+    if fixable:
+        parts.append(f"{fixable} fixable with --fix" + (" --unsafe-fixes" if unsafe_fixes else ""))
+    if more:
+        parts.append(f"{more} more with --unsafe-fixes")
+    if failures:
+        parts.append(f"{len(failures)} file{'' if len(failures) == 1 else 's'} not linted")
+    return ", ".join(parts) + "."
+
+
+def statistics(found: Found, fmt: str, out: TextIO, unsafe_fixes: bool) -> None:
+    """One row per code: how many findings, whether --fix fixes them, the rule's name (text or json)."""
+    from .rules import RULES_BY_CODE
+
+    counts: Dict[str, List[Report]] = {}
+    for _, report in found:
+        counts.setdefault(report.code, []).append(report)
+    rows = [{"code": code, "name": RULES_BY_CODE[code].name, "count": len(reports),
+             "fixable": sum(1 for r in reports if fixes.fixable(r, unsafe_fixes))}
+            for code, reports in sorted(counts.items(), key=lambda item: (-len(item[1]), item[0]))]
+    if fmt == "json":
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+        return
+    for row in rows:
+        marker = FIXABLE_MARKER if row["fixable"] else "[ ]"
+        print(f"{row['count']:>5}  {row['code']}  {marker} {row['name']}", file=out)
+
+
+def _as_json(path: str, report: Report, lines: List[str], style: Style) -> Dict[str, object]:
+    from .edits import fix_as_json
     from .rules import RULES_BY_CODE  # late, as in the engine: a cached run may never load the rules
 
     rule = RULES_BY_CODE[report.code]
     return {
         "path": path, "code": report.code, "name": rule.name, "message": report.message,
         "line": report.line, "column": report.col + 1, "end_line": report.end_line, "end_column": report.end_col + 1,
-        "url": DOCS_URL.format(code=report.code),
-        "fix": None if report.fix is None else {
-            "name": report.fix.name, "safety": report.fix.safety.value},
+        "url": doc_url(report.code),
+        "fix": fix_as_json(report, lines, style.unsafe_fixes),
     }
+
+
+def _failure_as_json(path: str, why: str) -> Dict[str, object]:
+    """A file that could not be linted: an entry of its own, ``code`` null (as ruff shows a file it cannot parse)."""
+    return {"path": path, "code": None, "name": None, "message": why, "line": None, "column": None,
+            "end_line": None, "end_column": None, "url": None, "fix": None}
 
 
 def _utf16_columns(report: Report, lines: Optional[List[str]]) -> Tuple[int, int]:
@@ -71,11 +167,12 @@ def _utf16_columns(report: Report, lines: Optional[List[str]]) -> Tuple[int, int
     return convert(report.line, report.col), convert(report.end_line, report.end_col)
 
 
-def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None) -> Dict[str, object]:
-    from .rules import RULES_BY_CODE
-
-    """A SARIF 2.1.0 log with one run: every rule with its help text, every finding with its region."""
+def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None, failures: Failures = ()) -> Dict[str, object]:
+    """A SARIF 2.1.0 log with one run: every rule with its help text, every finding with its region,
+    and an invocation whose notifications name the files that could not be linted."""
     from importlib import resources
+
+    from .rules import RULES_BY_CODE
 
     rules = []
     for code, rule in sorted(RULES_BY_CODE.items()):
@@ -107,6 +204,14 @@ def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None) -> Dict[
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "np-torch-lint", "version": __version__, "rules": rules}},
+            "invocations": [{
+                "executionSuccessful": not failures,
+                "toolExecutionNotifications": [{
+                    "level": "error",
+                    "message": {"text": why},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)}}}],
+                } for path, why in failures],
+            }],
             "results": results,
             "columnKind": "utf16CodeUnits",
         }],
@@ -126,4 +231,4 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-__all__: Sequence[str] = ("FORMATS", "write", "sarif")
+__all__: Sequence[str] = ("FORMATS", "MACHINE_FORMATS", "Style", "doc_url", "statistics", "summary", "use_color", "write", "sarif")
