@@ -29,6 +29,7 @@ import configparser
 import difflib
 import fnmatch
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,11 @@ def per_file_ignores(value: str, parent: str, where: str, ours_only: bool) -> Pe
     try:
         mapping = parse_files_to_codes_mapping(value)
     except ExecutionError as error:
+        # flake8 reads a mistyped code (NTL3O1) as a file name and gives up on the whole value:
+        # name the code when one is to blame.
+        for word in re.split(r"[\s,:]+", value):
+            if word.upper().startswith("NTL") and not re.search(r"[/*?.\[]", word):
+                check_codes([word], where)
         raise ConfigError(f"{where}: {error}") from None
     return [(normalize_pattern(pattern, parent), check_codes(codes, where, ours_only))
             for pattern, codes in mapping]
