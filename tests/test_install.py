@@ -138,3 +138,24 @@ def test_runtime_check_without_torch_names_the_extra(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     assert cli.main(["--no-fixtures"]) == 2
     assert "runtime_check needs torch" in capsys.readouterr().err
+
+
+def test_the_readme_pre_commit_snippet_resolves_and_runs(tmp_path: Path) -> None:
+    """The README's hook, as written, with this checkout standing for the published repository."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [snippet] = re.findall(r"```yaml\n(repos:\n  - repo: https://github.com/OWNER/np-torch-lint\n.*?)```", readme,
+                           re.DOTALL)
+    repo = tmp_path / "user-repo"
+    repo.mkdir()
+    _ok(_sh(["git", "init", "-q", str(repo)], tmp_path))
+    (repo / "train.py").write_text("import torch\nmodel = torch.nn.Linear(2, 2).cuda()\n")
+    (repo / ".pre-commit-config.yaml").write_text(snippet.replace("https://github.com/OWNER/np-torch-lint", str(ROOT)))
+    _ok(_sh(["git", "add", "."], repo))
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    env.pop("PYTHONPATH", None)
+    result = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo, env=env,
+                            capture_output=True, text=True, timeout=900, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and "train.py:2:31: NTL301" in output, output
