@@ -185,3 +185,23 @@ def test_other_tools_codes_in_flake8_configuration_are_theirs(tmp_path: Path) ->
     result = _run(tmp_path, "check", "--quiet", "m.py")
     assert result.returncode == 1 and result.stderr == ""
     assert [line.split()[1] for line in result.stdout.splitlines()] == ["NTL301", "NTL302"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--select", "NTL3O1"], "np-torch-lint: --select: unknown code or prefix 'NTL3O1'; did you mean NTL301?"),
+    (["--extend-ignore", "E501,NTL9"], "np-torch-lint: --extend-ignore: unknown code or prefix 'NTL9'"),
+    (["--per-file-ignores", "m.py:NTL3O2"], "unknown code or prefix 'NTL3O2'; did you mean NTL302?"),
+])
+def test_flake8_refuses_a_mistyped_code_too(tmp_path: Path, args: List[str], message: str) -> None:
+    (tmp_path / "m.py").write_text(PROJECT_FILE)
+    result = subprocess.run([sys.executable, "-m", "flake8", *args, "m.py"], cwd=tmp_path, capture_output=True,
+                            text=True, check=False, env=_env())
+    assert result.returncode == 1 and message in result.stdout + result.stderr
+    assert "NTL301 unguarded" not in result.stdout, "nothing is linted under options that cannot be honoured"
+
+
+def test_flake8_keeps_other_plugins_codes_and_valid_prefixes(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(PROJECT_FILE)
+    result = subprocess.run([sys.executable, "-m", "flake8", "--select", "NTL3,E9", "--extend-ignore", "W503,NTL302",
+                             "m.py"], cwd=tmp_path, capture_output=True, text=True, check=False, env=_env())
+    assert result.returncode == 1 and [l.split()[1] for l in result.stdout.splitlines()] == ["NTL301"]
