@@ -5,39 +5,82 @@ A notebook's findings are placed by ``notebooks.locate`` (cell, line in the cell
 GitHub, whose viewers show the .ipynb file itself, at the file's lines that hold the
 cell's source lines (whole lines: a JSON string's columns are not the code's), with
 ``cell 3:4:9:`` leading the message.
+
+Every format shows the files that could not be linted (``failures``): JSON as
+entries with ``"code": null``, SARIF as tool execution notifications with
+``executionSuccessful: false``, GitHub as an ``::error`` each; text names them on
+stderr (the command does that for every format).
 """
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
-from . import __version__
+from . import __version__, fixes
 from .findings import Report
 from .notebooks import CodeCell, Place, file_line, locate
 
 FORMATS = ("text", "json", "github", "sarif")
-# The doc pages ship in the package (`np-torch-lint explain CODE`); links are relative to the repository.
-DOCS_URL = "np_torch_lint/docs/{code}.md"
+#: formats read by programs: never mixed with a diff.
+MACHINE_FORMATS = ("json", "github", "sarif")
 
 Found = List[Tuple[str, Report]]  # (path, report)
+Failures = Sequence[Tuple[str, str]]  # (path, why it was not linted)
 Cells = Mapping[str, Sequence[CodeCell]]  # a notebook's code cells, by the path shown
 
 
+@dataclass(frozen=True)
+class Style:
+    """How the text format looks: colour, and which fixes the marker counts (``--unsafe-fixes``)."""
+
+    color: bool = False
+    unsafe_fixes: bool = False
+
+
+FIXABLE_MARKER = "[*]"  # as ruff: the finding is fixed by --fix (with the run's --unsafe-fixes)
+_BOLD, _RED, _CYAN, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[36m", "\x1b[0m"
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour on a terminal only; ``NO_COLOR`` turns it off, ``FORCE_COLOR`` on (NO_COLOR wins, as in CPython)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def doc_url(code: str) -> str:
+    """The rule's page where it is installed, as a file URI: it works from a wheel, a checkout or an editable install."""
+    from importlib import resources
+
+    page = resources.files("np_torch_lint").joinpath("docs").joinpath(f"{code}.md")
+    return Path(str(page)).resolve().as_uri()
+
+
 def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[str]]] = None,
+          failures: Failures = (), style: Style = Style(), show_source: bool = False,
           cells: Optional[Cells] = None) -> None:
     cells = cells or {}
     if fmt == "text":
         for path, report in found:
-            print(f"{_where(path, report, cells)}: {report.text}", file=out)
+            print(_text_line(_where(path, report, cells), report, style), file=out)
             lines = (sources or {}).get(path)
-            if lines and 0 < report.line <= len(lines):
+            if show_source and lines and 0 < report.line <= len(lines):
                 # On a terminal: the source line and a caret under the reported node, as compilers do.
                 line = lines[report.line - 1].rstrip("\r\n")
                 column = len(line.encode("utf-8")[:report.col].decode("utf-8", "ignore"))
                 width = max(1, (report.end_col - report.col) if report.end_line == report.line else len(line) - column)
                 print(f"    {line}\n    {' ' * column}{'^' * min(width, max(1, len(line) - column))}", file=out)
     elif fmt == "json":
-        json.dump([_as_json(path, report, cells.get(path)) for path, report in found], out, indent=2)
+        entries = [_as_json(path, report, (sources or {}).get(path, []), style, cells.get(path)) for path, report in found]
+        entries.extend(_failure_as_json(path, why) for path, why in failures)
+        json.dump(entries, out, indent=2)
         out.write("\n")
     elif fmt == "github":
         for path, report in found:
@@ -52,8 +95,10 @@ def write(found: Found, fmt: str, out: TextIO, sources: Optional[Dict[str, List[
                 message = _escape_data(f"{_cell_position(placed[0], report)}: {report.message}")
             print(f"::error file={_escape_property(path)},{region},"
                   f"title={_escape_property(report.code)}::{report.code} {message}", file=out)
+        for path, why in failures:
+            print(f"::error file={_escape_property(path)},title=np-torch-lint::{_escape_data(why)}", file=out)
     elif fmt == "sarif":
-        json.dump(sarif(found, sources, cells), out, indent=2)
+        json.dump(sarif(found, sources, failures, cells), out, indent=2)
         out.write("\n")
     else:  # pragma: no cover - argparse restricts the choices
         raise ValueError(fmt)
@@ -78,7 +123,55 @@ def _where(path: str, report: Report, cells: Cells) -> str:
     return f"{path}:{_cell_position(placed[0], report)}"
 
 
-def _as_json(path: str, report: Report, cells: Optional[Sequence[CodeCell]] = None) -> Dict[str, object]:
+def _text_line(where: str, report: Report, style: Style) -> str:
+    """``where`` is 'path:12:5' (or 'nb.ipynb:cell 3:4:9'), from ``_where``."""
+    marker = f" {FIXABLE_MARKER}" if fixes.fixable(report, style.unsafe_fixes) else ""
+    if not style.color:
+        return f"{where}: {report.code}{marker} {report.message}"
+    path, _, position = where.partition(":")
+    return (f"{_BOLD}{path}{_RESET}:{position}: {_BOLD}{_RED}{report.code}{_RESET}"
+            f"{_CYAN}{marker}{_RESET} {report.message}")
+
+
+def summary(found: Found, failures: Failures, unsafe_fixes: bool) -> Optional[str]:
+    """'3 findings, 1 fixable with --fix, 1 more with --unsafe-fixes.' (None when there is nothing to say)."""
+    if not found and not failures:
+        return None
+    count = len(found)
+    parts = [f"{count} finding{'' if count == 1 else 's'}"]
+    fixable = sum(1 for _, report in found if fixes.fixable(report, unsafe_fixes))
+    more = sum(1 for _, report in found if report.fix is not None and not fixes.fixable(report, unsafe_fixes))
+    if fixable:
+        parts.append(f"{fixable} fixable with --fix" + (" --unsafe-fixes" if unsafe_fixes else ""))
+    if more:
+        parts.append(f"{more} more with --unsafe-fixes")
+    if failures:
+        parts.append(f"{len(failures)} file{'' if len(failures) == 1 else 's'} not linted")
+    return ", ".join(parts) + "."
+
+
+def statistics(found: Found, fmt: str, out: TextIO, unsafe_fixes: bool) -> None:
+    """One row per code: how many findings, whether --fix fixes them, the rule's name (text or json)."""
+    from .rules import RULES_BY_CODE
+
+    counts: Dict[str, List[Report]] = {}
+    for _, report in found:
+        counts.setdefault(report.code, []).append(report)
+    rows = [{"code": code, "name": RULES_BY_CODE[code].name, "count": len(reports),
+             "fixable": sum(1 for r in reports if fixes.fixable(r, unsafe_fixes))}
+            for code, reports in sorted(counts.items(), key=lambda item: (-len(item[1]), item[0]))]
+    if fmt == "json":
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+        return
+    for row in rows:
+        marker = FIXABLE_MARKER if row["fixable"] else "[ ]"
+        print(f"{row['count']:>5}  {row['code']}  {marker} {row['name']}", file=out)
+
+
+def _as_json(path: str, report: Report, lines: List[str], style: Style,
+             cells: Optional[Sequence[CodeCell]] = None) -> Dict[str, object]:
+    from .edits import fix_as_json
     from .rules import RULES_BY_CODE  # late, as in the engine: a cached run may never load the rules
 
     rule = RULES_BY_CODE[report.code]
@@ -89,10 +182,32 @@ def _as_json(path: str, report: Report, cells: Optional[Sequence[CodeCell]] = No
     return {
         "path": path, "code": report.code, "name": rule.name, "message": report.message, **cell,
         "line": line, "column": report.col + 1, "end_line": end_line, "end_column": report.end_col + 1,
-        "url": DOCS_URL.format(code=report.code),
-        "fix": None if report.fix is None else {
-            "name": report.fix.name, "safety": report.fix.safety.value},
+        "url": doc_url(report.code),
+        "fix": _in_cell(fix_as_json(report, lines, style.unsafe_fixes), cells, placed),
     }
+
+
+def _in_cell(fix: Optional[Dict[str, object]], cells: Optional[Sequence[CodeCell]],
+             placed: Optional[Tuple[Place, Place]]) -> Optional[Dict[str, object]]:
+    """A notebook finding's edits in the lines of its cell (as its ``line``); an edit that would
+    reach into another cell is not offered (``--fix`` does not apply it either)."""
+    if fix is None or cells is None or placed is None:
+        return fix
+    moved = []
+    edits = fix.get("edits")
+    for edit in edits if isinstance(edits, list) else []:
+        start, end = locate(cells, edit["location"]["row"]), locate(cells, edit["end_location"]["row"])
+        if start.cell is not placed[0].cell or end.cell is not placed[0].cell:
+            return {**fix, "applies": False, "edits": []}
+        moved.append({**edit, "location": {**edit["location"], "row": start.line},
+                      "end_location": {**edit["end_location"], "row": end.line}})
+    return {**fix, "edits": moved}
+
+
+def _failure_as_json(path: str, why: str) -> Dict[str, object]:
+    """A file that could not be linted: an entry of its own, ``code`` null (as ruff shows a file it cannot parse)."""
+    return {"path": path, "code": None, "name": None, "message": why, "line": None, "column": None,
+            "end_line": None, "end_column": None, "url": None, "fix": None}
 
 
 def _utf16_columns(report: Report, lines: Optional[List[str]]) -> Tuple[int, int]:
@@ -110,12 +225,13 @@ def _utf16_columns(report: Report, lines: Optional[List[str]]) -> Tuple[int, int
     return convert(report.line, report.col), convert(report.end_line, report.end_col)
 
 
-def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None,
+def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None, failures: Failures = (),
           cells: Optional[Cells] = None) -> Dict[str, object]:
-    from .rules import RULES_BY_CODE
-
-    """A SARIF 2.1.0 log with one run: every rule with its help text, every finding with its region."""
+    """A SARIF 2.1.0 log with one run: every rule with its help text, every finding with its region,
+    and an invocation whose notifications name the files that could not be linted."""
     from importlib import resources
+
+    from .rules import RULES_BY_CODE
 
     rules = []
     for code, rule in sorted(RULES_BY_CODE.items()):
@@ -152,6 +268,14 @@ def sarif(found: Found, sources: Optional[Dict[str, List[str]]] = None,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "np-torch-lint", "version": __version__, "rules": rules}},
+            "invocations": [{
+                "executionSuccessful": not failures,
+                "toolExecutionNotifications": [{
+                    "level": "error",
+                    "message": {"text": why},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)}}}],
+                } for path, why in failures],
+            }],
             "results": results,
             "columnKind": "utf16CodeUnits",
         }],
@@ -171,4 +295,4 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-__all__: Sequence[str] = ("FORMATS", "write", "sarif")
+__all__: Sequence[str] = ("FORMATS", "MACHINE_FORMATS", "Style", "doc_url", "statistics", "summary", "use_color", "write", "sarif")

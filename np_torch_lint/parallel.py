@@ -29,8 +29,12 @@ class Linted(NamedTuple):
     notes: Tuple[str, ...] = ()
 
 
-def lint_file(path: str, cache: Optional[Cache]) -> Linted:
-    """One file, from the cache when its bytes are unchanged. Never raises: a failure is the result's error."""
+def lint_file(path: str, cache: Optional[Cache], stdin_filename: Optional[str] = None) -> Linted:
+    """One file, from the cache when its bytes are unchanged. Never raises: a failure is the result's error.
+
+    ``stdin_filename``: the path stdin's source stands for (its project's modules are read, as for that file).
+    """
+    lines: List[str] = []  # kept on a failure after decoding: `--fix -` gives the source back
     try:
         raw = read_bytes(path)
         if is_notebook(path):
@@ -40,19 +44,20 @@ def lint_file(path: str, cache: Optional[Cache]) -> Linted:
         reports = cache.get(key) if cache is not None else None
         if reports is None:
             dependencies: List[Tuple[str, int, int]] = []
-            reports = analyze(text, lines=lines, filename=None if path == STDIN else path, dependencies=dependencies)
+            filename = stdin_filename if path == STDIN else path
+            reports = analyze(text, lines=lines, filename=filename, dependencies=dependencies)
             if cache is not None:
                 cache.put(key, reports, dependencies)
         return Linted(path, lines, reports)
     except (OSError, UnicodeDecodeError, SyntaxError, AnalysisError, NotebookError) as error:
         # The file's fault (or the disk's): unreadable, undecodable, not Python.
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        return Linted(path, [], [], f"cannot lint: {reason}")
+        return Linted(path, lines, [], f"cannot lint: {reason}")
     except Exception as error:  # noqa: BLE001 - the linter's fault: said loudly, never shown as clean
         message = internal_error(error)
         if debugging():
             message += "\n" + traceback_text()
-        return Linted(path, [], [], message)
+        return Linted(path, lines, [], message)
 
 
 def _lint_notebook(path: str, raw: bytes, cache: Optional[Cache]) -> Linted:
@@ -84,7 +89,8 @@ def _cached(path: str, cache: Cache) -> Optional[Linted]:
         return None
 
 
-def lint_all(paths: Sequence[str], cache: Optional[Cache], settings: Optional[Settings] = None) -> Iterator[Linted]:
+def lint_all(paths: Sequence[str], cache: Optional[Cache], settings: Optional[Settings] = None,
+             stdin_filename: Optional[str] = None) -> Iterator[Linted]:
     """Every file's result, in path order: cache hits here, misses in worker processes when many."""
     files = list(iter_python_files(paths, settings))
     results: Dict[str, Linted] = {}
@@ -98,7 +104,7 @@ def lint_all(paths: Sequence[str], cache: Optional[Cache], settings: Optional[Se
     workers = os.cpu_count() or 1
     if len(misses) < PARALLEL_FROM or workers < 2:
         for path in misses:
-            results[path] = lint_file(path, cache)
+            results[path] = lint_file(path, cache, stdin_filename)
     else:
         from concurrent.futures import ProcessPoolExecutor
 

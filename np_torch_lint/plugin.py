@@ -42,6 +42,28 @@ class NpTorchLintPlugin:
         if off:
             parser.extend_default_ignore(off)
 
+    @classmethod
+    def parse_options(cls, option_manager: Any, options: Any, filenames: Any) -> None:
+        """A mistyped NTL code in select/ignore/per-file-ignores is an error, not a silently green run.
+
+        flake8 accepts any prefix and matches nothing with a typo (``--select NTL3O1``); the
+        command refuses it, and so does the plugin: flake8 prints the message and fails.
+        Other plugins' codes are theirs (only codes that look like ours are checked).
+        """
+        from flake8.exceptions import ExecutionError
+
+        from .config import ConfigError, check_codes, per_file_ignores
+
+        try:
+            for name in ("select", "extend_select", "ignore", "extend_ignore"):
+                check_codes(list(getattr(options, name, None) or ()), f"np-torch-lint: --{name.replace('_', '-')}",
+                            ours_only=True)
+            per_file = getattr(options, "per_file_ignores", "") or ""
+            if "NTL" in per_file.upper():
+                per_file_ignores(per_file, ".", "np-torch-lint: --per-file-ignores", ours_only=True)
+        except ConfigError as error:
+            raise ExecutionError(str(error)) from None
+
     def run(self) -> Generator[Tuple[int, int, str, Type[Any]], None, None]:
         text = "".join(self._lines)
         tree = self._tree if isinstance(self._tree, ast.Module) else None

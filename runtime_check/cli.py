@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,11 @@ from typing import Dict, List, Optional
 
 from .results import SKIPPED, ProbeResult
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# The checkout's fixtures/; installed from a wheel or an sdist, the copy shipped inside the package.
+_CHECKOUT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DEFAULT_FIXTURES = _CHECKOUT_FIXTURES if _CHECKOUT_FIXTURES.is_dir() else Path(__file__).resolve().parent / "fixtures"
+#: what `pip install` needs for the probes and fixtures (the linter itself needs neither).
+RUNTIME_EXTRA = "np-torch-lint[runtime]"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    missing = [name for name in ("torch", "numpy") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"runtime_check needs {' and '.join(missing)}, which this environment lacks: "
+              f"install {RUNTIME_EXTRA} (pip install '{RUNTIME_EXTRA}')", file=sys.stderr)
+        return 2
     # Imports here, not at module level: they pull in torch.
     from . import report as report_mod
     from .env import cuda_available, versions
@@ -55,6 +65,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     cuda = cuda_available()
     if args.require_cuda and not cuda:
         print("--require-cuda: no CUDA device is available", file=sys.stderr)
+        return 1
+    if args.device == "cuda" and not cuda:
+        # Every probe and fixture would be skipped: say so rather than "OK: 0 confirmed".
+        print("--device cuda: no CUDA device (torch.cuda.is_available() is False); nothing was run", file=sys.stderr)
         return 1
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
 

@@ -16,13 +16,23 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "np_torch_lint.cli", *args], capture_output=True, text=True, cwd=ROOT, check=False)
 
 
+FINDING_LINE = re.compile(r"^.+:\d+:\d+: NTL\d{3} ")
+
+
+def finding_lines(text: str) -> list:
+    """The findings of text output, without the summary line."""
+    return [line for line in text.splitlines() if FINDING_LINE.match(line)]
+
+
 def test_check_agrees_with_flake8_on_every_fixture() -> None:
-    ours = run("check", "fixtures")
+    ours = run("check", "--quiet", "fixtures")
     theirs = subprocess.run([sys.executable, "-m", "flake8", "--select", "NTL", "fixtures"],
                             capture_output=True, text=True, cwd=ROOT, check=False)
     assert ours.returncode == 1
     assert ours.stdout.strip(), "the fixtures have findings"
-    normalize = lambda text: sorted(line.replace("./", "", 1) for line in text.splitlines())  # noqa: E731
+    assert " [*] " in ours.stdout, "fixable findings carry the marker"
+    normalize = lambda text: sorted(line.replace("./", "", 1).replace(" [*] ", " ")  # noqa: E731
+                                    for line in text.splitlines())
     assert normalize(ours.stdout) == normalize(theirs.stdout)
 
 
@@ -48,7 +58,7 @@ def test_noqa_select_ignore(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_text("import torch\na = torch.zeros(2).cuda()\nb = torch.zeros(2).cuda()  # noqa: NTL301\nc = torch.zeros(2).cuda()  # noqa\n")
     result = run("check", str(path))
-    assert [l.split(":")[1] for l in result.stdout.splitlines()] == ["2"]
+    assert [l.split(":")[1] for l in finding_lines(result.stdout)] == ["2"]
     assert run("check", "--ignore", "NTL3", str(path)).returncode == 0
     assert run("check", "--select", "NTL1", str(path)).returncode == 0
     assert run("check", "--select", "NTL301", str(path)).returncode == 1
@@ -134,7 +144,7 @@ def test_form_feed_does_not_shift_lines(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_text("import torch\n# section\x0c\nx = torch.zeros(2).cuda()  # noqa: NTL301\ny = torch.zeros(2).cuda()\n")
     result = run("check", "--no-cache", str(path))
-    assert [l.split(":")[1] for l in result.stdout.splitlines()] == ["4"]
+    assert [l.split(":")[1] for l in finding_lines(result.stdout)] == ["4"]
 
 
 def test_large_trees_run_in_parallel_with_the_same_findings(tmp_path: Path) -> None:
@@ -142,8 +152,8 @@ def test_large_trees_run_in_parallel_with_the_same_findings(tmp_path: Path) -> N
         (tmp_path / f"m{i:03d}.py").write_text("import torch\nx = torch.zeros(2).cuda()\n")
     result = run("check", "--no-cache", str(tmp_path))
     assert result.returncode == 1
-    assert len(result.stdout.splitlines()) == cli.PARALLEL_FROM + 6
-    assert result.stdout.splitlines() == sorted(result.stdout.splitlines()), "output order is stable"
+    assert len(finding_lines(result.stdout)) == cli.PARALLEL_FROM + 6
+    assert finding_lines(result.stdout) == sorted(finding_lines(result.stdout)), "output order is stable"
 
 
 CUDA_LINE = "import torch\nx = torch.zeros(2).cuda()\ny = torch.load('m.pt')\n"
@@ -159,7 +169,7 @@ def _project(tmp_path: Path, table: str) -> Path:
 
 
 def _codes_by_file(result: subprocess.CompletedProcess) -> list:
-    return sorted((Path(l.split(":")[0]).name, l.split()[1]) for l in result.stdout.splitlines())
+    return sorted((Path(l.split(":")[0]).name, l.split()[1]) for l in finding_lines(result.stdout))
 
 
 def test_pyproject_select_ignore_and_per_file_ignores(tmp_path: Path) -> None:
@@ -191,7 +201,7 @@ def test_stdin_with_a_display_name() -> None:
     result = subprocess.run([sys.executable, "-m", "np_torch_lint.cli", "check", "-", "--stdin-filename", "pkg/m.py"],
                             input=CUDA_LINE, capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 1
-    assert [l.split(":")[0] for l in result.stdout.splitlines()] == ["pkg/m.py", "pkg/m.py"]
+    assert [l.split(":")[0] for l in finding_lines(result.stdout)] == ["pkg/m.py", "pkg/m.py"]
 
 
 def test_terminal_output_shows_the_line_and_a_caret(tmp_path: Path) -> None:
@@ -208,7 +218,7 @@ def test_terminal_output_shows_the_line_and_a_caret(tmp_path: Path) -> None:
     assert lines[2] == "    " + " " * 31 + "^^^^^"
     piped = io.StringIO()
     cli.check([str(path)], None, [], out=piped, use_cache=False)
-    assert len(piped.getvalue().splitlines()) == 1, "no source lines when piped"
+    assert piped.getvalue().splitlines()[1:] == ["1 finding, 1 fixable with --fix."], "no source lines when piped"
 
 
 def test_json_names_the_fix_and_its_safety(tmp_path: Path) -> None:
@@ -217,7 +227,8 @@ def test_json_names_the_fix_and_its_safety(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_text("import torch\nmodel = torch.nn.Linear(3, 1)\nprint(model(torch.randn(2, 3)).numpy())\n")
     [finding] = json.loads(run("check", "--no-cache", "--format", "json", str(path)).stdout)
-    assert finding["fix"] == {"name": "detach-cpu", "safety": "safe"}
+    assert {key: finding["fix"][key] for key in ("name", "safety", "applicability")} == {
+        "name": "detach-cpu", "safety": "safe", "applicability": "safe"}
 
 
 def test_rules_and_explain_as_json() -> None:
@@ -288,7 +299,7 @@ def test_a_rule_off_by_default_is_reported_only_when_selected(tmp_path: Path, mo
     def codes(select=None, ignore=(), settings=None) -> list:
         out = io.StringIO()
         cli.check([str(path)], select, list(ignore), out=out, use_cache=False, settings=settings)
-        return [line.split()[1] for line in out.getvalue().splitlines()]
+        return [line.split()[1] for line in finding_lines(out.getvalue())]
 
     assert codes() == ["NTL301"], "off by default"
     assert codes(select=["NTL999"]) == ["NTL999"]

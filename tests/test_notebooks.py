@@ -48,12 +48,21 @@ def check(*args: str, **kwargs: Any) -> tuple:
     fmt = next((a.split("=", 1)[1] for a in args if a.startswith("--format=")), "text")
     fix_mode = "fix" if "--fix" in args else "diff" if "--diff" in args else None
     code = cli.check(paths, kwargs.get("select"), [], out=out, err=err, fmt=fmt, use_cache=False, fix_mode=fix_mode)
-    return code, out.getvalue(), err.getvalue()
+    return code, without_summary(out.getvalue()), err.getvalue()
+
+
+def without_summary(text: str) -> str:
+    """The findings only: the summary line ("2 findings, 1 fixable with --fix.") is tested in test_cli."""
+    return "".join(line for line in text.splitlines(keepends=True) if not SUMMARY.match(line))
+
+
+SUMMARY = re.compile(r"^\d+ findings?[,.]")
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "np_torch_lint.cli", *args], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "np_torch_lint.cli", *args], capture_output=True, text=True,
                           cwd=cwd, check=False)
+    return subprocess.CompletedProcess(done.args, done.returncode, without_summary(done.stdout), done.stderr)
 
 
 # -- IPython syntax ---------------------------------------------------------------------------
@@ -105,7 +114,7 @@ def test_findings_name_the_cell_and_facts_flow_between_cells(tmp_path: Path) -> 
     assert out.splitlines() == [
         f"{path}:cell 5:1:10: NTL101 float64 array (np.random.rand, cell 2 line 1) reaches model call model(inputs) "
         "at cell 5 line 2 as a float64 tensor; convert with dtype=torch.float32 or .float()",
-        f"{path}:cell 5:3:18: NTL201 .numpy() on a tensor that requires grad (parameter model.weight, cell 5 line 3) "
+        f"{path}:cell 5:3:18: NTL201 [*] .numpy() on a tensor that requires grad (parameter model.weight, cell 5 line 3) "
         "raises \"Can't call numpy() on Tensor that requires grad\"; use .detach().cpu().numpy()",
     ], "markdown, raw and %%bash cells are not linted; magics are blanked"
 

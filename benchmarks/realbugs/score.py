@@ -96,7 +96,8 @@ def lint_cli(root: str, path: str) -> List[dict]:
         found = json.loads(proc.stdout or "[]")
     except ValueError:
         raise RuntimeError("linter failed: " + (proc.stderr or proc.stdout)[-400:])
-    return [{"line": f["line"], "code": f["code"], "message": f["message"]} for f in found]
+    # An entry with "code": null is a file the linter could not read, not a finding.
+    return [{"line": f["line"], "code": f["code"], "message": f["message"]} for f in found if f["code"]]
 
 
 def lint_api(root: str, path: str) -> List[dict]:
