@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 
 from np_torch_lint.engine import module_values
-from np_torch_lint.engine.values import Device, Kind
+from np_torch_lint.engine.values import Device, Kind, Tri
 
 HEADER = "import numpy as np\nimport torch\nimport torch.nn as nn\n"
 
@@ -185,3 +185,32 @@ def test_a_second_test_of_the_same_flag_knows_where_the_value_is():
     assert env["y"].device is Device.CPU  # the path where gpu is false never moved it
     assert env["z"].device is Device.MAYBE_CUDA and env["z"].device_origin.when  # needs gpu to be on CUDA
     assert env["w"].device is Device.MAYBE_CUDA  # the flag was rebound: not the same test any more
+
+
+def test_layout_facts_on_some_paths_and_rows_of_arrays():
+    env = values("""
+        a = np.zeros((4, 3))
+        if cond:
+            a = a[::-1]
+        twice = np.zeros(3)[::-1][::-1]
+        rows = [r for r in np.random.rand(5, 3)]
+        items = [v for v in np.random.rand(4)]
+        seen = (a, twice, rows, items, torch.from_numpy(np.zeros(1)))
+    """)
+    assert env["a"].negative_strides is Tri.MAYBE  # flipped on one path: a conversion fails on that path
+    assert env["twice"].negative_strides is Tri.UNKNOWN  # flipped twice: positive again
+    assert env["rows"].element.kind is Kind.NDARRAY and env["rows"].element.dtype == "float64"
+    assert env["items"].element.kind is Kind.NP_SCALAR
+
+
+def test_an_object_of_unknown_kind_moved_to_cuda_is_there():
+    env = values("""
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        moved = batch.to(device)
+        back = moved.cpu()
+        unknown_target = batch.to(other_device)
+        seen = (moved, back, unknown_target, torch.from_numpy(np.zeros(1)))
+    """)
+    assert env["moved"].kind is None and env["moved"].device is Device.MAYBE_CUDA
+    assert env["back"].device is Device.CPU
+    assert env["unknown_target"].device is None

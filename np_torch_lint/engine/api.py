@@ -319,6 +319,9 @@ READONLY_MAKERS: FrozenSet[str] = frozenset({"numpy.broadcast_to"})
 #: PIL: opening and the image methods that return an image.
 PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.new"})
 PIL_IMAGE = "PIL.Image.Image"
+#: a file opened in binary mode (``open(path, "rb")``): its ``read()`` gives immutable bytes.
+BINARY_FILE = "builtins.open.binary"
+BINARY_READ_METHODS: FrozenSet[str] = frozenset({"read", "read1", "readall"})
 PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose", "copy", "filter", "thumbnail"})
 
 #: ndarray methods that write the array in place.

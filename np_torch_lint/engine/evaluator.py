@@ -13,7 +13,7 @@ import ast
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import api, conditions, containers, guards
-from .arguments import Arg, first
+from .arguments import Arg, argument, first
 from .events import ParameterUpdate, Snapshot
 from .numpy_model import NumpyModel
 from .promotion import grad_in_context
@@ -24,7 +24,7 @@ from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_elements, move
 from .walker import Walker
 
 _BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
-                       "exit", "quit", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
+                       "exit", "quit", "open", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
 
 
 class Evaluator:
@@ -37,6 +37,8 @@ class Evaluator:
         self.api_calls: Dict[str, ApiHandler] = self.torch.api_calls()
         for name in api.PIL_OPENERS:
             self.api_calls.setdefault(name, self._pil_image)
+        for name in api.BINARY_READ_METHODS:
+            self.api_calls.setdefault(f"{api.BINARY_FILE}.{name}", self._bytes)
         self.api_namespaces: List[Tuple[Callable[[str], bool], ApiHandler]] = [
             (lambda q: q.startswith("numpy."), self.numpy.call),
             (lambda q: q.startswith(api.PIL_IMAGE + ".") and q.rsplit(".", 1)[-1] in api.PIL_IMAGE_METHODS, self._pil_image),
@@ -119,12 +121,7 @@ class Evaluator:
             self.it.bind(node.target, value, frame)
             return value
         if isinstance(node, ast.Lambda):
-            inner = frame.fork()
-            for arg in ast.walk(node.args):
-                if isinstance(arg, ast.arg):
-                    inner.env[arg.arg] = UNKNOWN
-            self.eval(node.body, inner)
-            return UNKNOWN
+            return self.it.define_lambda(node, frame)  # a function like any other: walked, and walked per call
         if isinstance(node, (ast.Yield, ast.YieldFrom)) and frame.function is not None:
             frame.function.generator = True  # seen while walking: calls return a generator
         # Anything else (f-strings, await, starred, slices...): look inside for sinks.
@@ -184,6 +181,13 @@ class Evaluator:
             return moved_with(value, value.element)  # for layer in model.layers
         if value.kind is Kind.TENSOR:
             return value.with_(ndim=None, grad_leaf=False, shares_with=None, param_view=False)
+        if value.kind is Kind.NDARRAY and value.dtype is not None:
+            # for row in arr: rows of a 2-d array, scalars of a 1-d one, the dtype either way.
+            if value.ndim == 1:
+                return Value(kind=Kind.NP_SCALAR, dtype=value.dtype, ndim=0, origin=value.origin)
+            if value.ndim is not None and value.ndim > 1:
+                return value.with_(ndim=value.ndim - 1, shares_with=None, param_view=False)
+            return Value(dtype=value.dtype, origin=value.origin)
         return UNKNOWN
 
     # --- guards (see guards.py) ---------------------------------------------------------
@@ -373,9 +377,18 @@ class Evaluator:
         return Value(kind=Kind.API, qualname=api.PIL_IMAGE)
 
     @staticmethod
+    def _bytes(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return Value(kind=Kind.PY_BYTES)
+
+    @staticmethod
     def _builtin(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         name = qual[len("builtins."):]
         data = first(args)
+        if name == "open":
+            mode = argument(args, 1, "mode")
+            literal = mode.node.value if mode is not None and isinstance(mode.node, ast.Constant) else None
+            binary = isinstance(literal, str) and "b" in literal
+            return Value(kind=Kind.API, qualname=api.BINARY_FILE) if binary else UNKNOWN
         if name == "float":
             return Value(kind=Kind.PY_FLOAT)
         if name in ("int", "len"):
@@ -389,6 +402,30 @@ class Evaluator:
         if name == "enumerate" and data.kind is Kind.SEQUENCE and data.element is not None:
             return Value(kind=Kind.SEQUENCE, element=sequence((Value(kind=Kind.PY_INT), data.element)))
         return UNKNOWN
+
+    def _placed_unknown(self, receiver: Value, name: str, node: ast.Call, args: Sequence[Arg],
+                        frame: Frame) -> Optional[Value]:
+        """An object of unknown kind moved by ``.to(device)`` / ``.cuda()`` (a batch from a loader, a
+        parameter of a helper) is on that device, whatever it is; ``.numpy()`` exists only on tensors,
+        so called on such an object it is a tensor's. Its other facts stay unknown."""
+        if name == "cuda":
+            return Value(device=Device.CUDA, device_origin=self.it.moved_origin(node, "moved by ", frame))
+        if name == "to":
+            for arg in args:
+                value = arg.value
+                if arg.keyword in (None, "device") and value.kind in (Kind.DEVICE, Kind.PY_STR) and value.device:
+                    moved = value.device in (Device.CUDA, Device.MAYBE_CUDA)
+                    return Value(device=value.device,
+                                 device_origin=self.it.moved_origin(node, "moved by ", frame, value) if moved else None)
+            return None
+        if receiver.device in (Device.CUDA, Device.MAYBE_CUDA) and name in api.TO_NUMPY_METHODS:
+            func = node.func
+            assert isinstance(func, ast.Attribute)
+            return self.torch_methods.tensor(receiver.with_(kind=Kind.TENSOR), name, func, node, args, frame)
+        if receiver.device is not None and name in ("detach", "cpu"):
+            return Value(device=Device.CPU if name == "cpu" else receiver.device,
+                         device_origin=None if name == "cpu" else receiver.device_origin)
+        return None
 
     @staticmethod
     def _forget_passed_dicts(args: Sequence[Arg], frame: Frame) -> None:
@@ -422,6 +459,10 @@ class Evaluator:
         if name in ("append", "insert") and args and (args[-1].value.param_view or (
                 args[-1].value.shares_with is not None and frame.context.loops)):
             self.it.emit(frame, Snapshot(self.it.site(node), written, args[-1].value, frame.context))
+        if kind is None and not runs_own_method:
+            placed = self._placed_unknown(receiver, name, node, args, frame)
+            if placed is not None:
+                return placed
         if kind is Kind.TENSOR:
             return self.torch_methods.tensor(receiver, name, func, node, args, frame)
         if kind in (Kind.NDARRAY, Kind.NP_SCALAR):

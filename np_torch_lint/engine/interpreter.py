@@ -54,6 +54,7 @@ class Interpreter:
         self.deferred: List[FunctionInfo] = []
         self._rebound_cache: Dict[int, Set[str]] = {}
         self._augmented_cache: Dict[int, Set[str]] = {}
+        self._lambdas: Dict[int, FunctionInfo] = {}
         self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
         self.uses_cuda = False  # the file mentions CUDA: its checkpoints may hold CUDA tensors
         self.saving_functions: Set[Optional[str]] = set()  # functions (None: module) that saved a checkpoint
@@ -129,6 +130,19 @@ class Interpreter:
 
     def class_attrs(self, cls: ClassInfo) -> Dict[str, Value]:
         return self.classes.class_attrs(cls)
+
+    def define_lambda(self, node: ast.Lambda, frame: Frame) -> Value:
+        """``lambda a: torch.from_numpy(a)``: a function whose body returns the expression (one per
+        lambda node, however often a loop walks it)."""
+        info = self._lambdas.get(id(node))
+        if info is None:
+            body = ast.copy_location(ast.Return(value=node.body), node.body)
+            function = ast.FunctionDef(name="<lambda>", args=node.args, body=[body], decorator_list=[], returns=None)
+            setattr(function, "type_params", [])  # a field since Python 3.12
+            ast.copy_location(function, node)
+            info = self.functions.make_function(function, frame)
+            self._lambdas[id(node)] = info
+        return Value(kind=Kind.FUNCTION, qualname=info.qualname, definition=info)
 
     def instance_value(self, cls: ClassInfo) -> Value:
         return self.classes.instance_value(cls)
@@ -261,7 +275,8 @@ class Interpreter:
         share = frame.aliases.get(name)
         if share is not None:
             partner, shared_at = share
-            frame.pending_writes[partner] = (self.site(node), name, shared_at)
+            # The first write after the last read is where the two sides diverge: keep it.
+            frame.pending_writes.setdefault(partner, (self.site(node), name, shared_at))
 
     def read(self, name: str, node: ast.AST, frame: Frame) -> None:
         """A read of ``name`` after an in-place write to the name it shares memory with."""
@@ -444,7 +459,8 @@ class Interpreter:
                 context = _with_grad(context, api.GRAD_CONTEXT_OBJECTS[value.qualname])
             if item.optional_vars is not None:
                 # `with Image.open(p) as img:` binds the image; other context managers stay unknown.
-                keeps = value.kind is Kind.TENSOR or (value.kind is Kind.API and value.qualname == api.PIL_IMAGE)
+                keeps = value.kind is Kind.TENSOR or (value.kind is Kind.API and value.qualname in (api.PIL_IMAGE,
+                                                                                                   api.BINARY_FILE))
                 self.bind(item.optional_vars, value if keeps else UNKNOWN, frame)
         body = frame.fork()
         body.context = context

@@ -270,6 +270,8 @@ class NumpyModel:
         advanced = any(v.kind in (Kind.NDARRAY, Kind.SEQUENCE, Kind.TENSOR) for v in values)
         result = base.with_(ndim=None, shares_with=None)
         if flips and not advanced:
+            if base.negative_strides in (Tri.YES, Tri.MAYBE):
+                return result.with_(negative_strides=Tri.UNKNOWN)  # flipped twice: the strides may be positive again
             return result.with_(negative_strides=Tri.YES, origin=self.it.origin(node))
         if advanced:
             return result.with_(negative_strides=Tri.NO, readonly=Tri.NO)  # fancy indexing copies

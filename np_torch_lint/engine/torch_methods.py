@@ -201,8 +201,30 @@ def cast(t: Value, dtype: str) -> Value:
 
 
 def _storage_owner(node: ast.expr) -> Optional[str]:
-    """The variable whose storage ``node`` is: ``x``, ``x.detach()``, ``x.view(-1)``."""
-    while (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-           and node.func.attr in api.TENSOR_SAME_STORAGE_METHODS):
-        node = node.func.value
+    """The variable whose storage ``node`` is: ``x``, ``x.detach()``, ``x.view(-1)``, ``x[0]``, ``x.T``."""
+    while True:
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in api.TENSOR_SAME_STORAGE_METHODS):
+            node = node.func.value
+        elif isinstance(node, ast.Attribute) and node.attr in api.TENSOR_VIEW_ATTRS:
+            node = node.value
+        elif isinstance(node, ast.Subscript) and _basic_index(node.slice):
+            node = node.value  # x[0], x[:, 1:]: a view (an index tensor or list would copy)
+        else:
+            break
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _basic_index(index: ast.expr) -> bool:
+    """Integers, slices, ``...`` and ``None`` only: indexing that returns a view."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.USub):
+            part = part.operand
+        if isinstance(part, ast.Slice):
+            continue
+        if isinstance(part, ast.Constant) and (part.value is None or part.value is Ellipsis
+                                               or (isinstance(part.value, int) and not isinstance(part.value, bool))):
+            continue
+        return False
+    return True

@@ -38,6 +38,7 @@ class Tri(enum.Enum):
     YES = "yes"
     NO = "no"
     UNKNOWN = "unknown"
+    MAYBE = "maybe"  # yes on some paths, no on the others (only layout facts join to it: see join)
 
     def join(self, other: "Tri") -> "Tri":
         return self if self is other else Tri.UNKNOWN
@@ -185,12 +186,12 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         requires_grad=a.requires_grad.join(b.requires_grad),
         grad_leaf=a.grad_leaf and b.grad_leaf,
         ndim=a.ndim if a.ndim == b.ndim else None,
-        negative_strides=a.negative_strides.join(b.negative_strides),
-        readonly=a.readonly.join(b.readonly),
+        negative_strides=_join_paths(a.negative_strides, b.negative_strides),
+        readonly=_join_paths(a.readonly, b.readonly),
         shares_with=a.shares_with if a.shares_with == b.shares_with else None,
         shared_at=a.shared_at if a.shares_with == b.shares_with else None,
         param_view=a.param_view and b.param_view,
-        origin=a.origin if a.origin == b.origin else (a.origin or b.origin),
+        origin=_join_origin(a, b),
         numpy_source=a.numpy_source if a.conversion == b.conversion else None,
         conversion=a.conversion if a.conversion == b.conversion else None,
         device_origin=_join_device_origin(a, b),
@@ -198,6 +199,27 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         parametric=a.parametric.join(b.parametric),
         definition=a.definition if a.definition is b.definition else None,
     )
+
+
+def _join_paths(a: Tri, b: Tri) -> Tri:
+    """A layout fact after two paths: flipped (or read-only) on one and not on the other is MAYBE,
+    which is enough for a conversion to fail on the runs that take that path."""
+    if a is b:
+        return a
+    if Tri.UNKNOWN in (a, b):
+        return Tri.UNKNOWN
+    return Tri.MAYBE
+
+
+def _join_origin(a: Value, b: Value) -> Optional[Origin]:
+    """Where the joined value's fact was born: the side that is flipped or read-only when only one is."""
+    if a.origin == b.origin:
+        return a.origin
+    for fact in ("negative_strides", "readonly"):
+        side_a, side_b = getattr(a, fact), getattr(b, fact)
+        if side_a is not side_b and Tri.NO in (side_a, side_b):
+            return a.origin if side_b is Tri.NO else b.origin
+    return a.origin or b.origin
 
 
 def _join_device_origin(a: Value, b: Value) -> Optional[Origin]:

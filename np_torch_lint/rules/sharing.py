@@ -23,14 +23,16 @@ class NegativeStridesConversion(Rule):
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Conversion)
         source = event.source
-        if source.negative_strides is not Tri.YES:
+        if source.negative_strides not in (Tri.YES, Tri.MAYBE):
             return
         if source.kind is not Kind.NDARRAY and event.function not in ARRAY_ONLY_CONVERSIONS:
             return  # torch.tensor(lst[::-1]) of a list is fine; from_numpy takes arrays only
         yield Finding(
             self.code,
             event.site,
-            f"array with negative strides ({evidence.cite(source.origin, 'a flipped array')}) passed to {evidence.code(event.site.node.func)} raises "  # type: ignore[attr-defined]
+            f"array {'that may have' if source.negative_strides is Tri.MAYBE else 'with'} negative strides "
+            f"({evidence.cite(source.origin, 'a flipped array')}{', on some paths' if source.negative_strides is Tri.MAYBE else ''}) "
+            f"passed to {evidence.code(event.site.node.func)} raises "  # type: ignore[attr-defined]
             "\"At least one stride in the given numpy array is negative\"; add .copy() or np.ascontiguousarray() first",
             fix=_copy_argument(event),
         )
@@ -56,7 +58,7 @@ class ReadOnlyArrayConversion(Rule):
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Conversion)
         source = event.source
-        if source.kind is not Kind.NDARRAY or source.readonly is not Tri.YES:
+        if source.kind is not Kind.NDARRAY or source.readonly not in (Tri.YES, Tri.MAYBE):
             return
         spec = conversion_spec(event.function)
         if spec is None or not spec.shares_memory or event.result.device not in (None, Device.CPU):
@@ -64,7 +66,9 @@ class ReadOnlyArrayConversion(Rule):
         yield Finding(
             self.code,
             event.site,
-            f"read-only array ({evidence.cite(source.origin, 'a read-only array')}) passed to {evidence.code(event.site.node.func)}: "  # type: ignore[attr-defined]
+            f"{'possibly ' if source.readonly is Tri.MAYBE else ''}read-only array "
+            f"({evidence.cite(source.origin, 'a read-only array')}{', on some paths' if source.readonly is Tri.MAYBE else ''}) "
+            f"passed to {evidence.code(event.site.node.func)}: "  # type: ignore[attr-defined]
             "\"The given NumPy array is not writable ... undefined behavior\"; copy it first (.copy() or np.array(...))",
         )
 
