@@ -290,11 +290,20 @@ class NumpyModel:
 
 
 def shape_ndim(qual: str, args: Sequence[Arg]) -> Optional[int]:
-    """Dimensions from a shape argument: np.zeros((4, 3)) -> 2, np.random.rand(4, 3) -> 2."""
+    """Dimensions from a shape argument: np.zeros((4, 3)) -> 2, np.random.rand(n, 3) -> 2,
+    np.random.randint(0, 4, size=(2, 8, 8)) -> 3."""
     given = [a for a in args if a.keyword is None]
     if qual in api.DIMENSION_ARGUMENT_MAKERS:
-        if given and all(a.value.kind is Kind.PY_INT and not a.starred for a in given):
+        # Each argument is one dimension's length: an int (anything else raises), known or not.
+        if given and all(a.value.kind in (Kind.PY_INT, None) and not a.starred for a in given):
             return len(given)
+        return None
+    size = argument(args, None, "size")
+    if size is not None:
+        if size.value.kind is Kind.PY_INT:
+            return 1
+        if isinstance(size.node, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in size.node.elts):
+            return len(size.node.elts)
         return None
     shape = argument(args, 0, "shape")
     if qual.rsplit(".", 1)[-1] in api.SHAPE_ARGUMENT_MAKERS and shape is not None:
