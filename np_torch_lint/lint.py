@@ -35,7 +35,15 @@ class Evidence:
 
     @property
     def uses_cuda(self) -> bool:
-        return self._interpreter.uses_cuda
+        """The file's code, or its project's, uses CUDA (NTL302: its checkpoints may hold CUDA tensors)."""
+        checkpoints = self._interpreter.checkpoints
+        return checkpoints is not None and checkpoints.uses_cuda()
+
+    @property
+    def saves_on_cpu(self) -> bool:
+        """Every torch.save of the file and its project stores CPU data (NTL302: their checkpoints load anywhere)."""
+        checkpoints = self._interpreter.checkpoints
+        return checkpoints is not None and checkpoints.saves_on_cpu()
 
     def module_name(self, qualname: str) -> Optional[str]:
         """A module-level name bound to ``qualname`` (``np`` for ``numpy``), for fixes that spell it."""
@@ -137,6 +145,8 @@ def analyze(
         for finding in rule.finish(evidence):
             keep(finding)
 
+    if interpreter.checkpoints is not None and dependencies is not None:
+        dependencies.extend(interpreter.checkpoints.dependencies)  # project files NTL302's evidence read
     reports = [
         _report(finding)
         for finding in findings

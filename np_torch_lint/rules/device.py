@@ -45,7 +45,7 @@ class UnguardedCudaPlacement(Rule):
 
 
 class LoadWithoutMapLocation(Rule):
-    """NTL302: ``torch.load`` without ``map_location`` on a path with no CUDA guard."""
+    """NTL302: ``torch.load`` (or a URL loader) without ``map_location`` on a path with no CUDA guard."""
 
     code = "NTL302"
     name = "load-without-map-location"
@@ -54,10 +54,13 @@ class LoadWithoutMapLocation(Rule):
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Load)
-        if event.map_location or event.context.cuda_guarded or event.saved_before or event.in_memory:
+        if (event.map_location or event.context.cuda_guarded or event.saved_before or event.in_memory
+                or event.cpu_weights):
             return
         if not evidence.uses_cuda:
-            return  # code that never touches CUDA gives no sign its checkpoints hold CUDA tensors
+            return  # no code of the file or its project uses CUDA: nothing says a checkpoint holds CUDA tensors
+        if not event.from_url and evidence.saves_on_cpu:
+            return  # every checkpoint the project writes holds CPU tensors (downloaded weights are not its own)
         yield Finding(
             self.code,
             event.site,
