@@ -14,6 +14,7 @@ from .engine.values import Kind, Origin, Site
 from .findings import Finding, Report
 
 if TYPE_CHECKING:
+    from .engine.evidence import CheckpointEvidence
     from .engine.interpreter import Interpreter
     from .rules import Rule
 
@@ -34,16 +35,9 @@ class Evidence:
         return self._interpreter.default_float64
 
     @property
-    def uses_cuda(self) -> bool:
-        """The file's code, or its project's, uses CUDA (NTL302: its checkpoints may hold CUDA tensors)."""
-        checkpoints = self._interpreter.checkpoints
-        return checkpoints is not None and checkpoints.uses_cuda()
-
-    @property
-    def saves_on_cpu(self) -> bool:
-        """Every torch.save of the file and its project stores CPU data (NTL302: their checkpoints load anywhere)."""
-        checkpoints = self._interpreter.checkpoints
-        return checkpoints is not None and checkpoints.saves_on_cpu()
+    def checkpoints(self) -> Optional["CheckpointEvidence"]:
+        """NTL302's evidence: the file's and its project's CUDA use and checkpoint saves."""
+        return self._interpreter.checkpoints
 
     def module_name(self, qualname: str) -> Optional[str]:
         """A module-level name bound to ``qualname`` (``np`` for ``numpy``), for fixes that spell it."""

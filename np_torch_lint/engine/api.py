@@ -232,9 +232,8 @@ LOADERS: Mapping[str, Loader] = {
     "torch.utils.model_zoo.load_url": Loader(2, from_url=True),
     "torchvision.models.utils.load_state_dict_from_url": Loader(2, from_url=True),
 }
-#: URL prefixes whose weights are published as CPU tensors (torchvision's model zoo):
-#: a loader given one of them as a literal needs no map_location.
-CPU_WEIGHT_URLS: Tuple[str, ...] = ("https://download.pytorch.org/models/",)
+#: methods that take a module's weights: a checkpoint loaded into one holds tensors saved by training.
+WEIGHT_LOADING_METHODS: FrozenSet[str] = frozenset({"load_state_dict"})
 #: torch's own function that writes a checkpoint (`torch.save`, `from torch import save`).
 SAVE_FUNCTIONS_OF_TORCH: FrozenSet[str] = frozenset({"save"})
 #: methods whose result holds CPU data whatever the receiver: `.cpu()`, and the ways out to

@@ -95,7 +95,6 @@ class Load:
     device_variable: Optional[str] = None
     # Weights downloaded from a URL or hub: the project's own save sites say nothing about them.
     from_url: bool = False
-    cpu_weights: bool = False  # a literal URL of a zoo that publishes CPU tensors (torchvision's)
 
 
 @dataclass(frozen=True)

@@ -131,11 +131,8 @@ class TorchModel:
         source = node.args[0] if node.args else None
         in_memory = isinstance(source, ast.Call) and api.is_in_memory_buffer(callee_text(source))
         saved = frame.context.function in self.it.saving_functions
-        # A literal URL of a zoo that publishes CPU tensors (torchvision's): nothing to map.
-        cpu_weights = (loader.from_url and isinstance(source, ast.Constant) and isinstance(source.value, str)
-                       and source.value.startswith(api.CPU_WEIGHT_URLS))
         self.it.emit(frame, Load(self.it.site(node), given, frame.context, saved, in_memory,
-                                 device_variable(frame) if not given else None, loader.from_url, cpu_weights))
+                                 device_variable(frame) if not given else None, loader.from_url))
         return UNKNOWN
 
     def device(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

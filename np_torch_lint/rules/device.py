@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from ..engine.events import Load, Placement
+from ..engine.evidence import CheckpointEvidence
 from ..findings import Finding
 from ..engine.values import Device
 from ..fixes.model import Fix, map_location
@@ -54,13 +55,15 @@ class LoadWithoutMapLocation(Rule):
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Load)
-        if (event.map_location or event.context.cuda_guarded or event.saved_before or event.in_memory
-                or event.cpu_weights):
+        if event.map_location or event.context.cuda_guarded or event.saved_before or event.in_memory:
             return
-        if not evidence.uses_cuda:
-            return  # no code of the file or its project uses CUDA: nothing says a checkpoint holds CUDA tensors
-        if not event.from_url and evidence.saves_on_cpu:
-            return  # every checkpoint the project writes holds CPU tensors (downloaded weights are not its own)
+        if event.from_url:
+            # What a downloaded file holds is its publisher's choice, and zoos publish CPU tensors
+            # as a rule: nothing in this project's code is evidence either way.
+            return
+        facts = evidence.checkpoints
+        if facts is None or not _may_hold_cuda(event, facts):
+            return
         yield Finding(
             self.code,
             event.site,
@@ -70,6 +73,23 @@ class LoadWithoutMapLocation(Rule):
             needs_unguarded_in=event.context.function,
             fix=_map_location(event),
         )
+
+
+def _may_hold_cuda(event: Load, facts: CheckpointEvidence) -> bool:
+    """The code shows that the file loaded may hold CUDA storages (evidence, never the word "cuda").
+
+    The project's own saves of the path decide first (all CPU: silent); then every save of the
+    project (all CPU: silent); then CUDA use: in this file's code, or, for a load of a path the
+    project saves from GPU tensors or of a model's weights (``load_state_dict``), anywhere in
+    the project. A load of data or statistics in a file that never touches CUDA stays silent.
+    """
+    load = event.site.node
+    matched = facts.saves_read_by(load)
+    if matched is True or (matched is None and facts.saves_on_cpu()):
+        return False
+    if facts.file_uses_cuda():
+        return True
+    return (matched is False or facts.loads_weights(load)) and facts.project_uses_cuda()
 
 
 def _map_location(event: Load) -> Optional[Fix]:
