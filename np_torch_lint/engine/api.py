@@ -234,6 +234,9 @@ LOADERS: Mapping[str, Loader] = {
 }
 #: methods that take a module's weights: a checkpoint loaded into one holds tensors saved by training.
 WEIGHT_LOADING_METHODS: FrozenSet[str] = frozenset({"load_state_dict"})
+#: calls (by last name) that read back what some run saved: their result may hold CUDA tensors
+#: even in a file that never names CUDA (torch.load, pickle.load, joblib.load, hub downloads).
+READ_BACK_CALLS: FrozenSet[str] = frozenset({"load", "loads", "load_url", "load_state_dict_from_url"})
 #: torch's own function that writes a checkpoint (`torch.save`, `from torch import save`).
 SAVE_FUNCTIONS_OF_TORCH: FrozenSet[str] = frozenset({"save"})
 #: methods whose result holds CPU data whatever the receiver: `.cpu()`, and the ways out to

@@ -42,7 +42,6 @@ _MOVING_OR_FILLING = frozenset({"to", "cuda", "type", "_apply", "apply", "append
 
 def code_uses_cuda(tree: ast.AST) -> bool:
     """The code (not its comments or docstrings) places on CUDA, probes for it or names a CUDA device."""
-    docstrings = _docstrings(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             base = node.value
@@ -52,20 +51,9 @@ def code_uses_cuda(tree: ast.AST) -> bool:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr == api.CUDA_DEVICE_PREFIX:
             return True  # x.cuda()
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings \
-                and _CUDA_STRING.match(node.value):
-            return True  # "cuda", "cuda:0", "torch.cuda.FloatTensor" as a value
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _CUDA_STRING.match(node.value):
+            return True  # "cuda", "cuda:0", "torch.cuda.FloatTensor" as a whole string: never prose
     return False
-
-
-def _docstrings(tree: ast.AST) -> Set[int]:
-    found: Set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                found.add(id(first.value))
-    return found
 
 
 @dataclass(frozen=True)
@@ -375,9 +363,12 @@ class _CpuReader:
         return method in api.DEVICE_KEEPING_METHODS and self.cpu(func.value)  # model.cpu().state_dict()
 
     def _built_here(self, node: ast.expr) -> bool:
-        """Every name it reads is built in this namespace from the file's own code and libraries."""
+        """Every name it reads is built in this namespace from the file's own code and libraries,
+        and nothing in it is read back from a file (``torch.load``, ``pickle.load``: what was saved)."""
         for current in ast.walk(node):
             if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Load) and not self._here(current.id):
+                return False
+            if isinstance(current, ast.Call) and _callee_name(current) in api.READ_BACK_CALLS:
                 return False
         return True
 
@@ -387,6 +378,11 @@ class _CpuReader:
         if name in self.names.libraries or name in self.module.libraries or name in self.module.own:
             return True
         return name in _BUILTINS
+
+
+def _callee_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def _names_cpu(call: ast.Call) -> bool:
