@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -43,16 +44,75 @@ class FileFacts:
 
 
 @dataclass
+class _Entry:
+    """A project file, read once for its words; parsed only when a question needs its code."""
+
+    stamp: Stamp
+    mentions_cuda: bool
+    mentions_save: bool
+    facts: Optional[FileFacts] = None
+    parsed: bool = False
+
+
+@dataclass
 class ProjectScan:
-    """What the code of a project's ``.py`` files shows (see the module docstring)."""
+    """The ``.py`` files of a project (see the module docstring), each parsed on first need.
+
+    A question stops at its first witness (the first file whose code uses CUDA, the first save of
+    data not known to be CPU), so a typical project is parsed in a file or two, not in full.
+    """
 
     root: str
-    complete: bool = True  # False: a bound was hit or a file was unreadable, so "nowhere" is not known
-    files: List[FileFacts] = field(default_factory=list)
-    stamps: List[Stamp] = field(default_factory=list)  # every folder and file read (for the cache)
+    complete: bool = True  # False: a bound was hit, so "nowhere" is not known
+    entries: List[_Entry] = field(default_factory=list)
+    stamps: List[Stamp] = field(default_factory=list)  # every folder and file listed (for the cache)
 
     def current(self) -> bool:
         return all(stamp_is_current(stamp) for stamp in self.stamps)
+
+    def cuda_witness(self, exclude: Optional[str]) -> Optional[Stamp]:
+        """The first file (other than ``exclude``) whose code uses CUDA."""
+        for entry in self.entries:
+            if entry.mentions_cuda and entry.stamp[0] != exclude:
+                facts = self._facts(entry)
+                if facts is not None and facts.uses_cuda:
+                    return entry.stamp
+        return None
+
+    def gpu_save_witness(self, exclude: Optional[str]) -> Tuple[Optional[Stamp], bool, int]:
+        """(the first file with a save not known to be CPU, whether every save was read, saves seen)."""
+        known, count = self.complete, 0
+        for entry in self.entries:
+            if not entry.mentions_save or entry.stamp[0] == exclude:
+                continue
+            facts = self._facts(entry)
+            if facts is None:
+                known = False  # it may save, and it cannot be read
+                continue
+            count += len(facts.saves)
+            if any(not save.cpu for save in facts.saves):
+                return entry.stamp, known, count
+        return None, known, count
+
+    def saves_with_tail(self, tail: str, exclude: Optional[str]) -> List[SaveSite]:
+        """The saves (outside ``exclude``) that write a path ending like ``tail``."""
+        needle = _needle(tail)
+        found: List[SaveSite] = []
+        for entry in self.entries:
+            if not entry.mentions_save or entry.stamp[0] == exclude:
+                continue
+            if needle and not entry.parsed and needle not in (_read_bytes(entry.stamp[0]) or b""):
+                continue  # the file's text cannot hold that path: not parsed for it
+            facts = self._facts(entry)
+            if facts is not None:
+                found.extend(save for save in facts.saves if save.tail == tail)
+        return found
+
+    def _facts(self, entry: _Entry) -> Optional[FileFacts]:
+        if not entry.parsed:
+            entry.parsed = True
+            entry.facts = _parse(entry)
+        return entry.facts
 
 
 _SCANS: Dict[str, ProjectScan] = {}  # per process: project root -> scan (checked against its stamps)
@@ -97,8 +157,8 @@ class CheckpointEvidence:
         scan = self._scan()
         if scan is None:
             return False
-        witness = next((f for f in self._others(scan) if f.uses_cuda), None)
-        self.dependencies.extend([witness.stamp] if witness is not None else scan.stamps)
+        witness = scan.cuda_witness(self._path)
+        self.dependencies.extend([witness] if witness is not None else scan.stamps)
         return witness is not None
 
     def saves_read_by(self, load: ast.AST) -> Optional[bool]:
@@ -114,10 +174,9 @@ class CheckpointEvidence:
             return None
         matched = list(self._checkpoints().saves_read_by(site))
         scan = self._scan() if site.tail is not None else None
-        if scan is not None:
-            self.dependencies.extend(scan.stamps)
-            matched += [save for facts in self._others(scan) for save in facts.saves
-                        if save.tail is not None and save.tail == site.tail]
+        if scan is not None and site.tail is not None:
+            self.dependencies.extend(scan.stamps)  # a save of that path may appear in any file
+            matched += scan.saves_with_tail(site.tail, self._path)
         if matched and all(save.cpu for save in matched):
             return True
         return False if any(not save.cpu and save.cuda_file for save in matched) else None
@@ -130,20 +189,14 @@ class CheckpointEvidence:
         scan = self._scan()
         if scan is None:
             return bool(own)  # no project: this file's saves are all there is to see
-        others = self._others(scan)
-        witness = next((f for f in others if any(not save.cpu for save in f.saves)), None)
-        self.dependencies.extend([witness.stamp] if witness is not None else scan.stamps)
-        if witness is not None or not scan.complete:
-            return False
-        return bool(own) or any(f.saves for f in others)
+        witness, known, count = scan.gpu_save_witness(self._path)
+        self.dependencies.extend([witness] if witness is not None else scan.stamps)
+        return witness is None and known and bool(own or count)
 
     def loads_weights(self, load: ast.AST) -> bool:
         """What the load reads goes into a ``.load_state_dict(...)``: a model's weights, not data or statistics."""
         site = self._checkpoints().loads.get(id(load))
         return site is not None and site.weights
-
-    def _others(self, scan: ProjectScan) -> List[FileFacts]:
-        return [f for f in scan.files if f.stamp[0] != self._path]
 
     def _checkpoints(self) -> FileCheckpoints:
         if self._own is None:
@@ -171,33 +224,51 @@ def _walk_project(top: str, recursive: bool) -> ProjectScan:
         if stamp[1] > MAX_BYTES:
             scan.complete = False  # a generated module: not read, so its saves are unknown
             continue
-        facts = _read(path, stamp)
-        if facts is None:
-            scan.complete = False
-        elif facts.uses_cuda or facts.saves:
-            scan.files.append(facts)
+        data = _read_bytes(path)
+        if data is None:
+            continue
+        mentions_cuda = api.CUDA_DEVICE_PREFIX.encode() in data
+        mentions_save = b"torch" in data and _SAVE_CALL.search(data) is not None
+        if mentions_cuda or mentions_save:
+            scan.entries.append(_Entry(stamp, mentions_cuda, mentions_save))
     return scan
 
 
-def _read(path: str, stamp: Stamp) -> Optional[FileFacts]:
-    """The file's facts; ``None`` when it may save checkpoints but cannot be read as Python."""
+#: a call of torch's save function as the text shows it (`torch.save(`, `save(`; not `savefig(`).
+_SAVE_CALL = re.compile(rb"\b(?:%s)\s*\(" % b"|".join(re.escape(n.encode()) for n in sorted(api.SAVE_FUNCTIONS_OF_TORCH)))
+
+
+def _read_bytes(path: str) -> Optional[bytes]:
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError:
         return None
-    mentions_cuda = api.CUDA_DEVICE_PREFIX.encode() in data
-    mentions_save = b"torch" in data and any(name.encode() in data for name in api.SAVE_FUNCTIONS_OF_TORCH)
-    if not mentions_cuda and not mentions_save:
-        return FileFacts(stamp, False, ())
+
+
+def _parse(entry: _Entry) -> Optional[FileFacts]:
+    """The file's facts; ``None`` when it cannot be read as Python (a Python 2 script): not counted."""
+    data = _read_bytes(entry.stamp[0])
+    if data is None:
+        return None
     try:
         tree = ast.parse(data.decode("utf-8"))
     except (UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
-        # Not Python 3 (a Python 2 script): its CUDA use is not counted, and its saves are unknown.
-        return None if mentions_save else FileFacts(stamp, False, ())
-    uses_cuda = mentions_cuda and code_uses_cuda(tree)
-    saves = FileCheckpoints(tree, uses_cuda).saves if mentions_save else []
-    return FileFacts(stamp, uses_cuda, tuple(saves))
+        return None
+    uses_cuda = entry.mentions_cuda and code_uses_cuda(tree)
+    saves = FileCheckpoints(tree, uses_cuda).saves if entry.mentions_save else []
+    return FileFacts(entry.stamp, uses_cuda, tuple(saves))
+
+
+_WORDS = re.compile(r"(?:id|attr|value)='([^'\\]+)'")
+
+
+def _needle(tail: str) -> bytes:
+    """The longest name or literal a path tail holds: a file that writes that path has it in its text."""
+    if tail.startswith("file "):
+        return tail[len("file "):].encode()
+    words = _WORDS.findall(tail)
+    return max(words, key=len).encode() if words else b""
 
 
 def _python_files(top: str, recursive: bool, scan: ProjectScan) -> Iterable[str]:
