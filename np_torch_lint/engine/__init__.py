@@ -47,6 +47,7 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
 
     With ``filename`` (a real path), imports of the project's own modules are followed.
     """
+    from .evidence import CheckpointEvidence
     from .project import Project
     from .source import plan
 
@@ -54,8 +55,6 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
         lines = io.StringIO(text, newline="").readlines()  # Python's line breaks only
     if tree is None:
         tree = parse(text)
-    from .evidence import CheckpointEvidence
-
     real_file = filename if filename and filename not in ("-", "stdin") else None
     project = Project(real_file) if real_file else None
     interpreter = new_interpreter(text, emit, project, tree)
