@@ -17,8 +17,9 @@ Read from the ``ast`` tree, never from the words: a comment or a docstring that 
   libraries (``nn.Linear(...).state_dict()``, ``(torch.ByteTensor(a), labels)``), with
   nothing from a parameter, ``self``, a project module, or a list or dict filled by
   method calls.
-* Load paths: the path expression each ``<pkg>.load(path)`` call reads, so that a load of
-  a path the same file saves to can be matched to those saves.
+* Loads: the path expression each ``torch.load(path)`` reads and its last component (a
+  file name), to be matched to the saves that write it, here or in another module; and
+  whether what it loads goes into a ``.load_state_dict(...)`` (a model's weights).
 """
 from __future__ import annotations
 
@@ -90,9 +91,7 @@ class FileCheckpoints:
             for call in calls:
                 if not _is_torch_call(call, packages, functions):
                     continue
-                func = call.func
-                if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) \
-                        in api.SAVE_FUNCTIONS_OF_TORCH:
+                if _callee_name(call) in api.SAVE_FUNCTIONS_OF_TORCH:
                     saved = _argument(call, 0, "obj")
                     path = _argument(call, 1, "f")
                     self.saves.append(SaveSite(call.lineno, saved is not None and reader.cpu(saved),
