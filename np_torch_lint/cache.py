@@ -1,6 +1,7 @@
 """A content-hash cache for ``np-torch-lint check``: an unchanged file is not analyzed again.
 
-The key is the SHA-256 of the file's bytes and of the linter itself (version and
+The key is the SHA-256 of the file's bytes, its absolute path (its project's
+modules and evidence are read from there) and the linter itself (version and
 the size and mtime of its own modules, so an edited engine never serves stale
 results). Entries are written to a temporary file and renamed into place, so
 concurrent runs never read half an entry; a corrupt entry is a miss.
@@ -41,8 +42,10 @@ class Cache:
         self.directory = directory or default_directory()
         self._fingerprint = _linter_fingerprint()
 
-    def key(self, data: bytes) -> str:
-        return hashlib.sha256(self._fingerprint.encode() + b"\0" + data).hexdigest()
+    def key(self, data: bytes, path: str = "") -> str:
+        """The entry of a file's bytes at its place: the same bytes elsewhere read another project."""
+        where = os.path.abspath(path) if path else ""
+        return hashlib.sha256(self._fingerprint.encode() + b"\0" + where.encode() + b"\0" + data).hexdigest()
 
     def get(self, key: str) -> Optional[List[Report]]:
         """The reports stored for ``key``, unless a project module the analysis read has changed since."""

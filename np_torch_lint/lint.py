@@ -14,6 +14,7 @@ from .engine.values import Kind, Origin, Site
 from .findings import Finding, Report
 
 if TYPE_CHECKING:
+    from .engine.evidence import CheckpointEvidence
     from .engine.interpreter import Interpreter
     from .rules import Rule
 
@@ -34,8 +35,9 @@ class Evidence:
         return self._interpreter.default_float64
 
     @property
-    def uses_cuda(self) -> bool:
-        return self._interpreter.uses_cuda
+    def checkpoints(self) -> Optional["CheckpointEvidence"]:
+        """NTL302's evidence: the file's and its project's CUDA use and checkpoint saves."""
+        return self._interpreter.checkpoints
 
     def module_name(self, qualname: str) -> Optional[str]:
         """A module-level name bound to ``qualname`` (``np`` for ``numpy``), for fixes that spell it."""
@@ -137,6 +139,8 @@ def analyze(
         for finding in rule.finish(evidence):
             keep(finding)
 
+    if interpreter.checkpoints is not None and dependencies is not None:
+        dependencies.extend(interpreter.checkpoints.dependencies)  # project files NTL302's evidence read
     reports = [
         _report(finding)
         for finding in findings

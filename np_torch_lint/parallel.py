@@ -40,11 +40,11 @@ def lint_file(path: str, cache: Optional[Cache], stdin_filename: Optional[str] =
         if is_notebook(path):
             return _lint_notebook(path, raw, cache)
         text, lines = decode(raw)
-        key = cache.key(raw) if cache is not None else ""
+        filename = stdin_filename if path == STDIN else path
+        key = cache.key(raw, filename or path) if cache is not None else ""
         reports = cache.get(key) if cache is not None else None
         if reports is None:
             dependencies: List[Tuple[str, int, int]] = []
-            filename = stdin_filename if path == STDIN else path
             reports = analyze(text, lines=lines, filename=filename, dependencies=dependencies)
             if cache is not None:
                 cache.put(key, reports, dependencies)
@@ -65,7 +65,7 @@ def _lint_notebook(path: str, raw: bytes, cache: Optional[Cache]) -> Linted:
     from . import notebooks
 
     notebook = notebooks.read(raw)  # every run: the cells' places and the notes are not cached
-    key = cache.key(raw) if cache is not None else ""
+    key = cache.key(raw, path) if cache is not None else ""
     reports = cache.get(key) if cache is not None else None
     if reports is None:
         dependencies: List[Tuple[str, int, int]] = []
@@ -82,7 +82,7 @@ def _cached(path: str, cache: Cache) -> Optional[Linted]:
         raw = read_bytes(path)
         if is_notebook(path):
             return None  # a notebook is read whole anyway: lint_file asks the cache itself
-        reports = cache.get(cache.key(raw))
+        reports = cache.get(cache.key(raw, path))
         # The lines are needed only to read `# noqa` on reported lines.
         return Linted(path, decode(raw)[1] if reports else [], reports) if reports is not None else None
     except (OSError, UnicodeDecodeError, SyntaxError):

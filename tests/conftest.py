@@ -38,3 +38,11 @@ def codes(lint):
         return [code for _, _, code in lint(source)]
 
     return run
+
+
+def fixture_projects() -> List[Path]:
+    """The folder fixtures: a small project each (its own root marker), named pos_/neg_ like a file.
+
+    ``fixture_files()`` leaves them out: their files are linted, and judged, as one project.
+    """
+    return sorted(p for p in FIXTURES.glob("NTL*/*") if p.is_dir() and p.name.startswith(("pos_", "neg_")))

@@ -1,4 +1,4 @@
-"""Every fixture's `# expect:` markers match flake8's NTL output exactly, both ways."""
+"""Every fixture's `# expect:` markers match flake8's NTL output exactly, both ways (folder fixtures too)."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,7 @@ from typing import Dict, Set, Tuple
 
 import pytest
 
-from conftest import FIXTURES, ROOT, expected_findings, fixture_files
+from conftest import FIXTURES, ROOT, expected_findings, fixture_files, fixture_projects
 
 LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>NTL\d{3}) ")
 
@@ -54,3 +54,38 @@ def test_markers_match_flake8(path: Path, flake8_findings: Dict[Path, Set[Tuple[
     else:
         assert expected, "a positive fixture marks at least one finding"
         assert {code for _, code in expected} >= {path.parent.name}, "a positive fixture marks its own rule"
+
+
+@pytest.mark.parametrize("folder", fixture_projects(), ids=lambda p: f"{p.parent.name}/{p.name}/")
+def test_folder_fixture_markers_match_flake8(folder: Path, flake8_findings: Dict[Path, Set[Tuple[int, str]]]) -> None:
+    """A folder fixture is a small project: each of its files' markers match, and the folder's name says its role."""
+    assert any((folder / marker).is_file() for marker in ("pyproject.toml", "setup.py", "setup.cfg")), \
+        "a folder fixture is its own project: it holds a root marker"
+    files = sorted(folder.rglob("*.py"))
+    assert len(files) >= 2, "a folder fixture holds at least two modules"
+    marked: Set[str] = set()
+    for path in files:
+        expected = expected_findings(path)
+        actual = flake8_findings.get(path.resolve(), set())
+        assert sorted(actual - expected) == [], f"{path.name}: extra findings (false positives)"
+        assert sorted(expected - actual) == [], f"{path.name}: missing findings (false negatives)"
+        marked.update(code for _, code in expected)
+    if folder.name.startswith("neg_"):
+        assert not marked, "a negative fixture carries no markers"
+    else:
+        assert folder.parent.name in marked, "a positive fixture marks its own rule"
+
+
+def test_folder_fixtures_are_linted_as_projects() -> None:
+    """The same verdicts from the command as from flake8: each folder is read with its own modules."""
+    for folder in fixture_projects():
+        result = subprocess.run([sys.executable, "-m", "np_torch_lint.cli", "check", "--no-cache", "--select", "NTL",
+                                 str(folder)], capture_output=True, text=True, cwd=ROOT, check=False)
+        assert "Traceback" not in result.stderr, result.stderr
+        found = set()
+        for line in result.stdout.splitlines():
+            match = LINE.match(line)
+            if match:
+                found.add((Path(match.group("path")).resolve(), int(match.group("line")), match.group("code")))
+        wanted = {(path.resolve(), line, code) for path in folder.rglob("*.py") for line, code in expected_findings(path)}
+        assert found == wanted, folder.name

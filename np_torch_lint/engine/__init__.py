@@ -47,6 +47,7 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
 
     With ``filename`` (a real path), imports of the project's own modules are followed.
     """
+    from .evidence import CheckpointEvidence
     from .project import Project
     from .source import plan
 
@@ -54,8 +55,10 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
         lines = io.StringIO(text, newline="").readlines()  # Python's line breaks only
     if tree is None:
         tree = parse(text)
-    project = Project(filename) if filename and filename not in ("-", "stdin") else None
-    interpreter = new_interpreter(text, emit, project)
+    real_file = filename if filename and filename not in ("-", "stdin") else None
+    project = Project(real_file) if real_file else None
+    interpreter = new_interpreter(text, emit, project, tree)
+    interpreter.checkpoints = CheckpointEvidence(text, tree, real_file)
     try:
         interpreter.run(list(plan(tree, lines)))
         if project is not None:
@@ -67,13 +70,15 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
     return interpreter
 
 
-def new_interpreter(text: str, emit: Callable[[object], None], project: Optional["Project"]) -> "Interpreter":
-    """An interpreter for one file, with the facts its whole text gives."""
+def new_interpreter(text: str, emit: Callable[[object], None], project: Optional["Project"],
+                    tree: Optional[ast.Module] = None) -> "Interpreter":
+    """An interpreter for one file, with the facts its whole text (and tree) gives."""
+    from .guards import GuardFlags
     from .interpreter import Interpreter
 
     interpreter = Interpreter(emit, project=project)
     interpreter.freezes_parameters = FREEZING.search(text) is not None
-    interpreter.uses_cuda = "cuda" in text
+    interpreter.guard_flags = GuardFlags(tree)
     return interpreter
 
 

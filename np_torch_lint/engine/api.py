@@ -216,8 +216,38 @@ TORCH_FACTORIES: Mapping[str, Optional[str]] = {
 #: tensor methods that return the NumPy array behind a tensor (sharing its memory).
 TO_NUMPY_METHODS: FrozenSet[str] = frozenset({"numpy"})
 
-#: the functions that load a checkpoint and place its tensors where they were saved.
-LOADERS: FrozenSet[str] = frozenset({"torch.load"})
+@dataclass(frozen=True)
+class Loader:
+    """A function that loads a checkpoint and places its tensors where they were saved."""
+
+    map_location_pos: int  # the position of its map_location parameter
+    from_url: bool = False  # it downloads weights: the project's own save sites say nothing about them
+
+
+#: every loader of tensors that takes map_location (torch.utils.model_zoo.load_url is an alias
+#: of torch.hub.load_state_dict_from_url; older torchvision re-exported it).
+LOADERS: Mapping[str, Loader] = {
+    "torch.load": Loader(1),
+    "torch.hub.load_state_dict_from_url": Loader(2, from_url=True),
+    "torch.utils.model_zoo.load_url": Loader(2, from_url=True),
+    "torchvision.models.utils.load_state_dict_from_url": Loader(2, from_url=True),
+}
+#: methods that take a module's weights: a checkpoint loaded into one holds tensors saved by training.
+WEIGHT_LOADING_METHODS: FrozenSet[str] = frozenset({"load_state_dict"})
+#: calls (by last name) that read back what some run saved: their result may hold CUDA tensors
+#: even in a file that never names CUDA (torch.load, pickle.load, joblib.load, hub downloads).
+READ_BACK_CALLS: FrozenSet[str] = frozenset({"load", "loads", "load_url", "load_state_dict_from_url"})
+#: torch's own function that writes a checkpoint (`torch.save`, `from torch import save`).
+SAVE_FUNCTIONS_OF_TORCH: FrozenSet[str] = frozenset({"save"})
+#: methods whose result holds CPU data whatever the receiver: `.cpu()`, and the ways out to
+#: NumPy and Python (which fail on a CUDA tensor rather than return one).
+CPU_RESULT_METHODS: FrozenSet[str] = frozenset({"cpu", "numpy", "tolist", "item"})
+#: methods whose result lives where the receiver lives (`model.cpu().state_dict()`,
+#: `t.cpu().clone()`): a saved object built by them from CPU data holds CPU data.
+DEVICE_KEEPING_METHODS: FrozenSet[str] = frozenset({
+    "state_dict", "clone", "detach", "contiguous", "float", "double", "half", "bfloat16", "view", "reshape",
+    "squeeze", "unsqueeze", "permute", "copy", "items", "values",
+})
 #: what writes a checkpoint: a load after one in the same function reads what this host wrote
 #: (any callee whose name contains "save" counts too: torch.save, save_checkpoint, save_model)
 SAVE_METHODS: FrozenSet[str] = frozenset({"fit"})
@@ -384,6 +414,9 @@ MODULE_BASES: FrozenSet[str] = frozenset({"torch.nn.Module", "torch.nn.modules.m
 CUDA_ERRORS_CAUGHT_BY: FrozenSet[str] = frozenset({"Exception", "BaseException", "RuntimeError", "AssertionError", "TypeError"})
 #: flag names that say CUDA is off (`if args.no_cuda:`): the test holds where CUDA is not used.
 CPU_FLAG_WORDS: Tuple[str, ...] = ("no_cuda", "nocuda", "no_gpu", "disable_cuda", "cpu_only", "use_cpu", "force_cpu")
+#: flag names that are a CPU switch as a whole (`--cpu`, `args.cpu`, `on_cpu`): `not args.cpu` is
+#: the user saying a GPU is there, like `args.cuda` (a word inside a longer name, `cpu_count`, is no flag).
+CPU_FLAG_NAMES: FrozenSet[str] = frozenset({"cpu", "on_cpu", "only_cpu", "run_on_cpu"})
 #: the origin label of a list of NumPy scalars converted by torch.tensor.
 SCALARS_LABEL = "scalars from "
 

@@ -194,7 +194,7 @@ class Evaluator:
 
     def is_cuda_test(self, node: ast.expr, frame: Frame) -> Optional[bool]:
         """True: the test holds only where CUDA is usable; False: only where it is not."""
-        return guards.is_cuda_test(node, frame, self.qualname_of)
+        return guards.is_cuda_test(node, frame, self.qualname_of, self.it.guard_flags)
 
     def catches_cuda_errors(self, handler_type: Optional[ast.expr], frame: Frame) -> bool:
         """An except clause that catches what a missing GPU raises (AssertionError, RuntimeError...)."""

@@ -81,7 +81,7 @@ class Conversion:
 
 @dataclass(frozen=True)
 class Load:
-    """A checkpoint load: ``torch.load(...)``."""
+    """A checkpoint load: ``torch.load(...)``, ``torch.hub.load_state_dict_from_url(...)`` (``api.LOADERS``)."""
 
     site: Site  # the call
     map_location: bool  # given (keyword or second positional argument)
@@ -93,6 +93,8 @@ class Load:
     # A name in scope holding the file's own CPU-or-CUDA choice (`device = torch.device(
     # "cuda" if ... else "cpu")`): the map_location a fix should use.
     device_variable: Optional[str] = None
+    # Weights downloaded from a URL or hub: the project's own save sites say nothing about them.
+    from_url: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,28 +6,176 @@ the evaluator through ``qualname_of``.
 from __future__ import annotations
 
 import ast
-from typing import Callable, List, Optional, Set
+import operator
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from . import api
 from .scope import Frame
 from .values import Device, Kind
 
 QualnameOf = Callable[[ast.expr, Frame], Optional[str]]
+#: how deep a flag defined from other flags is followed (`a = b and c`, `b = ...`).
+FLAG_DEPTH = 4
 
 
-def is_cuda_test(node: ast.expr, frame: Frame, qualname_of: QualnameOf) -> Optional[bool]:
-    """True: the test holds only where CUDA is usable; False: only where it is not."""
+class GuardFlags:
+    """What the file's own assignments say about the flags its guards test.
+
+    A name bound exactly once in the whole file (no other assignment, parameter, loop
+    target, import or ``global`` of that name anywhere) has one definition: its value is
+    what a test of the name tests. ``use_cuda = True`` is a constant, and a constant
+    guards nothing; ``use_gpu = args.gpu and torch.cuda.is_available()`` tests the probe.
+    ``parser.add_argument("--accel", default=torch.cuda.is_available())`` makes
+    ``args.accel`` a flag derived from the probe. Built on first use.
+    """
+
+    def __init__(self, tree: Optional[ast.AST]) -> None:
+        self._tree = tree
+        self._definitions: Optional[Dict[str, ast.expr]] = None
+        self._option_defaults: Dict[str, ast.expr] = {}
+
+    def definition(self, name: str) -> Optional[ast.expr]:
+        if self._definitions is None:
+            self._build()
+        assert self._definitions is not None
+        return self._definitions.get(name)
+
+    def option_default(self, attr: str) -> Optional[ast.expr]:
+        """The ``default=`` of the command-line option stored as ``args.<attr>``."""
+        if self._definitions is None:
+            self._build()
+        return self._option_defaults.get(attr)
+
+    def _build(self) -> None:
+        counts: Dict[str, int] = {}
+        values: Dict[str, ast.expr] = {}
+        if self._tree is not None:
+            for node in ast.walk(self._tree):
+                for name in _names_bound_by(node):
+                    counts[name] = counts.get(name, 0) + 1
+                target, value = _plain_assignment(node)
+                if target is not None and value is not None:
+                    values[target] = value
+                option = _option(node)
+                if option is not None:
+                    self._option_defaults[option[0]] = option[1]
+        self._definitions = {name: values[name] for name, count in counts.items() if count == 1 and name in values}
+
+
+def _plain_assignment(node: ast.AST) -> Tuple[Optional[str], Optional[ast.expr]]:
+    """``name = value`` (also annotated, or ``:=``): the name and the value."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, node.value
+    if isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name):
+        return node.target.id, node.value
+    return None, None
+
+
+def _names_bound_by(node: ast.AST) -> List[str]:
+    """The names one node binds (an assignment's targets are its Name nodes, counted on their own)."""
+    if isinstance(node, ast.Name):
+        return [] if isinstance(node.ctx, ast.Load) else [node.id]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.alias):
+        return [(node.asname or node.name).split(".")[0]]
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names) * 2  # written from another scope: never a single binding
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return [node.name]
+    name = getattr(node, "name", None)  # match patterns: MatchAs, MatchStar
+    if isinstance(name, str) and type(node).__name__.startswith("Match"):
+        return [name]
+    return []
+
+
+def _option(node: ast.AST) -> Optional[Tuple[str, ast.expr]]:
+    """``parser.add_argument("--accel", default=...)``: ("accel", the default)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"):
+        return None
+    default = next((k.value for k in node.keywords if k.arg == "default"), None)
+    if default is None:
+        return None
+    dest = next((k.value.value for k in node.keywords if k.arg == "dest" and isinstance(k.value, ast.Constant)), None)
+    if not isinstance(dest, str):
+        flags = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        long = [f for f in flags if f.startswith("--")] or flags
+        if not long:
+            return None
+        dest = long[0].lstrip("-").replace("-", "_")
+    return dest, default
+
+
+_COMPARE: Dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
+    ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+}
+_UNKNOWN = (False, None)
+
+
+def constant_truth(node: ast.expr, flags: Optional[GuardFlags]) -> Optional[bool]:
+    """Whether a test always holds (True) or never does (False), from literals and constant flags."""
+    known, value = _constant(node, flags, 0)
+    return bool(value) if known else None
+
+
+def _constant(node: ast.expr, flags: Optional[GuardFlags], depth: int) -> Tuple[bool, Any]:
+    if depth > FLAG_DEPTH:
+        return _UNKNOWN
+    if isinstance(node, ast.Constant):
+        return True, node.value
+    if isinstance(node, (ast.Tuple, ast.List)):
+        items = [_constant(e, flags, depth + 1) for e in node.elts]
+        return (True, tuple(v for _, v in items)) if all(k for k, _ in items) else _UNKNOWN
+    if isinstance(node, ast.Name) and flags is not None:
+        definition = flags.definition(node.id)
+        return _constant(definition, flags, depth + 1) if definition is not None else _UNKNOWN
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        inner = is_cuda_test(node.operand, frame, qualname_of)
+        known, value = _constant(node.operand, flags, depth + 1)
+        return (True, not value) if known else _UNKNOWN
+    if isinstance(node, ast.BoolOp):
+        results = [_constant(v, flags, depth + 1) for v in node.values]
+        decisive = isinstance(node.op, ast.Or)  # `or` is decided by a true operand, `and` by a false one
+        if any(known and bool(value) is decisive for known, value in results):
+            return True, decisive
+        if all(known for known, _ in results):
+            return True, not decisive
+        return _UNKNOWN
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+        left, right = _constant(node.left, flags, depth + 1), _constant(node.comparators[0], flags, depth + 1)
+        if left[0] and right[0]:
+            try:
+                return True, _COMPARE[type(node.ops[0])](left[1], right[1])
+            except TypeError:
+                return _UNKNOWN
+    return _UNKNOWN
+
+
+def is_cuda_test(node: ast.expr, frame: Frame, qualname_of: QualnameOf, flags: Optional[GuardFlags] = None,
+                 depth: int = 0) -> Optional[bool]:
+    """True: the test holds only where CUDA is usable; False: only where it is not.
+
+    A test of constants (`use_cuda = True` then `if use_cuda:`) holds everywhere or nowhere:
+    one that always holds guards nothing (None); one that never holds guards code that never
+    runs (True, vacuously). A flag with one definition in the file tests what it was set to.
+    """
+    truth = constant_truth(node, flags)
+    if truth is not None:
+        return None if truth else True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = is_cuda_test(node.operand, frame, qualname_of, flags, depth)
         return None if inner is None else not inner
     if isinstance(node, ast.BoolOp):
-        results = [is_cuda_test(v, frame, qualname_of) for v in node.values]
+        results = [is_cuda_test(v, frame, qualname_of, flags, depth) for v in node.values]
         if isinstance(node.op, ast.And):
             return True if True in results else None
         return False if False in results else None
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
         op, right = node.ops[0], node.comparators[0]
-        inner = is_cuda_test(node.left, frame, qualname_of)
+        inner = is_cuda_test(node.left, frame, qualname_of, flags, depth)
         if inner is not None and isinstance(right, ast.Constant) and right.value == 0:
             if isinstance(op, (ast.Gt, ast.NotEq)):
                 return inner
@@ -47,12 +195,33 @@ def is_cuda_test(node: ast.expr, frame: Frame, qualname_of: QualnameOf) -> Optio
         return inner
     if isinstance(node, ast.Call) and qualname_of(node.func, frame) in api.CUDA_PROBES:
         return True
+    derived = _derived_test(node, frame, qualname_of, flags, depth)
+    if derived is not None:
+        return derived
     flag = node.id if isinstance(node, ast.Name) else (node.attr if isinstance(node, ast.Attribute) else "")
-    if any(word in flag.lower() for word in api.CPU_FLAG_WORDS):
-        return False  # `if args.no_cuda:` holds where CUDA is *not* used
+    if any(word in flag.lower() for word in api.CPU_FLAG_WORDS) or flag.lower() in api.CPU_FLAG_NAMES:
+        return False  # `if args.no_cuda:`, `if args.cpu:` hold where CUDA is *not* used
     if mentions_cuda(node, frame):
         return True
     return None
+
+
+def _derived_test(node: ast.expr, frame: Frame, qualname_of: QualnameOf, flags: Optional[GuardFlags],
+                  depth: int) -> Optional[bool]:
+    """A flag with one definition in the file (`ok = args.gpu and torch.cuda.is_available()`), or a
+    command-line option whose default is one (`default=torch.cuda.is_available()`): what it was set to."""
+    if flags is None or depth >= FLAG_DEPTH:
+        return None
+    definition: Optional[ast.expr] = None
+    if isinstance(node, ast.Name):
+        definition = flags.definition(node.id)
+    elif isinstance(node, ast.Attribute):
+        definition = flags.option_default(node.attr)
+        if definition is not None and constant_truth(definition, flags) is not None:
+            return None  # `default=True`: the user sets it on the command line, its value is unknown
+    if definition is None:
+        return None
+    return is_cuda_test(definition, frame, qualname_of, flags, depth + 1)
 
 
 def catches_cuda_errors(handler_type: Optional[ast.expr]) -> bool:

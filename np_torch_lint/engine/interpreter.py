@@ -24,11 +24,13 @@ from .classes import ClassModel
 from .evaluator import Evaluator
 from .functions import FunctionWalks
 from .events import Context, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
+from .guards import GuardFlags, constant_truth
 from .scope import ClassInfo, Frame, FunctionInfo
 from .source import ImportItem, Item, Opaque
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join
 
 if TYPE_CHECKING:
+    from .evidence import CheckpointEvidence
     from .project import Project
 
 Emit = Callable[[object], None]
@@ -56,7 +58,9 @@ class Interpreter:
         self._augmented_cache: Dict[int, Set[str]] = {}
         self._lambdas: Dict[int, FunctionInfo] = {}
         self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
-        self.uses_cuda = False  # the file mentions CUDA: its checkpoints may hold CUDA tensors
+        # NTL302's evidence (CUDA use, save sites) for the linted file; None for a project module's walk.
+        self.checkpoints: Optional["CheckpointEvidence"] = None
+        self.guard_flags = GuardFlags(None)  # what the file's assignments say about the flags guards test
         self.saving_functions: Set[Optional[str]] = set()  # functions (None: module) that saved a checkpoint
         self.default_float64 = False
         self.module_frame = Frame(None, Context())
@@ -364,8 +368,16 @@ class Interpreter:
         self.eval(node.test, frame)
         guard = self.sem.is_cuda_test(node.test, frame)
         flag = conditions.flag_condition(node.test, frame, self.sem.is_cuda_test)
-        then_frame = frame.fork(**({"cuda_guarded": True} if guard is True else {"cuda_absent": True} if guard is False else {}))
-        else_frame = frame.fork(**({"cuda_guarded": True} if guard is False else {"cuda_absent": True} if guard is True else {}))
+        then_changes = {"cuda_guarded": True} if guard is True else {"cuda_absent": True} if guard is False else {}
+        else_changes = {"cuda_guarded": True} if guard is False else {"cuda_absent": True} if guard is True else {}
+        always = constant_truth(node.test, self.guard_flags)
+        if always is not None:
+            # `if use_cuda:` with `use_cuda = True`: one branch always runs (unguarded), the other
+            # never does (silent, as if guarded); neither says anything about the host.
+            guard = None
+            then_changes, else_changes = ({}, {"cuda_guarded": True}) if always else ({"cuda_guarded": True}, {})
+        then_frame = frame.fork(**then_changes)
+        else_frame = frame.fork(**else_changes)
         if flag is not None:
             for branch, holds in ((then_frame, flag), (else_frame, conditions.opposite(flag))):
                 branch.context = replace(branch.context, conditions=branch.context.conditions | {holds})

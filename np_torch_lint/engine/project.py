@@ -194,7 +194,7 @@ def _walk(path: str, stamp: Stamp, depth: int,
         tree = ast.parse(text)
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
-    interpreter = new_interpreter(text, lambda event: None, Project(path, depth, overrides))
+    interpreter = new_interpreter(text, lambda event: None, Project(path, depth, overrides), tree)
     # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
     items: List[Item] = [ImportItem(import_bindings(stmt)) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt
                          for stmt in tree.body]

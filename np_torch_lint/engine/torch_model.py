@@ -125,13 +125,14 @@ class TorchModel:
                      origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None)
 
     def load(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
-        location = argument(args, 1, "map_location")
+        loader = api.LOADERS[qual]
+        location = argument(args, loader.map_location_pos, "map_location")
         given = (location is not None and location.value.kind is not Kind.NONE) or any(a.starred for a in args)
         source = node.args[0] if node.args else None
         in_memory = isinstance(source, ast.Call) and api.is_in_memory_buffer(callee_text(source))
         saved = frame.context.function in self.it.saving_functions
         self.it.emit(frame, Load(self.it.site(node), given, frame.context, saved, in_memory,
-                                 device_variable(frame) if not given else None))
+                                 device_variable(frame) if not given else None, loader.from_url))
         return UNKNOWN
 
     def device(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

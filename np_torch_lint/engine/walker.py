@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Dict, Optional, Protocol, Sequence, Set
 
+from .guards import GuardFlags
 from .scope import ClassInfo, Frame, FunctionInfo
 from .values import Origin, Site, Value
 
@@ -18,6 +19,7 @@ class Walker(Protocol):
     freezes_parameters: bool  # the file freezes parameters: grad facts unknown
     saving_functions: Set[Optional[str]]  # functions (None: module) that saved a checkpoint
     default_float64: bool  # torch.set_default_dtype(torch.float64) was called
+    guard_flags: GuardFlags  # what the file's assignments say about the flags its guards test
 
     def emit(self, frame: Frame, event: object) -> None: ...
 

@@ -5,6 +5,7 @@ from typing import ClassVar, Iterator, Optional, Protocol, Tuple, Type
 
 import ast
 
+from ..engine.evidence import CheckpointEvidence
 from ..findings import Finding
 from ..engine.values import Origin, Site
 
@@ -16,7 +17,7 @@ class Evidence(Protocol):
     def default_float64(self) -> bool: ...
 
     @property
-    def uses_cuda(self) -> bool: ...
+    def checkpoints(self) -> Optional[CheckpointEvidence]: ...
 
     def line(self, site: Site) -> int: ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from ..engine.events import Load, Placement
+from ..engine.evidence import CheckpointEvidence
 from ..findings import Finding
 from ..engine.values import Device
 from ..fixes.model import Fix, map_location
@@ -45,7 +46,7 @@ class UnguardedCudaPlacement(Rule):
 
 
 class LoadWithoutMapLocation(Rule):
-    """NTL302: ``torch.load`` without ``map_location`` on a path with no CUDA guard."""
+    """NTL302: ``torch.load`` (or a URL loader) without ``map_location`` on a path with no CUDA guard."""
 
     code = "NTL302"
     name = "load-without-map-location"
@@ -56,8 +57,13 @@ class LoadWithoutMapLocation(Rule):
         assert isinstance(event, Load)
         if event.map_location or event.context.cuda_guarded or event.saved_before or event.in_memory:
             return
-        if not evidence.uses_cuda:
-            return  # code that never touches CUDA gives no sign its checkpoints hold CUDA tensors
+        if event.from_url:
+            # What a downloaded file holds is its publisher's choice, and zoos publish CPU tensors
+            # as a rule: nothing in this project's code is evidence either way.
+            return
+        facts = evidence.checkpoints
+        if facts is None or not _may_hold_cuda(event, facts):
+            return
         yield Finding(
             self.code,
             event.site,
@@ -67,6 +73,23 @@ class LoadWithoutMapLocation(Rule):
             needs_unguarded_in=event.context.function,
             fix=_map_location(event),
         )
+
+
+def _may_hold_cuda(event: Load, facts: CheckpointEvidence) -> bool:
+    """The code shows that the file loaded may hold CUDA storages (evidence, never the word "cuda").
+
+    The project's own saves of the path decide first (all CPU: silent); then every save of the
+    project (all CPU: silent); then CUDA use: in this file's code, or, for a load of a path the
+    project saves from GPU tensors or of a model's weights (``load_state_dict``), anywhere in
+    the project. A load of data or statistics in a file that never touches CUDA stays silent.
+    """
+    load = event.site.node
+    matched = facts.saves_read_by(load)
+    if matched is True or (matched is None and facts.saves_on_cpu()):
+        return False
+    if facts.file_uses_cuda():
+        return True
+    return (matched is False or facts.loads_weights(load)) and facts.project_uses_cuda()
 
 
 def _map_location(event: Load) -> Optional[Fix]:
