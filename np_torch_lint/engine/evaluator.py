@@ -96,6 +96,13 @@ class Evaluator:
             return containers.literal(node.keys, values)
         if isinstance(node, ast.IfExp):
             self.eval(node.test, frame)
+            always = guards.constant_truth(node.test, self.it.guard_flags)
+            if always is not None:
+                # "cuda" if USE_CUDA else "cpu" with USE_CUDA = True: the taken side is the value; the
+                # other never runs (walked for its sinks as if guarded).
+                taken, skipped = (node.body, node.orelse) if always else (node.orelse, node.body)
+                self.eval(skipped, frame.fork(cuda_guarded=True))
+                return self.eval(taken, frame)
             guard = self.is_cuda_test(node.test, frame)
             body = self.eval(node.body, frame.fork(cuda_guarded=True) if guard is True else frame)
             orelse = self.eval(node.orelse, frame.fork(cuda_guarded=True) if guard is False else frame)
