@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import re
 from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
 
@@ -56,7 +57,8 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
     if tree is None:
         tree = parse(text)
     real_file = filename if filename and filename not in ("-", "stdin") else None
-    project = Project(real_file) if real_file else None
+    # An installed package's own file is linted alone: its imports are third-party code, never read.
+    project = Project(real_file) if real_file and not installed_package(real_file) else None
     interpreter = new_interpreter(text, emit, project, tree)
     interpreter.checkpoints = CheckpointEvidence(text, tree, real_file)
     try:
@@ -64,10 +66,15 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
         if project is not None:
             from .callers import walk_callers
 
-            walk_callers(interpreter, tree, project)
+            walk_callers(interpreter, tree, project, lines)
     except RecursionError:
         raise AnalysisError("too deeply nested to analyze") from None
     return interpreter
+
+
+def installed_package(path: str) -> bool:
+    parts = os.path.normpath(os.path.abspath(path)).split(os.sep)
+    return "site-packages" in parts or "dist-packages" in parts
 
 
 def new_interpreter(text: str, emit: Callable[[object], None], project: Optional["Project"],
@@ -78,7 +85,7 @@ def new_interpreter(text: str, emit: Callable[[object], None], project: Optional
 
     interpreter = Interpreter(emit, project=project)
     interpreter.freezes_parameters = FREEZING.search(text) is not None
-    interpreter.guard_flags = GuardFlags(tree)
+    interpreter.guard_flags = GuardFlags(tree, walrus=":=" in text)
     return interpreter
 
 

@@ -17,15 +17,16 @@ import ast
 import os
 import re
 import time
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, List, Sequence, Set, Tuple
 
-from .project import MAX_BYTES, ModuleSummary, Project, Stamp, _stamp, _walk
+from .project import MAX_BYTES, ModuleSummary, Project, _stamp, _walk
+from .source import SEED_PATTERN
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
 
 #: importers walked per linted file.
-MAX_CALLER_FILES = 8
+MAX_CALLER_FILES = 6
 #: project files indexed per project root.
 MAX_PROJECT_FILES = 3000
 #: an index older than this is rebuilt (a long-running server sees new files).
@@ -37,11 +38,11 @@ _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+\(?([^\n#]+
 _INDEXES: Dict[str, Tuple[float, Dict[str, List[str]]]] = {}
 
 
-def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project) -> None:
+def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project, lines: Sequence[str]) -> None:
     """Walk the project files that import the linted file, so its helpers see their callers' facts."""
     if project.depth or not project.root:
         return
-    defined = _defined_names(tree, interpreter)
+    defined = _defined_names(tree, interpreter, lines)
     if not defined:
         return
     stem = _module_stem(project.filename)
@@ -65,10 +66,14 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project)
             walked += 1
 
 
-def _defined_names(tree: ast.Module, interpreter: "Interpreter") -> Set[str]:
+def _defined_names(tree: ast.Module, interpreter: "Interpreter", lines: Sequence[str]) -> Set[str]:
+    """The file's functions and classes whose findings may rest on their callers: those with a
+    sink or source token (a conversion, ``.numpy()``, a CUDA token, ...) in their text."""
     env = interpreter.module_frame.env
+    seed = re.compile(SEED_PATTERN)
     return {stmt.name for stmt in tree.body
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name in env}
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name in env
+            and seed.search("".join(lines[stmt.lineno - 1:stmt.end_lineno or stmt.lineno]))}
 
 
 def _module_stem(path: str) -> str:

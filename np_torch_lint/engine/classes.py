@@ -27,7 +27,7 @@ class ClassModel:
         if cls.is_module:
             dtype = api.FLOAT32 if not cls.casts_self else None
             # Built on CPU, unless the class places itself (self.cuda(), self.to(device) in a method).
-            device = None if any(_calls_on_self(c.node, api.MODULE_SELF_PLACING) for c in _lineage(cls)) else Device.CPU
+            device = None if cls.places_self else Device.CPU
             return Value(kind=Kind.MODULE, qualname=cls.name, dtype=dtype, device=device,
                          parametric=self.class_parametric(cls), definition=cls)
         return Value(kind=Kind.INSTANCE, qualname=cls.name, definition=cls)
@@ -119,7 +119,9 @@ class ClassModel:
                 is_dataset = is_dataset or base.definition.is_dataset
         qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
         cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=decorated_for_cuda(node),
-                        casts_self=is_module and _calls_on_self(node, api.MODULE_SELF_CASTS), home=self.interp)
+                        casts_self=is_module and _calls_on_self(node, api.MODULE_SELF_CASTS), home=self.interp,
+                        places_self=is_module and (_calls_on_self(node, api.MODULE_SELF_PLACING)
+                                                   or any(base.places_self for base in bases)))
         body_frame = Frame(frame, frame.context, frame.function)
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -182,13 +184,3 @@ def _containers_changed_in_place(node: ast.ClassDef) -> Set[str]:
     return changed
 
 
-def _lineage(cls: ClassInfo) -> List[ClassInfo]:
-    """The class and its bases of this project, nearest first."""
-    out: List[ClassInfo] = []
-    stack = [cls]
-    while stack:
-        current = stack.pop()
-        if all(current is not seen for seen in out):
-            out.append(current)
-            stack.extend(current.bases)
-    return out

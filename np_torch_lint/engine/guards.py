@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from . import api
 from .scope import Frame
@@ -29,8 +29,9 @@ class GuardFlags:
     ``args.accel`` a flag derived from the probe. Built on first use.
     """
 
-    def __init__(self, tree: Optional[ast.AST]) -> None:
+    def __init__(self, tree: Optional[ast.AST], walrus: bool = True) -> None:
         self._tree = tree
+        self._walrus = walrus  # the source may hold `:=`, which binds inside expressions
         self._definitions: Optional[Dict[str, ast.expr]] = None
         self._option_defaults: Dict[str, ast.expr] = {}
 
@@ -50,7 +51,7 @@ class GuardFlags:
         counts: Dict[str, int] = {}
         values: Dict[str, ast.expr] = {}
         if self._tree is not None:
-            for node in ast.walk(self._tree):
+            for node in (ast.walk(self._tree) if self._walrus else _binding_nodes(self._tree)):
                 for name in _names_bound_by(node):
                     counts[name] = counts.get(name, 0) + 1
                 target, value = _plain_assignment(node)
@@ -60,6 +61,50 @@ class GuardFlags:
                 if option is not None:
                     self._option_defaults[option[0]] = option[1]
         self._definitions = {name: values[name] for name, count in counts.items() if count == 1 and name in values}
+
+
+def _binding_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """The nodes that can bind a name in the scope they are written in, without visiting every
+    expression: statements, their targets, arguments, aliases, handlers and patterns, and the
+    ``add_argument(...)`` calls of statements. Comprehension and lambda variables live in scopes
+    of their own and are not visited (a file with ``:=`` is walked whole by the caller)."""
+    stack: List[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                yield from ast.walk(target)
+            if isinstance(node.value, ast.Call):
+                yield from _calls_in(node.value)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            yield from _calls_in(node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            yield from ast.walk(node.target)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    yield from ast.walk(item.optional_vars)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield from ast.walk(node.args)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield from node.names
+        elif isinstance(node, ast.ExceptHandler) or type(node).__name__ == "match_case":
+            if type(node).__name__ == "match_case":
+                yield from ast.walk(getattr(node, "pattern"))
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                stack.extend(children)
+
+
+def _calls_in(call: ast.Call) -> Iterator[ast.Call]:
+    """A call and the calls it is chained on (``parser.add_argument(...).completer = ...``)."""
+    current: ast.expr = call
+    while isinstance(current, ast.Call):
+        yield current
+        current = current.func.value if isinstance(current.func, ast.Attribute) else current.func
 
 
 def _plain_assignment(node: ast.AST) -> Tuple[Optional[str], Optional[ast.expr]]:
