@@ -21,10 +21,11 @@ from typing import Dict, List, Optional, Sequence, TextIO
 
 from . import __version__, fixes, output
 from .cache import Cache
+from .check import file_selection
 from .config import ConfigError, Settings, load
 from .files import STDIN, read_source  # noqa: F401 - read_source: re-exported for `from np_torch_lint.cli import read_source`
 from .parallel import PARALLEL_FROM, lint_all  # noqa: F401 - PARALLEL_FROM: re-exported for the tests
-from .suppress import Selection, codes
+from .suppress import codes
 from .writes import fix_file
 
 
@@ -40,15 +41,13 @@ def check(paths: Sequence[str], select: Optional[List[str]], ignore: List[str], 
     show_source = fmt == "text" and hasattr(out, "isatty") and out.isatty()
     sources: Dict[str, List[str]] = {}
     settings = settings or Settings()
-    selection = Selection(select if select is not None else settings.select, settings.ignore + ignore,
-                          settings.extend_select)
     for path, lines, reports, error in lint_all(paths, cache, settings):
         shown = stdin_filename or path if path == STDIN else path
         if error is not None:
             print(f"{shown}: error: {error}", file=err)
             failed = True
             continue
-        for_file = selection.with_ignored(settings.ignored_for(shown))
+        for_file = file_selection(settings, shown, select, ignore)
         kept = [r for r in reports if for_file.keeps(r, lines)]
         if fix_mode and path != STDIN and any(fixes.fixable(r, unsafe_fixes) for r in kept):
             kept = fix_file(path, kept, fix_mode, unsafe_fixes, out, err, for_file.keeps)
