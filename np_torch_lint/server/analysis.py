@@ -11,6 +11,7 @@ summaries kept per process and refreshed when a file's size or mtime changes).
 """
 from __future__ import annotations
 
+import functools
 import os
 from importlib import resources
 from pathlib import Path
@@ -72,6 +73,7 @@ def silenced_text(analysis: Analysis, report: Report) -> Optional[str]:
     return new
 
 
+@functools.lru_cache(maxsize=None)
 def rule_page(code: str) -> Optional[str]:
     """The rule's documentation page (what ``np-torch-lint explain CODE`` prints), or None."""
     page = resources.files("np_torch_lint").joinpath("docs").joinpath(f"{code}.md")
@@ -81,6 +83,7 @@ def rule_page(code: str) -> Optional[str]:
         return None
 
 
+@functools.lru_cache(maxsize=None)  # asked for every diagnostic of every keystroke
 def rule_page_uri(code: str) -> Optional[str]:
     """A ``file:`` URI of the installed page, where the package lies on disk (not inside a zip)."""
     page = resources.files("np_torch_lint").joinpath("docs").joinpath(f"{code}.md")
