@@ -178,6 +178,7 @@ def utf16_column(line: str, byte_column: int) -> int:
 
 
 def project(tmp: Path, files: Dict[str, str], config: str = "") -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "pyproject.toml").write_text(config, encoding="utf-8")
     for name, text in files.items():
         (tmp / name).parent.mkdir(parents=True, exist_ok=True)
@@ -393,6 +394,15 @@ async def test_configuration_and_noqa_as_the_command_reads_them(tmp_path: Path) 
         for name, expected in (("grad.py", ["NTL201"]), ("scripts/grad.py", []), ("resume.py", []), ("quiet.py", [])):
             diagnostics = await Editor(client, tmp_path / name).open()
             assert codes(diagnostics) == expected == [f["code"] for f in command_findings(tmp_path / name)], name
+        # A configuration the command refuses: said once in the editor, the server goes on.
+        project(tmp_path / "bad", {"grad.py": GRAD}, "[tool.np-torch-lint]\nselec = [\"NTL2\"]\n")
+        broken = Editor(client, tmp_path / "bad" / "grad.py")
+        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+            uri=broken.uri, language_id="python", version=1, text=GRAD)))
+        assert await broken.actions() == []  # answered after the open was handled
+        shown = [m.message for m in client.messages if m.type == types.MessageType.Error]
+        assert len(shown) == 1 and "configuration error" in shown[0] and "unknown key 'selec'" in shown[0]
+        assert broken.uri not in client.diagnostics
     finally:
         await client.shutdown_session()
 
