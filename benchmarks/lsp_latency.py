@@ -31,13 +31,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 PYLSP = ("import pylsp._utils as u; debounce = u.debounce; "
          "u.debounce = lambda interval_s, keyed_by=None: debounce(0, keyed_by); "  # pylsp's 0.5 s wait, off
          "from pylsp.__main__ import main; main()")
-PYLSP_SETTINGS = {"pylsp": {"plugins": {
+PYLSP_SETTINGS: Dict[str, object] = {"pylsp": {"plugins": {
     "flake8": {"enabled": True}, "pycodestyle": {"enabled": False}, "pyflakes": {"enabled": False},
     "mccabe": {"enabled": False}, "pydocstyle": {"enabled": False}, "autopep8": {"enabled": False},
     "yapf": {"enabled": False}}}}
@@ -130,6 +130,13 @@ class Client:
                         waiter.set_result(None)
 
 
+class Run(NamedTuple):
+    opened: float  # didOpen -> first diagnostics, seconds
+    times: List[float]  # didChange -> publishDiagnostics of that version, seconds, per edit
+    findings: int  # diagnostics of the opened file
+    cpu: float  # the server's CPU seconds per edit (its children's included)
+
+
 def cpu_seconds(pid: int) -> float:
     """The process's CPU time, its waited-for children's included (flake8 under pylsp), from /proc."""
     try:
@@ -141,7 +148,7 @@ def cpu_seconds(pid: int) -> float:
 
 async def measure(command: Sequence[str], path: Path, text: str, edits: int, warmup: int,
                   initialization: Optional[Dict[str, object]] = None,
-                  settings: Optional[Dict[str, object]] = None) -> Dict[str, object]:
+                  settings: Optional[Dict[str, object]] = None) -> Run:
     process = await asyncio.create_subprocess_exec(
         *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=path.parent)
@@ -180,7 +187,7 @@ async def measure(command: Sequence[str], path: Path, text: str, edits: int, war
     client.notify("exit", None)
     await asyncio.wait_for(process.wait(), timeout=30)
     client.reader.cancel()
-    return {"open": opened, "times": times, "findings": client.published[1][1], "cpu": cpu}
+    return Run(opened, times, client.published[1][1], cpu)
 
 
 def flake8_rounds(path: Path, rounds: int) -> List[float]:
@@ -233,18 +240,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                          settings=PYLSP_SETTINGS))
         flake8 = flake8_rounds(path, options.flake8_rounds)
 
-    print(f"file: {text.count(chr(10)) + 1} lines, {ours['findings']} NTL findings; Python "
+    print(f"file: {text.count(chr(10)) + 1} lines, {ours.findings} NTL findings; Python "
           f"{sys.version.split()[0]}, {os.cpu_count()} cores, load average {load_before:.1f} -> "
           f"{os.getloadavg()[0]:.1f}")
-    print(f"{'didChange -> publishDiagnostics (ms)':<46} {'median':>8} {'p95':>8} {'max':>8} {'cpu/edit':>8} {'edits':>6}")
-    print(summary("np-torch-lint server (debounce 0)", ours["times"], ours["cpu"]))  # type: ignore[arg-type]
+    header = f"{'median':>8} {'p95':>8} {'max':>8} {'cpu/edit':>8} {'edits':>6}"
+    print(f"{'didChange -> publishDiagnostics (ms)':<46} {header}")
+    print(summary("np-torch-lint server (debounce 0)", ours.times, ours.cpu))
     print(summary("  the analysis alone, in process", analysis, analysis_cpu))
     if theirs is not None:
-        print(summary("pylsp + flake8 plugin (debounce patched to 0)", theirs["times"], theirs["cpu"]))  # type: ignore[arg-type]
+        print(summary("pylsp + flake8 plugin (debounce patched to 0)", theirs.times, theirs.cpu))
     print(summary("flake8 subprocess per run (for comparison)", flake8))
-    print(f"first diagnostics after didOpen: {float(ours['open']) * 1000:.1f} ms"  # type: ignore[arg-type]
-          + (f" (pylsp + flake8: {float(theirs['open']) * 1000:.1f} ms)" if theirs is not None else "")  # type: ignore[arg-type]
-          + "; the server's default debounce adds 150 ms, pylsp's 500 ms")
+    compared = f" (pylsp + flake8: {theirs.opened * 1000:.1f} ms)" if theirs is not None else ""
+    print(f"first diagnostics after didOpen: {ours.opened * 1000:.1f} ms{compared}; "
+          "the server's default debounce adds 150 ms, pylsp's 500 ms")
     return 0
 
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import pytest
 
@@ -81,16 +81,18 @@ def initialize_params(tmp: Path, debounce_ms: int = 0, encodings: Sequence[str] 
         root_uri=tmp.as_uri(), initialization_options={"debounceMs": debounce_ms})
 
 
-async def launch(tmp: Path, command: Sequence[str] = SERVER, **options: object) -> LanguageClient:
+async def launch(tmp: Path, command: Sequence[str] = SERVER, debounce_ms: int = 0, encodings: Sequence[str] = (),
+                 registrations: Optional[List[types.Registration]] = None) -> LanguageClient:
+    """The server started and initialized; the capabilities it registers are added to ``registrations``."""
     client = await ClientServerConfig(server_command=list(command), server_env=ENV).start()
     assert isinstance(client, LanguageClient)
-    client.registered = []  # type: ignore[attr-defined]
+    registered = registrations if registrations is not None else []
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(params: types.RegistrationParams) -> None:
-        client.registered.extend(params.registrations)  # type: ignore[attr-defined]
+        registered.extend(params.registrations)
 
-    await client.initialize_session(initialize_params(tmp, **options))  # type: ignore[arg-type]
+    await client.initialize_session(initialize_params(tmp, debounce_ms, encodings))
     return client
 
 
@@ -160,7 +162,7 @@ def offset(text: str, position: types.Position) -> int:
     return start + len(line.rstrip("\r\n"))
 
 
-def command_findings(path: Path) -> List[Dict[str, object]]:
+def command_findings(path: Path) -> List[Dict[str, Any]]:
     """What `np-torch-lint check --format json` reports for the file."""
     out = io.StringIO()
     check([str(path)], None, [], out=out, fmt="json", use_cache=False, settings=_settings(path))
@@ -201,17 +203,17 @@ async def test_open_publishes_the_commands_findings_with_exact_ranges(tmp_path: 
         assert codes(diagnostics) == [f["code"] for f in expected] == ["NTL201"]
         lines = GRAD.splitlines()
         for diagnostic, finding in zip(diagnostics, expected):
-            line, end_line = int(finding["line"]) - 1, int(finding["end_line"]) - 1  # type: ignore[call-overload]
+            line, end_line = finding["line"] - 1, finding["end_line"] - 1
             assert diagnostic.range == types.Range(
-                types.Position(line, utf16_column(lines[line], int(finding["column"]) - 1)),  # type: ignore[call-overload]
-                types.Position(end_line, utf16_column(lines[end_line], int(finding["end_column"]) - 1)))  # type: ignore[call-overload]
+                types.Position(line, utf16_column(lines[line], finding["column"] - 1)),
+                types.Position(end_line, utf16_column(lines[end_line], finding["end_column"] - 1)))
             assert diagnostic.message == finding["message"]
             assert diagnostic.source == "np-torch-lint"
             assert diagnostic.severity == types.DiagnosticSeverity.Error
-        # `.numpy` after the emoji: 5 UTF-16 units before it in `label = "é😀"; adv_np = (image * 2).` ...
-        start = lines[4].index(".numpy") + 1
-        assert diagnostics[0].range.start == types.Position(4, start + 1)  # ... the emoji counts 2 units
-        href = diagnostics[0].code_description.href  # type: ignore[union-attr]
+        # `numpy` comes after the emoji, which takes two UTF-16 units: one more than its characters.
+        assert diagnostics[0].range.start == types.Position(4, lines[4].index(".numpy") + 1 + 1)
+        assert diagnostics[0].code_description is not None
+        href = diagnostics[0].code_description.href
         assert href.startswith("file://") and href.endswith("/docs/NTL201.md")
         assert Path(href[len("file://"):]).read_text(encoding="utf-8") == \
             (ROOT / "np_torch_lint/docs/NTL201.md").read_text(encoding="utf-8")
@@ -226,7 +228,7 @@ async def test_utf8_positions_when_the_client_offers_them(tmp_path: Path) -> Non
     try:
         diagnostics = await Editor(client, tmp_path / "grad.py").open()
         finding = command_findings(tmp_path / "grad.py")[0]
-        assert diagnostics[0].range.start == types.Position(4, int(finding["column"]) - 1)  # type: ignore[call-overload]
+        assert diagnostics[0].range.start == types.Position(4, finding["column"] - 1)
     finally:
         await client.shutdown_session()
 
@@ -479,12 +481,13 @@ TRAIN = textwrap.dedent("""\
 @pytest.mark.asyncio
 async def test_a_project_module_changed_on_disk_is_read_again(tmp_path: Path) -> None:
     project(tmp_path, {"utils.py": UTILS.format(cast=""), "train.py": TRAIN})
-    client = await launch(tmp_path)
+    registrations: List[types.Registration] = []
+    client = await launch(tmp_path, registrations=registrations)
     try:
         editor = Editor(client, tmp_path / "train.py")
         assert codes(await editor.open()) == ["NTL101"]  # float64 features born in utils.py
         # Asked for in `initialized`, so before the diagnostics above: the watchers the editor runs for us.
-        assert [r.method for r in client.registered] == [types.WORKSPACE_DID_CHANGE_WATCHED_FILES]  # type: ignore[attr-defined]
+        assert [r.method for r in registrations] == [types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
         (tmp_path / "utils.py").write_text(UTILS.format(cast=".astype(np.float32)"), encoding="utf-8")
         client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
             [types.FileEvent(uri=(tmp_path / "utils.py").as_uri(), type=types.FileChangeType.Changed)]))
@@ -516,13 +519,15 @@ async def test_fixtures_through_the_server_match_the_command(tmp_path: Path) -> 
 
 
 def test_the_command_works_without_pygls() -> None:
-    hide = "import sys; sys.modules['pygls'] = None; sys.modules['lsprotocol'] = None; from np_torch_lint.cli import main; "
+    hide = ("import sys; sys.modules['pygls'] = None; sys.modules['lsprotocol'] = None; "
+            "from np_torch_lint.cli import main; ")
     served = subprocess.run([sys.executable, "-c", hide + "sys.exit(main(['server']))"], capture_output=True,
                             text=True, env=ENV, cwd=ROOT, check=False)
     assert served.returncode == 2
     assert served.stderr.strip() == ("np-torch-lint server needs pygls: pip install 'np-torch-lint[server]' "
                                      "(pygls, lsprotocol not installed)")
-    checked = subprocess.run([sys.executable, "-c", hide + "sys.exit(main(['check', 'fixtures/NTL201/pos_adversarial_input.py']))"],
+    lint = "sys.exit(main(['check', 'fixtures/NTL201/pos_adversarial_input.py']))"
+    checked = subprocess.run([sys.executable, "-c", hide + lint],
                              capture_output=True, text=True, env=ENV, cwd=ROOT, check=False)
     assert checked.returncode == 1 and "NTL201" in checked.stdout
 

@@ -56,6 +56,7 @@ class NpTorchLintServer(LanguageServer):
         self._timers: Dict[str, asyncio.TimerHandle] = {}
         self._shown_errors: Set[str] = set()  # configuration errors already shown (once each, not per keystroke)
         self._frozen = False
+        self._unparsable: Dict[str, str] = {}  # uri -> the text that did not parse (not analysed again per request)
 
     # -- the document's state ------------------------------------------------------------------
 
@@ -87,6 +88,7 @@ class NpTorchLintServer(LanguageServer):
         try:
             result = buffers.analyze_buffer(_path(uri), text, self._fallback_folder())
         except AnalysisError:
+            self._unparsable[uri] = text
             return None  # not Python (yet): the last diagnostics stay until a version parses
         except ConfigError as error:
             self._show_once(f"np-torch-lint: configuration error: {error}")
@@ -99,6 +101,7 @@ class NpTorchLintServer(LanguageServer):
             self.analyses.pop(uri, None)
             return None
         self.analyses[uri] = result
+        self._unparsable.pop(uri, None)
         if not self._frozen:
             # What the first analysis loaded (the engine, the rules, their tables) lives as long as the server:
             # moved out of the collector's reach, it is not scanned again by the collections that each
@@ -118,6 +121,8 @@ class NpTorchLintServer(LanguageServer):
         known = self.analyses.get(uri)
         if known is not None and known.text == document.source:
             return known
+        if self._unparsable.get(uri) == document.source:
+            return None
         fresh = self.lint(uri)
         return fresh if fresh is not None and fresh.text == document.source else None
 
@@ -183,8 +188,8 @@ class NpTorchLintServer(LanguageServer):
         pages = [page for page in dict.fromkeys(buffers.rule_page(r.code) for r in under) if page]
         if not pages:
             return None
-        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(pages)),
-                           range=_lsp_range(_range(buffer, under[0])))
+        markdown = types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(pages))
+        return types.Hover(contents=markdown, range=_lsp_range(_range(buffer, under[0])))
 
     def _action(self, title: str, kind: str, uri: str, buffer: Buffer, new_text: str,
                 diagnostic: Optional[types.Diagnostic], preferred: bool = False) -> types.CodeAction:
@@ -199,7 +204,8 @@ class NpTorchLintServer(LanguageServer):
                 text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=edits)]))
 
     def _publish(self, uri: str, version: Optional[int], diagnostics: List[types.Diagnostic]) -> None:
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
 
     def log(self, kind: types.MessageType, message: str) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
@@ -265,6 +271,7 @@ def create_server(debounce_s: float = DEFAULT_DEBOUNCE_S) -> NpTorchLintServer:
         if pending is not None:
             pending.cancel()
         server.analyses.pop(uri, None)
+        server._unparsable.pop(uri, None)
         server._publish(uri, None, [])  # a closed file's findings go with it, as the editor's other linters do
 
     def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
