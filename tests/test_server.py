@@ -492,6 +492,12 @@ async def test_a_project_module_changed_on_disk_is_read_again(tmp_path: Path) ->
         client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
             [types.FileEvent(uri=(tmp_path / "utils.py").as_uri(), type=types.FileChangeType.Changed)]))
         assert await editor.diagnostics() == []
+        # Saved from the editor: the documents that import it are linted again (the saved one too).
+        utils = Editor(client, tmp_path / "utils.py")
+        await utils.open()
+        (tmp_path / "utils.py").write_text(UTILS.format(cast=""), encoding="utf-8")
+        client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri=utils.uri)))
+        assert codes(await editor.diagnostics()) == ["NTL101"]
     finally:
         await client.shutdown_session()
 
