@@ -8,6 +8,7 @@ linted again, hover, the configuration, robustness and shutdown.
 from __future__ import annotations
 
 import ast
+import asyncio
 import io
 import json
 import os
@@ -28,6 +29,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
 from conftest import FIXTURES, ROOT  # noqa: E402
 from np_torch_lint.cli import check  # noqa: E402
 
+WAIT_S = 120  # seconds: generous for a loaded machine
 SERVER = [sys.executable, "-m", "np_torch_lint.cli", "server"]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
@@ -125,16 +127,16 @@ class Editor:
     async def diagnostics(self) -> List[types.Diagnostic]:
         """The diagnostics published for this document's current version."""
         while True:
-            params = await self.client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+            params = await published(self.client)
             if params.uri == self.uri and params.version == self.version:
                 return list(params.diagnostics)
 
     async def actions(self, diagnostic: Optional[types.Diagnostic] = None,
                       only: Optional[List[str]] = None) -> List[types.CodeAction]:
         place = diagnostic.range if diagnostic is not None else types.Range(types.Position(0, 0), types.Position(0, 0))
-        result = await self.client.text_document_code_action_async(types.CodeActionParams(
+        result = await asyncio.wait_for(self.client.text_document_code_action_async(types.CodeActionParams(
             types.TextDocumentIdentifier(self.uri), place,
-            types.CodeActionContext(diagnostics=[diagnostic] if diagnostic else [], only=only)))
+            types.CodeActionContext(diagnostics=[diagnostic] if diagnostic else [], only=only))), WAIT_S)
         return [action for action in result or [] if isinstance(action, types.CodeAction)]
 
     def applied(self, action: types.CodeAction) -> str:
@@ -148,6 +150,15 @@ class Editor:
             assert isinstance(edit, types.TextEdit)
             text = text[:offset(text, edit.range.start)] + edit.new_text + text[offset(text, edit.range.end):]
         return text
+
+
+async def hover_at(client: LanguageClient, params: types.HoverParams) -> Optional[types.Hover]:
+    return await asyncio.wait_for(client.text_document_hover_async(params), WAIT_S)
+
+
+async def published(client: LanguageClient) -> types.PublishDiagnosticsParams:
+    """The next diagnostics the server publishes; a server that stays silent fails the test, never hangs it."""
+    return await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), WAIT_S)
 
 
 def offset(text: str, position: types.Position) -> int:
@@ -372,13 +383,13 @@ async def test_change_to_clean_code_clears_and_hover_shows_the_rule_page(tmp_pat
     try:
         editor = Editor(client, tmp_path / "grad.py")
         [diagnostic] = await editor.open()
-        hover = await client.text_document_hover_async(types.HoverParams(
+        hover = await hover_at(client, types.HoverParams(
             types.TextDocumentIdentifier(editor.uri), diagnostic.range.start))
         assert hover is not None and isinstance(hover.contents, types.MarkupContent)
         assert hover.contents.kind == types.MarkupKind.Markdown
         assert hover.contents.value == (ROOT / "np_torch_lint/docs/NTL201.md").read_text(encoding="utf-8")
         assert hover.range == diagnostic.range
-        nothing = await client.text_document_hover_async(types.HoverParams(
+        nothing = await hover_at(client, types.HoverParams(
             types.TextDocumentIdentifier(editor.uri), types.Position(0, 3)))
         assert nothing is None
         assert await editor.change(GRAD.replace("(image * 2).numpy()", "(image * 2).detach().numpy()")) == []
@@ -435,7 +446,7 @@ async def test_an_exception_is_logged_and_the_server_keeps_serving(tmp_path: Pat
         assert codes(crashed) == ["NTL000"] and "internal error in np-torch-lint" in crashed[0].message
         editor = Editor(client, tmp_path / "grad.py")
         [diagnostic] = await editor.open()
-        hover = await client.text_document_hover_async(types.HoverParams(
+        hover = await hover_at(client, types.HoverParams(
             types.TextDocumentIdentifier(editor.uri), diagnostic.range.start))
         assert hover is None  # the failed request gets an empty answer ...
         logged = "\n".join(m.message for m in client.log_messages if m.type == types.MessageType.Error)
@@ -454,7 +465,7 @@ async def test_changes_are_debounced_to_the_latest_version(tmp_path: Path) -> No
         await editor.open()
         for n in range(3):
             editor.send(GRAD + f"x = {n}\n")
-        params = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        params = await published(client)
         assert params.version == editor.version == 4  # one analysis, of the last version
     finally:
         await client.shutdown_session()
