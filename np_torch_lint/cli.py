@@ -4,6 +4,7 @@
     np-torch-lint PATH...          (short for check)
     np-torch-lint rules            (every code, its name, on by default)
     np-torch-lint explain NTL101   (the rule's documentation page; a rule's name works too)
+    np-torch-lint server           (language server over stdio; the `server` extra)
 
 Exit codes: 0 no findings, 1 findings, 2 usage error, a file that could not be read, or an
 internal error (a bug in np-torch-lint: named on stderr, never shown as a clean file).
@@ -184,7 +185,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in ("check", "rules", "explain", "-h", "--help", "--version") and not argv[0].startswith("-"):
+    if argv and argv[0] not in ("check", "rules", "explain", "server", "-h", "--help", "--version") and not argv[0].startswith("-"):
         argv.insert(0, "check")
     parser = _parser()
     try:
@@ -196,6 +197,10 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if options.command == "explain":
         return explain(options.code, fmt=options.format)
+    if options.command == "server":
+        from .server import main as serve  # late: pygls loads only for the server
+
+        return serve()
     if options.command != "check":
         parser.print_help()
         return 2
@@ -300,6 +305,7 @@ def _parser() -> argparse.ArgumentParser:
     explain_parser = sub.add_parser("explain", help="print a rule's documentation")
     explain_parser.add_argument("code", metavar="CODE", help="a code (NTL403) or a name (negative-strides-conversion)")
     explain_parser.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_parser("server", help="language server (LSP over stdio) for editors; needs np-torch-lint[server]")
     return parser
 
 
