@@ -59,7 +59,7 @@ class ClassModel:
             if init is not None:
                 self.interp.functions.ensure_walked(init)
                 attrs.update(cls.init_attrs or {})
-            storing = _methods_storing_on_self(cls.node)
+            storing = cls.scan.storing
             elsewhere = set().union(*storing.values())
             cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
             stored: Dict[str, Value] = {}
@@ -74,7 +74,7 @@ class ClassModel:
                 if joined is not None:
                     before = attrs.get(name)
                     final[name] = joined if before is None else _join_stores(before, joined)
-            for name in _containers_changed_in_place(cls.node):
+            for name in cls.scan.changed_in_place:
                 held = final.get(name)
                 if held is not None and held.kind in (Kind.DICT, Kind.SEQUENCE):
                     # self.cache[k] = v, self.items.append(v) somewhere: what the literal held is stale.
@@ -118,10 +118,11 @@ class ClassModel:
                 is_module = is_module or base.definition.is_module
                 is_dataset = is_dataset or base.definition.is_dataset
         qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
+        scan = ClassScan(node)
         cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=decorated_for_cuda(node),
-                        casts_self=is_module and _calls_on_self(node, api.MODULE_SELF_CASTS), home=self.interp,
-                        places_self=is_module and (_calls_on_self(node, api.MODULE_SELF_PLACING)
-                                                   or any(base.places_self for base in bases)))
+                        casts_self=is_module and scan.calls_on_self(api.MODULE_SELF_CASTS), home=self.interp,
+                        places_self=is_module and (scan.calls_on_self(api.MODULE_SELF_PLACING)
+                                                   or any(base.places_self for base in bases)), scan=scan)
         body_frame = Frame(frame, frame.context, frame.function)
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -145,42 +146,37 @@ def _join_stores(a: Value, b: Value) -> Value:
     return join(a, b)
 
 
-def _methods_storing_on_self(node: ast.ClassDef) -> Dict[str, Set[str]]:
-    """Methods other than ``__init__`` -> the ``self.<name>`` they assign (``+=`` included)."""
-    storing: Dict[str, Set[str]] = {}
-    for statement in node.body:
-        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or statement.name == "__init__":
-            continue
-        for current in ast.walk(statement):
-            if (isinstance(current, ast.Attribute) and isinstance(current.ctx, ast.Store)
-                    and isinstance(current.value, ast.Name) and current.value.id == "self"):
-                storing.setdefault(statement.name, set()).add(current.attr)
-    return storing
+class ClassScan:
+    """What one walk of a class body tells: the ``self.<name>`` each method other than
+    ``__init__`` assigns, the containers on ``self`` written through an index or a method, and
+    the methods the class calls on itself (``self.double()``, ``self.cuda()``)."""
+
+    def __init__(self, node: ast.ClassDef) -> None:
+        self.storing: Dict[str, Set[str]] = {}
+        self.changed_in_place: Set[str] = set()
+        self.self_calls: Set[str] = set()
+        for statement in node.body:
+            method = statement.name if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+            for current in ast.walk(statement):
+                if isinstance(current, ast.Attribute) and _is_self(current.value):
+                    if isinstance(current.ctx, ast.Store) and method is not None and method != "__init__":
+                        self.storing.setdefault(method, set()).add(current.attr)
+                    continue
+                held: Optional[ast.expr] = None
+                if isinstance(current, ast.Subscript) and not isinstance(current.ctx, ast.Load):
+                    held = current.value
+                elif isinstance(current, ast.AugAssign) and isinstance(current.target, ast.Subscript):
+                    held = current.target.value
+                elif isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+                    if _is_self(current.func.value):
+                        self.self_calls.add(current.func.attr)
+                    held = current.func.value  # self.items.append(x), self.cache.update(...)
+                if isinstance(held, ast.Attribute) and _is_self(held.value):
+                    self.changed_in_place.add(held.attr)
+
+    def calls_on_self(self, methods: FrozenSet[str]) -> bool:
+        return not self.self_calls.isdisjoint(methods)
 
 
-def _calls_on_self(node: ast.ClassDef, methods: FrozenSet[str]) -> bool:
-    """A class that calls one of ``methods`` on itself (`self.double()`, `self.cuda()`)."""
-    for current in ast.walk(node):
-        if (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
-                and isinstance(current.func.value, ast.Name) and current.func.value.id == "self"
-                and current.func.attr in methods):
-            return True
-    return False
-
-
-def _containers_changed_in_place(node: ast.ClassDef) -> Set[str]:
-    """``self.<name>`` containers written through an index or a method anywhere in the class."""
-    changed: Set[str] = set()
-    for current in ast.walk(node):
-        held: Optional[ast.expr] = None
-        if isinstance(current, ast.Subscript) and not isinstance(current.ctx, ast.Load):
-            held = current.value
-        elif isinstance(current, ast.AugAssign) and isinstance(current.target, ast.Subscript):
-            held = current.target.value
-        elif isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
-            held = current.func.value  # self.items.append(x), self.cache.update(...)
-        if (isinstance(held, ast.Attribute) and isinstance(held.value, ast.Name) and held.value.id == "self"):
-            changed.add(held.attr)
-    return changed
-
-
+def _is_self(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "self"

@@ -39,8 +39,15 @@ class ModuleSummary:
         self.path = path
         self.interpreter = interpreter
         self.stamp = stamp
-        self.node_ids: Set[int] = {id(node) for node in ast.walk(tree)}
-        self.tree = tree  # keeps the node ids above valid
+        self._node_ids: Optional[Set[int]] = None
+        self.tree = tree  # keeps the node ids valid
+
+    @property
+    def node_ids(self) -> Set[int]:
+        """Ids of every node of the module (built when a finding first cites a site)."""
+        if self._node_ids is None:
+            self._node_ids = {id(node) for node in ast.walk(self.tree)}
+        return self._node_ids
 
     def name(self, attr: str) -> Optional[Value]:
         return self.interpreter.module_frame.env.get(attr)
