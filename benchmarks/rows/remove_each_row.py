@@ -1,11 +1,13 @@
 """Remove each row of api.py's tables in turn and see whether a test notices.
 
-Run by hand (about 5 s per row; a few hundred rows):
+Run by hand (a few seconds of CPU per row; several hundred rows):
 
     python benchmarks/rows/remove_each_row.py                    # every row, report survivors
     python benchmarks/rows/remove_each_row.py --tables LOADERS,EXITS --show
     python benchmarks/rows/remove_each_row.py --flips            # also flip each boolean in a row's value
     python benchmarks/rows/remove_each_row.py --json rows.json
+    python benchmarks/rows/remove_each_row.py --source DIR       # another checkout (git archive of main)
+    python benchmarks/rows/remove_each_row.py --pytest           # the slow, literal way (see below)
 
 A row is one element of a table literal in ``np_torch_lint/engine/api.py``: an
 element of a set, tuple or list, or a ``key: value`` pair of a dict, found in a
@@ -15,7 +17,14 @@ project (package, runtime_check, tests, fixtures) into a temporary folder,
 deletes the row's text from the copy's api.py (derived tables follow, since the
 module computes them), and runs ``pytest -x tests/test_fixtures.py
 tests/test_engine.py`` there in a fresh interpreter. A row whose removal fails
-no test is a survivor: nothing checks it. ``--flips`` adds one mutation per
+no test is a survivor: nothing checks it.
+
+By default the tests run in a forked child (the parent has imported pytest, never the
+linter): the child imports the mutated package, compares every fixture's findings
+(``lint.analyze``, as the flake8 plugin calls it) with its ``# expect:`` markers both ways,
+exactly as tests/test_fixtures.py does with flake8's output, and then runs the other test
+files with ``pytest.main``. ``--pytest`` runs ``python -m pytest -x`` on all of them in a
+subprocess instead (the same verdicts, several times slower). ``--tests`` adds test files. ``--flips`` adds one mutation per
 boolean constant in a row's value (``copies=False`` -> ``True``,
 ``shares_memory=True`` -> ``False``). Exit status 0; the report is the output.
 """
@@ -39,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[2]
 API = Path("np_torch_lint") / "engine" / "api.py"
 COPIED = ("np_torch_lint", "runtime_check", "tests", "fixtures", "pyproject.toml")
 TESTS = ("tests/test_fixtures.py", "tests/test_engine.py")
+FIXTURE_TEST = "tests/test_fixtures.py"
 
 
 @dataclass
@@ -149,9 +159,9 @@ def apply(source: str, mutation: Mutation) -> str:
     return source[:begin] + mutation.replacement + source[finish:]
 
 
-def copy_project(destination: Path) -> None:
+def copy_project(source: Path, destination: Path) -> None:
     for name in COPIED:
-        path = ROOT / name
+        path = source / name
         if path.is_dir():
             shutil.copytree(path, destination / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
@@ -161,12 +171,12 @@ def copy_project(destination: Path) -> None:
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 
 
-def run_tests(copy: Path, timeout: float) -> Optional[str]:
-    """The first test that fails in ``copy`` (None: all pass)."""
+def run_tests(copy: Path, timeout: float, tests: Sequence[str]) -> Optional[str]:
+    """The first test that fails in ``copy`` (None: all pass), by ``python -m pytest``."""
     env = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1")
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rfE", *TESTS],
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rfE", *tests],
             cwd=copy, env=env, capture_output=True, text=True, timeout=timeout, check=False,
         )
     except subprocess.TimeoutExpired:
@@ -180,6 +190,70 @@ def run_tests(copy: Path, timeout: float) -> Optional[str]:
     return "(exit %d) %s" % (result.returncode, tail[-1] if tail else "")
 
 
+def _child_verdict(copy: Path, tests: Sequence[str]) -> str:
+    """In a forked child: the first failure, or "" when every check passes."""
+    os.chdir(copy)
+    sys.path.insert(0, str(copy))
+    import pytest  # noqa: F401  (already imported by the parent)
+    from np_torch_lint.lint import analyze  # the mutated package: the parent never imported it
+    from runtime_check.fixture_header import expected_findings
+
+    if FIXTURE_TEST in tests:
+        for path in sorted((copy / "fixtures").glob("NTL*/*.py")):
+            try:
+                reports = analyze(path.read_text(encoding="utf-8"), filename=str(path))
+            except Exception as error:  # noqa: BLE001 - a crash is noticed too
+                return f"{FIXTURE_TEST} {path.parent.name}/{path.name}: {type(error).__name__}"
+            found = {(r.line, r.code) for r in reports}
+            if found != expected_findings(path):
+                return f"{FIXTURE_TEST}::test_markers_match_flake8[{path.parent.name}/{path.name}]"
+    others = [t for t in tests if t != FIXTURE_TEST]
+    if others:
+        import io
+        from contextlib import redirect_stderr, redirect_stdout
+
+        out = io.StringIO()
+        with redirect_stdout(out), redirect_stderr(out):
+            code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-rfE", *others])
+        if code != 0:
+            match = FAILED.search(out.getvalue())
+            return match.group(1) if match else f"(pytest exit {int(code)})"
+    return ""
+
+
+def run_forked(copy: Path, timeout: float, tests: Sequence[str]) -> Optional[str]:
+    """The first failure in ``copy`` (None: all pass), checked in a forked child."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read)
+        try:
+            verdict = _child_verdict(copy, tests)
+        except BaseException as error:  # noqa: BLE001 - report, never fall back into the parent's loop
+            verdict = f"(child error) {type(error).__name__}: {error}"
+        os.write(write, verdict.encode("utf-8", "replace") or b"\0")
+        os._exit(0)
+    os.close(write)
+    began = time.monotonic()
+    chunks: List[bytes] = []
+    while True:
+        if time.monotonic() - began > timeout:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            os.close(read)
+            return "(timeout)"
+        chunk = os.read(read, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    verdict = b"".join(chunks).decode("utf-8", "replace")
+    if verdict == "\0":
+        return None
+    return verdict or "(child died)"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tables", help="comma-separated table names (default: all)")
@@ -188,9 +262,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
     parser.add_argument("--json", type=Path, help="write every verdict to this file")
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--source", type=Path, default=ROOT, help="the checkout to mutate (default: this one)")
+    parser.add_argument("--pytest", action="store_true", help="run python -m pytest in a subprocess per mutation")
+    parser.add_argument("--tests", default="", help="comma-separated test files to run besides " + ", ".join(TESTS))
     options = parser.parse_args(argv)
+    tests = list(TESTS) + [t for t in options.tests.split(",") if t]
+    sys.dont_write_bytecode = True  # a mutated api.py never meets a stale .pyc of another mutation
+    import pytest  # noqa: F401  - imported once; forked children inherit it
 
-    source = (ROOT / API).read_text(encoding="utf-8")
+    def check(copy: Path) -> Optional[str]:
+        if options.pytest:
+            return run_tests(copy, options.timeout, tests)
+        return run_forked(copy, options.timeout, tests)
+
+    source = (options.source / API).read_text(encoding="utf-8")
     todo = mutations(source, options.flips)
     if options.tables:
         wanted = set(options.tables.split(","))
@@ -204,9 +289,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     verdicts: List[Verdict] = []
     with tempfile.TemporaryDirectory(prefix="rows-") as folder:
         copy = Path(folder)
-        copy_project(copy)
+        copy_project(options.source, copy)
         target = copy / API
-        baseline = run_tests(copy, options.timeout)
+        baseline = check(copy)
         if baseline is not None:
             print(f"the unmutated tests fail ({baseline}): fix that first", file=sys.stderr)
             return 1
@@ -220,7 +305,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 continue
             target.write_text(mutated, encoding="utf-8")
             began = time.monotonic()
-            noticed = run_tests(copy, options.timeout)
+            noticed = check(copy)
             verdict = Verdict(mutation.table, mutation.line, mutation.text, mutation.kind, noticed,
                               round(time.monotonic() - began, 1))
             verdicts.append(verdict)
