@@ -165,11 +165,15 @@ GENERATOR_FACTORIES: Mapping[str, str] = {
 GENERATOR_METHODS: Mapping[str, ArrayMaker] = {
     **{name: ArrayMaker("float64") for name in _FLOAT_RANDOM},
     **{name: ArrayMaker("int64") for name in _INT_RANDOM},
+    # Generator methods that take a dtype (float32 allowed), also by position:
+    # rng.random(3, np.float32) is float32.
+    "random": ArrayMaker("float64", dtype_pos=1),
+    "standard_normal": ArrayMaker("float64", dtype_pos=1),
+    "standard_exponential": ArrayMaker("float64", dtype_pos=1),
+    "standard_gamma": ArrayMaker("float64", dtype_pos=2),
     "integers": ArrayMaker("int64", dtype_pos=3),
     "randint": ArrayMaker("int64", dtype_pos=3),
 }
-# Generator.random and standard_normal take a dtype argument (float32 allowed).
-GENERATOR_DTYPE_KW: FrozenSet[str] = frozenset({"random", "standard_normal", "standard_exponential", "integers"})
 
 #: NumPy reductions: float64 for integer and bool input (mean, std, var), else input dtype
 #: (as functions and as ndarray methods; see NUMPY_INT_ACCUMULATORS for sum and prod).
@@ -221,6 +225,9 @@ NUMPY_PROMOTING: Mapping[str, Promoting] = {
     "where": Promoting((1, 2), ("x", "y")),  # np.where(cond, x, y); np.where(cond) gives indices
     "clip": Promoting((0, 1, 2), ("a", "a_min", "a_max", "min", "max")),
 }
+#: NUMPY_DTYPE_KEEPING rows that keep only float dtypes: for integers NumPy before 2.1 gives
+#: floats (np.floor of int32 is float64) and NumPy 2.1+ the integer type: unknown.
+NUMPY_ROUNDING_UFUNCS: FrozenSet[str] = frozenset({"floor", "ceil", "trunc", "fix"})
 #: NumPy functions that keep the dtype of their first argument.
 NUMPY_DTYPE_KEEPING: FrozenSet[str] = frozenset({
     "abs", "absolute", "transpose", "squeeze", "expand_dims", "reshape", "ravel",
@@ -408,26 +415,27 @@ READONLY_MODES: FrozenSet[str] = frozenset({"r", "readonly"})
 #: PIL: opening and the image methods that return an image.
 PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.new"})
 PIL_IMAGE = "PIL.Image.Image"
-PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose", "copy", "filter", "thumbnail"})
+#: (not thumbnail: it resizes the image in place and returns None)
+PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose", "copy", "filter"})
 
-#: ndarray methods that write the array in place.
-NDARRAY_INPLACE: FrozenSet[str] = frozenset({"fill", "sort", "put", "itemset", "partition", "resize", "setfield"})
+#: ndarray methods that write the array in place (itemset: NumPy 1 only). Not resize: on an array
+#: shared with a tensor it raises ("cannot resize an array that references or is referenced").
+NDARRAY_INPLACE: FrozenSet[str] = frozenset({"fill", "sort", "put", "itemset", "partition", "setfield"})
 #: tensor methods ending in "_" that do not write the tensor's data: they change its grad flag,
 #: its storage's sharing, or only its view of the data (shape, strides, names).
 NOT_WRITES: FrozenSet[str] = frozenset({
-    "requires_grad_", "share_memory_", "retain_grad_", "record_stream_", "detach_", "squeeze_",
-    "unsqueeze_", "t_", "transpose_", "swapdims_", "swapaxes_", "as_strided_", "resize_", "resize_as_",
-    "rename_",
+    "requires_grad_", "share_memory_", "detach_", "squeeze_", "unsqueeze_", "t_", "transpose_", "swapdims_",
+    "swapaxes_", "as_strided_", "resize_", "resize_as_",
 })
 #: attributes that read an array's or tensor's metadata, not its data.
 METADATA_ATTRS: FrozenSet[str] = frozenset({"shape", "dtype", "ndim", "device", "nbytes", "itemsize", "strides", "is_cuda"})
 #: NumPy functions that write their first argument in place.
+#: ufuncs whose unbuffered ``.at`` method writes its first argument: np.add.at(hist, idx, 1).
+INPLACE_AT_UFUNCS: Tuple[str, ...] = ("add", "subtract", "multiply", "divide", "maximum", "minimum", "negative")
 NUMPY_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({
     "numpy.random.shuffle", "numpy.copyto", "numpy.put", "numpy.place", "numpy.fill_diagonal", "numpy.putmask",
     "numpy.put_along_axis", "numpy.random.Generator.shuffle", "numpy.random.RandomState.shuffle",
-    # unbuffered in-place ufuncs: np.add.at(a, idx, 1)
-    *("numpy.%s.at" % ufunc for ufunc in ("add", "subtract", "multiply", "divide", "maximum", "minimum", "negative")),
-})
+}) | frozenset("numpy.%s.at" % ufunc for ufunc in INPLACE_AT_UFUNCS)
 #: tensor methods whose result is a view of the same storage.
 TENSOR_VIEW_METHODS: FrozenSet[str] = frozenset({
     "view", "view_as", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "t", "flatten",

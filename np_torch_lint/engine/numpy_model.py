@@ -62,8 +62,6 @@ class NumpyModel:
         maker = api.GENERATOR_METHODS.get(method)
         if maker is None:
             return UNKNOWN
-        if method in api.GENERATOR_DTYPE_KW:
-            maker = api.ArrayMaker(maker.dtype)  # only the dtype= keyword names a dtype
         return self.array_maker(qual, maker, node, args, frame)
 
     def array_maker(self, qual: str, maker: api.ArrayMaker, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
@@ -190,6 +188,8 @@ class NumpyModel:
         if name in api.NUMPY_DTYPE_KEEPING:
             views = name in api.NUMPY_VIEW_FUNCTIONS
             dtype = accumulated(data.dtype) if name in api.NUMPY_INT_ACCUMULATORS else data.dtype
+            if name in api.NUMPY_ROUNDING_UFUNCS and dtype not in api.FLOAT_DTYPES:
+                dtype = None
             return data.with_(dtype=dtype, negative_strides=data.negative_strides if views else Tri.UNKNOWN,
                               shares_with=None, ndim=None, origin=data.origin if dtype == data.dtype else self.it.origin(node.func))
         return UNKNOWN
