@@ -16,7 +16,7 @@ unpackings and the iterable of a comprehension). The script copies the
 project (package, runtime_check, tests, fixtures) into a temporary folder,
 deletes the row's text from the copy's api.py (derived tables follow, since the
 module computes them), and runs ``pytest -x tests/test_fixtures.py
-tests/test_engine.py tests/test_tables.py`` there in a fresh interpreter. A row whose removal fails
+tests/test_engine.py tests/test_tables_*.py`` there in a fresh interpreter. A row whose removal fails
 no test is a survivor: nothing checks it.
 
 By default the tests run in a forked child (the parent has imported pytest, never the
@@ -47,7 +47,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parents[2]
 API = Path("np_torch_lint") / "engine" / "api.py"
 COPIED = ("np_torch_lint", "runtime_check", "tests", "fixtures", "pyproject.toml")
-TESTS = ("tests/test_fixtures.py", "tests/test_engine.py", "tests/test_tables.py")
+TESTS = ("tests/test_fixtures.py", "tests/test_engine.py", "tests/test_tables_numpy.py", "tests/test_tables_torch.py")
 FIXTURE_TEST = "tests/test_fixtures.py"
 #: tests that run NumPy and torch themselves and never read the tables: skipped here.
 PYTEST_FILTER = ("-k", "not installed")
@@ -268,7 +268,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--pytest", action="store_true", help="run python -m pytest in a subprocess per mutation")
     parser.add_argument("--tests", default="", help="comma-separated test files to run besides " + ", ".join(TESTS))
     options = parser.parse_args(argv)
-    # the test files this checkout has (tests/test_tables.py is new with the table review)
+    # the test files this checkout has (the table tests are new with the table review)
     tests = [t for t in TESTS if (options.source / t).exists()] + [t for t in options.tests.split(",") if t]
     sys.dont_write_bytecode = True  # a mutated api.py never meets a stale .pyc of another mutation
     import pytest  # noqa: F401  - imported once; forked children inherit it

@@ -324,7 +324,8 @@ INTEGER_RESULTS: Mapping[str, Optional[str]] = {
     "logical_and": "bool", "logical_or": "bool", "sign": None,
     "bucketize": "int64", "searchsorted": "int64", "multinomial": "int64",
 }
-#: methods/functions that keep dtype, device and grad of the (first) tensor.
+#: methods/functions that keep dtype, device and grad of the (first) tensor. (Not detach_:
+#: torch.detach_(t) detaches; the method is read as detach. Not mse_loss: a FUNCTIONAL_LOSSES row.)
 TENSOR_PROPAGATING: FrozenSet[str] = frozenset({
     "view", "view_as", "reshape", "reshape_as", "unsqueeze", "squeeze", "permute", "transpose",
     "t", "contiguous", "flatten", "unflatten", "expand", "expand_as", "repeat", "clone", "narrow",
@@ -332,13 +333,12 @@ TENSOR_PROPAGATING: FrozenSet[str] = frozenset({
     "sum", "mean", "std", "var", "prod", "norm", "abs", "exp", "log", "log1p", "sqrt", "rsqrt",
     "sigmoid", "tanh", "relu", "softmax", "log_softmax", "pow", "clamp", "clip", "neg", "square",
     "cumsum", "cumprod", "add", "sub", "mul", "div", "true_divide", "matmul", "mm", "bmm",
-    "squeeze_", "unsqueeze_", "sin", "cos", "floor", "ceil", "round", "detach_", "pin_memory",
+    "squeeze_", "unsqueeze_", "sin", "cos", "floor", "ceil", "round", "pin_memory",
     "logsumexp", "amax", "amin", "diag", "tril", "triu", "trace", "outer", "dot", "einsum",
     "cat", "stack", "concat", "concatenate", "where", "lerp", "addmm", "baddbmm", "dist",
     "cosine_similarity", "linear", "dropout", "gelu", "silu", "elu", "leaky_relu", "softplus",
     "normalize", "interpolate", "pad", "conv1d", "conv2d", "conv3d", "max_pool2d", "avg_pool2d",
     "adaptive_avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot", "hardtanh",
-    "mse_loss",
 })
 #: attributes of a tensor that are tensors with the same dtype.
 TENSOR_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "H", "mH", "real"})
@@ -439,7 +439,7 @@ NUMPY_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({
 #: tensor methods whose result is a view of the same storage.
 TENSOR_VIEW_METHODS: FrozenSet[str] = frozenset({
     "view", "view_as", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "t", "flatten",
-    "detach_", "contiguous", "expand", "expand_as", "narrow", "select", "squeeze_", "unsqueeze_",
+    "contiguous", "expand", "expand_as", "narrow", "select", "squeeze_", "unsqueeze_",
 })
 #: what torch.optim.<Optimizer>(...) evaluates to; its .step() updates parameters in place.
 OPTIMIZER = "torch.optim.Optimizer"

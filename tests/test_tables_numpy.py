@@ -1,4 +1,4 @@
-"""The NumPy and torch facts of api.py's tables, row by row, checked twice.
+"""The NumPy facts of api.py's tables (and its grad-mode, in-place and conversion rows), row by row, checked twice.
 
 Each case is an expression or a snippet with the fact it gives. One test asks the engine
 (no NumPy, no torch: the linter's view); the other runs the same code with the installed
@@ -19,58 +19,8 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from np_torch_lint.engine import module_values
 from np_torch_lint.engine.values import Kind, Tri
-
-PRELUDE = """\
-import io
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.autograd.grad_mode as grad_mode
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
-from PIL import Image
-a32 = np.arange(1, 7, dtype=np.int32).reshape(2, 3)
-f32 = np.ones((2, 3), dtype=np.float32)
-flat = np.arange(6.0)
-rev = flat[::-1]
-rev2 = np.arange(6.0).reshape(2, 3)[::-1]
-rng = np.random.default_rng(0)
-net = nn.Linear(3, 2)
-x = torch.randn(4, 3)
-"""
-
-
-def engine_value(expression: str):
-    # The later `.numpy()` makes the planner keep `v = ...` (statements nothing reads are skipped).
-    return module_values(PRELUDE + f"v = {expression}\nv.numpy()\n")["v"]
-
-
-def run_value(expression: str, folder: Path) -> Any:
-    namespace: Dict[str, Any] = {}
-    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as patch:
-        warnings.simplefilter("ignore")
-        patch.chdir(folder)
-        _files(folder)
-        exec(PRELUDE, namespace)
-        import numpy as np
-
-        with np.errstate(all="ignore"):
-            return eval(expression, namespace)
-
-
-def _files(folder: Path) -> None:
-    """Files the reader cases open: raw float64 and float32 data, a .npy file."""
-    import numpy as np
-
-    np.arange(6.0).tofile(str(folder / "data.f64"))
-    np.arange(6.0, dtype=np.float32).tofile(str(folder / "data.f32"))
-    np.save(str(folder / "data.npy"), np.arange(6.0))
-
-
-def dtype_name(result: Any) -> str:
-    return str(result.dtype).replace("torch.", "")
-
+from tables_support import PRELUDE, dtype_name, engine_value, lint_codes, run_value
 
 # --- dtypes ---------------------------------------------------------------------------------
 
@@ -379,15 +329,9 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
 ]
 
 
-def _lint_codes(code: str) -> List[str]:
-    from np_torch_lint.lint import analyze
-
-    return sorted(r.code for r in analyze(PRELUDE + code))
-
-
 @pytest.mark.parametrize("code, codes, outcome", SNIPPETS, ids=[c.replace("\n", " ")[:70] for c, _, _ in SNIPPETS])
 def test_engine_findings(code: str, codes: List[str], outcome: str) -> None:
-    assert _lint_codes(code) == codes
+    assert lint_codes(code) == codes
 
 
 @pytest.mark.parametrize("code, codes, outcome", SNIPPETS, ids=[c.replace("\n", " ")[:70] for c, _, _ in SNIPPETS])
@@ -415,7 +359,7 @@ def test_np_mean_of_one_tensor_is_no_conversion() -> None:
 
     import numpy as np
 
-    assert _lint_codes("y = np.mean(net(x))\n") == []
+    assert lint_codes("y = np.mean(net(x))\n") == []
     for name in ("sum", "prod", "max", "min", "amax", "amin", "mean", "std", "var", "moveaxis", "rollaxis",
                  "concatenate"):
         args = {"moveaxis": (0, 1), "rollaxis": (1,)}.get(name, ())
@@ -440,7 +384,7 @@ def test_numpy_1_rows_are_absent_from_numpy_2() -> None:
     import numpy as np
 
     assert engine_value("np.zeros(2, dtype=np.float_)").dtype == "float64"
-    assert _lint_codes("a = np.zeros(3)\nt = torch.from_numpy(a)\na.itemset(0, 1.0)\nprint(t)\n") == ["NTL401"]
+    assert lint_codes("a = np.zeros(3)\nt = torch.from_numpy(a)\na.itemset(0, 1.0)\nprint(t)\n") == ["NTL401"]
     if int(np.__version__.split(".")[0]) >= 2:
         assert not hasattr(np.ndarray, "itemset") and not hasattr(np, "float_")
 
