@@ -250,7 +250,7 @@ def test_functional_losses(call: str, tmp_path: Path) -> None:
     assert loss.dim() == 0 and loss.requires_grad
 
 
-#: CLASS_INDEX_LOSSES x REJECTED_CLASS_TARGETS (NARROW_INTS): narrow integer targets raise
+#: CLASS_INDEX_LOSSES x REJECTED_CLASS_TARGETS: narrow integer targets raise
 NARROW_TARGETS: List[Tuple[str, str]] = [
     *[(loss, "np.zeros(4, dtype=np.int32)") for loss in (
         "nn.CrossEntropyLoss()", "nn.NLLLoss()", "F.cross_entropy", "F.nll_loss")],
@@ -324,3 +324,53 @@ def test_metadata_is_not_a_read(write: str, read: str) -> None:
     namespace: Dict[str, Any] = {}
     exec(PRELUDE + code, namespace)
     assert namespace["before"] == namespace["after"]
+
+
+# --- legacy tensor types (TENSOR_TYPES) ---------------------------------------------------------
+
+CPU_TYPES: List[Tuple[str, str]] = [
+    ("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"), ("BFloat16Tensor", "bfloat16"),
+    ("LongTensor", "int64"), ("IntTensor", "int32"), ("ShortTensor", "int16"), ("CharTensor", "int8"),
+    ("ByteTensor", "uint8"), ("BoolTensor", "bool"), ("Tensor", "float32"),
+]
+CUDA_TYPES: List[Tuple[str, str]] = [
+    ("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"), ("LongTensor", "int64"),
+    ("IntTensor", "int32"), ("ByteTensor", "uint8"), ("BoolTensor", "bool"),
+]
+
+
+@pytest.mark.parametrize("name, dtype", CPU_TYPES)
+def test_legacy_cpu_constructors(name: str, dtype: str, tmp_path: Path) -> None:
+    """torch.FloatTensor(a) of NumPy data: a silent copy and cast (NTL503), on the CPU."""
+    assert lint_codes(f"y = torch.{name}(np.zeros(2))\n") == ["NTL503"]
+    assert dtype_name(run_value(f"torch.{name}(np.zeros(2))", tmp_path)) == dtype
+
+
+@pytest.mark.parametrize("name, dtype", CUDA_TYPES)
+def test_legacy_cuda_types_place_on_the_gpu(name: str, dtype: str) -> None:
+    """.type(torch.cuda.X) casts and places: an unguarded placement (NTL301); it fails without CUDA."""
+    import torch
+
+    code = f"y = torch.zeros(2).type(torch.cuda.{name})\n"
+    assert lint_codes(code) == ["NTL301"]
+    assert engine_value(f"torch.zeros(2).type(torch.cuda.{name})").dtype == dtype
+    assert dtype_name(getattr(torch.cuda, name)) == dtype
+    if not torch.cuda.is_available():
+        namespace: Dict[str, Any] = {}
+        exec(PRELUDE, namespace)
+        with pytest.raises((RuntimeError, AssertionError, TypeError)):
+            exec(code, namespace)
+
+
+@pytest.mark.parametrize("base", ["torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"])
+def test_dataset_bases(base: str) -> None:
+    """DATASET_BASES: a Dataset whose items are float64 arrays gives float64 batches (NTL102)."""
+    import torch
+
+    code = (f"class Rows({base}):\n    def __len__(self):\n        return 4\n\n"
+            "    def __getitem__(self, i):\n        return np.random.rand(3)\n\n"
+            "batch = torch.utils.data.default_collate([Rows()[0], Rows()[1]])\n")
+    assert lint_codes(code) == ["NTL102"]
+    namespace: Dict[str, Any] = {}
+    exec(PRELUDE + code, namespace)
+    assert namespace["batch"].dtype == torch.float64

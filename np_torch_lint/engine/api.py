@@ -384,8 +384,6 @@ FUNCTIONAL_LOSSES: FrozenSet[str] = frozenset({
 
 #: losses whose target holds class indices: int64 (or 1-d uint8) only.
 CLASS_INDEX_LOSSES: FrozenSet[str] = frozenset({"CrossEntropyLoss", "NLLLoss", "cross_entropy", "nll_loss"})
-#: integer dtypes these losses reject as targets (uint8 only when the target has 2+ dimensions).
-NARROW_INTS: FrozenSet[str] = frozenset({"int32", "int16", "int8", "uint8"})
 #: base classes of map-style datasets (their __getitem__ feeds default_collate).
 DATASET_BASES: FrozenSet[str] = frozenset({"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"})
 
