@@ -83,6 +83,10 @@ class ArrayMaker:
     copies: bool = True  # a fresh, contiguous, writable array
     flips: bool = False  # result has negative strides (np.flip and friends)
     scalar: bool = False  # returns a NumPy scalar
+    # The first ``bounds`` arguments set the range (linspace, logspace, geomspace): the default
+    # dtype holds when they are Python numbers or integers; a float array or NumPy scalar bound
+    # gives its own dtype (np.linspace(np.float32(0), 1) is float32); unknown bounds, unknown.
+    bounds: int = 0
 
 
 _FLOAT_RANDOM = (
@@ -90,7 +94,12 @@ _FLOAT_RANDOM = (
     "standard_normal", "beta", "gamma", "exponential", "laplace", "lognormal", "logistic",
     "standard_exponential", "standard_gamma", "chisquare", "rayleigh", "weibull", "pareto",
     "power", "vonmises", "gumbel", "triangular", "wald", "standard_cauchy", "standard_t",
-    "dirichlet", "multivariate_normal",
+    "dirichlet", "multivariate_normal", "f", "noncentral_chisquare", "noncentral_f",
+)
+#: NumPy random distributions of counts: int64 (the default integer) whatever their float parameters.
+_INT_RANDOM = (
+    "binomial", "poisson", "geometric", "hypergeometric", "negative_binomial", "zipf", "logseries",
+    "multinomial",
 )
 
 ARRAY_MAKERS: Dict[str, ArrayMaker] = {
@@ -102,11 +111,22 @@ ARRAY_MAKERS: Dict[str, ArrayMaker] = {
     "numpy.full": ArrayMaker(None, dtype_pos=2),
     "numpy.arange": ArrayMaker(None, dtype_pos=3),
     "numpy.eye": ArrayMaker("float64", dtype_pos=3),
-    "numpy.linspace": ArrayMaker("float64", dtype_pos=5),
-    "numpy.logspace": ArrayMaker("float64", dtype_pos=5),
-    "numpy.geomspace": ArrayMaker("float64", dtype_pos=4),
+    "numpy.linspace": ArrayMaker("float64", dtype_pos=5, bounds=2),
+    "numpy.logspace": ArrayMaker("float64", dtype_pos=5, bounds=2),
+    "numpy.geomspace": ArrayMaker("float64", dtype_pos=4, bounds=2),
+    "numpy.tri": ArrayMaker("float64", dtype_pos=3),
+    # window functions: always float64
+    "numpy.hanning": ArrayMaker("float64"),
+    "numpy.hamming": ArrayMaker("float64"),
+    "numpy.blackman": ArrayMaker("float64"),
+    "numpy.bartlett": ArrayMaker("float64"),
+    "numpy.kaiser": ArrayMaker("float64"),
+    # readers: float64 unless told otherwise (np.load keeps what was saved: unknown)
     "numpy.loadtxt": ArrayMaker("float64", dtype_pos=1),
     "numpy.genfromtxt": ArrayMaker("float64", dtype_pos=1),
+    "numpy.fromfile": ArrayMaker("float64", dtype_pos=1),
+    "numpy.fromstring": ArrayMaker("float64", dtype_pos=1),
+    "numpy.memmap": ArrayMaker("uint8", dtype_pos=1, copies=False),
     "numpy.random.randint": ArrayMaker("int64", dtype_pos=3),
     "numpy.array": ArrayMaker(None, dtype_pos=1, from_data=True),
     "numpy.asarray": ArrayMaker(None, dtype_pos=1, from_data=True, copies=False),
@@ -133,6 +153,8 @@ ARRAY_MAKERS: Dict[str, ArrayMaker] = {
 }
 for _name in _FLOAT_RANDOM:
     ARRAY_MAKERS["numpy.random." + _name] = ArrayMaker("float64")
+for _name in _INT_RANDOM:
+    ARRAY_MAKERS["numpy.random." + _name] = ArrayMaker("int64")
 
 #: NumPy random generator objects and what their methods return.
 GENERATOR_FACTORIES: Mapping[str, str] = {
@@ -142,42 +164,99 @@ GENERATOR_FACTORIES: Mapping[str, str] = {
 }
 GENERATOR_METHODS: Mapping[str, ArrayMaker] = {
     **{name: ArrayMaker("float64") for name in _FLOAT_RANDOM},
+    **{name: ArrayMaker("int64") for name in _INT_RANDOM},
+    # Generator methods that take a dtype (float32 allowed), also by position:
+    # rng.random(3, np.float32) is float32.
+    "random": ArrayMaker("float64", dtype_pos=1),
+    "standard_normal": ArrayMaker("float64", dtype_pos=1),
+    "standard_exponential": ArrayMaker("float64", dtype_pos=1),
+    "standard_gamma": ArrayMaker("float64", dtype_pos=2),
     "integers": ArrayMaker("int64", dtype_pos=3),
     "randint": ArrayMaker("int64", dtype_pos=3),
 }
-# Generator.random and standard_normal take a dtype argument (float32 allowed).
-GENERATOR_DTYPE_KW: FrozenSet[str] = frozenset({"random", "standard_normal", "standard_exponential", "integers"})
 
-#: NumPy reductions: float64 for integer input (mean, std, var), else input dtype.
+#: NumPy reductions: float64 for integer and bool input (mean, std, var), else input dtype
+#: (as functions and as ndarray methods; see NUMPY_INT_ACCUMULATORS for sum and prod).
 NUMPY_REDUCTIONS: Mapping[str, bool] = {  # name -> promotes integers to float64
     "mean": True, "std": True, "var": True, "average": True, "median": True, "nanmean": True,
+    "nanstd": True, "nanvar": True, "nanmedian": True,
     "sum": False, "max": False, "min": False, "prod": False, "amax": False, "amin": False,
+    "nansum": False, "nanprod": False, "nanmax": False, "nanmin": False, "ptp": False,
 }
-#: NumPy ufuncs that return floating results (int input -> float64).
+#: sums and products (and their running forms): integers narrower than int64 and bool
+#: accumulate in int64 (np.ones(3, np.int32).sum() is int64; unsigned ones in uint64).
+NUMPY_INT_ACCUMULATORS: FrozenSet[str] = frozenset({
+    "sum", "prod", "nansum", "nanprod", "cumsum", "cumprod", "nancumsum", "nancumprod",
+})
+#: percentiles and quantiles: float64 for integer input, else input dtype; q is argument 1.
+NUMPY_QUANTILES: FrozenSet[str] = frozenset({"percentile", "quantile", "nanpercentile", "nanquantile"})
+#: NumPy ufuncs of one argument that return floats: a float input keeps its dtype.
 NUMPY_FLOAT_UFUNCS: FrozenSet[str] = frozenset({
     "sqrt", "exp", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "tanh",
-    "arctan", "arcsin", "arccos", "expm1", "true_divide", "divide",
+    "arctan", "arcsin", "arccos", "expm1", "exp2", "cbrt", "sinh", "cosh", "arcsinh", "arccosh",
+    "arctanh", "deg2rad", "rad2deg", "degrees", "radians", "rint",
 })
+#: what those ufuncs give for an integer or bool input: the smallest float that holds it
+#: (np.sqrt of uint8 is float16, of int16 float32, of int32 and int64 float64).
+FLOAT_OF_INT: Mapping[str, str] = {
+    "int64": "float64", "int32": "float64", "int16": "float32", "int8": "float16", "uint8": "float16",
+    "bool": "float16",
+}
+#: NumPy functions whose result is float64 whatever real input they get (np.interp of
+#: float32 data is float64): name -> the argument whose kind gives the result's kind.
+NUMPY_FLOAT64_FUNCTIONS: Mapping[str, int] = {"interp": 0, "float_power": 0}
+
+
+@dataclass(frozen=True)
+class Promoting:
+    """A NumPy function whose result dtype combines several operands (NumPy 2 promotion)."""
+
+    operands: Tuple[int, ...]  # argument positions of the operands
+    keywords: Tuple[str, ...] = ()  # their keyword names
+    division: bool = False  # true division: integer operands give float64
+
+
+NUMPY_PROMOTING: Mapping[str, Promoting] = {
+    **{name: Promoting((0, 1), ("x1", "x2")) for name in (
+        "add", "subtract", "multiply", "power", "maximum", "minimum", "fmax", "fmin", "mod", "remainder",
+        "floor_divide")},
+    "divide": Promoting((0, 1), ("x1", "x2"), division=True),
+    "true_divide": Promoting((0, 1), ("x1", "x2"), division=True),
+    "where": Promoting((1, 2), ("x", "y")),  # np.where(cond, x, y); np.where(cond) gives indices
+    "clip": Promoting((0, 1, 2), ("a", "a_min", "a_max", "min", "max")),
+}
+#: NUMPY_DTYPE_KEEPING rows that keep only float dtypes: for integers NumPy before 2.1 gives
+#: floats (np.floor of int32 is float64) and NumPy 2.1+ the integer type: unknown.
+NUMPY_ROUNDING_UFUNCS: FrozenSet[str] = frozenset({"floor", "ceil", "trunc", "fix"})
 #: NumPy functions that keep the dtype of their first argument.
 NUMPY_DTYPE_KEEPING: FrozenSet[str] = frozenset({
-    "abs", "absolute", "clip", "transpose", "squeeze", "expand_dims", "reshape", "ravel",
+    "abs", "absolute", "transpose", "squeeze", "expand_dims", "reshape", "ravel",
     "moveaxis", "swapaxes", "negative", "square", "round", "floor", "ceil", "tile", "repeat",
     "roll", "pad", "cumsum", "sort", "atleast_1d", "atleast_2d", "atleast_3d",
+    "cumprod", "nancumsum", "nancumprod", "permute_dims", "matrix_transpose", "rollaxis",
+    "trunc", "fix", "diff", "nan_to_num", "triu", "tril", "positive",
 })
 #: NumPy functions that convert their first argument (a tensor or list of tensors) to an array.
 NUMPY_CONSUMERS: FrozenSet[str] = frozenset(
     {"numpy.array", "numpy.asarray", "numpy.asanyarray", "numpy.ascontiguousarray",
      "numpy.stack", "numpy.concatenate", "numpy.vstack", "numpy.hstack"}
     | {"numpy." + name for name in NUMPY_REDUCTIONS}
-    | {"numpy." + name for name in NUMPY_FLOAT_UFUNCS | NUMPY_DTYPE_KEEPING}
+    | {"numpy." + name for name in NUMPY_FLOAT_UFUNCS | NUMPY_DTYPE_KEEPING | NUMPY_QUANTILES}
 )
+
+#: functions that, given one tensor, call the tensor's own method (np.mean(t) is t.mean(axis=None,
+#: ...), a TypeError; np.squeeze(t) a tensor): no conversion. Over a list of tensors they convert.
+NUMPY_TENSOR_METHOD_FUNCTIONS: FrozenSet[str] = frozenset({
+    "numpy." + name for name in ("sum", "prod", "max", "min", "amax", "amin", "mean", "std", "var",
+                                 "squeeze", "swapaxes", "moveaxis", "rollaxis", "concatenate")
+})
 
 #: ndarray methods that return an array of the same dtype that may still be a view.
 NDARRAY_VIEWS: FrozenSet[str] = frozenset({"transpose", "swapaxes", "squeeze", "view"})
 #: ndarray methods that return an array of the same dtype, layout unknown.
-NDARRAY_SAME_DTYPE: FrozenSet[str] = frozenset({"reshape", "ravel", "clip", "round", "repeat", "cumsum", "take"})
+NDARRAY_SAME_DTYPE: FrozenSet[str] = frozenset({"reshape", "ravel", "round", "repeat", "cumsum", "cumprod", "take"})
 #: ndarray attributes that are views of the same data.
-NDARRAY_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "real"})
+NDARRAY_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "real"})
 
 
 # --- torch: conversions and factories ------------------------------------------
@@ -190,12 +269,18 @@ class Conversion:
     dtype_pos: Optional[int] = None
     device_pos: Optional[int] = None
     legacy_dtype: Optional[str] = None  # torch.Tensor(a) and friends: a fixed dtype
+    # A keyword that, given True, makes a copy (torch.asarray(a, copy=True)).
+    copy_keyword: Optional[str] = None
+    # A read-only array warns even when a dtype is given (as_tensor wraps the array first, then
+    # casts); torch.asarray with a dtype casts without wrapping it: no warning.
+    dtype_change_wraps: bool = True
 
 
 CONVERSIONS: Dict[str, Conversion] = {
     "torch.from_numpy": Conversion(shares_memory=True),
     "torch.as_tensor": Conversion(shares_memory=True, dtype_pos=1, device_pos=2),
-    "torch.asarray": Conversion(shares_memory=True, dtype_pos=1, device_pos=2),
+    "torch.asarray": Conversion(shares_memory=True, dtype_pos=1, device_pos=2, copy_keyword="copy",
+                                dtype_change_wraps=False),
     "torch.tensor": Conversion(shares_memory=False, dtype_pos=1, device_pos=2),
 }
 for _qual, (_dtype, _cuda) in TENSOR_TYPES.items():
@@ -269,7 +354,8 @@ INTEGER_RESULTS: Mapping[str, Optional[str]] = {
     "logical_and": "bool", "logical_or": "bool", "sign": None,
     "bucketize": "int64", "searchsorted": "int64", "multinomial": "int64",
 }
-#: methods/functions that keep dtype, device and grad of the (first) tensor.
+#: methods/functions that keep dtype, device and grad of the (first) tensor. (Not detach_:
+#: torch.detach_(t) detaches; the method is read as detach. Not mse_loss: a FUNCTIONAL_LOSSES row.)
 TENSOR_PROPAGATING: FrozenSet[str] = frozenset({
     "view", "view_as", "reshape", "reshape_as", "unsqueeze", "squeeze", "permute", "transpose",
     "t", "contiguous", "flatten", "unflatten", "expand", "expand_as", "repeat", "clone", "narrow",
@@ -277,13 +363,12 @@ TENSOR_PROPAGATING: FrozenSet[str] = frozenset({
     "sum", "mean", "std", "var", "prod", "norm", "abs", "exp", "log", "log1p", "sqrt", "rsqrt",
     "sigmoid", "tanh", "relu", "softmax", "log_softmax", "pow", "clamp", "clip", "neg", "square",
     "cumsum", "cumprod", "add", "sub", "mul", "div", "true_divide", "matmul", "mm", "bmm",
-    "squeeze_", "unsqueeze_", "sin", "cos", "floor", "ceil", "round", "detach_", "pin_memory",
+    "squeeze_", "unsqueeze_", "sin", "cos", "floor", "ceil", "round", "pin_memory",
     "logsumexp", "amax", "amin", "diag", "tril", "triu", "trace", "outer", "dot", "einsum",
     "cat", "stack", "concat", "concatenate", "where", "lerp", "addmm", "baddbmm", "dist",
     "cosine_similarity", "linear", "dropout", "gelu", "silu", "elu", "leaky_relu", "softplus",
     "normalize", "interpolate", "pad", "conv1d", "conv2d", "conv3d", "max_pool2d", "avg_pool2d",
     "adaptive_avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot", "hardtanh",
-    "mse_loss",
 })
 #: attributes of a tensor that are tensors with the same dtype.
 TENSOR_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "H", "mH", "real"})
@@ -340,30 +425,59 @@ FUNCTIONAL_LOSSES: FrozenSet[str] = frozenset({
 
 #: losses whose target holds class indices: int64 (or 1-d uint8) only.
 CLASS_INDEX_LOSSES: FrozenSet[str] = frozenset({"CrossEntropyLoss", "NLLLoss", "cross_entropy", "nll_loss"})
-#: integer dtypes these losses reject as targets (uint8 only when the target has 2+ dimensions).
-NARROW_INTS: FrozenSet[str] = frozenset({"int32", "int16", "int8", "uint8"})
 #: base classes of map-style datasets (their __getitem__ feeds default_collate).
 DATASET_BASES: FrozenSet[str] = frozenset({"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"})
-#: NumPy functions whose result is a read-only view.
-READONLY_MAKERS: FrozenSet[str] = frozenset({"numpy.broadcast_to"})
+
+
+@dataclass(frozen=True)
+class ReadOnlyView:
+    """A NumPy function whose result is a view of its first argument that NumPy marks read-only."""
+
+    writeable_keyword: Optional[str] = None  # a keyword that, given a literal, decides writability
+    readonly_by_default: bool = True  # without that keyword
+    keeps_strides: bool = True  # the view's strides keep the sign of the argument's
+
+
+READONLY_VIEWS: Mapping[str, ReadOnlyView] = {
+    "numpy.broadcast_to": ReadOnlyView(),
+    "numpy.diagonal": ReadOnlyView(),
+    "numpy.lib.stride_tricks.sliding_window_view": ReadOnlyView(writeable_keyword="writeable"),
+    # as_strided is writable unless told otherwise; its strides are whatever it is given.
+    "numpy.lib.stride_tricks.as_strided": ReadOnlyView(writeable_keyword="writeable", readonly_by_default=False,
+                                                       keeps_strides=False),
+}
+#: ndarray methods whose result is a read-only view (a.diagonal()).
+NDARRAY_READONLY_VIEWS: FrozenSet[str] = frozenset({"diagonal"})
+#: readers that map a file: (argument position, keyword) of the mode and the modes that are read-only.
+MAPPED_READERS: Mapping[str, Tuple[int, str]] = {"numpy.load": (1, "mmap_mode"), "numpy.memmap": (2, "mode")}
+READONLY_MODES: FrozenSet[str] = frozenset({"r", "readonly"})
 #: PIL: opening and the image methods that return an image.
 PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.new"})
 PIL_IMAGE = "PIL.Image.Image"
 #: a file opened in binary mode (``open(path, "rb")``): its ``read()`` gives immutable bytes.
 BINARY_FILE = "builtins.open.binary"
 BINARY_READ_METHODS: FrozenSet[str] = frozenset({"read", "read1", "readall"})
-PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose", "copy", "filter", "thumbnail"})
+#: (not thumbnail: it resizes the image in place and returns None)
+PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose", "copy", "filter"})
 
-#: ndarray methods that write the array in place.
-NDARRAY_INPLACE: FrozenSet[str] = frozenset({"fill", "sort", "put", "itemset", "partition", "resize", "setfield"})
-#: tensor methods ending in "_" that do not write the tensor's data.
-NOT_WRITES: FrozenSet[str] = frozenset({"requires_grad_", "share_memory_", "retain_grad_", "record_stream_"})
+#: ndarray methods that write the array in place (itemset: NumPy 1 only). Not resize: on an array
+#: shared with a tensor it raises ("cannot resize an array that references or is referenced").
+NDARRAY_INPLACE: FrozenSet[str] = frozenset({"fill", "sort", "put", "itemset", "partition", "setfield"})
+#: tensor methods ending in "_" that do not write the tensor's data: they change its grad flag,
+#: its storage's sharing, or only its view of the data (shape, strides, names).
+NOT_WRITES: FrozenSet[str] = frozenset({
+    "requires_grad_", "share_memory_", "detach_", "squeeze_", "unsqueeze_", "t_", "transpose_", "swapdims_",
+    "swapaxes_", "as_strided_", "resize_", "resize_as_",
+})
 #: attributes that read an array's or tensor's metadata, not its data.
 METADATA_ATTRS: FrozenSet[str] = frozenset({"shape", "dtype", "ndim", "device", "nbytes", "itemsize", "strides", "is_cuda"})
 #: NumPy functions that write their first argument in place.
+#: ufuncs whose unbuffered ``.at`` method writes its first argument: np.add.at(hist, idx, 1).
+INPLACE_AT_UFUNCS: Tuple[str, ...] = ("add", "subtract", "multiply", "divide", "maximum", "minimum", "negative")
 NUMPY_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({
     "numpy.random.shuffle", "numpy.copyto", "numpy.put", "numpy.place", "numpy.fill_diagonal", "numpy.putmask",
-})
+    "numpy.put_along_axis", "numpy.random.Generator.shuffle", "numpy.random.RandomState.shuffle",
+}) | frozenset("numpy.%s.at" % ufunc for ufunc in INPLACE_AT_UFUNCS)
 #: tensor methods whose result is a view of the same storage.
 #: tensor methods whose result always shares the receiver's storage (never a copy): ``x.detach().numpy()``
 #: is a view of ``x``.
@@ -373,7 +487,7 @@ TENSOR_SAME_STORAGE_METHODS: FrozenSet[str] = frozenset({
 })
 TENSOR_VIEW_METHODS: FrozenSet[str] = frozenset({
     "view", "view_as", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "t", "flatten",
-    "detach_", "contiguous", "expand", "expand_as", "narrow", "select", "squeeze_", "unsqueeze_",
+    "contiguous", "expand", "expand_as", "narrow", "select", "squeeze_", "unsqueeze_",
 })
 #: what torch.optim.<Optimizer>(...) evaluates to; its .step() updates parameters in place.
 OPTIMIZER = "torch.optim.Optimizer"
@@ -398,15 +512,38 @@ PARAMETER_ATTRS: FrozenSet[str] = frozenset({"weight", "bias", "weight_ih_l0", "
 EXPECTED_ERROR_METHODS: FrozenSet[str] = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
 EXPECTED_ERROR_FUNCTIONS: FrozenSet[str] = frozenset({"pytest.raises"})
 
-GRAD_OFF_CONTEXTS: FrozenSet[str] = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.grad_mode.no_grad"})
-GRAD_ON_CONTEXTS: FrozenSet[str] = frozenset({"torch.enable_grad", "torch.autograd.enable_grad"})
-GRAD_SET_CONTEXTS: FrozenSet[str] = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled"})
+@dataclass(frozen=True)
+class GradMode:
+    """A grad-mode switch: a context manager and decorator (set_grad_enabled also a plain call)."""
 
-#: what a `with` statement may hold once created: `ctx = torch.no_grad()` then `with ctx:`.
-GRAD_CONTEXT_OBJECTS: Mapping[str, bool] = {
-    **{name + "()": False for name in GRAD_OFF_CONTEXTS},
-    **{name + "()": True for name in GRAD_ON_CONTEXTS},
+    enabled: Optional[bool]  # the grad mode it sets without an argument (None: it needs one)
+    mode_keyword: Optional[str] = None  # its bool argument: position 0, or this keyword
+    # inference_mode(mode): grad is off when mode is True, and ON when it is False
+    # (`with torch.no_grad(): with torch.inference_mode(False):` computes with grad).
+    inverted: bool = False
+
+
+#: every spelling torch exports: torch.X, torch.autograd.X, torch.autograd.grad_mode.X.
+GRAD_MODES: Mapping[str, GradMode] = {
+    prefix + name: mode
+    for name, mode in (
+        ("no_grad", GradMode(False)),
+        ("enable_grad", GradMode(True)),
+        ("set_grad_enabled", GradMode(None, "mode")),
+        ("inference_mode", GradMode(False, "mode", inverted=True)),
+    )
+    for prefix in ("torch.", "torch.autograd.", "torch.autograd.grad_mode.")
 }
+GRAD_OFF_CONTEXTS: FrozenSet[str] = frozenset(q for q, mode in GRAD_MODES.items() if mode.enabled is False)
+GRAD_ON_CONTEXTS: FrozenSet[str] = frozenset(q for q, mode in GRAD_MODES.items() if mode.enabled is True)
+GRAD_SET_CONTEXTS: FrozenSet[str] = frozenset(q for q, mode in GRAD_MODES.items() if mode.enabled is None)
+
+#: what a `with` statement may hold once created: `ctx = torch.no_grad()` then `with ctx:`
+#: (a switch call evaluates to one of these; None: the mode it sets is not known).
+GRAD_OFF_OBJECT = "torch.no_grad()"
+GRAD_ON_OBJECT = "torch.enable_grad()"
+GRAD_UNKNOWN_OBJECT = "torch.set_grad_enabled(...)"
+GRAD_CONTEXT_OBJECTS: Mapping[str, Optional[bool]] = {GRAD_OFF_OBJECT: False, GRAD_ON_OBJECT: True, GRAD_UNKNOWN_OBJECT: None}
 #: base classes that make a class an nn.Module.
 MODULE_BASES: FrozenSet[str] = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
 
@@ -583,7 +720,10 @@ SHAPE_ARGUMENT_MAKERS: FrozenSet[str] = frozenset({"zeros", "ones", "empty", "fu
 #: makers (by last name) that leave memory uninitialized: a buffer meant to be filled through a view.
 UNINITIALIZED_MAKERS: FrozenSet[str] = frozenset({"empty", "empty_like"})
 #: NUMPY_DTYPE_KEEPING functions whose result is a view: the strides keep their sign.
-NUMPY_VIEW_FUNCTIONS: FrozenSet[str] = frozenset({"transpose", "squeeze", "swapaxes", "expand_dims", "moveaxis"})
+NUMPY_VIEW_FUNCTIONS: FrozenSet[str] = frozenset({
+    "transpose", "squeeze", "swapaxes", "expand_dims", "moveaxis", "atleast_1d", "atleast_2d", "atleast_3d",
+    "permute_dims", "matrix_transpose", "rollaxis",
+})
 #: NumPy functions that return a read-only view of a PIL image's buffer (unless given a dtype).
 IMAGE_VIEW_FUNCTIONS: FrozenSet[str] = frozenset({"numpy.asarray", "numpy.asanyarray"})
 #: TENSOR_PROPAGATING methods that keep the tensor's shape.

@@ -4,7 +4,8 @@ from __future__ import annotations
 import ast
 from typing import List, NamedTuple, Optional, Sequence
 
-from .values import UNKNOWN, Value
+from . import api
+from .values import UNKNOWN, Tri, Value
 
 
 class Arg(NamedTuple):
@@ -63,3 +64,26 @@ def callee_text(node: ast.Call) -> str:
     if isinstance(current, ast.Name):
         parts.append(current.id)
     return ".".join(reversed(parts))
+
+
+def grad_mode_of(qualname: Optional[str], call: Optional[ast.Call]) -> Optional[Tri]:
+    """The grad mode a grad switch (a GRAD_MODES row) sets: YES, NO, or UNKNOWN when its
+    argument is not a literal; None when ``qualname`` is no switch. ``call`` is None for a bare
+    decorator (``@torch.no_grad``)."""
+    mode = api.GRAD_MODES.get(qualname or "")
+    if mode is None:
+        return None
+    given: Optional[ast.expr] = None
+    if call is not None:
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return Tri.UNKNOWN
+        given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == mode.mode_keyword), None)
+    if given is None:
+        enabled = mode.enabled
+    elif isinstance(given, ast.Constant) and isinstance(given.value, bool):
+        enabled = given.value != mode.inverted
+    else:
+        return Tri.UNKNOWN
+    if enabled is None:
+        return Tri.UNKNOWN
+    return Tri.YES if enabled else Tri.NO

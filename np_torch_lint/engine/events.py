@@ -77,6 +77,10 @@ class Conversion:
     source: Value
     result: Value
     context: Context
+    # The conversion wraps the array's memory before anything else (from_numpy; as_tensor even
+    # when it casts after), so NumPy's read-only flag reaches torch. False where it copies
+    # outright: torch.asarray(a, copy=True), torch.asarray(a, dtype=...).
+    wraps_source: bool = True
 
 
 @dataclass(frozen=True)

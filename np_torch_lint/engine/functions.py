@@ -14,6 +14,7 @@ import ast
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
+from .arguments import grad_mode_of
 from .events import Context
 from .scope import ClassInfo, Frame, FunctionInfo
 from .values import UNKNOWN, Device, Kind, Tri, Value, join
@@ -198,8 +199,10 @@ class FunctionWalks:
         for decorator in node.decorator_list:
             callee = decorator.func if isinstance(decorator, ast.Call) else decorator
             value = self.interp.eval(callee, frame)
-            if value.kind is Kind.API and value.qualname in api.GRAD_OFF_CONTEXTS:
-                grad = Tri.NO
+            mode = grad_mode_of(value.qualname, decorator if isinstance(decorator, ast.Call) else None) \
+                if value.kind is Kind.API else None
+            if mode is not None:
+                grad = mode  # @torch.no_grad(), @torch.inference_mode(False), @torch.set_grad_enabled(False)
         if owner is not None:
             qual = f"{owner.name}.{node.name}"
         elif frame.function is not None:

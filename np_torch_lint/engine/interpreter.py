@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 
 from . import api, conditions, containers
 from .classes import ClassModel
+from .arguments import grad_mode_of
 from .evaluator import Evaluator
 from .functions import FunctionWalks
 from .events import Context, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
@@ -242,8 +243,8 @@ class Interpreter:
             if qual in api.EXITS:
                 self.eval(value, frame)
                 return Flow.EXIT
-            if qual in api.GRAD_SET_CONTEXTS:
-                frame.context = _with_grad(frame.context, _literal_bool(value.args))
+            if qual in api.GRAD_SET_CONTEXTS:  # torch.set_grad_enabled(False) as a statement
+                frame.context = replace(frame.context, grad=grad_mode_of(qual, value) or Tri.UNKNOWN)
         self.eval(value, frame)
         return Flow.NORMAL
 
@@ -461,12 +462,8 @@ class Interpreter:
             qual = self.sem.qualname_of(call.func if isinstance(call, ast.Call) else call, frame)
             if _expects_error(call):
                 context = replace(context, expects_error=True)
-            elif qual in api.GRAD_OFF_CONTEXTS:
-                context = _with_grad(context, False)
-            elif qual in api.GRAD_ON_CONTEXTS:
-                context = _with_grad(context, True)
-            elif qual in api.GRAD_SET_CONTEXTS and isinstance(call, ast.Call):
-                context = _with_grad(context, _literal_bool(call.args))
+            elif qual in api.GRAD_MODES:
+                context = replace(context, grad=grad_mode_of(qual, call if isinstance(call, ast.Call) else None) or Tri.UNKNOWN)
             elif value.kind is Kind.API and value.qualname is not None and value.qualname in api.GRAD_CONTEXT_OBJECTS:
                 context = _with_grad(context, api.GRAD_CONTEXT_OBJECTS[value.qualname])
             if item.optional_vars is not None:
@@ -547,15 +544,6 @@ def _expects_error(node: ast.expr) -> bool:
 
 def _with_grad(context: Context, enabled: Optional[bool]) -> Context:
     return replace(context, grad=Tri.UNKNOWN if enabled is None else (Tri.YES if enabled else Tri.NO))
-
-
-def _literal_bool(args: Sequence[ast.expr]) -> Optional[bool]:
-    if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, bool):
-        return args[0].value
-    return None
-
-
-
 
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)

@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from . import api
 from .arguments import Arg, argument, callee_text, first, negative_literal, positional
 from .events import ToNumpy
-from .promotion import data_dtype, dtype_of, numpy_result_dtype, scalar_literal_dtype
+from .promotion import NUMBERS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, scalar_literal_dtype
 from .scope import Frame
 from .values import UNKNOWN, Kind, Tri, Value
 from .walker import Walker
@@ -35,6 +35,8 @@ class NumpyModel:
             (("item",), self._item),
             (("tobytes",), self._tobytes),
             (("setflags",), self._setflags),
+            (("clip",), self._clip),
+            (api.NDARRAY_READONLY_VIEWS, self._readonly_view),
         ]
         for names, handler in rows:
             for name in names:
@@ -60,8 +62,6 @@ class NumpyModel:
         maker = api.GENERATOR_METHODS.get(method)
         if maker is None:
             return UNKNOWN
-        if method in api.GENERATOR_DTYPE_KW:
-            maker = api.ArrayMaker(maker.dtype)  # only the dtype= keyword names a dtype
         return self.array_maker(qual, maker, node, args, frame)
 
     def array_maker(self, qual: str, maker: api.ArrayMaker, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
@@ -83,6 +83,8 @@ class NumpyModel:
                 dtype = {Kind.PY_FLOAT: api.FLOAT64, Kind.PY_INT: api.INT64}.get(fill.value.kind)
         elif short == "arange":
             dtype = scalar_literal_dtype([v.kind for v in positional(args)], api.FLOAT64)
+        elif maker.bounds:
+            dtype = bounded_dtype(positional(args)[:maker.bounds], maker.bounds, maker.dtype)
         else:
             dtype = maker.dtype
         origin = self.it.origin(node.func)
@@ -116,14 +118,26 @@ class NumpyModel:
         if readonly is None:
             return None
         name = qual[len("numpy."):]
-        dtype_arg = argument(args, 1, "dtype") if name == "frombuffer" else None
-        if dtype_arg is not None:
-            dtype = dtype_of(dtype_arg.value)
-        elif name == "frombuffer":
-            dtype = api.FLOAT64  # frombuffer's default dtype
+        view = api.READONLY_VIEWS.get(qual)
+        strides = Tri.NO
+        if view is not None:
+            dtype = data.dtype if data.kind is Kind.NDARRAY else None
+            if not view.keeps_strides or data.kind is not Kind.NDARRAY:
+                strides = Tri.UNKNOWN
+            else:
+                strides = data.negative_strides
+        elif qual in api.MAPPED_READERS:
+            maker = api.ARRAY_MAKERS.get(qual)
+            dtype_arg = argument(args, maker.dtype_pos, "dtype") if maker is not None else None
+            # np.load keeps the saved dtype; np.memmap has a default
+            dtype = dtype_of(dtype_arg.value) if dtype_arg is not None else (maker.dtype if maker is not None else None)
         else:
-            dtype = data.dtype if name == "broadcast_to" else None
-        return Value(kind=Kind.NDARRAY, dtype=dtype, readonly=readonly, negative_strides=Tri.NO,
+            dtype_arg = argument(args, 1, "dtype") if name == "frombuffer" else None
+            if dtype_arg is not None:
+                dtype = dtype_of(dtype_arg.value)
+            else:
+                dtype = api.FLOAT64 if name == "frombuffer" else None  # frombuffer's default dtype
+        return Value(kind=Kind.NDARRAY, dtype=dtype, readonly=readonly, negative_strides=strides,
                      origin=self.it.origin(node))
 
     @staticmethod
@@ -133,12 +147,19 @@ class NumpyModel:
             if data.kind is Kind.PY_BYTES:
                 return Tri.YES
             return Tri.UNKNOWN  # a bytearray or memoryview may be writable
-        if qual in api.READONLY_MAKERS:
-            return Tri.YES
-        if qual == "numpy.load":
-            mode = argument(args, 1, "mmap_mode")
+        view = api.READONLY_VIEWS.get(qual)
+        if view is not None:
+            writeable = argument(args, None, view.writeable_keyword) if view.writeable_keyword else None
+            if writeable is None:
+                return Tri.YES if view.readonly_by_default else None
+            if isinstance(writeable.node, ast.Constant) and isinstance(writeable.node.value, bool):
+                return Tri.NO if writeable.node.value else Tri.YES
+            return Tri.UNKNOWN
+        if qual in api.MAPPED_READERS:
+            pos, keyword = api.MAPPED_READERS[qual]
+            mode = argument(args, pos, keyword)
             if mode is not None and mode.value.kind is Kind.PY_STR:
-                return Tri.YES if mode.value.qualname == "r" else Tri.UNKNOWN
+                return Tri.YES if mode.value.qualname in api.READONLY_MODES else Tri.UNKNOWN
             return None
         if qual in api.IMAGE_VIEW_FUNCTIONS and data.kind is Kind.API and data.qualname == api.PIL_IMAGE:
             if argument(args, 1, "dtype") is not None:
@@ -153,15 +174,83 @@ class NumpyModel:
             self.to_numpy_sink(data, node, qual, frame)
         if name in api.NUMPY_REDUCTIONS:
             return self.reduction(name, data, args, node, method=False)
+        if name in api.NUMPY_PROMOTING:
+            return self.promoting(api.NUMPY_PROMOTING[name], args, node)
+        if name in api.NUMPY_FLOAT64_FUNCTIONS:
+            return self.float64_function(name, args, node)
         if data.kind not in ARRAY_KINDS:
             return UNKNOWN
+        if name in api.NUMPY_QUANTILES:
+            return self.quantile(data, args, node)
         if name in api.NUMPY_FLOAT_UFUNCS:
-            dtype = api.FLOAT64 if data.dtype in api.INT_DTYPES else data.dtype
+            dtype = api.FLOAT_OF_INT.get(data.dtype or "", data.dtype)
             return Value(kind=data.kind, dtype=dtype, negative_strides=Tri.NO, origin=self.it.origin(node.func))
         if name in api.NUMPY_DTYPE_KEEPING:
             views = name in api.NUMPY_VIEW_FUNCTIONS
-            return data.with_(negative_strides=data.negative_strides if views else Tri.UNKNOWN, shares_with=None, ndim=None)
+            dtype = accumulated(data.dtype) if name in api.NUMPY_INT_ACCUMULATORS else data.dtype
+            if name in api.NUMPY_ROUNDING_UFUNCS and dtype not in api.FLOAT_DTYPES:
+                dtype = None
+            return data.with_(dtype=dtype, negative_strides=data.negative_strides if views else Tri.UNKNOWN,
+                              shares_with=None, ndim=None, origin=data.origin if dtype == data.dtype else self.it.origin(node.func))
         return UNKNOWN
+
+    def promoting(self, spec: api.Promoting, args: Sequence[Arg], node: ast.Call) -> Value:
+        """np.where(c, x, y), np.clip(a, lo, hi), np.add(a, b): the operands' dtypes combined."""
+        operands: List[Value] = []
+        for position, keyword in zip(spec.operands, spec.keywords):
+            arg = argument(args, position, keyword)
+            if arg is None or arg.value.kind is Kind.NONE:
+                continue  # np.clip(a, None, 1): no bound
+            operands.append(arg.value)
+        for keyword in spec.keywords[len(spec.operands):]:  # alternative keywords (np.clip(a, min=0))
+            arg = argument(args, None, keyword)
+            if arg is not None and arg.value.kind is not Kind.NONE:
+                operands.append(arg.value)
+        if any(a.starred for a in args) or argument(args, None, "dtype") is not None or not operands:
+            return UNKNOWN
+        if len(operands) < len(spec.operands) and spec.operands[0] != 0:
+            return UNKNOWN  # np.where(cond): the indices where cond holds
+        dtype = numpy_combined_dtype(operands, spec.division)
+        if any(v.kind is Kind.NDARRAY for v in operands) or first(args).kind is Kind.NDARRAY:
+            kind: Optional[Kind] = Kind.NDARRAY
+        elif all(v.kind in (Kind.NP_SCALAR,) + NUMBERS for v in operands) and operands[0].kind is Kind.NP_SCALAR:
+            kind = Kind.NP_SCALAR
+        else:
+            kind = None  # np.where over a condition of unknown shape: an array, or a 0-d one
+        if dtype is None and kind is None:
+            return UNKNOWN
+        lead = next((v for v in operands if v.dtype == dtype and v.origin is not None), None)
+        return Value(kind=kind, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
+                     ndim=0 if kind is Kind.NP_SCALAR else None,
+                     origin=lead.origin if lead is not None else self.it.origin(node.func))
+
+    def float64_function(self, name: str, args: Sequence[Arg], node: ast.Call) -> Value:
+        """np.interp, np.float_power: float64 whatever real input (float32 included) they get."""
+        shaped = positional(args)[api.NUMPY_FLOAT64_FUNCTIONS[name]] if len(positional(args)) > api.NUMPY_FLOAT64_FUNCTIONS[name] else UNKNOWN
+        data_keywords = any(a.keyword in ("x", "xp", "fp", "x1", "x2") or a.starred for a in args)
+        if data_keywords or argument(args, None, "dtype") is not None or not all(_real(v) for v in positional(args)):
+            return UNKNOWN  # a complex operand gives complex128
+        if shaped.kind in (Kind.NDARRAY, Kind.SEQUENCE):
+            return Value(kind=Kind.NDARRAY, dtype=api.FLOAT64, negative_strides=Tri.NO, readonly=Tri.NO,
+                         origin=self.it.origin(node.func))
+        if shaped.kind in (Kind.NP_SCALAR,) + NUMBERS:
+            return Value(kind=Kind.NP_SCALAR, dtype=api.FLOAT64, ndim=0, origin=self.it.origin(node.func))
+        return UNKNOWN
+
+    def quantile(self, data: Value, args: Sequence[Arg], node: ast.Call) -> Value:
+        """np.percentile(a, q), np.quantile(a, q): float64 for integers; a scalar for a scalar q and no axis."""
+        dtype = api.FLOAT64 if data.dtype in api.INT_DTYPES else (data.dtype if data.dtype in api.FLOAT_DTYPES else None)
+        q = argument(args, 1, "q")
+        axis = argument(args, 2, "axis")
+        if argument(args, None, "out") is not None or argument(args, None, "weights") is not None:
+            return UNKNOWN
+        origin = data.origin if dtype == data.dtype else self.it.origin(node.func)
+        if q is not None and q.value.kind in NUMBERS and (axis is None or axis.value.kind is Kind.NONE) \
+                and argument(args, None, "keepdims") is None:
+            return Value(kind=Kind.NP_SCALAR, dtype=dtype, ndim=0, origin=origin)
+        if q is not None and (q.value.kind in (Kind.SEQUENCE, Kind.NDARRAY) or (axis is not None and axis.value.kind is Kind.PY_INT)):
+            return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, origin=origin)
+        return Value(dtype=dtype, origin=origin)
 
     def reduction(self, name: str, data: Value, args: Sequence[Arg], node: ast.Call, method: bool) -> Value:
         """np.mean(a) / a.mean(): a NumPy scalar, or an array when an axis is given."""
@@ -170,6 +259,8 @@ class NumpyModel:
         dtype = data.dtype
         if api.NUMPY_REDUCTIONS.get(name) and dtype in api.INT_DTYPES | {api.BOOL}:
             dtype = api.FLOAT64
+        elif name in api.NUMPY_INT_ACCUMULATORS:
+            dtype = accumulated(dtype)
         explicit = argument(args, None, "dtype")
         if explicit is not None:
             dtype = dtype_of(explicit.value)
@@ -182,7 +273,7 @@ class NumpyModel:
 
     def to_numpy_sink(self, value: Value, node: ast.Call, qual: str, frame: Frame) -> None:
         via = callee_text(node) + "()"
-        if value.kind is Kind.TENSOR:
+        if value.kind is Kind.TENSOR and qual not in api.NUMPY_TENSOR_METHOD_FUNCTIONS:
             self.it.emit(frame, ToNumpy(self.it.site(node), value, via, frame.context))
         elif value.kind is Kind.SEQUENCE and value.element is not None and value.element.kind is Kind.TENSOR:
             self.it.emit(frame, ToNumpy(self.it.site(node), value.element, via + " over a list", frame.context,
@@ -219,7 +310,18 @@ class NumpyModel:
 
     @staticmethod
     def _same_dtype(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
-        return a.with_(ndim=None, negative_strides=Tri.UNKNOWN, shares_with=None)
+        dtype = accumulated(a.dtype) if name in api.NUMPY_INT_ACCUMULATORS else a.dtype
+        return a.with_(dtype=dtype, ndim=None, negative_strides=Tri.UNKNOWN, shares_with=None,
+                       origin=a.origin if dtype == a.dtype else None)
+
+    def _clip(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        """a.clip(lo, hi): the bounds promote like np.clip's (an int array clipped by 0.0 is float64)."""
+        bounds = [Arg(None, a, node.func, False)] + [arg for arg in args]
+        return self.promoting(api.Promoting((0, 1, 2), ("a", "min", "max")), bounds, node)
+
+    def _readonly_view(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        """a.diagonal(): a read-only view; its strides keep the sign of the array's."""
+        return a.with_(readonly=Tri.YES, ndim=None, shares_with=None, origin=self.it.origin(node))
 
     def _reduce(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
         return self.reduction(name, a, args, node, method=True)
@@ -287,6 +389,42 @@ class NumpyModel:
             return Value(kind=Kind.NP_SCALAR, dtype=base.dtype, ndim=0, origin=base.origin)
         # A row or a scalar, we cannot tell: keep the dtype, forget the kind.
         return Value(dtype=base.dtype, origin=base.origin)
+
+
+def accumulated(dtype: Optional[str]) -> Optional[str]:
+    """The dtype a sum or product of ``dtype`` gives: narrow signed ints and bool widen to int64;
+    unsigned ones to uint64, which the tables leave unknown."""
+    if dtype == api.BOOL or (dtype in api.INT_DTYPES and not dtype.startswith("u")):
+        return api.INT64
+    return None if dtype in api.INT_DTYPES else dtype
+
+
+def bounded_dtype(bounds: Sequence[Value], count: int, default: Optional[str]) -> Optional[str]:
+    """np.linspace(start, stop): ``default`` (float64) for Python numbers and integers, the bounds'
+    float dtype when one is a float array or NumPy scalar; unknown when a bound is unknown."""
+    if len(bounds) < count:
+        return None
+    strong: List[Value] = []  # arrays and NumPy scalars; Python numbers are weak and decide nothing
+    for bound in bounds:
+        if bound.kind in NUMBERS:
+            continue
+        if bound.kind not in ARRAY_KINDS or bound.dtype is None:
+            return None
+        strong.append(bound)
+    if not any(b.dtype in api.FLOAT_DTYPES for b in strong):
+        return default
+    return numpy_combined_dtype(strong)  # None where NumPy's promotion is not one the tables know
+
+
+def _real(value: Value) -> bool:
+    """A value known to hold real numbers (the tables model no complex dtype)."""
+    if value.kind in NUMBERS:
+        return True
+    if value.kind in ARRAY_KINDS:
+        return value.dtype is not None
+    if value.kind is Kind.SEQUENCE and value.element is not None:
+        return _real(value.element)
+    return False
 
 
 def shape_ndim(qual: str, args: Sequence[Arg]) -> Optional[int]:

@@ -37,7 +37,8 @@ def grad_in_context(grad: Tri, origin: Optional[Origin], frame: Frame) -> Tuple[
 def numpy_result_dtype(a: Value, b: Value, op: ast.operator) -> Optional[str]:
     """NumPy 2 (NEP 50) promotion, for the cases this linter needs."""
     if isinstance(op, ast.Div):
-        ints = [v for v in (a, b) if (v.kind in (Kind.NDARRAY, Kind.NP_SCALAR) and v.dtype in api.INT_DTYPES) or v.kind is Kind.PY_INT]
+        ints = [v for v in (a, b) if (v.kind in (Kind.NDARRAY, Kind.NP_SCALAR) and v.dtype in api.INT_DTYPES | {api.BOOL})
+                or v.kind in (Kind.PY_INT, Kind.PY_BOOL)]
         if len(ints) == 2:
             return api.FLOAT64
     arrays = [v for v in (a, b) if v.kind in (Kind.NDARRAY, Kind.NP_SCALAR)]
@@ -55,6 +56,32 @@ def numpy_result_dtype(a: Value, b: Value, op: ast.operator) -> Optional[str]:
         if array.dtype in api.INT_DTYPES:
             return api.FLOAT64 if python.kind is Kind.PY_FLOAT else array.dtype
     return None
+
+
+def numpy_combined_dtype(operands: Sequence[Value], division: bool = False) -> Optional[str]:
+    """The dtype NumPy gives a function of several operands (np.where, np.clip, np.add): array
+    and NumPy scalar operands promote each other, then Python numbers join as weak scalars."""
+    strong = [v for v in operands if v.kind in (Kind.NDARRAY, Kind.NP_SCALAR)]
+    weak = [v for v in operands if v.kind in NUMBERS]
+    if len(strong) + len(weak) != len(operands) or not operands:
+        return None
+    op: ast.operator = ast.Div() if division else ast.Add()
+    if not strong:
+        # Only Python numbers: NumPy's default float and int (true division gives floats).
+        kinds = {v.kind for v in weak}
+        if Kind.PY_FLOAT in kinds or (division and kinds & {Kind.PY_INT, Kind.PY_BOOL}):
+            return api.FLOAT64
+        return api.INT64 if Kind.PY_INT in kinds else api.BOOL
+    current = strong[0]
+    if len(strong) == 1 and not weak:
+        ints = current.dtype in api.INT_DTYPES | {api.BOOL}
+        return api.FLOAT64 if division and ints else current.dtype
+    for other in strong[1:] + weak:
+        dtype = numpy_result_dtype(current, other, op)
+        if dtype is None:
+            return None
+        current = Value(kind=Kind.NDARRAY, dtype=dtype)
+    return current.dtype
 
 
 def torch_result_dtype(a: Value, b: Value) -> Tuple[Optional[str], Optional[Value]]:

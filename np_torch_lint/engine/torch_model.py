@@ -11,7 +11,7 @@ import ast
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import api
-from .arguments import Arg, argument, callee_text, first, literal_true, positional
+from .arguments import Arg, argument, callee_text, first, grad_mode_of, literal_true, positional
 from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement
 from .guards import device_variable
 from .numpy_model import uninitialized
@@ -41,7 +41,7 @@ class TorchModel:
             (api.MODULE_WRAPPERS, self.wrapper),
             (api.DEVICE_CONSTRUCTORS, self.device),
             (api.CUDA_PROBES, self.cuda_probe),
-            (api.GRAD_OFF_CONTEXTS | api.GRAD_ON_CONTEXTS, self.grad_context),
+            (api.GRAD_MODES, self.grad_context),
             (api.DEFAULT_DTYPE_SETTERS, self.set_default_dtype),
             (api.DEFAULT_DEVICE_SETTERS, self.set_default_device),
             ((q for q, (_, cuda) in api.TENSOR_TYPES.items() if cuda), self.cuda_tensor_type),
@@ -83,7 +83,10 @@ class TorchModel:
         if qual == "torch.from_numpy" and kind is None and inner is not None:
             kind = Kind.NDARRAY  # from_numpy accepts only arrays: if it ran, it was one
         ndim = 0 if source.kind is Kind.NP_SCALAR else (source.ndim if kind is Kind.NDARRAY else None)
-        shares = spec.shares_memory and explicit is None and device is None and kind is Kind.NDARRAY
+        copy = argument(args, None, spec.copy_keyword) if spec.copy_keyword is not None else None
+        copies = copy is not None and not (isinstance(copy.node, ast.Constant) and copy.node.value in (False, None))
+        shares = spec.shares_memory and explicit is None and device is None and kind is Kind.NDARRAY and not copies
+        wraps = spec.shares_memory and not copies and (explicit is None or spec.dtype_change_wraps)
         source_node = node.args[0] if node.args else None
         partner = source_node.id if shares and isinstance(source_node, ast.Name) and not uninitialized(source) else None
         leaf = requires is not None and literal_true(requires.node)
@@ -101,7 +104,7 @@ class TorchModel:
             numpy_source=numpy_source,
             conversion=site if numpy_data or list_of_scalars else None,
         )
-        self.it.emit(frame, Conversion(site, qual, source, result, frame.context))
+        self.it.emit(frame, Conversion(site, qual, source, result, frame.context, wraps_source=wraps))
         return result
 
     def factory(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
@@ -147,7 +150,10 @@ class TorchModel:
 
     @staticmethod
     def grad_context(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
-        return Value(kind=Kind.API, qualname=qual + "()")
+        """``ctx = torch.inference_mode(False)``: the object a later ``with ctx:`` enters."""
+        mode = grad_mode_of(qual, node)
+        objects = {Tri.NO: api.GRAD_OFF_OBJECT, Tri.YES: api.GRAD_ON_OBJECT}
+        return Value(kind=Kind.API, qualname=objects.get(mode or Tri.UNKNOWN, api.GRAD_UNKNOWN_OBJECT))
 
     def set_default_dtype(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         if dtype_of(first(args)) == api.FLOAT64:

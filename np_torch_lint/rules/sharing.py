@@ -61,8 +61,10 @@ class ReadOnlyArrayConversion(Rule):
         if source.kind is not Kind.NDARRAY or source.readonly not in (Tri.YES, Tri.MAYBE):
             return
         spec = conversion_spec(event.function)
-        if spec is None or not spec.shares_memory or event.result.device not in (None, Device.CPU):
-            return  # torch.tensor copies; a move to CUDA copies (as_tensor with a dtype change still warns)
+        if spec is None or not spec.shares_memory or not event.wraps_source or event.result.device not in (None, Device.CPU):
+            # torch.tensor copies, so does torch.asarray(a, copy=True) or with a dtype; a move to
+            # CUDA copies (as_tensor with a dtype change still warns: it wraps the array first)
+            return
         yield Finding(
             self.code,
             event.site,

@@ -1,0 +1,376 @@
+"""The torch facts of api.py's tables, row by row, checked twice (see test_tables_numpy.py):
+the engine's view of each case, and the installed torch running it."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import pytest
+
+from np_torch_lint.engine.values import Kind, Tri
+from tables_support import PRELUDE, dtype_name, engine_value, lint_codes, run_value
+
+# --- grad flows through these (TENSOR_PROPAGATING, TENSOR_VIEW_ATTRS, PROMOTING_FUNCTIONS) ---------
+# `o` is the output of a Linear module: (4, 2), float32, requires grad.
+
+GRAD_KEPT: List[str] = [
+    *[f"o.{call}" for call in (
+        "view(-1)", "view_as(o)", "reshape(-1)", "reshape_as(o)", "unsqueeze(0)", "squeeze()", "permute(1, 0)",
+        "transpose(0, 1)", "t()", "contiguous()", "flatten()", "unflatten(1, (1, 2))", "expand(2, 4, 2)",
+        "expand_as(o)", "repeat(2, 1)", "clone()", "narrow(0, 0, 2)", "select(0, 1)",
+        "index_select(0, torch.tensor([0, 1]))", "gather(1, torch.zeros(4, 1, dtype=torch.long))",
+        "masked_fill(o > 0, 0.0)", "masked_select(o > 0)", "flip(0)", "roll(1, 0)", "movedim(0, 1)", "sum()",
+        "mean()", "std()", "var()", "prod()", "norm()", "abs()", "exp()", "log()", "log1p()", "sqrt()", "rsqrt()",
+        "sigmoid()", "tanh()", "relu()", "softmax(1)", "log_softmax(1)", "pow(2)", "clamp(0, 1)", "clip(0, 1)",
+        "neg()", "square()", "cumsum(0)", "cumprod(0)", "add(1.0)", "sub(1.0)", "mul(2.0)", "div(2.0)",
+        "true_divide(2.0)", "matmul(torch.ones(2, 3))", "mm(torch.ones(2, 3))",
+        "unsqueeze(0).bmm(torch.ones(1, 2, 3))", "sin()", "cos()", "floor()", "ceil()", "round()",
+        "logsumexp(1)", "amax(1)", "amin(1)", "diag()", "tril()", "triu()", "trace()", "clone().squeeze_()",
+        "clone().unsqueeze_(0)",
+        # TENSOR_VIEW_ATTRS
+        "T", "mT", "H", "mH", "real")],
+    *[f"torch.{call}" for call in (
+        "outer(o[0], o[1])", "dot(o[0], o[1])", "einsum('ij->i', o)", "cat([o, o])", "stack([o, o])",
+        "concat([o, o])", "concatenate([o, o])", "where(o > 0, o, 0.0)", "lerp(o, o, 0.5)",
+        "addmm(torch.zeros(4, 3), o, torch.ones(2, 3))",
+        "baddbmm(torch.zeros(1, 4, 3), o.unsqueeze(0), torch.ones(1, 2, 3))", "dist(o, o)",
+        "cosine_similarity(o, o)",
+        # PROMOTING_FUNCTIONS (same dtypes here: the grad goes through)
+        "matmul(o, torch.ones(2, 3))", "mm(o, torch.ones(2, 3))", "bmm(o.unsqueeze(0), torch.ones(1, 2, 3))",
+        "mul(o, 2.0)", "add(o, 1.0)", "sub(o, 1.0)", "div(o, 2.0)")],
+    *[f"F.{call}" for call in (
+        "linear(o, torch.ones(3, 2))", "dropout(o)", "gelu(o)", "silu(o)", "elu(o)", "leaky_relu(o)",
+        "softplus(o)", "normalize(o)", "interpolate(o.unsqueeze(0), scale_factor=2.0)", "pad(o, (1, 1))",
+        "conv1d(o.unsqueeze(0), torch.ones(1, 4, 1))", "conv2d(o.view(1, 1, 4, 2), torch.ones(1, 1, 1, 1))",
+        "conv3d(o.view(1, 1, 1, 4, 2), torch.ones(1, 1, 1, 1, 1))", "max_pool2d(o.view(1, 1, 4, 2), 2)",
+        "avg_pool2d(o.view(1, 1, 4, 2), 2)", "adaptive_avg_pool2d(o.view(1, 1, 4, 2), 1)", "layer_norm(o, (2,))",
+        "batch_norm(o, torch.zeros(2), torch.ones(2))", "embedding(torch.tensor([0, 1]), o)", "hardtanh(o)")],
+]
+
+
+@pytest.mark.parametrize("expression", GRAD_KEPT)
+def test_engine_keeps_grad_through(expression: str) -> None:
+    assert engine_value(expression).requires_grad is Tri.YES
+
+
+@pytest.mark.parametrize("expression", GRAD_KEPT)
+def test_installed_torch_keeps_grad_through(expression: str, tmp_path: Path) -> None:
+    assert run_value(expression, tmp_path).requires_grad
+
+
+# --- dtypes (TENSOR_CASTS, INTEGER_RESULTS, TORCH_FACTORIES, promotion) --------------------------
+
+TORCH_DTYPES: List[Tuple[str, str]] = [
+    *[(f"t64.{cast}()", dtype) for cast, dtype in (
+        ("float", "float32"), ("double", "float64"), ("half", "float16"), ("bfloat16", "bfloat16"),
+        ("long", "int64"), ("int", "int32"), ("short", "int16"), ("char", "int8"), ("byte", "uint8"),
+        ("bool", "bool"))],
+    *[(f"o.{call}", dtype) for call, dtype in (
+        ("argmax(1)", "int64"), ("argmin(1)", "int64"), ("argsort(1)", "int64"), ("nonzero()", "int64"),
+        ("eq(0)", "bool"), ("ne(0)", "bool"), ("lt(0)", "bool"), ("gt(0)", "bool"), ("le(0)", "bool"),
+        ("ge(0)", "bool"), ("isnan()", "bool"), ("isinf()", "bool"), ("isfinite()", "bool"),
+        ("logical_not()", "bool"), ("logical_and(o)", "bool"), ("logical_or(o)", "bool"))],
+    ("torch.bucketize(o, torch.tensor([0.0]))", "int64"), ("torch.searchsorted(torch.tensor([0.0, 1.0]), o)", "int64"),
+    ("torch.multinomial(torch.ones(3), 2)", "int64"),
+    *[(f"torch.{call}", dtype) for call, dtype in (
+        ("zeros(3)", "float32"), ("ones(3)", "float32"), ("empty(3)", "float32"), ("rand(3)", "float32"),
+        ("randn(3)", "float32"), ("full((3,), 1.5)", "float32"), ("full((3,), 2)", "int64"), ("eye(2)", "float32"),
+        ("linspace(0, 1, 3)", "float32"), ("logspace(0, 1, 3)", "float32"), ("arange(3)", "int64"),
+        ("arange(0.0, 1.0, 0.5)", "float32"), ("randint(0, 3, (2,))", "int64"), ("randperm(3)", "int64"),
+        ("zeros_like(t64)", "float64"), ("ones_like(t64)", "float64"), ("rand_like(t64)", "float64"),
+        ("randn_like(t64)", "float64"), ("empty_like(t64)", "float64"), ("full_like(t64, 1.0)", "float64"),
+        ("zeros(3, dtype=torch.float64)", "float64"),
+        # PROMOTING_FUNCTIONS and TENSOR_BINARY_METHODS: float64 with float32 is float64
+        ("mul(t64, torch.ones(2, 3))", "float64"), ("add(t64, torch.ones(2, 3))", "float64"),
+        ("sub(t64, torch.ones(2, 3))", "float64"), ("div(t64, torch.ones(2, 3))", "float64"))],
+    *[(f"t64.{name}(torch.ones(2, 3))", "float64") for name in ("add", "sub", "mul", "div", "true_divide")],
+    ("F.one_hot(torch.tensor([0, 2]))", "int64"),
+]
+
+
+@pytest.mark.parametrize("expression, dtype", TORCH_DTYPES, ids=[e for e, _ in TORCH_DTYPES])
+def test_engine_knows_the_tensor_dtype(expression: str, dtype: str) -> None:
+    value = engine_value(expression)
+    assert (value.kind, value.dtype) == (Kind.TENSOR, dtype)
+
+
+@pytest.mark.parametrize("expression, dtype", TORCH_DTYPES, ids=[e for e, _ in TORCH_DTYPES])
+def test_installed_torch_gives_that_dtype(expression: str, dtype: str, tmp_path: Path) -> None:
+    assert dtype_name(run_value(expression, tmp_path)) == dtype
+
+
+#: integer and bool results never require grad; factories do not either, unless asked
+NO_GRAD: List[str] = [
+    "o.argmax(1)", "o.gt(0)", "o.long()", "o.int()", "torch.zeros(3)", "torch.randn(3)", "torch.normal(torch.zeros(3), 1.0)",
+    "o.detach()", "o.data", "o.grad",
+]
+
+
+@pytest.mark.parametrize("expression", NO_GRAD)
+def test_no_grad_results(expression: str, tmp_path: Path) -> None:
+    value = engine_value(expression)
+    assert value.kind is Kind.TENSOR and value.requires_grad is Tri.NO
+    result = run_value(expression, tmp_path)
+    assert result is None or not result.requires_grad  # o.grad is None before backward()
+
+
+def test_factories_that_ask_for_grad(tmp_path: Path) -> None:
+    expression = "torch.zeros(3, requires_grad=True)"
+    assert engine_value(expression).requires_grad is Tri.YES
+    assert run_value(expression, tmp_path).requires_grad
+
+
+# --- modules -----------------------------------------------------------------------------------
+
+#: PARAMETRIC_MODULES: constructors whose module has parameters that require grad
+PARAMETRIC: List[str] = [
+    "Linear(3, 2)", "Bilinear(3, 3, 2)", "LazyLinear(2)", "Conv1d(1, 2, 3)", "Conv2d(1, 2, 3)", "Conv3d(1, 2, 3)",
+    "ConvTranspose1d(1, 2, 3)", "ConvTranspose2d(1, 2, 3)", "ConvTranspose3d(1, 2, 3)", "LazyConv1d(2, 3)",
+    "LazyConv2d(2, 3)", "LazyConv3d(2, 3)", "BatchNorm1d(3)", "BatchNorm2d(3)", "BatchNorm3d(3)", "SyncBatchNorm(3)",
+    "LayerNorm(3)", "GroupNorm(1, 3)", "RMSNorm(3)", "Embedding(5, 3)", "EmbeddingBag(5, 3)", "RNN(3, 4)",
+    "LSTM(3, 4)", "GRU(3, 4)", "RNNCell(3, 4)", "LSTMCell(3, 4)", "GRUCell(3, 4)", "MultiheadAttention(4, 2)",
+    "Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16)",
+    "TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 1)",
+    "TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 1)", "TransformerEncoderLayer(8, 2, 16)",
+    "TransformerDecoderLayer(8, 2, 16)", "PReLU()",
+    # CONTAINER_MODULES: parametric when a member is
+    "Sequential(nn.Linear(3, 2), nn.ReLU())", "ModuleList([nn.Linear(3, 2)])",
+]
+#: PARAMETER_FREE_MODULES
+PARAMETER_FREE: List[str] = [
+    "ReLU()", "ReLU6()", "Dropout()", "Dropout2d()", "Identity()", "Flatten()", "Unflatten(1, (1, 3))", "Sigmoid()",
+    "Tanh()", "Softmax(1)", "LogSoftmax(1)", "GELU()", "LeakyReLU()", "MaxPool1d(2)", "MaxPool2d(2)", "MaxPool3d(2)",
+    "AvgPool1d(2)", "AvgPool2d(2)", "AdaptiveAvgPool1d(1)", "AdaptiveAvgPool2d(1)", "AdaptiveMaxPool2d(1)",
+    "Upsample(scale_factor=2.0)", "SiLU()", "ELU()", "Mish()", "Hardswish()", "Softplus()",
+]
+
+
+@pytest.mark.parametrize("constructor", PARAMETRIC)
+def test_parametric_modules(constructor: str, tmp_path: Path) -> None:
+    value = engine_value(f"nn.{constructor}")
+    assert (value.kind, value.parametric) == (Kind.MODULE, Tri.YES)
+    parameters = list(run_value(f"nn.{constructor}", tmp_path).parameters())
+    assert parameters and all(p.requires_grad for p in parameters)
+
+
+@pytest.mark.parametrize("constructor", PARAMETER_FREE)
+def test_parameter_free_modules(constructor: str, tmp_path: Path) -> None:
+    value = engine_value(f"nn.{constructor}")
+    assert (value.kind, value.parametric) == (Kind.MODULE, Tri.NO)
+    assert list(run_value(f"nn.{constructor}", tmp_path).parameters()) == []
+
+
+def test_parameter_free_module_passes_its_input_on(tmp_path: Path) -> None:
+    """A parameter-free module's output needs grad exactly when its input does."""
+    assert engine_value("nn.ReLU()(o)").requires_grad is Tri.YES
+    assert engine_value("nn.ReLU()(x)").requires_grad is Tri.NO
+    assert run_value("nn.ReLU()(o)", tmp_path).requires_grad and not run_value("nn.ReLU()(x)", tmp_path).requires_grad
+
+
+#: TUPLE_OUTPUT_MODULES: their call is a tuple, never a tensor
+TUPLE_CALLS: List[str] = [
+    "nn.RNN(3, 4)(torch.randn(2, 5, 3))", "nn.LSTM(3, 4)(torch.randn(2, 5, 3))", "nn.GRU(3, 4)(torch.randn(2, 5, 3))",
+    "nn.LSTMCell(3, 4)(torch.randn(2, 3))",
+    "nn.MultiheadAttention(4, 2)(torch.randn(5, 1, 4), torch.randn(5, 1, 4), torch.randn(5, 1, 4))",
+]
+
+
+@pytest.mark.parametrize("call", TUPLE_CALLS)
+def test_tuple_output_modules(call: str, tmp_path: Path) -> None:
+    assert engine_value(call).kind is not Kind.TENSOR
+    assert isinstance(run_value(call, tmp_path), tuple)
+
+
+#: PARAMETER_ATTRS (and PARAMETER_ITERATORS): parameters read off a module
+PARAMETERS: List[str] = [
+    "nn.Linear(3, 2).weight", "nn.Linear(3, 2).bias", "nn.LSTM(3, 4).weight_ih_l0", "nn.LSTM(3, 4).weight_hh_l0",
+    "nn.MultiheadAttention(4, 2).in_proj_weight", "list(net.parameters())[0]", "list(net.named_parameters())[0][1]",
+]
+
+
+@pytest.mark.parametrize("expression", PARAMETERS)
+def test_parameters(expression: str, tmp_path: Path) -> None:
+    value = engine_value(expression)
+    assert value.kind is Kind.TENSOR and value.requires_grad is Tri.YES and value.grad_leaf
+    result = run_value(expression, tmp_path)
+    assert result.requires_grad and result.is_leaf
+
+
+#: TENSOR_VIEW_METHODS: a parameter's view shares its storage (an NTL402 snapshot stays live)
+VIEWS_OF_PARAMETER: List[str] = [
+    f"net.weight.detach().{call}" for call in (
+        "view(-1)", "view_as(net.weight)", "reshape(-1)", "unsqueeze(0)", "squeeze()", "permute(1, 0)",
+        "transpose(0, 1)", "t()", "flatten()", "contiguous()", "expand(2, 2, 3)", "expand_as(net.weight)",
+        "narrow(0, 0, 1)", "select(0, 0)", "squeeze_()", "unsqueeze_(0)")
+]
+
+
+@pytest.mark.parametrize("expression", VIEWS_OF_PARAMETER)
+def test_views_of_a_parameter(expression: str, tmp_path: Path) -> None:
+    assert engine_value(expression).param_view
+    namespace: Dict[str, Any] = {}
+    exec(PRELUDE, namespace)
+    view = eval(expression, namespace)
+    assert view.untyped_storage().data_ptr() == namespace["net"].weight.untyped_storage().data_ptr()
+
+
+#: LOSS_MODULES: the classes torch derives from its loss base class
+LOSSES = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+          "NLLLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+          "MultiLabelMarginLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
+          "TripletMarginLoss", "MultiMarginLoss"]
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_loss_modules(name: str) -> None:
+    import torch.nn as nn
+
+    assert engine_value(f"nn.{name}()").kind is Kind.LOSS
+    assert issubclass(getattr(nn, name), nn.modules.loss._Loss)
+
+
+#: FUNCTIONAL_LOSSES: a 0-d loss that needs grad when its input does
+FUNCTIONAL: List[str] = [
+    "mse_loss(o, torch.zeros(4, 2))", "l1_loss(o, torch.zeros(4, 2))", "smooth_l1_loss(o, torch.zeros(4, 2))",
+    "huber_loss(o, torch.zeros(4, 2))", "binary_cross_entropy(o.sigmoid(), torch.zeros(4, 2))",
+    "binary_cross_entropy_with_logits(o, torch.zeros(4, 2))", "cross_entropy(o, torch.zeros(4, dtype=torch.long))",
+    "nll_loss(o.log_softmax(1), torch.zeros(4, dtype=torch.long))", "kl_div(o.log_softmax(1), torch.full((4, 2), 0.5))",
+    "poisson_nll_loss(o, torch.ones(4, 2))", "gaussian_nll_loss(o, torch.zeros(4, 2), torch.ones(4, 2))",
+    "soft_margin_loss(o, torch.ones(4, 2))", "multilabel_soft_margin_loss(o, torch.ones(4, 2))",
+    "hinge_embedding_loss(o, torch.ones(4, 2))", "margin_ranking_loss(o[:, 0], o[:, 1], torch.ones(4))",
+    "cosine_embedding_loss(o, o, torch.ones(4))", "triplet_margin_loss(o, o, o)",
+]
+
+
+@pytest.mark.parametrize("call", FUNCTIONAL)
+def test_functional_losses(call: str, tmp_path: Path) -> None:
+    value = engine_value(f"F.{call}")
+    assert (value.kind, value.ndim, value.requires_grad) == (Kind.TENSOR, 0, Tri.YES)
+    loss = run_value(f"F.{call}", tmp_path)
+    assert loss.dim() == 0 and loss.requires_grad
+
+
+#: CLASS_INDEX_LOSSES x REJECTED_CLASS_TARGETS: narrow integer targets raise
+NARROW_TARGETS: List[Tuple[str, str]] = [
+    *[(loss, "np.zeros(4, dtype=np.int32)") for loss in (
+        "nn.CrossEntropyLoss()", "nn.NLLLoss()", "F.cross_entropy", "F.nll_loss")],
+    ("nn.CrossEntropyLoss()", "np.zeros(4, dtype=np.int16)"), ("nn.CrossEntropyLoss()", "np.zeros(4, dtype=np.int8)"),
+    ("nn.CrossEntropyLoss()", "np.zeros((4, 5), dtype=np.uint8)"),
+]
+
+
+@pytest.mark.parametrize("loss, target", NARROW_TARGETS)
+def test_narrow_class_targets(loss: str, target: str) -> None:
+    import torch
+
+    logits = "torch.randn(4, 3, 5)" if "(4, 5)" in target else "o.log_softmax(1)"
+    code = f"y = {loss}({logits}, torch.from_numpy({target}))\n"
+    assert lint_codes(code) == ["NTL103"]
+    namespace: Dict[str, Any] = {}
+    exec(PRELUDE, namespace)
+    with pytest.raises(RuntimeError, match="expected (target dtype|scalar type Long)"):
+        exec(code, namespace)
+    assert torch  # torch ran the loss
+
+
+def test_wide_and_1d_uint8_targets_are_accepted() -> None:
+    for target in ("np.zeros(4, dtype=np.int64)", "np.zeros(4, dtype=np.uint8)"):
+        code = f"y = nn.CrossEntropyLoss()(o, torch.from_numpy({target}))\n"
+        assert lint_codes(code) == []
+        namespace: Dict[str, Any] = {}
+        exec(PRELUDE + code, namespace)
+
+
+# --- module methods (MODULE_SELF_METHODS, MODULE_CASTS) -----------------------------------------
+
+MODULE_METHODS: List[Tuple[str, str]] = [
+    ("to(torch.float64)", "float64"), ("cpu()", "float32"), ("double()", "float64"), ("float()", "float32"),
+    ("half()", "float16"), ("bfloat16()", "bfloat16"), ("train()", "float32"), ("eval()", "float32"),
+    ("requires_grad_(True)", "float32"), ("type(torch.float64)", "float64"), ("share_memory()", "float32"),
+    ("to_empty(device='cpu')", "float32"),
+]
+
+
+@pytest.mark.parametrize("call, dtype", MODULE_METHODS)
+def test_module_methods_return_the_module(call: str, dtype: str, tmp_path: Path) -> None:
+    value = engine_value(f"nn.Linear(3, 2).{call}")
+    assert (value.kind, value.dtype) == (Kind.MODULE, dtype)
+    module = run_value(f"nn.Linear(3, 2).{call}", tmp_path)
+    assert dtype_name(module.weight) == dtype
+
+
+def test_a_module_cast_in_place_takes_float64_input() -> None:
+    """model.double() changes the model itself (REBINDING_METHODS): float64 input is then right."""
+    code = "m = nn.Linear(3, 2)\nm.double()\ny = m(t64)\n"
+    assert lint_codes(code) == []
+    exec(PRELUDE + code, {})
+    assert lint_codes("m = nn.Linear(3, 2)\ny = m(t64)\n") == ["NTL101"]
+
+
+# --- metadata is not a read (METADATA_ATTRS) -----------------------------------------------------
+
+METADATA: List[Tuple[str, str]] = [
+    *[("a += 1", f"t.{attr}") for attr in ("shape", "dtype", "ndim", "device", "nbytes", "itemsize", "is_cuda")],
+    ("t += 1", "a.strides"),
+]
+
+
+@pytest.mark.parametrize("write, read", METADATA)
+def test_metadata_is_not_a_read(write: str, read: str) -> None:
+    """An in-place write on one side then a metadata read of the other: no NTL401, and indeed the
+    metadata is the same before and after the write."""
+    code = f"a = np.zeros(3)\nt = torch.from_numpy(a)\nbefore = {read}\n{write}\nafter = {read}\n"
+    assert lint_codes(code) == []
+    namespace: Dict[str, Any] = {}
+    exec(PRELUDE + code, namespace)
+    assert namespace["before"] == namespace["after"]
+
+
+# --- legacy tensor types (TENSOR_TYPES) ---------------------------------------------------------
+
+CPU_TYPES: List[Tuple[str, str]] = [
+    ("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"), ("BFloat16Tensor", "bfloat16"),
+    ("LongTensor", "int64"), ("IntTensor", "int32"), ("ShortTensor", "int16"), ("CharTensor", "int8"),
+    ("ByteTensor", "uint8"), ("BoolTensor", "bool"), ("Tensor", "float32"),
+]
+CUDA_TYPES: List[Tuple[str, str]] = [
+    ("FloatTensor", "float32"), ("DoubleTensor", "float64"), ("HalfTensor", "float16"), ("LongTensor", "int64"),
+    ("IntTensor", "int32"), ("ByteTensor", "uint8"), ("BoolTensor", "bool"),
+]
+
+
+@pytest.mark.parametrize("name, dtype", CPU_TYPES)
+def test_legacy_cpu_constructors(name: str, dtype: str, tmp_path: Path) -> None:
+    """torch.FloatTensor(a) of NumPy data: a silent copy and cast (NTL503), on the CPU."""
+    assert lint_codes(f"y = torch.{name}(np.zeros(2))\n") == ["NTL503"]
+    assert dtype_name(run_value(f"torch.{name}(np.zeros(2))", tmp_path)) == dtype
+
+
+@pytest.mark.parametrize("name, dtype", CUDA_TYPES)
+def test_legacy_cuda_types_place_on_the_gpu(name: str, dtype: str) -> None:
+    """.type(torch.cuda.X) casts and places: an unguarded placement (NTL301); it fails without CUDA."""
+    import torch
+
+    code = f"y = torch.zeros(2).type(torch.cuda.{name})\n"
+    assert lint_codes(code) == ["NTL301"]
+    assert engine_value(f"torch.zeros(2).type(torch.cuda.{name})").dtype == dtype
+    assert dtype_name(getattr(torch.cuda, name)) == dtype
+    if not torch.cuda.is_available():
+        namespace: Dict[str, Any] = {}
+        exec(PRELUDE, namespace)
+        with pytest.raises((RuntimeError, AssertionError, TypeError)):
+            exec(code, namespace)
+
+
+@pytest.mark.parametrize("base", ["torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"])
+def test_dataset_bases(base: str) -> None:
+    """DATASET_BASES: a Dataset whose items are float64 arrays gives float64 batches (NTL102)."""
+    import torch
+
+    code = (f"class Rows({base}):\n    def __len__(self):\n        return 4\n\n"
+            "    def __getitem__(self, i):\n        return np.random.rand(3)\n\n"
+            "batch = torch.utils.data.default_collate([Rows()[0], Rows()[1]])\n")
+    assert lint_codes(code) == ["NTL102"]
+    namespace: Dict[str, Any] = {}
+    exec(PRELUDE + code, namespace)
+    assert namespace["batch"].dtype == torch.float64
