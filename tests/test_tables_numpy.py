@@ -308,7 +308,7 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
     *[(f"a = np.array([3.0, 1.0, 2.0])\nt = torch.from_numpy(a)\nbefore = t.clone()\n{call}\n"
        "changed = not torch.equal(t, before)\n", ["NTL401"], "changed") for call in (
         "a.fill(0.0)", "a.sort()", "a.put([0], 9.0)", "a.partition(1)", "a.setfield(7.0, np.float64)",
-        "np.random.shuffle(a)", "np.copyto(a, 0.0)", "np.put(a, [0], 9.0)", "np.place(a, a > 1, 0.0)",
+        "np.random.seed(0) or np.random.shuffle(a)", "np.copyto(a, 0.0)", "np.put(a, [0], 9.0)", "np.place(a, a > 1, 0.0)",
         "np.putmask(a, a > 1, 0.0)", "np.put_along_axis(a, np.array([0]), 9.0, axis=0)",
         "np.random.default_rng(0).shuffle(a) if False else rng.shuffle(a)", "np.add.at(a, [0], 1.0)",
         "np.subtract.at(a, [0], 1.0)", "np.multiply.at(a, [0], 2.0)", "np.divide.at(a, [0], 2.0)",
