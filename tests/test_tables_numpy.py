@@ -305,8 +305,8 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
     # NUMPY_TENSOR_METHOD_FUNCTIONS: one tensor goes to its own method (a tensor back, or a TypeError)
     ("y = np.squeeze(net(x))\n", [], "ok"), ("y = np.swapaxes(net(x), 0, 1)\n", [], "ok"),
     # NDARRAY_INPLACE and NUMPY_INPLACE_FUNCTIONS write an array shared with a tensor
-    *[(f"a = np.array([3.0, 1.0, 2.0])\nt = torch.from_numpy(a)\nbefore = t.clone()\n{call}\n"
-       "changed = not torch.equal(t, before)\n", ["NTL401"], "changed") for call in (
+    *[(f"np.random.seed(0)\na = np.array([3.0, 1.0, 2.0, 7.0, 5.0, 4.0, 6.0, 0.0])\nt = torch.from_numpy(a)\n"
+       f"before = t.clone()\n{call}\nchanged = not torch.equal(t, before)\n", ["NTL401"], "changed") for call in (
         "a.fill(0.0)", "a.sort()", "a.put([0], 9.0)", "a.partition(1)", "a.setfield(7.0, np.float64)",
         "np.random.shuffle(a)", "np.copyto(a, 0.0)", "np.put(a, [0], 9.0)", "np.place(a, a > 1, 0.0)",
         "np.putmask(a, a > 1, 0.0)", "np.put_along_axis(a, np.array([0]), 9.0, axis=0)",

@@ -107,7 +107,10 @@ class NumpyModel:
         if maker.from_data and data.kind is Kind.NDARRAY and explicit is None:
             if not maker.copies:
                 return data  # np.asarray(array): the same array
-            return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False)
+            # np.empty_like(a) is a new, uninitialized buffer: its origin is the call (see uninitialized())
+            fresh = short in api.UNINITIALIZED_MAKERS
+            return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False,
+                              origin=origin if fresh else data.origin)
         return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
                      ndim=shape_ndim(qual, args) if not maker.from_data else None, origin=origin)
 

@@ -173,7 +173,8 @@ class TorchModel:
         name = qual[len("torch.nn.functional."):]
         if name in api.FUNCTIONAL_LOSSES:
             return self.call_loss(node, args, frame, name)
-        return self.propagate(name, args, frame)
+        promoted = self.promoting(qual, node, args, frame)  # F.linear(x, w): x and w meet
+        return promoted if promoted is not None else self.propagate(name, args, frame)
 
     def nn(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.nn.<Name>(...): a module, a loss or a parameter."""
@@ -203,11 +204,15 @@ class TorchModel:
 
     def function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.<name>(...): promotion for the promoting functions, else propagation."""
-        if qual in api.PROMOTING_FUNCTIONS:
-            operands = positional(args)
-            if len(operands) >= 2:
-                return self.ex.binary(ast.Mult(), operands[0], operands[1], node, frame)
-        return self.propagate(qual[len("torch."):], args, frame)
+        promoted = self.promoting(qual, node, args, frame)
+        return promoted if promoted is not None else self.propagate(qual[len("torch."):], args, frame)
+
+    def promoting(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Optional[Value]:
+        """A PROMOTING_FUNCTIONS row: its two operands meet as in ``a * b``."""
+        operands = positional(args)
+        if qual in api.PROMOTING_FUNCTIONS and len(operands) >= 2:
+            return self.ex.binary(ast.Mult(), operands[0], operands[1], node, frame)
+        return None
 
     def propagate(self, name: str, args: Sequence[Arg], frame: Frame) -> Value:
         """A torch function of tensors: keeps dtype/grad/device of its tensor operands."""
