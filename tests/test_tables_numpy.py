@@ -175,6 +175,7 @@ UNKNOWN_DTYPES: List[str] = [
     "np.linspace(np.float32(0), np.int64(1), 3)",  # a promotion the tables do not know
     "np.load('data.npy')",  # whatever was saved
     "np.where(a32 > 2)",  # a tuple of index arrays
+    "np.atleast_2d(a32, f32)",  # a tuple of arrays
 ]
 
 

@@ -189,6 +189,8 @@ class NumpyModel:
             dtype = api.FLOAT_OF_INT.get(data.dtype or "", data.dtype)
             return Value(kind=data.kind, dtype=dtype, negative_strides=Tri.NO, origin=self.it.origin(node.func))
         if name in api.NUMPY_DTYPE_KEEPING:
+            if name.startswith("atleast_") and len(positional(args)) > 1:
+                return UNKNOWN  # np.atleast_2d(a, b) is a tuple of arrays
             views = name in api.NUMPY_VIEW_FUNCTIONS
             dtype = accumulated(data.dtype) if name in api.NUMPY_INT_ACCUMULATORS else data.dtype
             if name in api.NUMPY_ROUNDING_UFUNCS and dtype not in api.FLOAT_DTYPES:
