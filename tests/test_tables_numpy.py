@@ -318,6 +318,13 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
      "changed = not torch.equal(t, before)\n", ["NTL401"], "changed"),
     ("a = np.array([3.0, 1.0, 2.0])\nt = torch.from_numpy(a)\nbefore = t.clone()\nstate = np.random.RandomState(0)\n"
      "state.shuffle(a)\nchanged = not torch.equal(t, before)\n", ["NTL401"], "changed"),
+    # torch functions named like in-place methods, and inplace=True, write their first argument
+    *[(f"a = np.linspace(-1.0, 1.0, 6)\nt = torch.from_numpy(a)\nbefore = a.copy()\n{call}\n"
+       "changed = not np.array_equal(a, before)\n", ["NTL401"], "changed") for call in (
+        "torch.relu_(t)", "torch.clamp_(t, 0.0, 0.5)", "torch.nn.init.zeros_(t)", "F.relu_(t)",
+        "F.relu(t, inplace=True)", "F.dropout(t, p=0.5, inplace=True)", "torch.Tensor.add_(t, 1.0)")],
+    ("a = np.ones(3)\nt = torch.from_numpy(a)\nt.grad = torch.ones(3, dtype=torch.float64)\ntorch.nn.utils.clip_grad_norm_([t], 0.1)\n"
+     "torch.nn.utils.clip_grad_norm_(t, 0.1)\nchanged = not np.array_equal(a, np.ones(3))\n", [], "ok"),
     # NOT_WRITES: in-place methods that change no data
     *[(f"a = np.arange(6.0).reshape(2, 3)\nt = torch.from_numpy(a)\nkept = a.copy()\nt.{call}\n"
        "changed = not np.array_equal(a, kept)\n", [], "ok") for call in (

@@ -435,6 +435,10 @@ NUMPY_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({
     "numpy.random.shuffle", "numpy.copyto", "numpy.put", "numpy.place", "numpy.fill_diagonal", "numpy.putmask",
     "numpy.put_along_axis", "numpy.random.Generator.shuffle", "numpy.random.RandomState.shuffle",
 }) | frozenset("numpy.%s.at" % ufunc for ufunc in INPLACE_AT_UFUNCS)
+#: torch functions named like in-place methods (`torch.relu_(t)`, `torch.nn.init.zeros_(w)`,
+#: `F.relu_(t)`; and any torch.nn.functional call given `inplace=True`) write their first argument.
+#: These do not write its data (they scale gradients):
+NOT_WRITING_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({"clip_grad_norm_", "clip_grad_value_"})
 #: tensor methods whose result is a view of the same storage.
 TENSOR_VIEW_METHODS: FrozenSet[str] = frozenset({
     "view", "view_as", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "t", "flatten",

@@ -171,6 +171,8 @@ class TorchModel:
     def functional(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.nn.functional.<name>: a loss, or a function of tensors."""
         name = qual[len("torch.nn.functional."):]
+        inplace = argument(args, None, "inplace")
+        self.write_first_argument(qual, node, args, frame, inplace is not None and literal_true(inplace.node))
         if name in api.FUNCTIONAL_LOSSES:
             return self.call_loss(node, args, frame, name)
         promoted = self.promoting(qual, node, args, frame)  # F.linear(x, w): x and w meet
@@ -204,8 +206,17 @@ class TorchModel:
 
     def function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.<name>(...): promotion for the promoting functions, else propagation."""
+        self.write_first_argument(qual, node, args, frame)
         promoted = self.promoting(qual, node, args, frame)
         return promoted if promoted is not None else self.propagate(qual[len("torch."):], args, frame)
+
+    def write_first_argument(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame,
+                             inplace: bool = False) -> None:
+        """torch.relu_(t), torch.nn.init.zeros_(t), F.relu(t, inplace=True): t is written in place."""
+        name = qual.rsplit(".", 1)[-1]
+        named_inplace = name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITING_INPLACE_FUNCTIONS
+        if (named_inplace or inplace) and first(args).kind is Kind.TENSOR and node.args and isinstance(node.args[0], ast.Name):
+            self.it.in_place(node.args[0].id, node, frame)
 
     def promoting(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Optional[Value]:
         """A PROMOTING_FUNCTIONS row: its two operands meet as in ``a * b``."""
