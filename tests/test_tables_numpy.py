@@ -175,6 +175,7 @@ UNKNOWN_DTYPES: List[str] = [
     "np.linspace(np.float32(0), np.int64(1), 3)",  # a promotion the tables do not know
     "np.load('data.npy')",  # whatever was saved
     "np.where(a32 > 2)",  # a tuple of index arrays
+    "np.atleast_2d(a32, f32)",  # a tuple of arrays
 ]
 
 
@@ -305,8 +306,8 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
     # NUMPY_TENSOR_METHOD_FUNCTIONS: one tensor goes to its own method (a tensor back, or a TypeError)
     ("y = np.squeeze(net(x))\n", [], "ok"), ("y = np.swapaxes(net(x), 0, 1)\n", [], "ok"),
     # NDARRAY_INPLACE and NUMPY_INPLACE_FUNCTIONS write an array shared with a tensor
-    *[(f"a = np.array([3.0, 1.0, 2.0])\nt = torch.from_numpy(a)\nbefore = t.clone()\n{call}\n"
-       "changed = not torch.equal(t, before)\n", ["NTL401"], "changed") for call in (
+    *[(f"np.random.seed(0)\na = np.array([3.0, 1.0, 2.0, 7.0, 5.0, 4.0, 6.0, 0.0])\nt = torch.from_numpy(a)\n"
+       f"before = t.clone()\n{call}\nchanged = not torch.equal(t, before)\n", ["NTL401"], "changed") for call in (
         "a.fill(0.0)", "a.sort()", "a.put([0], 9.0)", "a.partition(1)", "a.setfield(7.0, np.float64)",
         "np.random.seed(0) or np.random.shuffle(a)", "np.copyto(a, 0.0)", "np.put(a, [0], 9.0)", "np.place(a, a > 1, 0.0)",
         "np.putmask(a, a > 1, 0.0)", "np.put_along_axis(a, np.array([0]), 9.0, axis=0)",
@@ -317,6 +318,13 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
      "changed = not torch.equal(t, before)\n", ["NTL401"], "changed"),
     ("a = np.array([3.0, 1.0, 2.0])\nt = torch.from_numpy(a)\nbefore = t.clone()\nstate = np.random.RandomState(0)\n"
      "state.shuffle(a)\nchanged = not torch.equal(t, before)\n", ["NTL401"], "changed"),
+    # torch functions named like in-place methods, and inplace=True, write their first argument
+    *[(f"a = np.linspace(-1.0, 1.0, 6)\nt = torch.from_numpy(a)\nbefore = a.copy()\n{call}\n"
+       "changed = not np.array_equal(a, before)\n", ["NTL401"], "changed") for call in (
+        "torch.relu_(t)", "torch.clamp_(t, 0.0, 0.5)", "torch.nn.init.zeros_(t)", "F.relu_(t)",
+        "F.relu(t, inplace=True)", "F.dropout(t, p=0.5, inplace=True)", "torch.Tensor.add_(t, 1.0)")],
+    ("a = np.ones(3)\nt = torch.from_numpy(a)\nt.grad = torch.ones(3, dtype=torch.float64)\ntorch.nn.utils.clip_grad_norm_([t], 0.1)\n"
+     "torch.nn.utils.clip_grad_norm_(t, 0.1)\nchanged = not np.array_equal(a, np.ones(3))\n", [], "ok"),
     # NOT_WRITES: in-place methods that change no data
     *[(f"a = np.arange(6.0).reshape(2, 3)\nt = torch.from_numpy(a)\nkept = a.copy()\nt.{call}\n"
        "changed = not np.array_equal(a, kept)\n", [], "ok") for call in (

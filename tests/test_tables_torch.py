@@ -26,7 +26,7 @@ GRAD_KEPT: List[str] = [
         "true_divide(2.0)", "matmul(torch.ones(2, 3))", "mm(torch.ones(2, 3))",
         "unsqueeze(0).bmm(torch.ones(1, 2, 3))", "sin()", "cos()", "floor()", "ceil()", "round()",
         "logsumexp(1)", "amax(1)", "amin(1)", "diag()", "tril()", "triu()", "trace()", "clone().squeeze_()",
-        "clone().unsqueeze_(0)",
+        "clone().unsqueeze_(0)", "sign()",
         # TENSOR_VIEW_ATTRS
         "T", "mT", "H", "mH", "real")],
     *[f"torch.{call}" for call in (
@@ -374,3 +374,181 @@ def test_dataset_bases(base: str) -> None:
     namespace: Dict[str, Any] = {}
     exec(PRELUDE + code, namespace)
     assert namespace["batch"].dtype == torch.float64
+
+
+# --- declared kinds, expected errors, base classes -------------------------------------------------
+
+#: (code, codes, a call that runs it: "raises EXC" or "warns" or "ok")
+DECLARED: List[Tuple[str, List[str], str]] = [
+    # ANNOTATION_KINDS: a parameter or return declared as an array, a tensor or a module
+    ("def f(a: np.ndarray):\n    return torch.as_tensor(a[::-1])\nf(np.arange(3.0))\n", ["NTL403"], "raises ValueError"),
+    ("from numpy.typing import NDArray\ndef f(a: NDArray):\n    return torch.as_tensor(a[::-1])\nf(np.arange(3.0))\n",
+     ["NTL403"], "raises ValueError"),
+    ("def load():\n    return np.arange(3.0)\ndef g() -> np.ndarray:\n    return load()\nz = torch.as_tensor(g()[::-1])\n",
+     ["NTL403"], "raises ValueError"),
+    *[(f"def f(t: {ann}):\n    return torch.tensor(t)\nf(torch.zeros(2))\n", ["NTL502"], "warns")
+      for ann in ("torch.Tensor", "torch.FloatTensor", "torch.LongTensor")],
+    *[(f"def f(m: {ann}):\n    for p in m.parameters():\n        y = p.numpy()\nf(nn.Linear(3, 2))\n", ["NTL201"],
+       "raises RuntimeError") for ann in ("nn.Module", "torch.nn.modules.module.Module")],
+    # ARRAY_ONLY_CONVERSIONS: torch.from_numpy takes arrays only, so a flipped unknown is an array
+    ("def f(img):\n    return torch.from_numpy(img[::-1])\n", ["NTL403"], "ok"),
+    ("def f(img):\n    return torch.as_tensor(img[::-1])\ny = f([1.0, 2.0])\n", [], "ok"),
+    # EXPECTED_ERROR_FUNCTIONS / EXPECTED_ERROR_METHODS: a block that is meant to raise
+    ("import pytest\nwith pytest.raises(RuntimeError):\n    y = net(x).numpy()\n", [], "ok"),
+    *[(f"import unittest\nclass T(unittest.TestCase):\n    def test(self):\n        with self.{call}:\n"
+       "            net(x).numpy()\nT('test').test()\n", [], "ok")
+      for call in ("assertRaises(RuntimeError)", "assertRaisesRegex(RuntimeError, 'grad')")],
+    # GRAD_CONTEXT_OBJECTS: a switch of unknown mode held in a variable leaves grad unknown
+    ("def run(flag):\n    ctx = torch.set_grad_enabled(flag)\n    with ctx:\n        return net(x).numpy()\ny = run(False)\n",
+     [], "ok"),
+    # MODULE_BASES
+    ("class Net(torch.nn.modules.module.Module):\n    def __init__(self):\n        super().__init__()\n"
+     "        self.fc = nn.Linear(3, 2)\n\n    def forward(self, inp):\n        return self.fc(inp)\n\ny = Net()(x).numpy()\n",
+     ["NTL201"], "raises RuntimeError"),
+]
+
+
+@pytest.mark.parametrize("code, codes, outcome", DECLARED, ids=[c.split("\n")[0][:60] for c, _, _ in DECLARED])
+def test_declared_kinds_and_expected_errors(code: str, codes: List[str], outcome: str) -> None:
+    assert lint_codes(code) == codes
+
+
+@pytest.mark.parametrize("code, codes, outcome", DECLARED, ids=[c.split("\n")[0][:60] for c, _, _ in DECLARED])
+def test_installed_declared_kinds_and_expected_errors(code: str, codes: List[str], outcome: str) -> None:
+    import warnings
+
+    namespace: Dict[str, Any] = {}
+    exec(PRELUDE, namespace)
+    if outcome.startswith("raises"):
+        with pytest.raises(Exception) as caught:
+            exec(code, namespace)
+        assert type(caught.value).__name__ == outcome.split()[1]
+    elif outcome == "warns":
+        with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+            exec(code, namespace)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(code, namespace)
+
+
+def test_assert_raises_regexp_is_an_expected_error() -> None:
+    """assertRaisesRegexp: the old spelling (removed in Python 3.12) still marks a test block."""
+    import sys
+    import unittest
+
+    code = ("import unittest\nclass T(unittest.TestCase):\n    def test(self):\n"
+            "        with self.assertRaisesRegexp(RuntimeError, 'grad'):\n            net(x).numpy()\n")
+    assert lint_codes(code) == []
+    assert hasattr(unittest.TestCase, "assertRaisesRegexp") is (sys.version_info < (3, 12))
+
+
+# --- the float32 fix sees through pass-through methods (PASS_THROUGH_METHODS) -------------------------
+
+@pytest.mark.parametrize("method", ["to('cpu')", "cpu()", "contiguous()", "unsqueeze(0)", "squeeze(0)", "reshape(3, 3)",
+                                    "view(3, 3)", "permute(1, 0)", "transpose(0, 1)", "flatten(1)", "cuda()"])
+def test_float32_fix_through_pass_through_methods(method: str) -> None:
+    """`model(torch.from_numpy(a).<method>)`: the conversion's only use is the model call, so NTL101
+    offers its float32 fix; the fixed program runs (where it can: .cuda() needs a GPU)."""
+    import torch
+
+    from np_torch_lint.fixes.edit import apply
+    from np_torch_lint.lint import analyze
+
+    code = PRELUDE + f"y = net(torch.from_numpy(np.zeros((3, 3))).{method})\n"
+    reports = [r for r in analyze(code) if r.code == "NTL101"]
+    assert len(reports) == 1 and reports[0].fix is not None
+    fixed, count = apply(code, reports)
+    assert count == 1
+    if "cuda" not in method or torch.cuda.is_available():
+        exec(fixed, {})
+
+
+# --- where float64 meets float32 (FLOAT32_SINKS, PROMOTING_FUNCTIONS, TENSOR_BINARY_METHODS) --------
+
+#: (code, the fix's safety, what running it shows: "raises" or the result's dtype)
+SINKS: List[Tuple[str, str, str]] = [
+    # a module raises on float64 input, even 0-d: the float32 cast is safe
+    ("y = nn.PReLU()(torch.tensor(np.float64(0.5)))\n", "safe", "raises"),
+    # a loss computes in float64 (a 0-d target too): casting changes numbers, unsafe
+    ("y = F.mse_loss(o.sum(), torch.tensor(np.float64(1.0)))\n", "unsafe", "float64"),
+    # an operation with a dimensioned float64 operand is float64
+    ("y = o[0] * torch.from_numpy(np.ones(2))\n", "unsafe", "float64"),
+    # as a method the conversion is the receiver, not an operand of the call: no fix offered
+    *[(f"y = {call}\n", "none", "raises") for call in (
+        "torch.from_numpy(np.ones((4, 3))).matmul(torch.ones(3, 2))", "torch.from_numpy(np.ones((4, 3))).mm(torch.ones(3, 2))",
+        "torch.from_numpy(np.ones((1, 4, 3))).bmm(torch.ones(1, 3, 2))")],
+    *[(f"y = {call}\n", "unsafe", "raises") for call in (
+        "torch.matmul(torch.from_numpy(np.ones((4, 3))), torch.ones(3, 2))",
+        "torch.mm(torch.from_numpy(np.ones((4, 3))), torch.ones(3, 2))",
+        "torch.bmm(torch.from_numpy(np.ones((1, 4, 3))), torch.ones(1, 3, 2))",
+        "F.linear(torch.from_numpy(np.ones((4, 3))), torch.ones(2, 3))")],
+]
+
+
+@pytest.mark.parametrize("code, safety, outcome", SINKS, ids=[c[4:60] for c, _, _ in SINKS])
+def test_float64_sinks(code: str, safety: str, outcome: str) -> None:
+    import torch
+
+    from np_torch_lint.lint import analyze
+
+    reports = analyze(PRELUDE + code)
+    assert [r.code for r in reports] == ["NTL101"]
+    fix = reports[0].fix
+    assert (fix.safety.value if fix is not None else "none") == safety
+    namespace: Dict[str, Any] = {}
+    exec(PRELUDE, namespace)
+    if outcome == "raises":
+        with pytest.raises(RuntimeError):
+            exec(code, namespace)
+    else:
+        exec(code, namespace)
+        assert namespace["y"].dtype == getattr(torch, outcome)
+
+
+def test_a_0d_float64_scale_does_not_promote_an_operation(tmp_path: Path) -> None:
+    """FLOAT32_SINKS["op"].promotes: x * scale_0d stays float32."""
+    code = "y = o * torch.tensor(np.float64(2.0))\n"
+    assert lint_codes(code) == []
+    assert dtype_name(run_value("o * torch.tensor(np.float64(2.0))", tmp_path)) == "float32"
+
+
+def test_shape_facts(tmp_path: Path) -> None:
+    """SHAPE_ARGUMENT_MAKERS, DIMENSION_ARGUMENT_MAKERS and SHAPE_KEEPING_METHODS: known dimensions."""
+    for expression, ndim in (("np.zeros((4, 3))", 2), ("np.ones((4, 3))", 2), ("np.empty((4, 3))", 2),
+                             ("np.full((4, 3), 1.0)", 2), ("np.zeros(5)", 1), ("np.random.rand(4, 3)", 2),
+                             ("np.random.randn(4, 3, 2)", 3), ("torch.tensor(np.float64(1.0))", 0),
+                             ("torch.tensor(np.float64(1.0)).clone()", 0),
+                             ("torch.tensor(np.float64(1.0)).contiguous()", 0)):
+        assert engine_value(expression).ndim == ndim, expression
+        assert run_value(expression, tmp_path).ndim == ndim, expression
+
+
+def test_scalar_constructors_and_flips_of_lists(tmp_path: Path) -> None:
+    """ARRAY_MAKERS: NumPy scalar types make 0-d scalars; np.flip of a list takes the list's dtype."""
+    import numpy as np
+
+    for expression in ("np.double(1)", "np.int64(1)", "np.int32(1)"):
+        assert engine_value(expression).kind is Kind.NP_SCALAR, expression
+        assert isinstance(run_value(expression, tmp_path), np.generic)
+    assert engine_value("np.flip([1.0, 2.0])").dtype == "float64"
+    assert dtype_name(run_value("np.flip([1.0, 2.0])", tmp_path)) == "float64"
+
+
+def test_uninitialized_buffers_filled_through_their_tensor() -> None:
+    """UNINITIALIZED_MAKERS: np.empty/np.empty_like buffers are meant to be filled through their
+    tensor; the fill goes through (that is the point), and NTL401 stays silent."""
+    import numpy as np
+
+    for maker in ("np.empty(3)", "np.empty_like(flat[:3])"):
+        code = f"buf = {maker}\nt = torch.from_numpy(buf)\nt.copy_(torch.ones(3))\ntotal = buf.sum()\n"
+        assert lint_codes(code) == [], maker
+        namespace: Dict[str, Any] = {}
+        exec(PRELUDE + code, namespace)
+        assert namespace["total"] == 3.0 and isinstance(namespace["buf"], np.ndarray)
+
+
+def test_module_cuda_returns_the_module() -> None:
+    """MODULE_SELF_METHODS["cuda"] (engine only: running it needs a GPU)."""
+    value = engine_value("nn.Linear(3, 2).cuda()")
+    assert value.kind is Kind.MODULE and value.dtype == "float32"

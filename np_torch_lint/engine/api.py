@@ -346,12 +346,13 @@ TENSOR_CASTS: Mapping[str, str] = {
     "long": "int64", "int": "int32", "short": "int16", "char": "int8", "byte": "uint8",
     "bool": "bool",
 }
-#: methods and functions whose result never requires grad (integer or bool results).
+#: methods and functions whose result never requires grad (integer or bool results; not sign:
+#: it keeps the float dtype and requires grad).
 INTEGER_RESULTS: Mapping[str, Optional[str]] = {
     "argmax": "int64", "argmin": "int64", "argsort": "int64", "nonzero": "int64",
     "eq": "bool", "ne": "bool", "lt": "bool", "gt": "bool", "le": "bool", "ge": "bool",
     "isnan": "bool", "isinf": "bool", "isfinite": "bool", "logical_not": "bool",
-    "logical_and": "bool", "logical_or": "bool", "sign": None,
+    "logical_and": "bool", "logical_or": "bool",
     "bucketize": "int64", "searchsorted": "int64", "multinomial": "int64",
 }
 #: methods/functions that keep dtype, device and grad of the (first) tensor. (Not detach_:
@@ -368,7 +369,7 @@ TENSOR_PROPAGATING: FrozenSet[str] = frozenset({
     "cat", "stack", "concat", "concatenate", "where", "lerp", "addmm", "baddbmm", "dist",
     "cosine_similarity", "linear", "dropout", "gelu", "silu", "elu", "leaky_relu", "softplus",
     "normalize", "interpolate", "pad", "conv1d", "conv2d", "conv3d", "max_pool2d", "avg_pool2d",
-    "adaptive_avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot", "hardtanh",
+    "adaptive_avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot", "hardtanh", "sign",
 })
 #: attributes of a tensor that are tensors with the same dtype.
 TENSOR_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "H", "mH", "real"})
@@ -478,6 +479,10 @@ NUMPY_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({
     "numpy.random.shuffle", "numpy.copyto", "numpy.put", "numpy.place", "numpy.fill_diagonal", "numpy.putmask",
     "numpy.put_along_axis", "numpy.random.Generator.shuffle", "numpy.random.RandomState.shuffle",
 }) | frozenset("numpy.%s.at" % ufunc for ufunc in INPLACE_AT_UFUNCS)
+#: torch functions named like in-place methods (`torch.relu_(t)`, `torch.nn.init.zeros_(w)`,
+#: `F.relu_(t)`; and any torch.nn.functional call given `inplace=True`) write their first argument.
+#: These do not write its data (they scale gradients):
+NOT_WRITING_INPLACE_FUNCTIONS: FrozenSet[str] = frozenset({"clip_grad_norm_", "clip_grad_value_"})
 #: tensor methods whose result is a view of the same storage.
 #: tensor methods whose result always shares the receiver's storage (never a copy): ``x.detach().numpy()``
 #: is a view of ``x``.

@@ -107,7 +107,10 @@ class NumpyModel:
         if maker.from_data and data.kind is Kind.NDARRAY and explicit is None:
             if not maker.copies:
                 return data  # np.asarray(array): the same array
-            return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False)
+            # np.empty_like(a) is a new, uninitialized buffer: its origin is the call (see uninitialized())
+            fresh = short in api.UNINITIALIZED_MAKERS
+            return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False,
+                              origin=origin if fresh else data.origin)
         return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
                      ndim=shape_ndim(qual, args) if not maker.from_data else None, origin=origin)
 
@@ -186,6 +189,8 @@ class NumpyModel:
             dtype = api.FLOAT_OF_INT.get(data.dtype or "", data.dtype)
             return Value(kind=data.kind, dtype=dtype, negative_strides=Tri.NO, origin=self.it.origin(node.func))
         if name in api.NUMPY_DTYPE_KEEPING:
+            if name.startswith("atleast_") and len(positional(args)) > 1:
+                return UNKNOWN  # np.atleast_2d(a, b) is a tuple of arrays
             views = name in api.NUMPY_VIEW_FUNCTIONS
             dtype = accumulated(data.dtype) if name in api.NUMPY_INT_ACCUMULATORS else data.dtype
             if name in api.NUMPY_ROUNDING_UFUNCS and dtype not in api.FLOAT_DTYPES:

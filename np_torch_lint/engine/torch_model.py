@@ -178,9 +178,12 @@ class TorchModel:
     def functional(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.nn.functional.<name>: a loss, or a function of tensors."""
         name = qual[len("torch.nn.functional."):]
+        inplace = argument(args, None, "inplace")
+        self.write_first_argument(qual, node, args, frame, inplace is not None and literal_true(inplace.node))
         if name in api.FUNCTIONAL_LOSSES:
             return self.call_loss(node, args, frame, name)
-        return self.propagate(name, args, frame)
+        promoted = self.promoting(qual, node, args, frame)  # F.linear(x, w): x and w meet
+        return promoted if promoted is not None else self.propagate(name, args, frame)
 
     def nn(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.nn.<Name>(...): a module, a loss or a parameter."""
@@ -212,11 +215,24 @@ class TorchModel:
 
     def function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.<name>(...): promotion for the promoting functions, else propagation."""
-        if qual in api.PROMOTING_FUNCTIONS:
-            operands = positional(args)
-            if len(operands) >= 2:
-                return self.ex.binary(ast.Mult(), operands[0], operands[1], node, frame)
-        return self.propagate(qual[len("torch."):], args, frame)
+        self.write_first_argument(qual, node, args, frame)
+        promoted = self.promoting(qual, node, args, frame)
+        return promoted if promoted is not None else self.propagate(qual[len("torch."):], args, frame)
+
+    def write_first_argument(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame,
+                             inplace: bool = False) -> None:
+        """torch.relu_(t), torch.nn.init.zeros_(t), F.relu(t, inplace=True): t is written in place."""
+        name = qual.rsplit(".", 1)[-1]
+        named_inplace = name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITING_INPLACE_FUNCTIONS
+        if (named_inplace or inplace) and first(args).kind is Kind.TENSOR and node.args and isinstance(node.args[0], ast.Name):
+            self.it.in_place(node.args[0].id, node, frame)
+
+    def promoting(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Optional[Value]:
+        """A PROMOTING_FUNCTIONS row: its two operands meet as in ``a * b``."""
+        operands = positional(args)
+        if qual in api.PROMOTING_FUNCTIONS and len(operands) >= 2:
+            return self.ex.binary(ast.Mult(), operands[0], operands[1], node, frame)
+        return None
 
     def propagate(self, name: str, args: Sequence[Arg], frame: Frame) -> Value:
         """A torch function of tensors: keeps dtype/grad/device of its tensor operands."""
