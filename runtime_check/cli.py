@@ -56,6 +56,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.require_cuda and not cuda:
         print("--require-cuda: no CUDA device is available", file=sys.stderr)
         return 1
+    if args.device == "cuda" and not cuda:
+        # Asked for CUDA only: with nothing to run there, "OK: 0 confirmed" would read as a pass.
+        print("--device cuda: no CUDA device (torch.cuda.is_available() is False); "
+              "nothing was checked", file=sys.stderr)
+        return 1
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
 
     results: Dict[str, Dict[str, ProbeResult]] = {}
