@@ -15,6 +15,10 @@ Both apply the same sandbox in the child: a memory limit (RLIMIT_AS, set by
 the child itself rather than in Popen's preexec_fn, which is not safe while the
 runner's threads are running), no IPv4/IPv6 connections or DNS, and the
 fixture's folder as sys.path[0], as `python fixture.py` would have it.
+
+A `prints` fixture is watched (WATCH_ENV): right after each line the linter
+names runs, its `# value:` expression is evaluated in that line's frame, and
+the text of its value after the line's last run is written to a JSON file.
 """
 import os
 import sys
@@ -68,9 +72,69 @@ def _block_network():
     socket.getaddrinfo = getaddrinfo
 
 
+# JSON {"lines": [...], "expression": "...", "out": "/path/values.json"}
+WATCH_ENV = "RUNTIME_CHECK_WATCH"
+RETURN_NAME = "__return__"  # the value a watched `return` line gives back (as pdb names it)
+
+
+def _watch(path, lines, expression, out):
+    """Evaluate `expression` right after each run of a watched line of `path`.
+
+    "After" is the next event of the frame that ran the line: its next line,
+    or its return (then the returned value is bound to RETURN_NAME).  A line
+    left by an exception has no value.  The value after a line's last run
+    overwrites the earlier ones: the file always holds the latest.
+    """
+    import json
+    import threading
+
+    code = compile(expression, "<value>", "eval")
+    watched = set(lines)
+    previous = {}  # id(frame) -> the line that frame ran last
+    values = {}
+
+    def record(line, frame, extra):
+        scope = dict(frame.f_globals)
+        scope.update(frame.f_locals)
+        scope.update(extra)
+        try:
+            values[str(line)] = {"value": str(eval(code, scope))}
+        except BaseException as exc:  # a value that cannot be read is reported, never fatal
+            values[str(line)] = {"error": f"{type(exc).__name__}: {exc}"}
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(values, f)
+
+    def local(frame, event, arg):
+        key = id(frame)
+        last = previous.get(key)
+        if event == "line":
+            if last in watched and last != frame.f_lineno:
+                record(last, frame, {})
+            previous[key] = frame.f_lineno
+        elif event == "exception":
+            previous[key] = None  # the line did not complete
+        elif event == "return":
+            if last in watched:
+                record(last, frame, {RETURN_NAME: arg})
+            previous.pop(key, None)
+        return local
+
+    def global_trace(frame, event, arg):
+        return local if frame.f_code.co_filename == path else None
+
+    threading.settrace(global_trace)
+    sys.settrace(global_trace)
+
+
 def _prepare(path):
     sys.argv = [path]
     sys.path[0] = os.path.dirname(os.path.abspath(path))
+    spec = os.environ.pop(WATCH_ENV, None)
+    if spec:
+        import json
+
+        watch = json.loads(spec)
+        _watch(path, watch["lines"], watch["expression"], watch["out"])
 
 
 def spawn_main():

@@ -7,18 +7,27 @@ The `# runtime:` header, what running it shows:
                              | prints FRAGMENT
                              | warns CATEGORY: FRAGMENT)
 
+with, for `prints`, the expression whose value is the wrong value:
+
+    # value: EXPR
+
 and the `# expect: NTLnnn[, NTLnnn...]` markers, what the linter reports on
 that line.  This module is the one parser of both: the fixture runner and the
 linter's tests (tests/conftest.py) read them through it.
 """
 from __future__ import annotations
 
+import ast
+import builtins
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
 _HEADER = re.compile(r"^\s*#\s*runtime:(?P<body>.*)$")
+_VALUE = re.compile(r"^\s*#\s*value:(?P<expr>.*)$")
+# The value a watched `return` line gives back, as pdb names it.
+RETURN_NAME = "__return__"
 _BODY = re.compile(r"^(?:(?P<needs>cuda|nocuda)\s+)?(?P<kind>clean|raises|prints|warns)(?:\s+(?P<rest>.*))?$")
 _NAME = r"[A-Za-z_][\w.]*"
 _RAISES = re.compile(rf"^(?P<types>{_NAME}(?:\s*\|\s*{_NAME})*)\s*:\s*(?P<frags>.+)$")
@@ -39,6 +48,9 @@ class Header:
     exc_types: Tuple[str, ...] = ()
     fragments: Tuple[str, ...] = ()
     category: str = ""
+    # `prints`: the expression the runner evaluates right after a line the
+    # linter names (its value, not a printed literal, is what is judged).
+    expression: str = ""
 
 
 def parse_body(body: str, line: int = 1) -> Header:
@@ -73,7 +85,7 @@ def parse_body(body: str, line: int = 1) -> Header:
 
 
 def read_header(path: Path) -> Header:
-    """The one header of a fixture; it must come before any code."""
+    """The one header of a fixture (and its `# value:` line); both come before any code."""
     lines = path.read_text(encoding="utf-8").splitlines()
     found = [(i + 1, m.group("body")) for i, line in enumerate(lines) if (m := _HEADER.match(line))]
     if not found:
@@ -82,11 +94,42 @@ def read_header(path: Path) -> Header:
         where = ", ".join(str(n) for n, _ in found)
         raise HeaderError(f"{len(found)} '# runtime:' headers (lines {where}); exactly one is allowed")
     lineno, body = found[0]
-    for before in lines[: lineno - 1]:
+    values = [(i + 1, m.group("expr")) for i, line in enumerate(lines) if (m := _VALUE.match(line))]
+    last = max([lineno] + [n for n, _ in values])
+    for before in lines[: last - 1]:
         stripped = before.strip()
         if stripped and not stripped.startswith("#"):
-            raise HeaderError(f"the header (line {lineno}) must come first, before any code")
-    return parse_body(body, lineno)
+            raise HeaderError(f"the header (line {lineno}) and any '# value:' line must come first, before any code")
+    header = parse_body(body, lineno)
+    if header.kind != "prints":
+        if values:
+            raise HeaderError(f"line {values[0][0]}: '# value:' belongs to a 'prints' header only")
+        return header
+    if len(values) != 1:
+        raise HeaderError(
+            f"a 'prints' header needs exactly one '# value: EXPR' line (found {len(values)}): "
+            "the expression whose value the runner checks, not printed text"
+        )
+    return replace(header, expression=check_expression(values[0][1], values[0][0]))
+
+
+def check_expression(text: str, line: int = 1) -> str:
+    """A `# value:` expression: valid Python that reads at least one of the fixture's names.
+
+    A literal (or builtins only) would print the expected text whatever the
+    code does: such an expression proves nothing and is refused.
+    """
+    expr = text.strip()
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as exc:
+        raise HeaderError(f"line {line}: '# value: {expr}' is not a Python expression ({exc.msg})") from None
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    if not any(name == RETURN_NAME or not hasattr(builtins, name) for name in names):
+        raise HeaderError(
+            f"line {line}: '# value: {expr}' reads no name of the fixture: a literal proves nothing"
+        )
+    return expr
 
 
 def expect_markers(path: Path) -> Dict[int, List[str]]:

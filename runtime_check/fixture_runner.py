@@ -1,32 +1,35 @@
-"""Execute every fixture and judge it against its `# runtime:` header.
+"""Run every fixture, with the linter beside it, and judge it (fixture_judge).
 
-A positive fixture must show its failure for real (the exception, the printed
-wrong value, the warning); a negative one must run clean.  A fixture that
-needs CUDA is skipped on a host without it, never reported as passed.
+Before a fixture runs, the linter reads it: a negative must leave it silent, a
+positive must draw a finding of its rule, whose lines (the reported line, the
+sink lines its message cites) are where the failure must arise.  A fixture
+whose premise needs CUDA (a `cuda` header; every fixture of a rule whose
+probe has no CPU form, NTL202) is skipped on a host without one, never
+confirmed.
 """
 from __future__ import annotations
 
+import json
 import os
-import re
 import shutil
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
+from ._sandbox import WATCH_ENV
 from .env import child_env
-from .executors import ForkExecutor, ForkServerError, Job, ProcessOutcome, SpawnExecutor
+from .executors import ForkExecutor, ForkServerError, Job, SpawnExecutor
 from .fixture_header import Header, HeaderError, expect_markers, read_header
-from .results import CONFIRMED, FAILED, SKIPPED, FixtureResult
+from .fixture_judge import Run, judge, raised_at
+from .linter_view import Finding, LintError, lint_fixture, named_lines
+from .results import FAILED, SKIPPED, FixtureResult
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MEMORY_GIB = 4.0
-_TRACEBACK = "Traceback (most recent call last):"
-_EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
-_WARNING = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<cat>[A-Za-z_][\w.]*): (?P<msg>.*)$")
-_MEMORY_HINTS = ("MemoryError", "can't allocate memory", "Cannot allocate memory", "std::bad_alloc")
+_VALUES_FILE = ".runtime_check_values.json"
 
 
 @dataclass
@@ -57,111 +60,16 @@ def discover(fixtures_dir: Path, codes: Optional[Iterable[str]] = None) -> List[
     return paths
 
 
-# --- judging ------------------------------------------------------------------
+# --- planning ----------------------------------------------------------------
 
 
-def last_exception(stderr: str) -> Optional[Tuple[str, str]]:
-    """(type, message) of the last traceback in stderr, as Python printed it."""
-    idx = stderr.rfind(_TRACEBACK)
-    if idx < 0:
-        return None
-    lines = stderr[idx:].splitlines()[1:]
-    i = 0
-    while i < len(lines) and (not lines[i].strip() or lines[i].startswith((" ", "\t"))):
-        i += 1  # the frames are indented; the exception line is not
-    if i >= len(lines):
-        return None
-    m = _EXC_LINE.match(lines[i])
-    if not m:
-        return None
-    message = "\n".join([m.group("msg") or "", *lines[i + 1:]]).strip()
-    return m.group("type"), message
+@dataclass
+class Plan:
+    """A fixture that will run: its header and the lines the linter names (positives)."""
 
-
-def raised_at(stderr: str, path: str) -> Optional[int]:
-    """The innermost line of the fixture file in the last traceback."""
-    tb = stderr[stderr.rfind(_TRACEBACK):] if _TRACEBACK in stderr else ""
-    lines = re.findall(rf'File "{re.escape(path)}", line (\d+)', tb)
-    return int(lines[-1]) if lines else None
-
-
-def warnings_in(stderr: str) -> List[Tuple[str, str]]:
-    """(category, message) of each warning Python printed to stderr."""
-    found: List[Tuple[str, str]] = []
-    for line in stderr.splitlines():
-        m = _WARNING.match(line)
-        if m:
-            found.append((m.group("cat"), m.group("msg")))
-    return found
-
-
-def _type_matches(actual: str, wanted: Sequence[str]) -> bool:
-    # The traceback may qualify the type (torch.OutOfMemoryError,
-    # _pickle.UnpicklingError): a header may name it either way.
-    short = actual.rsplit(".", 1)[-1]
-    return any(w == actual or w == short or w.rsplit(".", 1)[-1] == short for w in wanted)
-
-
-def _exc_summary(out: ProcessOutcome) -> str:
-    exc = last_exception(out.stderr)
-    if exc:
-        return f"{exc[0]}: {exc[1]}" if exc[1] else exc[0]
-    tail = [ln for ln in out.stderr.strip().splitlines() if ln.strip()]
-    return tail[-1] if tail else ""
-
-
-def judge(header: Header, out: ProcessOutcome, timeout: float) -> Tuple[str, str, str]:
-    """(status, reason, observed) for one fixture run."""
-    if out.timed_out:
-        return FAILED, f"timed out after {timeout:g} s (killed)", _exc_summary(out)
-    if out.memory_exceeded:
-        return FAILED, "exceeded the memory limit (killed)", _exc_summary(out)
-    summary = _exc_summary(out)
-    rc = out.returncode
-    if rc is not None and rc < 0:
-        return FAILED, f"killed by signal {-rc}", summary
-    if any(h in out.stderr for h in _MEMORY_HINTS) and rc:
-        return FAILED, "ran out of memory under the memory limit", summary
-
-    if header.kind == "clean":
-        if rc == 0:
-            return CONFIRMED, "ran clean (exit 0)", "exit 0"
-        return FAILED, f"expected a clean run, got exit {rc}", summary
-
-    if header.kind == "raises":
-        exc = last_exception(out.stderr)
-        want = "|".join(header.exc_types) + ": " + " || ".join(header.fragments)
-        if rc == 0 or exc is None:
-            return FAILED, f"expected {want}, but it exited {rc} without an uncaught exception", summary
-        etype, msg = exc
-        if not _type_matches(etype, header.exc_types):
-            return FAILED, f"raised {etype}, expected {'|'.join(header.exc_types)}", summary
-        if not any(f in msg for f in header.fragments):
-            return FAILED, f"raised {etype}, but the message contains none of {list(header.fragments)}", summary
-        return CONFIRMED, f"raised {etype} as the header says", summary
-
-    if header.kind == "prints":
-        frag = header.fragments[0]
-        line = next((ln for ln in out.stdout.splitlines() if frag in ln), None)
-        if rc != 0:
-            return FAILED, f"expected to print {frag!r} and exit 0, got exit {rc}", summary
-        if line is None:
-            last = (out.stdout.strip().splitlines() or ["<no output>"])[-1]
-            return FAILED, f"exit 0 but no line contains {frag!r}", f"last line: {last}"
-        return CONFIRMED, f"printed {frag!r}", line.strip()
-
-    # warns
-    frag, cat = header.fragments[0], header.category
-    hits = [(c, m) for c, m in warnings_in(out.stderr) if _type_matches(c, [cat]) and frag in m]
-    if not hits:
-        seen = "; ".join(f"{c}: {m}" for c, m in warnings_in(out.stderr)) or "no warning"
-        return FAILED, f"expected {cat}: {frag!r}, exit {rc}", seen
-    if rc != 0:
-        return FAILED, f"warned as expected, but then exited {rc}", summary
-    return CONFIRMED, f"warned {cat} as the header says", f"{hits[0][0]}: {hits[0][1]}"
-
-
-# --- running ------------------------------------------------------------------
+    header: Header
+    named: Dict[int, str]
+    findings: List[Finding]
 
 
 def _role(path: Path) -> str:
@@ -169,10 +77,46 @@ def _role(path: Path) -> str:
     return "pos" if name.startswith("pos_") else "neg" if name.startswith("neg_") else "?"
 
 
-def _plan(path: Path, base: Path, cfg: RunnerConfig) -> Union[FixtureResult, Header]:
-    """A header to run with, or the final result when the fixture cannot run."""
-    rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
-    res = FixtureResult(rel, path.parent.name, _role(path), "", FAILED)
+def _rel(path: Path, base: Path) -> str:
+    return path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
+
+
+def premise_needs_cuda(code: str) -> bool:
+    """The rule's premise has no CPU form (its probe is not applicable on CPU): NTL202."""
+    from .probes import PROBES
+
+    probe = PROBES.get(code)
+    return probe is not None and "cpu" in probe.not_applicable
+
+
+def header_problem(code: str, header: Header) -> Optional[str]:
+    """Why `header` cannot be this rule's, or None.
+
+    The error or warning a header names must be one the rule's probe observes
+    torch give (Probe.messages): a fixture cannot be confirmed by an exception
+    its rule is not about (a NameError from a typo, say).
+    """
+    from .probes import PROBES
+
+    probe = PROBES.get(code)
+    if probe is None:
+        return f"no rule {code} (the folder names the rule)"
+    if premise_needs_cuda(code) and header.needs != "cuda":
+        return f"{code}'s premise needs CUDA (its probe has no CPU form): the header must say 'cuda'"
+    if header.kind not in ("raises", "warns"):
+        return None
+    types = header.exc_types if header.kind == "raises" else (header.category,)
+    wanted = {t.rsplit(".", 1)[-1] for t in types}
+    for fragment in header.fragments:
+        if not any(m.kind == header.kind and wanted <= set(m.types) and m.agrees(fragment) for m in probe.messages):
+            return (f"'{header.kind} {'|'.join(types)}: {fragment}' is not what the {code} probe observes torch "
+                    f"give ({'; '.join(f'{m.types[0]}: {m.text}' for m in probe.messages) or 'no error or warning'})")
+    return None
+
+
+def _plan(path: Path, base: Path, cfg: RunnerConfig) -> Union[FixtureResult, Plan]:
+    """A plan to run with, or the final result when the fixture cannot or need not run."""
+    res = FixtureResult(_rel(path, base), path.parent.name, _role(path), "", FAILED)
     try:
         header = read_header(path)
     except (HeaderError, OSError, UnicodeDecodeError) as exc:
@@ -188,26 +132,59 @@ def _plan(path: Path, base: Path, cfg: RunnerConfig) -> Union[FixtureResult, Hea
     if res.role == "pos" and header.kind == "clean":
         res.reason = "a positive fixture must show its failure; its header says 'clean'"
         return res
+    problem = header_problem(res.code, header)
+    if problem:
+        res.reason = f"invalid header: {problem}"
+        return res
+    try:
+        findings = lint_fixture(path)
+    except LintError as exc:
+        res.reason = str(exc)
+        return res
+    res.extra["findings"] = [f"{f.code} line {f.line}: {f.message}" for f in findings]
+    named = named_lines(findings, res.code)
+    if res.role == "neg" and findings:
+        res.reason = "the linter is not silent on a negative fixture: " + ", ".join(f.describe() for f in findings)
+        return res
+    if res.role == "pos":
+        if not named:
+            res.reason = f"the linter reports no {res.code} finding on this positive fixture"
+            return res
+        res.extra["named_lines"] = {str(k): v for k, v in sorted(named.items())}
     if header.needs == "cuda" and not cfg.cuda:
         res.status = SKIPPED
-        res.reason = "needs a CUDA device; " + ("CUDA not requested" if cfg.gpu_host else "none present")
+        res.reason = "CUDA not requested" if cfg.gpu_host else "no CUDA device"
         return res
-    return header
+    return Plan(header, named, findings)
 
 
-def _run_one(path: Path, base: Path, header: Header, cfg: RunnerConfig, executor) -> FixtureResult:
-    rel = path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
+# --- running ------------------------------------------------------------------
+
+
+def run_program(
+    path: Path,
+    cfg: RunnerConfig,
+    executor: Union[ForkExecutor, SpawnExecutor],
+    needs: Optional[str] = None,
+    watch: Sequence[int] = (),
+    expression: str = "",
+) -> Run:
+    """Run one program as a fixture runs; with `expression`, read its value right after each `watch` line."""
     # CUDA is hidden for `nocuda` fixtures, and for all of them when CUDA was
     # not asked for; a child that may use CUDA gets no RLIMIT_AS (the CUDA
     # driver reserves far more address space than any sane cap) and is held
     # to the memory cap by the RSS watchdog instead.
-    hide = cfg.gpu_host and (header.needs == "nocuda" or not cfg.cuda)
+    hide = cfg.gpu_host and (needs == "nocuda" or not cfg.cuda)
     cuda_visible = cfg.gpu_host and not hide
     cwd = tempfile.mkdtemp(prefix=f"fixture_{path.stem}_")
+    values_file = os.path.join(cwd, _VALUES_FILE)
+    env = child_env(hide_cuda=hide)
+    if expression:
+        env[WATCH_ENV] = json.dumps({"lines": sorted(watch), "expression": expression, "out": values_file})
     job = Job(
         path=str(path.resolve()),
         cwd=cwd,
-        env=child_env(hide_cuda=hide),
+        env=env,
         timeout=cfg.timeout,
         memory_bytes=cfg.memory_bytes,
         rlimit_bytes=0 if cuda_visible else cfg.memory_bytes,
@@ -217,28 +194,50 @@ def _run_one(path: Path, base: Path, header: Header, cfg: RunnerConfig, executor
             out = executor.run(job)
         except ForkServerError:
             out = SpawnExecutor().run(job)  # the fast path failed: fall back
+        values = _read_values(values_file)
     finally:
         shutil.rmtree(cwd, ignore_errors=True)
-    status, reason, observed = judge(header, out, cfg.timeout)
-    extra: Dict[str, Any] = {}
-    line = raised_at(out.stderr, job.path)
+    source = path.read_text(encoding="utf-8")
+    return Run(out, job.path, source, values)
+
+
+def _read_values(path: str) -> Dict[int, Dict[str, str]]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return {int(line): value for line, value in json.load(f).items()}
+    except (OSError, ValueError):
+        return {}
+
+
+def _run_one(path: Path, base: Path, plan: Plan, cfg: RunnerConfig, executor) -> FixtureResult:
+    header = plan.header
+    run = run_program(path, cfg, executor, header.needs, sorted(plan.named), header.expression)
+    verdict = judge(header, run, plan.named, cfg.timeout)
+    out = run.outcome
+    extra: Dict[str, Any] = {"findings": [f"{f.code} line {f.line}: {f.message}" for f in plan.findings]}
+    if plan.named:
+        extra["named_lines"] = {str(k): v for k, v in sorted(plan.named.items())}
+    line = raised_at(out.stderr, run.path)
     if line is not None:
         extra["raised_at_line"] = line
         marks = expect_markers(path)
         if marks:
             extra["expect_markers"] = {str(k): v for k, v in marks.items()}
-    if hide:
+    if run.values:
+        extra["values"] = {str(k): v for k, v in sorted(run.values.items())}
+    if cfg.gpu_host and (header.needs == "nocuda" or not cfg.cuda):
         extra["cuda_hidden"] = True
-    if status == FAILED and out.stderr.strip():
+    if verdict.status == FAILED and out.stderr.strip():
         extra["stderr_tail"] = out.stderr.strip()[-2000:]
     return FixtureResult(
-        path=rel,
+        path=_rel(path, base),
         code=path.parent.name,
         role=_role(path),
         header=header.text,
-        status=status,
-        reason=reason,
-        observed=observed,
+        status=verdict.status,
+        reason=verdict.reason,
+        observed=verdict.observed,
+        line=verdict.line,
         returncode=out.returncode,
         seconds=round(out.seconds, 3),
         extra=extra,
@@ -274,7 +273,7 @@ def run_fixtures(
     """
     cfg = cfg or RunnerConfig()
     planned = [(p, _plan(p, base, cfg)) for p in paths]
-    todo = [(p, h) for p, h in planned if isinstance(h, Header)]
+    todo = [(p, h) for p, h in planned if isinstance(h, Plan)]
     done = {}
     if todo:
         own = executor is None
@@ -288,4 +287,4 @@ def run_fixtures(
         finally:
             if own:
                 ex.close()
-    return [done[p] if isinstance(h, Header) else h for p, h in planned]
+    return [done[p] if isinstance(h, Plan) else h for p, h in planned]

@@ -93,7 +93,8 @@ def render_text(report: Dict[str, Any]) -> str:
         for f in fx["results"]:
             label = _LABEL[f["status"]]
             if f["status"] == CONFIRMED:
-                detail = _one_line(f["observed"])
+                # The reason says which line failed and how the finding names it.
+                detail = _one_line(f"{f['reason']} | {f['observed']}" if f.get("line") else f["reason"], 240)
             elif f["status"] == SKIPPED:
                 detail = f["reason"]
             else:

@@ -49,15 +49,16 @@ class ProbeResult:
 
 @dataclass
 class FixtureResult:
-    """The verdict on one fixture file, judged against its `# runtime:` header."""
+    """The verdict on one fixture file: its run against its `# runtime:` header, and the linter's findings."""
 
     path: str  # relative to the fixtures directory, e.g. "NTL101/pos_training_loop.py"
     code: str  # the rule folder, e.g. "NTL101"
     role: str  # "pos", "neg" or "?" (from the file name)
     header: str  # the header text after "# runtime:", "" when missing
     status: str
-    reason: str = ""
+    reason: str = ""  # says which line failed, and how the linter's finding names it
     observed: str = ""
+    line: Optional[int] = None  # the fixture line where the failure arose (a positive's, or a failure's)
     returncode: Optional[int] = None
     seconds: float = 0.0
     extra: Dict[str, Any] = field(default_factory=dict)

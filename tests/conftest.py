@@ -1,6 +1,7 @@
-"""Shared helpers: fixture discovery and markers."""
+"""Shared helpers: fixture discovery and markers, and the rule for tests that need torch."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import List, Tuple
 
@@ -18,7 +19,22 @@ def fixture_files() -> List[Path]:
     return sorted(FIXTURES.glob("NTL*/*.py"))
 
 
-__all__ = ["FIXTURES", "ROOT", "expected_findings", "fixture_files"]
+WITHOUT_TORCH = "NTL_TESTS_WITHOUT_TORCH"
+
+
+def skip_module_without_torch(why: str) -> None:
+    """Call at the top of a test module that needs torch and NumPy, before importing them.
+
+    They are in the `test` extra: a missing one fails the suite (the module's
+    plain import raises). A run may say on purpose that it has no torch
+    (NTL_TESTS_WITHOUT_TORCH=1) and skips the module instead, but never in CI
+    (the CI variable set): there a missing torch is a failure, not a skip.
+    """
+    if os.environ.get(WITHOUT_TORCH) == "1" and not os.environ.get("CI"):
+        pytest.skip(f"{WITHOUT_TORCH}=1: {why}", allow_module_level=True)
+
+
+__all__ = ["FIXTURES", "ROOT", "expected_findings", "fixture_files", "skip_module_without_torch"]
 
 
 @pytest.fixture

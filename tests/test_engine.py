@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import List
 
 import pytest
 
@@ -278,8 +279,22 @@ def test_helper_only_called_under_no_grad(codes) -> None:
     assert codes(source + "\nto_numpy(torch.zeros(1, 3))\n") == ["NTL201"]
 
 
-def test_files_without_torch_or_numpy_are_skipped(lint) -> None:
-    assert lint("x = 1\n") == []
+def test_files_without_torch_or_numpy_are_skipped(lint, monkeypatch) -> None:
+    # Skipped means never analysed: a file that does not even parse is not an error
+    # when it never mentions torch or NumPy...
+    from np_torch_lint import lint as runner
+    from np_torch_lint.engine import AnalysisError
+
+    assert lint("def broken(:\n") == []
+    # ...while the same file that mentions torch is analysed, and cannot be parsed.
+    with pytest.raises(AnalysisError):
+        lint("import torch\ndef broken(:\n")
+    walked: List[str] = []
+    real = runner.interpret
+    monkeypatch.setattr(runner, "interpret", lambda text, *a, **k: walked.append(text) or real(text, *a, **k))
+    assert lint("x = 1\n") == [] and walked == []
+    lint("import numpy as np\nx = np.zeros(3)\n")
+    assert len(walked) == 1
 
 
 def test_prefilter_seeds_derive_from_the_tables():

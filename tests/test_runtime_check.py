@@ -1,40 +1,32 @@
-"""Tests for runtime_check: the probes, the fixture runner and the command."""
+"""Tests for runtime_check: the probes, the error texts they own, and the command.
+
+The fixture side (header, judge, runner, real and vacuous fixtures) is tested
+in tests/test_fixture_runner.py.
+"""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 
-# torch and NumPy are in the `test` extra: their absence fails the suite
-# (a plain import), unless a run says on purpose that it has no torch.
-if os.environ.get("NTL_TESTS_WITHOUT_TORCH") == "1":
-    pytest.skip("NTL_TESTS_WITHOUT_TORCH=1: the runtime check needs torch and NumPy", allow_module_level=True)
+from conftest import skip_module_without_torch
+
+skip_module_without_torch("the runtime check needs torch and NumPy")
 
 import numpy  # noqa: E402,F401
 import torch  # noqa: E402,F401
 
 from np_torch_lint.rules import RULES_BY_CODE  # noqa: E402
 from runtime_check.env import cuda_available  # noqa: E402
-from runtime_check.executors import ForkExecutor, Job, SpawnExecutor  # noqa: E402
-from runtime_check.fixture_header import HeaderError, expect_markers, parse_body, read_header  # noqa: E402
-from runtime_check.fixture_runner import (  # noqa: E402
-    RunnerConfig,
-    discover,
-    judge,
-    last_exception,
-    run_fixtures,
-    warnings_in,
-)
+from runtime_check.fixture_header import read_header  # noqa: E402
+from runtime_check.fixture_runner import discover  # noqa: E402
 from runtime_check.probes import CODES, PROBES, Probe, call_probe, run_probe  # noqa: E402
-from runtime_check.probes._base import Message, expect_raises  # noqa: E402
-from runtime_check.results import BROKEN, CONFIRMED, FAILED, SKIPPED, FixtureResult  # noqa: E402
+from runtime_check.probes._base import Message, expect_raises, expect_warning  # noqa: E402
+from runtime_check.results import BROKEN, CONFIRMED, SKIPPED  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -191,6 +183,57 @@ def test_crashing_probe_is_broken_not_an_error():
     assert verdict.observed == "KeyError: 'boom'"
 
 
+def test_probe_judge_counts_only_the_expected_exception_type():
+    # A judge that let any exception stand for the expected one would confirm this.
+    def wrong_type():
+        raise TypeError("mat1 and mat2 must have the same dtype, but got Double and Float")
+
+    verdict = expect_raises(wrong_type, RuntimeError, ["mat1 and mat2 must have the same dtype"], "stub")
+    assert verdict.status == BROKEN and "raised TypeError, not RuntimeError" in verdict.reason
+    assert verdict.observed.startswith("TypeError: ")
+    # A subclass is the expected type (torch.OutOfMemoryError is a RuntimeError).
+    class Narrower(RuntimeError):
+        pass
+
+    def narrower():
+        raise Narrower("mat1 and mat2 must have the same dtype")
+
+    assert expect_raises(narrower, RuntimeError, ["mat1 and mat2"], "stub").status == CONFIRMED
+
+
+def test_probe_judge_counts_only_the_expected_warning_category():
+    import warnings
+
+    verdict = expect_warning(lambda: warnings.warn("The given NumPy array is not writable", DeprecationWarning),
+                             UserWarning, "The given NumPy array is not writable", "stub")
+    assert verdict.status == BROKEN and "no longer emits UserWarning" in verdict.reason
+
+
+def test_probe_reports_broken_when_torch_raises_another_type(monkeypatch):
+    import torch.nn.functional as F
+
+    from runtime_check.probes.dtype import TARGET_INT
+
+    def cross_entropy(*args, **kwargs):
+        raise TypeError(TARGET_INT.text + " Int")  # the right words, the wrong type
+
+    monkeypatch.setattr(F, "cross_entropy", cross_entropy)
+    result = run_probe(PROBES["NTL103"], "cpu", cuda=False)
+    assert result.status == BROKEN and "raised TypeError, not RuntimeError" in result.reason
+
+
+@pytest.mark.parametrize("stand_in", [
+    lambda a: torch.from_numpy(a).float(),
+    # Even one that also reads integers as a shape is not the legacy constructor.
+    lambda *a: torch.empty(a) if all(isinstance(n, int) for n in a) else torch.from_numpy(numpy.asarray(a[0])).float(),
+])
+def test_ntl503_probe_observes_the_legacy_constructor_itself(monkeypatch, stand_in):
+    monkeypatch.setattr(torch, "FloatTensor", stand_in)
+    result = run_probe(PROBES["NTL503"], "cpu", cuda=False)
+    assert result.status == BROKEN, result.observations
+    assert "torch.FloatTensor" in result.reason
+
+
 def test_ntl302_checkpoint_really_carries_cuda_locations(tmp_path):
     from runtime_check.probes.device import save_tagged_cuda, storage_locations
 
@@ -293,284 +336,6 @@ def test_rule_messages_quote_what_the_probe_observes(code):
                     f"{code} message quotes {quote!r}, which no message of the {code} probe says: {text}"
                 )
 
-# --- header -------------------------------------------------------------------
-
-
-def test_header_grammar():
-    h = parse_body(" nocuda raises AssertionError|RuntimeError: Torch not compiled || No CUDA GPUs are available")
-    assert h.needs == "nocuda" and h.kind == "raises"
-    assert h.exc_types == ("AssertionError", "RuntimeError")
-    assert h.fragments == ("Torch not compiled", "No CUDA GPUs are available")
-    h = parse_body("cuda raises TypeError: can't convert cuda:0 device type tensor to numpy")
-    assert h.needs == "cuda" and h.fragments == ("can't convert cuda:0 device type tensor to numpy",)
-    assert parse_body("clean").kind == "clean"
-    assert parse_body("prints torch.float64").fragments == ("torch.float64",)
-    w = parse_body("warns UserWarning: The given NumPy array is not writable")
-    assert (w.category, w.fragments) == ("UserWarning", ("The given NumPy array is not writable",))
-
-
-@pytest.mark.parametrize("body", ["", "passes", "clean extra", "raises RuntimeError", "raises : x",
-                                  "prints", "warns UserWarning", "gpu clean"])
-def test_header_grammar_rejects(body):
-    with pytest.raises(HeaderError):
-        parse_body(body)
-
-
-def test_read_header_placement(tmp_path):
-    ok = tmp_path / "a.py"
-    ok.write_text("#!/usr/bin/env python\n# runtime: clean\nimport os\nx = 1  # expect: NTL101, NTL403\n")
-    assert read_header(ok).line == 2
-    assert expect_markers(ok) == {4: ["NTL101", "NTL403"]}
-    late = tmp_path / "b.py"
-    late.write_text("import os\n# runtime: clean\n")
-    with pytest.raises(HeaderError, match="must come first"):
-        read_header(late)
-    two = tmp_path / "c.py"
-    two.write_text("# runtime: clean\n# runtime: prints x\n")
-    with pytest.raises(HeaderError, match="exactly one"):
-        read_header(two)
-
-
-# --- judging (pure) ------------------------------------------------------------
-
-TRACEBACK = """\
-/x/fixture.py:3: UserWarning: The given NumPy array is not writable, and PyTorch does not support
-  t = torch.from_numpy(a)
-Traceback (most recent call last):
-  File "<string>", line 1, in <module>
-  File "/x/fixture.py", line 9, in <module>
-    model(x)
-    ~~~~~^^^
-RuntimeError: mat1 and mat2 must have the same dtype, but got Double and Float
-"""
-
-
-def test_last_exception_and_warnings_parse():
-    expected = ("RuntimeError", "mat1 and mat2 must have the same dtype, but got Double and Float")
-    assert last_exception(TRACEBACK) == expected
-    assert last_exception("no traceback here") is None
-    assert warnings_in(TRACEBACK)[0][0] == "UserWarning"
-    chained = TRACEBACK + "\nDuring handling of the above exception, another exception occurred:\n\n" + \
-        "Traceback (most recent call last):\n  File \"a\", line 1, in <module>\n_pickle.UnpicklingError: bad\n"
-    assert last_exception(chained) == ("_pickle.UnpicklingError", "bad")
-
-
-def _outcome(rc, stdout="", stderr="", **kw):
-    from runtime_check.executors import ProcessOutcome
-
-    return ProcessOutcome(rc, stdout, stderr, 0.1, **kw)
-
-
-def test_judge_verdicts():
-    raises = parse_body("raises RuntimeError: mat1 and mat2 must have the same dtype")
-    assert judge(raises, _outcome(1, stderr=TRACEBACK), 30)[0] == CONFIRMED
-    assert judge(raises, _outcome(0), 30)[0] == FAILED
-    other = parse_body("raises ValueError: mat1")
-    assert "raised RuntimeError" in judge(other, _outcome(1, stderr=TRACEBACK), 30)[1]
-    qualified = parse_body("raises UnpicklingError: bad")
-    assert judge(qualified, _outcome(1, stderr="Traceback (most recent call last):\n"
-                                     "  File \"a\", line 1\n_pickle.UnpicklingError: bad\n"), 30)[0] == CONFIRMED
-    prints = parse_body("prints torch.float64")
-    assert judge(prints, _outcome(0, stdout="loss\ntorch.float64\n"), 30)[:3:2] == (CONFIRMED, "torch.float64")
-    assert judge(prints, _outcome(0, stdout="torch.float32\n"), 30)[0] == FAILED
-    warns = parse_body("warns UserWarning: The given NumPy array is not writable")
-    assert judge(warns, _outcome(0, stderr=TRACEBACK), 30)[0] == CONFIRMED
-    assert judge(warns, _outcome(1, stderr=TRACEBACK), 30)[0] == FAILED  # warned, then crashed
-    clean = parse_body("clean")
-    assert judge(clean, _outcome(0), 30)[0] == CONFIRMED
-    assert "timed out" in judge(clean, _outcome(-9, timed_out=True), 30)[1]
-    assert "memory" in judge(clean, _outcome(-9, memory_exceeded=True), 30)[1]
-
-
-# --- fixture runner on generated fixtures ---------------------------------------
-
-# Small fixtures, pure Python where the verdict does not need torch, so the
-# runner is exercised without paying a torch import in each child.
-GENERATED: Dict[str, str] = {
-    "NTL403/pos_matches.py": """\
-        # runtime: raises ValueError: At least one stride in the given numpy array is negative
-        def convert():
-            raise ValueError("At least one stride in the given numpy array is negative, and ...")
-        convert()  # expect: NTL403
-        """,
-    "NTL403/pos_wrong_message.py": """\
-        # runtime: raises ValueError: At least one stride in the given numpy array is negative
-        raise ValueError("something else entirely")
-        """,
-    "NTL403/pos_wrong_type.py": """\
-        # runtime: raises ValueError: negative
-        raise TypeError("negative")
-        """,
-    "NTL403/pos_no_error.py": """\
-        # runtime: raises ValueError: negative
-        print("fine")
-        """,
-    "NTL101/neg_clean.py": """\
-        # runtime: clean
-        print("ok")
-        """,
-    "NTL101/neg_raises.py": """\
-        # runtime: clean
-        raise RuntimeError("mat1 and mat2 must have the same dtype")
-        """,
-    "NTL101/pos_prints.py": """\
-        # runtime: prints torch.float64
-        print("loss dtype:", "torch.float64")
-        """,
-    "NTL101/pos_prints_at_exit.py": """\
-        # runtime: prints saved at exit: torch.float64
-        import atexit
-        atexit.register(print, "saved at exit: torch.float64")  # a fixture's own exit handlers run
-        """,
-    "NTL101/pos_prints_from_thread.py": """\
-        # runtime: prints from a thread: torch.float64
-        import threading, time
-        def late():
-            time.sleep(0.3)
-            print("from a thread: torch.float64")
-        threading.Thread(target=late).start()  # the interpreter joins it at exit
-        """,
-    "NTL404/pos_warns.py": """\
-        # runtime: warns UserWarning: The given NumPy array is not writable
-        import warnings
-        warnings.warn("The given NumPy array is not writable, and PyTorch ...")
-        """,
-    "NTL202/pos_cuda_only.py": """\
-        # runtime: cuda raises TypeError: can't convert cuda:0 device type tensor to numpy
-        raise SystemExit("must never run on a host without CUDA")
-        """,
-    "NTL301/pos_nocuda.py": """\
-        # runtime: nocuda raises AssertionError|RuntimeError: Torch not compiled with CUDA enabled || No CUDA GPUs
-        import os
-        raise AssertionError("Torch not compiled with CUDA enabled" if os.environ.get("CUDA_VISIBLE_DEVICES") is None
-                             else "No CUDA GPUs are available")
-        """,
-    "NTL501/pos_hangs.py": """\
-        # runtime: warns UserWarning: extremely slow
-        import time
-        time.sleep(120)
-        """,
-    "NTL102/neg_no_header.py": """\
-        print("no header at all")
-        """,
-    "NTL102/neg_with_raises_header.py": """\
-        # runtime: raises ValueError: x
-        raise ValueError("x")
-        """,
-    "NTL102/neg_network.py": """\
-        # runtime: clean
-        import socket
-        try:
-            socket.create_connection(("example.com", 80), timeout=2)
-        except OSError as exc:
-            assert "disabled" in str(exc), exc
-            print("blocked:", exc)
-        """,
-    "NTL102/neg_cwd_is_temporary.py": """\
-        # runtime: clean
-        import os, tempfile
-        open("scratch.txt", "w").write("x")  # written into the temporary working directory
-        assert os.getcwd().startswith(tempfile.gettempdir()), os.getcwd()
-        """,
-    "NTL502/neg_memory_hog.py": """\
-        # runtime: clean
-        hog = b"x" * (3 << 30)
-        """,
-}
-
-EXPECTED = {
-    "NTL403/pos_matches.py": (CONFIRMED, "raised ValueError"),
-    "NTL403/pos_wrong_message.py": (FAILED, "contains none of"),
-    "NTL403/pos_wrong_type.py": (FAILED, "raised TypeError, expected ValueError"),
-    "NTL403/pos_no_error.py": (FAILED, "without an uncaught exception"),
-    "NTL101/neg_clean.py": (CONFIRMED, "ran clean"),
-    "NTL101/neg_raises.py": (FAILED, "expected a clean run"),
-    "NTL101/pos_prints.py": (CONFIRMED, "printed"),
-    "NTL101/pos_prints_at_exit.py": (CONFIRMED, "printed"),
-    "NTL101/pos_prints_from_thread.py": (CONFIRMED, "printed"),
-    "NTL404/pos_warns.py": (CONFIRMED, "warned"),
-    "NTL202/pos_cuda_only.py": (SKIPPED, "needs a CUDA device"),
-    "NTL301/pos_nocuda.py": (CONFIRMED, "raised AssertionError"),
-    "NTL501/pos_hangs.py": (FAILED, "timed out"),
-    "NTL102/neg_no_header.py": (FAILED, "invalid header: no '# runtime:' header"),
-    "NTL102/neg_with_raises_header.py": (FAILED, "must run clean"),
-    "NTL102/neg_network.py": (CONFIRMED, "ran clean"),
-    "NTL102/neg_cwd_is_temporary.py": (CONFIRMED, "ran clean"),
-    "NTL502/neg_memory_hog.py": (FAILED, "memory"),
-}
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("fixtures")
-    for rel, src in GENERATED.items():
-        path = base / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(src))
-    return base
-
-
-@pytest.fixture(scope="module")
-def fork_server():
-    if not sys.platform.startswith("linux"):
-        pytest.skip("the fork server is Linux-only")
-    server = ForkExecutor()
-    yield server
-    server.close()
-
-
-def _check(results: List[FixtureResult]) -> None:
-    by_path = {r.path: r for r in results}
-    assert set(by_path) == set(EXPECTED)
-    for rel, (status, reason) in EXPECTED.items():
-        r = by_path[rel]
-        assert r.status == status, f"{rel}: {r.status} {r.reason} | {r.observed}"
-        assert reason in r.reason, f"{rel}: {r.reason!r}"
-        if r.status == SKIPPED:  # skipped: never run, so never shown as passed
-            assert r.returncode is None and not r.observed and r.reason, f"{rel}: {r}"
-
-
-# A CPU-only config, also on a GPU host: the `cuda` fixture must be skipped.
-CPU_ONLY = RunnerConfig(cuda=False, gpu_host=False, timeout=2.0, memory_bytes=2 << 30, jobs=4)
-
-
-def test_runner_spawn(generated):
-    results = run_fixtures(discover(generated), generated, CPU_ONLY, SpawnExecutor())
-    _check(results)
-    matched = next(r for r in results if r.path == "NTL403/pos_matches.py")
-    assert matched.extra["raised_at_line"] == 3
-    assert matched.extra["expect_markers"] == {"4": ["NTL403"]}
-
-
-def test_runner_fork_server(generated, fork_server):
-    _check(run_fixtures(discover(generated), generated, CPU_ONLY, fork_server))
-
-
-def test_rss_watchdog_kills_child_without_rlimit(tmp_path):
-    # Children that may use CUDA run without RLIMIT_AS; the watchdog holds them.
-    script = tmp_path / "hog.py"
-    script.write_text("import time\nhog = b'x' * (1 << 30)\ntime.sleep(30)\n")
-    job = Job(str(script), str(tmp_path), {**__import__("os").environ}, timeout=20,
-              memory_bytes=256 << 20, rlimit_bytes=0)
-    out = SpawnExecutor().run(job)
-    assert out.memory_exceeded and out.returncode is not None and out.returncode < 0
-
-
-# --- the real fixtures ---------------------------------------------------------
-
-
-@pytest.mark.skipif(not discover(FIXTURES), reason="no fixtures yet")
-def test_real_fixtures_run_as_their_headers_say(fork_server):
-    cfg = RunnerConfig(cuda=HAS_CUDA, gpu_host=HAS_CUDA)
-    executor = fork_server if not HAS_CUDA else SpawnExecutor()
-    results = run_fixtures(discover(FIXTURES), FIXTURES, cfg, executor)
-    failed = [f"{r.path}: {r.reason} | {r.observed}" for r in results if r.status == FAILED]
-    assert not failed, "\n".join(failed)
-    for r in results:
-        if r.status == SKIPPED:
-            assert "CUDA" in r.reason, f"{r.path} skipped for a reason other than CUDA: {r.reason}"
-
-
 # --- the command ---------------------------------------------------------------
 
 
@@ -589,15 +354,34 @@ def test_cli_json_cpu(capsys, tmp_path):
     assert out["summary"]["ok"] is True
 
 
-def test_cli_text_and_failing_fixture_exit_code(capsys, generated):
+def test_cli_device_cuda_without_cuda_is_an_error(capsys, monkeypatch):
+    import runtime_check.env
     from runtime_check.cli import main
 
-    rc = main(["--fixtures-only", "--fixtures-dir", str(generated), "--rules", "NTL101",
-               "--isolation", "spawn", "--device", "cpu"])
+    monkeypatch.setattr(runtime_check.env, "cuda_available", lambda: False)
+    assert main(["--device", "cuda", "--rules", "NTL403"]) == 1
+    captured = capsys.readouterr()
+    assert "no CUDA device" in captured.err and "confirmed" not in captured.out
+
+
+def test_cli_text_and_failing_fixture_exit_code(capsys, tmp_path):
+    from runtime_check.cli import main
+
+    folder = tmp_path / "NTL403"
+    folder.mkdir()
+    (folder / "neg_clean.py").write_text("# runtime: clean\nprint('ok')\n")
+    (folder / "neg_raises.py").write_text("# runtime: clean\nraise ValueError('x')\n")
+    (folder / "pos_flip.py").write_text(
+        "# runtime: raises ValueError: At least one stride in the given numpy array is negative\n"
+        "import numpy as np\nimport torch\n"
+        "t = torch.from_numpy(np.arange(4.0)[::-1])  # expect: NTL403\n")
+    rc = main(["--fixtures-only", "--fixtures-dir", str(tmp_path), "--rules", "NTL403", "--device", "cpu"])
     text = capsys.readouterr().out
-    assert rc == 1  # NTL101/neg_raises.py fails
-    assert "FAILED     NTL101/neg_raises.py" in text
-    assert "confirmed  NTL101/neg_clean.py" in text
+    assert rc == 1  # NTL403/neg_raises.py fails
+    assert "FAILED     NTL403/neg_raises.py" in text and "expected a clean run, got exit 1" in text
+    assert "confirmed  NTL403/neg_clean.py" in text
+    # The verdict names the line that failed.
+    assert "confirmed  NTL403/pos_flip.py" in text and "raised ValueError at line 4" in text
     assert "Versions: torch" in text
 
 

@@ -5,7 +5,7 @@ import time
 from typing import Any, Callable
 
 from ..results import Verdict
-from ._base import Message, Probe, broken, check, combine, confirmed, expect_message, record_warnings
+from ._base import Message, Probe, broken, check, combine, confirmed, exc_text, expect_message, record_warnings
 
 # torch.tensor(list of ndarrays) is flagged as "extremely slow": the probe
 # measures it against np.stack + from_numpy in the same run.  A modest bar:
@@ -25,6 +25,11 @@ COPY_CONSTRUCT = Message(
     "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
     alternatives=("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone()",),
 )
+
+
+# The legacy constructors' own error for data that is not a sequence: it names
+# `new()`, the legacy path (torch.from_numpy words it "expected np.ndarray").
+LEGACY_NEW = Message("raises", ("TypeError",), "new(): data must be a sequence")
 
 
 def _best_time(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
@@ -101,11 +106,11 @@ def ntl503(device: str) -> Verdict:
 
     a = np.random.rand(3)  # float64
     if device == "cuda":
-        t, caught = record_warnings(lambda: torch.cuda.FloatTensor(a))  # type: ignore[attr-defined]
-        what = "torch.cuda.FloatTensor(float64 array)"
+        constructor, name = torch.cuda.FloatTensor, "torch.cuda.FloatTensor"  # type: ignore[attr-defined]
     else:
-        t, caught = record_warnings(lambda: torch.FloatTensor(a))
-        what = "torch.FloatTensor(float64 array)"
+        constructor, name = torch.FloatTensor, "torch.FloatTensor"
+    t, caught = record_warnings(lambda: constructor(a))
+    what = f"{name}(float64 array)"
     a[0] = 42.0
     is_copy = t[0].item() != 42.0
     warned = "; ".join(f"{w.category.__name__}: {w.message}" for w in caught) or "no warning"
@@ -115,7 +120,8 @@ def ntl503(device: str) -> Verdict:
         f"{'a copy (writing a[0] afterwards leaves it unchanged)' if is_copy else 'sharing memory with a'}; {warned}",
         "the legacy constructor no longer silently copies and casts",
     )
-    checks = [legacy]
+    # The conversion above is the legacy constructor's, not a stand-in with the same result.
+    checks = [legacy, _legacy_constructor(constructor, name, device)]
     if device == "cpu":
         ints = np.arange(3)  # int64 data: torch.Tensor casts it to float32
         t2, caught2 = record_warnings(lambda: torch.Tensor(ints))
@@ -126,7 +132,30 @@ def ntl503(device: str) -> Verdict:
                 "torch.Tensor(int64 array) no longer casts silently",
             )
         )
+        checks.append(_legacy_constructor(torch.Tensor, "torch.Tensor", device))
     return combine(*checks)
+
+
+def _legacy_constructor(constructor: Any, name: str, device: str) -> Verdict:
+    """What only the legacy constructor does, so that a stand-in (from_numpy(a).float()) is caught.
+
+    It reads integers as a shape, and it rejects a NumPy scalar with its own
+    `new()` error; torch.from_numpy does neither.
+    """
+    import numpy as np
+    import torch
+
+    try:
+        made = constructor(2, 3)
+        sized = check(
+            tuple(made.shape) == (2, 3) and made.dtype == torch.float32,
+            f"{name}(2, 3) -> a new {made.dtype} tensor of shape {tuple(made.shape)} (integers read as a shape)",
+            f"{name}(2, 3) no longer makes an uninitialized 2x3 float32 tensor: not the legacy constructor",
+        )
+    except Exception as exc:
+        sized = broken(exc_text(exc), f"{name}(2, 3) raised: it is not the legacy constructor")
+    scalar = expect_message(lambda: constructor(np.float64(1.0)), LEGACY_NEW, f"{name}(numpy.float64 scalar)", device)
+    return combine(sized, scalar)
 
 
 PROBES = [
@@ -150,5 +179,6 @@ PROBES = [
         "legacy constructors on NumPy data",
         "torch.FloatTensor/torch.Tensor(ndarray) silently copy and cast to float32",
         ntl503,
+        messages=(LEGACY_NEW,),
     ),
 ]
