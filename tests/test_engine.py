@@ -38,6 +38,8 @@ def values(source: str):
         ("np.zeros(3, dtype=np.float32) * 2.0", "float32"),
         ("np.zeros(3, dtype=np.float32) + np.zeros(3)", "float64"),
         ("np.linspace(0, 1, 5)", "float64"),
+        ("np.linspace(0, 2 * np.pi, 5)", "float64"),  # np.pi is a Python float
+        ("np.sin(np.arange(3) * np.pi)", "float64"),
     ],
 )
 def test_numpy_dtypes(expression: str, dtype: str) -> None:

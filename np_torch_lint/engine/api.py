@@ -455,6 +455,8 @@ READONLY_MODES: FrozenSet[str] = frozenset({"r", "readonly"})
 #: PIL: opening and the image methods that return an image.
 PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.new"})
 PIL_IMAGE = "PIL.Image.Image"
+#: NumPy's constants that are plain Python floats (np.pi * 2 is a float, np.linspace(0, np.pi) float64).
+NUMPY_FLOAT_CONSTANTS: FrozenSet[str] = frozenset({"numpy.pi", "numpy.e", "numpy.inf", "numpy.nan", "numpy.euler_gamma"})
 #: a file opened in binary mode (``open(path, "rb")``): its ``read()`` gives immutable bytes.
 BINARY_FILE = "builtins.open.binary"
 BINARY_READ_METHODS: FrozenSet[str] = frozenset({"read", "read1", "readall"})

@@ -219,6 +219,8 @@ class Evaluator:
         kind = base.kind
         if kind is Kind.API:
             qualname = f"{base.qualname}.{attr}"
+            if qualname in api.NUMPY_FLOAT_CONSTANTS:
+                return Value(kind=Kind.PY_FLOAT)
             found = None if qualname.startswith(api.LIBRARY_PREFIXES) else self.it.project_value(qualname)
             return found if found is not None else Value(kind=Kind.API, qualname=qualname)
         if kind is Kind.TENSOR:
