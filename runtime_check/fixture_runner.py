@@ -23,7 +23,8 @@ from ._sandbox import WATCH_ENV
 from .env import child_env
 from .executors import ForkExecutor, ForkServerError, Job, SpawnExecutor
 from .fixture_header import Header, HeaderError, expect_markers, read_header
-from .fixture_judge import Run, judge, raised_at
+from .fixture_judge import Run, judge
+from .run_output import raised_at
 from .linter_view import Finding, LintError, lint_fixture, named_lines
 from .results import FAILED, SKIPPED, FixtureResult
 

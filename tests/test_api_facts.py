@@ -465,6 +465,13 @@ def test_shape_keeping_methods(name: str) -> None:
     assert value(f"t64.{name}()").ndim == 2
 
 
+@pytest.mark.parametrize("name", ["squeeze_", "unsqueeze_"])
+def test_in_place_reshapes_forget_the_rank(name: str) -> None:
+    # t.unsqueeze_(0) is the same tensor with another rank: the old rank is no longer a fact.
+    reshaped = value(f"t64.{name}(0)")
+    assert (reshaped.dtype, reshaped.ndim) == ("float64", None)
+
+
 # --- modules -----------------------------------------------------------------------------------
 
 PARAMETRIC_MODULES = [
@@ -686,6 +693,15 @@ def test_cuda_probes_guard(probe: str) -> None:
     assert codes(f"if {probe}:\n    {PLACED}") == []
 
 
+@pytest.mark.parametrize("probe, test", [("torch.cuda.is_available()", "ready"),
+                                         ("torch.cuda.device_count()", "ready > 0"),
+                                         ("torch.cuda.is_initialized()", "ready")])
+def test_flags_set_from_a_cuda_probe_guard(probe: str, test: str) -> None:
+    # The flag's name says nothing of CUDA: only what it was set from makes it a guard.
+    assert codes(f"ready = {probe}\nif {test}:\n    {PLACED}") == []
+    assert codes(f"ready = len(sys.argv)\nif {test}:\n    {PLACED}") == ["NTL301"]
+
+
 @pytest.mark.parametrize("word", ["no_cuda", "nocuda", "no_gpu", "disable_cuda", "cpu_only", "use_cpu", "force_cpu"])
 def test_cpu_flags_guard(word: str) -> None:
     assert codes(f"if args.{word}:\n    weights = torch.zeros(3)\nelse:\n    {PLACED}") == []
@@ -758,3 +774,18 @@ def test_a_load_after_this_function_saved_reads_its_own_checkpoint(writer: str) 
 def test_a_load_from_memory_is_not_a_checkpoint_from_elsewhere() -> None:
     source = "model = nn.Linear(3, 1).cuda()\nstate = torch.load(io.BytesIO(b'x'))\n"
     assert "NTL302" not in codes(source)
+
+
+# --- what the fixes read ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["to('cpu')", "cuda()", "cpu()", "contiguous()", "unsqueeze(0)", "squeeze()",
+                                    "reshape(4, 3)", "view(4, 3)", "permute(0, 1)", "transpose(0, 1)", "flatten()"])
+def test_pass_through_methods_keep_the_float32_fix(method: str) -> None:
+    # model(torch.from_numpy(a).<method>): the conversion is still the input's only use, so
+    # the fix may convert it to float32 where it is written.
+    source = f"model = nn.Linear(3, 1)\nout = model(torch.from_numpy(f64).{method})\n"
+    found = [r for r in analyze(PRELUDE + source) if r.code == "NTL101"]
+    assert len(found) == 1 and found[0].fix is not None, found
+    kept = f"model = nn.Linear(3, 1)\nbatch = torch.from_numpy(f64).{method}\nout = model(batch)\n"
+    assert [r.fix for r in analyze(PRELUDE + kept) if r.code == "NTL101"] == [None]  # used elsewhere too? unknown

@@ -33,9 +33,10 @@ from np_torch_lint.cli import read_source  # noqa: E402
 from np_torch_lint.lint import analyze  # noqa: E402
 from runtime_check.executors import ForkExecutor, SpawnExecutor  # noqa: E402
 from runtime_check.fixture_header import Header, read_header  # noqa: E402
-from runtime_check.fixture_judge import Run, exc_summary, type_matches, warnings_in  # noqa: E402
+from runtime_check.fixture_judge import Run  # noqa: E402
 from runtime_check.fixture_runner import RunnerConfig, run_program  # noqa: E402
 from runtime_check.linter_view import lint_fixture, named_lines  # noqa: E402
+from runtime_check.run_output import exc_summary, type_matches, warnings_in  # noqa: E402
 
 
 def fully_fixable() -> List[Path]:

@@ -24,13 +24,7 @@ import torch  # noqa: E402,F401
 from runtime_check.env import cuda_available  # noqa: E402
 from runtime_check.executors import ForkExecutor, Job, ProcessOutcome, SpawnExecutor  # noqa: E402
 from runtime_check.fixture_header import HeaderError, expect_markers, parse_body, read_header  # noqa: E402
-from runtime_check.fixture_judge import (  # noqa: E402
-    Run,
-    judge,
-    last_exception,
-    traceback_frames,
-    warnings_in,
-)
+from runtime_check.fixture_judge import Run, judge  # noqa: E402
 from runtime_check.fixture_runner import (  # noqa: E402
     RunnerConfig,
     discover,
@@ -39,6 +33,7 @@ from runtime_check.fixture_runner import (  # noqa: E402
     run_program,
 )
 from runtime_check.results import CONFIRMED, FAILED, SKIPPED, FixtureResult  # noqa: E402
+from runtime_check.run_output import last_exception, traceback_frames, warnings_in  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

@@ -39,16 +39,14 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = "np_torch_lint/engine/api.py"
 GUARDED = ("np_torch_lint/rules", "np_torch_lint/lint.py", "np_torch_lint/engine/guards.py")
-# The linter's own tests, the fastest killers first (-x stops at the first failure).
-DEFAULT_TESTS = (
-    "tests/test_api_facts.py",
-    "tests/test_engine.py",
-    "tests/test_precision.py",
-    "tests/test_fixtures.py",
-    "tests/test_project_modules.py",
-    "tests/test_ignore.py",
-    "tests/test_fixes.py",
+# The linter's own tests in two stages, the fastest killers first: a mutant the
+# first stage kills never pays for the second (each stage runs with -x).
+DEFAULT_STAGES = (
+    ("tests/test_api_facts.py", "tests/test_rule_guards.py", "tests/test_engine.py", "tests/test_precision.py"),
+    ("tests/test_fixtures.py", "tests/test_project_modules.py", "tests/test_ignore.py", "tests/test_fixes.py"),
 )
+# Tried first for a row, with -k and the row's name: its own expectation fails fast.
+QUICK_TESTS = "tests/test_api_facts.py"
 COPIED = ("np_torch_lint", "runtime_check", "tests", "fixtures", "pyproject.toml", "README.md")
 
 
@@ -60,6 +58,7 @@ class Mutant:
     line: int
     what: str  # e.g. "ARRAY_MAKERS: drop 'numpy.zeros'"
     source: str = ""  # the mutated file (not written to the report)
+    keyword: str = ""  # a row's name ("zeros"): tests/test_api_facts.py -k keyword is tried first
 
 
 @dataclass
@@ -119,14 +118,24 @@ def row_mutants(root: Path) -> List[Mutant]:
         if isinstance(display, ast.Dict):
             key = display.keys[position]
             removed = f"{_short(key)}: {_short(display.values[position])}" if key is not None else "**"
-            line = display.values[position].lineno
+            line, row = display.values[position].lineno, key
             del display.keys[position], display.values[position]
         else:
             elts = display.elts  # type: ignore[attr-defined]
-            removed, line = _short(elts[position]), elts[position].lineno
+            removed, line, row = _short(elts[position]), elts[position].lineno, elts[position]
             del elts[position]
-        mutants.append(Mutant(f"row-{index:03d}", "row", TABLES, line, f"{name}: drop {removed}", ast.unparse(tree)))
+        mutants.append(Mutant(f"row-{index:03d}", "row", TABLES, line, f"{name}: drop {removed}", ast.unparse(tree),
+                              _keyword(row)))
     return mutants
+
+
+def _keyword(row: Optional[ast.expr]) -> str:
+    """A row's last name ("numpy.float_" -> "float_"), when pytest's -k can select by it."""
+    if isinstance(row, ast.Constant) and isinstance(row.value, str):
+        last = row.value.rsplit(".", 1)[-1]
+        if last.isidentifier():
+            return last
+    return ""
 
 
 def _row_sites(tree: ast.Module) -> List[Tuple[str, ast.expr, int]]:
@@ -287,21 +296,33 @@ def _assign(works: "multiprocessing.queues.Queue") -> None:
     _WORK.append(works.get())
 
 
-def _test_one(job: Tuple[Mutant, Sequence[str], float]) -> Outcome:
+def _test_one(job: Tuple[Mutant, Sequence[Sequence[str]], float]) -> Outcome:
     mutant, tests, timeout = job
     work = _WORK[0]
     target = work / mutant.path
     original = target.read_text(encoding="utf-8")
     try:
         target.write_text(mutant.source, encoding="utf-8")
-        rc, failing, seconds = _pytest_in_child(work, tests, timeout)
+        rc, failing, seconds = 0, "", 0.0
+        first = (work / QUICK_TESTS).exists() and mutant.keyword
+        if first:  # the tests named after the row: a quick kill, most of the time
+            rc, failing, seconds = _pytest_in_child(work, [QUICK_TESTS, "-k", mutant.keyword], timeout)
+            if rc == 5:
+                rc = 0  # no test carries that name
+        if rc == 0:
+            for stage in tests:
+                rc, failing, spent = _pytest_in_child(work, stage, timeout)
+                seconds += spent
+                if rc != 0:
+                    break
     finally:
         target.write_text(original, encoding="utf-8")
     return Outcome(mutant.id, mutant.kind, mutant.path, mutant.line, mutant.what, rc != 0, round(seconds, 1),
                    failing if rc != 0 else "")
 
 
-def run(mutants: Sequence[Mutant], root: Path, tests: Sequence[str], jobs: int, timeout: float) -> List[Outcome]:
+def run(mutants: Sequence[Mutant], root: Path, tests: Sequence[Sequence[str]], jobs: int,
+        timeout: float) -> List[Outcome]:
     # What every test run imports, once, before forking: pytest, and libcst for the fixes.
     import pytest  # noqa: F401
 
@@ -311,9 +332,10 @@ def run(mutants: Sequence[Mutant], root: Path, tests: Sequence[str], jobs: int, 
         pass
     works = [_copy(root) for _ in range(max(1, jobs))]
     try:
-        rc, failing, _ = _pytest_in_child(works[0], tests, timeout)
-        if rc != 0:
-            raise SystemExit(f"the tests fail without any mutant ({failing or rc}): fix them first")
+        for stage in tests:
+            rc, failing, _ = _pytest_in_child(works[0], stage, timeout)
+            if rc != 0:
+                raise SystemExit(f"the tests fail without any mutant ({failing or rc}): fix them first")
         context = multiprocessing.get_context("fork")
         queue = context.Queue()
         for work in works:
@@ -351,7 +373,8 @@ def summary(outcomes: Sequence[Outcome]) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the repository to mutate (default: this one)")
-    parser.add_argument("--tests", nargs="*", default=None, help=f"test files (default: {' '.join(DEFAULT_TESTS)})")
+    parser.add_argument("--tests", nargs="*", default=None,
+                        help="test files, run as one stage (default: " + " then ".join(" ".join(s) for s in DEFAULT_STAGES) + ")")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once, each in its own copy")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per mutant's test run")
     parser.add_argument("--only", default="", help="only mutants whose id or description contains this")
@@ -371,7 +394,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"{m.id}  {m.path}:{m.line}  {m.what}")
         print(f"{len(mutants)} mutants")
         return 0
-    tests = args.tests or [t for t in DEFAULT_TESTS if (root / t).exists()]
+    stages = [args.tests] if args.tests else [[t for t in stage if (root / t).exists()] for stage in DEFAULT_STAGES]
+    tests = [stage for stage in stages if stage]
     outcomes = run(mutants, root, tests, args.jobs, args.timeout)
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1) + "\n", encoding="utf-8")

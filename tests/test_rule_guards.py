@@ -1,0 +1,209 @@
+"""Each exemption and guard of the rules, the runner and the CUDA-guard heuristics, pinned by a case.
+
+A rule's early exits say when it stays silent (a tensor that did not come from
+NumPy, a module without parameters, a branch where CUDA is absent) and when a
+fix is not offered (the call is not written so that the edit says the same).
+Each test below is a case one of those exits decides: weakening the exit
+(benchmarks/mutation/) changes the answer, and a test fails.
+"""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import List, Optional
+
+import pytest
+
+from np_torch_lint.lint import Report, analyze
+
+PRELUDE = """\
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+f64 = np.random.rand(4, 3)
+f32 = np.zeros((4, 3), dtype=np.float32)
+model = nn.Linear(3, 1)
+"""
+
+
+def reports(source: str, code: Optional[str] = None) -> List[Report]:
+    found = analyze(PRELUDE + textwrap.dedent(source))
+    return [r for r in found if code is None or r.code == code]
+
+
+def codes(source: str) -> List[str]:
+    return [r.code for r in reports(source)]
+
+
+# --- NTL101, NTL102, NTL103 ------------------------------------------------------------
+
+
+# Only the statements that can matter are analysed (engine/source.py): `seen = np.shape(out)`
+# makes the statements that lead to `out` some of them, so a silence below is the rule's.
+SEEN = "seen = np.shape(out)\n"
+
+
+def test_float64_tensors_not_from_numpy_are_not_ntl101() -> None:
+    assert codes("out = model(torch.zeros(4, 3, dtype=torch.float64))\n" + SEEN) == []
+    assert codes("out = model(torch.from_numpy(f64))\n" + SEEN) == ["NTL101"]
+
+
+def test_float64_into_a_module_without_parameters_is_fine() -> None:
+    assert codes("out = nn.ReLU()(torch.from_numpy(f64))\n") == []
+
+
+def test_ntl101_fix_only_where_the_edit_says_the_same() -> None:
+    def fix(source: str) -> object:
+        (found,) = reports(source, "NTL101")
+        return found.fix
+
+    assert fix("out = model(torch.as_tensor(f64))\n") is not None
+    # A legacy constructor fixes the dtype itself: no cast to add.
+    assert fix("out = model(torch.DoubleTensor(f64))\n") is None
+    # Imported bare: no module name to spell torch.float32 with.
+    assert fix("from torch import as_tensor\nout = model(as_tensor(f64))\n") is None
+    # A dtype already given (positionally): adding dtype= would repeat it.
+    assert fix("out = model(torch.as_tensor(f64, torch.float64))\n") is None
+
+
+def test_ntl103_is_about_numpy_targets() -> None:
+    logits = "logits = model(torch.zeros(4, 3))\n"
+    assert codes(logits + "out = F.cross_entropy(logits, torch.zeros(4, dtype=torch.int32))\n" + SEEN) == []
+    assert codes(logits + "out = F.cross_entropy(logits, torch.from_numpy(np.zeros(4, dtype=np.int32)))\n"
+                 + SEEN) == ["NTL103"]
+
+
+DATASET = """\
+class Items(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return {item}
+"""
+
+
+@pytest.mark.parametrize("item, said", [
+    ("float(i)", "returns a Python float"),
+    ("[float(i), 2.0]", "returns a list of Python floats"),
+    ("[0.5, 1.5]", "returns a list of Python floats"),
+    ("f64.mean()", "returns a NumPy float64 scalar"),
+    ("f64[i]", "returns a float64 array"),
+])
+def test_ntl102_says_what_the_item_is(item: str, said: str) -> None:
+    (found,) = reports(DATASET.format(item=item), "NTL102")
+    assert said in found.message
+
+
+def test_ntl102_is_silent_where_float64_is_the_default() -> None:
+    assert codes(DATASET.format(item="float(i)")) == ["NTL102"]
+    assert codes("torch.set_default_dtype(torch.float64)\n" + DATASET.format(item="float(i)")) == []
+
+
+# --- NTL202 ------------------------------------------------------------------------------
+
+
+def test_ntl202_is_silent_where_cuda_is_absent() -> None:
+    source = """\
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        out = torch.zeros(3, device=device)
+        if not torch.cuda.is_available():
+            values = out.numpy()
+        """
+    assert codes(source) == []
+    assert codes(source.replace("if not torch.cuda.is_available():", "if True:")) == ["NTL202"]
+
+
+# --- NTL404, NTL403 ----------------------------------------------------------------------
+
+
+def test_ntl404_not_when_the_conversion_moves_to_cuda() -> None:
+    readonly = "mean = np.broadcast_to(f32[0], (4, 3))\n"
+    assert "NTL404" in codes(readonly + "t = torch.as_tensor(mean)\n")
+    assert "NTL404" not in codes(readonly + 't = torch.as_tensor(mean, device="cuda")\n')
+
+
+def test_ntl403_fix_not_for_a_legacy_constructor() -> None:
+    (found,) = reports("t = torch.from_numpy(np.flip(f32))\n", "NTL403")
+    assert found.fix is not None
+    # torch.FloatTensor(flipped) raises too, but the legacy constructor is NTL503's to replace.
+    (found,) = reports("t = torch.FloatTensor(np.flip(f32))\n", "NTL403")
+    assert found.fix is None
+
+
+# --- NTL501, NTL502 ----------------------------------------------------------------------
+
+
+def test_ntl501_is_about_lists_of_nd_arrays_given_to_tensor() -> None:
+    assert codes("t = torch.tensor([f32[0], f32[1]])\n") == ["NTL501"]
+    assert "NTL501" not in codes("t = torch.from_numpy([f32[0], f32[1]])\n")
+    assert codes("t = torch.tensor([])\n") == []  # a list with nothing known in it
+    assert codes("t = torch.tensor([np.zeros(()), np.zeros(())])\n") == []  # 0-d arrays: torch raises instead
+
+
+def test_ntl501_fix_only_for_a_call_whose_arguments_are_all_there() -> None:
+    (found,) = reports("t = torch.tensor([f32[0], f32[1]])\n", "NTL501")
+    assert found.fix is not None
+    (found,) = reports("t = torch.tensor([f32[0], f32[1]], **options)\n", "NTL501")
+    assert found.fix is None
+
+
+def test_ntl502_fix_only_without_other_arguments() -> None:
+    source = "weights = torch.zeros(3)\nsnapshot = torch.tensor(weights{extra})\n"
+    (found,) = reports(source.format(extra=""), "NTL502")
+    assert found.fix is not None
+    # dtype= or requires_grad= change what the copy is: detach().clone() would not say it.
+    (found,) = reports(source.format(extra=", requires_grad=True"), "NTL502")
+    assert found.fix is None
+
+
+# --- NTL302 ------------------------------------------------------------------------------
+
+
+def test_ntl302_fix_needs_an_argument_to_follow() -> None:
+    (found,) = reports("model.cuda()\nstate = torch.load('m.pt')\n", "NTL302")
+    assert found.fix is not None
+    (found,) = reports("model.cuda()\nstate = torch.load()\n", "NTL302")
+    assert found.fix is None
+
+
+# --- CUDA guards -----------------------------------------------------------------------------
+
+PLACED = "weights = torch.zeros(3).cuda()"
+
+
+@pytest.mark.parametrize("guarded", [
+    f"if torch.cuda.is_available() and ready:\n    {PLACED}\n",
+    f"if torch.cuda.device_count() == 0:\n    weights = torch.zeros(3)\nelse:\n    {PLACED}\n",
+    f"if kind == 'cuda':\n    {PLACED}\n",
+    f"if kind != 'cuda':\n    weights = torch.zeros(3)\nelse:\n    {PLACED}\n",
+    f"if kind == 'cpu':\n    weights = torch.zeros(3)\nelse:\n    {PLACED}\n",
+    f"from torch.cuda import is_available\nif is_available():\n    {PLACED}\n",
+    f"try:\n    {PLACED}\nexcept:\n    weights = torch.zeros(3)\n",
+])
+def test_cuda_guards(guarded: str) -> None:
+    assert codes(guarded) == []
+
+
+@pytest.mark.parametrize("unguarded", [
+    f"if ready:\n    {PLACED}\n",
+    f"if kind == 'cpu':\n    {PLACED}\n",
+    f"if torch.cuda.device_count() == 0:\n    {PLACED}\n",
+])
+def test_not_cuda_guards(unguarded: str) -> None:
+    assert codes(unguarded) == ["NTL301"]
+
+
+# --- the runner ------------------------------------------------------------------------------
+
+
+def test_a_finding_placed_in_another_module_is_that_modules(tmp_path: Path) -> None:
+    (tmp_path / "settings.py").write_text('import torch\nDEVICE = "cuda"\n')
+    main = tmp_path / "train.py"
+    main.write_text("import torch\nfrom settings import DEVICE\nweights = torch.zeros(3).to(DEVICE)\n")
+    # The device is chosen in settings.py: the finding is placed there, not in train.py.
+    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == []
+    main.write_text('import torch\nDEVICE = "cuda"\nweights = torch.zeros(3).to(DEVICE)\n')
+    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == ["NTL301"]
