@@ -531,8 +531,9 @@ def test_scalar_constructors_and_flips_of_lists(tmp_path: Path) -> None:
     for expression in ("np.double(1)", "np.int64(1)", "np.int32(1)"):
         assert engine_value(expression).kind is Kind.NP_SCALAR, expression
         assert isinstance(run_value(expression, tmp_path), np.generic)
-    assert engine_value("np.flip([1.0, 2.0])").dtype == "float64"
-    assert dtype_name(run_value("np.flip([1.0, 2.0])", tmp_path)) == "float64"
+    for expression in ("np.flip([1.0, 2.0])", "np.fliplr([[1.0, 2.0]])", "np.flipud([[1.0, 2.0]])", "np.rot90([[1.0, 2.0]])"):
+        assert engine_value(expression).dtype == "float64", expression
+        assert dtype_name(run_value(expression, tmp_path)) == "float64", expression
 
 
 def test_uninitialized_buffers_filled_through_their_tensor() -> None:
