@@ -39,7 +39,7 @@ GRAD_KEPT: List[str] = [
         "matmul(o, torch.ones(2, 3))", "mm(o, torch.ones(2, 3))", "bmm(o.unsqueeze(0), torch.ones(1, 2, 3))",
         "mul(o, 2.0)", "add(o, 1.0)", "sub(o, 1.0)", "div(o, 2.0)")],
     *[f"F.{call}" for call in (
-        "linear(o, torch.ones(3, 2))", "dropout(o)", "gelu(o)", "silu(o)", "elu(o)", "leaky_relu(o)",
+        "linear(o, torch.ones(3, 2))", "linear(o, weight=torch.ones(3, 2))", "dropout(o)", "gelu(o)", "silu(o)", "elu(o)", "leaky_relu(o)",
         "softplus(o)", "normalize(o)", "interpolate(o.unsqueeze(0), scale_factor=2.0)", "pad(o, (1, 1))",
         "conv1d(o.unsqueeze(0), torch.ones(1, 4, 1))", "conv2d(o.view(1, 1, 4, 2), torch.ones(1, 1, 1, 1))",
         "conv3d(o.view(1, 1, 1, 4, 2), torch.ones(1, 1, 1, 1, 1))", "max_pool2d(o.view(1, 1, 4, 2), 2)",
@@ -549,7 +549,9 @@ def test_uninitialized_buffers_filled_through_their_tensor() -> None:
         assert namespace["total"] == 3.0 and isinstance(namespace["buf"], np.ndarray)
 
 
-def test_module_cuda_returns_the_module() -> None:
-    """MODULE_SELF_METHODS["cuda"] (engine only: running it needs a GPU)."""
+def test_engine_only_rows_that_need_a_gpu() -> None:
+    """MODULE_SELF_METHODS["cuda"] and TENSOR_PROPAGATING["pin_memory"]: engine only, since running
+    them needs an accelerator (a CPU build raises "Cannot access accelerator device")."""
     value = engine_value("nn.Linear(3, 2).cuda()")
     assert value.kind is Kind.MODULE and value.dtype == "float32"
+    assert engine_value("o.pin_memory()").requires_grad is Tri.YES
