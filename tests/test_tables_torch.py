@@ -83,7 +83,8 @@ TORCH_DTYPES: List[Tuple[str, str]] = [
         # PROMOTING_FUNCTIONS and TENSOR_BINARY_METHODS: float64 with float32 is float64
         ("mul(t64, torch.ones(2, 3))", "float64"), ("add(t64, torch.ones(2, 3))", "float64"),
         ("sub(t64, torch.ones(2, 3))", "float64"), ("div(t64, torch.ones(2, 3))", "float64"))],
-    *[(f"t64.{name}(torch.ones(2, 3))", "float64") for name in ("add", "sub", "mul", "div", "true_divide")],
+    # a float32 receiver meeting a float64 operand is promoted (not the receiver's dtype)
+    *[(f"torch.ones(2, 3).{name}(t64)", "float64") for name in ("add", "sub", "mul", "div", "true_divide")],
     ("F.one_hot(torch.tensor([0, 2]))", "int64"),
 ]
 
