@@ -39,7 +39,7 @@ GRAD_KEPT: List[str] = [
         "matmul(o, torch.ones(2, 3))", "mm(o, torch.ones(2, 3))", "bmm(o.unsqueeze(0), torch.ones(1, 2, 3))",
         "mul(o, 2.0)", "add(o, 1.0)", "sub(o, 1.0)", "div(o, 2.0)")],
     *[f"F.{call}" for call in (
-        "linear(o, torch.ones(3, 2))", "dropout(o)", "gelu(o)", "silu(o)", "elu(o)", "leaky_relu(o)",
+        "linear(o, torch.ones(3, 2))", "linear(o, weight=torch.ones(3, 2))", "dropout(o)", "gelu(o)", "silu(o)", "elu(o)", "leaky_relu(o)",
         "softplus(o)", "normalize(o)", "interpolate(o.unsqueeze(0), scale_factor=2.0)", "pad(o, (1, 1))",
         "conv1d(o.unsqueeze(0), torch.ones(1, 4, 1))", "conv2d(o.view(1, 1, 4, 2), torch.ones(1, 1, 1, 1))",
         "conv3d(o.view(1, 1, 1, 4, 2), torch.ones(1, 1, 1, 1, 1))", "max_pool2d(o.view(1, 1, 4, 2), 2)",
@@ -83,7 +83,8 @@ TORCH_DTYPES: List[Tuple[str, str]] = [
         # PROMOTING_FUNCTIONS and TENSOR_BINARY_METHODS: float64 with float32 is float64
         ("mul(t64, torch.ones(2, 3))", "float64"), ("add(t64, torch.ones(2, 3))", "float64"),
         ("sub(t64, torch.ones(2, 3))", "float64"), ("div(t64, torch.ones(2, 3))", "float64"))],
-    *[(f"t64.{name}(torch.ones(2, 3))", "float64") for name in ("add", "sub", "mul", "div", "true_divide")],
+    # a float32 receiver meeting a float64 operand is promoted (not the receiver's dtype)
+    *[(f"torch.ones(2, 3).{name}(t64)", "float64") for name in ("add", "sub", "mul", "div", "true_divide")],
     ("F.one_hot(torch.tensor([0, 2]))", "int64"),
 ]
 
@@ -531,8 +532,9 @@ def test_scalar_constructors_and_flips_of_lists(tmp_path: Path) -> None:
     for expression in ("np.double(1)", "np.int64(1)", "np.int32(1)"):
         assert engine_value(expression).kind is Kind.NP_SCALAR, expression
         assert isinstance(run_value(expression, tmp_path), np.generic)
-    assert engine_value("np.flip([1.0, 2.0])").dtype == "float64"
-    assert dtype_name(run_value("np.flip([1.0, 2.0])", tmp_path)) == "float64"
+    for expression in ("np.flip([1.0, 2.0])", "np.fliplr([[1.0, 2.0]])", "np.flipud([[1.0, 2.0]])", "np.rot90([[1.0, 2.0]])"):
+        assert engine_value(expression).dtype == "float64", expression
+        assert dtype_name(run_value(expression, tmp_path)) == "float64", expression
 
 
 def test_uninitialized_buffers_filled_through_their_tensor() -> None:
@@ -548,7 +550,9 @@ def test_uninitialized_buffers_filled_through_their_tensor() -> None:
         assert namespace["total"] == 3.0 and isinstance(namespace["buf"], np.ndarray)
 
 
-def test_module_cuda_returns_the_module() -> None:
-    """MODULE_SELF_METHODS["cuda"] (engine only: running it needs a GPU)."""
+def test_engine_only_rows_that_need_a_gpu() -> None:
+    """MODULE_SELF_METHODS["cuda"] and TENSOR_PROPAGATING["pin_memory"]: engine only, since running
+    them needs an accelerator (a CPU build raises "Cannot access accelerator device")."""
     value = engine_value("nn.Linear(3, 2).cuda()")
     assert value.kind is Kind.MODULE and value.dtype == "float32"
+    assert engine_value("o.pin_memory()").requires_grad is Tri.YES
