@@ -152,3 +152,40 @@ def test_the_cache_notices_a_changed_caller(tmp_path: Path) -> None:
     stamp = time.time() + 5
     os.utime(train, (stamp, stamp))
     assert lint_file(str(helpers), cache).reports == []
+
+
+def test_a_star_import_of_a_project_module_binds_its_public_names(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "helpers.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def make(n):
+            return np.random.rand(n, 4)
+
+        def _hidden(n):
+            return np.random.rand(n, 4)
+    """))
+    (tmp_path / "limited.py").write_text(textwrap.dedent("""
+        import numpy as np
+        __all__ = ["kept"]
+
+        def kept(n):
+            return np.random.rand(n, 4)
+
+        def left_out(n):
+            return np.random.rand(n, 4)
+    """))
+    main = tmp_path / "main.py"
+    main.write_text(textwrap.dedent("""
+        import torch
+        import torch.nn as nn
+        from helpers import *
+        from limited import *
+        net = nn.Linear(4, 1)
+        a = net(torch.from_numpy(make(3)))
+        b = net(torch.from_numpy(_hidden(3)))
+        c = net(torch.from_numpy(kept(3)))
+        d = net(torch.from_numpy(left_out(3)))
+    """))
+    found = set(_codes(main))
+    assert found == {(7, "NTL101"), (9, "NTL101")}  # _hidden and left_out are not exported: unknown

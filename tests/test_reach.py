@@ -214,3 +214,134 @@ def test_an_object_of_unknown_kind_moved_to_cuda_is_there():
     assert env["moved"].kind is None and env["moved"].device is Device.MAYBE_CUDA
     assert env["back"].device is Device.CPU
     assert env["unknown_target"].device is None
+
+
+# --- modules cast or joined since they were built --------------------------------------------
+
+NET = """
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+"""
+
+
+def values_after_net(source: str):
+    return values(textwrap.dedent(NET) + textwrap.dedent(source))
+
+
+def test_a_module_joined_over_casts_runs_forward_where_it_is():
+    env = values_after_net("""
+        def build(fp16):
+            model = Net().cuda()
+            if fp16:
+                model = model.half()
+            return model
+
+        out = build(flag)(batch)
+    """)
+    # on CUDA on both paths (the walk of forward is no longer the CPU module as built); dtype unknown
+    assert env["out"].kind is Kind.TENSOR and env["out"].device is Device.CUDA and env["out"].dtype is None
+
+
+def test_a_half_module_has_half_members_and_outputs():
+    env = values_after_net("""
+        model = Net().half()
+        out = model(batch)
+        layer = model.fc
+        seen = out.detach().numpy()  # a sink: a file without one is not walked at all
+    """)
+    assert env["layer"].dtype == "float16" and env["out"].dtype == "float16"
+
+
+def test_a_module_of_unknown_device_says_nothing_of_its_outputs_device():
+    env = values_after_net("""
+        model = Net()
+        if flag:
+            model = wrap(model)
+        out = model(batch)
+    """)
+    assert env["out"].device is None
+
+
+def test_a_class_that_casts_itself_leaves_its_members_dtype_unknown():
+    env = values("""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+                self.double()
+
+            def forward(self, x):
+                return self.fc(x)
+
+        out = Net()(batch)
+    """)
+    assert env["out"].dtype is None  # was float32, from the member as built
+
+
+# --- items stored in objects of unknown type ----------------------------------------------------
+
+def test_items_stored_under_constant_keys_of_an_unknown_object_are_read_back():
+    env = values("""
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        batch = next(it)
+        batch[0] = batch[0].to(device)
+        sample = get()
+        sample["image"] = np.zeros(3)
+        first = batch[0]
+        other = batch[1]
+        image = sample["image"]
+    """)
+    assert env["first"].device is Device.MAYBE_CUDA
+    assert env["other"] == env["other"].__class__()  # an item never stored: unknown
+    assert env["image"].kind is Kind.NDARRAY and env["image"].dtype == "float64"
+
+
+def test_an_integer_item_counts_only_when_the_item_is_updated_from_itself():
+    env = values("""
+        rows = make_buffer()
+        rows[0] = np.zeros(3)
+        row = rows[0]
+    """)
+    assert env["row"].kind is None  # a preallocated array's row keeps the array's dtype, not float64
+
+
+def test_an_unknown_object_used_otherwise_forgets_its_items():
+    env = values("""
+        batch = next(it)
+        batch["x"] = np.zeros(3)
+        fill(batch)
+        after_call = batch["x"]
+        sample = next(it)
+        sample["x"] = np.zeros(3)
+        sample.update(other)
+        after_method = sample["x"]
+        kept = next(it)
+        kept["x"] = np.zeros(3)
+        if flag:
+            kept["x"] = kept["x"].astype(np.float32)
+        joined = kept["x"]
+    """)
+    assert env["after_call"].kind is None and env["after_method"].kind is None
+    assert env["joined"].kind is Kind.NDARRAY and env["joined"].dtype is None
+
+
+def test_a_known_list_item_store_replaces_that_element():
+    env = values("""
+        pair = [np.zeros(3), np.zeros(3)]
+        pair[1] = pair[1].astype(np.float32)
+        a, b = pair
+    """)
+    assert env["a"].dtype == "float64" and env["b"].dtype == "float32"
+
+
+def test_a_moved_object_of_unknown_kind_keeps_its_device_through_tensor_shape_methods():
+    env = values("""
+        x = batch.cuda().permute(0, 2, 1).float()
+        y = batch.cuda().cpu().permute(0, 2, 1)
+    """)
+    assert env["x"].device is Device.CUDA and env["y"].device is Device.CPU

@@ -551,8 +551,12 @@ GRAD_OFF_OBJECT = "torch.no_grad()"
 GRAD_ON_OBJECT = "torch.enable_grad()"
 GRAD_UNKNOWN_OBJECT = "torch.set_grad_enabled(...)"
 GRAD_CONTEXT_OBJECTS: Mapping[str, Optional[bool]] = {GRAD_OFF_OBJECT: False, GRAD_ON_OBJECT: True, GRAD_UNKNOWN_OBJECT: None}
-#: base classes that make a class an nn.Module.
-MODULE_BASES: FrozenSet[str] = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
+#: base classes that make a class an nn.Module (the containers' subclasses too: their own
+#: forward is walked; without one, the call's result is unknown).
+MODULE_BASES: FrozenSet[str] = frozenset({
+    "torch.nn.Module", "torch.nn.modules.Module", "torch.nn.modules.module.Module",
+    "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict",
+})
 
 #: exceptions whose handler covers a missing GPU: the try body is treated as guarded.
 CUDA_ERRORS_CAUGHT_BY: FrozenSet[str] = frozenset({"Exception", "BaseException", "RuntimeError", "AssertionError", "TypeError"})

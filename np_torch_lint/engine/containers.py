@@ -7,6 +7,11 @@ whatever they all agree on holds); ``.items()`` and ``.values()`` iterate the jo
 ``d["x"] = v`` updates the known value; anything that may change the dict in a way the
 engine does not follow (a mutating method, being passed to a function) forgets its
 contents: ``element`` becomes unknown, and with it every read.
+
+An object of a type the engine does not know (a batch from a loader) keeps what is stored
+in it at constant keys the same way (``Kind.OBJECT``): ``batch[0] = batch[0].to(device)``
+then ``model(batch[0])``. Its other items are unknown (``element`` is), and any use of the
+object other than reading an item (a method call, being passed to a call) forgets it.
 """
 from __future__ import annotations
 
@@ -47,6 +52,41 @@ def contents_unknown() -> Value:
 def built(element: Value) -> Value:
     """A dict comprehension: every value is ``element``, keys unknown."""
     return Value(kind=Kind.DICT, element=element)
+
+
+def replaces_item(target: ast.Subscript, key: Any, source: Optional[ast.expr]) -> bool:
+    """Whether ``obj[key] = source``, on an object of unknown type, is known to put that value there.
+
+    A string key is an item of a mapping (a batch dict). An integer key could be a row of a
+    preallocated array or tensor, where the store copies into the old dtype and device; only
+    the idiom that updates an item from itself (``batch[0] = batch[0].to(device)``) is taken,
+    since there the value read back has the stored one's facts for a list, and the same facts
+    for an array or tensor unless the update casts or moves it."""
+    if isinstance(key, str):
+        return True
+    if key is UNKNOWN_KEY or source is None:
+        return False
+    wanted = ast.dump(target.slice)
+    return any(isinstance(node, ast.Subscript) and ast.dump(node.slice) == wanted
+               and isinstance(node.value, ast.Name) and isinstance(target.value, ast.Name)
+               and node.value.id == target.value.id for node in ast.walk(source))
+
+
+def stored_in_object(obj: Value, key: Any, value: Value) -> Value:
+    """``obj[key] = value`` on an object of unknown type (or one already holding items)."""
+    if key is UNKNOWN_KEY:
+        return UNKNOWN
+    held = obj if obj.kind is Kind.OBJECT else Value(kind=Kind.OBJECT, keys=(), elements=(), element=UNKNOWN)
+    return stored(held, key, value).with_(kind=Kind.OBJECT, element=UNKNOWN)
+
+
+def stored_in_list(seq: Value, key: Any, value: Value) -> Value:
+    """``items[i] = value`` on a list whose length is known: that element changes."""
+    if seq.elements is not None and isinstance(key, int) and -len(seq.elements) <= key < len(seq.elements):
+        elements = list(seq.elements)
+        elements[key] = value
+        return sequence(tuple(elements))
+    return Value(kind=Kind.SEQUENCE, element=join_elements(seq.element, value))
 
 
 def item(d: Value, key: Any) -> Value:

@@ -262,7 +262,7 @@ class Evaluator:
         values = [self.eval(p, frame) for p in parts]
         if base.kind is Kind.TENSOR:
             return base.with_(ndim=None, shares_with=None, param_view=False)
-        if base.kind is Kind.DICT:
+        if base.kind in (Kind.DICT, Kind.OBJECT):
             return containers.item(base, containers.constant_key(index))
         if base.kind is Kind.MODULE and base.element is not None and not isinstance(index, ast.Slice):
             # model[0], layers[i]: a member of a Sequential / ModuleList, moved with its container.
@@ -434,6 +434,9 @@ class Evaluator:
         if receiver.device is not None and name in ("detach", "cpu"):
             return Value(device=Device.CPU if name == "cpu" else receiver.device,
                          device_origin=None if name == "cpu" else receiver.device_origin)
+        if receiver.device is not None and (name in api.TENSOR_VIEW_METHODS or name in api.TENSOR_CASTS):
+            # x.to(device).permute(...), .float(): a tensor's (or a module's, for the casts) on the same device
+            return Value(device=receiver.device, device_origin=receiver.device_origin)
         return None
 
     @staticmethod
@@ -442,6 +445,8 @@ class Evaluator:
         for arg in args:
             if arg.value.kind is Kind.DICT and isinstance(arg.node, ast.Name) and arg.value.element != UNKNOWN:
                 frame.env[arg.node.id] = containers.contents_unknown()
+            elif arg.value.kind is Kind.OBJECT and isinstance(arg.node, ast.Name):
+                frame.env[arg.node.id] = UNKNOWN
 
     # --- method calls -------------------------------------------------------------------
 
@@ -458,6 +463,11 @@ class Evaluator:
             self.torch.method_placement(name, func, args, frame)
         kind = receiver.kind
         written = func.value.id if isinstance(func.value, ast.Name) else None
+        if kind is Kind.OBJECT:
+            # batch.pin_memory(), batch.update(...): an object the engine only knows items of.
+            if written is not None:
+                frame.env[written] = UNKNOWN
+            receiver, kind = UNKNOWN, None
         if kind is Kind.TENSOR and name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITES:
             if written is not None:
                 self.it.in_place(written, node, frame)

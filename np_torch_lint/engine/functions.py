@@ -64,6 +64,8 @@ class FunctionWalks:
             instance = self.interp.classes.instance_value(info.owner)
             if moved is not None:
                 instance = instance.with_(device=moved.device, device_origin=moved.device_origin)
+                if instance.kind is Kind.MODULE:
+                    instance = instance.with_(dtype=moved.dtype)
             frame.env[frame.self_name] = instance
         elif info.owner is not None and positional and _is_classmethod(info.node):
             # `cls(...)` in a classmethod (a `load_model` factory) makes an instance of the class.
@@ -95,14 +97,15 @@ class FunctionWalks:
         if info.home is not None and info.home is not self.interp:
             return info.home.functions.call_with(info, args, frame, bound_self, call, receiver)
         params = _bind_parameters(info, args, bound_self)
-        moved = receiver if receiver is not None and receiver.device in (Device.CUDA, Device.MAYBE_CUDA) else None
+        moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
         if params is None or (moved is None and all(value == UNKNOWN for value in params.values())):
             return self.summary(info)
         if info.active_calls or info.summarizing or self._call_budget <= 0:
             return self.summary(info)
         context = frame.context
         key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
-               context.cuda_absent, context.expects_error, moved.device if moved is not None else None)
+               context.cuda_absent, context.expects_error,
+               (moved.device, moved.dtype) if moved is not None else None)
         cached = info.call_results.get(key)
         if cached is None:
             self._call_budget -= 1
@@ -126,6 +129,14 @@ class FunctionWalks:
         if value == UNKNOWN:
             return self.returns_annotated(info)
         return value
+
+    def _moved_since_built(self, info: FunctionInfo, receiver: Value) -> bool:
+        """The instance a method is called on is not as its class builds it: moved to CUDA, or a
+        module whose device or dtype changed (``.half()``, a join of paths that cast it)."""
+        if receiver.kind is Kind.MODULE and info.owner is not None and info.owner.is_module:
+            built = self.interp.classes.instance_value(info.owner)
+            return (receiver.device, receiver.dtype) != (built.device, built.dtype)
+        return receiver.device in (Device.CUDA, Device.MAYBE_CUDA)
 
     def returns_annotated(self, info: FunctionInfo) -> Value:
         return self.annotated(info.node.returns, info.closure)

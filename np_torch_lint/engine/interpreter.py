@@ -81,6 +81,8 @@ class Interpreter:
             if isinstance(item, ImportItem):
                 for local, qual in item.bindings:
                     frame.env[local] = self.imported(qual)
+                if item.star is not None and self.project is not None:
+                    frame.env.update(self.project.star_names(item.star))
             elif isinstance(item, Opaque):
                 for name in item.binds:
                     frame.env[name] = UNKNOWN
@@ -166,7 +168,7 @@ class Interpreter:
             value = self.eval(node.value, frame)
             for target in node.targets:
                 if not (self._write_flag(target, node, frame) or self._requires_grad_flag(target, node, frame)):
-                    self.bind(target, value, frame)
+                    self.bind(target, value, frame, source=node.value)
         elif isinstance(node, ast.Expr):
             return self.expression_statement(node.value, frame)
         elif isinstance(node, ast.If):
@@ -222,10 +224,13 @@ class Interpreter:
         return Flow.EXIT
 
     def import_statement(self, node: Union[ast.Import, ast.ImportFrom], frame: Frame) -> None:
-        from .source import import_bindings
+        from .source import import_bindings, star_import
 
         for local, qual in import_bindings(node):
             frame.env[local] = self.imported(qual)
+        star = star_import(node)
+        if star is not None and self.project is not None:
+            frame.env.update(self.project.star_names(star))
 
     def imported(self, qualname: str) -> Value:
         """An imported name: a project module's function, class or value, else an API name."""
@@ -267,8 +272,13 @@ class Interpreter:
             frame.env[node.target.id] = result
         elif isinstance(node.target, ast.Subscript) and isinstance(target, ast.Name):
             container = frame.lookup(target.id)
+            key = containers.constant_key(node.target.slice)
             if container is not None and container.kind is Kind.DICT:  # d["x"] += 1: the dict's value changes
-                frame.env[target.id] = containers.stored(container, containers.constant_key(node.target.slice), result)
+                frame.env[target.id] = containers.stored(container, key, result)
+            elif container is not None and container.kind is Kind.OBJECT:
+                frame.env[target.id] = containers.stored_in_object(container, key, result)
+            elif container is not None and container.kind is Kind.SEQUENCE:
+                frame.env[target.id] = containers.stored_in_list(container, key, result)
         elif (isinstance(node.target, ast.Attribute) and self._is_self_attr(node.target, frame)
               and frame.attr_sink is not None):
             frame.attr_sink[node.target.attr] = UNKNOWN
@@ -326,7 +336,8 @@ class Interpreter:
         return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                 and frame.self_name is not None and node.value.id == frame.self_name)
 
-    def bind(self, target: ast.expr, value: Value, frame: Frame) -> None:
+    def bind(self, target: ast.expr, value: Value, frame: Frame, source: Optional[ast.expr] = None) -> None:
+        """``target = value`` (``source``: the assigned expression, when there is one)."""
         if isinstance(target, ast.Name):
             name = target.id
             frame.env[name] = value
@@ -358,8 +369,14 @@ class Interpreter:
         elif isinstance(target, ast.Subscript):
             container = self.eval(target.value, frame)
             self.eval(target.slice, frame)
-            if container.kind is Kind.DICT and isinstance(target.value, ast.Name):
-                frame.env[target.value.id] = containers.stored(container, containers.constant_key(target.slice), value)
+            if isinstance(target.value, ast.Name):
+                key = containers.constant_key(target.slice)
+                if container.kind is Kind.DICT:
+                    frame.env[target.value.id] = containers.stored(container, key, value)
+                elif container.kind in (None, Kind.OBJECT) and containers.replaces_item(target, key, source):
+                    frame.env[target.value.id] = containers.stored_in_object(container, key, value)
+                elif container.kind is Kind.SEQUENCE:
+                    frame.env[target.value.id] = containers.stored_in_list(container, key, value)
             if isinstance(target.value, ast.Name) and container.kind in (Kind.NDARRAY, Kind.TENSOR):
                 self.in_place(target.value.id, target, frame)
             if _is_snapshot(value, frame):

@@ -127,6 +127,24 @@ class Project:
         self._misses.add(qualname)
         return None
 
+    def star_names(self, module: str) -> Dict[str, Value]:
+        """The names ``from module import *`` binds, if ``module`` is one of the project's: its
+        ``__all__`` when it lists them literally, else every name not starting with ``_``."""
+        if self.depth >= MAX_DEPTH:
+            return {}
+        level = len(module) - len(module.lstrip("."))
+        parts = [part for part in module[level:].split(".") if part]
+        if not parts and not level or (level == 0 and parts[0] in NOT_PROJECT):
+            return {}
+        path = self._module_file(level, parts) if parts else None
+        summary = self._summary(path) if path is not None else None
+        if summary is None:
+            return {}
+        env = summary.interpreter.module_frame.env
+        exported = _literal_all(summary.tree)
+        names = exported if exported is not None else [name for name in env if not name.startswith("_")]
+        return {name: env[name] for name in names if name in env}
+
     def home_of(self, node: ast.AST) -> Optional[str]:
         """The project file (relative to this one's folder) whose tree holds ``node``, if not this file's."""
         for summary in self.used:
@@ -190,10 +208,20 @@ class Project:
         return cached
 
 
+def _literal_all(tree: ast.Module) -> Optional[List[str]]:
+    """``__all__ = ["a", "b"]`` at the top of a module, if written as a literal of strings."""
+    for stmt in tree.body:
+        if (isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in stmt.targets)
+                and isinstance(stmt.value, (ast.List, ast.Tuple))
+                and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in stmt.value.elts)):
+            return [e.value for e in stmt.value.elts]  # type: ignore[attr-defined]
+    return None
+
+
 def _walk(path: str, stamp: Stamp, depth: int,
           overrides: Optional[Dict[str, ModuleSummary]] = None) -> Optional[ModuleSummary]:
     from . import new_interpreter
-    from .source import ImportItem, Item, import_bindings
+    from .source import Item, import_item
 
     try:
         with open(path, "rb") as handle:
@@ -203,7 +231,7 @@ def _walk(path: str, stamp: Stamp, depth: int,
         return None
     interpreter = new_interpreter(text, lambda event: None, Project(path, depth, overrides), tree)
     # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
-    items: List[Item] = [ImportItem(import_bindings(stmt)) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt
+    items: List[Item] = [import_item(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt
                          for stmt in tree.body]
     try:
         interpreter.run(items)

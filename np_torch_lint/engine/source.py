@@ -18,7 +18,7 @@ import ast
 import re
 import sys
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Sequence, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 
@@ -77,6 +77,7 @@ class ImportItem:
     """A top-level import, resolved from the ``ast`` tree without LibCST."""
 
     bindings: Tuple[Tuple[str, str], ...]  # (local name, qualified name)
+    star: Optional[str] = None  # ``from pkg.mod import *``: the module ("pkg.mod", ".mod" relative)
 
 
 Item = Union[ast.stmt, Opaque, ImportItem]
@@ -100,6 +101,27 @@ def import_bindings(node: Union[ast.Import, ast.ImportFrom]) -> Tuple[Tuple[str,
             if alias.name != "*":
                 out.append((alias.asname or alias.name, prefix + alias.name))
     return tuple(out)
+
+
+def star_import(node: ast.stmt) -> Optional[str]:
+    """The module a ``from ... import *`` reads, relative dots kept; None for any other statement."""
+    if isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names):
+        return "." * node.level + (node.module or "")
+    return None
+
+
+def import_item(node: Union[ast.Import, ast.ImportFrom]) -> ImportItem:
+    return ImportItem(import_bindings(node), star_import(node))
+
+
+def reads_project_star(tree: ast.Module) -> bool:
+    """A top-level ``from mod import *`` of a module that may be the project's own: the names it
+    binds are not known from this file's text, so no statement can be left out as unrelated."""
+    for stmt in tree.body:
+        module = star_import(stmt)
+        if module is not None and (module.startswith(".") or module.split(".")[0] not in NOT_PROJECT):
+            return True
+    return False
 
 
 def _bound_names(stmt: ast.stmt, walrus: bool = True) -> FrozenSet[str]:
@@ -160,9 +182,11 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
     spans = [(_first_line(s), s.end_lineno or s.lineno) for s in body]
     texts = ["".join(lines[start - 1:end]) for start, end in spans]
     relevant, bound = _relevant(tree, texts)
+    if reads_project_star(tree):
+        relevant = [True] * len(body)
     for i, stmt in enumerate(body):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            yield ImportItem(import_bindings(stmt))
+            yield import_item(stmt)
         elif relevant[i]:
             yield stmt
         else:

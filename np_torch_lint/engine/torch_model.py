@@ -274,11 +274,10 @@ class TorchModel:
             forward = cls.method("forward")
             if forward is None:
                 return UNKNOWN
-            # forward is walked with self as built; a module moved since (model.double()) is not that self.
-            as_built = not cls.casts_self and module.dtype == api.FLOAT32
-            result = self.ex.call_function(forward, frame, args, True, node if as_built else None, receiver=module)
+            # forward is walked with self where this module is and in its dtype (model.half()).
+            result = self.ex.call_function(forward, frame, args, True, node, receiver=module)
             if result.kind is Kind.TENSOR and result.dtype == api.FLOAT32 and module.dtype != api.FLOAT32:
-                # forward was walked for a float32 module; this one was moved (model.double()).
+                # a walk that fell back to the summary (recursion, budget) saw self as built.
                 result = result.with_(dtype=module.dtype)
             if module.device is not None:
                 result = on_device_where_unknown(result, module)

@@ -32,6 +32,7 @@ class Kind(enum.Enum):
     FUNCTION = "function"  # a function defined in the file
     CLASS = "class"  # a class defined in the file
     INSTANCE = "instance"  # an instance of a class defined in the file
+    OBJECT = "object"  # of a type not known, with values stored at constant keys (``batch[0] = ...``)
 
 
 class Tri(enum.Enum):
@@ -172,7 +173,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         return a
     if a.kind is not b.kind:
         return UNKNOWN
-    if a.kind in (Kind.SEQUENCE, Kind.DICT):
+    if a.kind in (Kind.SEQUENCE, Kind.DICT, Kind.OBJECT):
         elements = None
         if (a.elements is not None and b.elements is not None and len(a.elements) == len(b.elements)
                 and a.keys == b.keys):
@@ -253,13 +254,19 @@ def sequence(items: Tuple[Value, ...]) -> Value:
 
 
 def moved_with(owner: Value, member: Value) -> Value:
-    """A submodule or parameter read from a module moved to CUDA: ``Module.cuda()`` and
-    ``.to(device)`` move every registered submodule and parameter with it (plain tensor
-    attributes stay where they were made)."""
-    if owner.kind is not Kind.MODULE or owner.device not in (Device.CUDA, Device.MAYBE_CUDA):
+    """A submodule or parameter read from a module moved or cast since it was built:
+    ``Module.cuda()``, ``.to(device)``, ``.half()`` and ``.double()`` move or cast every
+    registered submodule and parameter with it (plain tensor attributes stay as they were
+    made). An owner whose device or dtype is unknown (joined over paths, cast in one of its
+    own methods) leaves its members' unknown too."""
+    if owner.kind is not Kind.MODULE:
         return member
-    if member.kind is Kind.MODULE or (member.kind is Kind.TENSOR and member.grad_leaf):
-        return member.with_(device=owner.device, device_origin=owner.device_origin)
+    if not (member.kind is Kind.MODULE or (member.kind is Kind.TENSOR and member.grad_leaf)):
+        return member
+    if owner.device is not Device.CPU:
+        member = member.with_(device=owner.device, device_origin=owner.device_origin)
+    if owner.dtype != member.dtype and owner.dtype != "float32":  # float32: as built, members as they were made
+        member = member.with_(dtype=owner.dtype)
     return member
 
 
