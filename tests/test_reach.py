@@ -345,3 +345,47 @@ def test_a_moved_object_of_unknown_kind_keeps_its_device_through_tensor_shape_me
         y = batch.cuda().cpu().permute(0, 2, 1)
     """)
     assert env["x"].device is Device.CUDA and env["y"].device is Device.CPU
+
+
+# --- accumulators and distributions ----------------------------------------------------------
+
+def test_an_accumulator_started_from_a_python_float_becomes_the_numpy_scalar():
+    env = values("""
+        rewards = np.zeros(5)
+        g = 0.0
+        out = []
+        for r in rewards[::-1]:
+            g = r + 0.9 * g
+            out.append(g)
+        after = g
+    """)
+    assert env["out"].element.kind is Kind.NP_SCALAR and env["out"].element.dtype == "float64"
+    assert env["after"].kind is None  # the loop may not run: 0.0 or a float64 scalar
+
+
+def test_an_accumulator_of_python_floats_stays_python():
+    env = values("""
+        g = 0.0
+        out = []
+        for r in [1.0, 2.0]:
+            g = r + 0.9 * g
+            out.append(g)
+        t = torch.tensor(out)
+    """)
+    assert env["t"].dtype == "float32"
+
+
+def test_a_distribution_keeps_its_parameter_dtype_device_and_grad():
+    env = values("""
+        logits = torch.randn(4, 3, requires_grad=True)
+        dist = torch.distributions.Categorical(logits=logits)
+        action = dist.sample()
+        logp = dist.log_prob(action)
+        normal = torch.distributions.Normal(torch.zeros(3), torch.ones(3))
+        draw = normal.sample()
+        other = normal.log_prob(torch.zeros(3, dtype=torch.float64))
+        seen = [t.detach().numpy() for t in (logp, draw, other)]  # a sink: statements far from one are not walked
+    """)
+    assert env["action"].dtype == "int64" and env["action"].requires_grad is Tri.NO
+    assert env["logp"].dtype == "float32" and env["logp"].requires_grad is Tri.YES
+    assert env["draw"].dtype == "float32" and env["other"].dtype is None  # a float64 value promotes

@@ -496,6 +496,27 @@ TENSOR_VIEW_METHODS: FrozenSet[str] = frozenset({
     "view", "view_as", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "t", "flatten",
     "contiguous", "expand", "expand_as", "narrow", "select", "squeeze_", "unsqueeze_",
 })
+#: torch.distributions classes, by every path torch exports them under, and the dtype of what
+#: their ``sample()`` gives (None: the parameter's float dtype). A distribution keeps its float
+#: parameter's dtype, device and grad (logits, probs, loc, ...); see engine/distributions.py.
+_DISTRIBUTION_SAMPLES: Mapping[str, Optional[str]] = {
+    "categorical.Categorical": "int64", "normal.Normal": None, "bernoulli.Bernoulli": None,
+    "beta.Beta": None, "multivariate_normal.MultivariateNormal": None, "uniform.Uniform": None,
+    "one_hot_categorical.OneHotCategorical": None, "laplace.Laplace": None, "gamma.Gamma": None,
+    "dirichlet.Dirichlet": None, "poisson.Poisson": None, "geometric.Geometric": None,
+}
+DISTRIBUTION_SAMPLES: Mapping[str, Optional[str]] = {
+    f"torch.distributions.{path}": sample
+    for module_path, sample in _DISTRIBUTION_SAMPLES.items()
+    for path in (module_path, module_path.split(".")[1])
+}
+#: what a distribution object evaluates to.
+DISTRIBUTION = "torch.distributions.Distribution"
+#: its methods whose result is a float tensor computed from the parameter (grad flows through).
+DISTRIBUTION_FLOAT_METHODS: FrozenSet[str] = frozenset({"log_prob", "entropy", "rsample", "cdf", "icdf"})
+#: its methods that draw without grad.
+DISTRIBUTION_SAMPLE_METHODS: FrozenSet[str] = frozenset({"sample"})
+
 #: what torch.optim.<Optimizer>(...) evaluates to; its .step() updates parameters in place.
 OPTIMIZER = "torch.optim.Optimizer"
 

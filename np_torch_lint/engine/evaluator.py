@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import api, conditions, containers, guards
+from . import api, conditions, containers, distributions, guards
 from .arguments import Arg, argument, first
 from .events import ParameterUpdate, Snapshot
 from .numpy_model import NumpyModel
@@ -316,6 +316,8 @@ class Evaluator:
             self.it.saving_functions.add(frame.context.function)  # torch.save, save_checkpoint, trainer.fit
         if isinstance(func, ast.Attribute):
             receiver = self.eval(func.value, frame)
+            if receiver.kind is Kind.API and receiver.qualname == api.DISTRIBUTION:
+                return distributions.method(receiver, func.attr, self.args(node, frame), frame)
             if receiver.kind is Kind.API:
                 return self.call_api(f"{receiver.qualname}.{func.attr}", node, frame)
             if self._stored_attribute(receiver, func.attr, frame):

@@ -453,7 +453,8 @@ class Interpreter:
             for name, before in entry.items():
                 if before is None:
                     continue  # unbound before the loop: every read follows a write of this body
-                after = join(before, head.env.get(name, UNKNOWN))
+                now = head.env.get(name, UNKNOWN)
+                after = now if _accumulated(before, now) else join(before, now)
                 if after != head_values[name]:
                     changed[name] = after
             if not changed:
@@ -567,6 +568,21 @@ _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _TRY_STATEMENTS: Tuple[type, ...] = (ast.Try,) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
 _MATCH: Optional[type] = getattr(ast, "Match", None)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+#: Python numbers an accumulator may start from, and what NumPy or torch values it may become.
+_PYTHON_NUMBERS = (Kind.PY_INT, Kind.PY_FLOAT)
+_ACCUMULATED_KINDS = (Kind.NP_SCALAR, Kind.NDARRAY, Kind.TENSOR)
+
+
+def _accumulated(before: Optional[Value], now: Value) -> bool:
+    """An accumulator started from a Python number (``G = 0.0``, ``total = 0``) that one pass of
+    the loop turned into a NumPy scalar, an array or a tensor (``G = r + gamma * G`` over float64
+    rewards): from the second iteration on it is that value, so the body is walked with it. (The
+    first iteration's events are not raised from the Python number; after the loop, which may run
+    zero times, the name is the join with the number: unknown.)"""
+    return (before is not None and before.kind in _PYTHON_NUMBERS and now.kind in _ACCUMULATED_KINDS
+            and now.dtype is not None)
 
 
 def _rebound_in(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[int, Set[str]]) -> Set[str]:

@@ -112,7 +112,7 @@ class NumpyModel:
             return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False,
                               origin=origin if fresh else data.origin)
         return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
-                     ndim=shape_ndim(qual, args) if not maker.from_data else None, origin=origin)
+                     ndim=shape_ndim(qual, args) if not maker.from_data else data_ndim(data), origin=origin)
 
     def readonly_array(self, qual: str, node: ast.Call, args: Sequence[Arg]) -> Optional[Value]:
         """np.frombuffer, np.broadcast_to, np.load(mmap_mode=), np.asarray(image): arrays we know the writability of."""
@@ -375,7 +375,7 @@ class NumpyModel:
             return UNKNOWN
         sliced = any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and p.value is Ellipsis) for p in parts)
         advanced = any(v.kind in (Kind.NDARRAY, Kind.SEQUENCE, Kind.TENSOR) for v in values)
-        result = base.with_(ndim=None, shares_with=None)
+        result = base.with_(ndim=basic_index_ndim(base, parts, values) if not advanced else None, shares_with=None)
         if flips and not advanced:
             if base.negative_strides in (Tri.YES, Tri.MAYBE):
                 return result.with_(negative_strides=Tri.UNKNOWN)  # flipped twice: the strides may be positive again
@@ -430,6 +430,29 @@ def _real(value: Value) -> bool:
     if value.kind is Kind.SEQUENCE and value.element is not None:
         return _real(value.element)
     return False
+
+
+def data_ndim(data: Value) -> Optional[int]:
+    """np.array(values): 1 for a flat list of numbers (a list of lists or of arrays: unknown)."""
+    if data.kind is Kind.SEQUENCE and data.element is not None and data.element.kind in NUMBERS + (Kind.NP_SCALAR,):
+        return 1
+    return None
+
+
+def basic_index_ndim(base: Value, parts: Sequence[ast.expr], values: Sequence[Value]) -> Optional[int]:
+    """Dimensions left by basic indexing with slices and integers (``a[::-1]``, ``a[:, 0]``): each
+    slice keeps one, each integer drops one; ``...``, ``None`` or anything unknown: not known."""
+    if base.ndim is None or len(parts) > base.ndim:
+        return None
+    dropped = 0
+    for part, value in zip(parts, values):
+        if isinstance(part, ast.Slice):
+            continue
+        if value.kind is Kind.PY_INT:
+            dropped += 1
+            continue
+        return None
+    return base.ndim - dropped
 
 
 def shape_ndim(qual: str, args: Sequence[Arg]) -> Optional[int]:

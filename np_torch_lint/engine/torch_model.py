@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import api
+from . import api, distributions
 from .arguments import Arg, argument, callee_text, first, grad_mode_of, literal_true, positional
 from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement
 from .guards import device_variable
@@ -44,6 +44,7 @@ class TorchModel:
             (api.GRAD_MODES, self.grad_context),
             (api.DEFAULT_DTYPE_SETTERS, self.set_default_dtype),
             (api.DEFAULT_DEVICE_SETTERS, self.set_default_device),
+            (api.DISTRIBUTION_SAMPLES, self.distribution),
             ((q for q, (_, cuda) in api.TENSOR_TYPES.items() if cuda), self.cuda_tensor_type),
         ]
         table: Dict[str, ApiHandler] = {}
@@ -51,6 +52,10 @@ class TorchModel:
             for name in names:
                 table.setdefault(name, handler)
         return table
+
+    @staticmethod
+    def distribution(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return distributions.built(qual, args)
 
     def wrapper(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """``nn.DataParallel(model)``: calling it runs ``model`` (its forward, its device)."""
