@@ -199,11 +199,13 @@ def test_not_cuda_guards(unguarded: str) -> None:
 # --- the runner ------------------------------------------------------------------------------
 
 
-def test_a_finding_placed_in_another_module_is_that_modules(tmp_path: Path) -> None:
+def test_a_device_chosen_in_another_module_is_reported_at_this_files_placement(tmp_path: Path) -> None:
     (tmp_path / "settings.py").write_text('import torch\nDEVICE = "cuda"\n')
     main = tmp_path / "train.py"
     main.write_text("import torch\nfrom settings import DEVICE\nweights = torch.zeros(3).to(DEVICE)\n")
-    # The device is chosen in settings.py: the finding is placed there, not in train.py.
-    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == []
+    # settings.py places nothing, so it has no finding: this file's placement is where it can be fixed.
+    reports = analyze(main.read_text(), filename=str(main))
+    assert [(r.code, r.line) for r in reports] == [("NTL301", 3)] and "settings.py line 2" in reports[0].message
     main.write_text('import torch\nDEVICE = "cuda"\nweights = torch.zeros(3).to(DEVICE)\n')
-    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == ["NTL301"]
+    # chosen in this file: reported where it is chosen
+    assert [(r.code, r.line) for r in analyze(main.read_text(), filename=str(main))] == [("NTL301", 2)]

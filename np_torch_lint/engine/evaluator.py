@@ -20,7 +20,7 @@ from .promotion import grad_in_context
 from .scope import ClassInfo, Frame, FunctionInfo
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel
-from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_elements, moved_with, sequence
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, join_elements, moved_with, sequence
 from .walker import Walker
 
 _BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
@@ -60,7 +60,7 @@ class Evaluator:
         if isinstance(node, ast.Call):
             return self.call(node, frame)
         if isinstance(node, ast.Constant):
-            return self.constant(node)
+            return self.constant(node, frame)
         if isinstance(node, (ast.List, ast.Tuple)):
             items = [self.eval(e, frame) for e in node.elts]
             if any(isinstance(e, ast.Starred) for e in node.elts):
@@ -139,7 +139,7 @@ class Evaluator:
                 self.eval(child.value, frame)
         return UNKNOWN
 
-    def constant(self, node: ast.Constant) -> Value:
+    def constant(self, node: ast.Constant, frame: Optional[Frame] = None) -> Value:
         value = node.value
         if isinstance(value, bool):
             return Value(kind=Kind.PY_BOOL)
@@ -150,8 +150,9 @@ class Evaluator:
         if isinstance(value, bytes):
             return Value(kind=Kind.PY_BYTES)
         if isinstance(value, str):
+            guarded = frame is not None and frame.context.cuda_guarded
             return Value(kind=Kind.PY_STR, qualname=value, device=guards.device_of_string(value),
-                         origin=self.it.origin(node))
+                         origin=Origin("", Site(node), guarded=guarded))
         if value is None:
             return Value(kind=Kind.NONE)
         return UNKNOWN
@@ -436,7 +437,8 @@ class Evaluator:
         if receiver.device is not None and name in ("detach", "cpu"):
             return Value(device=Device.CPU if name == "cpu" else receiver.device,
                          device_origin=None if name == "cpu" else receiver.device_origin)
-        if receiver.device is not None and (name in api.TENSOR_VIEW_METHODS or name in api.TENSOR_CASTS):
+        if receiver.device is not None and (name in api.TENSOR_VIEW_METHODS or name in api.TENSOR_CASTS
+                                            or name in api.TENSOR_PROPAGATING or name in api.INTEGER_RESULTS):
             # x.to(device).permute(...), .float(): a tensor's (or a module's, for the casts) on the same device
             return Value(device=receiver.device, device_origin=receiver.device_origin)
         return None

@@ -8,6 +8,7 @@ combines the facts (dtype, device, requires_grad, memory shared with an array).
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import api, distributions
@@ -147,6 +148,8 @@ class TorchModel:
         data = first(args)
         device = data.device if data.kind in (Kind.PY_STR, Kind.DEVICE) else None
         origin = data.origin if data.kind in (Kind.PY_STR, Kind.DEVICE) and data.origin else self.it.origin(node)
+        if frame.context.cuda_guarded and not origin.guarded:
+            origin = replace(origin, guarded=True)
         return Value(kind=Kind.DEVICE, device=device, origin=origin)
 
     @staticmethod
@@ -305,6 +308,13 @@ class TorchModel:
             return output
         if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
             return UNKNOWN
+        if module.device in (Device.CUDA, Device.MAYBE_CUDA) and module.parametric is Tri.UNKNOWN and cls is None:
+            # A module of a class not read (a parameter `model: nn.Module`, a third-party model) that
+            # is on CUDA and is given a CUDA input computes there: what it returns is on that device,
+            # whatever it is (a tensor, or a structure, whose items stay unknown).
+            if any(not a.starred and a.value.kind in (Kind.TENSOR, None) and a.value.device is module.device
+                   for a in args):
+                return Value(device=module.device, device_origin=module.device_origin)
         if module.parametric is Tri.NO:
             data = first(args)
             return data.with_(shares_with=None, grad_leaf=False) if data.kind is Kind.TENSOR else UNKNOWN
@@ -390,7 +400,10 @@ class TorchModel:
     def place(self, device: Value, site: Site, what: str, frame: Frame, through_variable: bool,
               by_tensor_type: bool = False) -> None:
         if device.device is Device.CUDA:
-            self.it.emit(frame, Placement(site, device, through_variable, what, frame.context, by_tensor_type))
+            context = frame.context
+            if device.origin is not None and device.origin.guarded:
+                context = replace(context, cuda_guarded=True)  # chosen where CUDA was checked (a get_device())
+            self.it.emit(frame, Placement(site, device, through_variable, what, context, by_tensor_type))
 
     def method_placement(self, name: str, func: ast.Attribute, args: Sequence[Arg], frame: Frame) -> None:
         """``x.cuda()``, ``x.to("cuda")`` on any receiver: torch's placement."""

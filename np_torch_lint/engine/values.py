@@ -99,6 +99,9 @@ class Origin:
     site: Site
     # For a move to CUDA: conditions that hold wherever the value is on CUDA (see conditions.py).
     when: FrozenSet[Condition] = field(default=frozenset(), compare=False)
+    # Made where CUDA was known to be there (after an assert or inside an is_available() branch):
+    # a device chosen so guards every placement that uses it, wherever that is.
+    guarded: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,17 @@ class UnguardedCudaPlacement(Rule):
         if event.device.device is not Device.CUDA or event.context.cuda_guarded:
             return
         origin = event.device.origin
-        if event.through_variable and origin is not None:
+        if event.through_variable and origin is not None and evidence.home_of(origin.site) is not None:
+            # Chosen in another module of the project (a get_device() helper): the placement here
+            # is the line this file can be fixed at; that module has no placement to report.
+            yield Finding(
+                self.code,
+                event.site,
+                f"placement {event.what} uses CUDA device {evidence.code(origin.site.node)} chosen without a "
+                f"torch.cuda.is_available() guard at {evidence.at(origin.site)}; fails on a host without CUDA; {_FIX}",
+                needs_unguarded_in=event.context.function,
+            )
+        elif event.through_variable and origin is not None:
             yield Finding(
                 self.code,
                 origin.site,
