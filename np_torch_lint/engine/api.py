@@ -510,6 +510,9 @@ DISTRIBUTION_SAMPLES: Mapping[str, Optional[str]] = {
     for module_path, sample in _DISTRIBUTION_SAMPLES.items()
     for path in (module_path, module_path.split(".")[1])
 }
+#: the legacy autograd wrapper: since torch 0.4 ``Variable(t)`` returns ``t`` itself (a tensor);
+#: ``requires_grad=True`` makes it a leaf that needs grad; ``volatile`` does nothing.
+LEGACY_VARIABLE: FrozenSet[str] = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
 #: what a distribution object evaluates to.
 DISTRIBUTION = "torch.distributions.Distribution"
 #: its methods whose result is a float tensor computed from the parameter (grad flows through).

@@ -46,6 +46,7 @@ class TorchModel:
             (api.DEFAULT_DTYPE_SETTERS, self.set_default_dtype),
             (api.DEFAULT_DEVICE_SETTERS, self.set_default_device),
             (api.DISTRIBUTION_SAMPLES, self.distribution),
+            (api.LEGACY_VARIABLE, self.legacy_variable),
             ((q for q, (_, cuda) in api.TENSOR_TYPES.items() if cuda), self.cuda_tensor_type),
         ]
         table: Dict[str, ApiHandler] = {}
@@ -53,6 +54,18 @@ class TorchModel:
             for name in names:
                 table.setdefault(name, handler)
         return table
+
+    def legacy_variable(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``Variable(t)`` is ``t``; with ``requires_grad=True``, a leaf that needs grad."""
+        data = first(args)
+        if data.kind is not Kind.TENSOR and data.device is None:
+            return UNKNOWN
+        wanted = argument(args, 1, "requires_grad")
+        if wanted is not None and literal_true(wanted.node):
+            return data.with_(requires_grad=Tri.YES, grad_leaf=True, origin=self.it.origin(node))
+        if wanted is not None:
+            return data.with_(requires_grad=Tri.UNKNOWN)
+        return data
 
     @staticmethod
     def distribution(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
