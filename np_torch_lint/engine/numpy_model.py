@@ -367,6 +367,10 @@ class NumpyModel:
                   node: ast.Subscript) -> Value:
         """``base[index]`` for a base that is an ndarray or unknown (a tensor or a sequence is not)."""
         flips = any(isinstance(p, ast.Slice) and negative_literal(p.step) for p in parts)
+        if base.kind is None and base.device is not None and len(parts) > 1:
+            # out[:, :, 4] on a value only known to be on a device (a module's output): an index over
+            # several dimensions exists only on a tensor (an array has no device), and keeps its device.
+            return Value(device=base.device, device_origin=base.device_origin)
         if base.kind is None and base.dtype is None and flips:
             # Unknown base: if it is an ndarray (torch.from_numpy accepts nothing else) the
             # result has negative strides. The conversion rule decides what that proves.

@@ -302,6 +302,8 @@ class TorchModel:
                 result = result.with_(dtype=module.dtype)
             if module.device is not None:
                 result = on_device_where_unknown(result, module)
+            if result == UNKNOWN:
+                return self._computed_where_module_is(module, args)  # a forward too deep to follow
             return result
         if module.parametric is Tri.YES:
             needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
@@ -321,16 +323,25 @@ class TorchModel:
             return output
         if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
             return UNKNOWN
-        if module.device in (Device.CUDA, Device.MAYBE_CUDA) and module.parametric is Tri.UNKNOWN and cls is None:
-            # A module of a class not read (a parameter `model: nn.Module`, a third-party model) that
-            # is on CUDA and is given a CUDA input computes there: what it returns is on that device,
-            # whatever it is (a tensor, or a structure, whose items stay unknown).
-            if any(not a.starred and a.value.kind in (Kind.TENSOR, None) and a.value.device is module.device
-                   for a in args):
-                return Value(device=module.device, device_origin=module.device_origin)
+        if module.parametric is Tri.UNKNOWN:
+            return self._computed_where_module_is(module, args)
         if module.parametric is Tri.NO:
             data = first(args)
             return data.with_(shares_with=None, grad_leaf=False) if data.kind is Kind.TENSOR else UNKNOWN
+        return UNKNOWN
+
+    @staticmethod
+    def _computed_where_module_is(module: Value, args: Sequence[Arg]) -> Value:
+        """A module whose forward is not followed (its class is not read: a parameter ``model:
+        nn.Module``, a third-party model; or its forward is too deep to walk) that is on CUDA and
+        is given an input on CUDA computes there: what it returns is on that device, whatever it
+        is (a tensor, or a structure whose items stay unknown: a length it passes through may
+        still be on the CPU)."""
+        if module.device not in (Device.CUDA, Device.MAYBE_CUDA):
+            return UNKNOWN
+        if any(not a.starred and a.value.kind in (Kind.TENSOR, None) and a.value.device is module.device
+               for a in args):
+            return Value(device=module.device, device_origin=module.device_origin)
         return UNKNOWN
 
     def call_loss(self, node: ast.Call, args: Sequence[Arg], frame: Frame, loss: str = "") -> Value:
