@@ -721,6 +721,14 @@ def test_cuda_flags_guard(flag: str) -> None:
     assert codes(f"if {flag}:\n    {PLACED}") == []
 
 
+@pytest.mark.parametrize("choice", ["gpu", "GPU"])
+def test_a_device_option_set_to_gpu_guards(choice: str) -> None:
+    # A detector demo's --device takes "cpu" or "gpu": the branch is where the user picked the GPU.
+    assert codes(f"if args.device == '{choice}':\n    {PLACED}") == []
+    assert codes(f"if args.device != '{choice}':\n    weights = torch.zeros(3)\nelse:\n    {PLACED}") == []
+    assert codes(f"if args.device == 'tpu':\n    {PLACED}") == ["NTL301"]
+
+
 @pytest.mark.parametrize("caught", ["Exception", "BaseException", "RuntimeError", "AssertionError", "TypeError"])
 def test_handlers_of_a_missing_gpu_guard(caught: str) -> None:
     assert codes(f"try:\n    {PLACED}except {caught}:\n    weights = torch.zeros(3)\n") == []

@@ -719,6 +719,9 @@ CUDA_DEVICE_PREFIX = "cuda"
 CPU_DEVICE = "cpu"
 #: words in a name that mention the GPU (args.cuda, use_gpu): a test on it is a CUDA guard.
 CUDA_NAME_WORDS: Tuple[str, ...] = ("cuda", "gpu")
+#: values of a device option that mean the GPU, besides "cuda...": `if args.device == "gpu":` is
+#: the user choosing the GPU, like `if args.cuda:` (a detector demo's --device cpu|gpu).
+GPU_CHOICE_STRINGS: FrozenSet[str] = frozenset({"gpu"})
 #: names that hold a device choice: any name containing DEVICE_NAME_WORD, or one of DEVICE_NAMES.
 DEVICE_NAME_WORD = "device"
 DEVICE_NAMES: FrozenSet[str] = frozenset({"dev", "gpu", "rank", "local_rank"})
