@@ -702,14 +702,31 @@ def test_flags_set_from_a_cuda_probe_guard(probe: str, test: str) -> None:
     assert codes(f"ready = len(sys.argv)\nif {test}:\n    {PLACED}") == ["NTL301"]
 
 
-@pytest.mark.parametrize("word", ["no_cuda", "nocuda", "no_gpu", "disable_cuda", "cpu_only", "use_cpu", "force_cpu"])
+@pytest.mark.parametrize("word", ["no_cuda", "nocuda", "no_gpu", "disable_cuda", "cpu_only", "use_cpu", "force_cpu",
+                                  "load_to_cpu"])
 def test_cpu_flags_guard(word: str) -> None:
     assert codes(f"if args.{word}:\n    weights = torch.zeros(3)\nelse:\n    {PLACED}") == []
+
+
+def test_cpu_switch_given_to_a_helper_guards_its_other_branch() -> None:
+    # A real loader (a face detector's load_model) takes the --cpu switch as a parameter.
+    source = ("def load(path, load_to_cpu):\n    if load_to_cpu:\n        return torch.load(path, map_location='cpu')\n"
+              "    return torch.load(path, map_location=lambda s, loc: s.cuda())\n")
+    assert codes(source) == []
+    assert codes(source.replace("load_to_cpu", "fast")) == ["NTL301"]
 
 
 @pytest.mark.parametrize("flag", ["args.cuda", "use_gpu"])
 def test_cuda_flags_guard(flag: str) -> None:
     assert codes(f"if {flag}:\n    {PLACED}") == []
+
+
+@pytest.mark.parametrize("choice", ["gpu", "GPU"])
+def test_a_device_option_set_to_gpu_guards(choice: str) -> None:
+    # A detector demo's --device takes "cpu" or "gpu": the branch is where the user picked the GPU.
+    assert codes(f"if args.device == '{choice}':\n    {PLACED}") == []
+    assert codes(f"if args.device != '{choice}':\n    weights = torch.zeros(3)\nelse:\n    {PLACED}") == []
+    assert codes(f"if args.device == 'tpu':\n    {PLACED}") == ["NTL301"]
 
 
 @pytest.mark.parametrize("caught", ["Exception", "BaseException", "RuntimeError", "AssertionError", "TypeError"])

@@ -585,7 +585,10 @@ MODULE_BASES: FrozenSet[str] = frozenset({
 #: exceptions whose handler covers a missing GPU: the try body is treated as guarded.
 CUDA_ERRORS_CAUGHT_BY: FrozenSet[str] = frozenset({"Exception", "BaseException", "RuntimeError", "AssertionError", "TypeError"})
 #: flag names that say CUDA is off (`if args.no_cuda:`): the test holds where CUDA is not used.
-CPU_FLAG_WORDS: Tuple[str, ...] = ("no_cuda", "nocuda", "no_gpu", "disable_cuda", "cpu_only", "use_cpu", "force_cpu")
+#: `to_cpu`: a switch to load or keep weights on the CPU (`def load_model(net, path, load_to_cpu)`,
+#: called with `args.cpu`); its other branch is where the user said a GPU is there.
+CPU_FLAG_WORDS: Tuple[str, ...] = ("no_cuda", "nocuda", "no_gpu", "disable_cuda", "cpu_only", "use_cpu", "force_cpu",
+                                   "to_cpu")
 #: flag names that are a CPU switch as a whole (`--cpu`, `args.cpu`, `on_cpu`): `not args.cpu` is
 #: the user saying a GPU is there, like `args.cuda` (a word inside a longer name, `cpu_count`, is no flag).
 CPU_FLAG_NAMES: FrozenSet[str] = frozenset({"cpu", "on_cpu", "only_cpu", "run_on_cpu"})
@@ -744,6 +747,9 @@ CUDA_DEVICE_PREFIX = "cuda"
 CPU_DEVICE = "cpu"
 #: words in a name that mention the GPU (args.cuda, use_gpu): a test on it is a CUDA guard.
 CUDA_NAME_WORDS: Tuple[str, ...] = ("cuda", "gpu")
+#: values of a device option that mean the GPU, besides "cuda...": `if args.device == "gpu":` is
+#: the user choosing the GPU, like `if args.cuda:` (a detector demo's --device cpu|gpu).
+GPU_CHOICE_STRINGS: FrozenSet[str] = frozenset({"gpu"})
 #: names that hold a device choice: any name containing DEVICE_NAME_WORD, or one of DEVICE_NAMES.
 DEVICE_NAME_WORD = "device"
 DEVICE_NAMES: FrozenSet[str] = frozenset({"dev", "gpu", "rank", "local_rank"})

@@ -292,8 +292,9 @@ def mentions_cuda(node: ast.expr, frame: Frame) -> bool:
                 return True
         elif isinstance(current, ast.Attribute) and any(word in current.attr.lower() for word in api.CUDA_NAME_WORDS):
             return True
-        elif isinstance(current, ast.Constant) and isinstance(current.value, str) and api.CUDA_DEVICE_PREFIX in current.value:
-            return True
+        elif isinstance(current, ast.Constant) and isinstance(current.value, str) and (
+                api.CUDA_DEVICE_PREFIX in current.value or current.value.lower() in api.GPU_CHOICE_STRINGS):
+            return True  # `device.type == "cuda"`, and `args.device == "gpu"` (a --device option of cpu/gpu)
     return False
 
 
