@@ -55,10 +55,11 @@ class Evidence:
             return f"{home} line {site.line}"
         return self._cite_line(site.line) if self._cite_line is not None else f"line {site.line}"
 
-    def home_of(self, site: Site) -> Optional[str]:
-        """The other project file a site lies in (a fact born in an imported module), or None."""
+    def home_of(self, site: Site, imported_only: bool = False) -> Optional[str]:
+        """The other project file a site lies in (a fact born in an imported module, or in a caller's
+        file unless ``imported_only``), or None."""
         project = self._interpreter.project
-        return project.home_of(site.node) if project is not None and project.used else None
+        return project.home_of(site.node, imported_only) if project is not None and project.used else None
 
     def code(self, node: ast.AST, limit: int = _CODE_LIMIT) -> str:
         try:

@@ -63,6 +63,7 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
         summary = _walk(path, caller_stamp, 1, overrides={project.filename: linted})
         if summary is not None:
             project.used.append(summary)  # its sites are cited as "train.py line 7"; its stamp is a dependency
+            project.callers.append(summary)
             walked += 1
 
 

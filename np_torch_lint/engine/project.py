@@ -102,6 +102,7 @@ class Project:
         self.limit = root or self.folder  # nothing outside this folder is read
         self.depth = depth
         self.used: List[ModuleSummary] = []  # the modules this file's analysis read
+        self.callers: List[ModuleSummary] = []  # those of them that import this file (engine/callers.py)
         self._misses: Set[str] = set()
 
     def value(self, qualname: str) -> Optional[Value]:
@@ -145,9 +146,12 @@ class Project:
         names = exported if exported is not None else [name for name in env if not name.startswith("_")]
         return {name: env[name] for name in names if name in env}
 
-    def home_of(self, node: ast.AST) -> Optional[str]:
-        """The project file (relative to this one's folder) whose tree holds ``node``, if not this file's."""
+    def home_of(self, node: ast.AST, imported_only: bool = False) -> Optional[str]:
+        """The project file (relative to this one's folder) whose tree holds ``node``, if not this file's
+        (with ``imported_only``: only a module this file imports, not one that imports it)."""
         for summary in self.used:
+            if imported_only and summary in self.callers:
+                continue
             if id(node) in summary.node_ids:
                 return os.path.relpath(summary.path, self.folder)
             nested = summary.interpreter.project

@@ -26,9 +26,10 @@ class UnguardedCudaPlacement(Rule):
         if event.device.device is not Device.CUDA or event.context.cuda_guarded:
             return
         origin = event.device.origin
-        if event.through_variable and origin is not None and evidence.home_of(origin.site) is not None:
-            # Chosen in another module of the project (a get_device() helper): the placement here
-            # is the line this file can be fixed at; that module has no placement to report.
+        if event.through_variable and origin is not None and evidence.home_of(origin.site, imported_only=True):
+            # Chosen in a module this file imports (a get_device() helper): the placement here is the
+            # line this file can be fixed at; that module has no placement to report. (A device a
+            # caller in another file chose and passed in is that file's finding, at its choice.)
             yield Finding(
                 self.code,
                 event.site,
