@@ -48,7 +48,7 @@ def test_numpy_dtypes(expression: str, dtype: str) -> None:
 
 
 def test_unknown_is_unknown() -> None:
-    env = values("import numpy as np\nimport cv2\nv = cv2.imread('x')\nw = np.asarray(v)\n")
+    env = values("import numpy as np\nimport imageio\nv = imageio.imread('x')\nw = np.asarray(v)\n")
     assert env["v"].kind is None and env["w"].dtype is None
 
 

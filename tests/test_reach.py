@@ -389,3 +389,28 @@ def test_a_distribution_keeps_its_parameter_dtype_device_and_grad():
     assert env["action"].dtype == "int64" and env["action"].requires_grad is Tri.NO
     assert env["logp"].dtype == "float32" and env["logp"].requires_grad is Tri.YES
     assert env["draw"].dtype == "float32" and env["other"].dtype is None  # a float64 value promotes
+
+
+# --- OpenCV images (facts checked with opencv-python-headless 5.0) ---------------------------
+
+def test_opencv_imread_is_a_uint8_color_image_and_resize_keeps_the_dtype():
+    env = values("""
+        import cv2
+        image = cv2.imread("photo.png")
+        small = cv2.resize(image.astype(np.float32), (32, 32))
+        gray = cv2.imread("photo.png", cv2.IMREAD_GRAYSCALE)
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        seen = torch.from_numpy(small)
+    """)
+    assert env["image"].kind is Kind.NDARRAY and env["image"].dtype == "uint8" and env["image"].ndim == 3
+    assert env["small"].dtype == "float32" and env["rgb"].dtype == "uint8"
+    assert env["gray"].kind is None  # a flag: dtype and dimensions not known
+
+
+def test_a_flipped_value_of_unknown_kind_keeps_its_dtype_and_strides_through_a_transpose():
+    env = values("""
+        frame = np.float32(decode())
+        flipped = frame[..., ::-1].transpose(2, 0, 1)
+        seen = torch.from_numpy(flipped)
+    """)
+    assert env["flipped"].negative_strides is Tri.YES and env["flipped"].dtype == "float32"

@@ -455,6 +455,13 @@ READONLY_MODES: FrozenSet[str] = frozenset({"r", "readonly"})
 #: PIL: opening and the image methods that return an image.
 PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.new"})
 PIL_IMAGE = "PIL.Image.Image"
+#: OpenCV: ``cv2.imread(path)`` with its default flag (IMREAD_COLOR) gives a new H x W x 3 uint8
+#: BGR array (or None for a file it cannot read, which fails at the first use); with any other
+#: flag the dtype and dimensions are not known. The image functions return a new array of their
+#: source's dtype (``cv2.resize(img, size)``, ``cv2.cvtColor(img, code)``).
+OPENCV_READERS: FrozenSet[str] = frozenset({"cv2.imread"})
+OPENCV_SAME_DTYPE: FrozenSet[str] = frozenset({"cv2.resize", "cv2.cvtColor", "cv2.GaussianBlur", "cv2.medianBlur",
+                                               "cv2.warpAffine", "cv2.copyMakeBorder"})
 #: NumPy's constants that are plain Python floats (np.pi * 2 is a float, np.linspace(0, np.pi) float64).
 NUMPY_FLOAT_CONSTANTS: FrozenSet[str] = frozenset({"numpy.pi", "numpy.e", "numpy.inf", "numpy.nan", "numpy.euler_gamma"})
 #: a file opened in binary mode (``open(path, "rb")``): its ``read()`` gives immutable bytes.
@@ -615,7 +622,7 @@ PROMOTING_FUNCTIONS: FrozenSet[str] = frozenset({
 
 
 #: qualified names of the libraries the tables describe: never looked up among the project's modules.
-LIBRARY_PREFIXES: Tuple[str, ...] = ("numpy.", "torch.", "builtins.", "PIL.")
+LIBRARY_PREFIXES: Tuple[str, ...] = ("numpy.", "torch.", "builtins.", "PIL.", "cv2.")
 
 
 # --- annotations -----------------------------------------------------------------

@@ -37,6 +37,8 @@ class Evaluator:
         self.api_calls: Dict[str, ApiHandler] = self.torch.api_calls()
         for name in api.PIL_OPENERS:
             self.api_calls.setdefault(name, self._pil_image)
+        for name in api.OPENCV_READERS | api.OPENCV_SAME_DTYPE:
+            self.api_calls.setdefault(name, self._opencv)
         for name in api.BINARY_READ_METHODS:
             self.api_calls.setdefault(f"{api.BINARY_FILE}.{name}", self._bytes)
         self.api_namespaces: List[Tuple[Callable[[str], bool], ApiHandler]] = [
@@ -389,6 +391,20 @@ class Evaluator:
         return Value(kind=Kind.API, qualname=api.PIL_IMAGE)
 
     @staticmethod
+    def _opencv(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """cv2.imread (default flag: uint8, 3-d) and the image functions that keep their source's dtype."""
+        if qual in api.OPENCV_READERS:
+            if len(node.args) > 1 or node.keywords:
+                return UNKNOWN  # a flag: grayscale, unchanged (16-bit, alpha), ...
+            return Value(kind=Kind.NDARRAY, dtype="uint8", ndim=3, negative_strides=Tri.NO, readonly=Tri.NO,
+                         origin=Origin("", Site(node.func)))
+        source = first(args)
+        if source.kind is not Kind.NDARRAY:
+            return UNKNOWN
+        return Value(kind=Kind.NDARRAY, dtype=source.dtype, negative_strides=Tri.NO, readonly=Tri.NO,
+                     origin=source.origin)
+
+    @staticmethod
     def _bytes(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return Value(kind=Kind.PY_BYTES)
 
@@ -486,6 +502,9 @@ class Evaluator:
             placed = self._placed_unknown(receiver, name, node, args, frame)
             if placed is not None:
                 return placed
+            if receiver.negative_strides is Tri.YES and name in api.NDARRAY_VIEWS:
+                # only an array has negative strides (a flipped value of unknown kind): a view keeps them
+                return receiver
         if kind is Kind.TENSOR:
             return self.torch_methods.tensor(receiver, name, func, node, args, frame)
         if kind in (Kind.NDARRAY, Kind.NP_SCALAR):

@@ -371,10 +371,10 @@ class NumpyModel:
             # out[:, :, 4] on a value only known to be on a device (a module's output): an index over
             # several dimensions exists only on a tensor (an array has no device), and keeps its device.
             return Value(device=base.device, device_origin=base.device_origin)
-        if base.kind is None and base.dtype is None and flips:
+        if base.kind is None and flips:
             # Unknown base: if it is an ndarray (torch.from_numpy accepts nothing else) the
             # result has negative strides. The conversion rule decides what that proves.
-            return Value(negative_strides=Tri.YES, origin=self.it.origin(node))
+            return Value(dtype=base.dtype, negative_strides=Tri.YES, origin=self.it.origin(node))
         if base.kind is not Kind.NDARRAY:
             return UNKNOWN
         sliced = any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and p.value is Ellipsis) for p in parts)
