@@ -451,6 +451,9 @@ READONLY_VIEWS: Mapping[str, ReadOnlyView] = {
 NDARRAY_READONLY_VIEWS: FrozenSet[str] = frozenset({"diagonal"})
 #: readers that map a file: (argument position, keyword) of the mode and the modes that are read-only.
 MAPPED_READERS: Mapping[str, Tuple[int, str]] = {"numpy.load": (1, "mmap_mode"), "numpy.memmap": (2, "mode")}
+#: np.load of a path written in the code with this suffix reads one array (dtype as saved);
+#: an .npz path gives a dict-like archive, and a path not written out may be either.
+NPY_SUFFIX = ".npy"
 READONLY_MODES: FrozenSet[str] = frozenset({"r", "readonly"})
 #: PIL: opening and the image methods that return an image.
 PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.new"})
@@ -520,6 +523,8 @@ DISTRIBUTION_SAMPLES: Mapping[str, Optional[str]] = {
 #: the legacy autograd wrapper: since torch 0.4 ``Variable(t)`` returns ``t`` itself (a tensor);
 #: ``requires_grad=True`` makes it a leaf that needs grad; ``volatile`` does nothing.
 LEGACY_VARIABLE: FrozenSet[str] = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
+#: torch's DataLoader: a ``collate_fn=`` of the file is walked with a batch of the dataset's items.
+DATA_LOADERS: FrozenSet[str] = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
 #: what a distribution object evaluates to.
 DISTRIBUTION = "torch.distributions.Distribution"
 #: its methods whose result is a float tensor computed from the parameter (grad flows through).

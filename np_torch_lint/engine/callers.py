@@ -7,7 +7,8 @@ once per process) are walked, with the names they import from the linted file bo
 the linted file's own functions and classes. A call there walks the helper with the
 caller's argument facts, and the helper's events, at the linted file's own lines, go to
 its rules; the caller's own events are its own findings and are dropped. Bounded:
-``MAX_CALLER_FILES`` importers, the first ones by path; files above ``project.MAX_BYTES``
+``MAX_CALLER_FILES`` importers (a package's ``__init__.py`` that imports the linted file
+brings the package's importers too), the first ones by path; files above ``project.MAX_BYTES``
 and folders that are no project source (virtual environments, builds, hidden folders)
 are never read.
 """
@@ -45,8 +46,12 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
     defined = _defined_names(tree, interpreter, lines)
     if not defined:
         return
-    stem = _module_stem(project.filename)
-    importers = [path for path in _index(project.root).get(stem, ()) if path != project.filename]
+    index = _index(project.root)
+    importers = [path for path in index.get(_module_stem(project.filename), ()) if path != project.filename]
+    for package in [path for path in importers if os.path.basename(path) == "__init__.py"]:
+        # `from data import Faces` where data/__init__.py re-exports this module's names
+        importers += [path for path in index.get(_module_stem(package), ())
+                      if path not in importers and path != project.filename]
     stamp = _stamp(project.filename)
     if not importers or stamp is None:
         return

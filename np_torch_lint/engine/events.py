@@ -4,8 +4,8 @@ Rules consume events; they never walk the tree themselves.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import FrozenSet, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, FrozenSet, Optional, Tuple
 
 from .values import Condition, Site, Tri, Value
 
@@ -118,6 +118,7 @@ class DatasetItem:
     site: Site  # the return statement
     value: Value
     context: Context
+    dataset: Any = field(default=None, compare=False)  # its scope.ClassInfo
 
 
 @dataclass(frozen=True)

@@ -220,7 +220,7 @@ class Interpreter:
         function = frame.function
         if function is not None and function.owner is not None and function.owner.is_dataset \
                 and function.node.name == "__getitem__":
-            self.emit(frame, DatasetItem(self.site(node), result, frame.context))
+            self.emit(frame, DatasetItem(self.site(node), result, frame.context, function.owner))
         return Flow.EXIT
 
     def import_statement(self, node: Union[ast.Import, ast.ImportFrom], frame: Frame) -> None:

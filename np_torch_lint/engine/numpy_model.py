@@ -50,6 +50,8 @@ class NumpyModel:
             return readonly
         if qual in api.ARRAY_MAKERS:
             return self.array_maker(qual, api.ARRAY_MAKERS[qual], node, args, frame)
+        if qual == "numpy.load" and node.args and _written_suffix(node.args[0]) == api.NPY_SUFFIX:
+            return Value(kind=Kind.NDARRAY, negative_strides=Tri.NO, readonly=Tri.NO, origin=self.it.origin(node.func))
         if qual in api.GENERATOR_FACTORIES:
             return Value(kind=Kind.API, qualname=api.GENERATOR_FACTORIES[qual])
         for generator in api.GENERATOR_TYPES:
@@ -434,6 +436,25 @@ def _real(value: Value) -> bool:
     if value.kind is Kind.SEQUENCE and value.element is not None:
         return _real(value.element)
     return False
+
+
+def _written_suffix(node: ast.expr) -> Optional[str]:
+    """The file suffix a path expression ends with as written: "x.npy", f"{d}/x.npy", "x_%d.npy" % i,
+    d + ".npy", os.path.join(d, "x.npy")."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = node.value
+    elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[-1], ast.Constant):
+        text = str(node.values[-1].value)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return _written_suffix(node.left)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _written_suffix(node.right)
+    elif isinstance(node, ast.Call) and node.args and ast.unparse(node.func) in ("os.path.join", "path.join"):
+        return _written_suffix(node.args[-1])
+    else:
+        return None
+    dot = text.rfind(".")
+    return text[dot:].lower() if dot >= 0 and "/" not in text[dot:] else None
 
 
 def data_ndim(data: Value) -> Optional[int]:

@@ -103,6 +103,7 @@ class Project:
         self.depth = depth
         self.used: List[ModuleSummary] = []  # the modules this file's analysis read
         self.callers: List[ModuleSummary] = []  # those of them that import this file (engine/callers.py)
+        self._package_walks: Dict[str, Optional[ModuleSummary]] = {}
         self._misses: Set[str] = set()
 
     def value(self, qualname: str) -> Optional[Value]:
@@ -145,6 +146,13 @@ class Project:
         exported = _literal_all(summary.tree)
         names = exported if exported is not None else [name for name in env if not name.startswith("_")]
         return {name: env[name] for name in names if name in env}
+
+    def _reexports_override(self, path: str) -> bool:
+        """A package's ``__init__.py`` above a module this walk overrides (the linted file)."""
+        if not self.overrides or os.path.basename(path) != "__init__.py":
+            return False
+        folder = os.path.dirname(path) + os.sep
+        return any(other.startswith(folder) for other in self.overrides)
 
     def home_of(self, node: ast.AST, imported_only: bool = False) -> Optional[str]:
         """The project file (relative to this one's folder) whose tree holds ``node``, if not this file's
@@ -195,6 +203,19 @@ class Project:
         stamp = _stamp(path)
         if stamp is None or stamp[1] > MAX_BYTES:
             return None
+        if self._reexports_override(path):
+            # a caller's `from data import Faces`, where data/__init__.py imports the linted file:
+            # that package is walked with the linted file's own walk in it (not cached: it holds it)
+            if path not in self._package_walks and path not in _LOADING:
+                _LOADING.add(path)
+                try:
+                    self._package_walks[path] = _walk(path, stamp, self.depth + 1, self.overrides)
+                finally:
+                    _LOADING.discard(path)
+            walked = self._package_walks.get(path)
+            if walked is not None and walked not in self.used:
+                self.used.append(walked)
+            return walked
         cached = _SUMMARIES.get(path)
         if cached is None or cached.stamp != stamp:
             if path in _LOADING:

@@ -36,6 +36,7 @@ class ClassInfo:
     cuda_only: bool = False  # decorated to run only where CUDA is (e.g. a skipIf on the test class)
     casts_self: bool = False  # a module that moves itself (self.double()): its dtype is not float32
     places_self: bool = False  # it (or a base) calls self.cuda()/self.to(...): not on the CPU as built
+    custom_collate: bool = False  # given to a DataLoader with its own collate_fn: default_collate may not run
     scan: Any = None  # classes.ClassScan: what one walk of its body tells
     methods: Dict[str, FunctionInfo] = field(default_factory=dict)
     class_attrs: Dict[str, Value] = field(default_factory=dict)

@@ -47,6 +47,7 @@ class TorchModel:
             (api.DEFAULT_DEVICE_SETTERS, self.set_default_device),
             (api.DISTRIBUTION_SAMPLES, self.distribution),
             (api.LEGACY_VARIABLE, self.legacy_variable),
+            (api.DATA_LOADERS, self.data_loader),
             ((q for q, (_, cuda) in api.TENSOR_TYPES.items() if cuda), self.cuda_tensor_type),
         ]
         table: Dict[str, ApiHandler] = {}
@@ -66,6 +67,25 @@ class TorchModel:
         if wanted is not None:
             return data.with_(requires_grad=Tri.UNKNOWN)
         return data
+
+    def data_loader(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``DataLoader(dataset, collate_fn=fn)``: ``fn`` of the file is called with a list of the
+        dataset's items (its ``__getitem__``'s value), and the dataset's items no longer go through
+        default_collate (NTL102 has nothing to say about them)."""
+        dataset = argument(args, 0, "dataset")
+        collate = argument(args, None, "collate_fn")
+        cls = dataset.value.definition if dataset is not None and isinstance(dataset.value.definition, ClassInfo) else None
+        if collate is None or collate.value.kind is Kind.NONE:
+            return UNKNOWN
+        if cls is not None and cls.is_dataset:
+            cls.custom_collate = True
+            getitem = cls.method("__getitem__")
+            function = collate.value.definition
+            if getitem is not None and collate.value.kind is Kind.FUNCTION and function is not None:
+                item = self.it.summary(getitem)
+                batch = Value(kind=Kind.SEQUENCE, element=item if item != UNKNOWN else None)
+                self.ex.call_function(function, frame, [Arg(None, batch, collate.node, False)], False, node)
+        return UNKNOWN
 
     @staticmethod
     def distribution(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

@@ -148,6 +148,8 @@ class Float64DatasetItem(Rule):
         assert isinstance(event, DatasetItem)
         if evidence.default_float64:
             return
+        if event.dataset is not None and event.dataset.custom_collate:
+            return  # its DataLoader's own collate_fn builds the batches (and is walked with them)
         parts = _parts(event.value)
         bad = [p for p in parts if _collates_to_float64(p)]
         if not bad:
