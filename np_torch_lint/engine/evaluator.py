@@ -17,7 +17,7 @@ from .arguments import Arg, argument, first
 from .events import ParameterUpdate, Snapshot
 from .numpy_model import NumpyModel
 from .promotion import grad_in_context
-from .scope import ClassInfo, Frame, FunctionInfo
+from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, join_elements, moved_with, sequence
@@ -234,7 +234,10 @@ class Evaluator:
             cls = base.definition if isinstance(base.definition, ClassInfo) else None
             if cls is not None:
                 if self._reads_self(node, frame) and frame.attr_sink is not None and attr in frame.attr_sink:
-                    return moved_with(base, frame.attr_sink[attr])
+                    on_path = frame.lookup(attribute_key(node))
+                    if on_path is not None:
+                        return moved_with(base, on_path)
+                    # set by this method on another path only: the class's join of its values
                 value = self.it.class_attrs(cls).get(attr)
                 if value is not None:
                     return moved_with(base, value)

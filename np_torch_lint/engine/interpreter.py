@@ -26,7 +26,7 @@ from .evaluator import Evaluator
 from .functions import FunctionWalks
 from .events import Context, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
 from .guards import GuardFlags, constant_truth
-from .scope import ClassInfo, Frame, FunctionInfo
+from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .source import ImportItem, Item, Opaque
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join
 
@@ -282,6 +282,7 @@ class Interpreter:
         elif (isinstance(node.target, ast.Attribute) and self._is_self_attr(node.target, frame)
               and frame.attr_sink is not None):
             frame.attr_sink[node.target.attr] = UNKNOWN
+            frame.env[attribute_key(node.target)] = UNKNOWN
 
     def in_place(self, name: str, node: ast.AST, frame: Frame) -> None:
         """An in-place write to ``name``: if it shares memory, its partner waits for a read."""
@@ -364,6 +365,7 @@ class Interpreter:
             if self._is_self_attr(target, frame) and frame.attr_sink is not None:
                 old = frame.attr_sink.get(target.attr)
                 frame.attr_sink[target.attr] = value if old is None else join(old, value)
+                frame.env[attribute_key(target)] = value  # what this path reads back (scope.attribute_key)
             if _is_snapshot(value, frame):
                 self.emit(frame, Snapshot(self.site(target), None, value, frame.context))
         elif isinstance(target, ast.Subscript):
@@ -432,10 +434,12 @@ class Interpreter:
         # A name only written by `x += ...` keeps its object (a tensor or array changed in place).
         loops = frame.context.loops + ((id(node), frozenset(rebound - _augmented_only(node, self._augmented_cache))),)
         entry = {name: frame.lookup(name) for name in rebound}
-        head_values: Dict[str, Value] = {name: value or UNKNOWN for name, value in entry.items()}
+        # (an attribute of self not set before the loop is read from the class's join: see attribute_key)
+        head_values: Dict[str, Value] = {name: value or UNKNOWN for name, value in entry.items()
+                                         if value is not None or "." not in name}
         passes = LOOP_PASSES if self._loop_budget > 0 else 0
         if passes == 0:
-            head_values = {name: UNKNOWN for name in rebound}  # out of budget: trust nothing rebound
+            head_values = {name: UNKNOWN for name in head_values}  # out of budget: trust nothing rebound
         while True:
             head = frame.fork(loops=loops)
             head.env.update(head_values)
@@ -610,6 +614,8 @@ def _rebound_in(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[int, 
             if not isinstance(current.ctx, ast.Load):
                 names.add(current.id)
             continue
+        if isinstance(current, ast.Attribute) and isinstance(current.ctx, ast.Store) and isinstance(current.value, ast.Name):
+            names.add(attribute_key(current))  # self.state = ...: read back on the next iteration
         if isinstance(current, _SCOPES):
             if not isinstance(current, ast.Lambda):
                 names.add(current.name)

@@ -55,6 +55,14 @@ class ClassInfo:
         return None
 
 
+def attribute_key(node: ast.Attribute) -> str:
+    """The frame entry of ``self.<attr>`` as a method sets it on one path ("self.weight": no
+    identifier has a dot, so it never meets a name). Joined where paths meet like a name; an
+    entry set on some paths only is dropped there, and the read falls back to the class's join."""
+    assert isinstance(node.value, ast.Name)
+    return f"{node.value.id}.{node.attr}"
+
+
 class Frame:
     """The environment of one walk: local names, context, where we are."""
 
@@ -114,6 +122,8 @@ class Frame:
         merged: Dict[str, Value] = {}
         for key in keys:
             outer = self.parent.lookup(key) if self.parent is not None else None
+            if outer is None and "." in key and any(key not in branch.env for branch in branches):
+                continue  # self.<attr> set on some paths only (see attribute_key)
             value: Optional[Value] = branches[0].env.get(key, outer)
             for branch in branches[1:]:
                 other = branch.env.get(key, outer)
