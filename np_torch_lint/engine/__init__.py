@@ -85,6 +85,11 @@ def new_interpreter(text: str, emit: Callable[[object], None], project: Optional
 
     interpreter = Interpreter(emit, project=project)
     interpreter.freezes_parameters = FREEZING.search(text) is not None
+    if "global" in text and tree is not None:
+        # module-level names a function rebinds (`global device` in main()): read in a function,
+        # their value is whatever ran last, not the module's first assignment
+        interpreter.rebound_globals = frozenset(name for node in ast.walk(tree) if isinstance(node, ast.Global)
+                                                for name in node.names)
     interpreter.guard_flags = GuardFlags(tree, walrus=":=" in text)
     return interpreter
 

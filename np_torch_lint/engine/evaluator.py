@@ -169,10 +169,19 @@ class Evaluator:
     def name(self, name: str, frame: Frame) -> Value:
         value = frame.lookup(name)
         if value is not None:
+            if frame.function is not None and name in self.it.rebound_globals and self._module_level(name, frame):
+                return UNKNOWN  # `global name` rebinds it in some function: which value is there is not known
             return value
         if name in _BUILTINS:
             return Value(kind=Kind.API, qualname="builtins." + name)
         return UNKNOWN
+
+    def _module_level(self, name: str, frame: Frame) -> bool:
+        """Whether a read of ``name`` in ``frame`` finds the module's binding (no local one)."""
+        scope: Optional[Frame] = frame
+        while scope is not None and name not in scope.env:
+            scope = scope.parent
+        return scope is self.it.module_frame
 
     def qualname_of(self, node: ast.expr, frame: Frame) -> Optional[str]:
         """The qualified API name an expression stands for (``np.random.rand``), without events."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api, conditions, containers
 from .classes import ClassModel
@@ -59,6 +59,7 @@ class Interpreter:
         self._augmented_cache: Dict[int, Set[str]] = {}
         self._lambdas: Dict[int, FunctionInfo] = {}
         self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
+        self.rebound_globals: FrozenSet[str] = frozenset()  # names a function declares `global` (engine/__init__.py)
         # NTL302's evidence (CUDA use, save sites) for the linted file; None for a project module's walk.
         self.checkpoints: Optional["CheckpointEvidence"] = None
         self.guard_flags = GuardFlags(None)  # what the file's assignments say about the flags guards test

@@ -6,7 +6,7 @@ the interpreter imports the evaluator; the evaluator and the models import neith
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, Optional, Protocol, Sequence, Set
+from typing import Any, Dict, FrozenSet, Optional, Protocol, Sequence, Set
 
 from .guards import GuardFlags
 from .scope import ClassInfo, Frame, FunctionInfo
@@ -20,6 +20,8 @@ class Walker(Protocol):
     saving_functions: Set[Optional[str]]  # functions (None: module) that saved a checkpoint
     default_float64: bool  # torch.set_default_dtype(torch.float64) was called
     guard_flags: GuardFlags  # what the file's assignments say about the flags its guards test
+    rebound_globals: FrozenSet[str]  # names some function of the file declares `global`
+    module_frame: Frame
 
     def emit(self, frame: Frame, event: object) -> None: ...
 
