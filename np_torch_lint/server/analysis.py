@@ -51,7 +51,7 @@ def analyze_buffer(path: Optional[str], text: str, fallback_folder: str) -> Anal
     lines = split_lines(text)
     read: List[Tuple[str, int, int]] = []
     reports = analyze(text, lines=lines, filename=path, dependencies=read)
-    kept = [report for report in reports if selection.keeps(report, lines)]
+    kept = selection.keep(reports, lines)  # one pass: the noqa lines are read once, not once per report
     return Analysis(text, kept, selection, frozenset(os.path.abspath(stamp[0]) for stamp in read))
 
 
