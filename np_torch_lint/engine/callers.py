@@ -66,6 +66,14 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
             walked += 1
 
 
+def importing_files(project: Project) -> List[str]:
+    """The project's files whose imports name the linted file's module: those ``walk_callers`` may walk."""
+    if project.depth or not project.root:
+        return []
+    stem = _module_stem(project.filename)
+    return [path for path in _index(project.root).get(stem, ()) if path != project.filename]
+
+
 def _defined_names(tree: ast.Module, interpreter: "Interpreter", lines: Sequence[str]) -> Set[str]:
     """The file's functions and classes whose findings may rest on their callers: those with a
     sink or source token (a conversion, ``.numpy()``, a CUDA token, ...) in their text."""
