@@ -29,9 +29,9 @@ doubt falls back to one analysis of the whole file (``lint.analyze``):
   ``torch.set_grad_enabled(False)``), an exit before other statements,
   ``set_default_dtype(torch.float64)``, a ``torch.load`` without ``map_location`` (its fix
   names a device variable of the whole module), a fix that names the module's NumPy alias,
-  a checkpoint saved at module level and loaded in another segment, the per-file walk
-  budgets spent, project files that import this one (their calls reach functions of
-  several segments): whole file;
+  a checkpoint saved at module level and loaded in another segment, half of a per-file walk
+  budget spent (a whole walk may spend a little more: a margin, not a proof), project files
+  that import this one (their calls reach functions of several segments): whole file;
 - the project modules a segment read: their stamps (size and mtime, or the editor's
   version of an open buffer) must be unchanged.
 
@@ -513,7 +513,9 @@ def _combined_effect(results: Sequence[SegmentResult]) -> str:
     for result in results:
         if result.effect:
             return result.effect
-    if sum(r.loops_used for r in results) >= LOOP_BUDGET or sum(r.calls_used for r in results) >= CALL_BUDGET:
+    # A walk of the whole file spends them too; a loop binding a name an earlier segment bound may take
+    # another pass there (its head joins the old value), so half of each budget is the margin.
+    if 2 * sum(r.loops_used for r in results) >= LOOP_BUDGET or 2 * sum(r.calls_used for r in results) >= CALL_BUDGET:
         return "the file's walk budgets"
     savers: Dict[Optional[str], int] = {}  # function -> segments that saved in it
     for result in results:
