@@ -8,7 +8,9 @@ lines. A bare JSON-RPC client opens it, then sends ``--edits`` changes, each
 the whole new text (the server syncs in full) with one line in the middle
 edited, and times each change until the diagnostics for that version arrive;
 the server's CPU time per edit is read from /proc (the machine's load moves
-the wall times, much less the CPU times).
+the wall times, much less the CPU times). In process, for the same edits: the
+server's analysis (incremental: only the segments an edit changed are walked,
+see np_torch_lint/incremental.py) and a whole-file analysis (the command's).
 The server's debounce is set to 0 so the figure is the work, not the wait.
 
 Beside it, for the same file and edits: python-lsp-server with its flake8
@@ -225,15 +227,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         (Path(folder) / "pyproject.toml").write_text("", encoding="utf-8")
         ours = asyncio.run(measure([sys.executable, "-m", "np_torch_lint.cli", "server"], path, text,
                                    options.edits, options.warmup, initialization={"debounceMs": 0}))
+        from np_torch_lint.incremental import IncrementalAnalysis
         from np_torch_lint.server.analysis import analyze_buffer
 
-        analysis = []
-        cpu_start = time.process_time()
-        for number in range(options.edits):
-            start = time.perf_counter()
-            analyze_buffer(str(path), edited(text, number), folder)
-            analysis.append(time.perf_counter() - start)
-        analysis_cpu = (time.process_time() - cpu_start) / options.edits
+        def in_process(incremental: Optional[IncrementalAnalysis]) -> Tuple[List[float], float]:
+            if incremental is not None:
+                analyze_buffer(str(path), text, folder, incremental)  # the opened version
+            times = []
+            cpu_start = time.process_time()
+            for number in range(options.edits):
+                start = time.perf_counter()
+                analyze_buffer(str(path), edited(text, number), folder, incremental)
+                times.append(time.perf_counter() - start)
+            return times, (time.process_time() - cpu_start) / options.edits
+
+        analysis, analysis_cpu = in_process(IncrementalAnalysis())
+        whole, whole_cpu = in_process(None)
         theirs = None
         if options.pylsp:
             theirs = asyncio.run(measure([options.pylsp, "-c", PYLSP], path, text, options.edits, options.warmup,
@@ -246,7 +255,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     header = f"{'median':>8} {'p95':>8} {'max':>8} {'cpu/edit':>8} {'edits':>6}"
     print(f"{'didChange -> publishDiagnostics (ms)':<46} {header}")
     print(summary("np-torch-lint server (debounce 0)", ours.times, ours.cpu))
-    print(summary("  the analysis alone, in process", analysis, analysis_cpu))
+    print(summary("  its analysis alone, in process", analysis, analysis_cpu))
+    print(summary("  a whole-file analysis, in process", whole, whole_cpu))
     if theirs is not None:
         print(summary("pylsp + flake8 plugin (debounce patched to 0)", theirs.times, theirs.cpu))
     print(summary("flake8 subprocess per run (for comparison)", flake8))

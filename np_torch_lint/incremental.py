@@ -41,7 +41,6 @@ random edits of the fixtures.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from typing import Callable, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Set, Tuple
 
@@ -527,18 +526,21 @@ def _combined_effect(results: Sequence[SegmentResult]) -> str:
     return ""
 
 
-def _relative(report: Report, shift: int) -> Report:
+def _relative(report: Report, shift: int, message: Optional[str] = None) -> Report:
     fix = report.fix
     if fix is not None:
         target = fix.target
         fix = fix._replace(target=Span(target.line + shift, target.col, target.end_line + shift, target.end_col))
-    return dataclasses.replace(report, line=report.line + shift, end_line=report.end_line + shift, fix=fix)
+    return Report(line=report.line + shift, col=report.col, code=report.code,
+                  message=report.message if message is None else message,
+                  end_line=report.end_line + shift, end_col=report.end_col, fix=fix)
 
 
 def _placed(report: Report, base: int, cite: Callable[[int], str]) -> Report:
-    moved = _relative(report, base)
-    message = _PLACEHOLDER.sub(lambda match: cite(int(match.group(1)) + base), moved.message)
-    return dataclasses.replace(moved, message=message)
+    message = report.message
+    if "\x00" in message:
+        message = _PLACEHOLDER.sub(lambda match: cite(int(match.group(1)) + base), message)
+    return _relative(report, base, message)
 
 
 class _RecordingFlags(GuardFlags):

@@ -40,10 +40,10 @@ FAULTY = textwrap.dedent("""
 
     real = analysis.analyze_buffer
 
-    def analyze_buffer(path, text, folder):
+    def analyze_buffer(path, text, folder, *incremental):
         if path is not None and path.endswith("crash.py"):
             raise RuntimeError("injected fault")
-        return real(path, text, folder)
+        return real(path, text, folder, *incremental)
 
     def hover(self, params):
         raise RuntimeError("injected hover fault")

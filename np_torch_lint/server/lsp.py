@@ -34,6 +34,7 @@ from .. import __version__
 from ..config import ConfigError
 from ..debug import internal_error, traceback_text
 from ..findings import Report
+from ..incremental import IncrementalAnalysis
 from ..lint import AnalysisError
 from ..plugin import INTERNAL_ERROR
 from . import analysis as buffers
@@ -53,6 +54,7 @@ class NpTorchLintServer(LanguageServer):
         super().__init__(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
         self.debounce_s = DEFAULT_DEBOUNCE_S
         self.analyses: Dict[str, buffers.Analysis] = {}  # uri -> the latest analysis of a parsable version
+        self.incremental: Dict[str, IncrementalAnalysis] = {}  # uri -> its segments' reports, kept between versions
         self._timers: Dict[str, asyncio.TimerHandle] = {}
         self._shown_errors: Set[str] = set()  # configuration errors already shown (once each, not per keystroke)
         self._frozen = False
@@ -86,7 +88,8 @@ class NpTorchLintServer(LanguageServer):
             return None
         text, version = document.source, document.version
         try:
-            result = buffers.analyze_buffer(_path(uri), text, self._fallback_folder())
+            incremental = self.incremental.setdefault(uri, IncrementalAnalysis())
+            result = buffers.analyze_buffer(_path(uri), text, self._fallback_folder(), incremental)
         except AnalysisError:
             self._unparsable[uri] = text
             return None  # not Python (yet): the last diagnostics stay until a version parses
@@ -99,6 +102,7 @@ class NpTorchLintServer(LanguageServer):
                 range=types.Range(types.Position(0, 0), types.Position(0, 0)), message=internal_error(error),
                 severity=types.DiagnosticSeverity.Error, code=INTERNAL_ERROR, source=SOURCE)])
             self.analyses.pop(uri, None)
+            self.incremental.pop(uri, None)  # the next version starts afresh
             return None
         self.analyses[uri] = result
         self._unparsable.pop(uri, None)
@@ -271,6 +275,7 @@ def create_server(debounce_s: float = DEFAULT_DEBOUNCE_S) -> NpTorchLintServer:
         if pending is not None:
             pending.cancel()
         server.analyses.pop(uri, None)
+        server.incremental.pop(uri, None)
         server._unparsable.pop(uri, None)
         server._publish(uri, None, [])  # a closed file's findings go with it, as the editor's other linters do
 
