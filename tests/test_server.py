@@ -24,7 +24,9 @@ pytest.importorskip("pygls", reason="the server extra (pygls) is not installed")
 pytest_lsp = pytest.importorskip("pytest_lsp", reason="pytest-lsp is not installed")
 
 from lsprotocol import types  # noqa: E402 - after the skips above
+from pygls.protocol import default_converter  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # noqa: E402
 
 from conftest import FIXTURES, ROOT  # noqa: E402
 from np_torch_lint.cli import check  # noqa: E402
@@ -83,10 +85,30 @@ def initialize_params(tmp: Path, debounce_ms: int = 0, encodings: Sequence[str] 
         root_uri=tmp.as_uri(), initialization_options={"debounceMs": debounce_ms})
 
 
+def recording_client() -> LanguageClient:
+    """pytest-lsp's test client, with every publishDiagnostics kept in a queue: waiting for the next
+    one with ``wait_for_notification`` loses those that arrive between two waits (two documents
+    published back to back, when an edit in one re-lints the other)."""
+    client = LanguageClient(converter_factory=default_converter)
+    register_lsp_features(client, {method: feature for method, feature in DEFAULT_CLIENT_FEATURES.items()
+                                   if method != types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS})
+    queue: "asyncio.Queue[types.PublishDiagnosticsParams]" = asyncio.Queue()
+    setattr(client, "published", queue)
+    setattr(client, "stash", {})  # uri -> publishes not yet read by that document's Editor
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def publish(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+        client.diagnostics[params.uri] = params.diagnostics
+        queue.put_nowait(params)
+
+    return client
+
+
 async def launch(tmp: Path, command: Sequence[str] = SERVER, debounce_ms: int = 0, encodings: Sequence[str] = (),
                  registrations: Optional[List[types.Registration]] = None) -> LanguageClient:
     """The server started and initialized; the capabilities it registers are added to ``registrations``."""
-    client = await ClientServerConfig(server_command=list(command), server_env=ENV).start()
+    client = await ClientServerConfig(server_command=list(command), server_env=ENV,
+                                      client_factory=recording_client).start()
     assert isinstance(client, LanguageClient)
     registered = registrations if registrations is not None else []
 
@@ -125,11 +147,26 @@ class Editor:
         return await self.diagnostics()
 
     async def diagnostics(self) -> List[types.Diagnostic]:
-        """The diagnostics published for this document's current version."""
+        """The diagnostics published for this document's current version (another document's are kept
+        for its own editor: an edit in one buffer re-lints the documents that read it)."""
+        stash: Dict[str, List[types.PublishDiagnosticsParams]] = getattr(self.client, "stash")
         while True:
-            params = await published(self.client)
-            if params.uri == self.uri and params.version == self.version:
+            mine = stash.get(self.uri)
+            params = mine.pop(0) if mine else await published(self.client)
+            if params.uri != self.uri:
+                stash.setdefault(params.uri, []).append(params)
+            elif params.version == self.version:
                 return list(params.diagnostics)
+
+    async def diagnostics_until(self, expected: List[str]) -> List[types.Diagnostic]:
+        """The first diagnostics of this document with the ``expected`` codes (another buffer's edit re-lints
+        it, maybe more than once); a server that never publishes them fails the test after ``WAIT_S``."""
+        async def wait() -> List[types.Diagnostic]:
+            while True:
+                found = await self.diagnostics()
+                if codes(found) == expected:
+                    return found
+        return await asyncio.wait_for(wait(), WAIT_S)
 
     async def actions(self, diagnostic: Optional[types.Diagnostic] = None,
                       only: Optional[List[str]] = None) -> List[types.CodeAction]:
@@ -157,8 +194,10 @@ async def hover_at(client: LanguageClient, params: types.HoverParams) -> Optiona
 
 
 async def published(client: LanguageClient) -> types.PublishDiagnosticsParams:
-    """The next diagnostics the server publishes; a server that stays silent fails the test, never hangs it."""
-    return await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), WAIT_S)
+    """The next diagnostics the server published (in order, none lost); a server that stays silent fails
+    the test, never hangs it."""
+    queue: "asyncio.Queue[types.PublishDiagnosticsParams]" = getattr(client, "published")
+    return await asyncio.wait_for(queue.get(), WAIT_S)
 
 
 def offset(text: str, position: types.Position) -> int:
@@ -503,12 +542,66 @@ async def test_a_project_module_changed_on_disk_is_read_again(tmp_path: Path) ->
         client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
             [types.FileEvent(uri=(tmp_path / "utils.py").as_uri(), type=types.FileChangeType.Changed)]))
         assert await editor.diagnostics() == []
-        # Saved from the editor: the documents that import it are linted again (the saved one too).
+        # Edited and saved from the editor: the documents that import it are linted again.
         utils = Editor(client, tmp_path / "utils.py")
         await utils.open()
+        utils.send(UTILS.format(cast=""))
         (tmp_path / "utils.py").write_text(UTILS.format(cast=""), encoding="utf-8")
         client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri=utils.uri)))
-        assert codes(await editor.diagnostics()) == ["NTL101"]
+        await editor.diagnostics_until(["NTL101"])
+    finally:
+        await client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_an_unsaved_buffer_of_an_imported_module_wins_over_the_disk(tmp_path: Path) -> None:
+    project(tmp_path, {"utils.py": UTILS.format(cast=".astype(np.float32)"), "train.py": TRAIN})
+    client = await launch(tmp_path)
+    try:
+        train = Editor(client, tmp_path / "train.py")
+        assert await train.open() == []  # float32 features on disk
+        utils = Editor(client, tmp_path / "utils.py")
+        await utils.open()
+        utils.send(UTILS.format(cast=""))  # typed, not saved: float64 features
+        found = await train.diagnostics_until(["NTL101"])
+        assert "utils.py line 5" in found[0].message  # the fact was born in the buffer's line
+        # Closed without saving: the file on disk is what the project holds again.
+        client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(utils.uri)))
+        await train.diagnostics_until([])
+        assert "float32" in (tmp_path / "utils.py").read_text(encoding="utf-8")  # the server never writes
+    finally:
+        await client.shutdown_session()
+
+
+HELPER = textwrap.dedent("""    import torch
+
+
+    def to_numpy(t):
+        return t.numpy()
+""")
+CALLER = textwrap.dedent("""\
+    import torch
+    from helper import to_numpy
+
+    model = torch.nn.Linear(4, 2)
+    print(to_numpy(model(torch.randn(3, 4)){detach}))
+""")
+
+
+@pytest.mark.asyncio
+async def test_an_unsaved_buffer_of_a_caller_wins_over_the_disk(tmp_path: Path) -> None:
+    """A helper's finding rests on what its callers pass: the caller's unsaved text counts."""
+    project(tmp_path, {"helper.py": HELPER, "caller.py": CALLER.format(detach=".detach()")})
+    client = await launch(tmp_path)
+    try:
+        helper = Editor(client, tmp_path / "helper.py")
+        assert await helper.open() == []  # the caller on disk passes a detached tensor
+        caller = Editor(client, tmp_path / "caller.py", CALLER.format(detach=""))
+        await caller.open()  # unsaved: the caller passes a model's output, which requires grad
+        found = await helper.diagnostics_until(["NTL201"])
+        assert found[0].range.start.line == 4 and "caller.py line 5" in found[0].message
+        caller.send(CALLER.format(detach=".detach()"))
+        await helper.diagnostics_until([])
     finally:
         await client.shutdown_session()
 

@@ -19,6 +19,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Dict, List, Sequence, Set, Tuple
 
+from . import overlay
 from .project import MAX_BYTES, ModuleSummary, Project, _stamp, _walk
 from .source import SEED_PATTERN
 
@@ -45,8 +46,7 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
     defined = _defined_names(tree, interpreter, lines)
     if not defined:
         return
-    stem = _module_stem(project.filename)
-    importers = [path for path in _index(project.root).get(stem, ()) if path != project.filename]
+    importers = importing_files(project)
     stamp = _stamp(project.filename)
     if not importers or stamp is None:
         return
@@ -71,7 +71,13 @@ def importing_files(project: Project) -> List[str]:
     if project.depth or not project.root:
         return []
     stem = _module_stem(project.filename)
-    return [path for path in _index(project.root).get(stem, ()) if path != project.filename]
+    on_disk = [path for path in _index(project.root).get(stem, ()) if path != project.filename]
+    # An open buffer's imports win over its file's: the index (rebuilt every INDEX_SECONDS) reads the disk.
+    buffered = {path: stem in _imported_stems(text) for path, text in overlay.buffers_under(project.root)
+                if path.endswith(".py") and path != project.filename}
+    found = [path for path in on_disk if buffered.get(path, True)]
+    found += sorted(path for path, imports in buffered.items() if imports and path not in on_disk)
+    return found
 
 
 def _defined_names(tree: ast.Module, interpreter: "Interpreter", lines: Sequence[str]) -> Set[str]:
@@ -92,11 +98,13 @@ def _module_stem(path: str) -> str:
 
 
 def _uses_any(path: str, names: Set[str]) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read(MAX_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return False
+    text = overlay.text_of(path)
+    if text is None:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(MAX_BYTES).decode("utf-8", "replace")
+        except OSError:
+            return False
     return any(re.search(r"\b%s\b" % re.escape(name), text) for name in names)
 
 

@@ -8,8 +8,12 @@
   ``source.fixAll.np-torch-lint`` ("Fix all safe NTL findings", what ``--fix`` does).
 - Hover on a finding: its rule page.
 - One warm process: the project's other modules are summarized once and read again
-  only when their size or mtime changes; a save or a watched file change re-lints the
-  open documents that read the changed file.
+  only when their text, size or mtime changes; an open document's text wins over its
+  file on disk for the others (``engine/overlay.py``: the text of its last parsable
+  version), and a change to it, a save or a watched file change re-lints the open
+  documents that read it.
+- Each document keeps an ``IncrementalAnalysis``: an edit walks again only the
+  segments of the file it changed (``np_torch_lint/incremental.py``).
 
 A buffer that is not Python (mid-typing) keeps the diagnostics it had: the editor
 moves them with the text, and the next parsable version replaces them. Any
@@ -33,6 +37,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..config import ConfigError
 from ..debug import internal_error, traceback_text
+from ..engine import overlay
 from ..findings import Report
 from ..incremental import IncrementalAnalysis
 from ..lint import AnalysisError
@@ -106,6 +111,10 @@ class NpTorchLintServer(LanguageServer):
             return None
         self.analyses[uri] = result
         self._unparsable.pop(uri, None)
+        path = _path(uri)
+        if path is not None and overlay.set_text(path, text):
+            # The other open documents that read this file (an import, a caller) see its new text.
+            self.relint_readers([path], later=True)
         if not self._frozen:
             # What the first analysis loaded (the engine, the rules, their tables) lives as long as the server:
             # moved out of the collector's reach, it is not scanned again by the collections that each
@@ -130,15 +139,19 @@ class NpTorchLintServer(LanguageServer):
         fresh = self.lint(uri)
         return fresh if fresh is not None and fresh.text == document.source else None
 
-    def relint_readers(self, paths: Iterable[str], everything: bool = False) -> None:
-        """Lint again the open documents whose analysis read one of ``paths`` (all of them with ``everything``)."""
+    def relint_readers(self, paths: Iterable[str], everything: bool = False, later: bool = False) -> None:
+        """Lint again the open documents whose analysis read one of ``paths`` (all of them with ``everything``);
+        ``later``: after the debounce pause (an edit in another buffer)."""
         changed = {os.path.abspath(path) for path in paths}
         for uri in list(self.workspace.text_documents):
             if _path(uri) in changed:
                 continue  # the buffer is that document's truth, not the disk
             known = self.analyses.get(uri)
             if everything or known is None or known.dependencies & changed:
-                self.lint(uri)
+                if later:
+                    self.lint_later(uri)
+                else:
+                    self.lint(uri)
 
     # -- what the client sees --------------------------------------------------------------------
 
@@ -278,6 +291,9 @@ def create_server(debounce_s: float = DEFAULT_DEBOUNCE_S) -> NpTorchLintServer:
         server.incremental.pop(uri, None)
         server._unparsable.pop(uri, None)
         server._publish(uri, None, [])  # a closed file's findings go with it, as the editor's other linters do
+        path = _path(uri)
+        if path is not None and overlay.forget(path):
+            server.relint_readers([path], later=True)  # its readers read the file on disk again
 
     def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
         paths = [path for path in (_path(change.uri) for change in params.changes) if path is not None]
