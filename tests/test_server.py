@@ -649,3 +649,94 @@ def test_the_server_imports_neither_torch_nor_numpy() -> None:
     result = subprocess.run([sys.executable, "-c", probe, str(FIXTURES / "NTL201/pos_adversarial_input.py")],
                             capture_output=True, text=True, env=ENV, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
+
+
+class NotebookEditor:
+    """The client's side of a notebook document: its cells as text documents (LSP 3.17)."""
+
+    def __init__(self, client: LanguageClient, path: Path, cells: Sequence[Tuple[str, str]]) -> None:
+        self.client = client
+        self.uri = path.as_uri()
+        self.version = 1
+        self.cells = [Editor(client, path, text) for _, text in cells]  # one Editor per cell document
+        self.kinds = [kind for kind, _ in cells]
+        for index, cell in enumerate(self.cells):
+            cell.uri = f"vscode-notebook-cell:{path}#cell{index}"
+
+    def open(self) -> None:
+        self.client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
+            notebook_document=types.NotebookDocument(uri=self.uri, notebook_type="jupyter-notebook", version=1, cells=[
+                types.NotebookCell(kind=types.NotebookCellKind.Code if kind == "code" else types.NotebookCellKind.Markup,
+                                   document=cell.uri) for kind, cell in zip(self.kinds, self.cells)]),
+            cell_text_documents=[types.TextDocumentItem(uri=cell.uri, language_id="python" if kind == "code" else
+                                                        "markdown", version=cell.version, text=cell.text)
+                                 for kind, cell in zip(self.kinds, self.cells)]))
+
+    def change(self, index: int, text: str) -> None:
+        cell = self.cells[index]
+        cell.version += 1
+        cell.text = text
+        self.version += 1
+        self.client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(
+            notebook_document=types.VersionedNotebookDocumentIdentifier(version=self.version, uri=self.uri),
+            change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(text_content=[
+                types.NotebookDocumentCellContentChanges(
+                    document=types.VersionedTextDocumentIdentifier(uri=cell.uri, version=cell.version),
+                    changes=[types.TextDocumentContentChangeWholeDocument(text=text)])]))))
+
+
+NOTEBOOK_CELLS = [
+    ("markdown", "# Saliency\nA markdown cell is not code.\n"),
+    ("code", "import numpy as np\nimport torch\n"),
+    ("code", "%matplotlib inline\nimage = torch.rand(1, 10, requires_grad=True)\nadv = (image * 2).numpy()\n"),
+    ("code", "x = torch.from_numpy(np.random.rand(4, 3))\nmodel = torch.nn.Linear(3, 1)\nmodel(x)\n"),
+]
+
+
+@pytest.mark.asyncio
+async def test_a_notebook_gets_diagnostics_and_actions_per_cell(tmp_path: Path) -> None:
+    notebook_path = tmp_path / "analysis.ipynb"
+    project(tmp_path, {})
+    # The command's findings for the same notebook on disk, placed by cell.
+    nbformat = pytest.importorskip("nbformat")
+    document = nbformat.v4.new_notebook()
+    document.cells = [nbformat.v4.new_markdown_cell(text) if kind == "markdown" else nbformat.v4.new_code_cell(text)
+                      for kind, text in NOTEBOOK_CELLS]
+    nbformat.write(document, str(notebook_path))
+    expected = [(f["cell"], f["line"], f["code"]) for f in command_findings(notebook_path)]
+    assert expected == [(2, 3, "NTL201"), (3, 1, "NTL101")]
+    client = await launch(tmp_path)
+    try:
+        notebook = NotebookEditor(client, notebook_path, NOTEBOOK_CELLS)
+        notebook.open()
+        imports, grad_cell, dtype_cell = notebook.cells[1:]
+        assert await imports.diagnostics() == []
+        grad = await grad_cell.diagnostics()
+        dtype = await dtype_cell.diagnostics()
+        assert [(2, d.range.start.line + 1, d.code) for d in grad] + \
+            [(3, d.range.start.line + 1, d.code) for d in dtype] == expected
+        assert "cell 2 line 2" in grad[0].message  # cited as the command cites a notebook's line
+        assert (grad[0].range.start.character, grad[0].range.end.character) == (18, 23)  # `numpy`
+        # The fix, in the cell's own lines, as the command's notebook fix writes it.
+        fix = next(a for a in await grad_cell.actions(grad[0]) if a.title.startswith("Fix NTL201"))
+        fixed = grad_cell.applied(fix)
+        assert fixed == NOTEBOOK_CELLS[2][1].replace("(image * 2).numpy()", "(image * 2).detach().cpu().numpy()")
+        notebook.change(2, fixed)
+        assert await grad_cell.diagnostics() == []
+        ignore = next(a for a in await dtype_cell.actions(dtype[0]) if a.title == "Ignore NTL101 for this line")
+        notebook.change(3, dtype_cell.applied(ignore))
+        assert await dtype_cell.diagnostics() == []
+        assert "# noqa: NTL101" in dtype_cell.text
+        hover = await hover_at(client, types.HoverParams(types.TextDocumentIdentifier(grad_cell.uri),
+                                                         types.Position(2, 10)))
+        assert hover is None  # fixed: nothing under the cursor any more
+        client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
+            notebook_document=types.NotebookDocumentIdentifier(uri=notebook.uri),
+            cell_text_documents=[types.TextDocumentIdentifier(uri=cell.uri) for cell in notebook.cells]))
+        cleared = set()
+        while cleared != {cell.uri for cell in notebook.cells[1:]}:
+            params = await published(client)
+            if params.version is None and not params.diagnostics:
+                cleared.add(params.uri)
+    finally:
+        await client.shutdown_session()
