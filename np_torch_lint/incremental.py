@@ -139,6 +139,7 @@ class IncrementalAnalysis:
         self._segments: Dict[Tuple[object, ...], SegmentResult] = {}
         self._facts: Dict[Tuple[str, int, int, bool], Facts] = {}
         self._memo: Dict[object, object] = {}
+        self._previous: Optional[Tuple[List[str], ast.Module]] = None  # the last parsed version: lines, tree
         self._imports: Dict[Tuple[Tuple[Tuple[str, str], ...], ...], int] = {}
         self._imports_made = 0
         self.walked = 0  # segments walked by the last analysis (tests, the benchmark)
@@ -153,7 +154,7 @@ class IncrementalAnalysis:
         self.fallback = ""
         if not mentions_torch_or_numpy(text):
             return []
-        tree = parse(text)
+        tree = self._parse(text, lines)
         if len(self._memo) > 8 * len(tree.body) + 64:
             self._memo = {}  # texts of versions long gone
         version = _Version(text, tree, lines, filename, self._memo)
@@ -196,6 +197,15 @@ class IncrementalAnalysis:
         reports.sort(key=lambda r: (r.line, r.col, r.code))
         return reports
 
+    def _parse(self, text: str, lines: Sequence[str]) -> ast.Module:
+        """The text's tree: the last version's statements the edit did not touch, the rest parsed again."""
+        previous, self._previous = self._previous, None
+        tree = reparsed(previous[0], previous[1], lines) if previous is not None else None
+        if tree is None:
+            tree = parse(text)
+        self._previous = (list(lines), tree)
+        return tree
+
     def _whole(self, version: _Version, reason: str, dependencies: Optional[List[Stamp]],
                cite_line: Optional[Callable[[int], str]]) -> List[Report]:
         self.fallback = reason
@@ -224,6 +234,49 @@ class IncrementalAnalysis:
             facts.append(found)
         self._facts = fresh
         return segments(facts)
+
+
+# -- parsing what changed ----------------------------------------------------------------------------
+
+def reparsed(old_lines: Sequence[str], old_tree: ast.Module, lines: Sequence[str]) -> Optional[ast.Module]:
+    """The tree of ``lines`` made from ``old_tree`` (of ``old_lines``, moved in place: it is not valid after),
+    or None when only a parse of the whole text can tell (``ast.parse`` of the text gives an equal tree).
+
+    The top-level statements that lie wholly before the first changed line or wholly after the last
+    are kept (those after moved by the change in line count); the lines between them are parsed alone.
+    They start after a complete top-level statement and end before one, so their tokens are the same
+    in the whole text: if they parse alone, the whole text parses into the kept statements around
+    theirs. Anything else (a line that would continue a kept statement, a string left open) does not
+    parse alone, and the whole text is parsed.
+    """
+    old_count, count = len(old_lines), len(lines)
+    limit = min(old_count, count)
+    same_start = 0
+    while same_start < limit and old_lines[same_start] == lines[same_start]:
+        same_start += 1
+    same_end = 0
+    while same_end < limit - same_start and old_lines[old_count - 1 - same_end] == lines[count - 1 - same_end]:
+        same_end += 1
+    first_changed, last_changed = same_start + 1, old_count - same_end  # 1-based, in the old lines
+    body = old_tree.body
+    before = [stmt for stmt in body if (stmt.end_lineno or stmt.lineno) < first_changed]
+    after = [stmt for stmt in body if _first_line(stmt) > last_changed]
+    start = (before[-1].end_lineno or before[-1].lineno) + 1 if before else 1  # first line parsed again
+    shift = count - old_count
+    end = (_first_line(after[0]) if after else old_count + 1) - 1 + shift  # last line parsed again (new lines)
+    chunk = "".join(lines[start - 1:end])
+    if "barry_as_FLUFL" in chunk or any("barry_as_FLUFL" in line for line in lines[:start - 1]):
+        return None  # the one __future__ import that changes how the rest parses
+    try:
+        middle = ast.parse(chunk)
+    except (SyntaxError, ValueError):
+        return None
+    if start > 1:
+        ast.increment_lineno(middle, start - 1)
+    if shift:
+        for stmt in after:
+            ast.increment_lineno(stmt, shift)
+    return ast.Module(body=[*before, *middle.body, *after], type_ignores=[])
 
 
 # -- the cut rules ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The incremental analysis (np_torch_lint/incremental.py) reports exactly what one analysis of the whole file does.
+"""The incremental analysis (np_torch_lint/incremental.py) reports exactly what one analysis of the whole file does,
+from a tree equal to the whole text's (only the statements an edit touched are parsed again).
 
 Files made of the fixtures are edited at random, version after version, as typing
 would: statements inserted, deleted, duplicated, lines inside bodies inserted or
@@ -21,7 +22,7 @@ import pytest
 
 from conftest import FIXTURES
 from np_torch_lint import incremental
-from np_torch_lint.engine import AnalysisError
+from np_torch_lint.engine import AnalysisError, mentions_torch_or_numpy
 from np_torch_lint.engine.evidence import CheckpointEvidence
 from np_torch_lint.engine.source import _bound_names
 from np_torch_lint.files import split_lines
@@ -114,6 +115,9 @@ def compare(text: str, path: Optional[Path], edits: int, rng: random.Random) -> 
             continue
         got = incremental_side.analyze(version, lines, filename)
         assert got == expected, f"version {analysed}:\n{version}"
+        if mentions_torch_or_numpy(version):  # the tree kept (partly parsed again) is the whole text's
+            kept = getattr(incremental_side, "_previous")[1]
+            assert ast.dump(kept, include_attributes=True) == ast.dump(ast.parse(version), include_attributes=True)
         analysed += 1
         reused += incremental_side.reused > 0
     return analysed, reused
@@ -141,6 +145,20 @@ def test_without_a_file_name_too() -> None:
     text = concatenated(sorted(FIXTURES.glob("NTL2*/pos_*.py"))[:6])
     analysed, reused = compare(text, None, 15, rng)
     assert analysed >= 10 and reused >= 5
+
+
+def test_a_line_that_continues_a_kept_statement_is_parsed_with_it() -> None:
+    old = 'import torch\nif torch.cuda.is_available():\n    x = 1\ny = 2\n'
+    for new in ('import torch\nif torch.cuda.is_available():\n    x = 1\n    z = 3\ny = 2\n',  # into the if
+                'import torch\nif torch.cuda.is_available():\n    x = 1\nelse:\n    x = 0\ny = 2\n',
+                'import torch\nif torch.cuda.is_available():\n    x = 1\ns = """\ny = 2\n'):  # a string left open
+        assert incremental.reparsed(split_lines(old), ast.parse(old), split_lines(new)) is None
+    tree = ast.parse(old)
+    new = 'import torch\nif torch.cuda.is_available():\n    x = 1\n\nw = [\n  1]\ny = 2\n'
+    made = incremental.reparsed(split_lines(old), tree, split_lines(new))
+    assert made is not None
+    assert ast.dump(made, include_attributes=True) == ast.dump(ast.parse(new), include_attributes=True)
+    assert made.body[1] is tree.body[1]  # the `if` kept, not parsed again
 
 
 def test_an_edit_walks_only_its_segment() -> None:
