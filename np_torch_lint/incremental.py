@@ -104,6 +104,7 @@ class _Version:
         self.first_lines = [_first_line(stmt) for stmt in body]
         self.end_lines = [stmt.end_lineno or stmt.lineno for stmt in body]
         self.texts = ["".join(lines[first - 1:end]) for first, end in zip(self.first_lines, self.end_lines)]
+        self.keys = [(text, stmt.col_offset, stmt.end_col_offset or 0) for text, stmt in zip(self.texts, body)]
         self.walrus = ":=" in text
         self.flags = GuardFlags(tree, walrus=self.walrus)  # built when a walk first asks
         real_file = filename if filename and filename not in ("-", "stdin") else None
@@ -111,8 +112,8 @@ class _Version:
         self._definitions: Optional[Dict[str, Optional[str]]] = None
 
     def statement_key(self, index: int) -> Tuple[str, int, int]:
-        stmt = self.tree.body[index]
-        return self.texts[index], stmt.col_offset, stmt.end_col_offset or 0
+        """What a statement's facts depend on: its text and columns (two statements may share a line)."""
+        return self.keys[index]
 
     def definition_fingerprint(self, name: str) -> Optional[str]:
         """``ast.dump`` of ``GuardFlags.definition(name)``, from each statement's binding facts (kept per text)."""

@@ -178,7 +178,7 @@ class _Text(NamedTuple):
 
     bound: FrozenSet[str]  # the module-level names it binds
     words: FrozenSet[str]  # its maximal runs of word characters
-    identifiers: Tuple[str, ...]  # its identifiers, in order
+    identifiers: FrozenSet[str]  # its identifiers
     seeding_imports: FrozenSet[str]  # names its imports (nested ones too) bind to NumPy or a project module
 
 
@@ -199,7 +199,7 @@ def _text_facts(stmt: ast.stmt, text: str, memo: Dict[object, object]) -> _Text:
                     # no root): its helpers may make arrays or tensors, so statements using it seed.
                     seeding.add(local)
     bound = frozenset() if isinstance(stmt, (ast.Import, ast.ImportFrom)) else _bound_names(stmt, ":=" in text)
-    facts = _Text(bound, frozenset(WORD_RUN.findall(text)), tuple(IDENTIFIER.findall(text)), frozenset(seeding))
+    facts = _Text(bound, frozenset(WORD_RUN.findall(text)), frozenset(IDENTIFIER.findall(text)), frozenset(seeding))
     memo[key] = facts
     return facts
 
