@@ -41,7 +41,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..config import ConfigError
 from ..debug import internal_error, traceback_text
-from ..engine import overlay
+from ..engine import mentions_torch_or_numpy, overlay
 from ..findings import Report
 from ..incremental import IncrementalAnalysis
 from ..lint import AnalysisError
@@ -49,7 +49,7 @@ from ..notebooks import NotebookError
 from ..plugin import INTERNAL_ERROR
 from . import analysis as buffers
 from . import notebook as cells
-from .text import Buffer, Edit, Range, contains, minimal_edit, overlaps
+from .text import Buffer, Edit, Range, contains, minimal_edit, overlaps, parses
 
 SOURCE = "np-torch-lint"
 FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"
@@ -134,7 +134,10 @@ class NpTorchLintServer(LanguageServer):
         self.analyses[uri] = result
         self._unparsable.pop(uri, None)
         path = _path(uri)
-        if path is not None and overlay.set_text(path, text):
+        # Read by the engine for the other documents: only a version that parses (the analysis parsed it,
+        # unless the file was skipped unread: no torch or NumPy in it, or excluded by the configuration).
+        parsed = mentions_torch_or_numpy(text) and not result.excluded
+        if path is not None and (parsed or parses(text)) and overlay.set_text(path, text):
             # The other open documents that read this file (an import, a caller) see its new text.
             self.relint_readers([path], later=True)
         if not self._frozen:
