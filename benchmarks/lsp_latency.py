@@ -1,12 +1,13 @@
 """Latency of the language server: didChange -> publishDiagnostics on a 1,000-line file. Run by hand:
 
-    python benchmarks/lsp_latency.py [--edits 60] [--pylsp PYTHON]
+    python benchmarks/lsp_latency.py [--edits 60] [--pylsp PYTHON] [--inside]
 
 The file is the positive fixtures concatenated (top-level functions and classes
 renamed per fixture so they do not shadow each other) until it holds 1,000
 lines. A bare JSON-RPC client opens it, then sends ``--edits`` changes, each
 the whole new text (the server syncs in full) with one line in the middle
-edited, and times each change until the diagnostics for that version arrive;
+edited (a line inserted at top level; with --inside, in the body of the
+block found there), and times each change until the diagnostics for that version arrive;
 the server's CPU time per edit is read from /proc (the machine's load moves
 the wall times, much less the CPU times). In process, for the same edits: the
 server's analysis (incremental: only the segments an edit changed are walked,
@@ -64,10 +65,21 @@ def build_file(lines: int) -> str:
     return source
 
 
+INSIDE = False  # --inside: the edits go inside a block (a function's or a loop's body), not at top level
+
+
 def edited(text: str, number: int) -> str:
     """One line in the middle of the file changed, as typing there would."""
     lines = text.split("\n")
     middle = len(lines) // 2
+    if INSIDE:
+        # The first indented line from the middle whose line before is a whole statement of the same block.
+        while not (lines[middle].startswith("    ") and lines[middle - 1].startswith(lines[middle][:len(lines[middle]) - len(lines[middle].lstrip())])
+                   and not lines[middle - 1].rstrip().endswith(("\\", ",", "(", "[", "{", ":"))):
+            middle += 1
+        indent = lines[middle][:len(lines[middle]) - len(lines[middle].lstrip())]
+        lines.insert(middle, f"{indent}edit_counter = {number}")
+        return "\n".join(lines)
     while lines[middle].startswith((" ", "\t")) or lines[middle - 1].rstrip().endswith(("\\", ",", "(", "[", "{")):
         middle += 1  # a top-level position, so the edit keeps the file valid
     lines.insert(middle, f"edit_counter = {number}")
@@ -217,7 +229,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--pylsp", metavar="PYTHON", help="an interpreter with python-lsp-server installed")
     parser.add_argument("--flake8-rounds", type=int, default=20)
+    parser.add_argument("--inside", action="store_true", help="edit inside a block in the middle, not at top level")
     options = parser.parse_args(argv)
+    global INSIDE
+    INSIDE = options.inside
     load_before = os.getloadavg()[0]
 
     with tempfile.TemporaryDirectory() as folder:
