@@ -61,6 +61,8 @@ __all__ = ["IncrementalAnalysis", "AnalysisError"]
 
 #: bound by a segment's walk right after its own statements: absent, the walk exited there.
 SENTINEL = "<end of segment>"
+#: the name the engine gives a lambda defined at module level (as it keys call sites and saves)
+LAMBDA = "<lambda>"
 _PLACEHOLDER = re.compile("\x00(-?[0-9]+)\x00")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
@@ -387,9 +389,27 @@ def _facts(stmt: ast.stmt) -> Facts:
     # Names bound without a Name node: `except E as e`, `global g`, a match pattern's captures.
     unnamed = {name for node in ast.walk(stmt) for name in _names_of(node)}
     binds = _bound_names(stmt, walrus=True) | unnamed
+    if _module_lambda(stmt):
+        # Its functions are all named "<lambda>" (call sites, checkpoint saves are kept by that name):
+        # two statements with one are never cut apart.
+        binds |= {LAMBDA}
     mentions = frozenset(binds | touches | deferred)
     writes = {name: effect for name, effect in _effect(stmt).items() if effect != READ}
     return Facts(mentions, binds, frozenset(touches), writes, frozenset(deferred), (), False)
+
+
+def _module_lambda(stmt: ast.stmt) -> bool:
+    """A lambda the module's walk defines (not inside a function: those are named after it)."""
+    stack: List[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Lambda):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            stack.extend([*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)])
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _names_of(node: ast.AST) -> Tuple[str, ...]:
@@ -413,11 +433,11 @@ def _flow(body: Sequence[ast.AST], first: Optional[Dict[str, str]] = None) -> Di
     for stmt in body:
         for name, effect in _effect(stmt).items():
             before = state.get(name)
-            if before is None or before == WEAK:
-                state[name] = effect if before is None or effect != WEAK else WEAK
-                if before == WEAK and effect == READ:
-                    state[name] = READ  # reads the join of the old and the loop's values
-            # STRONG stays STRONG (the old value is gone), READ stays READ
+            if before is None:
+                state[name] = effect
+            elif before == WEAK:
+                state[name] = effect  # STRONG: the old value is gone; WEAK: still joined; READ: reads the join
+            # after STRONG the old value is gone for good; after READ the block depends on it
     return state
 
 

@@ -230,6 +230,12 @@ def test_cuts_follow_the_rules() -> None:
     assert segments(facts) == [(0, 2), (2, 5), (5, 7), (7, 8)]
 
 
+def test_module_level_lambdas_share_a_name_and_are_never_cut_apart() -> None:
+    text = "f = lambda t: t.numpy()\nx = 1\ng = lambda t: t.cpu()\nh = 2\n"
+    facts = [incremental._facts(stmt) for stmt in ast.parse(text).body]
+    assert segments(facts) == [(0, 3), (3, 4)]
+
+
 def test_every_question_to_the_checkpoint_evidence_is_watched() -> None:
     asked = {name for name, value in vars(CheckpointEvidence).items() if callable(value) and not name.startswith("_")}
     assert asked == set(incremental._WatchedCheckpoints.WATCHED)
