@@ -11,7 +11,8 @@ block found there), and times each change until the diagnostics for that version
 the server's CPU time per edit is read from /proc (the machine's load moves
 the wall times, much less the CPU times). In process, for the same edits: the
 server's analysis (incremental: only the segments an edit changed are walked,
-see np_torch_lint/incremental.py) and a whole-file analysis (the command's).
+see np_torch_lint/incremental.py) and a whole-file analysis (the command's),
+whose findings must be the same for every edit (else the run fails).
 The server's debounce is set to 0 so the figure is the work, not the wait.
 
 Beside it, for the same file and edits: python-lsp-server with its flake8
@@ -245,19 +246,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from np_torch_lint.incremental import IncrementalAnalysis
         from np_torch_lint.server.analysis import analyze_buffer
 
-        def in_process(incremental: Optional[IncrementalAnalysis]) -> Tuple[List[float], float]:
+        def in_process(incremental: Optional[IncrementalAnalysis]) -> Tuple[List[float], float, List[object]]:
             if incremental is not None:
                 analyze_buffer(str(path), text, folder, incremental)  # the opened version
             times = []
+            found: List[object] = []
             cpu_start = time.process_time()
             for number in range(options.edits):
                 start = time.perf_counter()
-                analyze_buffer(str(path), edited(text, number), folder, incremental)
+                found.append(analyze_buffer(str(path), edited(text, number), folder, incremental).reports)
                 times.append(time.perf_counter() - start)
-            return times, (time.process_time() - cpu_start) / options.edits
+            return times, (time.process_time() - cpu_start) / options.edits, found
 
-        analysis, analysis_cpu = in_process(IncrementalAnalysis())
-        whole, whole_cpu = in_process(None)
+        analysis, analysis_cpu, incremental_found = in_process(IncrementalAnalysis())
+        whole, whole_cpu, whole_found = in_process(None)
+        if incremental_found != whole_found:
+            print("error: the incremental analysis and the whole-file analysis disagree", file=sys.stderr)
+            return 1
         theirs = None
         if options.pylsp:
             theirs = asyncio.run(measure([options.pylsp, "-c", PYLSP], path, text, options.edits, options.warmup,
@@ -278,6 +283,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     compared = f" (pylsp + flake8: {theirs.opened * 1000:.1f} ms)" if theirs is not None else ""
     print(f"first diagnostics after didOpen: {ours.opened * 1000:.1f} ms{compared}; "
           "the server's default debounce adds 150 ms, pylsp's 500 ms")
+    print(f"the incremental and the whole-file analyses reported the same findings for all {options.edits} edits")
     return 0
 
 
