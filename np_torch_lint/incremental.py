@@ -304,7 +304,7 @@ def segments(facts: Sequence[Facts]) -> List[Tuple[int, int]]:
         for name in fact.mentions:
             mentions.setdefault(name, []).append(index)
         if not fact.is_import:
-            for name in fact.binds | (fact.touches & changeable):
+            for name in fact.binds | (fact.touches if changeable is None else fact.touches & changeable):
                 writers.setdefault(name, []).append(index)
             for name in fact.deferred:
                 first_deferred.setdefault(name, index)
@@ -342,16 +342,21 @@ def segments(facts: Sequence[Facts]) -> List[Tuple[int, int]]:
     return spans
 
 
-def _changeable(facts: Sequence[Facts]) -> Set[str]:
+def _changeable(facts: Sequence[Facts]) -> Optional[Set[str]]:
     """Names whose value in the module's names a statement may change: those some statement binds, and
     those imported from the project (a project module's dict or list). A name bound nowhere (a builtin)
     or only by imports of libraries (NumPy, torch, the standard library: API names, whose calls are API
-    calls) keeps its value whatever a statement does with it."""
+    calls) keeps its value whatever a statement does with it. None: any name may (a star import from
+    the project binds names no statement spells)."""
     changeable: Set[str] = set()
     for fact in facts:
         if fact.is_import:
-            changeable.update(local for local, qualname in fact.imports
-                              if not qualname.split(".")[0] or qualname.split(".")[0] not in NOT_PROJECT)
+            for local, qualname in fact.imports:
+                root = qualname.split(".")[0]
+                if not root or root not in NOT_PROJECT:
+                    if local == "*":
+                        return None
+                    changeable.add(local)
         else:
             changeable |= fact.binds
     return changeable
@@ -363,6 +368,8 @@ def _facts(stmt: ast.stmt) -> Facts:
 
         bindings = import_bindings(stmt)
         names = frozenset(local for local, _ in bindings)
+        if isinstance(stmt, ast.ImportFrom) and any(alias.name == "*" for alias in stmt.names):
+            bindings += (("*", "." * stmt.level + (stmt.module or "")),)  # binds names no statement spells
         return Facts(names, names, frozenset(), {}, frozenset(), bindings, True)
     touches: Set[str] = set()
     deferred: Set[str] = set()

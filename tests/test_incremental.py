@@ -236,6 +236,13 @@ def test_module_level_lambdas_share_a_name_and_are_never_cut_apart() -> None:
     assert segments(facts) == [(0, 3), (3, 4)]
 
 
+def test_a_star_import_from_the_project_makes_every_name_changeable() -> None:
+    text = "import numpy as np\n{star}CFG['x'] = np.zeros(3)\ny = CFG['x']\n"
+    for star, expected in (("", [(0, 1), (1, 2), (2, 3)]), ("from settings import *\n", [(0, 1), (1, 2), (2, 4)])):
+        facts = [incremental._facts(stmt) for stmt in ast.parse(text.format(star=star)).body]
+        assert segments(facts) == expected
+
+
 def test_every_question_to_the_checkpoint_evidence_is_watched() -> None:
     asked = {name for name, value in vars(CheckpointEvidence).items() if callable(value) and not name.startswith("_")}
     assert asked == set(incremental._WatchedCheckpoints.WATCHED)
