@@ -150,7 +150,7 @@ class IncrementalAnalysis:
         self._facts: Dict[Tuple[str, int, int, bool], Facts] = {}
         self._memo: Dict[object, object] = {}
         self._previous: Optional[Tuple[List[str], ast.Module]] = None  # the last parsed version: lines, tree
-        self._imports: Dict[Tuple[Tuple[Tuple[str, str], ...], ...], int] = {}
+        self._imports: Dict[Tuple[Tuple[str, int, int], ...], int] = {}
         self._imports_made = 0
         self.walked = 0  # segments walked by the last analysis (tests, the benchmark)
         self.reused = 0  # segments whose reports were reused
@@ -174,7 +174,8 @@ class IncrementalAnalysis:
             return self._whole(version, whole, dependencies, cite_line)
         results: List[Tuple[int, SegmentResult]] = []
         kept: Dict[Tuple[object, ...], SegmentResult] = {}
-        imports = tuple(item.bindings for item in version.items if isinstance(item, ImportItem))
+        # The import statements' texts (and columns): what the plan's ImportItems are made of.
+        imports = tuple(key for key, item in zip(version.keys, version.items) if isinstance(item, ImportItem))
         if imports not in self._imports:
             self._imports = {imports: self._imports_made}  # one import sequence at a time, numbered
             self._imports_made += 1
