@@ -82,7 +82,7 @@ class Facts(NamedTuple):
     touches: FrozenSet[str]  # names used at module level (outside function bodies): it may change them
     writes: Dict[str, str]  # names it binds without reading their old value: STRONG or WEAK (see _flow)
     deferred: FrozenSet[str]  # names function and lambda bodies use, their parameters aside
-    imports: Tuple[Tuple[str, str], ...]  # an import's bindings (local name, qualified name)
+    imports: Tuple[Tuple[str, str], ...]  # an import's bindings (local name, qualified name); ("*", module): a star
     is_import: bool
 
 
