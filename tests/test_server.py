@@ -607,6 +607,22 @@ async def test_an_unsaved_buffer_of_a_caller_wins_over_the_disk(tmp_path: Path) 
 
 
 @pytest.mark.asyncio
+async def test_a_path_with_a_space_is_linted_and_its_readers_too(tmp_path: Path) -> None:
+    """Its uri holds %20; the server's documents are kept by the unquoted uri, its diagnostics sent to the quoted."""
+    folder = project(tmp_path / "my project", {"utils.py": UTILS.format(cast=".astype(np.float32)"), "train.py": TRAIN})
+    client = await launch(folder)
+    try:
+        train = Editor(client, folder / "train.py")
+        assert "%20" in train.uri and await train.open() == []
+        utils = Editor(client, folder / "utils.py")
+        await utils.open()
+        utils.send(UTILS.format(cast=""))
+        await train.diagnostics_until(["NTL101"])
+    finally:
+        await client.shutdown_session()
+
+
+@pytest.mark.asyncio
 async def test_shutdown_and_exit(tmp_path: Path) -> None:
     client = await launch(tmp_path)
     server = client._server
@@ -660,8 +676,8 @@ class NotebookEditor:
         self.version = 1
         self.cells = [Editor(client, path, text) for _, text in cells]  # one Editor per cell document
         self.kinds = [kind for kind, _ in cells]
-        for index, cell in enumerate(self.cells):
-            cell.uri = f"vscode-notebook-cell:{path}#cell{index}"
+        for index, cell in enumerate(self.cells):  # as VS Code names them (the path percent-encoded)
+            cell.uri = path.as_uri().replace("file:", "vscode-notebook-cell:", 1) + f"#W{index}sZmlsZQ%3D%3D"
 
     def open(self) -> None:
         self.client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
@@ -695,8 +711,9 @@ NOTEBOOK_CELLS = [
 
 @pytest.mark.asyncio
 async def test_a_notebook_gets_diagnostics_and_actions_per_cell(tmp_path: Path) -> None:
-    notebook_path = tmp_path / "analysis.ipynb"
+    notebook_path = tmp_path / "my notebooks" / "analysis.ipynb"  # a space: its uri is percent-encoded
     project(tmp_path, {})
+    notebook_path.parent.mkdir()
     # The command's findings for the same notebook on disk, placed by cell.
     nbformat = pytest.importorskip("nbformat")
     document = nbformat.v4.new_notebook()

@@ -33,10 +33,12 @@ import functools
 import gc
 import os
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
 
 from .. import __version__
 from ..config import ConfigError
@@ -88,6 +90,10 @@ class NpTorchLintServer(LanguageServer):
 
     # -- the document's state ------------------------------------------------------------------
 
+    def document(self, uri: str) -> Optional[TextDocument]:
+        """The open document (pygls keeps them by their unquoted uri: a path with a space is %20 in its uri)."""
+        return self.workspace.text_documents.get(unquote(uri))
+
     def buffer(self, uri: str, text: str) -> Buffer:
         encoding = self.workspace.position_encoding
         name = encoding.value if isinstance(encoding, types.PositionEncodingKind) else str(encoding or "utf-16")
@@ -98,7 +104,8 @@ class NpTorchLintServer(LanguageServer):
         pending = self._timers.pop(uri, None)
         if pending is not None:
             pending.cancel()
-        lint: Callable[[str], object] = self.lint_notebook if uri in self.workspace.notebook_documents else self.lint
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri) is not None  # (its uri unquoted)
+        lint: Callable[[str], object] = self.lint_notebook if notebook else self.lint
         if self.debounce_s <= 0:
             lint(uri)
             return
@@ -110,7 +117,7 @@ class NpTorchLintServer(LanguageServer):
         pending = self._timers.pop(uri, None)
         if pending is not None:
             pending.cancel()
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(uri)
         if document is None:
             return None
         text, version = document.source, document.version
@@ -153,7 +160,7 @@ class NpTorchLintServer(LanguageServer):
 
     def current(self, uri: str) -> Optional[buffers.Analysis]:
         """The analysis of the document's text as it is now (made now if a change is still pending)."""
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(uri)
         if document is None:
             return None
         known = self.analyses.get(uri)
@@ -173,7 +180,7 @@ class NpTorchLintServer(LanguageServer):
                 self.lint_later(notebook_uri)
             elif everything or analysis.dependencies & changed:
                 self.lint_notebook(notebook_uri)
-        for uri in list(self.workspace.text_documents):
+        for uri in [document.uri for document in self.workspace.text_documents.values()]:
             if _path(uri) in changed or self.workspace.get_notebook_document(cell_uri=uri) is not None:
                 continue  # the buffer is that document's truth, not the disk; a notebook's cell: above
             known = self.analyses.get(uri)
@@ -225,7 +232,7 @@ class NpTorchLintServer(LanguageServer):
         return result
 
     def _cell_version(self, uri: str) -> Optional[int]:
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(uri)
         return document.version if document is not None else None
 
     def close_notebook(self, notebook_uri: str) -> None:
@@ -247,7 +254,7 @@ class NpTorchLintServer(LanguageServer):
             analysis = result
             return View(result.text, result.reports, lambda reports, unsafe: buffers.fixed_text(
                 analysis.text, reports, unsafe), lambda report: buffers.silenced_text(analysis, report))
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(uri)
         known = self.notebooks.get(notebook.uri)
         texts = [self.workspace.get_text_document(cell.document).source for cell in notebook.cells]
         if known is None or [cell.text for cell in known.cells] != texts:
@@ -322,7 +329,7 @@ class NpTorchLintServer(LanguageServer):
                 diagnostic: Optional[types.Diagnostic], preferred: bool = False) -> types.CodeAction:
         edit = minimal_edit(buffer.text, new_text)
         edits = [] if edit is None else [_text_edit(buffer, edit)]
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(uri)
         version = document.version if document is not None else None
         return types.CodeAction(
             title=title, kind=kind, diagnostics=[diagnostic] if diagnostic is not None else None,
