@@ -1,14 +1,18 @@
 """Latency of the language server: didChange -> publishDiagnostics on a 1,000-line file. Run by hand:
 
-    python benchmarks/lsp_latency.py [--edits 60] [--pylsp PYTHON]
+    python benchmarks/lsp_latency.py [--edits 60] [--pylsp PYTHON] [--inside]
 
 The file is the positive fixtures concatenated (top-level functions and classes
 renamed per fixture so they do not shadow each other) until it holds 1,000
 lines. A bare JSON-RPC client opens it, then sends ``--edits`` changes, each
 the whole new text (the server syncs in full) with one line in the middle
-edited, and times each change until the diagnostics for that version arrive;
+edited (a line inserted at top level; with --inside, in the body of the
+block found there), and times each change until the diagnostics for that version arrive;
 the server's CPU time per edit is read from /proc (the machine's load moves
-the wall times, much less the CPU times).
+the wall times, much less the CPU times). In process, for the same edits: the
+server's analysis (incremental: only the segments an edit changed are walked,
+see np_torch_lint/incremental.py) and a whole-file analysis (the command's),
+whose findings must be the same for every edit (else the run fails).
 The server's debounce is set to 0 so the figure is the work, not the wait.
 
 Beside it, for the same file and edits: python-lsp-server with its flake8
@@ -62,10 +66,21 @@ def build_file(lines: int) -> str:
     return source
 
 
+INSIDE = False  # --inside: the edits go inside a block (a function's or a loop's body), not at top level
+
+
 def edited(text: str, number: int) -> str:
     """One line in the middle of the file changed, as typing there would."""
     lines = text.split("\n")
     middle = len(lines) // 2
+    if INSIDE:
+        # The first indented line from the middle whose line before is a whole statement of the same block.
+        while not (lines[middle].startswith("    ") and lines[middle - 1].startswith(lines[middle][:len(lines[middle]) - len(lines[middle].lstrip())])
+                   and not lines[middle - 1].rstrip().endswith(("\\", ",", "(", "[", "{", ":"))):
+            middle += 1
+        indent = lines[middle][:len(lines[middle]) - len(lines[middle].lstrip())]
+        lines.insert(middle, f"{indent}edit_counter = {number}")
+        return "\n".join(lines)
     while lines[middle].startswith((" ", "\t")) or lines[middle - 1].rstrip().endswith(("\\", ",", "(", "[", "{")):
         middle += 1  # a top-level position, so the edit keeps the file valid
     lines.insert(middle, f"edit_counter = {number}")
@@ -215,7 +230,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--pylsp", metavar="PYTHON", help="an interpreter with python-lsp-server installed")
     parser.add_argument("--flake8-rounds", type=int, default=20)
+    parser.add_argument("--inside", action="store_true", help="edit inside a block in the middle, not at top level")
     options = parser.parse_args(argv)
+    global INSIDE
+    INSIDE = options.inside
     load_before = os.getloadavg()[0]
 
     with tempfile.TemporaryDirectory() as folder:
@@ -225,15 +243,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         (Path(folder) / "pyproject.toml").write_text("", encoding="utf-8")
         ours = asyncio.run(measure([sys.executable, "-m", "np_torch_lint.cli", "server"], path, text,
                                    options.edits, options.warmup, initialization={"debounceMs": 0}))
+        from np_torch_lint.incremental import IncrementalAnalysis
         from np_torch_lint.server.analysis import analyze_buffer
 
-        analysis = []
-        cpu_start = time.process_time()
-        for number in range(options.edits):
-            start = time.perf_counter()
-            analyze_buffer(str(path), edited(text, number), folder)
-            analysis.append(time.perf_counter() - start)
-        analysis_cpu = (time.process_time() - cpu_start) / options.edits
+        def in_process(incremental: Optional[IncrementalAnalysis]) -> Tuple[List[float], float, List[object]]:
+            if incremental is not None:
+                analyze_buffer(str(path), text, folder, incremental)  # the opened version
+            times = []
+            found: List[object] = []
+            cpu_start = time.process_time()
+            for number in range(options.edits):
+                start = time.perf_counter()
+                found.append(analyze_buffer(str(path), edited(text, number), folder, incremental).reports)
+                times.append(time.perf_counter() - start)
+            return times, (time.process_time() - cpu_start) / options.edits, found
+
+        analysis, analysis_cpu, incremental_found = in_process(IncrementalAnalysis())
+        whole, whole_cpu, whole_found = in_process(None)
+        if incremental_found != whole_found:
+            print("error: the incremental analysis and the whole-file analysis disagree", file=sys.stderr)
+            return 1
         theirs = None
         if options.pylsp:
             theirs = asyncio.run(measure([options.pylsp, "-c", PYLSP], path, text, options.edits, options.warmup,
@@ -246,13 +275,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     header = f"{'median':>8} {'p95':>8} {'max':>8} {'cpu/edit':>8} {'edits':>6}"
     print(f"{'didChange -> publishDiagnostics (ms)':<46} {header}")
     print(summary("np-torch-lint server (debounce 0)", ours.times, ours.cpu))
-    print(summary("  the analysis alone, in process", analysis, analysis_cpu))
+    print(summary("  its analysis alone, in process", analysis, analysis_cpu))
+    print(summary("  a whole-file analysis, in process", whole, whole_cpu))
     if theirs is not None:
         print(summary("pylsp + flake8 plugin (debounce patched to 0)", theirs.times, theirs.cpu))
     print(summary("flake8 subprocess per run (for comparison)", flake8))
     compared = f" (pylsp + flake8: {theirs.opened * 1000:.1f} ms)" if theirs is not None else ""
     print(f"first diagnostics after didOpen: {ours.opened * 1000:.1f} ms{compared}; "
           "the server's default debounce adds 150 ms, pylsp's 500 ms")
+    print(f"the incremental and the whole-file analyses reported the same findings for all {options.edits} edits")
     return 0
 
 

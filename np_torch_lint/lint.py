@@ -91,12 +91,15 @@ def analyze(
     filename: Optional[str] = None,
     dependencies: Optional[List[Tuple[str, int, int]]] = None,
     cite_line: Optional[Callable[[int], str]] = None,
+    engine: Optional[Callable[[Callable[[object], None]], "Interpreter"]] = None,
 ) -> List[Report]:
     """Lint one file's source. Raises ``AnalysisError`` when it cannot be read as Python.
 
     With ``filename``, the project's own modules it imports are read too; the files read
     are appended to ``dependencies`` (path, size, mtime) for a cache to check later.
     ``cite_line`` words a line of this source in messages (a notebook's 'cell 3 line 2').
+    ``engine`` walks the code instead of ``interpret`` on the whole text, sending events to the
+    callable it is given (``incremental.py``: one segment of the file).
     """
     if not mentions_torch_or_numpy(text):
         return []
@@ -117,7 +120,7 @@ def analyze(
         if type(event) in handlers:
             pending.append(event)
 
-    interpreter = interpret(text, tree, lines, emit, filename)
+    interpreter = engine(emit) if engine is not None else interpret(text, tree, lines, emit, filename)
     evidence = Evidence(interpreter, cite_line)
     project = interpreter.project
     if project is not None and dependencies is not None:

@@ -52,7 +52,7 @@ def fix_notebook(path: str, reports: List[Report], mode: str, unsafe: bool, out:
         notebook = read(raw)
     except (NotebookError, UnicodeDecodeError):
         return None  # changed since it was linted: the lint's own message stands
-    sources, count = _fixed_sources(notebook, reports, unsafe)
+    sources, count = fixed_sources(notebook, reports, unsafe)
     if count == 0:
         return None
     if mode == "diff":
@@ -85,7 +85,7 @@ def fix_notebook(path: str, reports: List[Report], mode: str, unsafe: bool, out:
     return left, fixed.lines, fixed.cells
 
 
-def _fixed_sources(notebook: Notebook, reports: List[Report], unsafe: bool) -> Tuple[Dict[int, str], int]:
+def fixed_sources(notebook: Notebook, reports: List[Report], unsafe: bool) -> Tuple[Dict[int, str], int]:
     """The new source of each fixed cell (by index in the notebook) and how many fix targets were fixed."""
     by_cell: Dict[int, List[Report]] = {}
     for report in reports:

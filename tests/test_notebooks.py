@@ -345,10 +345,10 @@ def test_a_fix_that_would_span_two_cells_is_not_applied(tmp_path: Path) -> None:
     path = write_notebook(tmp_path / "nb.ipynb")
     notebook = notebooks.read(path.read_bytes())
     report = next(r for r in notebooks.lint(notebook, str(path)) if r.fix is not None)
-    assert notebook_fixes._fixed_sources(notebook, [report], False)[1] == 1
+    assert notebook_fixes.fixed_sources(notebook, [report], False)[1] == 1
     first_cell_line = notebook.cells[0].first_line
     spanning = report.fix._replace(target=report.fix.target._replace(line=first_cell_line))  # type: ignore[union-attr]
-    assert notebook_fixes._fixed_sources(notebook, [type(report)(**{**report.__dict__, "fix": spanning})], False) == ({}, 0)
+    assert notebook_fixes.fixed_sources(notebook, [type(report)(**{**report.__dict__, "fix": spanning})], False) == ({}, 0)
 
 
 # -- the example, nbQA, pre-commit ------------------------------------------------------------

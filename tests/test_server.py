@@ -24,7 +24,9 @@ pytest.importorskip("pygls", reason="the server extra (pygls) is not installed")
 pytest_lsp = pytest.importorskip("pytest_lsp", reason="pytest-lsp is not installed")
 
 from lsprotocol import types  # noqa: E402 - after the skips above
+from pygls.protocol import default_converter  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # noqa: E402
 
 from conftest import FIXTURES, ROOT  # noqa: E402
 from np_torch_lint.cli import check  # noqa: E402
@@ -40,10 +42,10 @@ FAULTY = textwrap.dedent("""
 
     real = analysis.analyze_buffer
 
-    def analyze_buffer(path, text, folder):
+    def analyze_buffer(path, text, folder, *incremental):
         if path is not None and path.endswith("crash.py"):
             raise RuntimeError("injected fault")
-        return real(path, text, folder)
+        return real(path, text, folder, *incremental)
 
     def hover(self, params):
         raise RuntimeError("injected hover fault")
@@ -83,10 +85,30 @@ def initialize_params(tmp: Path, debounce_ms: int = 0, encodings: Sequence[str] 
         root_uri=tmp.as_uri(), initialization_options={"debounceMs": debounce_ms})
 
 
+def recording_client() -> LanguageClient:
+    """pytest-lsp's test client, with every publishDiagnostics kept in a queue: waiting for the next
+    one with ``wait_for_notification`` loses those that arrive between two waits (two documents
+    published back to back, when an edit in one re-lints the other)."""
+    client = LanguageClient(converter_factory=default_converter)
+    register_lsp_features(client, {method: feature for method, feature in DEFAULT_CLIENT_FEATURES.items()
+                                   if method != types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS})
+    queue: "asyncio.Queue[types.PublishDiagnosticsParams]" = asyncio.Queue()
+    setattr(client, "published", queue)
+    setattr(client, "stash", {})  # uri -> publishes not yet read by that document's Editor
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def publish(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+        client.diagnostics[params.uri] = params.diagnostics
+        queue.put_nowait(params)
+
+    return client
+
+
 async def launch(tmp: Path, command: Sequence[str] = SERVER, debounce_ms: int = 0, encodings: Sequence[str] = (),
                  registrations: Optional[List[types.Registration]] = None) -> LanguageClient:
     """The server started and initialized; the capabilities it registers are added to ``registrations``."""
-    client = await ClientServerConfig(server_command=list(command), server_env=ENV).start()
+    client = await ClientServerConfig(server_command=list(command), server_env=ENV,
+                                      client_factory=recording_client).start()
     assert isinstance(client, LanguageClient)
     registered = registrations if registrations is not None else []
 
@@ -125,11 +147,26 @@ class Editor:
         return await self.diagnostics()
 
     async def diagnostics(self) -> List[types.Diagnostic]:
-        """The diagnostics published for this document's current version."""
+        """The diagnostics published for this document's current version (another document's are kept
+        for its own editor: an edit in one buffer re-lints the documents that read it)."""
+        stash: Dict[str, List[types.PublishDiagnosticsParams]] = getattr(self.client, "stash")
         while True:
-            params = await published(self.client)
-            if params.uri == self.uri and params.version == self.version:
+            mine = stash.get(self.uri)
+            params = mine.pop(0) if mine else await published(self.client)
+            if params.uri != self.uri:
+                stash.setdefault(params.uri, []).append(params)
+            elif params.version == self.version:
                 return list(params.diagnostics)
+
+    async def diagnostics_until(self, expected: List[str]) -> List[types.Diagnostic]:
+        """The first diagnostics of this document with the ``expected`` codes (another buffer's edit re-lints
+        it, maybe more than once); a server that never publishes them fails the test after ``WAIT_S``."""
+        async def wait() -> List[types.Diagnostic]:
+            while True:
+                found = await self.diagnostics()
+                if codes(found) == expected:
+                    return found
+        return await asyncio.wait_for(wait(), WAIT_S)
 
     async def actions(self, diagnostic: Optional[types.Diagnostic] = None,
                       only: Optional[List[str]] = None) -> List[types.CodeAction]:
@@ -157,8 +194,10 @@ async def hover_at(client: LanguageClient, params: types.HoverParams) -> Optiona
 
 
 async def published(client: LanguageClient) -> types.PublishDiagnosticsParams:
-    """The next diagnostics the server publishes; a server that stays silent fails the test, never hangs it."""
-    return await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), WAIT_S)
+    """The next diagnostics the server published (in order, none lost); a server that stays silent fails
+    the test, never hangs it."""
+    queue: "asyncio.Queue[types.PublishDiagnosticsParams]" = getattr(client, "published")
+    return await asyncio.wait_for(queue.get(), WAIT_S)
 
 
 def offset(text: str, position: types.Position) -> int:
@@ -503,12 +542,82 @@ async def test_a_project_module_changed_on_disk_is_read_again(tmp_path: Path) ->
         client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
             [types.FileEvent(uri=(tmp_path / "utils.py").as_uri(), type=types.FileChangeType.Changed)]))
         assert await editor.diagnostics() == []
-        # Saved from the editor: the documents that import it are linted again (the saved one too).
+        # Edited and saved from the editor: the documents that import it are linted again.
         utils = Editor(client, tmp_path / "utils.py")
         await utils.open()
+        utils.send(UTILS.format(cast=""))
         (tmp_path / "utils.py").write_text(UTILS.format(cast=""), encoding="utf-8")
         client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri=utils.uri)))
-        assert codes(await editor.diagnostics()) == ["NTL101"]
+        await editor.diagnostics_until(["NTL101"])
+    finally:
+        await client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_an_unsaved_buffer_of_an_imported_module_wins_over_the_disk(tmp_path: Path) -> None:
+    project(tmp_path, {"utils.py": UTILS.format(cast=".astype(np.float32)"), "train.py": TRAIN})
+    client = await launch(tmp_path)
+    try:
+        train = Editor(client, tmp_path / "train.py")
+        assert await train.open() == []  # float32 features on disk
+        utils = Editor(client, tmp_path / "utils.py")
+        await utils.open()
+        utils.send(UTILS.format(cast=""))  # typed, not saved: float64 features
+        found = await train.diagnostics_until(["NTL101"])
+        assert "utils.py line 5" in found[0].message  # the fact was born in the buffer's line
+        # Closed without saving: the file on disk is what the project holds again.
+        client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(utils.uri)))
+        await train.diagnostics_until([])
+        assert "float32" in (tmp_path / "utils.py").read_text(encoding="utf-8")  # the server never writes
+    finally:
+        await client.shutdown_session()
+
+
+HELPER = textwrap.dedent("""    import torch
+
+
+    def to_numpy(t):
+        return t.numpy()
+""")
+CALLER = textwrap.dedent("""\
+    import torch
+    from helper import to_numpy
+
+    model = torch.nn.Linear(4, 2)
+    print(to_numpy(model(torch.randn(3, 4)){detach}))
+""")
+
+
+@pytest.mark.asyncio
+async def test_an_unsaved_buffer_of_a_caller_wins_over_the_disk(tmp_path: Path) -> None:
+    """A helper's finding rests on what its callers pass: the caller's unsaved text counts."""
+    project(tmp_path, {"helper.py": HELPER, "caller.py": CALLER.format(detach=".detach()")})
+    client = await launch(tmp_path)
+    try:
+        helper = Editor(client, tmp_path / "helper.py")
+        assert await helper.open() == []  # the caller on disk passes a detached tensor
+        caller = Editor(client, tmp_path / "caller.py", CALLER.format(detach=""))
+        await caller.open()  # unsaved: the caller passes a model's output, which requires grad
+        found = await helper.diagnostics_until(["NTL201"])
+        assert found[0].range.start.line == 4 and "caller.py line 5" in found[0].message
+        caller.send(CALLER.format(detach=".detach()"))
+        await helper.diagnostics_until([])
+    finally:
+        await client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_path_with_a_space_is_linted_and_its_readers_too(tmp_path: Path) -> None:
+    """Its uri holds %20; the server's documents are kept by the unquoted uri, its diagnostics sent to the quoted."""
+    folder = project(tmp_path / "my project", {"utils.py": UTILS.format(cast=".astype(np.float32)"), "train.py": TRAIN})
+    client = await launch(folder)
+    try:
+        train = Editor(client, folder / "train.py")
+        assert "%20" in train.uri and await train.open() == []
+        utils = Editor(client, folder / "utils.py")
+        await utils.open()
+        utils.send(UTILS.format(cast=""))
+        await train.diagnostics_until(["NTL101"])
     finally:
         await client.shutdown_session()
 
@@ -556,3 +665,95 @@ def test_the_server_imports_neither_torch_nor_numpy() -> None:
     result = subprocess.run([sys.executable, "-c", probe, str(FIXTURES / "NTL201/pos_adversarial_input.py")],
                             capture_output=True, text=True, env=ENV, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
+
+
+class NotebookEditor:
+    """The client's side of a notebook document: its cells as text documents (LSP 3.17)."""
+
+    def __init__(self, client: LanguageClient, path: Path, cells: Sequence[Tuple[str, str]]) -> None:
+        self.client = client
+        self.uri = path.as_uri()
+        self.version = 1
+        self.cells = [Editor(client, path, text) for _, text in cells]  # one Editor per cell document
+        self.kinds = [kind for kind, _ in cells]
+        for index, cell in enumerate(self.cells):  # as VS Code names them (the path percent-encoded)
+            cell.uri = path.as_uri().replace("file:", "vscode-notebook-cell:", 1) + f"#W{index}sZmlsZQ%3D%3D"
+
+    def open(self) -> None:
+        self.client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
+            notebook_document=types.NotebookDocument(uri=self.uri, notebook_type="jupyter-notebook", version=1, cells=[
+                types.NotebookCell(kind=types.NotebookCellKind.Code if kind == "code" else types.NotebookCellKind.Markup,
+                                   document=cell.uri) for kind, cell in zip(self.kinds, self.cells)]),
+            cell_text_documents=[types.TextDocumentItem(uri=cell.uri, language_id="python" if kind == "code" else
+                                                        "markdown", version=cell.version, text=cell.text)
+                                 for kind, cell in zip(self.kinds, self.cells)]))
+
+    def change(self, index: int, text: str) -> None:
+        cell = self.cells[index]
+        cell.version += 1
+        cell.text = text
+        self.version += 1
+        self.client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(
+            notebook_document=types.VersionedNotebookDocumentIdentifier(version=self.version, uri=self.uri),
+            change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(text_content=[
+                types.NotebookDocumentCellContentChanges(
+                    document=types.VersionedTextDocumentIdentifier(uri=cell.uri, version=cell.version),
+                    changes=[types.TextDocumentContentChangeWholeDocument(text=text)])]))))
+
+
+NOTEBOOK_CELLS = [
+    ("markdown", "# Saliency\nA markdown cell is not code.\n"),
+    ("code", "import numpy as np\nimport torch\n"),
+    ("code", "%matplotlib inline\nimage = torch.rand(1, 10, requires_grad=True)\nadv = (image * 2).numpy()\n"),
+    ("code", "x = torch.from_numpy(np.random.rand(4, 3))\nmodel = torch.nn.Linear(3, 1)\nmodel(x)\n"),
+]
+
+
+@pytest.mark.asyncio
+async def test_a_notebook_gets_diagnostics_and_actions_per_cell(tmp_path: Path) -> None:
+    notebook_path = tmp_path / "my notebooks" / "analysis.ipynb"  # a space: its uri is percent-encoded
+    project(tmp_path, {})
+    notebook_path.parent.mkdir()
+    # The command's findings for the same notebook on disk, placed by cell.
+    nbformat = pytest.importorskip("nbformat")
+    document = nbformat.v4.new_notebook()
+    document.cells = [nbformat.v4.new_markdown_cell(text) if kind == "markdown" else nbformat.v4.new_code_cell(text)
+                      for kind, text in NOTEBOOK_CELLS]
+    nbformat.write(document, str(notebook_path))
+    expected = [(f["cell"], f["line"], f["code"]) for f in command_findings(notebook_path)]
+    assert expected == [(2, 3, "NTL201"), (3, 1, "NTL101")]
+    client = await launch(tmp_path)
+    try:
+        notebook = NotebookEditor(client, notebook_path, NOTEBOOK_CELLS)
+        notebook.open()
+        imports, grad_cell, dtype_cell = notebook.cells[1:]
+        assert await imports.diagnostics() == []
+        grad = await grad_cell.diagnostics()
+        dtype = await dtype_cell.diagnostics()
+        assert [(2, d.range.start.line + 1, d.code) for d in grad] + \
+            [(3, d.range.start.line + 1, d.code) for d in dtype] == expected
+        assert "cell 2 line 2" in grad[0].message  # cited as the command cites a notebook's line
+        assert (grad[0].range.start.character, grad[0].range.end.character) == (18, 23)  # `numpy`
+        # The fix, in the cell's own lines, as the command's notebook fix writes it.
+        fix = next(a for a in await grad_cell.actions(grad[0]) if a.title.startswith("Fix NTL201"))
+        fixed = grad_cell.applied(fix)
+        assert fixed == NOTEBOOK_CELLS[2][1].replace("(image * 2).numpy()", "(image * 2).detach().cpu().numpy()")
+        notebook.change(2, fixed)
+        assert await grad_cell.diagnostics() == []
+        ignore = next(a for a in await dtype_cell.actions(dtype[0]) if a.title == "Ignore NTL101 for this line")
+        notebook.change(3, dtype_cell.applied(ignore))
+        assert await dtype_cell.diagnostics() == []
+        assert "# noqa: NTL101" in dtype_cell.text
+        hover = await hover_at(client, types.HoverParams(types.TextDocumentIdentifier(grad_cell.uri),
+                                                         types.Position(2, 10)))
+        assert hover is None  # fixed: nothing under the cursor any more
+        client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
+            notebook_document=types.NotebookDocumentIdentifier(uri=notebook.uri),
+            cell_text_documents=[types.TextDocumentIdentifier(uri=cell.uri) for cell in notebook.cells]))
+        cleared = set()
+        while cleared != {cell.uri for cell in notebook.cells[1:]}:
+            params = await published(client)
+            if params.version is None and not params.diagnostics:
+                cleared.add(params.uri)
+    finally:
+        await client.shutdown_session()

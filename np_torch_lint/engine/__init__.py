@@ -19,8 +19,11 @@ from .source import mentions_torch_or_numpy
 from .values import Value
 
 if TYPE_CHECKING:
+    from .evidence import CheckpointEvidence
+    from .guards import GuardFlags
     from .interpreter import Interpreter
     from .project import Project
+    from .source import Item
 
 # The interpreter loads on the first analysis: a command run whose files all come
 # from the cache never needs it.
@@ -43,10 +46,16 @@ def parse(text: str) -> ast.Module:
 
 
 def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[str]],
-              emit: Callable[[object], None], filename: Optional[str] = None) -> "Interpreter":
+              emit: Callable[[object], None], filename: Optional[str] = None, *,
+              items: Optional[Sequence["Item"]] = None, guard_flags: Optional["GuardFlags"] = None,
+              checkpoints: Optional["CheckpointEvidence"] = None, callers: bool = True) -> "Interpreter":
     """Walk one file, sending each event to ``emit``; the interpreter is returned for questions.
 
     With ``filename`` (a real path), imports of the project's own modules are followed.
+    The keywords serve a re-analysis of part of a file (``np_torch_lint/incremental.py``):
+    ``items`` the plan to walk (by default every statement of ``plan(tree, lines)``);
+    ``guard_flags`` and ``checkpoints`` the whole file's facts (by default made from
+    ``tree``); ``callers`` False: the project's files that import this one are not walked.
     """
     from .evidence import CheckpointEvidence
     from .project import Project
@@ -60,10 +69,12 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
     # An installed package's own file is linted alone: its imports are third-party code, never read.
     project = Project(real_file) if real_file and not installed_package(real_file) else None
     interpreter = new_interpreter(text, emit, project, tree)
-    interpreter.checkpoints = CheckpointEvidence(text, tree, real_file)
+    if guard_flags is not None:
+        interpreter.guard_flags = guard_flags
+    interpreter.checkpoints = checkpoints if checkpoints is not None else CheckpointEvidence(text, tree, real_file)
     try:
-        interpreter.run(list(plan(tree, lines)))
-        if project is not None:
+        interpreter.run(list(items) if items is not None else list(plan(tree, lines)))
+        if project is not None and callers:
             from .callers import walk_callers
 
             walk_callers(interpreter, tree, project, lines)

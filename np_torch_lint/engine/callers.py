@@ -20,6 +20,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Dict, List, Sequence, Set, Tuple
 
+from . import overlay
 from .project import MAX_BYTES, ModuleSummary, Project, _stamp, _walk
 from .source import SEED_PATTERN
 
@@ -46,12 +47,7 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
     defined = _defined_names(tree, interpreter, lines)
     if not defined:
         return
-    index = _index(project.root)
-    importers = [path for path in index.get(_module_stem(project.filename), ()) if path != project.filename]
-    for package in [path for path in importers if os.path.basename(path) == "__init__.py"]:
-        # `from data import Faces` where data/__init__.py re-exports this module's names
-        importers += [path for path in index.get(_module_stem(package), ())
-                      if path not in importers and path != project.filename]
+    importers = importing_files(project)
     stamp = _stamp(project.filename)
     if not importers or stamp is None:
         return
@@ -72,6 +68,29 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
             walked += 1
 
 
+def importing_files(project: Project) -> List[str]:
+    """The project's files whose imports name the linted file's module: those ``walk_callers`` may walk."""
+    if project.depth or not project.root:
+        return []
+    found = _importers_of(_module_stem(project.filename), project)
+    for package in [path for path in found if os.path.basename(path) == "__init__.py"]:
+        # `from data import Faces` where data/__init__.py re-exports this module's names
+        found += [path for path in _importers_of(_module_stem(package), project) if path not in found]
+    return found
+
+
+def _importers_of(stem: str, project: Project) -> List[str]:
+    root = project.root
+    assert root is not None  # importing_files checked it
+    on_disk = [path for path in _index(root).get(stem, ()) if path != project.filename]
+    # An open buffer's imports win over its file's: the index (rebuilt every INDEX_SECONDS) reads the disk.
+    buffered = {path: stem in _imported_stems(text) for path, text in overlay.buffers_under(root)
+                if path.endswith(".py") and path != project.filename}
+    found = [path for path in on_disk if buffered.get(path, True)]
+    found += sorted(path for path, imports in buffered.items() if imports and path not in on_disk)
+    return found
+
+
 def _defined_names(tree: ast.Module, interpreter: "Interpreter", lines: Sequence[str]) -> Set[str]:
     """The file's functions and classes whose findings may rest on their callers: those with a
     sink or source token (a conversion, ``.numpy()``, a CUDA token, ...) in their text."""
@@ -90,11 +109,13 @@ def _module_stem(path: str) -> str:
 
 
 def _uses_any(path: str, names: Set[str]) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read(MAX_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return False
+    text = overlay.text_of(path)
+    if text is None:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(MAX_BYTES).decode("utf-8", "replace")
+        except OSError:
+            return False
     return any(re.search(r"\b%s\b" % re.escape(name), text) for name in names)
 
 

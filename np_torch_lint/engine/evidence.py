@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from . import api
+from . import api, overlay
 from .checkpoints import FileCheckpoints, SaveSite, code_uses_cuda
 from .project import MAX_BYTES, Stamp, _stamp as file_stamp, project_root, stamp_is_current
 
@@ -239,6 +239,9 @@ _SAVE_CALL = re.compile(rb"\b(?:%s)\s*\(" % b"|".join(re.escape(n.encode()) for 
 
 
 def _read_bytes(path: str) -> Optional[bytes]:
+    buffered = overlay.read_bytes(path)  # an open buffer in the editor wins over the disk
+    if buffered is not None:
+        return buffered
     try:
         with open(path, "rb") as handle:
             return handle.read()

@@ -48,19 +48,29 @@ class GuardFlags:
         return self._option_defaults.get(attr)
 
     def _build(self) -> None:
-        counts: Dict[str, int] = {}
-        values: Dict[str, ast.expr] = {}
-        if self._tree is not None:
-            for node in (ast.walk(self._tree) if self._walrus else _binding_nodes(self._tree)):
-                for name in _names_bound_by(node):
-                    counts[name] = counts.get(name, 0) + 1
-                target, value = _plain_assignment(node)
-                if target is not None and value is not None:
-                    values[target] = value
-                option = _option(node)
-                if option is not None:
-                    self._option_defaults[option[0]] = option[1]
+        counts, values, options = binding_facts(self._tree, self._walrus)
+        self._option_defaults.update(options)
         self._definitions = {name: values[name] for name, count in counts.items() if count == 1 and name in values}
+
+
+def binding_facts(tree: Optional[ast.AST], walrus: bool) -> Tuple[Dict[str, int], Dict[str, ast.expr],
+                                                                  Dict[str, ast.expr]]:
+    """How often each name is bound in ``tree``, the value of its plain assignment, and each command-line
+    option's default: what ``GuardFlags`` is built from (a file's are the sums of its statements')."""
+    counts: Dict[str, int] = {}
+    values: Dict[str, ast.expr] = {}
+    options: Dict[str, ast.expr] = {}
+    if tree is not None:
+        for node in (ast.walk(tree) if walrus else _binding_nodes(tree)):
+            for name in _names_bound_by(node):
+                counts[name] = counts.get(name, 0) + 1
+            target, value = _plain_assignment(node)
+            if target is not None and value is not None:
+                values[target] = value
+            option = _option(node)
+            if option is not None:
+                options[option[0]] = option[1]
+    return counts, values, options
 
 
 def _binding_nodes(tree: ast.AST) -> Iterator[ast.AST]:

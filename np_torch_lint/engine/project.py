@@ -9,7 +9,8 @@ findings are its own), and the names it defines are bound in the importing
 file, so a helper's summary, a class's attributes and a module constant travel
 across the import. Modules are read lazily, only when a name is used,
 transitively up to ``MAX_DEPTH`` imports deep, and kept per process by path,
-size and modification time. Third-party and standard-library modules are never
+size and modification time (an editor's open buffer of a module: by its text, see
+``overlay.py``). Third-party and standard-library modules are never
 read: only files inside the importing file's folder or its project root.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ import ast
 import os
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
+from . import overlay
 from .source import NOT_PROJECT
 from .values import Value
 
@@ -77,6 +79,10 @@ def project_root(folder: str) -> Optional[str]:
 
 
 def _stamp(path: str) -> Optional[Stamp]:
+    """(path, size, mtime) of a file, or its open buffer's stamp in the editor (``overlay.py``)."""
+    buffered = overlay.stamp_of(path)
+    if buffered is not None:
+        return buffered
     try:
         status = os.stat(path)
     except OSError:
@@ -193,7 +199,7 @@ class Project:
                 full = os.path.abspath(candidate)
                 if full == self.filename or not full.startswith(self.limit + os.sep):
                     continue
-                if os.path.isfile(full):
+                if os.path.isfile(full) or overlay.text_of(full) is not None:
                     return full
         return None
 
@@ -249,8 +255,12 @@ def _walk(path: str, stamp: Stamp, depth: int,
     from .source import Item, import_item
 
     try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8")
+        buffered = overlay.text_of(path)
+        if buffered is not None:
+            text = buffered  # the editor's unsaved buffer wins over the disk
+        else:
+            with open(path, "rb") as handle:
+                text = handle.read().decode("utf-8")
         tree = ast.parse(text)
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None

@@ -18,7 +18,7 @@ import ast
 import re
 import sys
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 
@@ -174,14 +174,18 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 WORD_RUN = re.compile(r"\w+")
 
 
-def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
-    """The module body as statements to interpret, opaque statements and imports."""
+def plan(tree: ast.Module, lines: Sequence[str], memo: Optional[Dict[object, object]] = None) -> Iterator[Item]:
+    """The module body as statements to interpret, opaque statements and imports.
+
+    ``memo``: what each top-level statement's text gives (the names it binds, its words, the
+    seeds it holds), kept by the caller from one version of a buffer to the next.
+    """
     body = tree.body
     if not body:
         return
     spans = [(_first_line(s), s.end_lineno or s.lineno) for s in body]
     texts = ["".join(lines[start - 1:end]) for start, end in spans]
-    relevant, bound = _relevant(tree, texts)
+    relevant, bound = _relevant(tree, texts, memo if memo is not None else {})
     if reads_project_star(tree):
         relevant = [True] * len(body)
     for i, stmt in enumerate(body):
@@ -193,7 +197,39 @@ def plan(tree: ast.Module, lines: Sequence[str]) -> Iterator[Item]:
             yield Opaque(bound[i])
 
 
-def _relevant(tree: ast.Module, texts: Sequence[str]) -> Tuple[List[bool], Dict[int, FrozenSet[str]]]:
+class _Text(NamedTuple):
+    """What one top-level statement's text gives, whatever its place in the file."""
+
+    bound: FrozenSet[str]  # the module-level names it binds
+    words: FrozenSet[str]  # its maximal runs of word characters
+    identifiers: FrozenSet[str]  # its identifiers
+    seeding_imports: FrozenSet[str]  # names its imports (nested ones too) bind to NumPy or a project module
+
+
+def _text_facts(stmt: ast.stmt, text: str, memo: Dict[object, object]) -> _Text:
+    key = ("statement", text, stmt.col_offset, stmt.end_col_offset)
+    found = memo.get(key)
+    if isinstance(found, _Text):
+        return found
+    seeding: Set[str] = set()
+    for inner in _statements([stmt]):
+        if isinstance(inner, (ast.Import, ast.ImportFrom)):
+            for local, qual in import_bindings(inner):
+                root = qual.split(".")[0]
+                if root == "numpy" or (root == "torch" and qual.rsplit(".", 1)[-1] in SOURCE_WORDS):
+                    seeding.add(local)
+                elif not root or root not in NOT_PROJECT:
+                    # A name that may come from the project's own modules (relative imports have
+                    # no root): its helpers may make arrays or tensors, so statements using it seed.
+                    seeding.add(local)
+    bound = frozenset() if isinstance(stmt, (ast.Import, ast.ImportFrom)) else _bound_names(stmt, ":=" in text)
+    facts = _Text(bound, frozenset(WORD_RUN.findall(text)), frozenset(IDENTIFIER.findall(text)), frozenset(seeding))
+    memo[key] = facts
+    return facts
+
+
+def _relevant(tree: ast.Module, texts: Sequence[str],
+              memo: Dict[object, object]) -> Tuple[List[bool], Dict[int, FrozenSet[str]]]:
     """Which top-level statements to interpret, and the names each non-import statement binds.
 
     Seeds: statements with a sink or source token (a conversion, `.numpy()`, a CUDA
@@ -206,30 +242,23 @@ def _relevant(tree: ast.Module, texts: Sequence[str]) -> Tuple[List[bool], Dict[
     followed once: linear in the size of the file.
     """
     body = tree.body
+    facts = [_text_facts(stmt, texts[i], memo) for i, stmt in enumerate(body)]
     numpy_names: Set[str] = set()
-    for stmt in _statements(body):
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            for local, qual in import_bindings(stmt):
-                root = qual.split(".")[0]
-                if root == "numpy" or (root == "torch" and qual.rsplit(".", 1)[-1] in SOURCE_WORDS):
-                    numpy_names.add(local)
-                elif not root or root not in NOT_PROJECT:
-                    # A name that may come from the project's own modules (relative imports have
-                    # no root): its helpers may make arrays or tensors, so statements using it seed.
-                    numpy_names.add(local)
+    for fact in facts:
+        numpy_names |= fact.seeding_imports
     seed = re.compile(SEED_PATTERN + (r"|\b(?:%s)\b" % "|".join(map(re.escape, sorted(numpy_names))) if numpy_names else ""))
     candidates = [i for i, stmt in enumerate(body) if not isinstance(stmt, (ast.Import, ast.ImportFrom))]
-    bound: Dict[int, FrozenSet[str]] = {i: _bound_names(body[i], ":=" in texts[i]) for i in candidates}
+    bound: Dict[int, FrozenSet[str]] = {i: facts[i].bound for i in candidates}
     binders: Dict[str, List[int]] = {}  # name -> candidates that bind it
     readers: Dict[str, List[int]] = {}  # word -> candidates whose text holds it as a whole word
     for i in candidates:
         for name in bound[i]:
             binders.setdefault(name, []).append(i)
-        for word in set(WORD_RUN.findall(texts[i])):
+        for word in facts[i].words:
             readers.setdefault(word, []).append(i)
 
     relevant = [False] * len(body)
-    worklist = [i for i in candidates if seed.search(texts[i])]
+    worklist = [i for i in candidates if _seeded(seed, texts[i], memo)]
     for i in worklist:
         relevant[i] = True
     followed_reads: Set[str] = set()  # identifiers read by relevant statements, already followed
@@ -243,7 +272,7 @@ def _relevant(tree: ast.Module, texts: Sequence[str]) -> Tuple[List[bool], Dict[
 
     while worklist:
         i = worklist.pop()
-        for name in IDENTIFIER.findall(texts[i]):
+        for name in facts[i].identifiers:
             if name not in followed_reads:
                 followed_reads.add(name)
                 mark(binders.get(name, ()))
@@ -257,3 +286,11 @@ def _relevant(tree: ast.Module, texts: Sequence[str]) -> Tuple[List[bool], Dict[
                 pattern = re.compile(r"\b%s\b" % re.escape(name))
                 mark(j for j in candidates if pattern.search(texts[j]))
     return relevant, bound
+
+
+def _seeded(seed: "re.Pattern[str]", text: str, memo: Dict[object, object]) -> bool:
+    key = ("seed", seed.pattern, text)
+    found = memo.get(key)
+    if not isinstance(found, bool):
+        found = memo[key] = seed.search(text) is not None
+    return found

@@ -6,8 +6,9 @@ whether a named file is excluded (only with ``force-exclude``, as for the
 command), ``lint.analyze`` finds, ``Settings.selection_for`` filters (select,
 ignore, per-file-ignores, ``# noqa``), ``fixes.apply`` fixes with the same
 LibCST transforms as ``--fix``. The buffer's text is analysed, not the file on
-disk; the project's other modules are read from disk (see ``engine/project.py``:
-summaries kept per process and refreshed when a file's size or mtime changes).
+disk; the project's other modules are read from their open buffers, else from disk
+(see ``engine/overlay.py`` and ``engine/project.py``: summaries kept per process and
+refreshed when a file's text, size or mtime changes).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .. import fixes
 from ..config import load
 from ..files import iter_python_files, split_lines
 from ..findings import Report
+from ..incremental import IncrementalAnalysis
 from ..lint import analyze
 from ..suppress import Selection
 from . import text as buffers
@@ -36,10 +38,13 @@ class Analysis(NamedTuple):
     excluded: bool = False  # excluded by the configuration with force-exclude: not linted
 
 
-def analyze_buffer(path: Optional[str], text: str, fallback_folder: str) -> Analysis:
+def analyze_buffer(path: Optional[str], text: str, fallback_folder: str,
+                   incremental: Optional[IncrementalAnalysis] = None) -> Analysis:
     """The findings the command would report for ``path`` holding ``text``.
 
     ``path`` None: a buffer with no file yet (configuration from ``fallback_folder``).
+    ``incremental``: the document's analysis so far, which walks again only what changed
+    since its last version (the same reports, see ``np_torch_lint/incremental.py``).
     Raises ``lint.AnalysisError`` when the text is not Python, ``config.ConfigError``
     when the configuration is wrong.
     """
@@ -50,8 +55,11 @@ def analyze_buffer(path: Optional[str], text: str, fallback_folder: str) -> Anal
         return Analysis(text, [], selection, frozenset(), excluded=True)
     lines = split_lines(text)
     read: List[Tuple[str, int, int]] = []
-    reports = analyze(text, lines=lines, filename=path, dependencies=read)
-    kept = [report for report in reports if selection.keeps(report, lines)]
+    if incremental is not None:
+        reports = incremental.analyze(text, lines, path, dependencies=read)
+    else:
+        reports = analyze(text, lines=lines, filename=path, dependencies=read)
+    kept = selection.keep(reports, lines)  # one pass: the noqa lines are read once, not once per report
     return Analysis(text, kept, selection, frozenset(os.path.abspath(stamp[0]) for stamp in read))
 
 

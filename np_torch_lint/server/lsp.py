@@ -8,8 +8,16 @@
   ``source.fixAll.np-torch-lint`` ("Fix all safe NTL findings", what ``--fix`` does).
 - Hover on a finding: its rule page.
 - One warm process: the project's other modules are summarized once and read again
-  only when their size or mtime changes; a save or a watched file change re-lints the
-  open documents that read the changed file.
+  only when their text, size or mtime changes; an open document's text wins over its
+  file on disk for the others (``engine/overlay.py``: the text of its last parsable
+  version), and a change to it, a save or a watched file change re-lints the open
+  documents that read it.
+- Each document keeps an ``IncrementalAnalysis``: an edit walks again only the
+  segments of the file it changed (``np_torch_lint/incremental.py``).
+
+- Notebooks (LSP 3.17 notebook documents): the cells put together as the notebook
+  they stand for and linted as the command lints an ``.ipynb`` (``notebook.py``);
+  each code cell gets its own diagnostics, code actions and hover, in its own lines.
 
 A buffer that is not Python (mid-typing) keeps the diagnostics it had: the editor
 moves them with the text, and the next parsable version replaces them. Any
@@ -24,20 +32,26 @@ import asyncio
 import functools
 import gc
 import os
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
 
 from .. import __version__
 from ..config import ConfigError
 from ..debug import internal_error, traceback_text
+from ..engine import mentions_torch_or_numpy, overlay
 from ..findings import Report
+from ..incremental import IncrementalAnalysis
 from ..lint import AnalysisError
+from ..notebooks import NotebookError
 from ..plugin import INTERNAL_ERROR
 from . import analysis as buffers
-from .text import Buffer, Edit, Range, contains, minimal_edit, overlaps
+from . import notebook as cells
+from .text import Buffer, Edit, Range, contains, minimal_edit, overlaps, parses
 
 SOURCE = "np-torch-lint"
 FIX_ALL = f"{types.CodeActionKind.SourceFixAll.value}.{SOURCE}"
@@ -48,17 +62,37 @@ CONFIG_FILES = frozenset({"pyproject.toml", "setup.cfg", "tox.ini", ".flake8"})
 Result = TypeVar("Result")
 
 
+class View(NamedTuple):
+    """A document as code actions and hover see it: its text, its reports, and how to fix or silence them."""
+
+    text: str
+    reports: Sequence[Report]  # in the document's own lines
+    fixed: Callable[[Sequence[Report], bool], Optional[str]]  # the text with these fixes (unsafe ones too: True)
+    silenced: Callable[[Report], Optional[str]]  # the text with `# noqa: CODE` on the report's line
+
+
 class NpTorchLintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        super().__init__(SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full,
+                         notebook_document_sync=types.NotebookDocumentSyncOptions(notebook_selector=[
+                             types.NotebookDocumentFilterWithCells(
+                                 cells=[types.NotebookCellLanguage(language="python")], notebook="*")], save=True))
         self.debounce_s = DEFAULT_DEBOUNCE_S
+        self.notebooks: Dict[str, cells.NotebookAnalysis] = {}  # notebook uri -> its latest analysis
+        self._notebook_incremental: Dict[str, IncrementalAnalysis] = {}
+        self._published_cells: Dict[str, Set[str]] = {}  # notebook uri -> cells that were given diagnostics
         self.analyses: Dict[str, buffers.Analysis] = {}  # uri -> the latest analysis of a parsable version
+        self.incremental: Dict[str, IncrementalAnalysis] = {}  # uri -> its segments' reports, kept between versions
         self._timers: Dict[str, asyncio.TimerHandle] = {}
         self._shown_errors: Set[str] = set()  # configuration errors already shown (once each, not per keystroke)
         self._frozen = False
         self._unparsable: Dict[str, str] = {}  # uri -> the text that did not parse (not analysed again per request)
 
     # -- the document's state ------------------------------------------------------------------
+
+    def document(self, uri: str) -> Optional[TextDocument]:
+        """The open document (pygls keeps them by their unquoted uri: a path with a space is %20 in its uri)."""
+        return self.workspace.text_documents.get(unquote(uri))
 
     def buffer(self, uri: str, text: str) -> Buffer:
         encoding = self.workspace.position_encoding
@@ -70,23 +104,26 @@ class NpTorchLintServer(LanguageServer):
         pending = self._timers.pop(uri, None)
         if pending is not None:
             pending.cancel()
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri) is not None  # (its uri unquoted)
+        lint: Callable[[str], object] = self.lint_notebook if notebook else self.lint
         if self.debounce_s <= 0:
-            self.lint(uri)
+            lint(uri)
             return
         loop = asyncio.get_running_loop()
-        self._timers[uri] = loop.call_later(self.debounce_s, self._guarded("lint", None, self.lint), uri)
+        self._timers[uri] = loop.call_later(self.debounce_s, self._guarded("lint", None, lint), uri)
 
     def lint(self, uri: str) -> Optional[buffers.Analysis]:
         """Analyze the open document now and publish; the analysis, or None when it could not be made."""
         pending = self._timers.pop(uri, None)
         if pending is not None:
             pending.cancel()
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(uri)
         if document is None:
             return None
         text, version = document.source, document.version
         try:
-            result = buffers.analyze_buffer(_path(uri), text, self._fallback_folder())
+            incremental = self.incremental.setdefault(uri, IncrementalAnalysis())
+            result = buffers.analyze_buffer(_path(uri), text, self._fallback_folder(), incremental)
         except AnalysisError:
             self._unparsable[uri] = text
             return None  # not Python (yet): the last diagnostics stay until a version parses
@@ -99,9 +136,17 @@ class NpTorchLintServer(LanguageServer):
                 range=types.Range(types.Position(0, 0), types.Position(0, 0)), message=internal_error(error),
                 severity=types.DiagnosticSeverity.Error, code=INTERNAL_ERROR, source=SOURCE)])
             self.analyses.pop(uri, None)
+            self.incremental.pop(uri, None)  # the next version starts afresh
             return None
         self.analyses[uri] = result
         self._unparsable.pop(uri, None)
+        path = _path(uri)
+        # Read by the engine for the other documents: only a version that parses (the analysis parsed it,
+        # unless the file was skipped unread: no torch or NumPy in it, or excluded by the configuration).
+        parsed = mentions_torch_or_numpy(text) and not result.excluded
+        if path is not None and (parsed or parses(text)) and overlay.set_text(path, text):
+            # The other open documents that read this file (an import, a caller) see its new text.
+            self.relint_readers([path], later=True)
         if not self._frozen:
             # What the first analysis loaded (the engine, the rules, their tables) lives as long as the server:
             # moved out of the collector's reach, it is not scanned again by the collections that each
@@ -115,7 +160,7 @@ class NpTorchLintServer(LanguageServer):
 
     def current(self, uri: str) -> Optional[buffers.Analysis]:
         """The analysis of the document's text as it is now (made now if a change is still pending)."""
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(uri)
         if document is None:
             return None
         known = self.analyses.get(uri)
@@ -126,15 +171,104 @@ class NpTorchLintServer(LanguageServer):
         fresh = self.lint(uri)
         return fresh if fresh is not None and fresh.text == document.source else None
 
-    def relint_readers(self, paths: Iterable[str], everything: bool = False) -> None:
-        """Lint again the open documents whose analysis read one of ``paths`` (all of them with ``everything``)."""
+    def relint_readers(self, paths: Iterable[str], everything: bool = False, later: bool = False) -> None:
+        """Lint again the open documents whose analysis read one of ``paths`` (all of them with ``everything``);
+        ``later``: after the debounce pause (an edit in another buffer)."""
         changed = {os.path.abspath(path) for path in paths}
-        for uri in list(self.workspace.text_documents):
-            if _path(uri) in changed:
-                continue  # the buffer is that document's truth, not the disk
+        for notebook_uri, analysis in list(self.notebooks.items()):
+            if (everything or analysis.dependencies & changed) and later:
+                self.lint_later(notebook_uri)
+            elif everything or analysis.dependencies & changed:
+                self.lint_notebook(notebook_uri)
+        for uri in [document.uri for document in self.workspace.text_documents.values()]:
+            if _path(uri) in changed or self.workspace.get_notebook_document(cell_uri=uri) is not None:
+                continue  # the buffer is that document's truth, not the disk; a notebook's cell: above
             known = self.analyses.get(uri)
             if everything or known is None or known.dependencies & changed:
-                self.lint(uri)
+                if later:
+                    self.lint_later(uri)
+                else:
+                    self.lint(uri)
+
+    def lint_notebook(self, notebook_uri: str) -> Optional[cells.NotebookAnalysis]:
+        """Analyze an open notebook now and publish each code cell's diagnostics."""
+        pending = self._timers.pop(notebook_uri, None)
+        if pending is not None:
+            pending.cancel()
+        notebook = self.workspace.get_notebook_document(notebook_uri=notebook_uri)
+        if notebook is None:
+            return None
+        held = [cells.Cell(cell.document, cell.kind == types.NotebookCellKind.Code,
+                           self.workspace.get_text_document(cell.document).source) for cell in notebook.cells]
+        code = [cell for cell in held if cell.code]
+        incremental = self._notebook_incremental.setdefault(notebook_uri, IncrementalAnalysis())
+        try:
+            result = cells.analyze_notebook(_path(notebook_uri), held, self._fallback_folder(), incremental)
+        except (NotebookError, AnalysisError) as error:
+            self.log(types.MessageType.Warning, f"{notebook_uri}: not linted: {error}")
+            return None  # the last diagnostics stay, as for a file that does not parse
+        except ConfigError as error:
+            self._show_once(f"np-torch-lint: configuration error: {error}")
+            return None
+        except Exception as error:  # noqa: BLE001 - a linter bug: said in the editor, never shown as clean
+            self.log(types.MessageType.Error, f"{notebook_uri}: {internal_error(error)}\n{traceback_text()}")
+            self._notebook_incremental.pop(notebook_uri, None)
+            if code:
+                self._publish(code[0].uri, self._cell_version(code[0].uri), [types.Diagnostic(
+                    range=types.Range(types.Position(0, 0), types.Position(0, 0)), message=internal_error(error),
+                    severity=types.DiagnosticSeverity.Error, code=INTERNAL_ERROR, source=SOURCE)])
+            return None
+        for note in result.notes:
+            self.log(types.MessageType.Warning, f"{notebook_uri}:{note}")
+        self.notebooks[notebook_uri] = result
+        published = {cell.uri for cell in code}
+        for cell in code:
+            buffer = self.buffer(cell.uri, cell.text)
+            self._publish(cell.uri, self._cell_version(cell.uri),
+                          [self.diagnostic(buffer, report) for report in result.by_cell.get(cell.uri, [])])
+        for gone in self._published_cells.get(notebook_uri, set()) - published:
+            self._publish(gone, None, [])  # a cell deleted or turned into markdown: its findings go
+        self._published_cells[notebook_uri] = published
+        return result
+
+    def _cell_version(self, uri: str) -> Optional[int]:
+        document = self.document(uri)
+        return document.version if document is not None else None
+
+    def close_notebook(self, notebook_uri: str) -> None:
+        pending = self._timers.pop(notebook_uri, None)
+        if pending is not None:
+            pending.cancel()
+        self.notebooks.pop(notebook_uri, None)
+        self._notebook_incremental.pop(notebook_uri, None)
+        for uri in self._published_cells.pop(notebook_uri, set()):
+            self._publish(uri, None, [])
+
+    def view(self, uri: str) -> Optional[View]:
+        """What code actions and hover read for a document: a file's analysis, or a notebook cell's."""
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        if notebook is None:
+            result = self.current(uri)
+            if result is None:
+                return None
+            analysis = result
+            return View(result.text, result.reports, lambda reports, unsafe: buffers.fixed_text(
+                analysis.text, reports, unsafe), lambda report: buffers.silenced_text(analysis, report))
+        document = self.document(uri)
+        known = self.notebooks.get(notebook.uri)
+        texts = [self.workspace.get_text_document(cell.document).source for cell in notebook.cells]
+        if known is None or [cell.text for cell in known.cells] != texts:
+            known = self.lint_notebook(notebook.uri)
+        if known is None or document is None or uri not in known.by_cell:
+            return None
+        notebook_analysis = known
+
+        def fixed(reports: Sequence[Report], unsafe: bool) -> Optional[str]:
+            program = [cells.in_program(notebook_analysis, uri, report) for report in reports]
+            return cells.fixed_cell(notebook_analysis, uri, program, unsafe)
+
+        return View(document.source, known.by_cell[uri], fixed,
+                    lambda report: cells.silenced_cell(notebook_analysis, uri, report))
 
     # -- what the client sees --------------------------------------------------------------------
 
@@ -146,7 +280,7 @@ class NpTorchLintServer(LanguageServer):
 
     def code_actions(self, params: types.CodeActionParams) -> List[types.CodeAction]:
         uri = params.text_document.uri
-        result = self.current(uri)
+        result = self.view(uri)
         if result is None:
             return []
         only = params.context.only
@@ -159,7 +293,7 @@ class NpTorchLintServer(LanguageServer):
                 continue
             diagnostic = self.diagnostic(buffer, report)
             if report.fix is not None and _wanted(types.CodeActionKind.QuickFix, only):
-                fixed = buffers.fixed_text(result.text, [report], unsafe=True)
+                fixed = result.fixed([report], True)
                 if fixed is not None:
                     label = "" if report.fix.safe else " (unsafe)"
                     actions.append(self._action(f"Fix {report.code}: {report.fix.name}{label}",
@@ -167,19 +301,19 @@ class NpTorchLintServer(LanguageServer):
                                                 diagnostic, preferred=report.fix.safe))
             if (report.line, report.code) not in silenced and _wanted(types.CodeActionKind.QuickFix, only):
                 silenced.add((report.line, report.code))
-                quiet = buffers.silenced_text(result, report)
+                quiet = result.silenced(report)
                 if quiet is not None:
                     actions.append(self._action(f"Ignore {report.code} for this line", types.CodeActionKind.QuickFix,
                                                 uri, buffer, quiet, diagnostic))
         if _wanted(FIX_ALL, only) and any(r.fix is not None and r.fix.safe for r in result.reports):
-            fixed = buffers.fixed_text(result.text, result.reports, unsafe=False)
+            fixed = result.fixed(result.reports, False)
             if fixed is not None:
                 actions.append(self._action("Fix all safe NTL findings", FIX_ALL, uri, buffer, fixed, None))
         return actions
 
     def hover(self, params: types.HoverParams) -> Optional[types.Hover]:
         uri = params.text_document.uri
-        result = self.current(uri)
+        result = self.view(uri)
         if result is None:
             return None
         buffer = self.buffer(uri, result.text)
@@ -195,7 +329,7 @@ class NpTorchLintServer(LanguageServer):
                 diagnostic: Optional[types.Diagnostic], preferred: bool = False) -> types.CodeAction:
         edit = minimal_edit(buffer.text, new_text)
         edits = [] if edit is None else [_text_edit(buffer, edit)]
-        document = self.workspace.text_documents.get(uri)
+        document = self.document(uri)
         version = document.version if document is not None else None
         return types.CodeAction(
             title=title, kind=kind, diagnostics=[diagnostic] if diagnostic is not None else None,
@@ -271,8 +405,24 @@ def create_server(debounce_s: float = DEFAULT_DEBOUNCE_S) -> NpTorchLintServer:
         if pending is not None:
             pending.cancel()
         server.analyses.pop(uri, None)
+        server.incremental.pop(uri, None)
         server._unparsable.pop(uri, None)
         server._publish(uri, None, [])  # a closed file's findings go with it, as the editor's other linters do
+        path = _path(uri)
+        if path is not None and overlay.forget(path):
+            server.relint_readers([path], later=True)  # its readers read the file on disk again
+
+    def notebook_opened(params: types.DidOpenNotebookDocumentParams) -> None:
+        server.lint_notebook(params.notebook_document.uri)
+
+    def notebook_changed(params: types.DidChangeNotebookDocumentParams) -> None:
+        server.lint_later(params.notebook_document.uri)
+
+    def notebook_saved(params: types.DidSaveNotebookDocumentParams) -> None:
+        server.lint_notebook(params.notebook_document.uri)
+
+    def notebook_closed(params: types.DidCloseNotebookDocumentParams) -> None:
+        server.close_notebook(params.notebook_document.uri)
 
     def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
         paths = [path for path in (_path(change.uri) for change in params.changes) if path is not None]
@@ -288,6 +438,10 @@ def create_server(debounce_s: float = DEFAULT_DEBOUNCE_S) -> NpTorchLintServer:
         (types.TEXT_DOCUMENT_DID_SAVE, did_save, None, None),
         (types.TEXT_DOCUMENT_DID_CLOSE, did_close, None, None),
         (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, did_change_watched_files, None, None),
+        (types.NOTEBOOK_DOCUMENT_DID_OPEN, notebook_opened, None, None),
+        (types.NOTEBOOK_DOCUMENT_DID_CHANGE, notebook_changed, None, None),
+        (types.NOTEBOOK_DOCUMENT_DID_SAVE, notebook_saved, None, None),
+        (types.NOTEBOOK_DOCUMENT_DID_CLOSE, notebook_closed, None, None),
         (types.TEXT_DOCUMENT_CODE_ACTION, server.code_actions, [],
          types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL])),
         (types.TEXT_DOCUMENT_HOVER, server.hover, None, None),
