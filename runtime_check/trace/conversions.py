@@ -1,0 +1,193 @@
+"""Watchers at the conversion calls: torch.from_numpy / as_tensor / asarray / tensor, Tensor.numpy, torch.Tensor(...).
+
+Each wrapper calls the original with the same arguments and returns its
+result unchanged.  Around the call it records what crossed the seam (a
+float64 or narrow-integer tensor born from NumPy, a pair sharing memory) and
+the conditions torch itself errors or warns on (NTL201/202/403/404/501/502/503),
+at the user's line.  Where torch will warn, the warning is caught and given
+again at the caller's line, so it reads exactly as without the trace.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from types import FrameType
+from typing import Any, Callable, Dict, List, Optional
+
+from .patches import Patches
+from .registry import Birth
+from .state import TraceState
+
+NARROW_INTS = ("int32", "int16", "int8", "uint8")
+
+
+def _give_again(frame: Optional[FrameType], caught: List[warnings.WarningMessage]) -> None:
+    """Give each caught warning again, at `frame`'s line when torch attributed it to the wrapper."""
+    for w in caught:
+        if frame is not None and w.filename == __file__:
+            glob = frame.f_globals
+            warnings.warn_explicit(w.message, w.category, frame.f_code.co_filename, frame.f_lineno,
+                                   module=glob.get("__name__"), registry=glob.setdefault("__warningregistry__", {}),
+                                   module_globals=glob)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _call_with_warnings(frame: Optional[FrameType], original: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    """original(*args, **kwargs), its warnings given as if raised at the caller's line (torch names
+    the Python frame that called it, which would otherwise be this wrapper)."""
+    caught: List[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always")
+            try:
+                return original(*args, **kwargs)
+            finally:
+                caught = list(recorded or ())
+    finally:
+        _give_again(frame, caught)
+
+
+def install(state: TraceState, patches: Patches) -> None:
+    import numpy as np
+    import torch
+    from torch.utils.data._utils import collate
+
+    collate_file = collate.__file__
+
+    def conversion(name: str, original: Callable[..., Any], data_kw: str, dtype_pos: int) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            data = args[0] if args else kwargs.get(data_kw)
+            is_array = isinstance(data, np.ndarray)
+            is_seq = isinstance(data, (list, tuple)) and len(data) > 0
+            is_tensor = isinstance(data, torch.Tensor)
+            is_scalar = isinstance(data, np.generic)
+            if state.busy or not (is_array or is_seq or is_scalar or (is_tensor and name == "tensor")):
+                return original(*args, **kwargs)  # the common case, untouched
+            caller = sys._getframe(1)
+            if caller.f_code.co_filename == collate_file:
+                return original(*args, **kwargs)  # default_collate's own conversions: the loader watcher's part
+            site = state.files.innermost(caller)
+            given_dtype = kwargs.get("dtype") if "dtype" in kwargs else (args[dtype_pos] if len(args) > dtype_pos else None)
+            first = data[0] if is_seq else None
+            from_numpy_data = is_array or is_scalar or isinstance(first, (np.ndarray, np.generic))
+            will_warn = False
+            call = f"torch.{name}"
+            if is_array and any(s < 0 for s in data.strides):
+                state.report("NTL403", f"{call} of an array with negative strides {data.strides}; "
+                             "copy it first (np.ascontiguousarray or .copy())", site, site, raised=True)
+            if is_array and not data.flags.writeable and name != "tensor":
+                will_warn = True
+            list_of_arrays = is_seq and isinstance(first, np.ndarray) and name in ("tensor", "as_tensor")
+            if list_of_arrays:
+                will_warn = True
+            if is_tensor:
+                will_warn = True
+                state.report("NTL502", f"torch.tensor of a tensor copy-constructs it (torch warns); "
+                             "use t.detach().clone()", site, site, raised=True)
+            started = time.perf_counter()
+            state.enter()
+            try:
+                result = _call_with_warnings(caller, original, args, kwargs) if will_warn else original(*args, **kwargs)
+            finally:
+                state.leave()
+            spent = time.perf_counter() - started
+            if list_of_arrays:
+                state.report("NTL501", f"{call} of a list of {len(data)} ndarrays (torch warns it is extremely slow): "
+                             "np.stack them first", site, site, raised=True, seconds=spent)
+            if not isinstance(result, torch.Tensor):
+                return result
+            state.enter()
+            try:
+                _after(name, data, is_array, from_numpy_data, given_dtype, result, site)
+            finally:
+                state.leave()
+            return result
+
+        wrapper.__name__ = getattr(original, "__name__", name)
+        wrapper.__doc__ = getattr(original, "__doc__", None)
+        wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+        return wrapper
+
+    def _after(name: str, data: Any, is_array: bool, from_numpy_data: bool, given_dtype: Any,
+               result: Any, site: Any) -> None:
+        call = f"torch.{name}"
+        shares = is_array and data.size > 0 and result.device.type == "cpu" and \
+            result.data_ptr() == data.__array_interface__["data"][0]
+        if is_array and shares and not data.flags.writeable:
+            state.report("NTL404", f"{call} of a read-only array: the tensor shares its memory and writing it "
+                         "is undefined behaviour (torch warns); copy it first", site, site, raised=True)
+        if shares and (state.on("NTL401") or state.on("NTL402")):
+            state.pairs.add(result.untyped_storage().data_ptr(), result, data, site, call, to_numpy=False)
+        if not from_numpy_data or given_dtype is not None:
+            return
+        dtype = str(result.dtype).replace("torch.", "")
+        source = f"{data.dtype} array" if is_array else f"NumPy {data.dtype} scalar" \
+            if hasattr(data, "dtype") else "list of NumPy values"
+        if dtype == "float64":
+            state.born.add(result, Birth("NTL101", site, f"{call} of a {source}"))
+        elif dtype in NARROW_INTS:
+            state.born.add(result, Birth("NTL103", site, f"{call} of a {source}"))
+
+    for name, data_kw, dtype_pos in (("from_numpy", "ndarray", 99), ("as_tensor", "data", 1),
+                                     ("asarray", "obj", 99), ("tensor", "data", 99)):
+        original = getattr(torch, name)
+        patches.set(torch, name, conversion(name, original, data_kw, dtype_pos))
+
+    original_numpy = torch.Tensor.numpy
+
+    def numpy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if state.busy:
+            return original_numpy(self, *args, **kwargs)
+        force = bool(kwargs.get("force", args[0] if args else False))
+        site = state.files.innermost(sys._getframe(1))
+        if not force:
+            if self.requires_grad and torch.is_grad_enabled():  # under no_grad torch lets it through
+                state.report("NTL201", ".numpy() of a tensor that requires grad (torch raises); "
+                             "use .detach().cpu().numpy()", site, site, raised=True)
+            if self.device.type == "cuda":
+                state.report("NTL202", f".numpy() of a tensor on {self.device} (torch raises); "
+                             "use .cpu().numpy()", site, site, raised=True)
+        state.enter()
+        try:
+            result = original_numpy(self, *args, **kwargs)
+            if self.device.type == "cpu" and (state.on("NTL401") or state.on("NTL402")) and result.size > 0:
+                # the array holds its own alias of the tensor (its .base): that one lives as long as the view
+                holder = result.base if isinstance(result.base, torch.Tensor) else self
+                state.pairs.add(self.untyped_storage().data_ptr(), holder, result, site, ".numpy()", to_numpy=True)
+        finally:
+            state.leave()
+        return result
+
+    numpy.__doc__ = original_numpy.__doc__
+    patches.set(torch.Tensor, "numpy", numpy)
+
+    base_new = torch._C.TensorBase.__new__
+
+    # (*args, **kwargs): torch._dynamo accepts a wildcard signature where it substitutes Tensor.__new__
+    def legacy_new(*args: Any, **kwargs: Any) -> Any:
+        if len(args) > 1 and args[0] is torch.Tensor and isinstance(args[1], np.ndarray) and not state.busy:
+            site = state.files.innermost(sys._getframe(1))
+            state.report("NTL503", f"legacy constructor torch.Tensor of a {args[1].dtype} array: a silent copy "
+                         "and cast to float32; use torch.from_numpy / torch.as_tensor with a dtype", site, site)
+        return base_new(*args, **kwargs)
+
+    patches.set(torch.Tensor, "__new__", legacy_new)
+
+    empty_arrays = state.pairs.empty_arrays
+    for name in ("empty", "empty_like"):
+        original_empty = getattr(np, name)
+
+        def empty(*args: Any, __original: Callable[..., Any] = original_empty, **kwargs: Any) -> Any:
+            result = __original(*args, **kwargs)
+            empty_arrays.add(result)
+            return result
+
+        empty.__name__ = name
+        empty.__doc__ = original_empty.__doc__
+        patches.set(np, name, empty)
+
+
+def describe(values: Dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())

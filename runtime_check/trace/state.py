@@ -1,0 +1,43 @@
+"""The state one trace shares between its watchers."""
+from __future__ import annotations
+
+import threading
+from typing import Iterable, Optional
+
+from .findings import WATCHED, Recorder, TraceFinding
+from .registry import BornTensors, SharedPairs
+from .sites import Site, UserFiles
+
+
+class TraceState:
+    def __init__(self, roots: Iterable[str], disabled: Iterable[str] = ()) -> None:
+        self.files = UserFiles(roots)
+        self.recorder = Recorder()
+        self.disabled = {c.upper() for c in disabled}
+        self.born = BornTensors()
+        self.pairs = SharedPairs()
+        self._local = threading.local()
+        self.cuda = False  # a CUDA device is present (NTL301 groups placements only then)
+        self.default_device_site: Optional[Site] = None  # torch.set_default_device("cuda") call
+
+    def on(self, code: str) -> bool:
+        return code not in self.disabled
+
+    @property
+    def busy(self) -> bool:
+        """True while a watcher itself is running (its own torch calls are not the user's)."""
+        return bool(getattr(self._local, "depth", 0))
+
+    def enter(self) -> None:
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+
+    def leave(self) -> None:
+        self._local.depth -= 1
+
+    def report(self, code: str, message: str, origin: Optional[Site], failure: Optional[Site],
+               raised: bool = False, seconds: float = 0.0) -> Optional[TraceFinding]:
+        if code not in WATCHED or not self.on(code):
+            return None
+        if origin is None and failure is None:
+            return None  # no user code on the stack: nothing the user could fix
+        return self.recorder.add(TraceFinding(code, message, origin, failure, raised=raised, seconds=seconds))
