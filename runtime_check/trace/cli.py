@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from .findings import WATCHED
+from .trampoline import TRAMPOLINE_NAME
 
 USAGE_EXIT = 2
 
@@ -99,7 +100,8 @@ def _print_exception(exc: BaseException, shown_from: Optional[str]) -> None:
         if id(item) in seen:
             continue
         seen.add(id(item))
-        item.stack = traceback.StackSummary.from_list([f for f in item.stack if not _own_frame(f.filename)])
+        item.stack = traceback.StackSummary.from_list(
+            [f for f in item.stack if not _own_frame(f.filename) and f.name != TRAMPOLINE_NAME])
         todo.extend(x for x in (item.__cause__, item.__context__) if x is not None)
     sys.stderr.write("".join(te.format()))
     _LAST_FAILURE.append((exc, exc.__traceback__))

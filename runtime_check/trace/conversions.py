@@ -4,49 +4,21 @@ Each wrapper calls the original with the same arguments and returns its
 result unchanged.  Around the call it records what crossed the seam (a
 float64 or narrow-integer tensor born from NumPy, a pair sharing memory) and
 the conditions torch itself errors or warns on (NTL201/202/403/404/501/502/503),
-at the user's line.  Where torch will warn, the warning is caught and given
-again at the caller's line, so it reads exactly as without the trace.
+at the user's line.  The original is called as if from the caller's line
+(trampoline.py), so a warning torch gives reads exactly as without the trace.
 """
 from __future__ import annotations
 
 import sys
 import time
-import warnings
-from types import FrameType
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict
 
 from .patches import Patches
 from .registry import Birth
 from .state import TraceState
+from .trampoline import call_as
 
 NARROW_INTS = ("int32", "int16", "int8", "uint8")
-
-
-def _give_again(frame: Optional[FrameType], caught: List[warnings.WarningMessage]) -> None:
-    """Give each caught warning again, at `frame`'s line when torch attributed it to the wrapper."""
-    for w in caught:
-        if frame is not None and w.filename == __file__:
-            glob = frame.f_globals
-            warnings.warn_explicit(w.message, w.category, frame.f_code.co_filename, frame.f_lineno,
-                                   module=glob.get("__name__"), registry=glob.setdefault("__warningregistry__", {}),
-                                   module_globals=glob)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-
-
-def _call_with_warnings(frame: Optional[FrameType], original: Callable[..., Any], args: Any, kwargs: Any) -> Any:
-    """original(*args, **kwargs), its warnings given as if raised at the caller's line (torch names
-    the Python frame that called it, which would otherwise be this wrapper)."""
-    caught: List[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as recorded:
-            warnings.simplefilter("always")
-            try:
-                return original(*args, **kwargs)
-            finally:
-                caught = list(recorded or ())
-    finally:
-        _give_again(frame, caught)
 
 
 def install(state: TraceState, patches: Patches) -> None:
@@ -72,24 +44,19 @@ def install(state: TraceState, patches: Patches) -> None:
             given_dtype = kwargs.get("dtype") if "dtype" in kwargs else (args[dtype_pos] if len(args) > dtype_pos else None)
             first = data[0] if is_seq else None
             from_numpy_data = is_array or is_scalar or isinstance(first, (np.ndarray, np.generic))
-            will_warn = False
             call = f"torch.{name}"
             if is_array and any(s < 0 for s in data.strides):
                 state.report("NTL403", f"{call} of an array with negative strides {data.strides}; "
                              "copy it first (np.ascontiguousarray or .copy())", site, site, raised=True)
-            if is_array and not data.flags.writeable and name != "tensor":
-                will_warn = True
             list_of_arrays = is_seq and isinstance(first, np.ndarray) and name in ("tensor", "as_tensor")
-            if list_of_arrays:
-                will_warn = True
             if is_tensor:
-                will_warn = True
                 state.report("NTL502", f"torch.tensor of a tensor copy-constructs it (torch warns); "
                              "use t.detach().clone()", site, site, raised=True)
             started = time.perf_counter()
             state.enter()
             try:
-                result = _call_with_warnings(caller, original, args, kwargs) if will_warn else original(*args, **kwargs)
+                # called as if from the caller's line: a warning torch gives names that line, as without the trace
+                result = call_as(caller, original, args, kwargs)
             finally:
                 state.leave()
             spent = time.perf_counter() - started

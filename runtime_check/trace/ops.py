@@ -21,6 +21,7 @@ from torch.overrides import TorchFunctionMode
 from . import sharing
 from .registry import Birth
 from .state import TraceState
+from .trampoline import call_as
 
 #: what torch says when a CUDA placement runs on a host without CUDA (the NTL301 probe's texts)
 NO_CUDA_TEXTS = ("Torch not compiled with CUDA enabled", "Found no NVIDIA driver", "No CUDA GPUs are available")
@@ -86,7 +87,7 @@ class OpWatcher(TorchFunctionMode):
         state = self.state
         if state.busy or not (state.born or state.pairs or state.cuda):
             try:
-                return func(*args, **kwargs)
+                return call_as(sys._getframe(1), func, args, kwargs)
             except (AssertionError, RuntimeError) as exc:
                 self._no_cuda(exc)
                 raise
@@ -106,7 +107,7 @@ class OpWatcher(TorchFunctionMode):
         if births and func in self.class_losses:
             self._class_target(args, kwargs, frame)
         try:
-            result = func(*args, **kwargs)
+            result = call_as(sys._getframe(2), func, args, kwargs)
         except (AssertionError, RuntimeError) as exc:
             self._no_cuda(exc)
             if births:

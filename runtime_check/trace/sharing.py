@@ -71,11 +71,15 @@ def still_read(state: TraceState, obj: Any, frame: Optional[FrameType]) -> bool:
     return False
 
 
-def kept_in_container(state: TraceState, obj: Any, frame: Optional[FrameType]) -> bool:
-    """`obj` is an item of a list, set or dict, or an object's attribute (not just a frame's name)."""
+def kept_in_container(state: TraceState, obj: Any, frame: Optional[FrameType], ours: Iterable[Any] = ()) -> bool:
+    """`obj` is an item of a list, set or dict, or an object's attribute (not just a frame's name).
+    `ours`: the watcher's own lists that hold it now."""
     frames = state.files.user_frames(frame)
     namespaces = {id(f.f_globals) for f in frames} | {id(f.f_locals) for f in frames}
+    skip = {id(o) for o in ours}
     for holder in gc.get_referrers(obj):  # finds lists and tracked dicts at once
+        if id(holder) in skip:
+            continue
         if isinstance(holder, (list, set)):
             return True
         if isinstance(holder, dict) and id(holder) not in namespaces and "__builtins__" not in holder:
@@ -167,14 +171,16 @@ def resync(written: Iterable[Any], state: TraceState) -> None:
             pair.print_ = fingerprint(array)
 
 
-def on_read(state: TraceState, tensors: Iterable[Any], frame: Optional[FrameType]) -> None:
+def on_read(state: TraceState, tensors: List[Any], frame: Optional[FrameType]) -> None:
     """Before tensors are read: a NumPy-side write since the last look changed their bytes."""
-    for _tensor, storage in storages(tensors):
+    pairs = storages(tensors)
+    for _tensor, storage in pairs:
         for pair, tensor, array in state.pairs.at(storage):
-            _check_pair(state, pair, tensor, array, frame)
+            _check_pair(state, pair, tensor, array, frame, (tensors, pairs))
 
 
-def _check_pair(state: TraceState, pair: Pair, tensor: Any, array: Any, frame: Optional[FrameType]) -> None:
+def _check_pair(state: TraceState, pair: Pair, tensor: Any, array: Any, frame: Optional[FrameType],
+                ours: Tuple[Any, ...]) -> None:
     if pair.print_ is None:
         return
     now = fingerprint(array)
@@ -186,7 +192,7 @@ def _check_pair(state: TraceState, pair: Pair, tensor: Any, array: Any, frame: O
         return
     pair.reported.add("NTL401")
     site = state.files.innermost(frame)
-    if not pair.to_numpy and kept_in_container(state, tensor, frame):
+    if not pair.to_numpy and kept_in_container(state, tensor, frame, ours):
         state.report("NTL402", f"the array behind a tensor kept in a container ({pair.what}) was written in "
                      "place: every stored tensor is the same memory; store .clone()", pair.site, site)
         return

@@ -1,0 +1,30 @@
+"""Call a torch function as if from its caller's line.
+
+torch attributes a C-level warning to the innermost Python frame, which under
+the op watcher is the watcher's own.  Calling through a one-line function
+whose code carries the caller's file, line and globals gives the warning the
+location, module filters and once-per-location registry it has without the
+trace.  Tracebacks printed by the trace leave these frames out (their name).
+"""
+from __future__ import annotations
+
+import types
+from typing import Any, Callable, Dict, Tuple
+
+TRAMPOLINE_NAME = "<runtime_check trace>"
+_TEMPLATE = (lambda func, args, kwargs: func(*args, **kwargs)).__code__  # one line: every instruction on it
+_cache: Dict[Tuple[types.CodeType, int], Callable[..., Any]] = {}
+
+
+def call_as(frame: types.FrameType, func: Any, args: Any, kwargs: Any) -> Any:
+    key = (frame.f_code, frame.f_lineno)
+    trampoline = _cache.get(key)
+    if trampoline is None:
+        code = _TEMPLATE.replace(co_filename=frame.f_code.co_filename, co_firstlineno=frame.f_lineno or 1,
+                                 co_name=TRAMPOLINE_NAME, co_qualname=TRAMPOLINE_NAME) \
+            if hasattr(_TEMPLATE, "co_qualname") else \
+            _TEMPLATE.replace(co_filename=frame.f_code.co_filename, co_firstlineno=frame.f_lineno or 1,
+                              co_name=TRAMPOLINE_NAME)
+        trampoline = types.FunctionType(code, frame.f_globals, TRAMPOLINE_NAME)
+        _cache[key] = trampoline
+    return trampoline(func, args, kwargs)
