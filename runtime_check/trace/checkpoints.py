@@ -15,6 +15,7 @@ from typing import Any, List, Optional
 
 from .patches import Patches
 from .state import TraceState
+from .trampoline import call_as
 
 
 def install(state: TraceState, patches: Patches) -> None:
@@ -40,17 +41,21 @@ def install(state: TraceState, patches: Patches) -> None:
         local.seen = []
         raised = True
         try:
-            result = original_load(*args, **kwargs)
+            result = call_as(sys._getframe(1), original_load, args, kwargs)
             raised = False
             return result
         finally:
             seen, local.seen = local.seen, outer
-            cuda = sorted({loc for loc in seen if loc.startswith("cuda")})
-            if cuda:
-                tagged = sum(1 for loc in seen if loc.startswith("cuda"))
-                state.report("NTL302", f"torch.load without map_location of a checkpoint with {tagged} "
-                             f"storage(s) tagged {', '.join(cuda)}: it fails on a CPU-only host; "
-                             "pass map_location", site, site, raised=raised)
+            with state.guard("torch.load"):
+                _report(seen, site, raised)
+
+    def _report(seen: List[str], site: Any, raised: bool) -> None:
+        cuda = sorted({loc for loc in seen if loc.startswith("cuda")})
+        if cuda:
+            tagged = sum(1 for loc in seen if loc.startswith("cuda"))
+            state.report("NTL302", f"torch.load without map_location of a checkpoint with {tagged} "
+                         f"storage(s) tagged {', '.join(cuda)}: it fails on a CPU-only host; "
+                         "pass map_location", site, site, raised=raised)
 
     load.__doc__ = original_load.__doc__
     load.__wrapped__ = original_load  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ import sys
 import threading
 import traceback
 from pathlib import Path
+from types import TracebackType
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from .findings import WATCHED
@@ -114,7 +115,7 @@ def _own_frame(filename: str) -> bool:
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-_LAST_FAILURE: List[Tuple[BaseException, object]] = []
+_LAST_FAILURE: List[Tuple[BaseException, Optional[TracebackType]]] = []
 
 
 def _join_threads() -> None:
@@ -169,7 +170,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         session.uninstall()
         sys.argv, sys.path[:] = saved_argv, saved_path
-    for exc, tb in _LAST_FAILURE:
-        session.program_failed(exc, tb)  # type: ignore[arg-type]
+    for failure, failure_tb in _LAST_FAILURE:
+        session.program_failed(failure, failure_tb)
     shown = [a for a in args.command if a != "--"][:1] + [a for a in args.command if a != "--"][1:]
     return finish(session, shown, code, args.json, args.sarif, args.compare, args.fail_on_findings, disabled)

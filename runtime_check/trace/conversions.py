@@ -30,7 +30,7 @@ def install(state: TraceState, patches: Patches) -> None:
 
     def conversion(name: str, original: Callable[..., Any], data_kw: str, dtype_pos: int) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            data = args[0] if args else kwargs.get(data_kw)
+            data: Any = args[0] if args else kwargs.get(data_kw)
             is_array = isinstance(data, np.ndarray)
             is_seq = isinstance(data, (list, tuple)) and len(data) > 0
             is_tensor = isinstance(data, torch.Tensor)
@@ -40,18 +40,10 @@ def install(state: TraceState, patches: Patches) -> None:
             caller = sys._getframe(1)
             if caller.f_code.co_filename == collate_file:
                 return original(*args, **kwargs)  # default_collate's own conversions: the loader watcher's part
-            site = state.files.innermost(caller)
-            given_dtype = kwargs.get("dtype") if "dtype" in kwargs else (args[dtype_pos] if len(args) > dtype_pos else None)
-            first = data[0] if is_seq else None
-            from_numpy_data = is_array or is_scalar or isinstance(first, (np.ndarray, np.generic))
-            call = f"torch.{name}"
-            if is_array and any(s < 0 for s in data.strides):
-                state.report("NTL403", f"{call} of an array with negative strides {data.strides}; "
-                             "copy it first (np.ascontiguousarray or .copy())", site, site, raised=True)
-            list_of_arrays = is_seq and isinstance(first, np.ndarray) and name in ("tensor", "as_tensor")
-            if is_tensor:
-                state.report("NTL502", f"torch.tensor of a tensor copy-constructs it (torch warns); "
-                             "use t.detach().clone()", site, site, raised=True)
+            site = None
+            list_of_arrays = False
+            with state.guard(f"torch.{name}"):
+                site, list_of_arrays = _before(name, data, is_array, is_seq, is_tensor, site)
             started = time.perf_counter()
             state.enter()
             try:
@@ -61,16 +53,33 @@ def install(state: TraceState, patches: Patches) -> None:
                 state.leave()
             spent = time.perf_counter() - started
             if list_of_arrays:
-                state.report("NTL501", f"{call} of a list of {len(data)} ndarrays (torch warns it is extremely slow): "
-                             "np.stack them first", site, site, raised=True, seconds=spent)
+                state.report("NTL501", f"torch.{name} of a list of {len(data)} ndarrays (torch warns it is "
+                             "extremely slow): np.stack them first", site, site, raised=True, seconds=spent)
             if not isinstance(result, torch.Tensor):
                 return result
+            given_dtype = kwargs["dtype"] if "dtype" in kwargs else args[dtype_pos] if len(args) > dtype_pos else None
+            first = data[0] if is_seq else None
+            from_numpy_data = is_array or is_scalar or isinstance(first, (np.ndarray, np.generic))
             state.enter()
             try:
-                _after(name, data, is_array, from_numpy_data, given_dtype, result, site)
+                with state.guard(f"torch.{name}"):
+                    _after(name, data, is_array, from_numpy_data, given_dtype, result, site)
             finally:
                 state.leave()
             return result
+
+        def _before(name: str, data: Any, is_array: bool, is_seq: bool, is_tensor: bool, site: Any) -> Any:
+            site = state.files.innermost(sys._getframe(2))
+            call = f"torch.{name}"
+            if is_array and any(st < 0 for st in data.strides):
+                state.report("NTL403", f"{call} of an array with negative strides {data.strides}; "
+                             "copy it first (np.ascontiguousarray or .copy())", site, site, raised=True)
+            first = data[0] if is_seq else None
+            list_of_arrays = is_seq and isinstance(first, np.ndarray) and name in ("tensor", "as_tensor")
+            if is_tensor:
+                state.report("NTL502", "torch.tensor of a tensor copy-constructs it (torch warns); "
+                             "use t.detach().clone()", site, site, raised=True)
+            return site, list_of_arrays
 
         wrapper.__name__ = getattr(original, "__name__", name)
         wrapper.__doc__ = getattr(original, "__doc__", None)
@@ -108,21 +117,25 @@ def install(state: TraceState, patches: Patches) -> None:
         if state.busy:
             return original_numpy(self, *args, **kwargs)
         force = bool(kwargs.get("force", args[0] if args else False))
-        site = state.files.innermost(sys._getframe(1))
-        if not force:
-            if self.requires_grad and torch.is_grad_enabled():  # under no_grad torch lets it through
-                state.report("NTL201", ".numpy() of a tensor that requires grad (torch raises); "
-                             "use .detach().cpu().numpy()", site, site, raised=True)
-            if self.device.type == "cuda":
-                state.report("NTL202", f".numpy() of a tensor on {self.device} (torch raises); "
-                             "use .cpu().numpy()", site, site, raised=True)
+        site = None
+        with state.guard(".numpy()"):
+            site = state.files.innermost(sys._getframe(1))
+            if not force:
+                if self.requires_grad and torch.is_grad_enabled():  # under no_grad torch lets it through
+                    state.report("NTL201", ".numpy() of a tensor that requires grad (torch raises); "
+                                 "use .detach().cpu().numpy()", site, site, raised=True)
+                if self.device.type == "cuda":
+                    state.report("NTL202", f".numpy() of a tensor on {self.device} (torch raises); "
+                                 "use .cpu().numpy()", site, site, raised=True)
         state.enter()
         try:
             result = original_numpy(self, *args, **kwargs)
-            if self.device.type == "cpu" and (state.on("NTL401") or state.on("NTL402")) and result.size > 0:
-                # the array holds its own alias of the tensor (its .base): that one lives as long as the view
-                holder = result.base if isinstance(result.base, torch.Tensor) else self
-                state.pairs.add(self.untyped_storage().data_ptr(), holder, result, site, ".numpy()", to_numpy=True)
+            with state.guard(".numpy()"):
+                if self.device.type == "cpu" and (state.on("NTL401") or state.on("NTL402")) and result.size > 0:
+                    # the array holds its own alias of the tensor (its .base): it lives as long as the view
+                    holder = result.base if isinstance(result.base, torch.Tensor) else self
+                    state.pairs.add(self.untyped_storage().data_ptr(), holder, result, site, ".numpy()",
+                                    to_numpy=True)
         finally:
             state.leave()
         return result
@@ -135,9 +148,11 @@ def install(state: TraceState, patches: Patches) -> None:
     # (*args, **kwargs): torch._dynamo accepts a wildcard signature where it substitutes Tensor.__new__
     def legacy_new(*args: Any, **kwargs: Any) -> Any:
         if len(args) > 1 and args[0] is torch.Tensor and isinstance(args[1], np.ndarray) and not state.busy:
-            site = state.files.innermost(sys._getframe(1))
-            state.report("NTL503", f"legacy constructor torch.Tensor of a {args[1].dtype} array: a silent copy "
-                         "and cast to float32; use torch.from_numpy / torch.as_tensor with a dtype", site, site)
+            with state.guard("torch.Tensor()"):
+                site = state.files.innermost(sys._getframe(1))
+                state.report("NTL503", f"legacy constructor torch.Tensor of a {args[1].dtype} array: a silent "
+                             "copy and cast to float32; use torch.from_numpy / torch.as_tensor with a dtype",
+                             site, site)
         return base_new(*args, **kwargs)
 
     patches.set(torch.Tensor, "__new__", legacy_new)

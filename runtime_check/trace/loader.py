@@ -99,7 +99,8 @@ def install(state: TraceState, patches: Patches) -> None:
                 self._ntl_trace_seen = True
             except AttributeError:
                 pass
-        _inspect(self, batch, returns, code)
+        with state.guard("DataLoader"):
+            _inspect(self, batch, returns, code)
         return batch
 
     def _inspect(loader_iter: Any, batch: Any, returns: List[Tuple[int, Any]], code: Any) -> None:
@@ -134,5 +135,3 @@ def install(state: TraceState, patches: Patches) -> None:
             state.born.add(tensor, Birth("NTL103", origin, f"a {str(tensor.dtype)[6:]} DataLoader batch"))
 
     patches.set(iterator_class, "__next__", watched_next)
-
-

@@ -89,36 +89,42 @@ class OpWatcher(TorchFunctionMode):
             try:
                 return call_as(sys._getframe(1), func, args, kwargs)
             except (AssertionError, RuntimeError) as exc:
-                self._no_cuda(exc)
+                with state.guard("op"):
+                    self._no_cuda(exc)
                 raise
         return self._watched(func, args, kwargs)
 
     def _watched(self, func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         state = self.state
         frame = sys._getframe(2)
-        inputs = tensors_in(args, kwargs, self.tensor_type)
+        inputs: List[Any] = []
         written: List[Any] = []
-        if state.pairs and inputs:
-            written = written_by(func, args, kwargs, self.tensor_type)
-            sharing.on_read(state, inputs, frame)
-            if written:
-                sharing.on_write(state, written, frame)
-        births = [(t, b) for t in inputs for b in (state.born.get(t),) if b is not None]
-        if births and func in self.class_losses:
-            self._class_target(args, kwargs, frame)
+        births: List[Tuple[Any, Birth]] = []
+        with state.guard("op"):
+            inputs = tensors_in(args, kwargs, self.tensor_type)
+            if state.pairs and inputs:
+                written = written_by(func, args, kwargs, self.tensor_type)
+                sharing.on_read(state, inputs, frame)
+                if written:
+                    sharing.on_write(state, written, frame)
+            births = [(t, b) for t in inputs for b in (state.born.get(t),) if b is not None]
+            if births and func in self.class_losses:
+                self._class_target(args, kwargs, frame)
         try:
-            result = call_as(sys._getframe(2), func, args, kwargs)
+            result = call_as(frame, func, args, kwargs)
         except (AssertionError, RuntimeError) as exc:
-            self._no_cuda(exc)
-            if births:
-                self._promotion(func, inputs, births, frame, raised=True)
+            with state.guard("op"):
+                self._no_cuda(exc)
+                if births:
+                    self._promotion(func, inputs, births, frame, raised=True)
             raise
-        if written:
-            sharing.resync(written, state)
-        if births:
-            self._carry(func, result, inputs, births, frame)
-        if state.cuda:
-            self._placement(result, inputs, frame)
+        with state.guard("op"):
+            if written:
+                sharing.resync(written, state)
+            if births:
+                self._carry(func, result, inputs, births, frame)
+            if state.cuda:
+                self._placement(result, inputs, frame)
         return result
 
     def _class_target(self, args: Tuple[Any, ...], kwargs: Dict[str, Any], frame: FrameType) -> None:
@@ -195,8 +201,15 @@ def module_pre_hook(state: TraceState) -> Any:
         return calls > 1
 
     def hook(module: Any, args: Tuple[Any, ...]) -> None:
-        if state.busy or not state.born or nested(sys._getframe(1)):
+        if state.busy or not state.born:
             return None
+        with state.guard("module call"):
+            check(module, args)
+        return None
+
+    def check(module: Any, args: Tuple[Any, ...]) -> None:
+        if nested(sys._getframe(2)):
+            return
         for position, tensor in enumerate(tensors_in(args, {}, tensor_type)):
             birth = state.born.get(tensor)
             if birth is None:
@@ -214,6 +227,5 @@ def module_pre_hook(state: TraceState) -> Any:
                     site = state.files.innermost(sys._getframe(1))
                     state.report("NTL103", f"{type(module).__name__} target of dtype {problem}, from {birth.what}",
                                  birth.site, site, raised=True)
-        return None
 
     return hook

@@ -70,6 +70,14 @@ def fingerprint(array: Any) -> Optional[int]:
         return None
 
 
+def version_of(tensor: Any) -> int:
+    """tensor._version, or -1 for a tensor without a version counter (inference tensors)."""
+    try:
+        return int(tensor._version)
+    except RuntimeError:
+        return -1
+
+
 def _file_backed(array: Any) -> bool:
     import numpy as np
 
@@ -148,7 +156,7 @@ class SharedPairs:
         try:
             # the dependent side holds the other alive; whichever goes first ends the pair
             pair = Pair(weakref.ref(tensor, gone), weakref.ref(array, gone), site, what, to_numpy,
-                        tensor._version, fingerprint(array))
+                        version_of(tensor), fingerprint(array))
         except TypeError:
             return
         table.setdefault(storage, []).append(pair)

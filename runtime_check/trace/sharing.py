@@ -15,7 +15,7 @@ import gc
 from types import CodeType, FrameType
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-from .registry import Pair, fingerprint
+from .registry import Pair, fingerprint, version_of
 from .sites import Site
 from .state import TraceState
 
@@ -167,7 +167,7 @@ def resync(written: Iterable[Any], state: TraceState) -> None:
     """After a tensor-side write: the array's new bytes are the tensor's own doing."""
     for _tensor, storage in storages(written):
         for pair, tensor, array in state.pairs.at(storage):
-            pair.version = tensor._version
+            pair.version = version_of(tensor)
             pair.print_ = fingerprint(array)
 
 
@@ -186,8 +186,9 @@ def _check_pair(state: TraceState, pair: Pair, tensor: Any, array: Any, frame: O
     now = fingerprint(array)
     if now == pair.print_:
         return
-    written_by_torch = tensor._version != pair.version
-    pair.print_, pair.version = now, tensor._version
+    version = version_of(tensor)
+    written_by_torch = version != pair.version or version < 0
+    pair.print_, pair.version = now, version
     if written_by_torch or array in state.pairs.empty_arrays or "NTL401" in pair.reported:
         return
     pair.reported.add("NTL401")

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Optional
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Optional
 
 from .findings import WATCHED, Recorder, TraceFinding
 from .registry import BornTensors, SharedPairs
@@ -33,6 +34,16 @@ class TraceState:
 
     def leave(self) -> None:
         self._local.depth -= 1
+
+    @contextmanager
+    def guard(self, watcher: str) -> Iterator[None]:
+        """A watcher's own work never breaks the program: its error is noted in the report (never
+        silent) and the user's call goes on as without the trace."""
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - reported below, in the report's notes
+            self.recorder.note(f"internal error in the {watcher} watcher, which skipped that call: "
+                               f"{type(exc).__name__}: {exc}")
 
     def report(self, code: str, message: str, origin: Optional[Site], failure: Optional[Site],
                raised: bool = False, seconds: float = 0.0) -> Optional[TraceFinding]:

@@ -20,11 +20,11 @@ def call_as(frame: types.FrameType, func: Any, args: Any, kwargs: Any) -> Any:
     key = (frame.f_code, frame.f_lineno)
     trampoline = _cache.get(key)
     if trampoline is None:
-        code = _TEMPLATE.replace(co_filename=frame.f_code.co_filename, co_firstlineno=frame.f_lineno or 1,
-                                 co_name=TRAMPOLINE_NAME, co_qualname=TRAMPOLINE_NAME) \
-            if hasattr(_TEMPLATE, "co_qualname") else \
-            _TEMPLATE.replace(co_filename=frame.f_code.co_filename, co_firstlineno=frame.f_lineno or 1,
-                              co_name=TRAMPOLINE_NAME)
+        changes: Dict[str, Any] = {"co_filename": frame.f_code.co_filename, "co_name": TRAMPOLINE_NAME,
+                                   "co_firstlineno": frame.f_lineno or 1}
+        if hasattr(_TEMPLATE, "co_qualname"):  # Python 3.11+
+            changes["co_qualname"] = TRAMPOLINE_NAME
+        code = _TEMPLATE.replace(**changes)
         trampoline = types.FunctionType(code, frame.f_globals, TRAMPOLINE_NAME)
         _cache[key] = trampoline
     return trampoline(func, args, kwargs)
