@@ -178,10 +178,11 @@ def test_value_from_a_module_chosen_at_run_time_is_missed_statically(tmp_path: P
     promoted = by_code["NTL101"]
     assert (promoted["origin"]["file"], promoted["origin"]["line"]) == ("train.py", 19)
     assert (promoted["failure"]["file"], promoted["failure"]["line"]) == ("train.py", 22)
+    assert (by_code["NTL502"]["origin"]["line"], by_code["NTL502"]["failure"]["line"]) == (24, 24)
     assert promoted["static"] == "missed by static analysis"
     assert by_code["NTL502"]["static"] == "flagged statically too"
     assert [(s["code"], s["line"], s["status"]) for s in data["static_findings"]] == \
-        [("NTL502", 26, "seen at run time")]
+        [("NTL502", 24, "seen at run time")]
     assert data["missed_by_static_analysis"] == 1
     # the block a user copies into a bug report names both ends, with their source
     block = done.stderr.split("----- missed by static analysis")[1].split("----- end -----")[0]
@@ -190,7 +191,7 @@ def test_value_from_a_module_chosen_at_run_time_is_missed_statically(tmp_path: P
     assert "NTL502" not in block
     results = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"]
     assert sorted((r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results) == \
-        [("NTL101", 22), ("NTL502", 26)]
+        [("NTL101", 22), ("NTL502", 24)]
 
 
 def test_no_watch_turns_a_watcher_off(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ def install(state: TraceState, patches: Patches) -> None:
             is_scalar = isinstance(data, np.generic)
             if state.busy or not (is_array or is_seq or is_scalar or (is_tensor and name == "tensor")):
                 return original(*args, **kwargs)  # the common case, untouched
+            state.settle()
             caller = sys._getframe(1)
             if caller.f_code.co_filename == collate_file:
                 return original(*args, **kwargs)  # default_collate's own conversions: the loader watcher's part
@@ -117,6 +118,7 @@ def install(state: TraceState, patches: Patches) -> None:
         if state.busy:
             return original_numpy(self, *args, **kwargs)
         force = bool(kwargs.get("force", args[0] if args else False))
+        state.settle()
         site = None
         with state.guard(".numpy()"):
             site = state.files.innermost(sys._getframe(1))

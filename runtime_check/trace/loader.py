@@ -87,10 +87,13 @@ def install(state: TraceState, patches: Patches) -> None:
     def watched_next(self: Any) -> Any:
         if state.busy or not (state.on("NTL102") or state.on("NTL103") or state.on("NTL101")):
             return original_next(self)
+        state.settle()
         code = getitem_code(self)
         in_process = getattr(self, "_num_workers", 0) == 0
         first = not getattr(self, "_ntl_trace_seen", False)
-        if first and in_process and code is not None and state.files.is_user(code.co_filename):
+        # only where no profiler runs: a C-level one (cProfile) could not be put back with sys.setprofile
+        if first and in_process and code is not None and state.files.is_user(code.co_filename) \
+                and sys.getprofile() is None:
             batch, returns = fetch_watching_returns(self, code)
         else:
             batch, returns = original_next(self), []

@@ -21,7 +21,7 @@ from torch.overrides import TorchFunctionMode
 from . import sharing
 from .registry import Birth
 from .state import TraceState
-from .trampoline import call_as
+from .trampoline import call_as, trampolines
 
 #: what torch says when a CUDA placement runs on a host without CUDA (the NTL301 probe's texts)
 NO_CUDA_TEXTS = ("Torch not compiled with CUDA enabled", "Found no NVIDIA driver", "No CUDA GPUs are available")
@@ -33,6 +33,13 @@ _METADATA_ONLY = {"unsqueeze_", "squeeze_", "transpose_", "t_", "swapdims_", "sw
                   "retain_grad", "pin_memory_", "record_stream", "untyped_storage", "data_ptr"}
 _FLOAT64 = "torch.float64"
 _NARROW = {"torch.int32", "torch.int16", "torch.int8"}
+
+
+def _storage(tensor: Any) -> int:
+    try:
+        return int(tensor.untyped_storage().data_ptr())
+    except (RuntimeError, NotImplementedError):
+        return -1
 
 
 def tensors_in(args: Iterable[Any], kwargs: Dict[str, Any], tensor_type: type) -> List[Any]:
@@ -81,18 +88,42 @@ class OpWatcher(TorchFunctionMode):
         self.state = state
         self.tensor_type = torch.Tensor
         self.class_losses = (F.cross_entropy, F.nll_loss)
+        # the registries' own dicts, read directly on the hot path
+        self.born_items = state.born.items
+        self.ranges = state.pairs.ranges
+        self.touches = state.pairs.touches
+        self.cuda = state.cuda
 
     def __torch_function__(self, func: Any, types: Any, args: Tuple[Any, ...] = (), kwargs: Any = None) -> Any:
-        kwargs = kwargs or {}
+        # the hot path: every torch call while the watcher runs; kept to a few lookups per tensor
         state = self.state
-        if state.busy or not (state.born or state.pairs or state.cuda):
-            try:
-                return call_as(sys._getframe(1), func, args, kwargs)
-            except (AssertionError, RuntimeError) as exc:
-                with state.guard("op"):
-                    self._no_cuda(exc)
-                raise
-        return self._watched(func, args, kwargs)
+        if self.cuda or self._concerns(args, kwargs):
+            if not state.busy:
+                return self._watched(func, args, kwargs or {})
+        frame = sys._getframe(1)
+        trampoline = trampolines.get((frame.f_code, frame.f_lineno))
+        try:
+            if trampoline is not None:
+                return trampoline(func, args, kwargs or {})
+            return call_as(frame, func, args, kwargs or {})
+        except (AssertionError, RuntimeError) as exc:
+            with state.guard("op"):
+                self._no_cuda(exc)
+            raise
+
+    def _concerns(self, args: Tuple[Any, ...], kwargs: Optional[Dict[str, Any]]) -> bool:
+        """Whether this op touches a watched tensor: born from NumPy, or over a NumPy-shared storage."""
+        born, ranges, touches = self.born_items, self.ranges, self.touches
+        tensor_type = self.tensor_type
+        for value in (*args, *kwargs.values()) if kwargs else args:
+            if isinstance(value, tensor_type):
+                if id(value) in born or (ranges and touches(value.data_ptr())):
+                    return True
+            elif type(value) in (list, tuple):
+                for item in value:
+                    if isinstance(item, tensor_type) and (id(item) in born or (ranges and touches(item.data_ptr()))):
+                        return True
+        return False
 
     def _watched(self, func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         state = self.state
@@ -201,7 +232,10 @@ def module_pre_hook(state: TraceState) -> Any:
         return calls > 1
 
     def hook(module: Any, args: Tuple[Any, ...]) -> None:
-        if state.busy or not state.born:
+        if state.busy:
+            return None
+        if not state.born:
+            state.settle()
             return None
         with state.guard("module call"):
             check(module, args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import weakref
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from .sites import Site
 
@@ -26,21 +26,26 @@ class Birth:
     what: str  # "torch.from_numpy of a float64 array"
 
 
+def _nothing() -> None:
+    return None
+
+
 class BornTensors:
     """id(tensor) -> Birth, for tensors that came from NumPy with a dtype a rule watches."""
 
     def __init__(self) -> None:
-        self._items: Dict[int, Tuple["weakref.ref[Any]", Birth]] = {}
+        self.items: Dict[int, Tuple["weakref.ref[Any]", Birth]] = {}
+        self.on_add: Callable[[], None] = _nothing  # starts the watchers that follow it
 
     def __bool__(self) -> bool:
-        return bool(self._items)
+        return bool(self.items)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self.items)
 
     def add(self, tensor: Any, birth: Birth) -> None:
         key = id(tensor)
-        items = self._items
+        items = self.items
 
         def gone(ref: "weakref.ref[Any]") -> None:
             entry = items.get(key)
@@ -50,10 +55,11 @@ class BornTensors:
         try:
             items[key] = (weakref.ref(tensor, gone), birth)
         except TypeError:  # an object that takes no weak reference: not watched
-            pass
+            return
+        self.on_add()
 
     def get(self, tensor: Any) -> Optional[Birth]:
-        entry = self._items.get(id(tensor))
+        entry = self.items.get(id(tensor))
         if entry is None or entry[0]() is not tensor:
             return None
         return entry[1]
@@ -137,14 +143,21 @@ class SharedPairs:
     """Pairs indexed by the tensor side's storage address (views of a tensor share it)."""
 
     def __init__(self) -> None:
-        self._by_storage: Dict[int, List[Pair]] = {}
+        self.by_storage: Dict[int, List[Pair]] = {}
+        # (start, end) of each shared storage's bytes: the op watcher's triage by tensor.data_ptr(),
+        # which costs no storage object (a view's data_ptr lies inside its storage's range)
+        self.ranges: Dict[int, int] = {}
         self.empty_arrays = WeakIds()  # np.empty output: a staging buffer, written through on purpose
+        self.on_add: Callable[[], None] = _nothing
 
     def __bool__(self) -> bool:
-        return bool(self._by_storage)
+        return bool(self.by_storage)
+
+    def __contains__(self, storage: int) -> bool:
+        return storage in self.by_storage
 
     def add(self, storage: int, tensor: Any, array: Any, site: Optional[Site], what: str, to_numpy: bool) -> None:
-        table = self._by_storage
+        table, ranges = self.by_storage, self.ranges
 
         def gone(_ref: Any) -> None:
             still = [p for p in table.get(storage, ()) if p.alive() is not None]
@@ -152,6 +165,7 @@ class SharedPairs:
                 table[storage] = still
             else:
                 table.pop(storage, None)
+                ranges.pop(storage, None)
 
         try:
             # the dependent side holds the other alive; whichever goes first ends the pair
@@ -160,9 +174,21 @@ class SharedPairs:
         except TypeError:
             return
         table.setdefault(storage, []).append(pair)
+        ranges[storage] = storage + max(1, tensor.untyped_storage().nbytes())
+        self.on_add()
+
+    def touches(self, data_ptr: int) -> bool:
+        """A tensor whose data starts at `data_ptr` lies in a shared storage."""
+        ranges = self.ranges
+        if data_ptr in ranges:
+            return True
+        for start, end in ranges.items():
+            if start <= data_ptr < end:
+                return True
+        return False
 
     def at(self, storage: int) -> Iterator[Tuple[Pair, Any, Any]]:
-        for pair in list(self._by_storage.get(storage, ())):
+        for pair in list(self.by_storage.get(storage, ())):
             both = pair.alive()
             if both is not None:
                 yield pair, both[0], both[1]

@@ -12,12 +12,15 @@ from .sites import Site
 from .state import TraceState
 
 
+def _nothing() -> None:
+    return None
+
+
 class TraceSession:
     def __init__(self, roots: Iterable[str], disabled: Iterable[str] = ()) -> None:
         self.state = TraceState(roots, disabled)
         self._patches = Patches()
-        self._mode: Any = None
-        self._hook: Any = None
+        self._activation: Any = None
         self.installed = False
 
     @property
@@ -29,11 +32,12 @@ class TraceSession:
         from torch.nn.modules.module import register_module_forward_pre_hook
 
         from . import checkpoints, conversions, loader
+        from .activation import Activation
         from .ops import OpWatcher, module_pre_hook
 
         state = self.state
         state.cuda = torch.cuda.is_available() and state.on("NTL301")
-        if not torch.cuda.is_available():
+        if not torch.cuda.is_available() and state.on("NTL301"):
             state.recorder.note("NTL301: skipped: no CUDA device (placements are grouped on a GPU host only; "
                                 "here a placement that fails is reported, with the error torch raises)")
         try:
@@ -42,9 +46,15 @@ class TraceSession:
             if state.on("NTL302"):
                 checkpoints.install(state, self._patches)
             self._wrap_default_device(torch)
-            self._hook = register_module_forward_pre_hook(module_pre_hook(state))
-            self._mode = OpWatcher(state)
-            self._mode.__enter__()
+            hook = module_pre_hook(state)
+            activation = Activation(state, OpWatcher(state), lambda: register_module_forward_pre_hook(hook))
+            self._activation = activation
+            state.born.on_add = activation.start_with_hook
+            state.pairs.on_add = activation.start
+            state.settle = activation.settle
+            if state.cuda:
+                activation.always = True
+                activation.start()
         except BaseException:
             self.uninstall()
             raise
@@ -70,15 +80,13 @@ class TraceSession:
         self._patches.set(torch, "set_default_device", set_default_device)
 
     def uninstall(self) -> None:
-        """Remove every watcher (idempotent); the mode is left only if it is the innermost one."""
-        if self._mode is not None:
+        """Remove every watcher (idempotent)."""
+        if self._activation is not None:
             try:
-                self._mode.__exit__(None, None, None)
+                self._activation.stop()
             finally:
-                self._mode = None
-        if self._hook is not None:
-            self._hook.remove()
-            self._hook = None
+                self._activation = None
+        self.state.settle = self.state.born.on_add = self.state.pairs.on_add = _nothing
         self._patches.undo()
         self.installed = False
 

@@ -2,12 +2,34 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
-from typing import Iterable, Iterator, Optional
+from types import TracebackType
+from typing import Callable, Dict, Iterable, Optional
 
 from .findings import WATCHED, Recorder, TraceFinding
 from .registry import BornTensors, SharedPairs
 from .sites import Site, UserFiles
+
+
+def _nothing() -> None:
+    return None
+
+
+class Guard:
+    """`with guard:` notes an exception of the watcher's own and swallows it (a plain class: cheap)."""
+
+    def __init__(self, recorder: Recorder, watcher: str) -> None:
+        self.recorder = recorder
+        self.watcher = watcher
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Optional[type], exc: Optional[BaseException], tb: Optional[TracebackType]) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        self.recorder.note(f"internal error in the {self.watcher} watcher, which skipped that call: "
+                           f"{type(exc).__name__}: {exc}")
+        return True
 
 
 class TraceState:
@@ -20,6 +42,8 @@ class TraceState:
         self._local = threading.local()
         self.cuda = False  # a CUDA device is present (NTL301 groups placements only then)
         self.default_device_site: Optional[Site] = None  # torch.set_default_device("cuda") call
+        self._guards: Dict[str, Guard] = {}
+        self.settle: Callable[[], None] = _nothing  # stops the op watcher when nothing watched is alive
 
     def on(self, code: str) -> bool:
         return code not in self.disabled
@@ -35,15 +59,13 @@ class TraceState:
     def leave(self) -> None:
         self._local.depth -= 1
 
-    @contextmanager
-    def guard(self, watcher: str) -> Iterator[None]:
+    def guard(self, watcher: str) -> "Guard":
         """A watcher's own work never breaks the program: its error is noted in the report (never
         silent) and the user's call goes on as without the trace."""
-        try:
-            yield
-        except Exception as exc:  # noqa: BLE001 - reported below, in the report's notes
-            self.recorder.note(f"internal error in the {watcher} watcher, which skipped that call: "
-                               f"{type(exc).__name__}: {exc}")
+        guard = self._guards.get(watcher)
+        if guard is None:
+            guard = self._guards[watcher] = Guard(self.recorder, watcher)
+        return guard
 
     def report(self, code: str, message: str, origin: Optional[Site], failure: Optional[Site],
                raised: bool = False, seconds: float = 0.0) -> Optional[TraceFinding]:

@@ -13,12 +13,12 @@ from typing import Any, Callable, Dict, Tuple
 
 TRAMPOLINE_NAME = "<runtime_check trace>"
 _TEMPLATE = (lambda func, args, kwargs: func(*args, **kwargs)).__code__  # one line: every instruction on it
-_cache: Dict[Tuple[types.CodeType, int], Callable[..., Any]] = {}
+trampolines: Dict[Tuple[types.CodeType, int], Callable[..., Any]] = {}  # by (caller's code, line)
 
 
 def call_as(frame: types.FrameType, func: Any, args: Any, kwargs: Any) -> Any:
     key = (frame.f_code, frame.f_lineno)
-    trampoline = _cache.get(key)
+    trampoline = trampolines.get(key)
     if trampoline is None:
         changes: Dict[str, Any] = {"co_filename": frame.f_code.co_filename, "co_name": TRAMPOLINE_NAME,
                                    "co_firstlineno": frame.f_lineno or 1}
@@ -26,5 +26,5 @@ def call_as(frame: types.FrameType, func: Any, args: Any, kwargs: Any) -> Any:
             changes["co_qualname"] = TRAMPOLINE_NAME
         code = _TEMPLATE.replace(**changes)
         trampoline = types.FunctionType(code, frame.f_globals, TRAMPOLINE_NAME)
-        _cache[key] = trampoline
+        trampolines[key] = trampoline
     return trampoline(func, args, kwargs)

@@ -21,7 +21,6 @@ targets = torch.from_numpy(getattr(store, LOADER)(16))
 model = nn.Linear(4, 1)
 loss = F.mse_loss(model(features), targets)
 loss.backward()
-print("loss dtype:", loss.dtype)
-
 summary = torch.tensor(loss.detach())
+print("loss dtype:", loss.dtype)
 print("summary:", summary.dtype)
