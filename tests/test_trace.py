@@ -286,9 +286,22 @@ def test_install_then_uninstall_restores_everything() -> None:
     before = _installed_state()
     session = TraceSession([str(ROOT)]).install()
     during = _installed_state()
-    assert all(during[k] != before[k] for k in before), [k for k in before if during[k] == before[k]]
+    patched = [k for k in before if k not in ("pre_hooks", "modes")]
+    assert all(during[k] != before[k] for k in patched), [k for k in patched if during[k] == before[k]]
+    # the op watcher and the module hook wait for a watched tensor, and stop when it is gone
+    assert (during["modes"], during["pre_hooks"]) == (before["modes"], before["pre_hooks"])
+    born = torch.from_numpy(np.ones(3))
+    on = _installed_state()
+    assert (on["modes"], on["pre_hooks"]) == (before["modes"] + 1, before["pre_hooks"] + 1)
+    del born
+    session.state.settle()
+    off = _installed_state()
+    assert (off["modes"], off["pre_hooks"]) == (before["modes"], before["pre_hooks"])
+    still_alive = torch.from_numpy(np.ones(3))  # uninstall while they run
+    assert _installed_state()["modes"] == before["modes"] + 1
     session.uninstall()
     assert _installed_state() == before
+    assert still_alive.dtype == torch.float64
     session.uninstall()  # twice is harmless
     assert _installed_state() == before
 

@@ -173,4 +173,5 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for failure, failure_tb in _LAST_FAILURE:
         session.program_failed(failure, failure_tb)
     shown = [a for a in args.command if a != "--"][:1] + [a for a in args.command if a != "--"][1:]
-    return finish(session, shown, code, args.json, args.sarif, args.compare, args.fail_on_findings, disabled)
+    return finish(session, shown, code, args.json, args.sarif, args.compare, args.fail_on_findings, disabled,
+                  target if kind == "script" else None)

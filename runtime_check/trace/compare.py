@@ -3,12 +3,17 @@
 A runtime finding is "flagged statically too" when the linter reports the
 same code at a line the runtime finding names (its origin or its failure)
 or cites that line in its message; otherwise "missed by static analysis".
-A static finding is "seen at run time" or "not reached in this run".
+A static finding is "seen at run time", or "not seen in this run": a run
+cannot tell a line that never ran from one that ran without the fault (a
+torch.load of a checkpoint that held no CUDA storage), so it does not claim
+the line was not reached; or "not watchable at run time" for the typed legacy
+constructors (torch.FloatTensor(a) and friends), which the trace cannot wrap.
 """
 from __future__ import annotations
 
 import linecache
 import platform
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Set, Tuple
@@ -19,7 +24,9 @@ from .sites import Site, shown_path
 FLAGGED = "flagged statically too"
 MISSED = "missed by static analysis"
 SEEN = "seen at run time"
-NOT_REACHED = "not reached in this run"
+NOT_SEEN = "not seen in this run"
+NOT_WATCHABLE = "not watchable at run time (a typed legacy constructor)"
+_TYPED_LEGACY = re.compile(r"\btorch\.(?:cuda\.)?[A-Z][A-Za-z]*Tensor\(")
 
 
 @dataclass
@@ -29,7 +36,7 @@ class StaticFinding:
     line: int
     message: str
     lines: Set[int]  # the lines it names: reported and cited
-    status: str = NOT_REACHED
+    status: str = NOT_SEEN
 
 
 @dataclass
@@ -94,7 +101,10 @@ def compare(findings: List[TraceFinding], files: Iterable[str]) -> Comparison:
         linted.append(file)
         for f in static:
             named = set(range(f.line, f.end_line + 1)) | set(f.cited)
-            result.static.append(StaticFinding(file, f.code, f.line, f.message, named))
+            found = StaticFinding(file, f.code, f.line, f.message, named)
+            if f.code == "NTL503" and _TYPED_LEGACY.search(linecache.getline(file, f.line)):
+                found.status = NOT_WATCHABLE
+            result.static.append(found)
     result._linted = tuple(linted)
     for finding in findings:
         ends = [s for s in (finding.origin, finding.failure) if s is not None]

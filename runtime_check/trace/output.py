@@ -10,9 +10,11 @@ from .compare import Comparison, compare
 from .session import TraceSession
 
 
-def touched_files(session: TraceSession) -> List[str]:
+def touched_files(session: TraceSession, script: Optional[str] = None) -> List[str]:
     """The user's files the run loaded (modules, the script) or named at a finding."""
     files = dict(session.state.files.touched)
+    if script:
+        files.setdefault(str(Path(script).resolve()), None)
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if isinstance(path, str) and path.endswith(".py") and session.state.files.is_user(path):
@@ -24,10 +26,11 @@ def touched_files(session: TraceSession) -> List[str]:
 
 
 def finish(session: TraceSession, command: Sequence[str], exit_code: int, json_path: Optional[Path],
-           sarif_path: Optional[Path], with_compare: bool, fail_on_findings: bool, disabled: Sequence[str]) -> int:
+           sarif_path: Optional[Path], with_compare: bool, fail_on_findings: bool, disabled: Sequence[str],
+           script: Optional[str] = None) -> int:
     findings = session.recorder.findings()
     notes = list(session.recorder.notes)
-    comparison: Optional[Comparison] = compare(findings, touched_files(session)) if with_compare else None
+    comparison: Optional[Comparison] = compare(findings, touched_files(session, script)) if with_compare else None
     sys.stdout.flush()
     sys.stderr.write(report.render_text(command, exit_code, findings, notes, comparison))
     sys.stderr.flush()
