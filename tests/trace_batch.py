@@ -97,7 +97,15 @@ def main(argv: List[str]) -> int:
     import torch  # noqa: F401
     import torch._dynamo  # noqa: F401 - the first optimizer.step() would import it in every child
 
+    # the trace's own modules too: a fork server amortises imports, the trace's as well as torch's
+    import runtime_check.trace.checkpoints  # noqa: F401
+    import runtime_check.trace.cli  # noqa: F401
+    import runtime_check.trace.conversions  # noqa: F401
+    import runtime_check.trace.loader  # noqa: F401
+    import runtime_check.trace.ops  # noqa: F401
+    import runtime_check.trace.output  # noqa: F401
     import runtime_check.trace.session  # noqa: F401
+    import torch.utils.data  # noqa: F401 - the loader watcher's module: imported by any program that trains
     results = [run_one(p, plain) for p in programs]
     with open(out, "w", encoding="utf-8") as f:
         json.dump(results, f)

@@ -91,7 +91,6 @@ class OpWatcher(TorchFunctionMode):
         # the registries' own dicts, read directly on the hot path
         self.born_items = state.born.items
         self.ranges = state.pairs.ranges
-        self.touches = state.pairs.touches
         self.cuda = state.cuda
 
     def __torch_function__(self, func: Any, types: Any, args: Tuple[Any, ...] = (), kwargs: Any = None) -> Any:
@@ -112,17 +111,29 @@ class OpWatcher(TorchFunctionMode):
             raise
 
     def _concerns(self, args: Tuple[Any, ...], kwargs: Optional[Dict[str, Any]]) -> bool:
-        """Whether this op touches a watched tensor: born from NumPy, or over a NumPy-shared storage."""
-        born, ranges, touches = self.born_items, self.ranges, self.touches
+        """Whether this op touches a watched tensor: born from NumPy, or over a NumPy-shared storage
+        (a tensor's data_ptr inside a shared storage's byte range: no storage object is made)."""
+        born, ranges = self.born_items, self.ranges
         tensor_type = self.tensor_type
         for value in (*args, *kwargs.values()) if kwargs else args:
             if isinstance(value, tensor_type):
-                if id(value) in born or (ranges and touches(value.data_ptr())):
+                if id(value) in born:
                     return True
+                if ranges:
+                    ptr = value.data_ptr()
+                    for start, end in ranges.items():
+                        if start <= ptr < end:
+                            return True
             elif type(value) in (list, tuple):
                 for item in value:
-                    if isinstance(item, tensor_type) and (id(item) in born or (ranges and touches(item.data_ptr()))):
-                        return True
+                    if isinstance(item, tensor_type):
+                        if id(item) in born:
+                            return True
+                        if ranges:
+                            ptr = item.data_ptr()
+                            for start, end in ranges.items():
+                                if start <= ptr < end:
+                                    return True
         return False
 
     def _watched(self, func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:

@@ -177,16 +177,6 @@ class SharedPairs:
         ranges[storage] = storage + max(1, tensor.untyped_storage().nbytes())
         self.on_add()
 
-    def touches(self, data_ptr: int) -> bool:
-        """A tensor whose data starts at `data_ptr` lies in a shared storage."""
-        ranges = self.ranges
-        if data_ptr in ranges:
-            return True
-        for start, end in ranges.items():
-            if start <= data_ptr < end:
-                return True
-        return False
-
     def at(self, storage: int) -> Iterator[Tuple[Pair, Any, Any]]:
         for pair in list(self.by_storage.get(storage, ())):
             both = pair.alive()
