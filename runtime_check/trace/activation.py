@@ -74,5 +74,3 @@ class Activation:
         if self._hook is not None:
             self._hook.remove()
             self._hook = None
-
-

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable, Dict
+from typing import Any, Callable
 
 from .patches import Patches
 from .registry import Birth
@@ -171,7 +171,3 @@ def install(state: TraceState, patches: Patches) -> None:
         empty.__name__ = name
         empty.__doc__ = original_empty.__doc__
         patches.set(np, name, empty)
-
-
-def describe(values: Dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in values.items())

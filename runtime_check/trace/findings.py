@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from .sites import Site
@@ -36,7 +36,6 @@ class TraceFinding:
     seconds: float = 0.0  # time spent in the offending call (NTL501)
     raised: bool = False  # torch raised its own error or warning here
     static: str = ""  # --compare: "flagged statically too" / "missed by static analysis"
-    extra: Dict[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> Tuple[str, Optional[Site], Optional[Site]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import traceback
 from types import TracebackType
-from typing import Any, Iterable, List, Optional
+from typing import Any, Iterable, Optional
 
 from .findings import Recorder
 from .patches import Patches
@@ -107,10 +107,3 @@ class TraceSession:
         origin = self.state.default_device_site or site
         self.state.report("NTL301", f"CUDA placement on a host without CUDA (torch raises: {text.strip()})",
                           origin, site, raised=True)
-
-
-def active_codes(disabled: Iterable[str]) -> List[str]:
-    from .findings import WATCHED
-
-    off = {c.upper() for c in disabled}
-    return [c for c in WATCHED if c not in off]

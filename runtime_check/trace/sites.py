@@ -96,14 +96,6 @@ class UserFiles:
             frame = frame.f_back
         return None
 
-    def here(self, depth: int = 2) -> Optional[Site]:
-        """The innermost user site of the caller's stack (`depth` frames above this one)."""
-        try:
-            frame: Optional[FrameType] = sys._getframe(depth)
-        except ValueError:
-            return None
-        return self.innermost(frame)
-
     def user_frames(self, frame: Optional[FrameType]) -> List[FrameType]:
         """Every user frame on the stack, innermost first."""
         frames = []
