@@ -21,6 +21,7 @@ from .findings import WATCHED
 from .trampoline import TRAMPOLINE_NAME
 
 USAGE_EXIT = 2
+RUNTIME_EXTRA = "np-torch-lint[runtime]"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -140,6 +141,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return USAGE_EXIT
     if kind == "script" and not os.path.isfile(target):
         print(f"runtime_check trace: can't open file {target!r}: no such file", file=sys.stderr)
+        return USAGE_EXIT
+    try:
+        import numpy  # noqa: F401 - the watchers wrap both
+        import torch  # noqa: F401
+    except ImportError as exc:
+        print(f"runtime_check trace needs torch and NumPy ({exc}): install {RUNTIME_EXTRA} "
+              f"(pip install '{RUNTIME_EXTRA}')", file=sys.stderr)
         return USAGE_EXIT
     roots = [os.path.abspath(r) for r in args.root] or [os.getcwd()]
     if kind == "script":
