@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["trace"]:
+        # `python -m runtime_check trace ... -- COMMAND`: watch the user's own run (runtime_check/trace/)
+        from .trace.cli import main as trace_main
+
+        return trace_main(argv[1:])
     args = _parser().parse_args(argv)
     missing = [name for name in ("torch", "numpy") if importlib.util.find_spec(name) is None]
     if missing:

@@ -14,7 +14,8 @@ from typing import Dict
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NEEDS_TORCH = ["tests/test_runtime_check.py", "tests/test_fixture_runner.py", "tests/test_fix_runtime.py"]
+NEEDS_TORCH = ["tests/test_runtime_check.py", "tests/test_fixture_runner.py", "tests/test_fix_runtime.py",
+               "tests/test_trace.py"]
 
 
 def _collect(tmp_path: Path, env_extra: Dict[str, str]) -> subprocess.CompletedProcess:
@@ -43,3 +44,17 @@ def test_outside_ci_a_run_may_say_it_has_no_torch(tmp_path: Path) -> None:
     assert result.returncode == 5, result.stdout[-2000:]  # nothing collected: every module skipped
     assert result.stdout.count("SKIPPED [1]") == len(NEEDS_TORCH), result.stdout[-2000:]
     assert "no torch here" not in result.stdout
+
+
+def test_trace_without_torch_says_what_to_install(tmp_path: Path) -> None:
+    shadow = tmp_path / "shadow" / "torch"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("no torch here: a test hid it")\n')
+    script = tmp_path / "train.py"
+    script.write_text("print('never runs')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(shadow.parent), str(ROOT)]))
+    result = subprocess.run([sys.executable, "-m", "runtime_check", "trace", "--", "python", str(script)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "install np-torch-lint[runtime]" in result.stderr, result.stderr

@@ -1,0 +1,140 @@
+"""NTL102/NTL103 at run time: DataLoader batches.
+
+`_BaseDataLoaderIter.__next__` is wrapped (the iterator keeps its type).  On
+the first batch of each iterator fetched in this process (num_workers=0), a
+profile function notes where the user's `__getitem__` returned and what; a
+float64 tensor in a batch collated from NumPy float64 data or Python floats is
+NTL102 at that `return`, and the batch's float64 / narrow-integer tensors are
+marked as born there, so a float32 model or a class loss that receives them
+later is reported against the `return` too.  With worker processes the
+`__getitem__` runs elsewhere: the finding then names the method's first line.
+"""
+from __future__ import annotations
+
+import sys
+from types import FrameType
+from typing import Any, List, Optional, Tuple
+
+from .patches import Patches
+from .registry import Birth
+from .sites import Site
+from .state import TraceState
+
+_FLOAT_SOURCES = ("float64 ndarray", "Python float")
+
+
+def _float_source(value: Any, depth: int = 0) -> Optional[str]:
+    """What in a sample collates to float64: a float64 ndarray / NumPy float64, or a Python float."""
+    import numpy as np
+
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype == np.float64:
+        return _FLOAT_SOURCES[0]
+    if isinstance(value, float):
+        return _FLOAT_SOURCES[1]
+    if depth < 2 and isinstance(value, (list, tuple)):
+        for item in value:
+            found = _float_source(item, depth + 1)
+            if found:
+                return found
+    if depth < 2 and isinstance(value, dict):
+        for item in value.values():
+            found = _float_source(item, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def _batch_tensors(batch: Any, tensor_type: type, depth: int = 0) -> List[Any]:
+    if isinstance(batch, tensor_type):
+        return [batch]
+    if depth >= 3:
+        return []
+    items = batch.values() if isinstance(batch, dict) else batch if isinstance(batch, (list, tuple)) else ()
+    found: List[Any] = []
+    for item in items:
+        found.extend(_batch_tensors(item, tensor_type, depth + 1))
+    return found
+
+
+def install(state: TraceState, patches: Patches) -> None:
+    import torch
+    from torch.utils.data import dataloader
+
+    iterator_class = dataloader._BaseDataLoaderIter
+    original_next = iterator_class.__next__
+    tensor_type = torch.Tensor
+
+    def getitem_code(loader_iter: Any) -> Any:
+        dataset = getattr(loader_iter, "_dataset", None)
+        method = getattr(type(dataset), "__getitem__", None)
+        return getattr(method, "__code__", None)
+
+    def fetch_watching_returns(loader_iter: Any, code: Any) -> Tuple[Any, List[Tuple[int, Any]]]:
+        returns: List[Tuple[int, Any]] = []
+        previous = sys.getprofile()
+
+        def profile(frame: FrameType, event: str, arg: Any) -> None:
+            if event == "return" and frame.f_code is code:
+                returns.append((frame.f_lineno, arg))
+
+        sys.setprofile(profile)
+        try:
+            batch = original_next(loader_iter)
+        finally:
+            sys.setprofile(previous)
+        return batch, returns
+
+    def watched_next(self: Any) -> Any:
+        if state.busy or not (state.on("NTL102") or state.on("NTL103") or state.on("NTL101")):
+            return original_next(self)
+        state.settle()
+        code = getitem_code(self)
+        in_process = getattr(self, "_num_workers", 0) == 0
+        first = not getattr(self, "_ntl_trace_seen", False)
+        # only where no profiler runs: a C-level one (cProfile) could not be put back with sys.setprofile
+        if first and in_process and code is not None and state.files.is_user(code.co_filename) \
+                and sys.getprofile() is None:
+            batch, returns = fetch_watching_returns(self, code)
+        else:
+            batch, returns = original_next(self), []
+        if first:
+            try:
+                self._ntl_trace_seen = True
+            except AttributeError:
+                pass
+        with state.guard("DataLoader"):
+            _inspect(self, batch, returns, code)
+        return batch
+
+    def _inspect(loader_iter: Any, batch: Any, returns: List[Tuple[int, Any]], code: Any) -> None:
+        if code is None or not state.files.is_user(code.co_filename):
+            return  # a Dataset of torch's or a library's: not the user's __getitem__
+        tensors = _batch_tensors(batch, tensor_type)
+        f64 = [t for t in tensors if t.dtype == torch.float64]
+        narrow = [t for t in tensors if str(t.dtype) in ("torch.int32", "torch.int16", "torch.int8", "torch.uint8")]
+        if not f64 and not narrow:
+            return
+        returned = next(((line, value) for line, value in returns if _float_source(value)), None)
+        known = getattr(loader_iter, "_ntl_trace_origin", None)
+        if returned is not None:
+            origin = Site(code.co_filename, returned[0], code.co_name)
+            source = _float_source(returned[1])
+            try:
+                loader_iter._ntl_trace_origin = (origin, source)
+            except AttributeError:
+                pass
+        elif known is not None:
+            origin, source = known
+        else:
+            origin, source = Site(code.co_filename, code.co_firstlineno, code.co_name), "its samples"
+        failure = state.files.innermost(sys._getframe(2))
+        if f64 and source:
+            state.report("NTL102", f"DataLoader batch is float64, collated from {source} returned by "
+                         f"{type(loader_iter._dataset).__name__}.__getitem__; return float32 "
+                         "(astype(np.float32), np.float32 values)", origin, failure)
+        for tensor in f64:
+            state.born.add(tensor, Birth("NTL102", origin, f"a float64 DataLoader batch ({source})"))
+        for tensor in narrow:
+            state.born.add(tensor, Birth("NTL103", origin, f"a {str(tensor.dtype)[6:]} DataLoader batch"))
+
+    patches.set(iterator_class, "__next__", watched_next)

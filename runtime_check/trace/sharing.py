@@ -1,0 +1,202 @@
+"""NTL401/NTL402 at run time: writes on one side of a NumPy/tensor pair that shares memory.
+
+A tensor-side write is seen by the op watcher (in-place ops, `out=`,
+`inplace=True`, `__setitem__`).  It is a finding only where the other side is
+still used: NTL402 when the ndarray view is kept in a list, dict or attribute
+(a snapshot), NTL401 when a name bound to it in a user frame is read again
+later in that frame's code.  A NumPy-side write cannot be seen as it happens;
+it is seen when the tensor side is next read (its bytes changed while the
+tensor's own version did not) and reported at that read.
+"""
+from __future__ import annotations
+
+import dis
+import gc
+from types import CodeType, FrameType
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
+
+from .registry import Pair, fingerprint, version_of
+from .sites import Site
+from .state import TraceState
+
+_LOADS = {"LOAD_FAST", "LOAD_NAME", "LOAD_GLOBAL", "LOAD_DEREF", "LOAD_CLASSDEREF", "LOAD_FAST_CHECK",
+          "LOAD_FAST_AND_CLEAR", "LOAD_FAST_LOAD_FAST"}
+_reads_cache: Dict[CodeType, Tuple[List[Tuple[int, str]], List[Tuple[int, int]]]] = {}
+
+
+def _reads(code: CodeType) -> Tuple[List[Tuple[int, str]], List[Tuple[int, int]]]:
+    """(offset, name) of each load of a name, and (offset, target) of each backward jump."""
+    known = _reads_cache.get(code)
+    if known is None:
+        loads: List[Tuple[int, str]] = []
+        jumps: List[Tuple[int, int]] = []
+        for ins in dis.get_instructions(code):
+            if ins.opname in _LOADS and isinstance(ins.argval, str):
+                loads.append((ins.offset, ins.argval))
+            elif "JUMP_BACKWARD" in ins.opname and isinstance(ins.argval, int):
+                jumps.append((ins.offset, ins.argval))
+        known = (loads, jumps)
+        _reads_cache[code] = known
+    return known
+
+
+def read_later(frame: FrameType, names: FrozenSet[str]) -> bool:
+    """Whether the frame's code reads one of `names` after the instruction running now (a loop
+    that jumps back over a read counts)."""
+    loads, jumps = _reads(frame.f_code)
+    now = frame.f_lasti
+    for offset, name in loads:
+        if name not in names:
+            continue
+        if offset > now:
+            return True
+        if any(jump_from > now and target <= offset for jump_from, target in jumps):
+            return True
+    return False
+
+
+def _names_bound_to(frame: FrameType, obj: Any) -> FrozenSet[str]:
+    names = {name for name, value in frame.f_locals.items() if value is obj}
+    if frame.f_code.co_name == "<module>":
+        names |= {name for name, value in frame.f_globals.items() if value is obj}
+    return frozenset(names)
+
+
+def still_read(state: TraceState, obj: Any, frame: Optional[FrameType]) -> bool:
+    """A user frame holds `obj` in a name it reads again later."""
+    for user_frame in state.files.user_frames(frame):
+        names = _names_bound_to(user_frame, obj)
+        if names and read_later(user_frame, names):
+            return True
+    return False
+
+
+def kept_in_container(state: TraceState, obj: Any, frame: Optional[FrameType], ours: Iterable[Any] = ()) -> bool:
+    """`obj` is an item of a list, set or dict, or an object's attribute (not just a frame's name).
+    `ours`: the watcher's own lists that hold it now."""
+    frames = state.files.user_frames(frame)
+    namespaces = {id(f.f_globals) for f in frames} | {id(f.f_locals) for f in frames}
+    skip = {id(o) for o in ours}
+    for holder in gc.get_referrers(obj):  # finds lists and tracked dicts at once
+        if id(holder) in skip:
+            continue
+        if isinstance(holder, (list, set)):
+            return True
+        if isinstance(holder, dict) and id(holder) not in namespaces and "__builtins__" not in holder:
+            return True
+    # a dict of untracked values (ints, arrays) is invisible to gc, and Python 3.11+ may keep an
+    # object's attributes without a dict: search what the user's frames can reach, a few levels deep
+    starts: List[Any] = []
+    for f in frames:
+        starts.extend(f.f_locals.values())
+        if f.f_code.co_name == "<module>":
+            starts.extend(f.f_globals.values())
+    return _reaches(starts, obj)
+
+
+_SEARCH_DEPTH = 3
+_SEARCH_LIMIT = 20000
+
+
+def _reaches(starts: List[Any], obj: Any) -> bool:
+    import types
+
+    seen = set()
+    level = [v for v in starts if v is not obj]
+    budget = _SEARCH_LIMIT
+    for _depth in range(_SEARCH_DEPTH):
+        following: List[Any] = []
+        for value in level:
+            if id(value) in seen or isinstance(value, (types.ModuleType, type, types.FunctionType, str, bytes)):
+                continue
+            seen.add(id(value))
+            budget -= 1
+            if budget < 0:
+                return False
+            if isinstance(value, dict):
+                items: Iterable[Any] = value.values()
+            elif isinstance(value, (list, tuple, set, frozenset)):
+                items = value
+            else:
+                attrs = getattr(value, "__dict__", None)
+                if not isinstance(attrs, dict) or hasattr(value, "__array_interface__") or \
+                        type(value).__module__.startswith("torch"):
+                    continue
+                items = attrs.values()
+            for item in items:
+                if item is obj:
+                    return True
+                following.append(item)
+        level = following
+    return False
+
+
+def storages(tensors: Iterable[Any]) -> List[Tuple[Any, int]]:
+    out = []
+    for t in tensors:
+        try:
+            out.append((t, t.untyped_storage().data_ptr()))
+        except (RuntimeError, AttributeError, NotImplementedError):
+            pass  # a tensor without storage (meta, functional): nothing shared
+    return out
+
+
+def on_write(state: TraceState, written: Iterable[Any], frame: Optional[FrameType]) -> None:
+    """Before an in-place write on tensors: report a pair whose other side is still used."""
+    site: Optional[Site] = None
+    for _tensor, storage in storages(written):
+        for pair, _t, array in state.pairs.at(storage):
+            if array in state.pairs.empty_arrays:
+                continue  # np.empty's buffer: staging memory, written through on purpose
+            site = site or state.files.innermost(frame)
+            if pair.to_numpy and "NTL402" not in pair.reported and kept_in_container(state, array, frame):
+                pair.stale_writes += 1
+                if pair.stale_writes < 2:
+                    continue  # a view kept across one write may be read before the next: not yet a stale snapshot
+                pair.reported.add("NTL402")
+                state.report("NTL402", f"in-place write on a tensor whose NumPy view ({pair.what}) is kept "
+                             "in a container: every snapshot is the same memory; store .copy()",
+                             pair.site, site)
+            elif "NTL401" not in pair.reported and still_read(state, array, frame):
+                pair.reported.add("NTL401")
+                state.report("NTL401", f"in-place write on a tensor that shares memory with an ndarray "
+                             f"({pair.what}) read later: the array changes too", pair.site, site)
+
+
+def resync(written: Iterable[Any], state: TraceState) -> None:
+    """After a tensor-side write: the array's new bytes are the tensor's own doing."""
+    for _tensor, storage in storages(written):
+        for pair, tensor, array in state.pairs.at(storage):
+            pair.version = version_of(tensor)
+            pair.print_ = fingerprint(array)
+
+
+def on_read(state: TraceState, tensors: List[Any], frame: Optional[FrameType]) -> None:
+    """Before tensors are read: a NumPy-side write since the last look changed their bytes."""
+    pairs = storages(tensors)
+    for _tensor, storage in pairs:
+        for pair, tensor, array in state.pairs.at(storage):
+            _check_pair(state, pair, tensor, array, frame, (tensors, pairs))
+
+
+def _check_pair(state: TraceState, pair: Pair, tensor: Any, array: Any, frame: Optional[FrameType],
+                ours: Tuple[Any, ...]) -> None:
+    if pair.print_ is None:
+        return
+    now = fingerprint(array)
+    if now == pair.print_:
+        return
+    version = version_of(tensor)
+    written_by_torch = version != pair.version or version < 0
+    pair.print_, pair.version = now, version
+    if written_by_torch or array in state.pairs.empty_arrays or "NTL401" in pair.reported:
+        return
+    pair.reported.add("NTL401")
+    site = state.files.innermost(frame)
+    if not pair.to_numpy and kept_in_container(state, tensor, frame, ours):
+        state.report("NTL402", f"the array behind a tensor kept in a container ({pair.what}) was written in "
+                     "place: every stored tensor is the same memory; store .clone()", pair.site, site)
+        return
+    side = "the array" if not pair.to_numpy else "the NumPy view"
+    state.report("NTL401", f"{side} was written in place while sharing memory with a tensor ({pair.what}); "
+                 "the tensor read here sees the change", pair.site, site)
