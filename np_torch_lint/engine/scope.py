@@ -37,6 +37,7 @@ class ClassInfo:
     casts_self: bool = False  # a module that moves itself (self.double()): its dtype is not float32
     places_self: bool = False  # it (or a base) calls self.cuda()/self.to(...): not on the CPU as built
     custom_collate: bool = False  # given to a DataLoader with its own collate_fn: default_collate may not run
+    collated_float64: bool = False  # and that collate_fn, walked with its items, returns float64 data
     scan: Any = None  # classes.ClassScan: what one walk of its body tells
     methods: Dict[str, FunctionInfo] = field(default_factory=dict)
     class_attrs: Dict[str, Value] = field(default_factory=dict)

@@ -84,7 +84,8 @@ class TorchModel:
             if getitem is not None and collate.value.kind is Kind.FUNCTION and function is not None:
                 item = self.it.summary(getitem)
                 batch = Value(kind=Kind.SEQUENCE, element=item if item != UNKNOWN else None)
-                self.ex.call_function(function, frame, [Arg(None, batch, collate.node, False)], False, node)
+                made = self.ex.call_function(function, frame, [Arg(None, batch, collate.node, False)], False, node)
+                cls.collated_float64 = cls.collated_float64 or _holds_float64(made)
         return UNKNOWN
 
     @staticmethod
@@ -472,6 +473,14 @@ def _made_on(args: Sequence[Arg]) -> Optional[Device]:
     if device is None:
         return Device.CPU
     return device.value.device
+
+
+def _holds_float64(value: Value) -> bool:
+    """A batch (a tensor or array, or a tuple/list/dict of them) with float64 data in it."""
+    if value.kind in (Kind.TENSOR, Kind.NDARRAY) and value.dtype == api.FLOAT64:
+        return True
+    parts = value.elements if value.kind in (Kind.SEQUENCE, Kind.DICT) and value.elements is not None else ()
+    return any(_holds_float64(part) for part in parts)
 
 
 def _tuple_output(shape: Tuple[Any, ...], output: Value, tensor_input: bool) -> Value:

@@ -148,8 +148,9 @@ class Float64DatasetItem(Rule):
         assert isinstance(event, DatasetItem)
         if evidence.default_float64:
             return
-        if event.dataset is not None and event.dataset.custom_collate:
-            return  # its DataLoader's own collate_fn builds the batches (and is walked with them)
+        custom = event.dataset is not None and event.dataset.custom_collate
+        if custom and not event.dataset.collated_float64:
+            return  # its DataLoader's own collate_fn builds the batches (walked with them: no float64 out)
         parts = _parts(event.value)
         bad = [p for p in parts if _collates_to_float64(p)]
         if not bad:
@@ -160,7 +161,8 @@ class Float64DatasetItem(Rule):
         yield Finding(
             self.code,
             event.site,
-            f"__getitem__ returns {what}{where}: default_collate makes float64 batches; "
+            f"__getitem__ returns {what}{where}: "
+            f"{'its collate_fn keeps it float64' if custom else 'default_collate makes float64 batches'}; "
             "return float32 (astype(np.float32), torch.tensor(..., dtype=torch.float32))",
         )
 
