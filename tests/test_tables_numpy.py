@@ -6,7 +6,7 @@ NumPy and torch and checks the fact holds there. A row removed from a table fail
 a row that stops being true (a new NumPy changes a dtype) fails the second.
 
 The cases are written out, not generated from the tables, so that a lost row is noticed
-(benchmarks/rows/remove_each_row.py runs this file too, without the ``installed`` tests, which
+(benchmarks/mutation/mutate.py runs this file too, without the ``installed`` tests, which
 never read the tables). Tests whose name says ``installed`` run the code with NumPy and torch.
 """
 from __future__ import annotations

@@ -6,10 +6,13 @@ or more on two cores):
     python benchmarks/mutation/mutate.py --jobs 2 --json mutation.json
     python benchmarks/mutation/mutate.py --list            # the mutants only
     python benchmarks/mutation/mutate.py --only NOT_WRITES  # a subset, by description
+    python benchmarks/mutation/mutate.py --tables LOADERS,EXITS --flips  # those tables' rows, and their flips
 
 Mutants (see README.md):
 - row: one row of a table in np_torch_lint/engine/api.py removed (an entry of
   a dict, set, tuple or list display assigned at module level);
+- flip (only with --flips): one boolean constant in a dict row's value flipped
+  (`copies=False` -> `True`, `("float32", True)` -> `("float32", False)`);
 - guard: in the rules, the runner (lint.py) and the CUDA-guard heuristics
   (engine/guards.py), one early exit (`if ...: return` / `continue`) or
   comprehension filter weakened: an `or` loses one operand, `not (a and b)`
@@ -56,12 +59,13 @@ COPIED = ("np_torch_lint", "runtime_check", "tests", "fixtures", "pyproject.toml
 @dataclass
 class Mutant:
     id: str
-    kind: str  # "row" or "guard"
+    kind: str  # "row", "flip" or "guard"
     path: str  # relative to the repository
     line: int
     what: str  # e.g. "ARRAY_MAKERS: drop 'numpy.zeros'"
     source: str = ""  # the mutated file (not written to the report)
-    keyword: str = ""  # a row's name ("zeros"): tests/test_api_facts.py -k keyword is tried first
+    keyword: str = ""  # a row's name ("zeros"): the quick tests with -k keyword are tried first
+    table: str = ""  # a row's or flip's table ("ARRAY_MAKERS"); "" for a guard
 
 
 @dataclass
@@ -128,8 +132,42 @@ def row_mutants(root: Path) -> List[Mutant]:
             removed, line, row = _short(elts[position]), elts[position].lineno, elts[position]
             del elts[position]
         mutants.append(Mutant(f"row-{index:03d}", "row", TABLES, line, f"{name}: drop {removed}", ast.unparse(tree),
-                              _keyword(row)))
+                              _keyword(row), name))
     return mutants
+
+
+def flip_mutants(root: Path) -> List[Mutant]:
+    """Each boolean constant in the value of a dict row flipped, one at a time (`copies=False` -> True)."""
+    text = (root / TABLES).read_text(encoding="utf-8")
+    mutants = []
+    for index, (name, display, position) in enumerate(_row_sites(ast.parse(text))):
+        if not isinstance(display, ast.Dict):
+            continue
+        key = display.keys[position]
+        for nth, flag in enumerate(_booleans(display.values[position])):
+            tree = ast.parse(text)  # a fresh tree per mutant: the flip edits it
+            _, fresh, _ = _row_sites(tree)[index]
+            assert isinstance(fresh, ast.Dict)
+            target = _booleans(fresh.values[position])[nth]
+            target.value = not target.value
+            what = f"{name}: {_short(key) if key is not None else '**'} [{_argument_name(display.values[position], flag)}" \
+                   f"{flag.value} -> {not flag.value}]"
+            mutants.append(Mutant(f"flip-{index:03d}-{nth}", "flip", TABLES, flag.lineno, what, ast.unparse(tree),
+                                  _keyword(key), name))
+    return mutants
+
+
+def _booleans(value: ast.expr) -> List[ast.Constant]:
+    found = [n for n in ast.walk(value) if isinstance(n, ast.Constant) and isinstance(n.value, bool)]
+    return sorted(found, key=lambda n: (n.lineno, n.col_offset))  # source order, the same in every fresh tree
+
+
+def _argument_name(value: ast.expr, constant: ast.Constant) -> str:
+    """`copies=` when the constant is a keyword argument's value, else ""."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.keyword) and node.value is constant and node.arg:
+            return node.arg + "="
+    return ""
 
 
 def _keyword(row: Optional[ast.expr]) -> str:
@@ -364,7 +402,7 @@ def run(mutants: Sequence[Mutant], root: Path, tests: Sequence[Sequence[str]], j
 
 def summary(outcomes: Sequence[Outcome]) -> str:
     lines = []
-    for kind in ("row", "guard"):
+    for kind in ("row", "flip", "guard"):
         mine = [o for o in outcomes if o.kind == kind]
         if mine:
             killed = sum(o.killed for o in mine)
@@ -394,11 +432,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per mutant's test run")
     parser.add_argument("--only", default="", help="only mutants whose id or description contains this")
     parser.add_argument("--ids", default="", help="a file of mutant ids to run (one a line)")
+    parser.add_argument("--flips", action="store_true", help="add the flip mutants (each boolean of a row's value)")
+    parser.add_argument("--tables", default="", help="only the rows (and flips) of these tables, comma-separated")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--json", type=Path, default=None, help="write every outcome to this file")
     args = parser.parse_args(argv)
     root = args.root.resolve()
-    mutants = row_mutants(root) + guard_mutants(root)
+    mutants = row_mutants(root) + (flip_mutants(root) if args.flips else []) + guard_mutants(root)
+    if args.tables:
+        wanted_tables = set(args.tables.split(","))
+        mutants = [m for m in mutants if m.table in wanted_tables]
     if args.only:
         mutants = [m for m in mutants if args.only in m.id or args.only in m.what]
     if args.ids:
