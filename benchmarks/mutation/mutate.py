@@ -32,6 +32,7 @@ import multiprocessing
 import multiprocessing.queues
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -330,6 +331,34 @@ def _pytest_in_child(work: Path, tests: Sequence[str], timeout: float) -> Tuple[
     return rc, failing or (text.strip().splitlines() or [""])[-1], time.monotonic() - start
 
 
+def _preload() -> None:
+    """Import, once and before forking, what every test run imports: pytest and its plugins, LibCST for
+    the fixes, NumPy, torch and PIL for the table tests (never np_torch_lint: each child imports the mutant).
+
+    Then freeze the heap: each pytest run collects garbage several times on exit, and without
+    gc.freeze() every collection walks torch's objects again (over a second a run)."""
+    import gc
+    import importlib
+    import importlib.metadata
+
+    import pytest  # noqa: F401
+
+    for plugin in importlib.metadata.entry_points(group="pytest11"):
+        try:
+            plugin.load()
+        except Exception:  # noqa: BLE001 - pytest reports a broken plugin itself, in the child
+            pass
+    for name in ("libcst", "numpy", "torch", "PIL.Image"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    if "np_torch_lint" in sys.modules:
+        raise SystemExit("np_torch_lint was imported before forking: the mutants would not be the ones tested")
+    gc.collect()
+    gc.freeze()
+
+
 _WORK: List[Path] = []  # this pool worker's copy of the repository
 
 
@@ -365,17 +394,7 @@ def _test_one(job: Tuple[Mutant, Sequence[Sequence[str]], float]) -> Outcome:
 
 def run(mutants: Sequence[Mutant], root: Path, tests: Sequence[Sequence[str]], jobs: int,
         timeout: float) -> List[Outcome]:
-    # What every test run imports, once, before forking: pytest, libcst for the fixes, and NumPy,
-    # torch and PIL for the table tests (never np_torch_lint: each child imports the mutant).
-    import importlib
-
-    import pytest  # noqa: F401
-
-    for name in ("libcst", "numpy", "torch", "PIL.Image"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
+    _preload()
     works = [_copy(root) for _ in range(max(1, jobs))]
     try:
         for stage in tests:
@@ -437,6 +456,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--json", type=Path, default=None, help="write every outcome to this file")
     args = parser.parse_args(argv)
+    # A run stopped by kill still removes its copies of the repository (the finally in run()).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     root = args.root.resolve()
     mutants = row_mutants(root) + (flip_mutants(root) if args.flips else []) + guard_mutants(root)
     if args.tables:
