@@ -50,6 +50,24 @@ def test_float64_tensors_not_from_numpy_are_not_ntl101() -> None:
     assert codes("out = model(torch.from_numpy(f64))\n" + SEEN) == ["NTL101"]
 
 
+def test_ntl101_no_fix_when_keywords_are_spread() -> None:
+    # `**options` may hold dtype=: a cast added beside it could repeat it.
+    found = reports("out = model(torch.as_tensor(f64, **options))\n", "NTL101")
+    assert all(r.fix is None for r in found)
+
+
+def test_ntl101_of_a_conversion_in_another_module(tmp_path: Path) -> None:
+    # The conversion is helpers.py's: its finding (and fix) belong to that file, not to train.py.
+    (tmp_path / "helpers.py").write_text("import numpy as np\nimport torch\n"
+                                         "def load():\n    return torch.from_numpy(np.random.rand(4, 3))\n")
+    main = tmp_path / "train.py"
+    main.write_text("import torch.nn as nn\nfrom helpers import load\nmodel = nn.Linear(3, 1)\nout = model(load())\n")
+    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == []
+    main.write_text("import numpy as np\nimport torch\nimport torch.nn as nn\nmodel = nn.Linear(3, 1)\n"
+                    "out = model(torch.from_numpy(np.random.rand(4, 3)))\n")
+    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == ["NTL101"]
+
+
 def test_float64_into_a_module_without_parameters_is_fine() -> None:
     assert codes("out = nn.ReLU()(torch.from_numpy(f64))\n") == []
 
@@ -157,6 +175,9 @@ def test_ntl502_fix_only_without_other_arguments() -> None:
     # dtype= or requires_grad= change what the copy is: detach().clone() would not say it.
     (found,) = reports(source.format(extra=", requires_grad=True"), "NTL502")
     assert found.fix is None
+    # A second positional argument (torch.tensor raises on it): the fix would drop it silently.
+    (found,) = reports(source.format(extra=", torch.float64"), "NTL502")
+    assert found.fix is None
 
 
 # --- NTL302 ------------------------------------------------------------------------------
@@ -182,6 +203,10 @@ PLACED = "weights = torch.zeros(3).cuda()"
     f"if kind == 'cpu':\n    weights = torch.zeros(3)\nelse:\n    {PLACED}\n",
     f"from torch.cuda import is_available\nif is_available():\n    {PLACED}\n",
     f"try:\n    {PLACED}\nexcept:\n    weights = torch.zeros(3)\n",
+    # `device != "cpu"` holds where the chosen device is not the CPU.
+    f"if kind != 'cpu':\n    {PLACED}\n",
+    # A flag set twice is no constant (no one definition to follow): its value, set from a probe, guards.
+    f"ready = False\nready = torch.cuda.is_available()\nif ready:\n    {PLACED}\n",
 ])
 def test_cuda_guards(guarded: str) -> None:
     assert codes(guarded) == []
