@@ -159,6 +159,7 @@ def test_ntl501_is_about_lists_of_nd_arrays_given_to_tensor() -> None:
     assert "NTL501" not in codes("t = torch.from_numpy([f32[0], f32[1]])\n")
     assert codes("t = torch.tensor([])\n") == []  # a list with nothing known in it
     assert codes("t = torch.tensor([np.zeros(()), np.zeros(())])\n") == []  # 0-d arrays: torch raises instead
+    assert codes("t = torch.tensor({'a': f32[0], 'b': f32[1]})\n") == []  # a dict of arrays: torch raises instead
 
 
 def test_ntl501_fix_only_for_a_call_whose_arguments_are_all_there() -> None:
