@@ -207,7 +207,8 @@ PLACED = "weights = torch.zeros(3).cuda()"
     # `device != "cpu"` holds where the chosen device is not the CPU.
     f"if kind != 'cpu':\n    {PLACED}\n",
     # A flag set twice is no constant (no one definition to follow): its value, set from a probe, guards.
-    f"ready = False\nready = torch.cuda.is_available()\nif ready:\n    {PLACED}\n",
+    *[f"ready = False\nready = torch.cuda.{probe}()\nif ready:\n    {PLACED}\n"
+      for probe in ("is_available", "device_count", "is_initialized")],
 ])
 def test_cuda_guards(guarded: str) -> None:
     assert codes(guarded) == []
