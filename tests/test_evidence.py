@@ -104,6 +104,13 @@ def test_saves_not_known_to_be_cpu(saved: str) -> None:
     assert _saves(f"def save(model, optimizer):\n    torch.save({saved}, 'b.pt')\n") == [False]
 
 
+def test_what_is_read_back_from_bytes_is_not_known_to_be_cpu() -> None:
+    # pickle.loads of bytes: what some run pickled, CUDA tensors maybe; pickle.dumps makes bytes here.
+    source = "import pickle\ndef save():\n    torch.save(pickle.{call}, 'b.pt')\n"
+    assert _saves(source.format(call="loads(b'...')")) == [False]
+    assert _saves(source.format(call="dumps(3)")) == [True]
+
+
 def test_a_name_holds_cpu_data_only_when_every_binding_does() -> None:
     assert _saves("def save(model):\n    state = model.cpu().state_dict()\n    torch.save(state, 'a.pt')\n") == [True]
     assert _saves("def save(model, fast):\n    state = model.cpu().state_dict()\n    if fast:\n"

@@ -48,7 +48,8 @@ GUARDED = ("np_torch_lint/rules", "np_torch_lint/lint.py", "np_torch_lint/engine
 # The table tests run without their `installed` cases (those run NumPy and torch, never the tables).
 NOT_INSTALLED = ("-k", "not installed")
 DEFAULT_STAGES = (
-    ("tests/test_api_facts.py", "tests/test_rule_guards.py", "tests/test_engine.py", "tests/test_precision.py"),
+    ("tests/test_api_facts.py", "tests/test_rule_guards.py", "tests/test_engine.py", "tests/test_precision.py",
+     "tests/test_evidence.py", "tests/test_reach.py"),
     (*NOT_INSTALLED, "tests/test_tables_numpy.py", "tests/test_tables_torch.py"),
     ("tests/test_fixtures.py", "tests/test_project_modules.py", "tests/test_ignore.py", "tests/test_fixes.py"),
 )
