@@ -86,6 +86,8 @@ def _saves(source: str) -> List[bool]:
     "{'epoch': 3, 'weights': model.to('cpu').state_dict(), 'name': f'run{3}'}",
     "[t.detach().cpu() for t in outputs]",
     "outputs[0].numpy()",
+    "outputs[0].tolist()",
+    "{'loss': outputs[0].item()}",
     "torch.load('a.pt', map_location='cpu')",
     "torch.load('a.pt', map_location=lambda storage, loc: storage)",
 ])
@@ -99,6 +101,9 @@ def test_saves_of_cpu_data(saved: str) -> None:
     "{k: v for k, v in model.state_dict().items()}",
     "torch.load('a.pt')",
     "optimizer.state_dict()",
+    # downloaded weights: what their publisher saved
+    "torch.hub.load_state_dict_from_url('https://example.org/w.pth')",
+    "torch.utils.model_zoo.load_url('https://example.org/w.pth')",
 ])
 def test_saves_not_known_to_be_cpu(saved: str) -> None:
     assert _saves(f"def save(model, optimizer):\n    torch.save({saved}, 'b.pt')\n") == [False]
