@@ -95,6 +95,20 @@ def test_saves_of_cpu_data(saved: str) -> None:
     assert _saves(f"def save(model, outputs):\n    torch.save({saved}, 'b.pt')\n") == [True]
 
 
+@pytest.mark.parametrize("method", ["clone()", "detach()", "contiguous()", "float()", "double()", "half()",
+                                    "bfloat16()", "view(-1)", "reshape(-1)", "squeeze()", "unsqueeze(0)",
+                                    "permute(0)", "state_dict().copy()"])
+def test_methods_that_keep_the_cpu(method: str) -> None:
+    # Each keeps its receiver's device: of CPU data, CPU data; of a parameter, the caller's device.
+    assert _saves(f"def save(outputs):\n    torch.save(outputs[0].cpu().{method}, 'b.pt')\n") == [True]
+    assert _saves(f"def save(outputs):\n    torch.save(outputs[0].{method}, 'b.pt')\n") == [False]
+
+
+@pytest.mark.parametrize("saved", ["model.cpu().state_dict().values()", "model.cpu().state_dict().items()"])
+def test_the_entries_of_a_cpu_state_dict(saved: str) -> None:
+    assert _saves(f"def save(model):\n    torch.save({saved}, 'b.pt')\n") == [True]
+
+
 @pytest.mark.parametrize("saved", [
     "model.state_dict()",  # a parameter: its device is the caller's
     "{'epoch': 3, 'weights': model.state_dict()}",
