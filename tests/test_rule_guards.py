@@ -179,6 +179,9 @@ def test_ntl502_fix_only_without_other_arguments() -> None:
     # A second positional argument (torch.tensor raises on it): the fix would drop it silently.
     (found,) = reports(source.format(extra=", torch.float64"), "NTL502")
     assert found.fix is None
+    # **options: what it holds is unknown.
+    (found,) = reports(source.format(extra=", **options"), "NTL502")
+    assert found.fix is None
 
 
 # --- NTL302 ------------------------------------------------------------------------------
