@@ -212,6 +212,8 @@ PLACED = "weights = torch.zeros(3).cuda()"
     # A flag set twice is no constant (no one definition to follow): its value, set from a probe, guards.
     *[f"ready = False\nready = torch.cuda.{probe}()\nif ready:\n    {PLACED}\n"
       for probe in ("is_available", "device_count", "is_initialized")],
+    # An annotated flag has one definition too.
+    f"ready: bool = ok and torch.cuda.is_available()\nif ready:\n    {PLACED}\n",
 ])
 def test_cuda_guards(guarded: str) -> None:
     assert codes(guarded) == []
@@ -221,6 +223,9 @@ def test_cuda_guards(guarded: str) -> None:
     f"if ready:\n    {PLACED}\n",
     f"if kind == 'cpu':\n    {PLACED}\n",
     f"if torch.cuda.device_count() == 0:\n    {PLACED}\n",
+    # The flag's name is bound again, by a parameter or a def: not the flag's one definition.
+    f"ready = ok and torch.cuda.is_available()\ndef place(ready):\n    if ready:\n        {PLACED}\n",
+    f"ready = ok and torch.cuda.is_available()\ndef ready():\n    return False\nif ready:\n    {PLACED}\n",
 ])
 def test_not_cuda_guards(unguarded: str) -> None:
     assert codes(unguarded) == ["NTL301"]
