@@ -226,6 +226,12 @@ def test_cuda_guards(guarded: str) -> None:
     # The flag's name is bound again, by a parameter or a def: not the flag's one definition.
     f"ready = ok and torch.cuda.is_available()\ndef place(ready):\n    if ready:\n        {PLACED}\n",
     f"ready = ok and torch.cuda.is_available()\ndef ready():\n    return False\nif ready:\n    {PLACED}\n",
+    # ... or by an import, an except clause, a match pattern.
+    f"ready = ok and torch.cuda.is_available()\nfrom settings import ready\nif ready:\n    {PLACED}\n",
+    f"ready = ok and torch.cuda.is_available()\ntry:\n    pass\nexcept OSError as ready:\n    pass\n"
+    f"if ready:\n    {PLACED}\n",
+    f"ready = ok and torch.cuda.is_available()\nmatch options:\n    case [*ready]:\n        pass\n"
+    f"if ready:\n    {PLACED}\n",
 ])
 def test_not_cuda_guards(unguarded: str) -> None:
     assert codes(unguarded) == ["NTL301"]
