@@ -232,6 +232,12 @@ def test_cuda_guards(guarded: str) -> None:
     f"if ready:\n    {PLACED}\n",
     f"ready = ok and torch.cuda.is_available()\nmatch options:\n    case [*ready]:\n        pass\n"
     f"if ready:\n    {PLACED}\n",
+    # A definition that reads itself is followed a few steps only (no endless recursion).
+    f"ready = not ready\nif ready:\n    {PLACED}\n",
+    # A test of constants holds everywhere: it says nothing of the host, even where it names CUDA.
+    f"DEVICE = 'cuda'\nassert DEVICE == 'cuda'\n{PLACED}\n",
+    # Only argparse's add_argument declares a command-line option with a default.
+    f"settings.declare('--ready', default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
 ])
 def test_not_cuda_guards(unguarded: str) -> None:
     assert codes(unguarded) == ["NTL301"]
