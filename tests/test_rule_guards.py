@@ -238,6 +238,10 @@ def test_cuda_guards(guarded: str) -> None:
     f"DEVICE = 'cuda'\nassert DEVICE == 'cuda'\n{PLACED}\n",
     # Only argparse's add_argument declares a command-line option with a default.
     f"settings.declare('--ready', default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
+    # An option named by a variable: which attribute of args it fills is unknown.
+    f"parser.add_argument(OPTION, default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
+    # `x or True` always holds: the device is "cuda" on every host.
+    "device = 'cuda' if ready or True else 'cpu'\nweights = torch.zeros(3).to(device)\n",
 ])
 def test_not_cuda_guards(unguarded: str) -> None:
     assert codes(unguarded) == ["NTL301"]
