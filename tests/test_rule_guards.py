@@ -212,6 +212,8 @@ PLACED = "weights = torch.zeros(3).cuda()"
     # A flag set twice is no constant (no one definition to follow): its value, set from a probe, guards.
     *[f"ready = False\nready = torch.cuda.{probe}()\nif ready:\n    {PLACED}\n"
       for probe in ("is_available", "device_count", "is_initialized")],
+    # Constant flags that never hold: the branch never runs.
+    f"USE_A = False\nUSE_B = False\nif USE_A or USE_B:\n    {PLACED}\n",
     # An annotated flag has one definition too.
     f"ready: bool = ok and torch.cuda.is_available()\nif ready:\n    {PLACED}\n",
 ])
@@ -238,6 +240,8 @@ def test_cuda_guards(guarded: str) -> None:
     f"DEVICE = 'cuda'\nassert DEVICE == 'cuda'\n{PLACED}\n",
     # Only argparse's add_argument declares a command-line option with a default.
     f"settings.declare('--ready', default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
+    # A constant default is the user's to change on the command line.
+    f"parser.add_argument('--ready', action='store_true', default=False)\nif args.ready:\n    {PLACED}\n",
     # An option named by a variable: which attribute of args it fills is unknown.
     f"parser.add_argument(OPTION, default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
     # `x or True` always holds: the device is "cuda" on every host.
@@ -245,6 +249,12 @@ def test_cuda_guards(guarded: str) -> None:
 ])
 def test_not_cuda_guards(unguarded: str) -> None:
     assert codes(unguarded) == ["NTL301"]
+
+
+def test_an_option_whose_dest_is_a_variable_is_read() -> None:
+    # dest= not a literal: the guard heuristics must not trip over it (either verdict is defensible).
+    source = f"parser.add_argument('--ready', dest=NAME, default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n"
+    assert codes(source) in ([], ["NTL301"])
 
 
 # --- the runner ------------------------------------------------------------------------------
