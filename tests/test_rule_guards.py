@@ -214,6 +214,8 @@ PLACED = "weights = torch.zeros(3).cuda()"
       for probe in ("is_available", "device_count", "is_initialized")],
     # Constant flags that never hold: the branch never runs.
     f"USE_A = False\nUSE_B = False\nif USE_A or USE_B:\n    {PLACED}\n",
+    # The long option names the attribute: args.ready, not args.r.
+    f"parser.add_argument('-r', '--ready', default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
     # An annotated flag has one definition too.
     f"ready: bool = ok and torch.cuda.is_available()\nif ready:\n    {PLACED}\n",
 ])
@@ -251,9 +253,11 @@ def test_not_cuda_guards(unguarded: str) -> None:
     assert codes(unguarded) == ["NTL301"]
 
 
-def test_an_option_whose_dest_is_a_variable_is_read() -> None:
-    # dest= not a literal: the guard heuristics must not trip over it (either verdict is defensible).
-    source = f"parser.add_argument('--ready', dest=NAME, default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n"
+@pytest.mark.parametrize("declared", ["'--ready', dest=NAME", "0"])
+def test_odd_add_argument_calls_are_read(declared: str) -> None:
+    # dest= not a literal, an option that is no string (argparse raises): the guard heuristics
+    # must not trip over them (either verdict is defensible).
+    source = f"parser.add_argument({declared}, default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n"
     assert codes(source) in ([], ["NTL301"])
 
 
