@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from np_torch_lint.engine import module_values
 from np_torch_lint.engine.values import Device, Kind, Tri
 
@@ -112,6 +114,18 @@ def test_a_class_that_places_itself_is_not_claimed_on_cpu():
         b = Child()
     """)
     assert env["a"].device is None and env["b"].device is None
+
+
+@pytest.mark.parametrize("wrapper", ["nn.DataParallel", "nn.parallel.DataParallel",
+                                     "nn.parallel.DistributedDataParallel", "nn.parallel.data_parallel.DataParallel"])
+def test_each_wrapper_spelling_runs_the_wrapped_module(wrapper: str) -> None:
+    env = values(f"""
+        model = nn.Linear(3, 2).cuda()
+        wrapped = {wrapper}(model)
+        out = wrapped(torch.randn(4, 3))
+    """)
+    assert env["wrapped"].kind is Kind.MODULE and env["wrapped"].device is Device.CUDA
+    assert env["out"].device is Device.CUDA
 
 
 def test_classmethod_factory_and_data_parallel_keep_the_module():
