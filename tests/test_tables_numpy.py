@@ -246,6 +246,9 @@ READ_ONLY: List[str] = [
     "sliding_window_view(flat, 3, writeable=False)", "as_strided(flat, (3,), (8,), writeable=False)",
     "np.memmap('data.f64', mode='r')", "np.memmap('data.f64', mode='readonly')", "np.load('data.npy', mmap_mode='r')",
     "np.frombuffer(b'abcdefgh')", "np.asarray(Image.new('L', (4, 4)))", "np.asanyarray(Image.new('L', (4, 4)))",
+    # BINARY_READ_METHODS: what a file opened in binary mode reads is bytes
+    "np.frombuffer(open('data.f64', 'rb').read())", "np.frombuffer(open('data.f64', 'rb').read1())",
+    "np.frombuffer(open('data.f64', 'rb', buffering=0).readall())",
     # PIL_OPENERS and PIL_IMAGE_METHODS keep the image read-only through np.asarray
     "np.asarray(Image.fromarray(np.zeros((4, 4), dtype=np.uint8)))",
     *[f"np.asarray(Image.new('RGB', (4, 4)).{call})" for call in (
