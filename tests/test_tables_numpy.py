@@ -328,6 +328,13 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
         "F.relu(t, inplace=True)", "F.dropout(t, p=0.5, inplace=True)", "torch.Tensor.add_(t, 1.0)")],
     ("a = np.ones(3)\nt = torch.from_numpy(a)\nt.grad = torch.ones(3, dtype=torch.float64)\ntorch.nn.utils.clip_grad_norm_([t], 0.1)\n"
      "torch.nn.utils.clip_grad_norm_(t, 0.1)\nchanged = not np.array_equal(a, np.ones(3))\n", [], "ok"),
+    ("a = np.ones(3)\nt = torch.from_numpy(a)\nt.grad = torch.ones(3, dtype=torch.float64)\n"
+     "torch.nn.utils.clip_grad_value_([t], 0.1)\nchanged = not np.array_equal(a, np.ones(3))\n", [], "ok"),
+    # TENSOR_SAME_STORAGE_METHODS: .numpy() of a view shares the tensor's storage
+    *[(f"t = torch.zeros(2, 3)\na = t.{view}.numpy()\nbefore = a.copy()\nt.add_(1.0)\n"
+       "changed = not np.array_equal(a, before)\n", ["NTL401"], "changed") for view in (
+        "detach()", "view(-1)", "view_as(t)", "unsqueeze(0)", "squeeze()", "permute(1, 0)", "transpose(0, 1)", "t()",
+        "narrow(0, 0, 1)", "select(0, 0)", "expand(2, 3)", "expand_as(t)")],
     # NOT_WRITES: in-place methods that change no data
     *[(f"a = np.arange(6.0).reshape(2, 3)\nt = torch.from_numpy(a)\nkept = a.copy()\nt.{call}\n"
        "changed = not np.array_equal(a, kept)\n", [], "ok") for call in (
