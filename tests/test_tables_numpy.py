@@ -329,7 +329,8 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
     ("a = np.ones(3)\nt = torch.from_numpy(a)\nt.grad = torch.ones(3, dtype=torch.float64)\ntorch.nn.utils.clip_grad_norm_([t], 0.1)\n"
      "torch.nn.utils.clip_grad_norm_(t, 0.1)\nchanged = not np.array_equal(a, np.ones(3))\n", [], "ok"),
     ("a = np.ones(3)\nt = torch.from_numpy(a)\nt.grad = torch.ones(3, dtype=torch.float64)\n"
-     "torch.nn.utils.clip_grad_value_([t], 0.1)\nchanged = not np.array_equal(a, np.ones(3))\n", [], "ok"),
+     "torch.nn.utils.clip_grad_value_([t], 0.1)\ntorch.nn.utils.clip_grad_value_(t, 0.1)\n"
+     "changed = not np.array_equal(a, np.ones(3))\n", [], "ok"),
     # TENSOR_SAME_STORAGE_METHODS: .numpy() of a view shares the tensor's storage
     *[(f"t = torch.zeros(2, 3)\na = t.{view}.numpy()\nbefore = a.copy()\nt.add_(1.0)\n"
        "changed = not np.array_equal(a, before)\n", ["NTL401"], "changed") for view in (
