@@ -216,6 +216,9 @@ PLACED = "weights = torch.zeros(3).cuda()"
     f"USE_A = False\nUSE_B = False\nif USE_A or USE_B:\n    {PLACED}\n",
     # The long option names the attribute: args.ready, not args.r.
     f"parser.add_argument('-r', '--ready', default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
+    # A CPU switch (`--cpu`, `--on-cpu`, ...): CUDA is used where it is off.
+    *[f"if args.{name}:\n    weights = torch.zeros(3)\nelse:\n    {PLACED}\n"
+      for name in ("cpu", "on_cpu", "only_cpu", "run_on_cpu")],
     # An annotated flag has one definition too.
     f"ready: bool = ok and torch.cuda.is_available()\nif ready:\n    {PLACED}\n",
 ])
