@@ -101,13 +101,15 @@ def test_module_output_tuple_and_submodules_move_with_the_module():
     assert env["maybe"].device is Device.MAYBE_CUDA and env["v"].device is Device.MAYBE_CUDA
 
 
-def test_a_class_that_places_itself_is_not_claimed_on_cpu():
-    env = values("""
+@pytest.mark.parametrize("placing", ["cuda()", "to(DEVICE)", "type(torch.cuda.FloatTensor)",
+                                     "_apply(lambda t: t.cuda())"])
+def test_a_class_that_places_itself_is_not_claimed_on_cpu(placing: str) -> None:
+    env = values(f"""
         class Net(nn.Module):
             def __init__(self):
                 super().__init__()
                 self.fc = nn.Linear(4, 3)
-                self.cuda()
+                self.{placing}
         class Child(Net):
             pass
         a = Net()
