@@ -434,6 +434,11 @@ def test_integer_and_bool_results_need_no_grad(name: str, dtype: str) -> None:
     assert value(f"out.{name}(out)", setup).dtype == dtype
 
 
+@pytest.mark.parametrize("name", ["pi", "e", "inf", "nan", "euler_gamma"])
+def test_numpy_float_constants_are_python_floats(name: str) -> None:
+    assert value(f"np.{name}").kind is Kind.PY_FLOAT
+
+
 def test_sign_is_known_to_be_a_tensor() -> None:
     assert value("torch.sign(t64)").kind is Kind.TENSOR
 

@@ -86,11 +86,27 @@ def _saves(source: str) -> List[bool]:
     "{'epoch': 3, 'weights': model.to('cpu').state_dict(), 'name': f'run{3}'}",
     "[t.detach().cpu() for t in outputs]",
     "outputs[0].numpy()",
+    "outputs[0].tolist()",
+    "{'loss': outputs[0].item()}",
     "torch.load('a.pt', map_location='cpu')",
     "torch.load('a.pt', map_location=lambda storage, loc: storage)",
 ])
 def test_saves_of_cpu_data(saved: str) -> None:
     assert _saves(f"def save(model, outputs):\n    torch.save({saved}, 'b.pt')\n") == [True]
+
+
+@pytest.mark.parametrize("method", ["clone()", "detach()", "contiguous()", "float()", "double()", "half()",
+                                    "bfloat16()", "view(-1)", "reshape(-1)", "squeeze()", "unsqueeze(0)",
+                                    "permute(0)", "state_dict().copy()"])
+def test_methods_that_keep_the_cpu(method: str) -> None:
+    # Each keeps its receiver's device: of CPU data, CPU data; of a parameter, the caller's device.
+    assert _saves(f"def save(outputs):\n    torch.save(outputs[0].cpu().{method}, 'b.pt')\n") == [True]
+    assert _saves(f"def save(outputs):\n    torch.save(outputs[0].{method}, 'b.pt')\n") == [False]
+
+
+@pytest.mark.parametrize("saved", ["model.cpu().state_dict().values()", "model.cpu().state_dict().items()"])
+def test_the_entries_of_a_cpu_state_dict(saved: str) -> None:
+    assert _saves(f"def save(model):\n    torch.save({saved}, 'b.pt')\n") == [True]
 
 
 @pytest.mark.parametrize("saved", [
@@ -99,9 +115,19 @@ def test_saves_of_cpu_data(saved: str) -> None:
     "{k: v for k, v in model.state_dict().items()}",
     "torch.load('a.pt')",
     "optimizer.state_dict()",
+    # downloaded weights: what their publisher saved
+    "torch.hub.load_state_dict_from_url('https://example.org/w.pth')",
+    "torch.utils.model_zoo.load_url('https://example.org/w.pth')",
 ])
 def test_saves_not_known_to_be_cpu(saved: str) -> None:
     assert _saves(f"def save(model, optimizer):\n    torch.save({saved}, 'b.pt')\n") == [False]
+
+
+def test_what_is_read_back_from_bytes_is_not_known_to_be_cpu() -> None:
+    # pickle.loads of bytes: what some run pickled, CUDA tensors maybe; pickle.dumps makes bytes here.
+    source = "import pickle\ndef save():\n    torch.save(pickle.{call}, 'b.pt')\n"
+    assert _saves(source.format(call="loads(b'...')")) == [False]
+    assert _saves(source.format(call="dumps(3)")) == [True]
 
 
 def test_a_name_holds_cpu_data_only_when_every_binding_does() -> None:

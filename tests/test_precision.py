@@ -167,6 +167,13 @@ MUTATIONS = {
 }
 
 
+@pytest.mark.parametrize("cast", ["double()", "half()", "bfloat16()", "to(torch.float64)", "type(torch.float64)"])
+def test_a_module_that_casts_itself_is_not_known_to_be_float32(cast: str, codes) -> None:
+    # MODULE_SELF_CASTS: after self.<cast> in the class, the module's dtype is not the float32 it was built with.
+    source = textwrap.dedent(SILENT["module-doubles-itself"]).replace("self.double()", f"self.{cast}")
+    assert codes(HEADER + source) == []
+
+
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_silence_has_the_right_cause(name: str, codes) -> None:
     old, new, code = MUTATIONS[name]

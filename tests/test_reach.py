@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from np_torch_lint.engine import module_values
 from np_torch_lint.engine.values import Device, Kind, Tri
 
@@ -99,19 +101,33 @@ def test_module_output_tuple_and_submodules_move_with_the_module():
     assert env["maybe"].device is Device.MAYBE_CUDA and env["v"].device is Device.MAYBE_CUDA
 
 
-def test_a_class_that_places_itself_is_not_claimed_on_cpu():
-    env = values("""
+@pytest.mark.parametrize("placing", ["cuda()", "to(DEVICE)", "type(torch.cuda.FloatTensor)",
+                                     "_apply(lambda t: t.cuda())"])
+def test_a_class_that_places_itself_is_not_claimed_on_cpu(placing: str) -> None:
+    env = values(f"""
         class Net(nn.Module):
             def __init__(self):
                 super().__init__()
                 self.fc = nn.Linear(4, 3)
-                self.cuda()
+                self.{placing}
         class Child(Net):
             pass
         a = Net()
         b = Child()
     """)
     assert env["a"].device is None and env["b"].device is None
+
+
+@pytest.mark.parametrize("wrapper", ["nn.DataParallel", "nn.parallel.DataParallel",
+                                     "nn.parallel.DistributedDataParallel", "nn.parallel.data_parallel.DataParallel"])
+def test_each_wrapper_spelling_runs_the_wrapped_module(wrapper: str) -> None:
+    env = values(f"""
+        model = nn.Linear(3, 2).cuda()
+        wrapped = {wrapper}(model)
+        out = wrapped(torch.randn(4, 3))
+    """)
+    assert env["wrapped"].kind is Kind.MODULE and env["wrapped"].device is Device.CUDA
+    assert env["out"].device is Device.CUDA
 
 
 def test_classmethod_factory_and_data_parallel_keep_the_module():

@@ -50,6 +50,24 @@ def test_float64_tensors_not_from_numpy_are_not_ntl101() -> None:
     assert codes("out = model(torch.from_numpy(f64))\n" + SEEN) == ["NTL101"]
 
 
+def test_ntl101_no_fix_when_keywords_are_spread() -> None:
+    # `**options` may hold dtype=: a cast added beside it could repeat it.
+    found = reports("out = model(torch.as_tensor(f64, **options))\n", "NTL101")
+    assert all(r.fix is None for r in found)
+
+
+def test_ntl101_of_a_conversion_in_another_module(tmp_path: Path) -> None:
+    # The conversion is helpers.py's: its finding (and fix) belong to that file, not to train.py.
+    (tmp_path / "helpers.py").write_text("import numpy as np\nimport torch\n"
+                                         "def load():\n    return torch.from_numpy(np.random.rand(4, 3))\n")
+    main = tmp_path / "train.py"
+    main.write_text("import torch.nn as nn\nfrom helpers import load\nmodel = nn.Linear(3, 1)\nout = model(load())\n")
+    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == []
+    main.write_text("import numpy as np\nimport torch\nimport torch.nn as nn\nmodel = nn.Linear(3, 1)\n"
+                    "out = model(torch.from_numpy(np.random.rand(4, 3)))\n")
+    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == ["NTL101"]
+
+
 def test_float64_into_a_module_without_parameters_is_fine() -> None:
     assert codes("out = nn.ReLU()(torch.from_numpy(f64))\n") == []
 
@@ -141,6 +159,7 @@ def test_ntl501_is_about_lists_of_nd_arrays_given_to_tensor() -> None:
     assert "NTL501" not in codes("t = torch.from_numpy([f32[0], f32[1]])\n")
     assert codes("t = torch.tensor([])\n") == []  # a list with nothing known in it
     assert codes("t = torch.tensor([np.zeros(()), np.zeros(())])\n") == []  # 0-d arrays: torch raises instead
+    assert codes("t = torch.tensor({'a': f32[0], 'b': f32[1]})\n") == []  # a dict of arrays: torch raises instead
 
 
 def test_ntl501_fix_only_for_a_call_whose_arguments_are_all_there() -> None:
@@ -156,6 +175,12 @@ def test_ntl502_fix_only_without_other_arguments() -> None:
     assert found.fix is not None
     # dtype= or requires_grad= change what the copy is: detach().clone() would not say it.
     (found,) = reports(source.format(extra=", requires_grad=True"), "NTL502")
+    assert found.fix is None
+    # A second positional argument (torch.tensor raises on it): the fix would drop it silently.
+    (found,) = reports(source.format(extra=", torch.float64"), "NTL502")
+    assert found.fix is None
+    # **options: what it holds is unknown.
+    (found,) = reports(source.format(extra=", **options"), "NTL502")
     assert found.fix is None
 
 
@@ -182,6 +207,20 @@ PLACED = "weights = torch.zeros(3).cuda()"
     f"if kind == 'cpu':\n    weights = torch.zeros(3)\nelse:\n    {PLACED}\n",
     f"from torch.cuda import is_available\nif is_available():\n    {PLACED}\n",
     f"try:\n    {PLACED}\nexcept:\n    weights = torch.zeros(3)\n",
+    # `device != "cpu"` holds where the chosen device is not the CPU.
+    f"if kind != 'cpu':\n    {PLACED}\n",
+    # A flag set twice is no constant (no one definition to follow): its value, set from a probe, guards.
+    *[f"ready = False\nready = torch.cuda.{probe}()\nif ready:\n    {PLACED}\n"
+      for probe in ("is_available", "device_count", "is_initialized")],
+    # Constant flags that never hold: the branch never runs.
+    f"USE_A = False\nUSE_B = False\nif USE_A or USE_B:\n    {PLACED}\n",
+    # The long option names the attribute: args.ready, not args.r.
+    f"parser.add_argument('-r', '--ready', default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
+    # A CPU switch (`--cpu`, `--on-cpu`, ...): CUDA is used where it is off.
+    *[f"if args.{name}:\n    weights = torch.zeros(3)\nelse:\n    {PLACED}\n"
+      for name in ("cpu", "on_cpu", "only_cpu", "run_on_cpu")],
+    # An annotated flag has one definition too.
+    f"ready: bool = ok and torch.cuda.is_available()\nif ready:\n    {PLACED}\n",
 ])
 def test_cuda_guards(guarded: str) -> None:
     assert codes(guarded) == []
@@ -191,9 +230,38 @@ def test_cuda_guards(guarded: str) -> None:
     f"if ready:\n    {PLACED}\n",
     f"if kind == 'cpu':\n    {PLACED}\n",
     f"if torch.cuda.device_count() == 0:\n    {PLACED}\n",
+    # The flag's name is bound again, by a parameter or a def: not the flag's one definition.
+    f"ready = ok and torch.cuda.is_available()\ndef place(ready):\n    if ready:\n        {PLACED}\n",
+    f"ready = ok and torch.cuda.is_available()\ndef ready():\n    return False\nif ready:\n    {PLACED}\n",
+    # ... or by an import, an except clause, a match pattern.
+    f"ready = ok and torch.cuda.is_available()\nfrom settings import ready\nif ready:\n    {PLACED}\n",
+    f"ready = ok and torch.cuda.is_available()\ntry:\n    pass\nexcept OSError as ready:\n    pass\n"
+    f"if ready:\n    {PLACED}\n",
+    f"ready = ok and torch.cuda.is_available()\nmatch options:\n    case [*ready]:\n        pass\n"
+    f"if ready:\n    {PLACED}\n",
+    # A definition that reads itself is followed a few steps only (no endless recursion).
+    f"ready = not ready\nif ready:\n    {PLACED}\n",
+    # A test of constants holds everywhere: it says nothing of the host, even where it names CUDA.
+    f"DEVICE = 'cuda'\nassert DEVICE == 'cuda'\n{PLACED}\n",
+    # Only argparse's add_argument declares a command-line option with a default.
+    f"settings.declare('--ready', default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
+    # A constant default is the user's to change on the command line.
+    f"parser.add_argument('--ready', action='store_true', default=False)\nif args.ready:\n    {PLACED}\n",
+    # An option named by a variable: which attribute of args it fills is unknown.
+    f"parser.add_argument(OPTION, default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n",
+    # `x or True` always holds: the device is "cuda" on every host.
+    "device = 'cuda' if ready or True else 'cpu'\nweights = torch.zeros(3).to(device)\n",
 ])
 def test_not_cuda_guards(unguarded: str) -> None:
     assert codes(unguarded) == ["NTL301"]
+
+
+@pytest.mark.parametrize("declared", ["'--ready', dest=NAME", "0"])
+def test_odd_add_argument_calls_are_read(declared: str) -> None:
+    # dest= not a literal, an option that is no string (argparse raises): the guard heuristics
+    # must not trip over them (either verdict is defensible).
+    source = f"parser.add_argument({declared}, default=torch.cuda.is_available())\nif args.ready:\n    {PLACED}\n"
+    assert codes(source) in ([], ["NTL301"])
 
 
 # --- the runner ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ NumPy and torch and checks the fact holds there. A row removed from a table fail
 a row that stops being true (a new NumPy changes a dtype) fails the second.
 
 The cases are written out, not generated from the tables, so that a lost row is noticed
-(benchmarks/rows/remove_each_row.py runs this file too, without the ``installed`` tests, which
+(benchmarks/mutation/mutate.py runs this file too, without the ``installed`` tests, which
 never read the tables). Tests whose name says ``installed`` run the code with NumPy and torch.
 """
 from __future__ import annotations
@@ -246,6 +246,9 @@ READ_ONLY: List[str] = [
     "sliding_window_view(flat, 3, writeable=False)", "as_strided(flat, (3,), (8,), writeable=False)",
     "np.memmap('data.f64', mode='r')", "np.memmap('data.f64', mode='readonly')", "np.load('data.npy', mmap_mode='r')",
     "np.frombuffer(b'abcdefgh')", "np.asarray(Image.new('L', (4, 4)))", "np.asanyarray(Image.new('L', (4, 4)))",
+    # BINARY_READ_METHODS: what a file opened in binary mode reads is bytes
+    "np.frombuffer(open('data.f64', 'rb').read())", "np.frombuffer(open('data.f64', 'rb').read1())",
+    "np.frombuffer(open('data.f64', 'rb', buffering=0).readall())",
     # PIL_OPENERS and PIL_IMAGE_METHODS keep the image read-only through np.asarray
     "np.asarray(Image.fromarray(np.zeros((4, 4), dtype=np.uint8)))",
     *[f"np.asarray(Image.new('RGB', (4, 4)).{call})" for call in (
@@ -325,6 +328,14 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
         "F.relu(t, inplace=True)", "F.dropout(t, p=0.5, inplace=True)", "torch.Tensor.add_(t, 1.0)")],
     ("a = np.ones(3)\nt = torch.from_numpy(a)\nt.grad = torch.ones(3, dtype=torch.float64)\ntorch.nn.utils.clip_grad_norm_([t], 0.1)\n"
      "torch.nn.utils.clip_grad_norm_(t, 0.1)\nchanged = not np.array_equal(a, np.ones(3))\n", [], "ok"),
+    ("a = np.ones(3)\nt = torch.from_numpy(a)\nt.grad = torch.ones(3, dtype=torch.float64)\n"
+     "torch.nn.utils.clip_grad_value_([t], 0.1)\ntorch.nn.utils.clip_grad_value_(t, 0.1)\n"
+     "changed = not np.array_equal(a, np.ones(3))\n", [], "ok"),
+    # TENSOR_SAME_STORAGE_METHODS: .numpy() of a view shares the tensor's storage
+    *[(f"t = torch.zeros(2, 3)\na = t.{view}.numpy()\nbefore = a.copy()\nt.add_(1.0)\n"
+       "changed = not np.array_equal(a, before)\n", ["NTL401"], "changed") for view in (
+        "detach()", "view(-1)", "view_as(t)", "unsqueeze(0)", "squeeze()", "permute(1, 0)", "transpose(0, 1)", "t()",
+        "narrow(0, 0, 1)", "select(0, 0)", "expand(2, 3)", "expand_as(t)")],
     # NOT_WRITES: in-place methods that change no data
     *[(f"a = np.arange(6.0).reshape(2, 3)\nt = torch.from_numpy(a)\nkept = a.copy()\nt.{call}\n"
        "changed = not np.array_equal(a, kept)\n", [], "ok") for call in (

@@ -6,10 +6,13 @@ or more on two cores):
     python benchmarks/mutation/mutate.py --jobs 2 --json mutation.json
     python benchmarks/mutation/mutate.py --list            # the mutants only
     python benchmarks/mutation/mutate.py --only NOT_WRITES  # a subset, by description
+    python benchmarks/mutation/mutate.py --tables LOADERS,EXITS --flips  # those tables' rows, and their flips
 
 Mutants (see README.md):
 - row: one row of a table in np_torch_lint/engine/api.py removed (an entry of
   a dict, set, tuple or list display assigned at module level);
+- flip (only with --flips): one boolean constant in a dict row's value flipped
+  (`copies=False` -> `True`, `("float32", True)` -> `("float32", False)`);
 - guard: in the rules, the runner (lint.py) and the CUDA-guard heuristics
   (engine/guards.py), one early exit (`if ...: return` / `continue`) or
   comprehension filter weakened: an `or` loses one operand, `not (a and b)`
@@ -29,6 +32,7 @@ import multiprocessing
 import multiprocessing.queues
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -41,24 +45,29 @@ TABLES = "np_torch_lint/engine/api.py"
 GUARDED = ("np_torch_lint/rules", "np_torch_lint/lint.py", "np_torch_lint/engine/guards.py")
 # The linter's own tests in two stages, the fastest killers first: a mutant the
 # first stage kills never pays for the second (each stage runs with -x).
+# The table tests run without their `installed` cases (those run NumPy and torch, never the tables).
+NOT_INSTALLED = ("-k", "not installed")
 DEFAULT_STAGES = (
-    ("tests/test_api_facts.py", "tests/test_rule_guards.py", "tests/test_engine.py", "tests/test_precision.py"),
+    ("tests/test_api_facts.py", "tests/test_rule_guards.py", "tests/test_engine.py", "tests/test_precision.py",
+     "tests/test_evidence.py", "tests/test_reach.py"),
+    (*NOT_INSTALLED, "tests/test_tables_numpy.py", "tests/test_tables_torch.py"),
     ("tests/test_fixtures.py", "tests/test_project_modules.py", "tests/test_ignore.py", "tests/test_fixes.py"),
 )
 # Tried first for a row, with -k and the row's name: its own expectation fails fast.
-QUICK_TESTS = "tests/test_api_facts.py"
+QUICK_TESTS = ("tests/test_api_facts.py", "tests/test_tables_numpy.py", "tests/test_tables_torch.py")
 COPIED = ("np_torch_lint", "runtime_check", "tests", "fixtures", "pyproject.toml", "README.md")
 
 
 @dataclass
 class Mutant:
     id: str
-    kind: str  # "row" or "guard"
+    kind: str  # "row", "flip" or "guard"
     path: str  # relative to the repository
     line: int
     what: str  # e.g. "ARRAY_MAKERS: drop 'numpy.zeros'"
     source: str = ""  # the mutated file (not written to the report)
-    keyword: str = ""  # a row's name ("zeros"): tests/test_api_facts.py -k keyword is tried first
+    keyword: str = ""  # a row's name ("zeros"): the quick tests with -k keyword are tried first
+    table: str = ""  # a row's or flip's table ("ARRAY_MAKERS"); "" for a guard
 
 
 @dataclass
@@ -125,8 +134,42 @@ def row_mutants(root: Path) -> List[Mutant]:
             removed, line, row = _short(elts[position]), elts[position].lineno, elts[position]
             del elts[position]
         mutants.append(Mutant(f"row-{index:03d}", "row", TABLES, line, f"{name}: drop {removed}", ast.unparse(tree),
-                              _keyword(row)))
+                              _keyword(row), name))
     return mutants
+
+
+def flip_mutants(root: Path) -> List[Mutant]:
+    """Each boolean constant in the value of a dict row flipped, one at a time (`copies=False` -> True)."""
+    text = (root / TABLES).read_text(encoding="utf-8")
+    mutants = []
+    for index, (name, display, position) in enumerate(_row_sites(ast.parse(text))):
+        if not isinstance(display, ast.Dict):
+            continue
+        key = display.keys[position]
+        for nth, flag in enumerate(_booleans(display.values[position])):
+            tree = ast.parse(text)  # a fresh tree per mutant: the flip edits it
+            _, fresh, _ = _row_sites(tree)[index]
+            assert isinstance(fresh, ast.Dict)
+            target = _booleans(fresh.values[position])[nth]
+            target.value = not target.value
+            what = f"{name}: {_short(key) if key is not None else '**'} [{_argument_name(display.values[position], flag)}" \
+                   f"{flag.value} -> {not flag.value}]"
+            mutants.append(Mutant(f"flip-{index:03d}-{nth}", "flip", TABLES, flag.lineno, what, ast.unparse(tree),
+                                  _keyword(key), name))
+    return mutants
+
+
+def _booleans(value: ast.expr) -> List[ast.Constant]:
+    found = [n for n in ast.walk(value) if isinstance(n, ast.Constant) and isinstance(n.value, bool)]
+    return sorted(found, key=lambda n: (n.lineno, n.col_offset))  # source order, the same in every fresh tree
+
+
+def _argument_name(value: ast.expr, constant: ast.Constant) -> str:
+    """`copies=` when the constant is a keyword argument's value, else ""."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.keyword) and node.value is constant and node.arg:
+            return node.arg + "="
+    return ""
 
 
 def _keyword(row: Optional[ast.expr]) -> str:
@@ -289,6 +332,34 @@ def _pytest_in_child(work: Path, tests: Sequence[str], timeout: float) -> Tuple[
     return rc, failing or (text.strip().splitlines() or [""])[-1], time.monotonic() - start
 
 
+def _preload() -> None:
+    """Import, once and before forking, what every test run imports: pytest and its plugins, LibCST for
+    the fixes, NumPy, torch and PIL for the table tests (never np_torch_lint: each child imports the mutant).
+
+    Then freeze the heap: each pytest run collects garbage several times on exit, and without
+    gc.freeze() every collection walks torch's objects again (over a second a run)."""
+    import gc
+    import importlib
+    import importlib.metadata
+
+    import pytest  # noqa: F401
+
+    for plugin in importlib.metadata.entry_points(group="pytest11"):
+        try:
+            plugin.load()
+        except Exception:  # noqa: BLE001 - pytest reports a broken plugin itself, in the child
+            pass
+    for name in ("libcst", "numpy", "torch", "PIL.Image"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    if "np_torch_lint" in sys.modules:
+        raise SystemExit("np_torch_lint was imported before forking: the mutants would not be the ones tested")
+    gc.collect()
+    gc.freeze()
+
+
 _WORK: List[Path] = []  # this pool worker's copy of the repository
 
 
@@ -304,11 +375,12 @@ def _test_one(job: Tuple[Mutant, Sequence[Sequence[str]], float]) -> Outcome:
     try:
         target.write_text(mutant.source, encoding="utf-8")
         rc, failing, seconds = 0, "", 0.0
-        first = (work / QUICK_TESTS).exists() and mutant.keyword
-        if first:  # the tests named after the row: a quick kill, most of the time
-            rc, failing, seconds = _pytest_in_child(work, [QUICK_TESTS, "-k", mutant.keyword], timeout)
-            if rc == 5:
-                rc = 0  # no test carries that name
+        quick = [t for t in QUICK_TESTS if (work / t).exists()]
+        if quick and mutant.keyword:  # the tests named after the row: a quick kill, most of the time
+            rc, failing, seconds = _pytest_in_child(
+                work, [*quick, "-k", f"{mutant.keyword} and not installed"], timeout)
+            if rc in (4, 5):
+                rc = 0  # no test carries that name (5), or pytest cannot read the -k expression (4)
         if rc == 0:
             for stage in tests:
                 rc, failing, spent = _pytest_in_child(work, stage, timeout)
@@ -323,13 +395,7 @@ def _test_one(job: Tuple[Mutant, Sequence[Sequence[str]], float]) -> Outcome:
 
 def run(mutants: Sequence[Mutant], root: Path, tests: Sequence[Sequence[str]], jobs: int,
         timeout: float) -> List[Outcome]:
-    # What every test run imports, once, before forking: pytest, and libcst for the fixes.
-    import pytest  # noqa: F401
-
-    try:
-        import libcst  # noqa: F401
-    except ImportError:
-        pass
+    _preload()
     works = [_copy(root) for _ in range(max(1, jobs))]
     try:
         for stage in tests:
@@ -356,7 +422,7 @@ def run(mutants: Sequence[Mutant], root: Path, tests: Sequence[Sequence[str]], j
 
 def summary(outcomes: Sequence[Outcome]) -> str:
     lines = []
-    for kind in ("row", "guard"):
+    for kind in ("row", "flip", "guard"):
         mine = [o for o in outcomes if o.kind == kind]
         if mine:
             killed = sum(o.killed for o in mine)
@@ -370,6 +436,13 @@ def summary(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def _present(root: Path, stage: Sequence[str]) -> List[str]:
+    """A stage's test files that exist under root (an older checkout may lack some), with its options; [] if none."""
+    files = [t for t in stage if t.endswith(".py") and (root / t).exists()]
+    options = [t for t in stage if t.startswith("-") or (stage.index(t) > 0 and stage[stage.index(t) - 1] == "-k")]
+    return [*options, *files] if files else []
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the repository to mutate (default: this one)")
@@ -379,11 +452,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per mutant's test run")
     parser.add_argument("--only", default="", help="only mutants whose id or description contains this")
     parser.add_argument("--ids", default="", help="a file of mutant ids to run (one a line)")
+    parser.add_argument("--flips", action="store_true", help="add the flip mutants (each boolean of a row's value)")
+    parser.add_argument("--tables", default="", help="only the rows (and flips) of these tables, comma-separated")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--json", type=Path, default=None, help="write every outcome to this file")
     args = parser.parse_args(argv)
+    # A run stopped by kill still removes its copies of the repository (the finally in run()).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     root = args.root.resolve()
-    mutants = row_mutants(root) + guard_mutants(root)
+    mutants = row_mutants(root) + (flip_mutants(root) if args.flips else []) + guard_mutants(root)
+    if args.tables:
+        wanted_tables = set(args.tables.split(","))
+        mutants = [m for m in mutants if m.table in wanted_tables]
     if args.only:
         mutants = [m for m in mutants if args.only in m.id or args.only in m.what]
     if args.ids:
@@ -394,7 +474,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"{m.id}  {m.path}:{m.line}  {m.what}")
         print(f"{len(mutants)} mutants")
         return 0
-    stages = [args.tests] if args.tests else [[t for t in stage if (root / t).exists()] for stage in DEFAULT_STAGES]
+    stages = [args.tests] if args.tests else [_present(root, stage) for stage in DEFAULT_STAGES]
     tests = [stage for stage in stages if stage]
     outcomes = run(mutants, root, tests, args.jobs, args.timeout)
     if args.json:
