@@ -430,3 +430,101 @@ def test_a_flipped_value_of_unknown_kind_keeps_its_dtype_and_strides_through_a_t
         seen = torch.from_numpy(flipped)
     """)
     assert env["flipped"].negative_strides is Tri.YES and env["flipped"].dtype == "float32"
+
+
+# --- each row of the new tables changes a verdict (kills benchmarks/mutation/mutate.py's row mutants) ---
+
+DISTRIBUTIONS = [
+    ("categorical.Categorical", "logits=p"), ("normal.Normal", "p, p"), ("bernoulli.Bernoulli", "logits=p"),
+    ("beta.Beta", "p, p"), ("multivariate_normal.MultivariateNormal", "p, scale_tril=q"),
+    ("uniform.Uniform", "p, p + 1"), ("one_hot_categorical.OneHotCategorical", "logits=p"),
+    ("laplace.Laplace", "p, p"), ("gamma.Gamma", "p, p"), ("dirichlet.Dirichlet", "p"),
+    ("poisson.Poisson", "p"), ("geometric.Geometric", "logits=p"),
+]
+
+
+def _spellings():
+    for path, args in DISTRIBUTIONS:
+        yield f"torch.distributions.{path}", args
+        yield f"torch.distributions.{path.split('.')[1]}", args
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("cls, args", list(_spellings()))
+def test_every_distribution_keeps_its_parameters_grad(cls, args):
+    env = values(f"""
+        p = torch.rand(3, requires_grad=True)
+        q = torch.eye(3)
+        d = {cls}({args})
+        e = d.entropy()
+        seen = e.detach().numpy()
+    """)
+    assert env["e"].requires_grad is Tri.YES and env["e"].dtype == "float32"
+
+
+@pytest.mark.parametrize("method", ["rsample", "cdf", "icdf", "log_prob"])
+def test_each_float_method_of_a_distribution(method):
+    env = values(f"""
+        p = torch.rand(3, requires_grad=True)
+        d = torch.distributions.Normal(p, p)
+        v = d.{method}(torch.zeros(3)) if "{method}" != "rsample" else d.rsample()
+        seen = v.detach().numpy()
+    """)
+    assert env["v"].requires_grad is Tri.YES
+
+
+@pytest.mark.parametrize("function", ["resize", "cvtColor", "GaussianBlur", "medianBlur", "warpAffine", "copyMakeBorder"])
+def test_each_opencv_image_function_keeps_the_dtype(function):
+    env = values(f"""
+        import cv2
+        out = cv2.{function}(np.zeros((4, 4, 3), dtype=np.float32), 3)
+        seen = torch.from_numpy(out)
+    """)
+    assert env["out"].kind is Kind.NDARRAY and env["out"].dtype == "float32"
+
+
+@pytest.mark.parametrize("base", ["nn.modules.Module", "nn.Sequential", "nn.ModuleList", "nn.ModuleDict"])
+def test_each_module_base_makes_a_module(base):
+    env = values(f"""
+        class Net({base}):
+            def forward(self, x):
+                return x
+        net = Net().cuda()
+        seen = net(batch).numpy()
+    """)
+    assert env["net"].kind is Kind.MODULE and env["net"].device is Device.CUDA
+
+
+@pytest.mark.parametrize("qual", ["torch.autograd.Variable", "torch.autograd.variable.Variable"])
+def test_both_spellings_of_the_legacy_variable(qual):
+    env = values(f"""
+        import torch.autograd.variable
+        v = {qual}(torch.zeros(3), requires_grad=True)
+        seen = v.numpy()
+    """)
+    assert env["v"].requires_grad is Tri.YES
+
+
+@pytest.mark.parametrize("qual", ["torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"])
+def test_both_spellings_of_the_data_loader_walk_the_collate_function(qual):
+    from np_torch_lint.lint import analyze
+
+    source = HEADER + textwrap.dedent(f"""
+        import torch.utils.data
+        import torch.utils.data.dataloader
+
+        class Items(torch.utils.data.Dataset):
+            def __getitem__(self, i):
+                return np.zeros(3)
+
+        def collate(batch):
+            rows = [item for item in batch]
+            return torch.tensor(rows)
+
+        loader = {qual}(Items(), collate_fn=collate)
+    """)
+    # the list of the dataset's arrays reaches torch.tensor only through the collate walk (NTL501),
+    # whose float64 batch keeps the item's NTL102
+    assert sorted(r.code for r in analyze(source)) == ["NTL102", "NTL501"]
