@@ -257,6 +257,11 @@ NDARRAY_VIEWS: FrozenSet[str] = frozenset({"transpose", "swapaxes", "squeeze", "
 NDARRAY_SAME_DTYPE: FrozenSet[str] = frozenset({"reshape", "ravel", "round", "repeat", "cumsum", "cumprod", "take"})
 #: ndarray attributes that are views of the same data.
 NDARRAY_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "real"})
+#: Methods and attributes that keep the dtype on every array-like that has them (ndarray,
+#: NumPy scalar, pandas Series/DataFrame): read on a value of unknown kind whose dtype is known.
+ARRAY_LIKE_SAME_DTYPE_METHODS: FrozenSet[str] = frozenset({"copy", "transpose", "swapaxes", "squeeze", "reshape",
+                                                           "ravel", "flatten", "to_numpy"})
+ARRAY_LIKE_SAME_DTYPE_ATTRS: FrozenSet[str] = frozenset({"T", "values"})
 
 
 # --- torch: conversions and factories ------------------------------------------

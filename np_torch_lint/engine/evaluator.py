@@ -16,7 +16,7 @@ from . import api, conditions, containers, distributions, guards
 from .arguments import Arg, argument, first
 from .events import ParameterUpdate, Snapshot
 from .numpy_model import NumpyModel
-from .promotion import grad_in_context
+from .promotion import NUMBERS, grad_in_context, numpy_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel
@@ -239,6 +239,8 @@ class Evaluator:
             return self.torch.attribute(base, attr)
         if kind is Kind.NDARRAY:
             return self.numpy.attribute(base, attr)
+        if _array_like(base) and attr in api.ARRAY_LIKE_SAME_DTYPE_ATTRS:
+            return Value(dtype=base.dtype, origin=base.origin)  # frame.astype(np.float64).values
         if kind in (Kind.MODULE, Kind.INSTANCE):
             cls = base.definition if isinstance(base.definition, ClassInfo) else None
             if cls is not None:
@@ -301,6 +303,8 @@ class Evaluator:
     def binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST, frame: Frame) -> Value:
         if left.kind is Kind.TENSOR or right.kind is Kind.TENSOR:
             return self.torch.binary(left, right, node, frame)
+        if _array_like(left) or _array_like(right):
+            return self._array_like_binary(op, left, right, node)
         if left.kind in (Kind.NDARRAY, Kind.NP_SCALAR) or right.kind in (Kind.NDARRAY, Kind.NP_SCALAR):
             return self.numpy.binary(op, left, right, node)
         if Kind.PY_BYTES in (left.kind, right.kind) and {left.kind, right.kind} <= {Kind.PY_BYTES, Kind.PY_INT}:
@@ -310,6 +314,19 @@ class Evaluator:
                 return Value(kind=Kind.PY_FLOAT)
             return Value(kind=Kind.PY_INT)
         return UNKNOWN
+
+    def _array_like_binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST) -> Value:
+        """An operator on an array-like of known dtype and unknown kind (``x.astype(np.float64)``:
+        an ndarray, a NumPy scalar or a pandas object) and a number or array: NumPy's promotion
+        gives the dtype; the kind stays unknown (a pandas object stays one)."""
+        operands = [v.with_(kind=Kind.NDARRAY) if _array_like(v) else v for v in (left, right)]
+        if not all(v.kind in NUMBERS or v.kind in (Kind.NDARRAY, Kind.NP_SCALAR) for v in operands):
+            return UNKNOWN
+        dtype = numpy_result_dtype(operands[0], operands[1], op)
+        if dtype is None:
+            return UNKNOWN
+        source = left if _array_like(left) else right
+        return Value(dtype=dtype, origin=source.origin if dtype == source.dtype else self.it.origin(node))
 
     # --- calls --------------------------------------------------------------------------
 
@@ -517,6 +534,9 @@ class Evaluator:
             if receiver.negative_strides is Tri.YES and name in api.NDARRAY_VIEWS:
                 # only an array has negative strides (a flipped value of unknown kind): a view keeps them
                 return receiver
+            array_like = self.numpy.unknown_kind_method(receiver, name, node, args)
+            if array_like is not None:
+                return array_like
         if kind is Kind.TENSOR:
             return self.torch_methods.tensor(receiver, name, func, node, args, frame)
         if kind in (Kind.NDARRAY, Kind.NP_SCALAR):
@@ -547,6 +567,12 @@ class Evaluator:
                 frame.env[func.value.id] = Value(kind=Kind.SEQUENCE, element=join_elements(receiver.element, added))
             return Value(kind=Kind.NONE)
         return UNKNOWN
+
+
+def _array_like(value: Value) -> bool:
+    """A value of unknown kind whose dtype is known and that is on no device: an array-like
+    (``x.astype(dtype)``, an item of one), never a tensor."""
+    return value.kind is None and value.dtype is not None and value.device is None
 
 
 def _int_literal(node: ast.expr) -> Optional[int]:

@@ -38,7 +38,7 @@ class FunctionWalks:
 
     def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
                       params: Optional[Dict[str, Value]] = None, caller: Optional[Context] = None,
-                      moved: Optional[Value] = None) -> Frame:
+                      moved: Optional[Value] = None, closure: Optional[Frame] = None) -> Frame:
         """Walk a function's body: its parameters from ``params`` (a call's arguments), else from
         their annotations, else unknown; in the caller's grad mode and guards when ``caller`` is given;
         a method's ``self`` on ``moved``'s device when its instance was moved (``model.cuda()``)."""
@@ -49,13 +49,14 @@ class FunctionWalks:
             context = Context(grad=info.grad if info.grad is Tri.NO else caller.grad,
                               cuda_guarded=guarded or caller.cuda_guarded, cuda_absent=caller.cuda_absent,
                               function=info.qualname, expects_error=caller.expects_error)
-        frame = Frame(info.closure, context, function=info)
+        scope = closure if closure is not None else info.closure
+        frame = Frame(scope, context, function=info)
         frame.attr_sink = attr_sink
         args = info.node.args
         positional = list(args.posonlyargs) + list(args.args)
         for arg in positional + list(args.kwonlyargs):
             given = params.get(arg.arg) if params is not None else None
-            frame.env[arg.arg] = given if given is not None else self.annotated(arg.annotation, info.closure)
+            frame.env[arg.arg] = given if given is not None else self.annotated(arg.annotation, scope)
         for extra in (args.vararg, args.kwarg):
             if extra is not None:
                 frame.env[extra.arg] = UNKNOWN
@@ -103,9 +104,12 @@ class FunctionWalks:
         if info.active_calls or info.summarizing or self._call_budget <= 0:
             return self.summary(info)
         context = frame.context
+        # Called from a branch of the module's own code (`if __name__ == "__main__":`): the
+        # callee's globals include what that branch has bound so far (`args`, an import).
+        closure = frame if frame.root is info.closure is self.interp.module_frame and frame is not info.closure else None
         key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
                context.cuda_absent, context.expects_error,
-               (moved.device, moved.dtype) if moved is not None else None)
+               (moved.device, moved.dtype) if moved is not None else None, closure)
         cached = info.call_results.get(key)
         if cached is None:
             self._call_budget -= 1
@@ -114,7 +118,7 @@ class FunctionWalks:
             try:
                 with self.interp.events_into(events):
                     walked = self.walk_function(info, attr_sink={} if info.owner is not None else None,
-                                                params=params, caller=context, moved=moved)
+                                                params=params, caller=context, moved=moved, closure=closure)
             finally:
                 info.active_calls -= 1
             cached = (UNKNOWN if info.generator else _returned(walked), tuple(events))

@@ -297,6 +297,24 @@ class NumpyModel:
             return Value(kind=Kind.NONE)
         return result
 
+    def unknown_kind_method(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Optional[Value]:
+        """A method on an object of unknown kind that only array-likes have.
+
+        ``x.astype(dtype)`` exists on ndarrays, NumPy scalars and pandas objects, never on
+        tensors: whatever ``x`` is, the result holds ``dtype``, and a tensor made from it does
+        too (an astype float64 image reaching from_numpy). Once the dtype is known, copies and
+        views keep it, as they do on every array-like. The kind stays unknown."""
+        if name == "astype":
+            target = argument(args, 0, "dtype")
+            dtype = dtype_of(target.value) if target is not None else None
+            if dtype is None:
+                return None
+            return Value(dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO, origin=self.it.origin(node))
+        if a.dtype is not None and a.device is None and name in api.ARRAY_LIKE_SAME_DTYPE_METHODS and (
+                name != "to_numpy" or not args):
+            return Value(dtype=a.dtype, origin=a.origin)
+        return None
+
     def _astype(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
         target = argument(args, 0, "dtype")
         dtype = dtype_of(target.value) if target is not None else None
@@ -313,6 +331,9 @@ class NumpyModel:
 
     @staticmethod
     def _view(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        if name == "view" and args:
+            # a.view(np.float32) reads the same bytes as another dtype (a.view(MyArray): unknown)
+            return a.with_(ndim=None, shares_with=None, dtype=dtype_of(args[0].value))
         return a.with_(ndim=None, shares_with=None)
 
     @staticmethod
@@ -377,6 +398,10 @@ class NumpyModel:
             # Unknown base: if it is an ndarray (torch.from_numpy accepts nothing else) the
             # result has negative strides. The conversion rule decides what that proves.
             return Value(dtype=base.dtype, negative_strides=Tri.YES, origin=self.it.origin(node))
+        if base.kind is None and base.dtype is not None and base.device is None:
+            # An array-like of known dtype (``x.astype(np.float64)``): its items and slices, rows
+            # or scalars, of an ndarray or a pandas object, hold that dtype.
+            return Value(dtype=base.dtype, origin=base.origin)
         if base.kind is not Kind.NDARRAY:
             return UNKNOWN
         sliced = any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and p.value is Ellipsis) for p in parts)

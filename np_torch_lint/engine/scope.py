@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
@@ -64,6 +65,10 @@ def attribute_key(node: ast.Attribute) -> str:
     return f"{node.value.id}.{node.attr}"
 
 
+# Names a module reads from builtins when it does not bind them itself.
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
 class Frame:
     """The environment of one walk: local names, context, where we are."""
 
@@ -81,6 +86,9 @@ class Frame:
         self.aliases: Dict[str, Tuple[str, Any]] = {}
         # Partner name -> (write site, written name, share site): an in-place write waiting for a read.
         self.pending_writes: Dict[str, Tuple[Any, str, Any]] = {}
+        # The frame this one is a branch of (itself unless made by fork): a module-level branch
+        # is still that module's global scope.
+        self.root: Frame = self
 
     def lookup(self, name: str) -> Optional[Value]:
         frame: Optional[Frame] = self
@@ -101,6 +109,7 @@ class Frame:
         child.self_name = self.self_name
         child.aliases = dict(self.aliases)
         child.pending_writes = dict(self.pending_writes)
+        child.root = self.root
         return child
 
     def merge(self, *branches: "Frame") -> None:
@@ -125,8 +134,14 @@ class Frame:
             outer = self.parent.lookup(key) if self.parent is not None else None
             if outer is None and "." in key and any(key not in branch.env for branch in branches):
                 continue  # self.<attr> set on some paths only (see attribute_key)
-            value: Optional[Value] = branches[0].env.get(key, outer)
-            for branch in branches[1:]:
+            bound = branches
+            if outer is None and key not in BUILTIN_NAMES:
+                # A name no outer scope binds, bound on some paths only: a read after the join
+                # on a path that did not bind it raises NameError, so every read that succeeds
+                # sees a value from a path that bound it (`if __name__ == "__main__": args = ...`).
+                bound = tuple(branch for branch in branches if key in branch.env)
+            value: Optional[Value] = bound[0].env.get(key, outer)
+            for branch in bound[1:]:
                 other = branch.env.get(key, outer)
                 value = value if value is other else join(value, other)
             merged[key] = value if value is not None else UNKNOWN
