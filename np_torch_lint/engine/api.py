@@ -794,3 +794,5 @@ MODULE_CASTS: FrozenSet[str] = frozenset({"double", "float", "half", "bfloat16"}
 MODULE_SELF_CASTS: FrozenSet[str] = frozenset({"double", "half", "bfloat16", "to", "type"})
 #: calls on ``self`` in a module class that may move the instance: it is then not on CPU as built.
 MODULE_SELF_PLACING: FrozenSet[str] = frozenset({"cuda", "to", "type", "_apply"})
+#: Module methods that move or cast the module in place (called as a statement, result dropped).
+MODULE_PLACING_METHODS: FrozenSet[str] = frozenset({"cuda", "to", "cpu"})

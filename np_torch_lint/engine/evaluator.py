@@ -249,7 +249,9 @@ class Evaluator:
                     if on_path is not None:
                         return moved_with(base, on_path)
                     # set by this method on another path only: the class's join of its values
-                value = self.it.class_attrs(cls).get(attr)
+                value = base.attribute(attr)  # what this instance's construction stored
+                if value is None:
+                    value = self.it.class_attrs(cls).get(attr)
                 if value is not None:
                     return moved_with(base, value)
                 method = cls.method(attr)
@@ -374,7 +376,12 @@ class Evaluator:
         if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
             return self.call_function(callee.definition, frame, args, False, node)
         if callee.kind is Kind.CLASS and isinstance(callee.definition, ClassInfo):
-            return self.it.instance_value(callee.definition)
+            instance = self.it.instance_value(callee.definition)
+            init = callee.definition.method("__init__")
+            if init is None:
+                return instance
+            self.it.record_call(init.qualname, frame)
+            return self.it.constructed(init, instance, args, frame)
         if callee.kind is Kind.MODULE:
             return self.torch.call_module(callee, node, args, frame)
         if callee.kind is Kind.LOSS:
@@ -558,7 +565,7 @@ class Evaluator:
             return self.call_function(method, frame, args, False, node) if method is not None else UNKNOWN
         if kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo):
             method = receiver.definition.method(name)
-            return self.call_function(method, frame, args, True, node) if method is not None else UNKNOWN
+            return self.call_function(method, frame, args, True, node, receiver) if method is not None else UNKNOWN
         if kind is Kind.SEQUENCE and name in ("append", "extend", "insert"):
             added = args[-1].value if args else UNKNOWN
             if name == "extend":

@@ -38,7 +38,8 @@ class FunctionWalks:
 
     def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
                       params: Optional[Dict[str, Value]] = None, caller: Optional[Context] = None,
-                      moved: Optional[Value] = None, closure: Optional[Frame] = None) -> Frame:
+                      moved: Optional[Value] = None, closure: Optional[Frame] = None,
+                      attributes: Optional[Tuple[Tuple[str, Value], ...]] = None) -> Frame:
         """Walk a function's body: its parameters from ``params`` (a call's arguments), else from
         their annotations, else unknown; in the caller's grad mode and guards when ``caller`` is given;
         a method's ``self`` on ``moved``'s device when its instance was moved (``model.cuda()``)."""
@@ -67,6 +68,8 @@ class FunctionWalks:
                 instance = instance.with_(device=moved.device, device_origin=moved.device_origin)
                 if instance.kind is Kind.MODULE:
                     instance = instance.with_(dtype=moved.dtype)
+            if attributes:
+                instance = instance.with_(attributes=attributes)
             frame.env[frame.self_name] = instance
         elif info.owner is not None and positional and _is_classmethod(info.node):
             # `cls(...)` in a classmethod (a `load_model` factory) makes an instance of the class.
@@ -97,35 +100,10 @@ class FunctionWalks:
         """
         if info.home is not None and info.home is not self.interp:
             return info.home.functions.call_with(info, args, frame, bound_self, call, receiver)
-        params = _bind_parameters(info, args, bound_self)
-        moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
-        if params is None or (moved is None and all(value == UNKNOWN for value in params.values())):
+        walked = self._walk_call(info, args, frame, bound_self, receiver)
+        if walked is None:
             return self.summary(info)
-        if info.active_calls or info.summarizing or self._call_budget <= 0:
-            return self.summary(info)
-        context = frame.context
-        # Called from a branch of the module's own code (`if __name__ == "__main__":`): the
-        # callee's globals include what that branch has bound so far (`args`, an import).
-        closure = frame if frame.root is info.closure is self.interp.module_frame and frame is not info.closure else None
-        key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
-               context.cuda_absent, context.expects_error,
-               (moved.device, moved.dtype) if moved is not None else None, closure)
-        cached = info.call_results.get(key)
-        if cached is None:
-            self._call_budget -= 1
-            info.active_calls += 1
-            events: List[object] = []
-            try:
-                with self.interp.events_into(events):
-                    walked = self.walk_function(info, attr_sink={} if info.owner is not None else None,
-                                                params=params, caller=context, moved=moved, closure=closure)
-            finally:
-                info.active_calls -= 1
-            cached = (UNKNOWN if info.generator else _returned(walked), tuple(events))
-            info.call_results[key] = cached
-        value, raised = cached
-        for event in raised:
-            self.interp.emit(frame, event)
+        value = walked[0]
         if value.shares_with is not None:
             # The callee's parameter it shares memory with is the caller's argument.
             partner = _argument_name(info, args, bound_self, value.shares_with)
@@ -133,6 +111,58 @@ class FunctionWalks:
         if value == UNKNOWN:
             return self.returns_annotated(info)
         return value
+
+    def constructed(self, init: FunctionInfo, instance: Value, args: Sequence[Any], frame: Frame) -> Value:
+        """``Cls(args)``: the instance, with what ``__init__`` stores on self when walked with
+        these arguments (the class's join over every method covers the rest). Attributes that
+        another method also stores, or that are changed in place, are left to that join."""
+        if init.home is not None and init.home is not self.interp:
+            return init.home.functions.constructed(init, instance, args, frame)
+        walked = self._walk_call(init, args, frame, True, None)
+        if walked is None or init.owner is None:
+            return instance
+        owner = init.owner
+        changed = set().union(*owner.scan.storing.values()) | owner.scan.changed_in_place
+        kept = tuple((name, value) for name, value in sorted(walked[2].items(), key=lambda item: item[0])
+                     if name not in changed and value != UNKNOWN)
+        return instance.with_(attributes=kept) if kept else instance
+
+    def _walk_call(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
+                   receiver: Optional[Value]) -> Optional[Tuple[Value, Tuple[object, ...], Dict[str, Value]]]:
+        """The walk of ``info`` for this call's facts (cached), its events raised here: what it
+        returns, its events and what it stored on self; None where only the summary can answer."""
+        params = _bind_parameters(info, args, bound_self)
+        moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
+        attributes = receiver.attributes if receiver is not None and info.owner is not None else None
+        if params is None or (moved is None and not attributes and all(value == UNKNOWN for value in params.values())):
+            return None
+        if info.active_calls or info.summarizing or self._call_budget <= 0:
+            return None
+        context = frame.context
+        # Called from a branch of the module's own code (`if __name__ == "__main__":`): the
+        # callee's globals include what that branch has bound so far (`args`, an import).
+        closure = frame if frame.root is info.closure is self.interp.module_frame and frame is not info.closure else None
+        key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
+               context.cuda_absent, context.expects_error,
+               (moved.device, moved.dtype) if moved is not None else None, closure, attributes)
+        cached = info.call_results.get(key)
+        if cached is None:
+            self._call_budget -= 1
+            info.active_calls += 1
+            events: List[object] = []
+            sink: Dict[str, Value] = {}
+            try:
+                with self.interp.events_into(events):
+                    walked = self.walk_function(info, attr_sink=sink if info.owner is not None else None,
+                                                params=params, caller=context, moved=moved, closure=closure,
+                                                attributes=attributes)
+            finally:
+                info.active_calls -= 1
+            cached = (UNKNOWN if info.generator else _returned(walked), tuple(events), sink)
+            info.call_results[key] = cached
+        for event in cached[1]:
+            self.interp.emit(frame, event)
+        return cached
 
     def _moved_since_built(self, info: FunctionInfo, receiver: Value) -> bool:
         """The instance a method is called on is not as its class builds it: moved to CUDA, or a

@@ -137,6 +137,9 @@ class Interpreter:
     def record_call(self, qualname: str, frame: Frame) -> None:
         self.functions.record_call(qualname, frame)
 
+    def constructed(self, init: FunctionInfo, instance: Value, args: Sequence[Any], frame: Frame) -> Value:
+        return self.functions.constructed(init, instance, args, frame)
+
     def class_attrs(self, cls: ClassInfo) -> Dict[str, Value]:
         return self.classes.class_attrs(cls)
 
@@ -252,8 +255,37 @@ class Interpreter:
                 return Flow.EXIT
             if qual in api.GRAD_SET_CONTEXTS:  # torch.set_grad_enabled(False) as a statement
                 frame.context = replace(frame.context, grad=grad_mode_of(qual, value) or Tri.UNKNOWN)
+            if (isinstance(value.func, ast.Attribute) and value.func.attr in api.MODULE_PLACING_METHODS
+                    and (isinstance(value.func.value, ast.Name) or self._is_self_attr(value.func.value, frame))):
+                self.placed_in_place(value.func.value, value, frame)
+                return Flow.NORMAL
         self.eval(value, frame)
         return Flow.NORMAL
+
+    def placed_in_place(self, holder: ast.expr, call: ast.Call, frame: Frame) -> None:
+        """``model.to(device)`` / ``self.net.cuda()`` as a statement, its result dropped.
+
+        Only a module changes in place: a module held by a name or by ``self`` is now where (and
+        in the dtype) the call put it. An object of unknown kind moved this way is taken for a
+        module on that device (the statement would do nothing to a tensor, and a tensor cannot
+        be called): a call of it with an input there computes there."""
+        before = self.eval(holder, frame)
+        result = self.eval(call, frame)
+        if isinstance(holder, ast.Name) and before.kind is not None:
+            return  # a module named so is rebound by the method itself; anything else is unchanged
+        if before.kind is Kind.MODULE and result.kind is Kind.MODULE:
+            moved = result
+        elif before.kind is None and before.device is None and result.kind is None and result.device is not None:
+            moved = Value(kind=Kind.MODULE, device=result.device, device_origin=result.device_origin)
+        else:
+            return
+        if isinstance(holder, ast.Attribute) and frame.attr_sink is not None:
+            # The same object, changed: it replaces what this walk stored (a join would keep
+            # the unmoved module as if it were another path's).
+            frame.attr_sink[holder.attr] = moved
+            frame.env[attribute_key(holder)] = moved
+        else:
+            self.bind(holder, moved, frame)
 
     def aug_assign(self, node: ast.AugAssign, frame: Frame) -> None:
         left = self.eval(node.target, frame)

@@ -22,7 +22,7 @@ class FunctionInfo:
     generator: bool = False  # has a yield: a call returns a generator, not the returns' join
     guarded: bool = False  # defined on a CUDA-guarded path
     # Walks for the facts of a call's arguments: key -> (returned value, events raised).
-    call_results: Dict[Any, Tuple[Value, Tuple[object, ...]]] = field(default_factory=dict)
+    call_results: Dict[Any, Tuple[Value, Tuple[object, ...], Dict[str, Value]]] = field(default_factory=dict)
     active_calls: int = 0  # walks for arguments in progress (recursion stops here)
     home: Any = None  # the interpreter of the file that defines it (another project module's, if imported)
 

@@ -134,10 +134,21 @@ class Value:
     element: Optional["Value"] = None  # SEQUENCE/DICT: join of all elements (None: no element yet)
     keys: Optional[Tuple[Any, ...]] = None  # DICT: the constant keys, in order, of ``elements``
     parametric: Tri = Tri.UNKNOWN  # MODULE: has float parameters
+    # INSTANCE/MODULE of a class of the project: what its __init__ stored on self, walked with
+    # this construction's arguments (``Agent(device)``): (name, value) pairs read before the
+    # class's join over every construction. A join of two instances drops them.
+    attributes: Optional[Tuple[Tuple[str, "Value"], ...]] = None
     definition: Any = field(default=None, compare=False)  # FUNCTION/CLASS: its definition
 
     def with_(self, **changes: Any) -> "Value":
         return replace(self, **changes)
+
+    def attribute(self, name: str) -> Optional["Value"]:
+        """What this instance's construction stored on ``self.<name>``, if it is known."""
+        for key, value in self.attributes or ():
+            if key == name:
+                return value
+        return None
 
     @property
     def is_tensor(self) -> bool:

@@ -1,0 +1,127 @@
+"""Instances carry what their construction stored: ``Agent(device)`` walks ``__init__`` with the arguments."""
+from __future__ import annotations
+
+import textwrap
+from typing import List, Tuple
+
+from np_torch_lint.engine import module_values
+from np_torch_lint.engine.values import Device, Kind
+from np_torch_lint.lint import analyze
+
+HEADER = "import numpy as np\nimport torch\nimport torch.nn as nn\n"
+AGENT = """
+    class Agent:
+        def __init__(self, device, width=4):
+            self.device = device
+            self.net = nn.Linear(width, 2).to(device)
+            self.history = []
+
+        def reset(self):
+            self.history = []
+"""
+
+
+def values(source: str):
+    return module_values(HEADER + textwrap.dedent(AGENT) + textwrap.dedent(source))
+
+
+def codes(source: str) -> List[Tuple[int, str]]:
+    text = HEADER + textwrap.dedent(AGENT) + textwrap.dedent(source)
+    return [(r.line, r.code) for r in analyze(text, filename="agents.py")]
+
+
+def test_each_construction_keeps_its_own_arguments_facts():
+    env = values("""
+        gpu = Agent(torch.device("cuda"))
+        cpu = Agent(torch.device("cpu"))
+        a = gpu.net
+        b = cpu.net
+        c = gpu.device
+        seen = [t.numpy() for t in (a, b, c)]
+    """)
+    assert env["a"].kind is Kind.MODULE and env["a"].device is Device.CUDA
+    assert env["b"].kind is Kind.MODULE and env["b"].device is Device.CPU
+    assert env["c"].kind is Kind.DEVICE and env["c"].device is Device.CUDA
+
+
+def test_an_attribute_another_method_stores_is_the_classs_join():
+    env = values("""
+        agent = Agent(torch.device("cuda"))
+        h = agent.history
+        seen = h.numpy()
+    """)
+    assert agent_attribute_names(env["agent"]) == ("device", "net")  # `history` is reset() 's too
+
+
+def agent_attribute_names(value) -> tuple:
+    return tuple(name for name, _ in value.attributes or ())
+
+
+def test_a_join_of_two_constructions_keeps_only_the_class_facts():
+    env = values("""
+        agent = Agent(torch.device("cuda")) if flag else Agent(torch.device("cpu"))
+        net = agent.net
+        seen = net.weight.numpy()
+    """)
+    assert env["agent"].attributes is None
+    assert env["net"].device is not Device.CUDA
+
+
+def test_methods_of_a_constructed_instance_see_its_attributes():
+    found = codes("""
+        def main():
+            agent = Agent(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+            with torch.no_grad():
+                out = agent.net(torch.randn(1, 4, device=agent.device))
+            return out.numpy()
+    """)
+    assert [code for _, code in found] == ["NTL202"]
+
+
+def test_an_unknown_argument_leaves_the_class_facts():
+    assert codes("""
+        def main(device):
+            agent = Agent(device)
+            with torch.no_grad():
+                out = agent.net(torch.randn(1, 4))
+            return out.numpy()
+    """) == []
+
+
+def test_a_bare_move_statement_moves_a_module_held_by_self():
+    found = codes("""
+        class Holder:
+            def __init__(self):
+                self.model = nn.Linear(4, 2)
+                self.model.cuda()
+
+            def run(self):
+                with torch.no_grad():
+                    return self.model(torch.randn(1, 4).cuda()).numpy()
+    """)
+    assert [code for _, code in found if code == "NTL202"] == ["NTL202"]
+
+
+def test_a_bare_move_of_an_unknown_object_makes_it_a_module_there():
+    env = values("""
+        def build(model):
+            model.to(torch.device("cuda"))
+            out = model(torch.randn(1, 4, device="cuda"))
+            return out.numpy()
+        moved = model.to(torch.device("cuda"))
+        seen = moved.numpy()
+    """)
+    assert env["moved"].kind is None  # assigned, not a statement: the result of .to() is what it is
+    found = codes("""
+        def build(model):
+            model.to(torch.device("cuda"))
+            out = model(torch.randn(1, 4, device="cuda"))
+            return out.numpy()
+
+        def tensor_moved_for_nothing(t):
+            t.to(torch.device("cuda"))
+            return t.numpy()
+    """)
+    text = (HEADER + textwrap.dedent(AGENT)).count("\n")
+    # the module's output is on CUDA; the tensor moved for nothing (line 8) stays where it was
+    assert [line - text for line, code in found if code == "NTL202"] == [5]
