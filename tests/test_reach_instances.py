@@ -125,3 +125,23 @@ def test_a_bare_move_of_an_unknown_object_makes_it_a_module_there():
     text = (HEADER + textwrap.dedent(AGENT)).count("\n")
     # the module's output is on CUDA; the tensor moved for nothing (line 8) stays where it was
     assert [line - text for line, code in found if code == "NTL202"] == [5]
+
+
+def test_max_topk_and_sort_give_values_and_int64_indices_where_the_input_is():
+    env = values("""
+        out = torch.randn(2, 3, device="cuda", requires_grad=True)
+        pair = torch.max(out, 1)
+        values_, indices = pair
+        named = out.topk(2, dim=1).indices
+        ordered = out.sort()[0]
+        whole = out.max()
+        elementwise = torch.max(out, out)
+        first = torch.argmax(out, dim=1)
+        seen = [t.numpy() for t in (values_, indices, named, ordered, whole, elementwise, first)]
+    """)
+    assert env["values_"].dtype == "float32" and env["values_"].device is Device.CUDA
+    assert env["indices"].dtype == "int64" and env["indices"].device is Device.CUDA
+    assert env["named"].dtype == "int64" and env["named"].device is Device.CUDA
+    assert env["ordered"].dtype == "float32"
+    assert env["whole"].kind is not Kind.SEQUENCE and env["elementwise"].kind is not Kind.SEQUENCE
+    assert env["first"].device is Device.CUDA

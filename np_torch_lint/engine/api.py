@@ -360,6 +360,15 @@ INTEGER_RESULTS: Mapping[str, Optional[str]] = {
     "logical_and": "bool", "logical_or": "bool",
     "bucketize": "int64", "searchsorted": "int64", "multinomial": "int64",
 }
+#: methods/functions that return a (values, indices) named tuple: the values keep the input's
+#: dtype, device and grad, the indices are int64 on its device. Those in VALUES_INDICES_WITH_DIM
+#: return it only when a dimension is given (``t.max()`` is a tensor; ``torch.max(a, b)`` is
+#: elementwise).
+VALUES_INDICES_RESULTS: FrozenSet[str] = frozenset({
+    "max", "min", "median", "nanmedian", "mode", "topk", "sort", "kthvalue", "cummax", "cummin",
+})
+VALUES_INDICES_WITH_DIM: FrozenSet[str] = frozenset({"max", "min", "median", "nanmedian"})
+VALUES_INDICES_FIELDS: Tuple[str, str] = ("values", "indices")
 #: methods/functions that keep dtype, device and grad of the (first) tensor. (Not detach_:
 #: torch.detach_(t) detaches; the method is read as detach. Not mse_loss: a FUNCTIONAL_LOSSES row.)
 TENSOR_PROPAGATING: FrozenSet[str] = frozenset({

@@ -262,6 +262,8 @@ class Evaluator:
                 parameter = self.torch.module_attribute(base, attr, node)
                 if parameter is not None:
                     return parameter
+        if kind is Kind.SEQUENCE and base.keys and attr in base.keys and base.elements is not None:
+            return base.elements[base.keys.index(attr)]  # torch.max(t, 1).indices: a named tuple's field
         if kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
             found = base.definition.class_attrs.get(attr)
             if found is not None:

@@ -46,6 +46,7 @@ class TorchMethods:
             (("requires_grad_",), self._requires_grad),
             (("item",), self._item),
             (api.INTEGER_RESULTS, self._integer_result),
+            (api.VALUES_INDICES_RESULTS, self._values_indices),
             (api.TENSOR_PROPAGATING, self._propagating),
         ])
         self.module_methods = _table([
@@ -131,6 +132,13 @@ class TorchMethods:
     @staticmethod
     def _integer_result(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return Value(kind=Kind.TENSOR, dtype=api.INTEGER_RESULTS[name], requires_grad=Tri.NO, device=t.device)
+
+    def _values_indices(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg],
+                        frame: Frame) -> Value:
+        pair = self.torch.values_and_indices(name, t, args, frame)
+        if pair is not None:
+            return pair
+        return self._propagating(t, name, func, node, args, frame) if name in api.TENSOR_PROPAGATING else UNKNOWN
 
     def _propagating(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         operands = positional(args)

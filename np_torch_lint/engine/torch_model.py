@@ -276,10 +276,33 @@ class TorchModel:
             return self.ex.binary(ast.Mult(), operands[0], operands[1], node, frame)
         return None
 
+    def values_and_indices(self, name: str, t: Value, rest: Sequence[Arg], frame: Frame) -> Optional[Value]:
+        """``torch.max(t, 1)``, ``t.topk(k)``, ``t.sort()``: the (values, indices) named tuple, both
+        on ``t``'s device; the values in its dtype and grad, the indices int64 without grad.
+        None where the call returns something else (``t.max()``, ``torch.max(a, b)``)."""
+        if t.kind is not Kind.TENSOR or name not in api.VALUES_INDICES_RESULTS:
+            return None
+        if name in api.VALUES_INDICES_WITH_DIM:
+            dim = argument(rest, 0, "dim")
+            if dim is None or dim.value.kind is not Kind.PY_INT:
+                return None
+        grad, origin = grad_in_context(t.requires_grad, t.origin, frame)
+        values = t.with_(ndim=None, grad_leaf=False, requires_grad=grad, shares_with=None, origin=origin,
+                         param_view=False)
+        indices = Value(kind=Kind.TENSOR, dtype=api.INT64, device=t.device, device_origin=t.device_origin,
+                        requires_grad=Tri.NO)
+        return sequence((values, indices)).with_(keys=api.VALUES_INDICES_FIELDS)
+
     def propagate(self, name: str, args: Sequence[Arg], frame: Frame) -> Value:
         """A torch function of tensors: keeps dtype/grad/device of its tensor operands."""
+        pair = self.values_and_indices(name, first(args), args[1:] if args and args[0].keyword is None else args, frame)
+        if pair is not None:
+            return pair
         if name in api.INTEGER_RESULTS:
-            return Value(kind=Kind.TENSOR, dtype=api.INTEGER_RESULTS[name], requires_grad=Tri.NO)
+            data = first(args)
+            on = data if data.kind is Kind.TENSOR else UNKNOWN  # torch.argmax(out, 1): where out is
+            return Value(kind=Kind.TENSOR, dtype=api.INTEGER_RESULTS[name], requires_grad=Tri.NO,
+                         device=on.device, device_origin=on.device_origin)
         if name not in api.TENSOR_PROPAGATING:
             return UNKNOWN
         operands: List[Value] = []
