@@ -280,9 +280,13 @@ class Interpreter:
         else:
             return
         if isinstance(holder, ast.Attribute) and frame.attr_sink is not None:
-            # The same object, changed: it replaces what this walk stored (a join would keep
-            # the unmoved module as if it were another path's).
-            frame.attr_sink[holder.attr] = moved
+            # What the class's other methods read joins every store of this walk, and the move
+            # may be on one branch only (`if self.gpu_mode: self.G.cuda()`): a module stored
+            # before is joined with its moved self. An object of unknown kind stored before is
+            # replaced (its join with anything is unknown): where it was not moved, it is not
+            # on the device its inputs are, and a call of it says nothing.
+            stored = frame.attr_sink.get(holder.attr)
+            frame.attr_sink[holder.attr] = join(stored, moved) if stored is not None and stored.kind is Kind.MODULE else moved
             frame.env[attribute_key(holder)] = moved
         else:
             self.bind(holder, moved, frame)
