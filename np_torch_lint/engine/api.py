@@ -454,6 +454,13 @@ MAPPED_READERS: Mapping[str, Tuple[int, str]] = {"numpy.load": (1, "mmap_mode"),
 #: np.load of a path written in the code with this suffix reads one array (dtype as saved);
 #: an .npz path gives a dict-like archive, and a path not written out may be either.
 NPY_SUFFIX = ".npy"
+#: what np.load gives for a path not written out (``np.load(path)``, no allow_pickle): an ndarray or,
+#: for an .npz file, an NpzFile archive. A use only an ndarray has settles it as an array.
+NUMPY_LOADED = "numpy.load.result"
+#: ndarray methods and attributes that an NpzFile archive lacks (it has keys, items, files, get, close, ...).
+NDARRAY_ONLY_MEMBERS: FrozenSet[str] = frozenset({
+    "astype", "reshape", "transpose", "swapaxes", "squeeze", "flatten", "ravel", "T", "tolist",
+})
 READONLY_MODES: FrozenSet[str] = frozenset({"r", "readonly"})
 #: PIL: opening and the image methods that return an image.
 PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.new"})

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from . import api, conditions, containers, distributions, guards
 from .arguments import Arg, argument, first
 from .events import ParameterUpdate, Snapshot
-from .numpy_model import NumpyModel
+from .numpy_model import NumpyModel, loaded_array
 from .promotion import grad_in_context
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
@@ -228,6 +228,8 @@ class Evaluator:
                 return UNKNOWN
         base = self.eval(node.value, frame)
         attr = node.attr
+        if base.kind is None and base.qualname == api.NUMPY_LOADED and attr in api.NDARRAY_ONLY_MEMBERS:
+            base = loaded_array(base)  # np.load(path).T: an archive has no .T, so it was an array
         kind = base.kind
         if kind is Kind.API:
             qualname = f"{base.qualname}.{attr}"
@@ -485,6 +487,8 @@ class Evaluator:
     def call_method(self, receiver: Value, func: ast.Attribute, node: ast.Call, frame: Frame) -> Value:
         name = func.attr
         args = self.args(node, frame)
+        if receiver.kind is None and receiver.qualname == api.NUMPY_LOADED and name in api.NDARRAY_ONLY_MEMBERS:
+            receiver = loaded_array(receiver)  # np.load(path).astype(...): an archive has no astype
         # Placement is checked whatever the receiver: `.cuda()` and `.to("cuda")` are torch's,
         # unless the receiver is an object of a plain class of this file that defines the method
         # itself (a remote handle, a wrapper): that body is analyzed on its own. (A Module's own
