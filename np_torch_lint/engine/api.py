@@ -317,6 +317,11 @@ LOADERS: Mapping[str, Loader] = {
     "torch.utils.model_zoo.load_url": Loader(2, from_url=True),
     "torchvision.models.utils.load_state_dict_from_url": Loader(2, from_url=True),
 }
+#: calls that unpickle whatever object was saved. What they return is unknown, except where the
+#: program binds the same name to a module on another path (``net = Net() if fresh else
+#: pickle.load(fh)``, see values.join): the object read back is then that module, as saved.
+UNPICKLERS: FrozenSet[str] = frozenset({"pickle.load", "pickle.loads", "torch.load"})
+UNPICKLED = "unpickled object"  # the same string as values.UNPICKLED (values.py imports no table)
 #: methods that take a module's weights: a checkpoint loaded into one holds tensors saved by training.
 WEIGHT_LOADING_METHODS: FrozenSet[str] = frozenset({"load_state_dict"})
 #: calls (by last name) that read back what some run saved: their result may hold CUDA tensors

@@ -41,6 +41,8 @@ class Evaluator:
             self.api_calls.setdefault(name, self._opencv)
         for name in api.BINARY_READ_METHODS:
             self.api_calls.setdefault(f"{api.BINARY_FILE}.{name}", self._bytes)
+        for name in api.UNPICKLERS:
+            self.api_calls.setdefault(name, self._unpickled)
         self.api_namespaces: List[Tuple[Callable[[str], bool], ApiHandler]] = [
             (lambda q: q.startswith("numpy."), self.numpy.call),
             (lambda q: q.startswith(api.PIL_IMAGE + ".") and q.rsplit(".", 1)[-1] in api.PIL_IMAGE_METHODS, self._pil_image),
@@ -417,6 +419,10 @@ class Evaluator:
             return UNKNOWN
         return Value(kind=Kind.NDARRAY, dtype=source.dtype, negative_strides=Tri.NO, readonly=Tri.NO,
                      origin=source.origin)
+
+    @staticmethod
+    def _unpickled(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return Value(qualname=api.UNPICKLED)
 
     @staticmethod
     def _bytes(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

@@ -17,7 +17,7 @@ from . import api
 from .arguments import grad_mode_of
 from .events import Context
 from .scope import ClassInfo, Frame, FunctionInfo
-from .values import UNKNOWN, Device, Kind, Tri, Value, join
+from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -98,7 +98,7 @@ class FunctionWalks:
             return info.home.functions.call_with(info, args, frame, bound_self, call, receiver)
         params = _bind_parameters(info, args, bound_self)
         moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
-        if params is None or (moved is None and all(value == UNKNOWN for value in params.values())):
+        if params is None or (moved is None and all(knows_nothing(value) for value in params.values())):
             return self.summary(info)
         if info.active_calls or info.summarizing or self._call_budget <= 0:
             return self.summary(info)
@@ -126,7 +126,7 @@ class FunctionWalks:
             # The callee's parameter it shares memory with is the caller's argument.
             partner = _argument_name(info, args, bound_self, value.shares_with)
             value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
-        if value == UNKNOWN:
+        if knows_nothing(value):
             return self.returns_annotated(info)
         return value
 
@@ -150,7 +150,7 @@ class FunctionWalks:
         self.ensure_walked(info)
         if info.generator:
             return UNKNOWN
-        if info.summary is None or info.summary == UNKNOWN:
+        if info.summary is None or knows_nothing(info.summary):
             return self.returns_annotated(info)
         return info.summary
 

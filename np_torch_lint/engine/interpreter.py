@@ -357,8 +357,10 @@ class Interpreter:
             known = value.elements if value.kind is Kind.SEQUENCE else None
             starred = any(isinstance(e, ast.Starred) for e in elements)
             exact = known is not None and not starred and len(known) == len(elements)
+            # `net, stats = pickle.load(fh)`: each item is an unpickled object too
+            other = value if value.kind is None and value.qualname == api.UNPICKLED else UNKNOWN
             for i, element in enumerate(elements):
-                self.bind(element, known[i] if exact and known is not None else UNKNOWN, frame)
+                self.bind(element, known[i] if exact and known is not None else other, frame)
         elif isinstance(target, ast.Starred):
             self.bind(target.value, UNKNOWN, frame)
         elif isinstance(target, ast.Attribute):

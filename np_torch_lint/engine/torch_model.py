@@ -18,7 +18,7 @@ from .guards import device_variable
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
 from .scope import ClassInfo, Frame
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, on_device_where_unknown, sequence
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, knows_nothing, on_device_where_unknown, sequence
 from .walker import Expressions, Walker
 
 #: a call by qualified name: (qualified name, call, arguments, frame) -> value.
@@ -176,7 +176,7 @@ class TorchModel:
         saved = frame.context.function in self.it.saving_functions
         self.it.emit(frame, Load(self.it.site(node), given, frame.context, saved, in_memory,
                                  device_variable(frame) if not given else None, loader.from_url))
-        return UNKNOWN
+        return Value(qualname=api.UNPICKLED) if qual in api.UNPICKLERS else UNKNOWN
 
     def device(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         data = first(args)
@@ -323,7 +323,7 @@ class TorchModel:
                 result = result.with_(dtype=module.dtype)
             if module.device is not None:
                 result = on_device_where_unknown(result, module)
-            if result == UNKNOWN:
+            if knows_nothing(result):
                 return self._computed_where_module_is(module, args)  # a forward too deep to follow
             return result
         if module.parametric is Tri.YES:

@@ -175,7 +175,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
     if a is b or a == b and a.origin == b.origin:
         return a
     if a.kind is not b.kind:
-        return UNKNOWN
+        return _module_or_unpickled(a, b) or _module_or_unpickled(b, a) or UNKNOWN
     if a.kind in (Kind.SEQUENCE, Kind.DICT, Kind.OBJECT):
         elements = None
         if (a.elements is not None and b.elements is not None and len(a.elements) == len(b.elements)
@@ -203,6 +203,25 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         parametric=a.parametric.join(b.parametric),
         definition=a.definition if a.definition is b.definition else None,
     )
+
+
+#: a value unpickled by pickle.load / torch.load (api.UNPICKLED; values.py imports no table).
+UNPICKLED = "unpickled object"
+
+
+def knows_nothing(value: Value) -> bool:
+    """No fact at all but a marker of where an object of unknown kind came from (unpickled,
+    np.load's array-or-archive): a function returning it falls back to its annotation."""
+    return replace(value, qualname=None) == UNKNOWN
+
+
+def _module_or_unpickled(a: Value, b: Value) -> Optional[Value]:
+    """A name bound to a module on one path and to an unpickled object on the other (built fresh
+    or resumed from a file): the program uses both alike, so the object read back is that module,
+    its parameters as saved (trainable); where it was saved from and its dtype are not known."""
+    if a.kind is Kind.MODULE and b.kind is None and b.qualname == UNPICKLED:
+        return a.with_(device=None, device_origin=None, dtype=None, origin=None)
+    return None
 
 
 def _join_paths(a: Tri, b: Tri) -> Tri:
