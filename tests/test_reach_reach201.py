@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 from typing import List, Tuple
 
 import pytest
@@ -152,3 +153,165 @@ def test_a_helper_returning_an_unpickled_object_keeps_its_annotation():
     """)
     assert env["model"].kind is Kind.MODULE
     assert env["plain"].kind is None
+
+
+TRAINER = """
+class Trainer:
+    def __init__(self, model, scale):
+        self.model = model
+        self.scale = scale
+
+    def scores(self, x):
+        return self.model(x)
+"""
+
+
+def test_a_module_given_to_a_constructor_is_the_attribute_it_stores():
+    env = values(CRITIC + TRAINER + """
+trainer = Trainer(Critic(), 2.0)
+held = trainer.model
+out = trainer.scores(torch.randn(2, 3))
+sink = out.numpy()
+""")
+    assert env["held"].kind is Kind.MODULE
+    assert env["out"].kind is Kind.TENSOR and env["out"].requires_grad is Tri.YES
+
+
+def test_constructor_attributes_written_elsewhere_or_rebound_stay_the_class_join():
+    env = values(CRITIC + """
+class Swaps:
+    def __init__(self, model):
+        self.model = model
+
+    def swap(self, other):
+        self.model = other
+
+class Rebinds:
+    def __init__(self, model):
+        model = wrap(model)
+        self.model = model
+
+a = Swaps(Critic()).model
+b = Rebinds(Critic()).model
+sink = a(torch.zeros(1, 3)).numpy() + b(torch.zeros(1, 3)).numpy()
+""")
+    assert env["a"].kind is None and env["b"].kind is None
+
+
+def test_a_constructor_attribute_placed_by_the_class_loses_its_device():
+    env = values(CRITIC + """
+class Mover:
+    def __init__(self, model):
+        self.model = model
+
+    def start(self):
+        self.model.cuda()
+
+kept = Mover(Critic()).model
+sink = kept(torch.zeros(1, 3)).numpy()
+""")
+    assert env["kept"].kind is Kind.MODULE and env["kept"].device is None
+
+
+def test_base_init_stores_what_the_subclass_passes_and_inherited_methods_see_it():
+    assert findings("""
+        class Detector(nn.Module):
+            def __init__(self, backbone, head):
+                super().__init__()
+                self.backbone = backbone
+                self.head = head
+
+            def forward(self, x):
+                return self.head(self.backbone(x))
+
+        class Small(Detector):
+            def __init__(self):
+                super().__init__(nn.Linear(4, 8), nn.Linear(8, 2))
+
+        class Old(Detector):
+            def __init__(self):
+                Detector.__init__(self, nn.Linear(4, 8), nn.Linear(8, 2))
+
+        a = Small().head(torch.zeros(1, 8)).numpy()
+        b = Old()(torch.zeros(1, 4)).numpy()
+        with torch.no_grad():
+            c = Small()(torch.zeros(1, 4)).numpy()
+    """) == [(19, "NTL201"), (20, "NTL201")]
+
+
+def test_isinstance_branches_a_value_cannot_take_are_silent():
+    assert findings("""
+        net = nn.Linear(3, 2)
+
+        def to_numpy(x):
+            if isinstance(x, torch.Tensor):
+                return x.cpu().numpy()
+            return np.asarray(x)
+
+        def loose(x):
+            if isinstance(x, torch.FloatTensor):
+                return x.detach().numpy()
+            return np.asarray(x)
+
+        def arrays_only(x):
+            if isinstance(x, np.ndarray):
+                return np.asarray(x)
+            return None
+
+        to_numpy(net(torch.zeros(1, 3)))
+        loose(net(torch.zeros(1, 3)))
+        arrays_only(net(torch.zeros(1, 3)))
+    """) == [(6, "NTL201"), (12, "NTL201")]  # FloatTensor: a double tensor fails that test
+
+
+def _write(root: Path, files: dict) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def _lint(path: Path) -> List[Tuple[int, str]]:
+    return sorted((r.line, r.code) for r in analyze(path.read_text(), filename=str(path)))
+
+
+def test_a_helper_called_from_a_class_of_another_caller_module_sees_the_module_it_was_built_with(tmp_path: Path):
+    """tools/convert.py is linted; learner.py (which imports it) defines Learner(net); main.py
+    (which imports both) builds Learner(nn.Linear(...)): the helper's call inside Learner is walked
+    with the module main.py gave, and the caller main.py's imports reach as deep as the linted file's."""
+    _write(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'p'\n",
+        "tools/__init__.py": "",
+        "tools/convert.py": """
+            import torch
+
+            def as_array(data):
+                return data.cpu().numpy()
+        """,
+        "learner.py": """
+            import torch.nn as nn
+            from tools import convert
+
+            class Learner(nn.Module):
+                def __init__(self, net):
+                    super().__init__()
+                    self.net = net
+
+                def step(self, x):
+                    return convert.as_array(self.net(x))
+        """,
+        "main.py": """
+            import torch
+            import torch.nn as nn
+            from learner import Learner
+            from tools import convert
+
+            def main():
+                Learner(nn.Linear(3, 2)).step(torch.zeros(1, 3))
+                print(convert.as_array(torch.zeros(2)))
+        """,
+    })
+    assert _lint(tmp_path / "tools" / "convert.py") == [(5, "NTL201")]
+    (tmp_path / "main.py").write_text((tmp_path / "main.py").read_text().replace(
+        "    Learner(", "    with torch.no_grad():\n        Learner("))
+    assert _lint(tmp_path / "tools" / "convert.py") == []

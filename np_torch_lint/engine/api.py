@@ -646,6 +646,14 @@ LIBRARY_PREFIXES: Tuple[str, ...] = ("numpy.", "torch.", "builtins.", "PIL.", "c
 
 #: what a parameter or return annotation says a value is (only the kind: a declared
 #: ``torch.Tensor`` says nothing of its dtype, device or grad).
+#: types whose isinstance() test holds for every value of a kind: a branch where it fails (or, for
+#: a value of another kind, holds) is not taken by that value (``if isinstance(x, torch.Tensor):
+#: return x.detach().numpy()`` then ``return np.asarray(x)``: a tensor never gets there).
+#: ``torch.autograd.Variable`` is ``torch.Tensor`` since torch 0.4 (its isinstance checks Tensor).
+ISINSTANCE_KINDS: Mapping[str, str] = {
+    "numpy.ndarray": "ndarray", "torch.Tensor": "tensor", "torch.autograd.Variable": "tensor",
+    "torch.autograd.variable.Variable": "tensor", "torch.nn.Module": "nn.Module",
+}
 ANNOTATION_KINDS: Mapping[str, str] = {
     "numpy.ndarray": "ndarray", "numpy.typing.NDArray": "ndarray",
     "torch.Tensor": "tensor", "torch.FloatTensor": "tensor", "torch.LongTensor": "tensor",

@@ -155,10 +155,14 @@ class ClassScan:
         self.storing: Dict[str, Set[str]] = {}
         self.changed_in_place: Set[str] = set()
         self.self_calls: Set[str] = set()
+        stores: Dict[str, int] = {}  # attribute -> how many places in the class write it
+        self.attr_calls: Dict[str, Set[str]] = {}  # attribute -> methods the class calls on it (self.net.cuda())
         for statement in node.body:
             method = statement.name if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
             for current in ast.walk(statement):
                 if isinstance(current, ast.Attribute) and _is_self(current.value):
+                    if not isinstance(current.ctx, ast.Load):
+                        stores[current.attr] = stores.get(current.attr, 0) + 1
                     if isinstance(current.ctx, ast.Store) and method is not None and method != "__init__":
                         self.storing.setdefault(method, set()).add(current.attr)
                     continue
@@ -171,8 +175,24 @@ class ClassScan:
                     if _is_self(current.func.value):
                         self.self_calls.add(current.func.attr)
                     held = current.func.value  # self.items.append(x), self.cache.update(...)
+                    if isinstance(held, ast.Attribute) and _is_self(held.value):
+                        self.attr_calls.setdefault(held.attr, set()).add(current.func.attr)
                 if isinstance(held, ast.Attribute) and _is_self(held.value):
                     self.changed_in_place.add(held.attr)
+        # `self.net = net` as a statement of __init__'s own body, the only write of that attribute in
+        # the class: an instance's attribute is what its constructor was given (see from_parameters).
+        self.from_parameters: Dict[str, str] = {}
+        init = next((s for s in node.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None)
+        if init is not None:
+            names = {a.arg for a in init.args.posonlyargs + init.args.args[1:] + init.args.kwonlyargs}
+            names -= {n.id for n in ast.walk(init) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+            for statement in init.body:
+                if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                        and isinstance(statement.targets[0], ast.Attribute) and _is_self(statement.targets[0].value)
+                        and isinstance(statement.value, ast.Name) and statement.value.id in names):
+                    attr = statement.targets[0].attr
+                    if stores.get(attr) == 1:
+                        self.from_parameters[attr] = statement.value.id
 
     def calls_on_self(self, methods: FrozenSet[str]) -> bool:
         return not self.self_calls.isdisjoint(methods)

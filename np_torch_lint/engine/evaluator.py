@@ -20,7 +20,9 @@ from .promotion import grad_in_context
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, join_elements, moved_with, sequence
+from .functions import bind_parameters
+from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, join_elements, knows_nothing, moved_with,
+                     sequence, stored_by_constructor)
 from .walker import Walker
 
 _BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
@@ -252,6 +254,9 @@ class Evaluator:
                         return moved_with(base, on_path)
                     # set by this method on another path only: the class's join of its values
                 value = self.it.class_attrs(cls).get(attr)
+                given = stored_by_constructor(base, attr)
+                if given is not None and (value is None or knows_nothing(value)):
+                    return moved_with(base, given)  # Trainer(net).net: the module it was built with
                 if value is not None:
                     return moved_with(base, value)
                 method = cls.method(attr)
@@ -333,6 +338,8 @@ class Evaluator:
         name = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
         if api.saves_checkpoint(name):
             self.it.saving_functions.add(frame.context.function)  # torch.save, save_checkpoint, trainer.fit
+        if isinstance(func, ast.Attribute) and func.attr == "__init__" and frame.attr_sink is not None:
+            self._base_init(func, node, frame)
         if isinstance(func, ast.Attribute):
             receiver = self.eval(func.value, frame)
             if receiver.kind is Kind.API and receiver.qualname == api.DISTRIBUTION:
@@ -348,6 +355,34 @@ class Evaluator:
             return self.call_api(callee.qualname, node, frame)
         return self.call_value(callee, node, frame)
 
+    def _base_init(self, func: ast.Attribute, node: ast.Call, frame: Frame) -> None:
+        """``super().__init__(extractor, head)`` (or ``Base.__init__(self, ...)``) in a constructor:
+        the modules the base's ``__init__`` stores on self from its parameters are these arguments."""
+        function = frame.function
+        owner = function.owner if function is not None else None
+        if owner is None or frame.self_name is None or not owner.bases:
+            return
+        target = func.value
+        explicit = False
+        if isinstance(target, ast.Call) and isinstance(target.func, ast.Name) and target.func.id == "super":
+            base: Optional[ClassInfo] = owner.bases[0]
+        else:
+            named = self.eval(target, frame)
+            base = named.definition if named.kind is Kind.CLASS and isinstance(named.definition, ClassInfo) else None
+            explicit = True
+        init = base.method("__init__") if base is not None else None
+        if init is None or init.owner is None:
+            return
+        args = self.args(node, frame)
+        if explicit:  # Base.__init__(self, a, b): the first argument is the instance
+            if not args or not isinstance(args[0].node, ast.Name) or args[0].node.id != frame.self_name:
+                return
+            args = args[1:]
+        for attr, value in constructor_attrs(init.owner, args):
+            assert frame.attr_sink is not None
+            frame.attr_sink[attr] = value
+            frame.env[f"{frame.self_name}.{attr}"] = value  # as scope.attribute_key names it
+
     def _stored_attribute(self, receiver: Value, attr: str, frame: Frame) -> bool:
         if receiver.kind not in (Kind.MODULE, Kind.INSTANCE) or not isinstance(receiver.definition, ClassInfo):
             return False
@@ -361,7 +396,9 @@ class Evaluator:
         if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
             return self.call_function(callee.definition, frame, args, False, node)
         if callee.kind is Kind.CLASS and isinstance(callee.definition, ClassInfo):
-            return self.it.instance_value(callee.definition)
+            instance = self.it.instance_value(callee.definition)
+            given = constructor_attrs(callee.definition, args)
+            return instance.with_(attrs=given) if given else instance
         if callee.kind is Kind.MODULE:
             return self.torch.call_module(callee, node, args, frame)
         if callee.kind is Kind.LOSS:
@@ -548,7 +585,7 @@ class Evaluator:
             return self.call_function(method, frame, args, False, node) if method is not None else UNKNOWN
         if kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo):
             method = receiver.definition.method(name)
-            return self.call_function(method, frame, args, True, node) if method is not None else UNKNOWN
+            return self.call_function(method, frame, args, True, node, receiver) if method is not None else UNKNOWN
         if kind is Kind.SEQUENCE and name in ("append", "extend", "insert"):
             added = args[-1].value if args else UNKNOWN
             if name == "extend":
@@ -557,6 +594,25 @@ class Evaluator:
                 frame.env[func.value.id] = Value(kind=Kind.SEQUENCE, element=join_elements(receiver.element, added))
             return Value(kind=Kind.NONE)
         return UNKNOWN
+
+
+def constructor_attrs(cls: ClassInfo, args: Sequence[Arg]) -> Tuple[Tuple[str, Value], ...]:
+    """``Trainer(net)`` whose ``__init__`` stores ``self.net = net`` (classes.ClassScan.from_parameters):
+    the modules the call gives, by attribute. Other kinds are left to the class's own join."""
+    init = cls.methods.get("__init__")
+    stored = cls.scan.from_parameters if cls.scan is not None else {}
+    if init is None or not stored:
+        return ()
+    params = bind_parameters(init, args, True) or {}
+    given: List[Tuple[str, Value]] = []
+    for attr, name in sorted(stored.items()):
+        value = params.get(name)
+        if value is None or value.kind is not Kind.MODULE:
+            continue
+        if not cls.scan.attr_calls.get(attr, set()).isdisjoint(api.MODULE_SELF_PLACING | api.MODULE_SELF_CASTS):
+            value = value.with_(device=None, device_origin=None, dtype=None)  # self.net.cuda() in a method
+        given.append((attr, value))
+    return tuple(given)
 
 
 def _int_literal(node: ast.expr) -> Optional[int]:

@@ -61,9 +61,10 @@ class FunctionWalks:
                 frame.env[extra.arg] = UNKNOWN
         if info.owner is not None and positional and not _is_static(info.node):
             frame.self_name = positional[0].arg
-            instance = self.interp.classes.instance_value(info.owner)
+            built = moved.definition if moved is not None and _subclass_of(moved, info) else info.owner
+            instance = self.interp.classes.instance_value(built)
             if moved is not None:
-                instance = instance.with_(device=moved.device, device_origin=moved.device_origin)
+                instance = instance.with_(device=moved.device, device_origin=moved.device_origin, attrs=moved.attrs)
                 if instance.kind is Kind.MODULE:
                     instance = instance.with_(dtype=moved.dtype)
             frame.env[frame.self_name] = instance
@@ -96,7 +97,7 @@ class FunctionWalks:
         """
         if info.home is not None and info.home is not self.interp:
             return info.home.functions.call_with(info, args, frame, bound_self, call, receiver)
-        params = _bind_parameters(info, args, bound_self)
+        params = bind_parameters(info, args, bound_self)
         moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
         if params is None or (moved is None and all(knows_nothing(value) for value in params.values())):
             return self.summary(info)
@@ -105,7 +106,7 @@ class FunctionWalks:
         context = frame.context
         key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
                context.cuda_absent, context.expects_error,
-               (moved.device, moved.dtype) if moved is not None else None)
+               (moved.device, moved.dtype, moved.attrs, moved.qualname) if moved is not None else None)
         cached = info.call_results.get(key)
         if cached is None:
             self._call_budget -= 1
@@ -131,8 +132,13 @@ class FunctionWalks:
         return value
 
     def _moved_since_built(self, info: FunctionInfo, receiver: Value) -> bool:
-        """The instance a method is called on is not as its class builds it: moved to CUDA, or a
-        module whose device or dtype changed (``.half()``, a join of paths that cast it)."""
+        """The instance a method is called on is not as its class builds it: moved to CUDA, a
+        module whose device or dtype changed (``.half()``, a join of paths that cast it), or one
+        built with modules its constructor stored on self."""
+        if receiver.attrs and info.owner is not None:
+            return True
+        if _subclass_of(receiver, info):
+            return True  # a base's method run on a subclass instance: self has the subclass's attributes
         if receiver.kind is Kind.MODULE and info.owner is not None and info.owner.is_module:
             built = self.interp.classes.instance_value(info.owner)
             return (receiver.device, receiver.dtype) != (built.device, built.dtype)
@@ -229,6 +235,13 @@ class FunctionWalks:
         return info
 
 
+def _subclass_of(receiver: Value, info: FunctionInfo) -> bool:
+    """The method's instance is of a class that inherits it (not the class that defines it)."""
+    cls = receiver.definition
+    return (isinstance(cls, ClassInfo) and info.owner is not None and cls is not info.owner
+            and receiver.kind in (Kind.MODULE, Kind.INSTANCE) and cls.method(info.node.name) is info)
+
+
 def _returned(frame: Frame) -> Value:
     """The join of a walked function's return values (``None`` when it never returns one)."""
     result: Optional[Value] = None
@@ -248,7 +261,7 @@ def _parameter_names(info: FunctionInfo, bound_self: bool) -> Optional[List[str]
     return None if bound_self else names
 
 
-def _bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, Value]]:
+def bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, Value]]:
     """Parameter name -> the argument's value (memory shares dropped: they name the caller's variables)."""
     names = _parameter_names(info, bound_self)
     if names is None or any(arg.starred for arg in args):

@@ -401,6 +401,7 @@ class Interpreter:
             then_changes, else_changes = ({}, {"cuda_guarded": True}) if always else ({"cuda_guarded": True}, {})
         then_frame = frame.fork(**then_changes)
         else_frame = frame.fork(**else_changes)
+        conditions.narrow_isinstance(node.test, then_frame, else_frame, self.sem.qualname_of)
         if flag is not None:
             for branch, holds in ((then_frame, flag), (else_frame, conditions.opposite(flag))):
                 branch.context = replace(branch.context, conditions=branch.context.conditions | {holds})

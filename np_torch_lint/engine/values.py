@@ -135,6 +135,9 @@ class Value:
     keys: Optional[Tuple[Any, ...]] = None  # DICT: the constant keys, in order, of ``elements``
     parametric: Tri = Tri.UNKNOWN  # MODULE: has float parameters
     definition: Any = field(default=None, compare=False)  # FUNCTION/CLASS: its definition
+    # INSTANCE/MODULE: modules its constructor stored on self from its arguments
+    # (``Trainer(net)`` with ``self.net = net``), by attribute name (classes.ClassScan.from_parameters).
+    attrs: Optional[Tuple[Tuple[str, "Value"], ...]] = None
 
     def with_(self, **changes: Any) -> "Value":
         return replace(self, **changes)
@@ -202,11 +205,20 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         qualname=a.qualname if a.qualname == b.qualname else None,
         parametric=a.parametric.join(b.parametric),
         definition=a.definition if a.definition is b.definition else None,
+        attrs=a.attrs if a.attrs == b.attrs else None,
     )
 
 
 #: a value unpickled by pickle.load / torch.load (api.UNPICKLED; values.py imports no table).
 UNPICKLED = "unpickled object"
+
+
+def stored_by_constructor(instance: Value, attr: str) -> Optional[Value]:
+    """What the instance's constructor stored on ``self.<attr>`` from its arguments, if known."""
+    for name, value in instance.attrs or ():
+        if name == attr:
+            return value
+    return None
 
 
 def knows_nothing(value: Value) -> bool:
