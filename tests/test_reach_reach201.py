@@ -315,3 +315,41 @@ def test_a_helper_called_from_a_class_of_another_caller_module_sees_the_module_i
     (tmp_path / "main.py").write_text((tmp_path / "main.py").read_text().replace(
         "    Learner(", "    with torch.no_grad():\n        Learner("))
     assert _lint(tmp_path / "tools" / "convert.py") == []
+
+
+def test_a_module_frozen_by_its_holder_gives_outputs_of_unknown_grad(tmp_path: Path):
+    _write(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'p'\n",
+        "nets.py": """
+            import torch.nn as nn
+
+            class Encoder(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(3, 2)
+
+                def forward(self, x):
+                    return self.fc(x)
+        """,
+        "probe.py": """
+            class Probe:
+                def __init__(self, encoder):
+                    self.encoder = encoder
+
+                def features(self, x):
+                    return self.encoder(x).numpy()
+        """,
+        "main.py": """
+            import torch
+            from nets import Encoder
+            from probe import Probe
+
+            encoder = Encoder()
+            encoder.requires_grad_(False)
+            Probe(encoder).features(torch.zeros(4, 3))
+        """,
+    })
+    assert _lint(tmp_path / "probe.py") == []
+    main = tmp_path / "main.py"
+    main.write_text(main.read_text().replace("encoder.requires_grad_(False)\n", ""))
+    assert _lint(tmp_path / "probe.py") == [(7, "NTL201")]

@@ -325,6 +325,8 @@ class TorchModel:
                 result = on_device_where_unknown(result, module)
             if knows_nothing(result):
                 return self._computed_where_module_is(module, args)  # a forward too deep to follow
+            if module.parametric is not Tri.YES and self.it.instance_value(cls).parametric is Tri.YES:
+                return _grad_unknown(result)  # frozen by its holder (model.requires_grad_(False)) where it was built
             return result
         if module.parametric is Tri.YES:
             needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
@@ -505,3 +507,13 @@ def _held_modules(container: str, args: Sequence[Arg]) -> Value:
     if container == "ModuleList" and len(values) == 1 and not values[0].starred and values[0].value.kind is Kind.SEQUENCE:
         return Value(kind=Kind.SEQUENCE, elements=values[0].value.elements, element=values[0].value.element)
     return UNKNOWN
+
+
+def _grad_unknown(value: Value) -> Value:
+    """A module's outputs (a tensor, or tensors in a tuple or dict) with their need for grad unknown."""
+    if value.kind is Kind.TENSOR:
+        return value.with_(requires_grad=Tri.UNKNOWN, grad_leaf=False)
+    if value.kind in (Kind.SEQUENCE, Kind.DICT) and (value.elements is not None or value.element is not None):
+        return value.with_(elements=tuple(_grad_unknown(e) for e in value.elements) if value.elements else None,
+                           element=_grad_unknown(value.element) if value.element is not None else None)
+    return value
