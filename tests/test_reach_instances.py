@@ -54,7 +54,7 @@ def test_an_attribute_another_method_stores_is_the_classs_join():
 
 
 def agent_attribute_names(value) -> tuple:
-    return tuple(name for name, _ in value.attributes or ())
+    return tuple(name for name, _ in value.attrs or ())
 
 
 def test_a_join_of_two_constructions_keeps_only_the_class_facts():
@@ -63,7 +63,7 @@ def test_a_join_of_two_constructions_keeps_only_the_class_facts():
         net = agent.net
         seen = net.weight.numpy()
     """)
-    assert env["agent"].attributes is None
+    assert env["agent"].attrs is None
     assert env["net"].device is not Device.CUDA
 
 

@@ -322,6 +322,11 @@ LOADERS: Mapping[str, Loader] = {
     "torch.utils.model_zoo.load_url": Loader(2, from_url=True),
     "torchvision.models.utils.load_state_dict_from_url": Loader(2, from_url=True),
 }
+#: calls that unpickle whatever object was saved. What they return is unknown, except where the
+#: program binds the same name to a module on another path (``net = Net() if fresh else
+#: pickle.load(fh)``, see values.join): the object read back is then that module, as saved.
+UNPICKLERS: FrozenSet[str] = frozenset({"pickle.load", "pickle.loads", "torch.load"})
+UNPICKLED = "unpickled object"  # the same string as values.UNPICKLED (values.py imports no table)
 #: methods that take a module's weights: a checkpoint loaded into one holds tensors saved by training.
 WEIGHT_LOADING_METHODS: FrozenSet[str] = frozenset({"load_state_dict"})
 #: calls (by last name) that read back what some run saved: their result may hold CUDA tensors
@@ -468,6 +473,13 @@ MAPPED_READERS: Mapping[str, Tuple[int, str]] = {"numpy.load": (1, "mmap_mode"),
 #: np.load of a path written in the code with this suffix reads one array (dtype as saved);
 #: an .npz path gives a dict-like archive, and a path not written out may be either.
 NPY_SUFFIX = ".npy"
+#: what np.load gives for a path not written out (``np.load(path)``, no allow_pickle): an ndarray or,
+#: for an .npz file, an NpzFile archive. A use only an ndarray has settles it as an array.
+NUMPY_LOADED = "numpy.load.result"
+#: ndarray methods and attributes that an NpzFile archive lacks (it has keys, items, files, get, close, ...).
+NDARRAY_ONLY_MEMBERS: FrozenSet[str] = frozenset({
+    "astype", "reshape", "transpose", "swapaxes", "squeeze", "flatten", "ravel", "T", "tolist",
+})
 READONLY_MODES: FrozenSet[str] = frozenset({"r", "readonly"})
 #: PIL: opening and the image methods that return an image.
 PIL_OPENERS: FrozenSet[str] = frozenset({"PIL.Image.open", "PIL.Image.fromarray", "PIL.Image.new"})
@@ -648,6 +660,14 @@ LIBRARY_PREFIXES: Tuple[str, ...] = ("numpy.", "torch.", "builtins.", "PIL.", "c
 
 #: what a parameter or return annotation says a value is (only the kind: a declared
 #: ``torch.Tensor`` says nothing of its dtype, device or grad).
+#: types whose isinstance() test holds for every value of a kind: a branch where it fails (or, for
+#: a value of another kind, holds) is not taken by that value (``if isinstance(x, torch.Tensor):
+#: return x.detach().numpy()`` then ``return np.asarray(x)``: a tensor never gets there).
+#: ``torch.autograd.Variable`` is ``torch.Tensor`` since torch 0.4 (its isinstance checks Tensor).
+ISINSTANCE_KINDS: Mapping[str, str] = {
+    "numpy.ndarray": "ndarray", "torch.Tensor": "tensor", "torch.autograd.Variable": "tensor",
+    "torch.autograd.variable.Variable": "tensor", "torch.nn.Module": "nn.Module",
+}
 ANNOTATION_KINDS: Mapping[str, str] = {
     "numpy.ndarray": "ndarray", "numpy.typing.NDArray": "ndarray",
     "torch.Tensor": "tensor", "torch.FloatTensor": "tensor", "torch.LongTensor": "tensor",

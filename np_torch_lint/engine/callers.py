@@ -42,7 +42,7 @@ _INDEXES: Dict[str, Tuple[float, Dict[str, List[str]]]] = {}
 
 def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project, lines: Sequence[str]) -> None:
     """Walk the project files that import the linted file, so its helpers see their callers' facts."""
-    if project.depth or not project.root:
+    if project.depth or project.for_callee or not project.root:
         return
     defined = _defined_names(tree, interpreter, lines)
     if not defined:
@@ -61,7 +61,7 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
         caller_stamp = _stamp(path)
         if caller_stamp is None or caller_stamp[1] > MAX_BYTES:
             continue
-        summary = _walk(path, caller_stamp, 1, overrides={project.filename: linted})
+        summary = _walk(path, caller_stamp, 0, overrides={project.filename: linted}, for_callee=True)
         if summary is not None:
             project.used.append(summary)  # its sites are cited as "train.py line 7"; its stamp is a dependency
             project.callers.append(summary)
@@ -70,7 +70,7 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
 
 def importing_files(project: Project) -> List[str]:
     """The project's files whose imports name the linted file's module: those ``walk_callers`` may walk."""
-    if project.depth or not project.root:
+    if project.depth or project.for_callee or not project.root:
         return []
     found = _importers_of(_module_stem(project.filename), project)
     for package in [path for path in found if os.path.basename(path) == "__init__.py"]:
@@ -89,6 +89,18 @@ def _importers_of(stem: str, project: Project) -> List[str]:
     found = [path for path in on_disk if buffered.get(path, True)]
     found += sorted(path for path, imports in buffered.items() if imports and path not in on_disk)
     return found
+
+
+def imports_module_of(path: str, imported: str) -> bool:
+    """``path``'s imports name the module (or package) stem of the file ``imported``."""
+    text = overlay.text_of(path)
+    if text is None:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(MAX_BYTES).decode("utf-8", "replace")
+        except OSError:
+            return False
+    return _module_stem(imported) in _imported_stems(text)
 
 
 def _defined_names(tree: ast.Module, interpreter: "Interpreter", lines: Sequence[str]) -> Set[str]:

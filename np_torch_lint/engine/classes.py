@@ -155,6 +155,9 @@ class ClassScan:
         self.storing: Dict[str, Set[str]] = {}
         self.changed_in_place: Set[str] = set()
         self.self_calls: Set[str] = set()
+        # attribute -> methods the class's methods other than __init__ call on it (self.net.cuda());
+        # __init__'s own calls are walked with each construction.
+        self.attr_calls: Dict[str, Set[str]] = {}
         for statement in node.body:
             method = statement.name if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
             for current in ast.walk(statement):
@@ -171,6 +174,8 @@ class ClassScan:
                     if _is_self(current.func.value):
                         self.self_calls.add(current.func.attr)
                     held = current.func.value  # self.items.append(x), self.cache.update(...)
+                    if isinstance(held, ast.Attribute) and _is_self(held.value) and method != "__init__":
+                        self.attr_calls.setdefault(held.attr, set()).add(current.func.attr)
                 if isinstance(held, ast.Attribute) and _is_self(held.value):
                     self.changed_in_place.add(held.attr)
 

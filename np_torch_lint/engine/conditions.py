@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from typing import Callable, FrozenSet, Optional
+from typing import Callable, FrozenSet, Optional, Tuple
+
+from . import api
 
 from .scope import Frame
-from .values import Condition, Device, Origin, Value
+from .values import UNKNOWN, Condition, Device, Kind, Origin, Value
 
 #: the key of ``torch.cuda.is_available()`` and the other probes (the hardware does not change).
 CUDA_PROBE_KEY = "<cuda available>"
@@ -65,3 +67,47 @@ def needs(value: Value, condition: Condition) -> bool:
 
 def moved_under(origin: Origin, conditions: FrozenSet[Condition]) -> Origin:
     return replace(origin, when=origin.when | conditions) if conditions else origin
+
+
+def narrow_isinstance(test: ast.expr, then_frame: Frame, else_frame: Frame,
+                      qualname_of: Callable[[ast.expr, Frame], Optional[str]]) -> None:
+    """``if isinstance(x, torch.Tensor):`` (or ``not isinstance``): in the branch a value of
+    ``x`` cannot take (a tensor where the test fails, an array where it holds), ``x`` is unknown,
+    so a finding there never rests on a value that does not reach it."""
+    positive = True
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, positive = test.operand, not positive
+    found = _isinstance_kinds(test, then_frame, qualname_of)
+    if found is None:
+        return
+    name, kinds, exact = found
+    holds, fails = (then_frame, else_frame) if positive else (else_frame, then_frame)
+    value = then_frame.lookup(name)
+    if value is None or value.kind is None:
+        return
+    if value.kind not in kinds:
+        holds.env[name] = UNKNOWN
+    elif exact:
+        fails.env[name] = UNKNOWN
+
+
+def _isinstance_kinds(test: ast.expr, frame: Frame, qualname_of: Callable[[ast.expr, Frame], Optional[str]]
+                      ) -> Optional[Tuple[str, FrozenSet[Kind], bool]]:
+    """(name, kinds the types stand for, whether every value of those kinds passes) of
+    ``isinstance(name, T)`` / ``isinstance(name, (T1, T2))``; None for any other test."""
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+            and len(test.args) == 2 and not test.keywords and isinstance(test.args[0], ast.Name)):
+        return None
+    types = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+    kinds = set()
+    exact = True
+    for node in types:
+        qual = qualname_of(node, frame) or ""
+        kind = api.ISINSTANCE_KINDS.get(qual)
+        if kind is None:
+            kind = api.ANNOTATION_KINDS.get(qual)  # torch.FloatTensor: a tensor, but not every tensor
+            exact = False
+        if kind is None:
+            return None  # a type of the program's own: nothing known
+        kinds.add(Kind(kind))
+    return test.args[0].id, frozenset(kinds), exact

@@ -15,12 +15,14 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from . import api, conditions, containers, distributions, guards
 from .arguments import Arg, argument, first
 from .events import ParameterUpdate, Snapshot
-from .numpy_model import NumpyModel
+from .numpy_model import NumpyModel, loaded_array
 from .promotion import NUMBERS, grad_in_context, numpy_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, join_elements, moved_with, sequence
+from .functions import bind_parameters
+from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, join_elements, knows_nothing, moved_with,
+                     sequence, stored_by_constructor)
 from .walker import Walker
 
 _BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
@@ -41,6 +43,8 @@ class Evaluator:
             self.api_calls.setdefault(name, self._opencv)
         for name in api.BINARY_READ_METHODS:
             self.api_calls.setdefault(f"{api.BINARY_FILE}.{name}", self._bytes)
+        for name in api.UNPICKLERS:
+            self.api_calls.setdefault(name, self._unpickled)
         self.api_namespaces: List[Tuple[Callable[[str], bool], ApiHandler]] = [
             (lambda q: q.startswith("numpy."), self.numpy.call),
             (lambda q: q.startswith(api.PIL_IMAGE + ".") and q.rsplit(".", 1)[-1] in api.PIL_IMAGE_METHODS, self._pil_image),
@@ -228,6 +232,8 @@ class Evaluator:
                 return UNKNOWN
         base = self.eval(node.value, frame)
         attr = node.attr
+        if base.kind is None and base.qualname == api.NUMPY_LOADED and attr in api.NDARRAY_ONLY_MEMBERS:
+            base = loaded_array(base)  # np.load(path).T: an archive has no .T, so it was an array
         kind = base.kind
         if kind is Kind.API:
             qualname = f"{base.qualname}.{attr}"
@@ -249,9 +255,10 @@ class Evaluator:
                     if on_path is not None:
                         return moved_with(base, on_path)
                     # set by this method on another path only: the class's join of its values
-                value = base.attribute(attr)  # what this instance's construction stored
-                if value is None:
-                    value = self.it.class_attrs(cls).get(attr)
+                value = self.it.class_attrs(cls).get(attr)
+                given = stored_by_constructor(base, attr)
+                if given is not None:
+                    return moved_with(base, given)  # what this instance's construction stored (Trainer(net).net)
                 if value is not None:
                     return moved_with(base, value)
                 method = cls.method(attr)
@@ -350,6 +357,8 @@ class Evaluator:
         name = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
         if api.saves_checkpoint(name):
             self.it.saving_functions.add(frame.context.function)  # torch.save, save_checkpoint, trainer.fit
+        if isinstance(func, ast.Attribute) and func.attr == "__init__" and frame.attr_sink is not None:
+            self._base_init(func, node, frame)
         if isinstance(func, ast.Attribute):
             receiver = self.eval(func.value, frame)
             if receiver.kind is Kind.API and receiver.qualname == api.DISTRIBUTION:
@@ -364,6 +373,35 @@ class Evaluator:
         if callee.kind is Kind.API and callee.qualname is not None:
             return self.call_api(callee.qualname, node, frame)
         return self.call_value(callee, node, frame)
+
+    def _base_init(self, func: ast.Attribute, node: ast.Call, frame: Frame) -> None:
+        """``super().__init__(extractor, head)`` (or ``Base.__init__(self, ...)``) in a constructor:
+        the modules the base's ``__init__`` stores on self from its parameters are these arguments."""
+        function = frame.function
+        owner = function.owner if function is not None else None
+        if owner is None or frame.self_name is None or not owner.bases:
+            return
+        target = func.value
+        explicit = False
+        if isinstance(target, ast.Call) and isinstance(target.func, ast.Name) and target.func.id == "super":
+            base: Optional[ClassInfo] = owner.bases[0]
+        else:
+            named = self.eval(target, frame)
+            base = named.definition if named.kind is Kind.CLASS and isinstance(named.definition, ClassInfo) else None
+            explicit = True
+        init = base.method("__init__") if base is not None else None
+        if init is None or init.owner is None:
+            return
+        args = self.args(node, frame)
+        if explicit:  # Base.__init__(self, a, b): the first argument is the instance
+            if not args or not isinstance(args[0].node, ast.Name) or args[0].node.id != frame.self_name:
+                return
+            args = args[1:]
+        built = self.it.constructed(init, self.it.instance_value(init.owner), args, frame)
+        for attr, value in built.attrs or ():
+            assert frame.attr_sink is not None
+            frame.attr_sink[attr] = value
+            frame.env[f"{frame.self_name}.{attr}"] = value  # as scope.attribute_key names it
 
     def _stored_attribute(self, receiver: Value, attr: str, frame: Frame) -> bool:
         if receiver.kind not in (Kind.MODULE, Kind.INSTANCE) or not isinstance(receiver.definition, ClassInfo):
@@ -443,6 +481,10 @@ class Evaluator:
                      origin=source.origin)
 
     @staticmethod
+    def _unpickled(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return Value(qualname=api.UNPICKLED)
+
+    @staticmethod
     def _bytes(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return Value(kind=Kind.PY_BYTES)
 
@@ -511,6 +553,8 @@ class Evaluator:
     def call_method(self, receiver: Value, func: ast.Attribute, node: ast.Call, frame: Frame) -> Value:
         name = func.attr
         args = self.args(node, frame)
+        if receiver.kind is None and receiver.qualname == api.NUMPY_LOADED and name in api.NDARRAY_ONLY_MEMBERS:
+            receiver = loaded_array(receiver)  # np.load(path).astype(...): an archive has no astype
         # Placement is checked whatever the receiver: `.cuda()` and `.to("cuda")` are torch's,
         # unless the receiver is an object of a plain class of this file that defines the method
         # itself (a remote handle, a wrapper): that body is analyzed on its own. (A Module's own

@@ -17,7 +17,7 @@ from . import api
 from .arguments import grad_mode_of
 from .events import Context
 from .scope import ClassInfo, Frame, FunctionInfo
-from .values import UNKNOWN, Device, Kind, Tri, Value, join
+from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -38,8 +38,7 @@ class FunctionWalks:
 
     def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
                       params: Optional[Dict[str, Value]] = None, caller: Optional[Context] = None,
-                      moved: Optional[Value] = None, closure: Optional[Frame] = None,
-                      attributes: Optional[Tuple[Tuple[str, Value], ...]] = None) -> Frame:
+                      moved: Optional[Value] = None, closure: Optional[Frame] = None) -> Frame:
         """Walk a function's body: its parameters from ``params`` (a call's arguments), else from
         their annotations, else unknown; in the caller's grad mode and guards when ``caller`` is given;
         a method's ``self`` on ``moved``'s device when its instance was moved (``model.cuda()``)."""
@@ -63,13 +62,12 @@ class FunctionWalks:
                 frame.env[extra.arg] = UNKNOWN
         if info.owner is not None and positional and not _is_static(info.node):
             frame.self_name = positional[0].arg
-            instance = self.interp.classes.instance_value(info.owner)
+            built = moved.definition if moved is not None and _subclass_of(moved, info) else info.owner
+            instance = self.interp.classes.instance_value(built)
             if moved is not None:
-                instance = instance.with_(device=moved.device, device_origin=moved.device_origin)
+                instance = instance.with_(device=moved.device, device_origin=moved.device_origin, attrs=moved.attrs)
                 if instance.kind is Kind.MODULE:
                     instance = instance.with_(dtype=moved.dtype)
-            if attributes:
-                instance = instance.with_(attributes=attributes)
             frame.env[frame.self_name] = instance
         elif info.owner is not None and positional and _is_classmethod(info.node):
             # `cls(...)` in a classmethod (a `load_model` factory) makes an instance of the class.
@@ -108,33 +106,41 @@ class FunctionWalks:
             # The callee's parameter it shares memory with is the caller's argument.
             partner = _argument_name(info, args, bound_self, value.shares_with)
             value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
-        if value == UNKNOWN:
+        if knows_nothing(value):
             return self.returns_annotated(info)
         return value
 
     def constructed(self, init: FunctionInfo, instance: Value, args: Sequence[Any], frame: Frame) -> Value:
         """``Cls(args)``: the instance, with what ``__init__`` stores on self when walked with
-        these arguments (the class's join over every method covers the rest). Attributes that
-        another method also stores, or that are changed in place, are left to that join."""
+        these arguments (``Agent(device)``, ``Trainer(net)``); the class's join over every method
+        covers the rest. An attribute another method stores, or a container changed in place, is
+        left to that join; a module the class's other methods move or cast keeps no device or dtype."""
         if init.home is not None and init.home is not self.interp:
             return init.home.functions.constructed(init, instance, args, frame)
         walked = self._walk_call(init, args, frame, True, None)
-        if walked is None or init.owner is None:
-            return instance
         owner = init.owner
-        changed = set().union(*owner.scan.storing.values()) | owner.scan.changed_in_place
-        kept = tuple((name, value) for name, value in sorted(walked[2].items(), key=lambda item: item[0])
-                     if name not in changed and value != UNKNOWN)
-        return instance.with_(attributes=kept) if kept else instance
+        if walked is None or owner is None or owner.scan is None:
+            return instance
+        scan = owner.scan
+        elsewhere = set().union(*scan.storing.values())
+        kept: List[Tuple[str, Value]] = []
+        for name, value in sorted(walked[2].items(), key=lambda item: item[0]):
+            if name in elsewhere or knows_nothing(value) or (
+                    name in scan.changed_in_place and value.kind in (Kind.DICT, Kind.SEQUENCE)):
+                continue
+            if value.kind is Kind.MODULE and not scan.attr_calls.get(name, set()).isdisjoint(
+                    api.MODULE_SELF_PLACING | api.MODULE_SELF_CASTS):
+                value = value.with_(device=None, device_origin=None, dtype=None)  # self.net.cuda() in a method
+            kept.append((name, value))
+        return instance.with_(attrs=tuple(kept)) if kept else instance
 
     def _walk_call(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
                    receiver: Optional[Value]) -> Optional[Tuple[Value, Tuple[object, ...], Dict[str, Value]]]:
         """The walk of ``info`` for this call's facts (cached), its events raised here: what it
         returns, its events and what it stored on self; None where only the summary can answer."""
-        params = _bind_parameters(info, args, bound_self)
+        params = bind_parameters(info, args, bound_self)
         moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
-        attributes = receiver.attributes if receiver is not None and info.owner is not None else None
-        if params is None or (moved is None and not attributes and all(value == UNKNOWN for value in params.values())):
+        if params is None or (moved is None and all(knows_nothing(value) for value in params.values())):
             return None
         if info.active_calls or info.summarizing or self._call_budget <= 0:
             return None
@@ -144,7 +150,7 @@ class FunctionWalks:
         closure = frame if frame.root is info.closure is self.interp.module_frame and frame is not info.closure else None
         key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
                context.cuda_absent, context.expects_error,
-               (moved.device, moved.dtype) if moved is not None else None, closure, attributes)
+               (moved.device, moved.dtype, moved.attrs, moved.qualname) if moved is not None else None, closure)
         cached = info.call_results.get(key)
         if cached is None:
             self._call_budget -= 1
@@ -154,8 +160,7 @@ class FunctionWalks:
             try:
                 with self.interp.events_into(events):
                     walked = self.walk_function(info, attr_sink=sink if info.owner is not None else None,
-                                                params=params, caller=context, moved=moved, closure=closure,
-                                                attributes=attributes)
+                                                params=params, caller=context, moved=moved, closure=closure)
             finally:
                 info.active_calls -= 1
             cached = (UNKNOWN if info.generator else _returned(walked), tuple(events), sink)
@@ -165,8 +170,13 @@ class FunctionWalks:
         return cached
 
     def _moved_since_built(self, info: FunctionInfo, receiver: Value) -> bool:
-        """The instance a method is called on is not as its class builds it: moved to CUDA, or a
-        module whose device or dtype changed (``.half()``, a join of paths that cast it)."""
+        """The instance a method is called on is not as its class builds it: moved to CUDA, a
+        module whose device or dtype changed (``.half()``, a join of paths that cast it), or one
+        built with modules its constructor stored on self."""
+        if receiver.attrs and info.owner is not None:
+            return True
+        if _subclass_of(receiver, info):
+            return True  # a base's method run on a subclass instance: self has the subclass's attributes
         if receiver.kind is Kind.MODULE and info.owner is not None and info.owner.is_module:
             built = self.interp.classes.instance_value(info.owner)
             return (receiver.device, receiver.dtype) != (built.device, built.dtype)
@@ -184,7 +194,7 @@ class FunctionWalks:
         self.ensure_walked(info)
         if info.generator:
             return UNKNOWN
-        if info.summary is None or info.summary == UNKNOWN:
+        if info.summary is None or knows_nothing(info.summary):
             return self.returns_annotated(info)
         return info.summary
 
@@ -263,6 +273,13 @@ class FunctionWalks:
         return info
 
 
+def _subclass_of(receiver: Value, info: FunctionInfo) -> bool:
+    """The method's instance is of a class that inherits it (not the class that defines it)."""
+    cls = receiver.definition
+    return (isinstance(cls, ClassInfo) and info.owner is not None and cls is not info.owner
+            and receiver.kind in (Kind.MODULE, Kind.INSTANCE) and cls.method(info.node.name) is info)
+
+
 def _returned(frame: Frame) -> Value:
     """The join of a walked function's return values (``None`` when it never returns one)."""
     result: Optional[Value] = None
@@ -282,7 +299,7 @@ def _parameter_names(info: FunctionInfo, bound_self: bool) -> Optional[List[str]
     return None if bound_self else names
 
 
-def _bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, Value]]:
+def bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, Value]]:
     """Parameter name -> the argument's value (memory shares dropped: they name the caller's variables)."""
     names = _parameter_names(info, bound_self)
     if names is None or any(arg.starred for arg in args):

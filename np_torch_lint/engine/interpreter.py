@@ -400,8 +400,10 @@ class Interpreter:
             known = value.elements if value.kind is Kind.SEQUENCE else None
             starred = any(isinstance(e, ast.Starred) for e in elements)
             exact = known is not None and not starred and len(known) == len(elements)
+            # `net, stats = pickle.load(fh)`: each item is an unpickled object too
+            other = value if value.kind is None and value.qualname == api.UNPICKLED else UNKNOWN
             for i, element in enumerate(elements):
-                self.bind(element, known[i] if exact and known is not None else UNKNOWN, frame)
+                self.bind(element, known[i] if exact and known is not None else other, frame)
         elif isinstance(target, ast.Starred):
             self.bind(target.value, UNKNOWN, frame)
         elif isinstance(target, ast.Attribute):
@@ -442,6 +444,7 @@ class Interpreter:
             then_changes, else_changes = ({}, {"cuda_guarded": True}) if always else ({"cuda_guarded": True}, {})
         then_frame = frame.fork(**then_changes)
         else_frame = frame.fork(**else_changes)
+        conditions.narrow_isinstance(node.test, then_frame, else_frame, self.sem.qualname_of)
         if flag is not None:
             for branch, holds in ((then_frame, flag), (else_frame, conditions.opposite(flag))):
                 branch.context = replace(branch.context, conditions=branch.context.conditions | {holds})

@@ -52,6 +52,8 @@ class NumpyModel:
             return self.array_maker(qual, api.ARRAY_MAKERS[qual], node, args, frame)
         if qual == "numpy.load" and node.args and _written_suffix(node.args[0]) == api.NPY_SUFFIX:
             return Value(kind=Kind.NDARRAY, negative_strides=Tri.NO, readonly=Tri.NO, origin=self.it.origin(node.func))
+        if qual == "numpy.load" and _array_or_archive(node):
+            return Value(qualname=api.NUMPY_LOADED, origin=self.it.origin(node.func))
         if qual in api.GENERATOR_FACTORIES:
             return Value(kind=Kind.API, qualname=api.GENERATOR_FACTORIES[qual])
         for generator in api.GENERATOR_TYPES:
@@ -480,6 +482,20 @@ def _written_suffix(node: ast.expr) -> Optional[str]:
         return None
     dot = text.rfind(".")
     return text[dot:].lower() if dot >= 0 and "/" not in text[dot:] else None
+
+
+def _array_or_archive(node: ast.Call) -> bool:
+    """``np.load(path)`` alone (``allow_pickle=False`` at most): an ndarray or an .npz archive, never a
+    pickled object (which could be anything) nor a memory map (read-only: see MAPPED_READERS)."""
+    if len(node.args) != 1 or any(isinstance(arg, ast.Starred) for arg in node.args):
+        return False
+    return all(kw.arg == "allow_pickle" and isinstance(kw.value, ast.Constant) and kw.value.value is False
+               for kw in node.keywords)
+
+
+def loaded_array(value: Value) -> Value:
+    """What ``np.load`` gave, once used as only an ndarray can be: a new writable array, dtype as saved."""
+    return Value(kind=Kind.NDARRAY, negative_strides=Tri.NO, readonly=Tri.NO, origin=value.origin)
 
 
 def data_ndim(data: Value) -> Optional[int]:

@@ -97,7 +97,8 @@ def stamp_is_current(stamp: Stamp) -> bool:
 class Project:
     """What one linted file can import from its project."""
 
-    def __init__(self, filename: str, depth: int = 0, overrides: Optional[Dict[str, ModuleSummary]] = None) -> None:
+    def __init__(self, filename: str, depth: int = 0, overrides: Optional[Dict[str, ModuleSummary]] = None,
+                 for_callee: bool = False) -> None:
         self.filename = os.path.abspath(filename)
         self.folder = os.path.dirname(self.filename)
         root = project_root(self.folder)
@@ -107,6 +108,9 @@ class Project:
         self.search = [self.folder] + ([root, os.path.join(root, "src")] if root else [])
         self.limit = root or self.folder  # nothing outside this folder is read
         self.depth = depth
+        # A caller of the linted file (engine/callers.py): its imports reach as deep as the linted
+        # file's own (depth 0), but its own callers are never walked.
+        self.for_callee = for_callee
         self.used: List[ModuleSummary] = []  # the modules this file's analysis read
         self.callers: List[ModuleSummary] = []  # those of them that import this file (engine/callers.py)
         self._package_walks: Dict[str, Optional[ModuleSummary]] = {}
@@ -154,11 +158,18 @@ class Project:
         return {name: env[name] for name in names if name in env}
 
     def _reexports_override(self, path: str) -> bool:
-        """A package's ``__init__.py`` above a module this walk overrides (the linted file)."""
-        if not self.overrides or os.path.basename(path) != "__init__.py":
+        """A package's ``__init__.py`` above a module this walk overrides (the linted file), or a
+        module that imports it too: a caller's ``Trainer`` whose method calls the linted helper
+        (its calls there, with the facts this caller gives, are the linted file's findings)."""
+        if not self.overrides:
             return False
-        folder = os.path.dirname(path) + os.sep
-        return any(other.startswith(folder) for other in self.overrides)
+        if os.path.basename(path) == "__init__.py":
+            folder = os.path.dirname(path) + os.sep
+            if any(other.startswith(folder) for other in self.overrides):
+                return True
+        from .callers import imports_module_of  # callers.py imports this module
+
+        return any(imports_module_of(path, other) for other in self.overrides)
 
     def home_of(self, node: ast.AST, imported_only: bool = False) -> Optional[str]:
         """The project file (relative to this one's folder) whose tree holds ``node``, if not this file's
@@ -250,7 +261,7 @@ def _literal_all(tree: ast.Module) -> Optional[List[str]]:
 
 
 def _walk(path: str, stamp: Stamp, depth: int,
-          overrides: Optional[Dict[str, ModuleSummary]] = None) -> Optional[ModuleSummary]:
+          overrides: Optional[Dict[str, ModuleSummary]] = None, for_callee: bool = False) -> Optional[ModuleSummary]:
     from . import new_interpreter
     from .source import Item, import_item
 
@@ -264,7 +275,7 @@ def _walk(path: str, stamp: Stamp, depth: int,
         tree = ast.parse(text)
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
-    interpreter = new_interpreter(text, lambda event: None, Project(path, depth, overrides), tree)
+    interpreter = new_interpreter(text, lambda event: None, Project(path, depth, overrides, for_callee), tree)
     # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
     items: List[Item] = [import_item(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt
                          for stmt in tree.body]

@@ -18,7 +18,7 @@ from .guards import device_variable
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
 from .scope import ClassInfo, Frame
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, on_device_where_unknown, sequence
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, knows_nothing, on_device_where_unknown, sequence
 from .walker import Expressions, Walker
 
 #: a call by qualified name: (qualified name, call, arguments, frame) -> value.
@@ -176,7 +176,7 @@ class TorchModel:
         saved = frame.context.function in self.it.saving_functions
         self.it.emit(frame, Load(self.it.site(node), given, frame.context, saved, in_memory,
                                  device_variable(frame) if not given else None, loader.from_url))
-        return UNKNOWN
+        return Value(qualname=api.UNPICKLED) if qual in api.UNPICKLERS else UNKNOWN
 
     def device(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         data = first(args)
@@ -346,8 +346,10 @@ class TorchModel:
                 result = result.with_(dtype=module.dtype)
             if module.device is not None:
                 result = on_device_where_unknown(result, module)
-            if result == UNKNOWN:
+            if knows_nothing(result):
                 return self._computed_where_module_is(module, args)  # a forward too deep to follow
+            if module.parametric is not Tri.YES and self.it.instance_value(cls).parametric is Tri.YES:
+                return _grad_unknown(result)  # frozen by its holder (model.requires_grad_(False)) where it was built
             return result
         if module.parametric is Tri.YES:
             needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
@@ -528,3 +530,13 @@ def _held_modules(container: str, args: Sequence[Arg]) -> Value:
     if container == "ModuleList" and len(values) == 1 and not values[0].starred and values[0].value.kind is Kind.SEQUENCE:
         return Value(kind=Kind.SEQUENCE, elements=values[0].value.elements, element=values[0].value.element)
     return UNKNOWN
+
+
+def _grad_unknown(value: Value) -> Value:
+    """A module's outputs (a tensor, or tensors in a tuple or dict) with their need for grad unknown."""
+    if value.kind is Kind.TENSOR:
+        return value.with_(requires_grad=Tri.UNKNOWN, grad_leaf=False)
+    if value.kind in (Kind.SEQUENCE, Kind.DICT) and (value.elements is not None or value.element is not None):
+        return value.with_(elements=tuple(_grad_unknown(e) for e in value.elements) if value.elements else None,
+                           element=_grad_unknown(value.element) if value.element is not None else None)
+    return value

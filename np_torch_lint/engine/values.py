@@ -134,21 +134,14 @@ class Value:
     element: Optional["Value"] = None  # SEQUENCE/DICT: join of all elements (None: no element yet)
     keys: Optional[Tuple[Any, ...]] = None  # DICT: the constant keys, in order, of ``elements``
     parametric: Tri = Tri.UNKNOWN  # MODULE: has float parameters
-    # INSTANCE/MODULE of a class of the project: what its __init__ stored on self, walked with
-    # this construction's arguments (``Agent(device)``): (name, value) pairs read before the
-    # class's join over every construction. A join of two instances drops them.
-    attributes: Optional[Tuple[Tuple[str, "Value"], ...]] = None
     definition: Any = field(default=None, compare=False)  # FUNCTION/CLASS: its definition
+    # INSTANCE/MODULE of a class of the project: what its __init__ stored on self, walked with
+    # this construction's arguments (``Agent(device)``, ``Trainer(net)``), by attribute name
+    # (functions.FunctionWalks.constructed). Read before the class's join of every store.
+    attrs: Optional[Tuple[Tuple[str, "Value"], ...]] = None
 
     def with_(self, **changes: Any) -> "Value":
         return replace(self, **changes)
-
-    def attribute(self, name: str) -> Optional["Value"]:
-        """What this instance's construction stored on ``self.<name>``, if it is known."""
-        for key, value in self.attributes or ():
-            if key == name:
-                return value
-        return None
 
     @property
     def is_tensor(self) -> bool:
@@ -186,7 +179,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
     if a is b or a == b and a.origin == b.origin:
         return a
     if a.kind is not b.kind:
-        return UNKNOWN
+        return _module_or_unpickled(a, b) or _module_or_unpickled(b, a) or UNKNOWN
     if a.kind in (Kind.SEQUENCE, Kind.DICT, Kind.OBJECT):
         elements = None
         if (a.elements is not None and b.elements is not None and len(a.elements) == len(b.elements)
@@ -213,7 +206,35 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         qualname=a.qualname if a.qualname == b.qualname else None,
         parametric=a.parametric.join(b.parametric),
         definition=a.definition if a.definition is b.definition else None,
+        attrs=a.attrs if a.attrs == b.attrs else None,
     )
+
+
+#: a value unpickled by pickle.load / torch.load (api.UNPICKLED; values.py imports no table).
+UNPICKLED = "unpickled object"
+
+
+def stored_by_constructor(instance: Value, attr: str) -> Optional[Value]:
+    """What the instance's constructor stored on ``self.<attr>`` from its arguments, if known."""
+    for name, value in instance.attrs or ():
+        if name == attr:
+            return value
+    return None
+
+
+def knows_nothing(value: Value) -> bool:
+    """No fact at all but a marker of where an object of unknown kind came from (unpickled,
+    np.load's array-or-archive): a function returning it falls back to its annotation."""
+    return replace(value, qualname=None) == UNKNOWN
+
+
+def _module_or_unpickled(a: Value, b: Value) -> Optional[Value]:
+    """A name bound to a module on one path and to an unpickled object on the other (built fresh
+    or resumed from a file): the program uses both alike, so the object read back is that module,
+    its parameters as saved (trainable); where it was saved from and its dtype are not known."""
+    if a.kind is Kind.MODULE and b.kind is None and b.qualname == UNPICKLED:
+        return a.with_(device=None, device_origin=None, dtype=None, origin=None)
+    return None
 
 
 def _join_paths(a: Tri, b: Tri) -> Tri:
