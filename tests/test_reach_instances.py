@@ -145,3 +145,27 @@ def test_max_topk_and_sort_give_values_and_int64_indices_where_the_input_is():
     assert env["ordered"].dtype == "float32"
     assert env["whole"].kind is not Kind.SEQUENCE and env["elementwise"].kind is not Kind.SEQUENCE
     assert env["first"].device is Device.CUDA
+
+
+def test_a_data_loader_over_a_dataset_of_the_file_yields_its_items_collated():
+    env = values("""
+        from torch.utils.data import DataLoader, Dataset
+
+        class Pairs(Dataset):
+            def __len__(self):
+                return 4
+
+            def __getitem__(self, i):
+                return np.zeros(3, dtype=np.float32), torch.tensor(np.int32(i)), 0.5, {"n": 1}
+
+        for x, y, w, extra in DataLoader(Pairs(), batch_size=2):
+            pass
+        for unbatched in DataLoader(Pairs(), batch_size=None):
+            pass
+        seen = [t.numpy() for t in (x, y, w, extra, unbatched)]
+    """)
+    assert (env["x"].kind, env["x"].dtype) == (Kind.TENSOR, "float32")
+    assert (env["y"].kind, env["y"].dtype) == (Kind.TENSOR, "int32") and env["y"].conversion is not None
+    assert (env["w"].kind, env["w"].dtype) == (Kind.TENSOR, "float64")
+    assert env["extra"].kind is Kind.DICT
+    assert env["unbatched"].kind is None

@@ -68,6 +68,21 @@ class TorchModel:
             return data.with_(requires_grad=Tri.UNKNOWN)
         return data
 
+    def _default_batches(self, cls: Optional[ClassInfo], args: Sequence[Arg]) -> Value:
+        """``DataLoader(ds)`` over a Dataset class of the project, default collate: iterated, it
+        yields its ``__getitem__``'s value collated (``for x, y in loader``). A sampler-made batch
+        (``batch_size=None``, ``batch_sampler=``) is not followed."""
+        if cls is None or not cls.is_dataset or argument(args, None, "batch_sampler") is not None:
+            return UNKNOWN
+        size = argument(args, 1, "batch_size")
+        if size is not None and size.value.kind is Kind.NONE:
+            return UNKNOWN
+        getitem = cls.method("__getitem__")
+        if getitem is None:
+            return UNKNOWN
+        batch = default_collated(self.it.summary(getitem))
+        return Value(kind=Kind.SEQUENCE, element=batch) if batch != UNKNOWN else UNKNOWN
+
     def data_loader(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """``DataLoader(dataset, collate_fn=fn)``: ``fn`` of the file is called with a list of the
         dataset's items (its ``__getitem__``'s value), and the dataset's items no longer go through
@@ -76,7 +91,7 @@ class TorchModel:
         collate = argument(args, None, "collate_fn")
         cls = dataset.value.definition if dataset is not None and isinstance(dataset.value.definition, ClassInfo) else None
         if collate is None or collate.value.kind is Kind.NONE:
-            return UNKNOWN
+            return self._default_batches(cls, args)
         if cls is not None and cls.is_dataset:
             cls.custom_collate = True
             getitem = cls.method("__getitem__")
@@ -498,6 +513,27 @@ def _made_on(args: Sequence[Arg]) -> Optional[Device]:
     if device is None:
         return Device.CPU
     return device.value.device
+
+
+def default_collated(item: Value) -> Value:
+    """What ``default_collate`` makes of a list of items like ``item``: tensors of the same dtype
+    (an ndarray's, int64 for Python ints, float64 for Python floats), tuples and dicts member by
+    member, anything else unknown. A tensor item keeps the conversion that made it (an int32 class
+    target is still that conversion's finding); float64 data is NTL102's at the item, so the batch
+    no longer names its NumPy source."""
+    if item.kind in (Kind.TENSOR, Kind.NDARRAY, Kind.NP_SCALAR) and item.dtype is not None:
+        kept = item.kind is Kind.TENSOR and item.dtype in api.INT_DTYPES
+        return Value(kind=Kind.TENSOR, dtype=item.dtype, device=item.device if item.kind is Kind.TENSOR else Device.CPU,
+                     device_origin=item.device_origin if item.kind is Kind.TENSOR else None, requires_grad=Tri.NO,
+                     conversion=item.conversion if kept else None, origin=item.origin if kept else None)
+    if item.kind in (Kind.PY_FLOAT, Kind.PY_INT):
+        return Value(kind=Kind.TENSOR, dtype=api.FLOAT64 if item.kind is Kind.PY_FLOAT else api.INT64,
+                     device=Device.CPU, requires_grad=Tri.NO)
+    if item.kind in (Kind.SEQUENCE, Kind.DICT) and item.elements is not None:
+        members = tuple(default_collated(member) for member in item.elements)
+        joined = sequence(members).element
+        return Value(kind=item.kind, elements=members, keys=item.keys, element=joined)
+    return UNKNOWN
 
 
 def _holds_float64(value: Value) -> bool:

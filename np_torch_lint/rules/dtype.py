@@ -156,7 +156,7 @@ class Float64DatasetItem(Rule):
         if not bad:
             return
         what = _describe_part(bad[0])
-        origin = bad[0].origin if bad[0].kind is not Kind.SEQUENCE else None
+        origin = bad[0].numpy_source if bad[0].kind is Kind.TENSOR else bad[0].origin if bad[0].kind is not Kind.SEQUENCE else None
         where = f" ({evidence.code(origin.site.node)}, {evidence.at(origin.site)})" if origin else ""
         yield Finding(
             self.code,
@@ -181,6 +181,8 @@ def _collates_to_float64(value: Value) -> bool:
         return True
     if value.kind is Kind.PY_FLOAT:
         return True
+    if value.kind is Kind.TENSOR and value.dtype == FLOAT64 and value.numpy_source is not None:
+        return True  # torch.from_numpy(self.x[i]) of float64 data: default_collate stacks float64 tensors
     return value.kind is Kind.SEQUENCE and value.element is not None and value.element.kind is Kind.PY_FLOAT
 
 
@@ -191,4 +193,6 @@ def _describe_part(value: Value) -> str:
         return "a list of Python floats"
     if value.kind is Kind.NP_SCALAR:
         return "a NumPy float64 scalar"
+    if value.kind is Kind.TENSOR:
+        return "a float64 tensor converted from NumPy"
     return "a float64 array"

@@ -20,17 +20,21 @@ from .registry import Birth
 from .sites import Site
 from .state import TraceState
 
-_FLOAT_SOURCES = ("float64 ndarray", "Python float")
+_FLOAT_SOURCES = ("float64 ndarray", "Python float", "float64 tensor")
 
 
 def _float_source(value: Any, depth: int = 0) -> Optional[str]:
-    """What in a sample collates to float64: a float64 ndarray / NumPy float64, or a Python float."""
+    """What in a sample collates to float64: a float64 ndarray / NumPy float64, a Python float, or
+    a float64 tensor (``torch.from_numpy(self.x[i])`` of float64 data)."""
     import numpy as np
+    import torch
 
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype == np.float64:
         return _FLOAT_SOURCES[0]
     if isinstance(value, float):
         return _FLOAT_SOURCES[1]
+    if isinstance(value, torch.Tensor) and value.dtype == torch.float64:
+        return _FLOAT_SOURCES[2]
     if depth < 2 and isinstance(value, (list, tuple)):
         for item in value:
             found = _float_source(item, depth + 1)
