@@ -48,7 +48,8 @@ class FunctionWalks:
         if caller is not None:
             context = Context(grad=info.grad if info.grad is Tri.NO else caller.grad,
                               cuda_guarded=guarded or caller.cuda_guarded, cuda_absent=caller.cuda_absent,
-                              function=info.qualname, expects_error=caller.expects_error)
+                              distributed=caller.distributed, function=info.qualname,
+                              expects_error=caller.expects_error)
         frame = Frame(info.closure, context, function=info)
         frame.attr_sink = attr_sink
         args = info.node.args
@@ -104,7 +105,7 @@ class FunctionWalks:
             return self.summary(info)
         context = frame.context
         key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
-               context.cuda_absent, context.expects_error,
+               context.cuda_absent, context.distributed, context.expects_error,
                (moved.device, moved.dtype) if moved is not None else None)
         cached = info.call_results.get(key)
         if cached is None:
@@ -180,9 +181,11 @@ class FunctionWalks:
         """Every call of the function in this file runs with grad off (directly or via its callers)."""
         return self._all_call_sites(qualname, lambda c: c.grad is Tri.NO, lambda c: c.grad is Tri.YES, set())
 
-    def guarded_everywhere(self, qualname: str) -> bool:
-        """Every call of the function in this file is on a CUDA-guarded path."""
-        return self._all_call_sites(qualname, lambda c: c.cuda_guarded, lambda c: True, set())
+    def guarded_everywhere(self, qualname: str, distributed_needs_cuda: Callable[[], bool] = lambda: False) -> bool:
+        """Every call of the function in this file is on a CUDA-guarded path (or, where the project's process
+        groups need CUDA, on a path that runs only in an initialized one: asked only when such a call is seen)."""
+        return self._all_call_sites(qualname, lambda c: c.cuda_guarded or (c.distributed and distributed_needs_cuda()),
+                                    lambda c: True, set())
 
     def _all_call_sites(self, qualname: str, holds: Callable[[Context], bool],
                         may_inherit: Callable[[Context], bool], seen: Set[str]) -> bool:

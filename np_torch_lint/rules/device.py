@@ -25,6 +25,8 @@ class UnguardedCudaPlacement(Rule):
         assert isinstance(event, Placement)
         if event.device.device is not Device.CUDA or event.context.cuda_guarded:
             return
+        if event.context.distributed and distributed_needs_cuda(evidence):
+            return  # runs only in an initialized process group, and the project makes NCCL ones only
         origin = event.device.origin
         if event.through_variable and origin is not None and evidence.home_of(origin.site, imported_only=True):
             # Chosen in a module this file imports (a get_device() helper): the placement here is the
@@ -68,6 +70,8 @@ class LoadWithoutMapLocation(Rule):
         assert isinstance(event, Load)
         if event.map_location or event.context.cuda_guarded or event.saved_before or event.in_memory:
             return
+        if event.context.distributed and distributed_needs_cuda(evidence):
+            return
         if event.from_url:
             # What a downloaded file holds is its publisher's choice, and zoos publish CPU tensors
             # as a rule: nothing in this project's code is evidence either way.
@@ -84,6 +88,12 @@ class LoadWithoutMapLocation(Rule):
             needs_unguarded_in=event.context.function,
             fix=_map_location(event),
         )
+
+
+def distributed_needs_cuda(evidence: Evidence) -> bool:
+    """Every process group the project makes needs CUDA (NCCL), and it makes one."""
+    facts = evidence.checkpoints
+    return facts is not None and facts.process_groups_need_cuda()
 
 
 def _may_hold_cuda(event: Load, facts: CheckpointEvidence) -> bool:
