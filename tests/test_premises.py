@@ -1,0 +1,286 @@
+"""Tests after which CUDA is a premise (engine/premises.py, engine/process_groups.py), each pinned both ways.
+
+A path that runs only in an initialized torch.distributed process group needs a GPU where the
+process groups are NCCL ones; a handler past a CUDA out-of-memory test runs only where CUDA ran.
+Each case has a look-alike that must still fire: a gloo group, NCCL chosen under an unchecked
+flag, no backend, a test that does not need the group, a handler of any error.
+"""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from np_torch_lint.lint import analyze
+
+HELPERS = """\
+import os
+import torch
+import torch.distributed as dist
+
+
+def is_dist_avail_and_initialized():
+    if not dist.is_available():
+        return False
+    if not dist.is_initialized():
+        return False
+    return True
+
+
+def get_world_size():
+    if not is_dist_avail_and_initialized():
+        return 1
+    return dist.get_world_size()
+
+
+def reduce_counts(hits):
+    if not is_dist_avail_and_initialized():
+        return hits
+    totals = torch.tensor([hits], device="cuda")
+    dist.all_reduce(totals)
+    return totals
+
+
+def gather(data):
+    world_size = get_world_size()
+    if world_size == 1:
+        return [data]
+    return [torch.zeros(1, device="cuda") for _ in range(world_size)]
+"""
+
+
+def lines_of(source: str, code: str = "NTL301") -> List[int]:
+    return [r.line for r in analyze(textwrap.dedent(source)) if r.code == code]
+
+
+def with_init(init: str) -> List[int]:
+    """The NTL301 lines of HELPERS in a file whose setup function makes the process group as ``init`` says."""
+    setup = "\n\ndef setup(args):\n" + textwrap.indent(textwrap.dedent(init), "    ")
+    return lines_of(HELPERS + setup)
+
+
+# Lines of HELPERS' two placements.
+REDUCE, GATHER = 23, 32
+
+
+@pytest.mark.parametrize("init", [
+    'dist.init_process_group(backend="nccl", init_method="env://")',
+    'dist.init_process_group("nccl")',
+    "dist.init_process_group(dist.Backend.NCCL)",
+    'args.dist_backend = "nccl"\ndist.init_process_group(backend=args.dist_backend)',
+    'backend = "nccl"\ndist.init_process_group(backend)',
+    'torch.distributed.init_process_group(backend="NCCL")',
+])
+def test_code_that_needs_an_initialized_nccl_group_is_guarded(init: str) -> None:
+    assert with_init(init) == []
+
+
+@pytest.mark.parametrize("init", [
+    'dist.init_process_group(backend="gloo")',  # runs on CPU-only hosts
+    "dist.init_process_group()",  # no backend: torch makes a gloo group for the CPU too
+    'dist.init_process_group(backend="nccl" if args.gpu else "gloo")',  # a flag nothing checks
+    'backend = "nccl" if args.gpu else "gloo"\ndist.init_process_group(backend)',
+    'args.dist_backend = "nccl"\nargs.dist_backend = "gloo"\ndist.init_process_group(backend=args.dist_backend)',
+    "dist.init_process_group(backend=args.dist_backend)",  # the user's option
+    'dist.init_process_group("nccl")\ndist.init_process_group("gloo")',  # one group of each
+    'dist.init_process_group("cpu:gloo,cuda:nccl")',
+])
+def test_code_that_needs_another_process_group_still_fires(init: str) -> None:
+    assert with_init(init) == [REDUCE, GATHER]
+
+
+def test_a_backend_parameter_is_not_known() -> None:
+    source = HELPERS + '\n\ndef setup(backend="nccl"):\n    dist.init_process_group(backend)\n'
+    assert lines_of(source) == [REDUCE, GATHER]
+
+
+def test_without_any_process_group_the_helpers_fire() -> None:
+    assert lines_of(HELPERS) == [REDUCE, GATHER]
+
+
+NCCL = '\n\ndef setup():\n    dist.init_process_group("nccl")\n'
+
+
+@pytest.mark.parametrize("test", [
+    "dist.is_initialized()",
+    "dist.is_available() and dist.is_initialized()",
+    "torch.distributed.is_initialized()",
+    "is_dist_avail_and_initialized()",
+    "get_world_size() > 1",
+    "get_world_size() != 1",
+    "dist.get_world_size() >= 2",
+    "1 < get_world_size()",
+])
+def test_tests_that_hold_only_in_an_initialized_group(test: str) -> None:
+    source = HELPERS + NCCL + f"\n\ndef step(t):\n    if {test}:\n        t = t.cuda()\n    return t\n"
+    assert lines_of(source) == []
+
+
+@pytest.mark.parametrize("test", [
+    "dist.is_available()",  # the package is built, no group is made
+    "not dist.is_initialized()",
+    "get_world_size() == 1",
+    "get_world_size() >= 1",
+    "dist.is_initialized() or args.gpu",
+    "int(os.environ.get('WORLD_SIZE', 1)) > 1",  # a launcher's variable: no group yet
+])
+def test_tests_that_do_not_need_an_initialized_group(test: str) -> None:
+    source = HELPERS + NCCL + f"\n\ndef step(t, args):\n    if {test}:\n        t = t.cuda()\n    return t\n"
+    assert lines_of(source) == [len((HELPERS + NCCL).splitlines()) + 5]
+
+
+@pytest.mark.parametrize("helper, fires", [
+    ("def ready():\n    return dist.is_available() and dist.is_initialized()\n", False),
+    ("def ready():\n    return dist.is_initialized() if dist.is_available() else False\n", True),  # not read
+    ("def ready():\n    if not dist.is_initialized():\n        return False\n    return True\n", False),
+    ("def ready():\n    return dist.is_available()\n", True),
+    ("def ready():\n    if dist.is_initialized():\n        return False\n    return True\n", True),
+    ("def ready():\n    yield dist.is_initialized()\n", True),
+])
+def test_a_helper_is_a_test_only_when_every_return_says_so(helper: str, fires: bool) -> None:
+    source = (f"import torch\nimport torch.distributed as dist\n{helper}\n"
+              "def step(t):\n    if not ready():\n        return t\n    return t.cuda()\n" + NCCL)
+    found = lines_of(source)
+    assert bool(found) is fires, found
+
+
+@pytest.mark.parametrize("world_size, fires", [
+    ("def size():\n    return dist.get_world_size() if dist.is_initialized() else 1\n", False),
+    ("def size():\n    if not dist.is_initialized():\n        return 1\n    return dist.get_world_size()\n", False),
+    ("def size():\n    if not dist.is_initialized():\n        return 2\n    return dist.get_world_size()\n", True),
+    ("def size():\n    return int(os.environ.get('WORLD_SIZE', 1))\n", True),
+])
+def test_a_world_size_helper_returns_one_outside_a_group(world_size: str, fires: bool) -> None:
+    source = (f"import os\nimport torch\nimport torch.distributed as dist\n{world_size}\n"
+              "def gather(t):\n    n = size()\n    if n == 1:\n        return [t]\n    return [t.cuda()]\n" + NCCL)
+    assert bool(lines_of(source)) is fires
+
+
+def test_a_name_bound_twice_is_not_the_world_size() -> None:
+    source = HELPERS + NCCL + textwrap.dedent("""\
+
+        def gather_twice(t, override):
+            n = get_world_size()
+            if override:
+                n = override
+            if n == 1:
+                return [t]
+            return [t.cuda()]
+        """)
+    assert len(lines_of(source)) == 1  # in gather_twice; the helpers are guarded
+
+
+def test_code_after_an_nccl_init_statement_is_guarded() -> None:
+    assert lines_of("""\
+        import torch
+        import torch.distributed as dist
+
+        def main(rank):
+            model = torch.nn.Linear(2, 2).cuda()
+            dist.init_process_group("nccl", rank=rank, world_size=2)
+            return model, torch.zeros(2).cuda()
+        """) == [5]
+    assert lines_of("""\
+        import torch
+        import torch.distributed as dist
+
+        def main(rank):
+            dist.init_process_group("gloo", rank=rank, world_size=2)
+            return torch.zeros(2).cuda()
+        """) == [6]
+
+
+def test_a_distributed_helper_called_only_from_initialized_code(tmp_path: Path) -> None:
+    # The helper is walked for its callers: every one runs in an initialized NCCL group.
+    source = textwrap.dedent("""\
+        import torch
+        import torch.distributed as dist
+
+        def synchronize(t):
+            return t.cuda()
+
+        def train(t):
+            if not dist.is_initialized():
+                return t
+            return synchronize(t)
+
+        def setup():
+            dist.init_process_group("nccl")
+        """)
+    assert lines_of(source) == []
+    assert lines_of(source.replace('"nccl"', '"gloo"')) == [5]
+
+
+def test_the_project_decides_for_a_module_that_makes_no_group(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    helpers = tmp_path / "dist_utils.py"
+    helpers.write_text(HELPERS)
+    launch = tmp_path / "launch.py"
+    launch.write_text("import torch.distributed as dist\nimport dist_utils\n\n"
+                      "def main():\n    dist.init_process_group(backend='nccl')\n")
+
+    def lines() -> List[int]:
+        return [r.line for r in analyze(helpers.read_text(), filename=str(helpers)) if r.code == "NTL301"]
+
+    assert lines() == []
+    (tmp_path / "cpu_smoke_test.py").write_text("import torch.distributed as dist\ndist.init_process_group('gloo')\n")
+    assert lines() == [REDUCE, GATHER]
+
+
+OOM = """\
+import torch
+
+
+def assign_with_fallback(costs):
+    try:
+        return costs.argmin(dim=1)
+    except {handler}:
+{body}
+"""
+FALLBACK = "return costs.cpu().argmin(dim=1).cuda()\n"
+
+
+def oom(handler: str, body: str) -> List[int]:
+    """The NTL301 lines of a handler whose last line is FALLBACK (a CPU retry sent back to the GPU)."""
+    source = OOM.format(handler=handler, body=textwrap.indent(textwrap.dedent(body) + FALLBACK, "        "))
+    fallback = source.splitlines().index("        " + FALLBACK.strip()) + 1
+    return [line if line != fallback else -1 for line in lines_of(source)]
+
+
+@pytest.mark.parametrize("handler, body", [
+    ("RuntimeError as err", 'if "CUDA out of memory" not in str(err):\n    raise\n'),
+    ("RuntimeError as err", 'if "CUDA error: out of memory" not in repr(err):\n    raise err\n'),
+    ("torch.cuda.OutOfMemoryError", ""),
+    ("Exception as err", 'if not isinstance(err, torch.cuda.OutOfMemoryError):\n    raise\n'),
+])
+def test_a_cpu_fallback_after_a_cuda_out_of_memory_error_is_guarded(handler: str, body: str) -> None:
+    assert oom(handler, body) == []
+
+
+@pytest.mark.parametrize("handler, body", [
+    ("RuntimeError", ""),  # any error, a missing GPU included
+    ("RuntimeError as err", 'if "out of memory" not in str(err):\n    raise\n'),  # the CPU's too
+    ("RuntimeError as err", 'if "CUDA out of memory" in str(err):\n    raise\n'),
+    ("(torch.cuda.OutOfMemoryError, ValueError)", ""),
+])
+def test_a_cpu_fallback_after_any_other_error_still_fires(handler: str, body: str) -> None:
+    assert oom(handler, body) == [-1]
+
+
+def test_a_cuda_error_test_says_nothing_of_a_host_without_cuda() -> None:
+    # The branch where the message is not CUDA's is no "CUDA absent" branch: a tensor maybe on CUDA
+    # converted there still reaches NTL202.
+    source = """\
+        import torch
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        t = torch.zeros(3).to(device)
+        try:
+            t = t * 2
+        except RuntimeError as err:
+            if "CUDA out of memory" not in str(err):
+                print(t.numpy())
+            raise
+        """
+    assert lines_of(source, "NTL202") == [8]
