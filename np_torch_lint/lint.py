@@ -149,7 +149,7 @@ def analyze(
         for finding in findings
         if not (finding.needs_grad_in and interpreter.functions.grad_off_everywhere(finding.needs_grad_in))
         and not (finding.needs_unguarded_in and interpreter.functions.guarded_everywhere(
-            finding.needs_unguarded_in, lambda: distributed_needs_cuda(evidence)))
+            finding.needs_unguarded_in, lambda: distributed_needs_cuda(evidence), finding.reached_when))
     ]
     if interpreter.checkpoints is not None and dependencies is not None:
         # project files the evidence read (NTL302's saves, the process groups NTL301 asks about)

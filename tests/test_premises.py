@@ -284,3 +284,55 @@ def test_a_cuda_error_test_says_nothing_of_a_host_without_cuda() -> None:
             raise
         """
     assert lines_of(source, "NTL202") == [8]
+
+
+BRANCH = """\
+import torch
+
+
+def assign(costs, mode="gpu"):
+    if mode == "cpu":
+        return costs.argmin(dim=1).cuda()
+    return costs.argmin(dim=1)
+
+
+def fallback(costs):
+    try:
+        return assign(costs)
+    except RuntimeError as err:
+        if "CUDA out of memory" not in str(err):
+            raise
+        return assign(costs, "cpu")
+
+
+def preview(costs):
+    return {preview}
+"""
+
+
+@pytest.mark.parametrize("preview, fires", [
+    ("assign(costs)", False),  # the default mode never takes the CPU branch
+    ('assign(costs, "gpu")', False),
+    ('assign(costs, mode="gpu")', False),
+    ('assign(costs, "cpu")', True),  # an unguarded call that does
+    ('assign(costs, mode="cpu")', True),
+    ("assign(costs, options.mode)", True),  # not known
+    ("assign(costs, *modes)", True),
+])
+def test_a_branch_on_a_parameter_is_reached_only_by_the_calls_that_pass_its_value(preview: str, fires: bool) -> None:
+    assert bool(lines_of(BRANCH.format(preview=preview))) is fires
+
+
+def test_a_rebound_parameter_is_no_test_of_the_callers() -> None:
+    source = BRANCH.format(preview="assign(costs)").replace(
+        '    if mode == "cpu":\n        return', '    mode = mode.lower()\n    if mode == "cpu":\n        return')
+    assert lines_of(source) == [7]
+
+
+def test_an_early_exit_on_a_parameter_tests_the_rest() -> None:
+    source = BRANCH.format(preview="assign(costs)").replace(
+        '    if mode == "cpu":\n        return costs.argmin(dim=1).cuda()\n    return costs.argmin(dim=1)',
+        '    if mode != "cpu":\n        return costs.argmin(dim=1)\n    return costs.argmin(dim=1).cuda()')
+    assert lines_of(source) == []
+    unguarded_cpu_call = source[:-len("assign(costs)\n")] + 'assign(costs, "cpu")\n'  # the preview's
+    assert lines_of(unguarded_cpu_call) == [7]

@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import api, conditions, containers, distributions, guards
 from .arguments import Arg, argument, first
 from .events import ParameterUpdate, Snapshot
+from .functions import constant_arguments
 from .numpy_model import NumpyModel
 from .premises import Premises
 from .promotion import grad_in_context
@@ -387,7 +388,7 @@ class Evaluator:
                       node: Optional[ast.Call] = None, receiver: Optional[Value] = None) -> Value:
         """A call of a function of this file (or of a project module): walked for its arguments' facts
         (and, for a method, its instance's device)."""
-        self.it.record_call(info.qualname, frame)
+        self.it.record_call(info.qualname, frame, constant_arguments(info, args, bound_self) if node is not None else None)
         result = (self.it.call_with(info, args, frame, bound_self, node, receiver) if node is not None
                   else self.it.summary(info))
         if result.kind is Kind.TENSOR and result.requires_grad is Tri.YES and not result.grad_leaf:

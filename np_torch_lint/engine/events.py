@@ -21,6 +21,9 @@ class Context:
     # (`if not dist.is_initialized(): return` before it): CUDA is a premise where the project's
     # process groups are NCCL ones (premises.py; the rule asks the project).
     distributed: bool = False
+    # Tests of the enclosing function's own parameters against constants on this path (`if mode == "cpu":`
+    # holds ("mode", "'cpu'", True)): a call that passes another constant never reaches it.
+    parameter_tests: FrozenSet[Tuple[str, str, bool]] = frozenset()
     function: Optional[str] = None  # qualified name of the enclosing function, if any
     # Inside `with self.assertRaises(...)` / `with pytest.raises(...)`: the error is the point.
     expects_error: bool = False

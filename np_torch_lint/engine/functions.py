@@ -11,7 +11,7 @@ another project module is walked by that module's interpreter (``info.home``).
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 from .arguments import grad_mode_of
@@ -25,13 +25,16 @@ if TYPE_CHECKING:
 #: walks of functions for one call's arguments, per file (beyond it: the summary with unknown parameters).
 CALL_BUDGET = 300
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+ParameterTest = Tuple[str, str, bool]  # (parameter, repr of a constant, whether the path needs them equal)
+CallSite = Tuple[Context, Optional[str], Optional[Dict[str, str]]]
 
 
 class FunctionWalks:
     def __init__(self, interp: "Interpreter") -> None:
         self.interp = interp
-        # qualname -> (grad mode, caller) at each call site, for "a helper only called in no_grad".
-        self.call_sites: Dict[str, List[Tuple[Context, Optional[str]]]] = {}
+        # qualname -> (context, caller, constant arguments) at each call site, for "a helper only called
+        # in no_grad" or "behind a CUDA guard"; the constants by parameter name (None: not known).
+        self.call_sites: Dict[str, List[CallSite]] = {}
         # Walks of functions for their call's argument facts left for this file.
         self._call_budget = CALL_BUDGET
 
@@ -174,29 +177,33 @@ class FunctionWalks:
         finally:
             info.summarizing = False
 
-    def record_call(self, qualname: str, frame: Frame) -> None:
-        self.call_sites.setdefault(qualname, []).append((frame.context, frame.context.function))
+    def record_call(self, qualname: str, frame: Frame, constants: Optional[Dict[str, str]] = None) -> None:
+        self.call_sites.setdefault(qualname, []).append((frame.context, frame.context.function, constants))
 
     def grad_off_everywhere(self, qualname: str) -> bool:
         """Every call of the function in this file runs with grad off (directly or via its callers)."""
         return self._all_call_sites(qualname, lambda c: c.grad is Tri.NO, lambda c: c.grad is Tri.YES, set())
 
-    def guarded_everywhere(self, qualname: str, distributed_needs_cuda: Callable[[], bool] = lambda: False) -> bool:
-        """Every call of the function in this file is on a CUDA-guarded path (or, where the project's process
-        groups need CUDA, on a path that runs only in an initialized one: asked only when such a call is seen)."""
+    def guarded_everywhere(self, qualname: str, distributed_needs_cuda: Callable[[], bool] = lambda: False,
+                           reached_when: FrozenSet[ParameterTest] = frozenset()) -> bool:
+        """Every call of the function in this file that can reach the finding is on a CUDA-guarded path (or,
+        where the project's process groups need CUDA, on a path that runs only in an initialized one: asked
+        only when such a call is seen). A call whose constant arguments fail one of the parameter tests on
+        the way to the finding (``mode="gpu"`` against ``if mode == "cpu":``) never reaches it."""
         return self._all_call_sites(qualname, lambda c: c.cuda_guarded or (c.distributed and distributed_needs_cuda()),
-                                    lambda c: True, set())
+                                    lambda c: True, set(), reached_when)
 
     def _all_call_sites(self, qualname: str, holds: Callable[[Context], bool],
-                        may_inherit: Callable[[Context], bool], seen: Set[str]) -> bool:
+                        may_inherit: Callable[[Context], bool], seen: Set[str],
+                        reached_when: FrozenSet[ParameterTest] = frozenset()) -> bool:
         if qualname in seen:
             return False
         seen.add(qualname)
         sites = self.call_sites.get(qualname)
         if not sites:
             return False
-        for context, caller in sites:
-            if holds(context):
+        for context, caller, constants in sites:
+            if holds(context) or _never_reaches(constants, reached_when):
                 continue
             if may_inherit(context) and caller is not None and self._all_call_sites(caller, holds, may_inherit, seen):
                 continue
@@ -230,6 +237,40 @@ class FunctionWalks:
         for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
             self.interp.eval(default, frame)
         return info
+
+
+def _never_reaches(constants: Optional[Dict[str, str]], reached_when: FrozenSet[ParameterTest]) -> bool:
+    """A call's constant arguments fail one of the parameter tests on the way to a finding."""
+    return constants is not None and any(
+        name in constants and (constants[name] == value) is not equal for name, value, equal in reached_when)
+
+
+def constant_arguments(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, str]]:
+    """The parameters a call fills with a constant (``repr`` of it), given or by a constant default;
+    None when the call's shape is not followed (``*args``, a method called unbound)."""
+    names = _parameter_names(info, bound_self)
+    if names is None or any(arg.starred for arg in args):
+        return None
+    node = info.node.args
+    constants: Dict[str, str] = {}
+    given: Set[str] = set()
+    positional = [arg for arg in args if arg.keyword is None]
+    for name, arg in zip(names, positional):
+        given.add(name)
+        if isinstance(arg.node, ast.Constant):
+            constants[name] = repr(arg.node.value)
+    for arg in args:
+        if arg.keyword is not None:
+            given.add(arg.keyword)
+            if isinstance(arg.node, ast.Constant):
+                constants[arg.keyword] = repr(arg.node.value)
+    all_positional = list(node.posonlyargs) + list(node.args)
+    defaults = list(zip(all_positional[len(all_positional) - len(node.defaults):], node.defaults))
+    defaults += [(p, d) for p, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
+    for parameter, default in defaults:
+        if parameter.arg not in given and isinstance(default, ast.Constant):
+            constants[parameter.arg] = repr(default.value)
+    return constants
 
 
 def _returned(frame: Frame) -> Value:

@@ -133,8 +133,8 @@ class Interpreter:
                   call: ast.Call, receiver: Optional[Value] = None) -> Value:
         return self.functions.call_with(info, args, frame, bound_self, call, receiver)
 
-    def record_call(self, qualname: str, frame: Frame) -> None:
-        self.functions.record_call(qualname, frame)
+    def record_call(self, qualname: str, frame: Frame, constants: Optional[Dict[str, str]] = None) -> None:
+        self.functions.record_call(qualname, frame, constants)
 
     def class_attrs(self, cls: ClassInfo) -> Dict[str, Value]:
         return self.classes.class_attrs(cls)
@@ -403,6 +403,12 @@ class Interpreter:
         premised = self.sem.branch_premises(node.test, frame, guard)
         then_changes.update(premised[0])
         else_changes.update(premised[1])
+        parameter = self.sem.premises.parameter_test(node.test, frame)
+        if parameter is not None:
+            name, constant, equal = parameter
+            tests = frame.context.parameter_tests
+            then_changes["parameter_tests"] = tests | {(name, constant, equal)}
+            else_changes["parameter_tests"] = tests | {(name, constant, not equal)}
         always = constant_truth(node.test, self.guard_flags)
         if always is not None:
             # `if use_cuda:` with `use_cuda = True`: one branch always runs (unguarded), the other
@@ -428,6 +434,8 @@ class Interpreter:
         if always is None and then_leaves != else_leaves:
             stays = else_changes if then_leaves else then_changes
             kept: Dict[str, Any] = {field: True for field in ("cuda_guarded", "distributed") if stays.get(field)}
+            if "parameter_tests" in stays:
+                kept["parameter_tests"] = stays["parameter_tests"]  # `if mode != "cpu": return`
             if kept:
                 frame.context = replace(frame.context, **kept)
         return Flow.NORMAL

@@ -19,7 +19,7 @@ test fails only where it does; None, neither.
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 from . import api
 from .scope import Frame, FunctionInfo
@@ -43,6 +43,7 @@ class Premises:
         self._qualname_of = qualname_of
         self._project_value = project_value
         self._helpers: Dict[int, Optional[str]] = {}
+        self._parameters: Dict[int, Set[str]] = {}  # per function: the parameters its body never rebinds
 
     def cuda(self, test: ast.expr, frame: Frame) -> Optional[bool]:
         """The test holds (True) or fails (False) only where CUDA ran (a CUDA out-of-memory error)."""
@@ -174,6 +175,40 @@ class Premises:
                     yield node.value, after_exit
             if self.exits_unless_initialized(statement, scope):
                 after_exit = True
+
+    def parameter_test(self, test: ast.expr, frame: Frame) -> Optional[Tuple[str, str, bool]]:
+        """``mode == "cpu"`` (``!=``, ``is``, ``is not``, either side) where ``mode`` is a parameter of the
+        enclosing function that its body never rebinds: (parameter, repr of the constant, whether the
+        test holds when they are equal). Where the function is reached from decides then which calls
+        reach the branch (functions.py: ``guarded_everywhere``)."""
+        function = frame.function
+        if function is None or not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+            return None
+        op, left, right = test.ops[0], test.left, test.comparators[0]
+        if isinstance(left, ast.Constant):
+            left, right = right, left
+        if not (isinstance(left, ast.Name) and isinstance(right, ast.Constant)):
+            return None
+        equal = isinstance(op, (ast.Eq, ast.Is))
+        if not (equal or isinstance(op, (ast.NotEq, ast.IsNot))):
+            return None
+        if left.id not in self._fixed_parameters(function):
+            return None
+        return left.id, repr(right.value), equal
+
+    def _fixed_parameters(self, function: FunctionInfo) -> Set[str]:
+        key = id(function.node)
+        fixed = self._parameters.get(key)
+        if fixed is None:
+            arguments = function.node.args
+            fixed = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+            for node in _own_nodes(function.node):
+                if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                    fixed.discard(node.id)
+                elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                    fixed.difference_update(node.names)
+            self._parameters[key] = fixed
+        return fixed
 
     def exits_unless_initialized(self, statement: ast.stmt, scope: Frame) -> bool:
         """``if not dist.is_initialized(): return ...``: what follows runs only where it is."""

@@ -38,6 +38,7 @@ class UnguardedCudaPlacement(Rule):
                 f"placement {event.what} uses CUDA device {evidence.code(origin.site.node)} chosen without a "
                 f"torch.cuda.is_available() guard at {evidence.at(origin.site)}; fails on a host without CUDA; {_FIX}",
                 needs_unguarded_in=event.context.function,
+                reached_when=event.context.parameter_tests,
             )
         elif event.through_variable and origin is not None:
             yield Finding(
@@ -47,6 +48,7 @@ class UnguardedCudaPlacement(Rule):
                 f"guard and used for placement at {evidence.at(event.site)} ({event.what}); "
                 f"fails on a host without CUDA; {_FIX}",
                 needs_unguarded_in=event.context.function,
+                reached_when=event.context.parameter_tests,
             )
         else:
             quoted = "" if event.cuda_tensor_type else ' ("Torch not compiled with CUDA enabled")'
@@ -55,6 +57,7 @@ class UnguardedCudaPlacement(Rule):
                 event.site,
                 f"unguarded CUDA placement {event.what} fails on a host without CUDA{quoted}; {_FIX}",
                 needs_unguarded_in=event.context.function,
+                reached_when=event.context.parameter_tests,
             )
 
 
