@@ -336,3 +336,31 @@ def test_an_early_exit_on_a_parameter_tests_the_rest() -> None:
     assert lines_of(source) == []
     unguarded_cpu_call = source[:-len("assign(costs)\n")] + 'assign(costs, "cpu")\n'  # the preview's
     assert lines_of(unguarded_cpu_call) == [7]
+
+
+# --- NTL302: a checkpoint loaded into a module whose state holds no tensors -----------------------
+
+TRT = """\
+import torch
+{imports}
+
+def evaluate(model, trt_file, images):
+    model.cuda()
+    if trt_file is not None:
+        {build}
+        model_trt.load_state_dict(torch.load(trt_file))
+        model = model_trt
+    return model(images.cuda())
+"""
+
+
+@pytest.mark.parametrize("imports, build, fires", [
+    ("", "from torch2trt import TRTModule\n        model_trt = TRTModule()", False),
+    ("import torch2trt", "model_trt = torch2trt.TRTModule()", False),
+    ("from torch2trt import TRTModule as Engine", "model_trt = Engine()", False),
+    ("", "model_trt = TRTModule()", True),  # not torch2trt's: a class of unknown state
+    ("from torch2trt import TRTModule", "model_trt = TRTModule()\n        model_trt = torch.nn.Linear(3, 3)", True),
+    ("from torch2trt import TRTModule", "model_trt = torch.nn.Linear(3, 3)", True),
+])
+def test_a_tensorrt_engine_state_holds_no_storage(imports: str, build: str, fires: bool) -> None:
+    assert bool(lines_of(TRT.format(imports=imports, build=build), "NTL302")) is fires

@@ -319,6 +319,9 @@ LOADERS: Mapping[str, Loader] = {
 }
 #: methods that take a module's weights: a checkpoint loaded into one holds tensors saved by training.
 WEIGHT_LOADING_METHODS: FrozenSet[str] = frozenset({"load_state_dict"})
+#: modules whose state dict holds no tensor storages: torch2trt's TRTModule saves its TensorRT engine as
+#: bytes and its input and output names; a checkpoint loaded into one has nothing to put on a device.
+TENSORLESS_STATE_MODULES: FrozenSet[str] = frozenset({"torch2trt.TRTModule", "torch2trt.torch2trt.TRTModule"})
 #: calls (by last name) that read back what some run saved: their result may hold CUDA tensors
 #: even in a file that never names CUDA (torch.load, pickle.load, joblib.load, hub downloads).
 READ_BACK_CALLS: FrozenSet[str] = frozenset({"load", "loads", "load_url", "load_state_dict_from_url"})

@@ -224,6 +224,12 @@ class CheckpointEvidence:
         site = self._checkpoints().loads.get(id(load))
         return site is not None and site.weights
 
+    def loads_tensorless_state(self, load: ast.AST) -> bool:
+        """What the load reads goes into the ``.load_state_dict(...)`` of a module whose state holds no tensor
+        storages (a TensorRT engine's ``TRTModule``: bytes and names): nothing in it is on a device."""
+        site = self._checkpoints().loads.get(id(load))
+        return site is not None and site.tensorless
+
     def _checkpoints(self) -> FileCheckpoints:
         if self._own is None:
             self._own = FileCheckpoints(self._tree, self.file_uses_cuda())

@@ -108,6 +108,8 @@ def _may_hold_cuda(event: Load, facts: CheckpointEvidence) -> bool:
     the project. A load of data or statistics in a file that never touches CUDA stays silent.
     """
     load = event.site.node
+    if facts.loads_tensorless_state(load):
+        return False  # a TensorRT engine's state: bytes and names, no storage to put on a device
     matched = facts.saves_read_by(load)
     if matched is True or (matched is None and facts.saves_on_cpu()):
         return False
