@@ -364,3 +364,56 @@ def evaluate(model, trt_file, images):
 ])
 def test_a_tensorrt_engine_state_holds_no_storage(imports: str, build: str, fires: bool) -> None:
     assert bool(lines_of(TRT.format(imports=imports, build=build), "NTL302")) is fires
+
+
+# --- a helper that returns only where a GPU is guards what follows its call ---------------------
+
+SETUP = """\
+import os
+import sys
+import torch
+import torch.distributed as dist
+
+
+def init_distributed_mode(args):
+{body}
+
+
+def main(args):
+    init_distributed_mode(args)
+    model = torch.nn.Linear(2, 2).cuda()
+    return model
+"""
+
+
+@pytest.mark.parametrize("body, fires", [
+    # dino's: a launcher's variables, or one local GPU, or stop; then an NCCL group
+    ("if 'RANK' in os.environ:\n    args.rank = int(os.environ['RANK'])\nelif torch.cuda.is_available():\n"
+     "    args.rank = 0\nelse:\n    print('Does not support training without GPU.')\n    sys.exit(1)\n"
+     "dist.init_process_group(backend='nccl', rank=args.rank)", False),
+    ("if not torch.cuda.is_available():\n    raise SystemExit('needs a GPU')\nargs.gpu = 0", False),
+    ("assert torch.cuda.is_available()", False),
+    ("if 'RANK' not in os.environ:\n    args.distributed = False\n    return\n"
+     "dist.init_process_group(backend='nccl')", True),  # returns unguarded on a single process
+    ("if args.debug:\n    sys.exit(0)\nargs.gpu = 0", True),
+    ("dist.init_process_group(backend='gloo')", True),
+    ("torch.cuda.set_device(args.gpu)", True),
+])
+def test_a_setup_helper_that_returns_only_with_a_gpu_guards_its_caller(body: str, fires: bool) -> None:
+    source = SETUP.format(body=textwrap.indent(body, "    "))
+    found = lines_of(source)
+    line = source.splitlines().index("    model = torch.nn.Linear(2, 2).cuda()") + 1
+    assert (line in found) is fires, found
+
+
+def test_a_setup_helper_of_another_module_guards_its_caller(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "utils.py").write_text(
+        "import sys\nimport torch\n\ndef init_mode(args):\n    if not torch.cuda.is_available():\n"
+        "        print('Does not support training without GPU.')\n        sys.exit(1)\n    args.gpu = 0\n")
+    main = tmp_path / "train.py"
+    main.write_text("import torch\nimport utils\n\ndef train(args):\n    utils.init_mode(args)\n"
+                    "    return torch.zeros(2).cuda()\n")
+    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == []
+    main.write_text(main.read_text().replace("    utils.init_mode(args)\n", ""))
+    assert [r.code for r in analyze(main.read_text(), filename=str(main))] == ["NTL301"]

@@ -27,6 +27,7 @@ CALL_BUDGET = 300
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 ParameterTest = Tuple[str, str, bool]  # (parameter, repr of a constant, whether the path needs them equal)
 CallSite = Tuple[Context, Optional[str], Optional[Dict[str, str]]]
+_FLOW_EXIT = 1  # interpreter.Flow.EXIT (not imported: the interpreter imports this module)
 
 
 class FunctionWalks:
@@ -74,7 +75,8 @@ class FunctionWalks:
         elif info.owner is not None and positional and _is_classmethod(info.node):
             # `cls(...)` in a classmethod (a `load_model` factory) makes an instance of the class.
             frame.env[positional[0].arg] = Value(kind=Kind.CLASS, qualname=info.owner.name, definition=info.owner)
-        self.interp.block(info.node.body, frame)
+        if self.interp.block(info.node.body, frame) != _FLOW_EXIT:  # the body's end is reached
+            frame.exits_guarded.append(frame.context.cuda_guarded)
         return frame
 
     def annotated(self, annotation: Optional[ast.expr], scope: Frame) -> Value:
@@ -172,6 +174,8 @@ class FunctionWalks:
             with self.interp.events_into(None):  # a function is walked once: its events always stand
                 frame = self.walk_function(info, attr_sink=sink)
             info.summary = _returned(frame)
+            unguarded_start = not (info.guarded or self.interp.module_frame.context.cuda_guarded)
+            info.returns_only_with_cuda = unguarded_start and bool(frame.exits_guarded) and all(frame.exits_guarded)
             if sink is not None and owner is not None and info.node.name == "__init__":
                 owner.init_attrs = sink
         finally:

@@ -219,6 +219,7 @@ class Interpreter:
     def return_statement(self, node: ast.Return, frame: Frame) -> int:
         result = self.eval(node.value, frame) if node.value is not None else Value(kind=Kind.NONE)
         frame.returns.append(result)
+        frame.exits_guarded.append(frame.context.cuda_guarded)
         function = frame.function
         if function is not None and function.owner is not None and function.owner.is_dataset \
                 and function.node.name == "__getitem__":
@@ -259,6 +260,13 @@ class Interpreter:
                     frame.context = replace(frame.context, cuda_guarded=True)
                 else:
                     frame.context = replace(frame.context, distributed=True)
+                return Flow.NORMAL
+            helper = self.sem.premises.function_called(value.func, frame)
+            if helper is not None and not frame.context.cuda_guarded:
+                self.eval(value, frame)
+                self.functions.ensure_walked(helper)
+                if helper.returns_only_with_cuda:
+                    frame.context = replace(frame.context, cuda_guarded=True)  # it returns only where a GPU is
                 return Flow.NORMAL
         self.eval(value, frame)
         return Flow.NORMAL

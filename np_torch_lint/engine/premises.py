@@ -126,7 +126,7 @@ class Premises:
     def _helper_kind(self, call: ast.Call, frame: Frame, depth: int) -> Optional[str]:
         if call.args or call.keywords or depth > DEPTH:
             return None
-        info = self._function_called(call.func, frame)
+        info = self.function_called(call.func, frame)
         if info is None:
             return None
         key = id(info.node)
@@ -156,7 +156,7 @@ class Premises:
             return True
         return value is not None and self._is_world_size(value, scope, depth)
 
-    def _function_called(self, func: ast.expr, frame: Frame) -> Optional[FunctionInfo]:
+    def function_called(self, func: ast.expr, frame: Frame) -> Optional[FunctionInfo]:
         """The project function a call names (``get_world_size``, ``utils.get_world_size``), if the engine knows it."""
         value = frame.lookup(func.id) if isinstance(func, ast.Name) else None
         if value is None or value.kind is not Kind.FUNCTION:
