@@ -417,3 +417,24 @@ def test_a_setup_helper_of_another_module_guards_its_caller(tmp_path: Path) -> N
     assert [r.code for r in analyze(main.read_text(), filename=str(main))] == []
     main.write_text(main.read_text().replace("    utils.init_mode(args)\n", ""))
     assert [r.code for r in analyze(main.read_text(), filename=str(main))] == ["NTL301"]
+
+
+def test_a_caller_with_two_calls_of_a_helper_is_asked_once() -> None:
+    # Both calls come from a function that runs only after the guard: the second must not read as a recursion.
+    source = """\
+        import sys
+        import torch
+
+        def extract(batch):
+            return batch.cuda()
+
+        def pipeline(train, val):
+            return extract(train), extract(val)
+
+        if __name__ == "__main__":
+            if not torch.cuda.is_available():
+                sys.exit("needs a GPU")
+            pipeline(torch.zeros(2), torch.zeros(3))
+        """
+    assert lines_of(source) == []
+    assert lines_of(source.replace('sys.exit("needs a GPU")', "print('no GPU')")) == [5]

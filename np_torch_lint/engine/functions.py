@@ -186,7 +186,7 @@ class FunctionWalks:
 
     def grad_off_everywhere(self, qualname: str) -> bool:
         """Every call of the function in this file runs with grad off (directly or via its callers)."""
-        return self._all_call_sites(qualname, lambda c: c.grad is Tri.NO, lambda c: c.grad is Tri.YES, set())
+        return self._all_call_sites(qualname, lambda c: c.grad is Tri.NO, lambda c: c.grad is Tri.YES, {})
 
     def guarded_everywhere(self, qualname: str, distributed_needs_cuda: Callable[[], bool] = lambda: False,
                            reached_when: FrozenSet[ParameterTest] = frozenset()) -> bool:
@@ -195,14 +195,16 @@ class FunctionWalks:
         only when such a call is seen). A call whose constant arguments fail one of the parameter tests on
         the way to the finding (``mode="gpu"`` against ``if mode == "cpu":``) never reaches it."""
         return self._all_call_sites(qualname, lambda c: c.cuda_guarded or (c.distributed and distributed_needs_cuda()),
-                                    lambda c: True, set(), reached_when)
+                                    lambda c: True, {}, reached_when)
 
     def _all_call_sites(self, qualname: str, holds: Callable[[Context], bool],
-                        may_inherit: Callable[[Context], bool], seen: Set[str],
+                        may_inherit: Callable[[Context], bool], seen: Dict[str, bool],
                         reached_when: FrozenSet[ParameterTest] = frozenset()) -> bool:
         if qualname in seen:
-            return False
-        seen.add(qualname)
+            # Decided already (a caller with two calls of the function), or being decided: a recursive
+            # call proves nothing.
+            return seen[qualname]
+        seen[qualname] = False
         sites = self.call_sites.get(qualname)
         if not sites:
             return False
@@ -212,6 +214,7 @@ class FunctionWalks:
             if may_inherit(context) and caller is not None and self._all_call_sites(caller, holds, may_inherit, seen):
                 continue
             return False
+        seen[qualname] = True
         return True
 
 
