@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import FrozenSet, Optional, Tuple
 
 from .engine.values import Site
 from .fixes.model import Fix
@@ -19,6 +19,9 @@ class Finding:
     # Set when the finding holds only on an unguarded path through this function:
     # dropped when every call site of the function is guarded by a CUDA check.
     needs_unguarded_in: Optional[str] = None
+    # The parameter tests the path to the finding passed (Context.parameter_tests): a call site whose
+    # constant arguments fail one never reaches it, guarded or not.
+    reached_when: FrozenSet[Tuple[str, str, bool]] = frozenset()
     # The automatic fix this finding offers, decided by the rule, if any.
     fix: Optional[Fix] = None
 

@@ -654,7 +654,8 @@ class _RecordingFlags(GuardFlags):
 class _WatchedCheckpoints(CheckpointEvidence):
     """The whole file's checkpoint evidence, noting that a segment's walk asked (``WATCHED`` is every question)."""
 
-    WATCHED = ("file_uses_cuda", "project_uses_cuda", "saves_read_by", "saves_on_cpu", "loads_weights")
+    WATCHED = ("file_uses_cuda", "project_uses_cuda", "saves_read_by", "saves_on_cpu", "loads_weights",
+               "loads_tensorless_state", "process_groups_need_cuda")
 
     def __init__(self, shared: CheckpointEvidence) -> None:  # noqa: D107 - the shared one holds the state
         self._shared = shared
@@ -683,3 +684,9 @@ class _WatchedCheckpoints(CheckpointEvidence):
 
     def loads_weights(self, load: ast.AST) -> bool:
         return bool(self._ask("loads_weights", load))
+
+    def loads_tensorless_state(self, load: ast.AST) -> bool:
+        return bool(self._ask("loads_tensorless_state", load))
+
+    def process_groups_need_cuda(self) -> bool:
+        return bool(self._ask("process_groups_need_cuda"))

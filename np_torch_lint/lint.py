@@ -104,6 +104,7 @@ def analyze(
     if not mentions_torch_or_numpy(text):
         return []
     from .rules import ALL_RULES  # late: a fully cached command run never loads the rules
+    from .rules.device import distributed_needs_cuda
 
     rule_objects = [rule() for rule in (rules if rules is not None else ALL_RULES)]
     handlers: Dict[type, List["Rule"]] = {}
@@ -143,14 +144,16 @@ def analyze(
         for finding in rule.finish(evidence):
             keep(finding)
 
-    if interpreter.checkpoints is not None and dependencies is not None:
-        dependencies.extend(interpreter.checkpoints.dependencies)  # project files NTL302's evidence read
     reports = [
         _report(finding)
         for finding in findings
         if not (finding.needs_grad_in and interpreter.functions.grad_off_everywhere(finding.needs_grad_in))
-        and not (finding.needs_unguarded_in and interpreter.functions.guarded_everywhere(finding.needs_unguarded_in))
+        and not (finding.needs_unguarded_in and interpreter.functions.guarded_everywhere(
+            finding.needs_unguarded_in, lambda: distributed_needs_cuda(evidence), finding.reached_when))
     ]
+    if interpreter.checkpoints is not None and dependencies is not None:
+        # project files the evidence read (NTL302's saves, the process groups NTL301 asks about)
+        dependencies.extend(interpreter.checkpoints.dependencies)
     reports.sort(key=lambda r: (r.line, r.col, r.code))
     return reports
 

@@ -13,6 +13,8 @@ from .executors import ProcessOutcome
 _TRACEBACK = "Traceback (most recent call last):"
 _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s?(?P<msg>.*))?$")
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>.+))?$')
+#: torch.distributed prints an uncaught exception of a process in a group with its rank before each line.
+_RANK_PREFIX = re.compile(r"^\[rank\d+\]: ", re.MULTILINE)
 _WARNING = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<cat>[A-Za-z_][\w.]*): (?P<msg>.*)$")
 
 
@@ -30,6 +32,7 @@ class Warned(NamedTuple):
 
 
 def _last_traceback(stderr: str) -> List[str]:
+    stderr = _RANK_PREFIX.sub("", stderr)
     idx = stderr.rfind(_TRACEBACK)
     return stderr[idx:].splitlines()[1:] if idx >= 0 else []
 

@@ -143,6 +143,13 @@ def test_last_exception_frames_and_warnings_parse():
     assert [(f.file, f.line) for f in traceback_frames(chained)] == [("a", 1)]  # the last traceback only
 
 
+def test_a_process_groups_traceback_is_read_through_its_rank_prefix():
+    # torch.distributed prints an uncaught exception of a process in a group with "[rank0]: " on each line.
+    ranked = "".join(f"[rank0]: {line}\n" for line in TRACEBACK.splitlines()[2:])
+    assert last_exception(ranked) == last_exception(TRACEBACK)
+    assert [(f.file, f.line) for f in traceback_frames(ranked)] == [("<string>", 1), (PATH, 9)]
+
+
 # --- the judge (pure) -------------------------------------------------------------------
 
 SOURCE = """\

@@ -329,6 +329,9 @@ UNPICKLERS: FrozenSet[str] = frozenset({"pickle.load", "pickle.loads", "torch.lo
 UNPICKLED = "unpickled object"  # the same string as values.UNPICKLED (values.py imports no table)
 #: methods that take a module's weights: a checkpoint loaded into one holds tensors saved by training.
 WEIGHT_LOADING_METHODS: FrozenSet[str] = frozenset({"load_state_dict"})
+#: modules whose state dict holds no tensor storages: torch2trt's TRTModule saves its TensorRT engine as
+#: bytes and its input and output names; a checkpoint loaded into one has nothing to put on a device.
+TENSORLESS_STATE_MODULES: FrozenSet[str] = frozenset({"torch2trt.TRTModule", "torch2trt.torch2trt.TRTModule"})
 #: calls (by last name) that read back what some run saved: their result may hold CUDA tensors
 #: even in a file that never names CUDA (torch.load, pickle.load, joblib.load, hub downloads).
 READ_BACK_CALLS: FrozenSet[str] = frozenset({"load", "loads", "load_url", "load_state_dict_from_url"})
@@ -638,6 +641,20 @@ PLACEMENT_METHOD_NAMES: FrozenSet[str] = frozenset({"cuda", "to", "_apply", "to_
 
 #: calls that tell whether CUDA is there: a test that uses them guards its branches.
 CUDA_PROBES: FrozenSet[str] = frozenset({"torch.cuda.is_available", "torch.cuda.device_count", "torch.cuda.is_initialized"})
+#: errors only CUDA raises: a handler of one (or a test that the error is one) runs where a GPU is.
+CUDA_ONLY_ERRORS: FrozenSet[str] = frozenset({"torch.cuda.OutOfMemoryError"})
+#: words of the message of an error only CUDA raises (lower case): `"CUDA out of memory" in str(e)`.
+CUDA_ONLY_ERROR_MESSAGES: Tuple[str, ...] = ("cuda out of memory", "cuda error: out of memory")
+ISINSTANCE = "builtins.isinstance"
+#: calls true only where torch.distributed's default process group is initialized.
+PROCESS_GROUP_PROBES: FrozenSet[str] = frozenset({"torch.distributed.is_initialized"})
+#: calls that return the number of processes of the default group (they raise where it is not initialized).
+WORLD_SIZE_FUNCTIONS: FrozenSet[str] = frozenset({"torch.distributed.get_world_size"})
+#: the call that initializes the default process group, and the name of its backend argument.
+PROCESS_GROUP_INIT = "init_process_group"
+PROCESS_GROUP_BACKEND = "backend"
+#: backends that need CUDA devices: a process group made with one exists only where GPUs are.
+CUDA_BACKENDS: FrozenSet[str] = frozenset({"nccl"})
 #: calls that set the default device for every later factory call.
 DEFAULT_DEVICE_SETTERS: FrozenSet[str] = frozenset({"torch.set_default_device", "torch.set_default_tensor_type"})
 #: calls that make every later float tensor float64 (NTL101 then has nothing to say).

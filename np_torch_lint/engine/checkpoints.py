@@ -27,7 +27,7 @@ import ast
 import builtins
 import re
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from . import api
 from .source import NOT_PROJECT
@@ -71,6 +71,7 @@ class LoadSite:
     path: Optional[str]
     tail: Optional[str]
     weights: bool  # what it loads goes into a `.load_state_dict(...)`: a module's weights
+    tensorless: bool = False  # ... of a module whose state holds no tensors (api.TENSORLESS_STATE_MODULES)
 
 
 class FileCheckpoints:
@@ -83,11 +84,13 @@ class FileCheckpoints:
         if not packages and not functions:
             return
         module = _ModuleNames(tree)
+        tensorless_classes = _imported_names(tree, api.TENSORLESS_STATE_MODULES)
         for scope in _scopes(tree):
             names = _ScopeNames(scope)
             reader = _CpuReader(names, module, packages, cuda_free=not uses_cuda)
             calls = [node for node in _own_nodes(scope) if isinstance(node, ast.Call)]
             weights = _loads_into_weights(scope, calls)
+            tensorless = _loads_into_weights(scope, calls, tensorless_classes) if tensorless_classes else set()
             for call in calls:
                 if not _is_torch_call(call, packages, functions):
                     continue
@@ -98,7 +101,8 @@ class FileCheckpoints:
                                                names.path_key(call, path), names.path_tail(call, path), uses_cuda))
                 elif call.args:
                     self.loads[id(call)] = LoadSite(names.path_key(call, call.args[0]),
-                                                    names.path_tail(call, call.args[0]), id(call) in weights)
+                                                    names.path_tail(call, call.args[0]), id(call) in weights,
+                                                    id(call) in tensorless)
 
     def saves_read_by(self, load: LoadSite) -> List[SaveSite]:
         """This file's saves that write the path the load reads (the same expression, or the same file name)."""
@@ -106,16 +110,21 @@ class FileCheckpoints:
                 if (load.path is not None and site.path == load.path) or (load.tail is not None and site.tail == load.tail)]
 
 
-def _loads_into_weights(scope: Scope, calls: List[ast.Call]) -> Set[int]:
-    """Ids of the calls whose result reaches a ``.load_state_dict(...)`` argument, directly or through a name."""
+def _loads_into_weights(scope: Scope, calls: List[ast.Call], receivers: Optional[Set[str]] = None) -> Set[int]:
+    """Ids of the calls whose result reaches a ``.load_state_dict(...)`` argument, directly or through a name;
+    with ``receivers``, only of a module built by one of those classes (``trt = TRTModule()``, bound once)."""
     into: Set[int] = set()
     named: Dict[str, Set[int]] = {}
+    built: Dict[str, List[ast.expr]] = {}
     for node in _own_nodes(scope):
         target, value = _plain_assignment(node)
         if target is not None and value is not None:
             named.setdefault(target.id, set()).update(id(c) for c in ast.walk(value) if isinstance(c, ast.Call))
+            built.setdefault(target.id, []).append(value)
     for call in calls:
         if isinstance(call.func, ast.Attribute) and call.func.attr in api.WEIGHT_LOADING_METHODS:
+            if receivers is not None and not _built_by(call.func.value, built, receivers):
+                continue
             for argument in [*call.args, *(k.value for k in call.keywords)]:
                 for node in ast.walk(argument):
                     if isinstance(node, ast.Call):
@@ -123,6 +132,39 @@ def _loads_into_weights(scope: Scope, calls: List[ast.Call]) -> Set[int]:
                     elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                         into.update(named.get(node.id, ()))
     return into
+
+
+def _built_by(receiver: ast.expr, built: Dict[str, List[ast.expr]], classes: Set[str]) -> bool:
+    """``TRTModule().load_state_dict``, or a name whose one assignment in the scope is ``TRTModule()``."""
+    if isinstance(receiver, ast.Name):
+        values = built.get(receiver.id, [])
+        if len(values) != 1:
+            return False
+        receiver = values[0]
+    return isinstance(receiver, ast.Call) and _dotted(receiver.func) in classes
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else ""
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _imported_names(tree: ast.Module, qualnames: FrozenSet[str]) -> Set[str]:
+    """How the file spells each of ``qualnames`` through its imports (``TRTModule``, ``torch2trt.TRTModule``)."""
+    spelled: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in qualnames:
+                    spelled.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                for qualname in qualnames:
+                    if qualname.startswith(alias.name + "."):
+                        spelled.add((alias.asname or alias.name) + qualname[len(alias.name):])
+    return spelled
 
 
 def _argument(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:

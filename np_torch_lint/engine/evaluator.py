@@ -10,12 +10,14 @@ not import it.
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import api, conditions, containers, distributions, guards
 from .arguments import Arg, argument, first
 from .events import ParameterUpdate, Snapshot
+from .functions import constant_arguments
 from .numpy_model import NumpyModel, loaded_array
+from .premises import Premises
 from .promotion import NUMBERS, grad_in_context, numpy_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
@@ -35,6 +37,7 @@ class Evaluator:
         self.numpy = NumpyModel(walker)
         self.torch = TorchModel(walker, self)
         self.torch_methods = TorchMethods(walker, self.torch, self)
+        self.premises = Premises(self.qualname_of, walker.project_value)
         # Calls by exact qualified name; then by namespace, in order (the first match wins).
         self.api_calls: Dict[str, ApiHandler] = self.torch.api_calls()
         for name in api.PIL_OPENERS:
@@ -110,8 +113,9 @@ class Evaluator:
                 self.eval(skipped, frame.fork(cuda_guarded=True))
                 return self.eval(taken, frame)
             guard = self.is_cuda_test(node.test, frame)
-            body = self.eval(node.body, frame.fork(cuda_guarded=True) if guard is True else frame)
-            orelse = self.eval(node.orelse, frame.fork(cuda_guarded=True) if guard is False else frame)
+            then_changes, else_changes = self.branch_premises(node.test, frame, guard)
+            body = self.eval(node.body, frame.fork(**then_changes) if then_changes else frame)
+            orelse = self.eval(node.orelse, frame.fork(**else_changes) if else_changes else frame)
             joined = join(body, orelse)
             flag = conditions.flag_condition(node.test, frame, self.is_cuda_test)
             if flag is not None and joined.device is Device.MAYBE_CUDA:
@@ -218,6 +222,22 @@ class Evaluator:
     def is_cuda_test(self, node: ast.expr, frame: Frame) -> Optional[bool]:
         """True: the test holds only where CUDA is usable; False: only where it is not."""
         return guards.is_cuda_test(node, frame, self.qualname_of, self.it.guard_flags)
+
+    def branch_premises(self, test: ast.expr, frame: Frame,
+                        guard: Optional[bool]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """The context each branch of a test runs in, beyond what a CUDA test (``guard``) says: a test that
+        holds only where CUDA ran, or only where the default process group is initialized (premises.py)."""
+        then_changes: Dict[str, Any] = {}
+        else_changes: Dict[str, Any] = {}
+        for field, holds in (("cuda_guarded", True if guard is True else self.premises.cuda(test, frame)),
+                             ("distributed", self.premises.distributed(test, frame))):
+            if holds is True:
+                then_changes[field] = True
+            elif holds is False:
+                else_changes[field] = True
+        if guard is False:
+            else_changes["cuda_guarded"] = True
+        return then_changes, else_changes
 
     def catches_cuda_errors(self, handler_type: Optional[ast.expr], frame: Frame) -> bool:
         """An except clause that catches what a missing GPU raises (AssertionError, RuntimeError...)."""
@@ -432,7 +452,7 @@ class Evaluator:
                       node: Optional[ast.Call] = None, receiver: Optional[Value] = None) -> Value:
         """A call of a function of this file (or of a project module): walked for its arguments' facts
         (and, for a method, its instance's device)."""
-        self.it.record_call(info.qualname, frame)
+        self.it.record_call(info.qualname, frame, constant_arguments(info, args, bound_self) if node is not None else None)
         result = (self.it.call_with(info, args, frame, bound_self, node, receiver) if node is not None
                   else self.it.summary(info))
         if result.kind is Kind.TENSOR and result.requires_grad is Tri.YES and not result.grad_leaf:

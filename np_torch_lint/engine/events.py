@@ -17,6 +17,13 @@ class Context:
     grad: Tri = Tri.YES  # YES: grad mode on (as far as this file shows), NO: off, UNKNOWN
     cuda_guarded: bool = False  # on a path where torch.cuda.is_available() was checked
     cuda_absent: bool = False  # on a path that runs only where CUDA is not used (`if not ...is_available():`)
+    # On a path that runs only where torch.distributed's default process group is initialized
+    # (`if not dist.is_initialized(): return` before it): CUDA is a premise where the project's
+    # process groups are NCCL ones (premises.py; the rule asks the project).
+    distributed: bool = False
+    # Tests of the enclosing function's own parameters against constants on this path (`if mode == "cpu":`
+    # holds ("mode", "'cpu'", True)): a call that passes another constant never reaches it.
+    parameter_tests: FrozenSet[Tuple[str, str, bool]] = frozenset()
     function: Optional[str] = None  # qualified name of the enclosing function, if any
     # Inside `with self.assertRaises(...)` / `with pytest.raises(...)`: the error is the point.
     expects_error: bool = False

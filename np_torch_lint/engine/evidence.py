@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from . import api, overlay
+from . import api, overlay, process_groups
 from .checkpoints import FileCheckpoints, SaveSite, code_uses_cuda
 from .project import MAX_BYTES, Stamp, _stamp as file_stamp, project_root, stamp_is_current
 
@@ -41,6 +41,7 @@ class FileFacts:
     stamp: Stamp
     uses_cuda: bool
     saves: Tuple[SaveSite, ...]
+    process_groups: Tuple[bool, ...] = ()  # each init_process_group call: its backend needs CUDA (NCCL)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class _Entry:
     mentions_cuda: bool
     mentions_save: bool
     facts: Optional[FileFacts] = None
+    mentions_process_group: bool = False
     parsed: bool = False
 
 
@@ -93,6 +95,15 @@ class ProjectScan:
             if any(not save.cpu for save in facts.saves):
                 return entry.stamp, known, count
         return None, known, count
+
+    def process_groups(self, exclude: Optional[str]) -> List[bool]:
+        """For each ``init_process_group`` call of the project (outside ``exclude``): its backend needs CUDA."""
+        found: List[bool] = []
+        for entry in self.entries:
+            if entry.mentions_process_group and entry.stamp[0] != exclude:
+                facts = self._facts(entry)
+                found.extend(facts.process_groups if facts is not None else [False])  # unreadable: not known
+        return found
 
     def saves_with_tail(self, tail: str, exclude: Optional[str]) -> List[SaveSite]:
         """The saves (outside ``exclude``) that write a path ending like ``tail``."""
@@ -145,6 +156,7 @@ class CheckpointEvidence:
         self._path = os.path.abspath(filename) if filename else None
         self._own_cuda: Optional[bool] = None
         self._own: Optional[FileCheckpoints] = None
+        self._process_groups: Optional[bool] = None
         self.dependencies: List[Stamp] = []
 
     def file_uses_cuda(self) -> bool:
@@ -160,6 +172,20 @@ class CheckpointEvidence:
         witness = scan.cuda_witness(self._path)
         self.dependencies.extend([witness] if witness is not None else scan.stamps)
         return witness is not None
+
+    def process_groups_need_cuda(self) -> bool:
+        """The process groups this file makes, or where it makes none its project's, are all made with a
+        backend that needs CUDA (NCCL), and there is one: code that runs only in an initialized group runs
+        only where a GPU is (premises.py). A file that makes groups itself is the project's distributed
+        setup: its own calls decide for its helpers (another module's gloo group is not looked for)."""
+        if self._process_groups is None:
+            inits = process_groups.inits_in(self._tree) if api.PROCESS_GROUP_INIT in self._text else []
+            scan = self._scan() if not inits else None
+            if scan is not None:
+                inits = scan.process_groups(self._path)
+                self.dependencies.extend(scan.stamps)  # a file that makes a gloo group may appear anywhere
+            self._process_groups = bool(inits) and all(inits)
+        return self._process_groups
 
     def saves_read_by(self, load: ast.AST) -> Optional[bool]:
         """What the project's saves of the path this load reads store: True, CPU data (all of them);
@@ -198,6 +224,12 @@ class CheckpointEvidence:
         site = self._checkpoints().loads.get(id(load))
         return site is not None and site.weights
 
+    def loads_tensorless_state(self, load: ast.AST) -> bool:
+        """What the load reads goes into the ``.load_state_dict(...)`` of a module whose state holds no tensor
+        storages (a TensorRT engine's ``TRTModule``: bytes and names): nothing in it is on a device."""
+        site = self._checkpoints().loads.get(id(load))
+        return site is not None and site.tensorless
+
     def _checkpoints(self) -> FileCheckpoints:
         if self._own is None:
             self._own = FileCheckpoints(self._tree, self.file_uses_cuda())
@@ -229,8 +261,10 @@ def _walk_project(top: str, recursive: bool) -> ProjectScan:
             continue
         mentions_cuda = api.CUDA_DEVICE_PREFIX.encode() in data
         mentions_save = b"torch" in data and _SAVE_CALL.search(data) is not None
-        if mentions_cuda or mentions_save:
-            scan.entries.append(_Entry(stamp, mentions_cuda, mentions_save))
+        mentions_process_group = api.PROCESS_GROUP_INIT.encode() in data
+        if mentions_cuda or mentions_save or mentions_process_group:
+            scan.entries.append(_Entry(stamp, mentions_cuda, mentions_save,
+                                       mentions_process_group=mentions_process_group))
     return scan
 
 
@@ -260,7 +294,8 @@ def _parse(entry: _Entry) -> Optional[FileFacts]:
         return None
     uses_cuda = entry.mentions_cuda and code_uses_cuda(tree)
     saves = FileCheckpoints(tree, uses_cuda).saves if entry.mentions_save else []
-    return FileFacts(entry.stamp, uses_cuda, tuple(saves))
+    groups = process_groups.inits_in(tree) if entry.mentions_process_group else []
+    return FileFacts(entry.stamp, uses_cuda, tuple(saves), tuple(groups))
 
 
 _WORDS = re.compile(r"(?:id|attr|value)='([^'\\]+)'")

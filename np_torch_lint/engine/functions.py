@@ -11,7 +11,7 @@ another project module is walked by that module's interpreter (``info.home``).
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 from .arguments import grad_mode_of
@@ -25,13 +25,17 @@ if TYPE_CHECKING:
 #: walks of functions for one call's arguments, per file (beyond it: the summary with unknown parameters).
 CALL_BUDGET = 300
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+ParameterTest = Tuple[str, str, bool]  # (parameter, repr of a constant, whether the path needs them equal)
+CallSite = Tuple[Context, Optional[str], Optional[Dict[str, str]]]
+_FLOW_EXIT = 1  # interpreter.Flow.EXIT (not imported: the interpreter imports this module)
 
 
 class FunctionWalks:
     def __init__(self, interp: "Interpreter") -> None:
         self.interp = interp
-        # qualname -> (grad mode, caller) at each call site, for "a helper only called in no_grad".
-        self.call_sites: Dict[str, List[Tuple[Context, Optional[str]]]] = {}
+        # qualname -> (context, caller, constant arguments) at each call site, for "a helper only called
+        # in no_grad" or "behind a CUDA guard"; the constants by parameter name (None: not known).
+        self.call_sites: Dict[str, List[CallSite]] = {}
         # Walks of functions for their call's argument facts left for this file.
         self._call_budget = CALL_BUDGET
 
@@ -48,7 +52,8 @@ class FunctionWalks:
         if caller is not None:
             context = Context(grad=info.grad if info.grad is Tri.NO else caller.grad,
                               cuda_guarded=guarded or caller.cuda_guarded, cuda_absent=caller.cuda_absent,
-                              function=info.qualname, expects_error=caller.expects_error)
+                              distributed=caller.distributed, function=info.qualname,
+                              expects_error=caller.expects_error)
         scope = closure if closure is not None else info.closure
         frame = Frame(scope, context, function=info)
         frame.attr_sink = attr_sink
@@ -72,7 +77,8 @@ class FunctionWalks:
         elif info.owner is not None and positional and _is_classmethod(info.node):
             # `cls(...)` in a classmethod (a `load_model` factory) makes an instance of the class.
             frame.env[positional[0].arg] = Value(kind=Kind.CLASS, qualname=info.owner.name, definition=info.owner)
-        self.interp.block(info.node.body, frame)
+        if self.interp.block(info.node.body, frame) != _FLOW_EXIT:  # the body's end is reached
+            frame.exits_guarded.append(frame.context.cuda_guarded)
         return frame
 
     def annotated(self, annotation: Optional[ast.expr], scope: Frame) -> Value:
@@ -149,7 +155,7 @@ class FunctionWalks:
         # callee's globals include what that branch has bound so far (`args`, an import).
         closure = frame if frame.root is info.closure is self.interp.module_frame and frame is not info.closure else None
         key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
-               context.cuda_absent, context.expects_error,
+               context.cuda_absent, context.distributed, context.expects_error,
                (moved.device, moved.dtype, moved.attrs, moved.qualname) if moved is not None else None, closure)
         cached = info.call_results.get(key)
         if cached is None:
@@ -212,36 +218,47 @@ class FunctionWalks:
             with self.interp.events_into(None):  # a function is walked once: its events always stand
                 frame = self.walk_function(info, attr_sink=sink)
             info.summary = _returned(frame)
+            unguarded_start = not (info.guarded or self.interp.module_frame.context.cuda_guarded)
+            info.returns_only_with_cuda = unguarded_start and bool(frame.exits_guarded) and all(frame.exits_guarded)
             if sink is not None and owner is not None and info.node.name == "__init__":
                 owner.init_attrs = sink
         finally:
             info.summarizing = False
 
-    def record_call(self, qualname: str, frame: Frame) -> None:
-        self.call_sites.setdefault(qualname, []).append((frame.context, frame.context.function))
+    def record_call(self, qualname: str, frame: Frame, constants: Optional[Dict[str, str]] = None) -> None:
+        self.call_sites.setdefault(qualname, []).append((frame.context, frame.context.function, constants))
 
     def grad_off_everywhere(self, qualname: str) -> bool:
         """Every call of the function in this file runs with grad off (directly or via its callers)."""
-        return self._all_call_sites(qualname, lambda c: c.grad is Tri.NO, lambda c: c.grad is Tri.YES, set())
+        return self._all_call_sites(qualname, lambda c: c.grad is Tri.NO, lambda c: c.grad is Tri.YES, {})
 
-    def guarded_everywhere(self, qualname: str) -> bool:
-        """Every call of the function in this file is on a CUDA-guarded path."""
-        return self._all_call_sites(qualname, lambda c: c.cuda_guarded, lambda c: True, set())
+    def guarded_everywhere(self, qualname: str, distributed_needs_cuda: Callable[[], bool] = lambda: False,
+                           reached_when: FrozenSet[ParameterTest] = frozenset()) -> bool:
+        """Every call of the function in this file that can reach the finding is on a CUDA-guarded path (or,
+        where the project's process groups need CUDA, on a path that runs only in an initialized one: asked
+        only when such a call is seen). A call whose constant arguments fail one of the parameter tests on
+        the way to the finding (``mode="gpu"`` against ``if mode == "cpu":``) never reaches it."""
+        return self._all_call_sites(qualname, lambda c: c.cuda_guarded or (c.distributed and distributed_needs_cuda()),
+                                    lambda c: True, {}, reached_when)
 
     def _all_call_sites(self, qualname: str, holds: Callable[[Context], bool],
-                        may_inherit: Callable[[Context], bool], seen: Set[str]) -> bool:
+                        may_inherit: Callable[[Context], bool], seen: Dict[str, bool],
+                        reached_when: FrozenSet[ParameterTest] = frozenset()) -> bool:
         if qualname in seen:
-            return False
-        seen.add(qualname)
+            # Decided already (a caller with two calls of the function), or being decided: a recursive
+            # call proves nothing.
+            return seen[qualname]
+        seen[qualname] = False
         sites = self.call_sites.get(qualname)
         if not sites:
             return False
-        for context, caller in sites:
-            if holds(context):
+        for context, caller, constants in sites:
+            if holds(context) or _never_reaches(constants, reached_when):
                 continue
             if may_inherit(context) and caller is not None and self._all_call_sites(caller, holds, may_inherit, seen):
                 continue
             return False
+        seen[qualname] = True
         return True
 
 
@@ -278,6 +295,40 @@ def _subclass_of(receiver: Value, info: FunctionInfo) -> bool:
     cls = receiver.definition
     return (isinstance(cls, ClassInfo) and info.owner is not None and cls is not info.owner
             and receiver.kind in (Kind.MODULE, Kind.INSTANCE) and cls.method(info.node.name) is info)
+
+
+def _never_reaches(constants: Optional[Dict[str, str]], reached_when: FrozenSet[ParameterTest]) -> bool:
+    """A call's constant arguments fail one of the parameter tests on the way to a finding."""
+    return constants is not None and any(
+        name in constants and (constants[name] == value) is not equal for name, value, equal in reached_when)
+
+
+def constant_arguments(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, str]]:
+    """The parameters a call fills with a constant (``repr`` of it), given or by a constant default;
+    None when the call's shape is not followed (``*args``, a method called unbound)."""
+    names = _parameter_names(info, bound_self)
+    if names is None or any(arg.starred for arg in args):
+        return None
+    node = info.node.args
+    constants: Dict[str, str] = {}
+    given: Set[str] = set()
+    positional = [arg for arg in args if arg.keyword is None]
+    for name, arg in zip(names, positional):
+        given.add(name)
+        if isinstance(arg.node, ast.Constant):
+            constants[name] = repr(arg.node.value)
+    for arg in args:
+        if arg.keyword is not None:
+            given.add(arg.keyword)
+            if isinstance(arg.node, ast.Constant):
+                constants[arg.keyword] = repr(arg.node.value)
+    all_positional = list(node.posonlyargs) + list(node.args)
+    defaults = list(zip(all_positional[len(all_positional) - len(node.defaults):], node.defaults))
+    defaults += [(p, d) for p, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
+    for parameter, default in defaults:
+        if parameter.arg not in given and isinstance(default, ast.Constant):
+            constants[parameter.arg] = repr(default.value)
+    return constants
 
 
 def _returned(frame: Frame) -> Value:

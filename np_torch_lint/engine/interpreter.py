@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from . import api, conditions, containers
+from . import api, conditions, containers, process_groups
 from .classes import ClassModel
 from .arguments import grad_mode_of
 from .evaluator import Evaluator
@@ -134,8 +134,8 @@ class Interpreter:
                   call: ast.Call, receiver: Optional[Value] = None) -> Value:
         return self.functions.call_with(info, args, frame, bound_self, call, receiver)
 
-    def record_call(self, qualname: str, frame: Frame) -> None:
-        self.functions.record_call(qualname, frame)
+    def record_call(self, qualname: str, frame: Frame, constants: Optional[Dict[str, str]] = None) -> None:
+        self.functions.record_call(qualname, frame, constants)
 
     def constructed(self, init: FunctionInfo, instance: Value, args: Sequence[Any], frame: Frame) -> Value:
         return self.functions.constructed(init, instance, args, frame)
@@ -200,8 +200,9 @@ class Interpreter:
             return Flow.EXIT
         elif isinstance(node, ast.Assert):
             self.eval(node.test, frame)
-            if self.sem.is_cuda_test(node.test, frame) is True:
-                frame.context = replace(frame.context, cuda_guarded=True)
+            held, _ = self.sem.branch_premises(node.test, frame, self.sem.is_cuda_test(node.test, frame))
+            if held:
+                frame.context = replace(frame.context, **held)
         elif isinstance(node, (ast.Break, ast.Continue)):
             return Flow.LOOP
         elif isinstance(node, _TRY_STATEMENTS):
@@ -222,6 +223,7 @@ class Interpreter:
     def return_statement(self, node: ast.Return, frame: Frame) -> int:
         result = self.eval(node.value, frame) if node.value is not None else Value(kind=Kind.NONE)
         frame.returns.append(result)
+        frame.exits_guarded.append(frame.context.cuda_guarded)
         function = frame.function
         if function is not None and function.owner is not None and function.owner.is_dataset \
                 and function.node.name == "__getitem__":
@@ -255,6 +257,21 @@ class Interpreter:
                 return Flow.EXIT
             if qual in api.GRAD_SET_CONTEXTS:  # torch.set_grad_enabled(False) as a statement
                 frame.context = replace(frame.context, grad=grad_mode_of(qual, value) or Tri.UNKNOWN)
+            if process_groups.initializes_process_group(value):
+                # What follows runs in an initialized process group; one made with NCCL needs GPUs.
+                self.eval(value, frame)
+                if process_groups.backend_needs_cuda(value, frame.function.node if frame.function else None):
+                    frame.context = replace(frame.context, cuda_guarded=True)
+                else:
+                    frame.context = replace(frame.context, distributed=True)
+                return Flow.NORMAL
+            helper = self.sem.premises.function_called(value.func, frame)
+            if helper is not None and not frame.context.cuda_guarded:
+                self.eval(value, frame)
+                self.functions.ensure_walked(helper)
+                if helper.returns_only_with_cuda:
+                    frame.context = replace(frame.context, cuda_guarded=True)  # it returns only where a GPU is
+                return Flow.NORMAL
             if (isinstance(value.func, ast.Attribute) and value.func.attr in api.MODULE_PLACING_METHODS
                     and (isinstance(value.func.value, ast.Name) or self._is_self_attr(value.func.value, frame))):
                 self.placed_in_place(value.func.value, value, frame)
@@ -434,8 +451,17 @@ class Interpreter:
         self.eval(node.test, frame)
         guard = self.sem.is_cuda_test(node.test, frame)
         flag = conditions.flag_condition(node.test, frame, self.sem.is_cuda_test)
-        then_changes = {"cuda_guarded": True} if guard is True else {"cuda_absent": True} if guard is False else {}
-        else_changes = {"cuda_guarded": True} if guard is False else {"cuda_absent": True} if guard is True else {}
+        then_changes: Dict[str, Any] = {"cuda_absent": True} if guard is False else {}
+        else_changes: Dict[str, Any] = {"cuda_absent": True} if guard is True else {}
+        premised = self.sem.branch_premises(node.test, frame, guard)
+        then_changes.update(premised[0])
+        else_changes.update(premised[1])
+        parameter = self.sem.premises.parameter_test(node.test, frame)
+        if parameter is not None:
+            name, constant, equal = parameter
+            tests = frame.context.parameter_tests
+            then_changes["parameter_tests"] = tests | {(name, constant, equal)}
+            else_changes["parameter_tests"] = tests | {(name, constant, not equal)}
         always = constant_truth(node.test, self.guard_flags)
         if always is not None:
             # `if use_cuda:` with `use_cuda = True`: one branch always runs (unguarded), the other
@@ -456,10 +482,16 @@ class Interpreter:
         # A branch that leaves by break/continue still carries its values to the loop
         # head, so only a real exit drops a branch from the join.
         frame.merge(*[f for f, flow in ((then_frame, then_flow), (else_frame, else_flow)) if flow != Flow.EXIT])
-        # `if not torch.cuda.is_available(): raise/return/continue` guards the rest of the block.
+        # `if not torch.cuda.is_available(): raise/return/continue` guards the rest of the block (and
+        # `if not dist.is_initialized(): return` makes the rest need a process group, premises.py).
         then_leaves, else_leaves = then_flow != Flow.NORMAL, else_flow != Flow.NORMAL
-        if (then_leaves and not else_leaves and guard is False) or (else_leaves and not then_leaves and guard is True):
-            frame.context = replace(frame.context, cuda_guarded=True)
+        if always is None and then_leaves != else_leaves:
+            stays = else_changes if then_leaves else then_changes
+            kept: Dict[str, Any] = {field: True for field in ("cuda_guarded", "distributed") if stays.get(field)}
+            if "parameter_tests" in stays:
+                kept["parameter_tests"] = stays["parameter_tests"]  # `if mode != "cpu": return`
+            if kept:
+                frame.context = replace(frame.context, **kept)
         return Flow.NORMAL
 
     def loop(self, node: Union[ast.For, ast.AsyncFor, ast.While], frame: Frame) -> int:
@@ -560,6 +592,8 @@ class Interpreter:
             start.merge(frame.fork(), body)  # the exception may come from anywhere in the body
             if handler.type is not None:
                 self.eval(handler.type, start)
+                if self.sem.premises.catches_cuda_only_error(handler.type, start):
+                    start.context = replace(start.context, cuda_guarded=True)  # `except torch.cuda.OutOfMemoryError:`
             if handler.name:
                 start.env[handler.name] = UNKNOWN
             if self.block(handler.body, start) != Flow.EXIT:

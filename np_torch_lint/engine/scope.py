@@ -25,6 +25,10 @@ class FunctionInfo:
     call_results: Dict[Any, Tuple[Value, Tuple[object, ...], Dict[str, Value]]] = field(default_factory=dict)
     active_calls: int = 0  # walks for arguments in progress (recursion stops here)
     home: Any = None  # the interpreter of the file that defines it (another project module's, if imported)
+    # Every normal return of it (walked from an unguarded start) is on a CUDA-guarded path: a helper that
+    # exits without a GPU or makes an NCCL process group (`init_distributed_mode(args)`); a call of it
+    # as a statement guards what follows.
+    returns_only_with_cuda: bool = False
 
 
 @dataclass(eq=False)
@@ -79,6 +83,9 @@ class Frame:
         self.context = context
         self.function = function
         self.returns: List[Value] = []
+        # For each way the walk left the function normally (a return, the end of the body): was CUDA
+        # guarded there (shared by the branches, like ``returns``).
+        self.exits_guarded: List[bool] = []
         # While a class's __init__ is walked: self.<name> assignments land here.
         self.attr_sink: Optional[Dict[str, Value]] = None
         self.self_name: Optional[str] = None
@@ -105,6 +112,7 @@ class Frame:
                       self.function)
         child.env = dict(self.env)
         child.returns = self.returns
+        child.exits_guarded = self.exits_guarded
         child.attr_sink = self.attr_sink
         child.self_name = self.self_name
         child.aliases = dict(self.aliases)

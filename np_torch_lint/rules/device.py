@@ -25,6 +25,8 @@ class UnguardedCudaPlacement(Rule):
         assert isinstance(event, Placement)
         if event.device.device is not Device.CUDA or event.context.cuda_guarded:
             return
+        if event.context.distributed and distributed_needs_cuda(evidence):
+            return  # runs only in an initialized process group, and the project makes NCCL ones only
         origin = event.device.origin
         if event.through_variable and origin is not None and evidence.home_of(origin.site, imported_only=True):
             # Chosen in a module this file imports (a get_device() helper): the placement here is the
@@ -36,6 +38,7 @@ class UnguardedCudaPlacement(Rule):
                 f"placement {event.what} uses CUDA device {evidence.code(origin.site.node)} chosen without a "
                 f"torch.cuda.is_available() guard at {evidence.at(origin.site)}; fails on a host without CUDA; {_FIX}",
                 needs_unguarded_in=event.context.function,
+                reached_when=event.context.parameter_tests,
             )
         elif event.through_variable and origin is not None:
             yield Finding(
@@ -45,6 +48,7 @@ class UnguardedCudaPlacement(Rule):
                 f"guard and used for placement at {evidence.at(event.site)} ({event.what}); "
                 f"fails on a host without CUDA; {_FIX}",
                 needs_unguarded_in=event.context.function,
+                reached_when=event.context.parameter_tests,
             )
         else:
             quoted = "" if event.cuda_tensor_type else ' ("Torch not compiled with CUDA enabled")'
@@ -53,6 +57,7 @@ class UnguardedCudaPlacement(Rule):
                 event.site,
                 f"unguarded CUDA placement {event.what} fails on a host without CUDA{quoted}; {_FIX}",
                 needs_unguarded_in=event.context.function,
+                reached_when=event.context.parameter_tests,
             )
 
 
@@ -67,6 +72,8 @@ class LoadWithoutMapLocation(Rule):
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Load)
         if event.map_location or event.context.cuda_guarded or event.saved_before or event.in_memory:
+            return
+        if event.context.distributed and distributed_needs_cuda(evidence):
             return
         if event.from_url:
             # What a downloaded file holds is its publisher's choice, and zoos publish CPU tensors
@@ -86,6 +93,12 @@ class LoadWithoutMapLocation(Rule):
         )
 
 
+def distributed_needs_cuda(evidence: Evidence) -> bool:
+    """Every process group the project makes needs CUDA (NCCL), and it makes one."""
+    facts = evidence.checkpoints
+    return facts is not None and facts.process_groups_need_cuda()
+
+
 def _may_hold_cuda(event: Load, facts: CheckpointEvidence) -> bool:
     """The code shows that the file loaded may hold CUDA storages (evidence, never the word "cuda").
 
@@ -95,6 +108,8 @@ def _may_hold_cuda(event: Load, facts: CheckpointEvidence) -> bool:
     the project. A load of data or statistics in a file that never touches CUDA stays silent.
     """
     load = event.site.node
+    if facts.loads_tensorless_state(load):
+        return False  # a TensorRT engine's state: bytes and names, no storage to put on a device
     matched = facts.saves_read_by(load)
     if matched is True or (matched is None and facts.saves_on_cpu()):
         return False
