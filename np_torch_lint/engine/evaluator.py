@@ -378,9 +378,9 @@ class Evaluator:
         """``T(x)`` where ``T = torch.cuda.FloatTensor if use_gpu else torch.FloatTensor``: on CUDA where
         the CUDA type was chosen (under the flag that chose it).
 
-        Only the events every choice raises stand (those of the arguments): what one choice does
-        (the CPU type's conversion sharing memory, the CUDA type's placement) holds on its paths
-        only, and the placement is the choice itself, made where ``T`` is assigned."""
+        Only the events every choice raises alike stand (those of the arguments): what one choice
+        does (the CPU type's conversion sharing memory or casting, the CUDA type's placement) holds
+        on its paths only, and the placement is the choice itself, made where ``T`` is assigned."""
         when = callee.origin.when if callee.origin is not None else frozenset()
         raised: List[List[object]] = []
 
@@ -394,9 +394,8 @@ class Evaluator:
             return result
 
         value = self.each_choice(callee, call)
-        everywhere = set.intersection(*({_event_key(e) for e in events} for events in raised)) if raised else set()
         for event in raised[0] if raised else ():
-            if _event_key(event) in everywhere:
+            if all(any(event == other for other in events) for events in raised[1:]):
                 self.it.emit(frame, event)
         return value
 
@@ -605,10 +604,6 @@ class Evaluator:
                 frame.env[func.value.id] = Value(kind=Kind.SEQUENCE, element=join_elements(receiver.element, added))
             return Value(kind=Kind.NONE)
         return UNKNOWN
-
-
-def _event_key(event: object) -> Tuple[type, object]:
-    return type(event), getattr(event, "site", None)
 
 
 def _cuda_tensor_type(qualname: Optional[str]) -> bool:

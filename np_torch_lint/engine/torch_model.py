@@ -284,7 +284,11 @@ class TorchModel:
     def propagate(self, name: str, args: Sequence[Arg], frame: Frame) -> Value:
         """A torch function of tensors: keeps dtype/grad/device of its tensor operands."""
         if name in api.INTEGER_RESULTS:
-            return Value(kind=Kind.TENSOR, dtype=api.INTEGER_RESULTS[name], requires_grad=Tri.NO)
+            # torch.argmax(x), torch.multinomial(p, 1): indices made where their input is (as the methods).
+            data = first(args)
+            placed = data if data.kind is Kind.TENSOR else UNKNOWN
+            return Value(kind=Kind.TENSOR, dtype=api.INTEGER_RESULTS[name], requires_grad=Tri.NO,
+                         device=placed.device, device_origin=placed.device_origin)
         if name not in api.TENSOR_PROPAGATING:
             return UNKNOWN
         operands: List[Value] = []
