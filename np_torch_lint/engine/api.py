@@ -302,6 +302,10 @@ TORCH_FACTORIES: Mapping[str, Optional[str]] = {
     "torch.randn_like": None, "torch.empty_like": None, "torch.full_like": None,
     "torch.normal": None,
 }
+#: factories that make their result where their tensor argument is (``torch.zeros_like(x)``,
+#: ``torch.normal(mean, std)`` of tensors); given no tensor, on the CPU like the others.
+FACTORIES_ON_ARGUMENT_DEVICE: FrozenSet[str] = frozenset(
+    {name for name in TORCH_FACTORIES if name.endswith("_like")} | {"torch.normal"})
 
 #: tensor methods that return the NumPy array behind a tensor (sharing its memory).
 TO_NUMPY_METHODS: FrozenSet[str] = frozenset({"numpy"})

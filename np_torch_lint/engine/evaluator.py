@@ -123,6 +123,11 @@ class Evaluator:
                 cuda_side, holds = (body, flag) if body.device is Device.CUDA else (orelse, conditions.opposite(flag))
                 if cuda_side.device is Device.CUDA and cuda_side.origin is not None:
                     joined = joined.with_(origin=conditions.moved_under(cuda_side.origin, frozenset({holds})))
+            elif flag is not None and joined.choices is not None and joined.kind is Kind.API:
+                # torch.cuda.FloatTensor if use_gpu else torch.FloatTensor: a CUDA type exactly where the flag says so.
+                cuda_side, holds = (body, flag) if _cuda_tensor_type(body.qualname) else (orelse, conditions.opposite(flag))
+                if _cuda_tensor_type(cuda_side.qualname) and cuda_side.origin is not None:
+                    joined = joined.with_(origin=conditions.moved_under(cuda_side.origin, frozenset({holds})))
             return joined
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
             inner = frame.fork()
@@ -260,7 +265,13 @@ class Evaluator:
             if qualname in api.NUMPY_FLOAT_CONSTANTS:
                 return Value(kind=Kind.PY_FLOAT)
             found = None if qualname.startswith(api.LIBRARY_PREFIXES) else self.it.project_value(qualname)
-            return found if found is not None else Value(kind=Kind.API, qualname=qualname)
+            if found is not None:
+                return found
+            if _cuda_tensor_type(qualname):
+                # torch.cuda.FloatTensor named on a path (a branch under a flag): its tensors are on CUDA
+                # where the flags of that path hold (see call_api_choices).
+                return Value(kind=Kind.API, qualname=qualname, origin=self.it.moved_origin(node, "", frame))
+            return Value(kind=Kind.API, qualname=qualname)
         if kind is Kind.TENSOR:
             return self.torch.attribute(base, attr)
         if kind is Kind.NDARRAY:
@@ -392,6 +403,10 @@ class Evaluator:
         callee = self.eval(func, frame)
         if callee.kind is Kind.API and callee.qualname is not None:
             return self.call_api(callee.qualname, node, frame)
+        if callee.kind is Kind.API and callee.choices is not None:
+            return self.call_api_choices(callee, node, frame)
+        if callee.choices is not None and callee.definition is None:
+            return self.each_choice(callee, lambda one: self.call_value(one, node, frame))
         return self.call_value(callee, node, frame)
 
     def _base_init(self, func: ast.Attribute, node: ast.Call, frame: Frame) -> None:
@@ -422,6 +437,46 @@ class Evaluator:
             assert frame.attr_sink is not None
             frame.attr_sink[attr] = value
             frame.env[f"{frame.self_name}.{attr}"] = value  # as scope.attribute_key names it
+
+    def each_choice(self, value: Value, call: Callable[[Value], Value]) -> Value:
+        """A call of a value joined over paths that hold different callables (``value.choices``):
+        each one called as the value it is on its paths, and what they return joined (one unknown
+        result leaves the call unknown, as a join does)."""
+        result: Optional[Value] = None
+        for choice in value.choices or ():
+            if value.kind is Kind.API:
+                one = value.with_(choices=None, qualname=choice)
+            else:
+                name = choice.name if isinstance(choice, ClassInfo) else choice.qualname
+                one = value.with_(choices=None, definition=choice, qualname=name)
+            got = call(one)
+            result = got if result is None else join(result, got)
+        return result if result is not None else UNKNOWN
+
+    def call_api_choices(self, callee: Value, node: ast.Call, frame: Frame) -> Value:
+        """``T(x)`` where ``T = torch.cuda.FloatTensor if use_gpu else torch.FloatTensor``: on CUDA where
+        the CUDA type was chosen (under the flag that chose it).
+
+        Only the events every choice raises alike stand (those of the arguments): what one choice
+        does (the CPU type's conversion sharing memory or casting, the CUDA type's placement) holds
+        on its paths only, and the placement is the choice itself, made where ``T`` is assigned."""
+        when = callee.origin.when if callee.origin is not None else frozenset()
+        raised: List[List[object]] = []
+
+        def call(one: Value) -> Value:
+            events: List[object] = []
+            with self.it.events_into(events):
+                result = self.call_api(one.qualname or "", node, frame)
+            raised.append(events)
+            if result.kind is Kind.TENSOR and result.device is Device.CUDA and result.device_origin is None:
+                result = result.with_(device_origin=Origin("made by ", Site(node), when=when))
+            return result
+
+        value = self.each_choice(callee, call)
+        for event in raised[0] if raised else ():
+            if all(any(event == other for other in events) for events in raised[1:]):
+                self.it.emit(frame, event)
+        return value
 
     def _stored_attribute(self, receiver: Value, attr: str, frame: Frame) -> bool:
         if receiver.kind not in (Kind.MODULE, Kind.INSTANCE) or not isinstance(receiver.definition, ClassInfo):
@@ -632,6 +687,8 @@ class Evaluator:
         if kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo):
             method = receiver.definition.method(name)
             return self.call_function(method, frame, args, True, node, receiver) if method is not None else UNKNOWN
+        if kind is Kind.INSTANCE and receiver.definition is None and receiver.choices is not None:
+            return self.each_choice(receiver, lambda one: self.call_method(one, func, node, frame))
         if kind is Kind.SEQUENCE and name in ("append", "extend", "insert"):
             added = args[-1].value if args else UNKNOWN
             if name == "extend":
@@ -646,6 +703,11 @@ def _array_like(value: Value) -> bool:
     """A value of unknown kind whose dtype is known and that is on no device: an array-like
     (``x.astype(dtype)``, an item of one), never a tensor."""
     return value.kind is None and value.dtype is not None and value.device is None
+
+
+def _cuda_tensor_type(qualname: Optional[str]) -> bool:
+    """``torch.cuda.FloatTensor`` and the other legacy CUDA tensor types."""
+    return api.TENSOR_TYPES.get(qualname or "", ("", False))[1]
 
 
 def _int_literal(node: ast.expr) -> Optional[int]:

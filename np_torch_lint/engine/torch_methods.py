@@ -161,6 +161,9 @@ class TorchMethods:
             if method is not None:
                 as_built = not cls.casts_self and m.dtype == api.FLOAT32
                 return self.ex.call_function(method, frame, args, True, node if as_built else None, receiver=m)
+        elif m.definition is None and m.choices is not None:
+            # `policy = A() if c else B()`: the method of whichever class it is on each path.
+            return self.ex.each_choice(m, lambda one: self.module(one, name, func, node, args, frame))
         return UNKNOWN
 
     def _forward(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

@@ -178,7 +178,12 @@ class TorchModel:
             values = positional(args) if qual == "torch.arange" else positional(args)[1:2]
             dtype = scalar_literal_dtype([v.kind for v in values], api.FLOAT32)
         leaf = requires is not None and literal_true(requires.node)
-        return Value(kind=Kind.TENSOR, dtype=dtype, device=device.value.device if device is not None else Device.CPU,
+        made_on, device_origin = (device.value.device if device is not None else Device.CPU), None
+        placed_like = next((a.value for a in args if a.keyword in (None, "input", "mean", "std") and not a.starred
+                            and a.value.kind is Kind.TENSOR), None)
+        if device is None and qual in api.FACTORIES_ON_ARGUMENT_DEVICE and placed_like is not None:
+            made_on, device_origin = placed_like.device, placed_like.device_origin
+        return Value(kind=Kind.TENSOR, dtype=dtype, device=made_on, device_origin=device_origin,
                      requires_grad=Tri.YES if leaf else Tri.NO, grad_leaf=leaf,
                      origin=self.it.origin(requires.node, "requires_grad=") if leaf and requires is not None else None)
 
@@ -314,10 +319,11 @@ class TorchModel:
         if pair is not None:
             return pair
         if name in api.INTEGER_RESULTS:
+            # torch.argmax(x), torch.multinomial(p, 1): indices made where their input is (as the methods).
             data = first(args)
-            on = data if data.kind is Kind.TENSOR else UNKNOWN  # torch.argmax(out, 1): where out is
+            placed = data if data.kind is Kind.TENSOR else UNKNOWN
             return Value(kind=Kind.TENSOR, dtype=api.INTEGER_RESULTS[name], requires_grad=Tri.NO,
-                         device=on.device, device_origin=on.device_origin)
+                         device=placed.device, device_origin=placed.device_origin)
         if name not in api.TENSOR_PROPAGATING:
             return UNKNOWN
         operands: List[Value] = []
@@ -349,6 +355,13 @@ class TorchModel:
         for arg in args:
             if not arg.starred:
                 self.it.emit(frame, ModelInput("module", site, arg.value, True, (), module, frame.context))
+        if module.definition is None and module.choices is not None:
+            # `net = A() if c else B()`: the forward of whichever class it is on each path.
+            return self.ex.each_choice(module, lambda one: self.module_output(one, node, args, frame))
+        return self.module_output(module, node, args, frame)
+
+    def module_output(self, module: Value, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """What a call of ``module`` returns (its inputs already reported as model inputs)."""
         cls = module.definition if isinstance(module.definition, ClassInfo) else None
         if cls is not None:
             forward = cls.method("forward")

@@ -139,6 +139,10 @@ class Value:
     # this construction's arguments (``Agent(device)``, ``Trainer(net)``), by attribute name
     # (functions.FunctionWalks.constructed). Read before the class's join of every store.
     attrs: Optional[Tuple[Tuple[str, "Value"], ...]] = None
+    # A callable joined over paths that hold different ones (``T = torch.cuda.FloatTensor if gpu else
+    # torch.FloatTensor``, ``net = A() if c else B()``): each one's qualified name (API) or definition
+    # (FUNCTION, CLASS, MODULE, INSTANCE). A call runs each and joins what they return.
+    choices: Optional[Tuple[Any, ...]] = None
 
     def with_(self, **changes: Any) -> "Value":
         return replace(self, **changes)
@@ -207,7 +211,32 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         parametric=a.parametric.join(b.parametric),
         definition=a.definition if a.definition is b.definition else None,
         attrs=a.attrs if a.attrs == b.attrs else None,
+        choices=_join_choices(a, b),
     )
+
+
+#: kinds whose calls dispatch on a qualified name or a definition, and the most choices kept.
+_DISPATCHED = (Kind.API, Kind.FUNCTION, Kind.CLASS, Kind.MODULE, Kind.INSTANCE)
+MAX_CHOICES = 4
+
+
+def _choices_of(value: Value) -> Optional[Tuple[Any, ...]]:
+    if value.choices is not None:
+        return value.choices
+    key = value.qualname if value.kind is Kind.API else value.definition
+    return (key,) if key is not None else None
+
+
+def _join_choices(a: Value, b: Value) -> Optional[Tuple[Any, ...]]:
+    """What a call of the joined value may run: both sides' callables, when each side's is known
+    (one unknown side leaves the call unknown) and they differ."""
+    if a.kind not in _DISPATCHED:
+        return None
+    left, right = _choices_of(a), _choices_of(b)
+    if left is None or right is None:
+        return None
+    merged = left + tuple(choice for choice in right if not any(choice is kept or choice == kept for kept in left))
+    return merged if 1 < len(merged) <= MAX_CHOICES else None
 
 
 #: a value unpickled by pickle.load / torch.load (api.UNPICKLED; values.py imports no table).

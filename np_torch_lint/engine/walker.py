@@ -6,7 +6,7 @@ the interpreter imports the evaluator; the evaluator and the models import neith
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, FrozenSet, Optional, Protocol, Sequence, Set
+from typing import Any, Callable, ContextManager, Dict, FrozenSet, List, Optional, Protocol, Sequence, Set
 
 from .guards import GuardFlags
 from .scope import ClassInfo, Frame, FunctionInfo
@@ -24,6 +24,8 @@ class Walker(Protocol):
     module_frame: Frame
 
     def emit(self, frame: Frame, event: object) -> None: ...
+
+    def events_into(self, buffer: Optional[List[object]]) -> ContextManager[Optional[List[object]]]: ...
 
     def site(self, node: ast.AST, attr: bool = False) -> Site: ...
 
@@ -62,3 +64,5 @@ class Expressions(Protocol):
 
     def call_function(self, info: FunctionInfo, frame: Frame, args: Sequence[Any] = (), bound_self: bool = False,
                       node: Optional[ast.Call] = None, receiver: Optional[Value] = None) -> Value: ...
+
+    def each_choice(self, value: Value, call: Callable[[Value], Value]) -> Value: ...
