@@ -149,7 +149,7 @@ def _bound_names(stmt: ast.stmt, walrus: bool = True) -> FrozenSet[str]:
     return frozenset(names)
 
 
-def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+def statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
     """Every statement, nested ones included, without walking into expressions (imports are statements)."""
     stack = list(body)
     while stack:
@@ -212,7 +212,7 @@ def _text_facts(stmt: ast.stmt, text: str, memo: Dict[object, object]) -> _Text:
     if isinstance(found, _Text):
         return found
     seeding: Set[str] = set()
-    for inner in _statements([stmt]):
+    for inner in statements([stmt]):
         if isinstance(inner, (ast.Import, ast.ImportFrom)):
             for local, qual in import_bindings(inner):
                 root = qual.split(".")[0]
