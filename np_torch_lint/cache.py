@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .engine.project import stamp_is_current
@@ -49,6 +49,17 @@ class Cache:
 
     def get(self, key: str) -> Optional[List[Report]]:
         """The reports stored for ``key``, unless a project module the analysis read has changed since."""
+        entry = self.entry(key)
+        if entry is None:
+            return None
+        try:
+            return [Report(**item) for item in entry["reports"]]
+        except (TypeError, KeyError):
+            return None
+
+    def entry(self, key: str) -> Optional[Dict[str, Any]]:
+        """The whole entry stored for ``key`` (reports and what ``put`` was given as ``extra``),
+        unless a project module the analysis read has changed since."""
         try:
             with open(self.directory / key[:2] / f"{key}.json", encoding="utf-8") as handle:
                 entry = json.load(handle)
@@ -57,17 +68,18 @@ class Cache:
             for path, size, mtime in entry.get("dependencies", ()):
                 if not stamp_is_current((path, size, mtime)):
                     return None  # an imported module of the project changed: analyze again
-            return [Report(**item) for item in entry["reports"]]
+            return entry
         except (OSError, ValueError, TypeError, KeyError):
             return None
 
-    def put(self, key: str, reports: List[Report], dependencies: Sequence[Tuple[str, int, int]] = ()) -> None:
+    def put(self, key: str, reports: List[Report], dependencies: Sequence[Tuple[str, int, int]] = (),
+            extra: Optional[Dict[str, Any]] = None) -> None:
         folder = self.directory / key[:2]
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"reports": [r.__dict__ for r in reports],
+                json.dump({**(extra or {}), "reports": [r.__dict__ for r in reports],
                            "dependencies": [list(stamp) for stamp in dependencies]}, handle)
             os.replace(temporary, folder / f"{key}.json")
         except OSError:

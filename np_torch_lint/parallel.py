@@ -64,15 +64,50 @@ def _lint_notebook(path: str, raw: bytes, cache: Optional[Cache]) -> Linted:
     """A notebook: its joined program analyzed (or its findings from the cache), its cells placed."""
     from . import notebooks
 
-    notebook = notebooks.read(raw)  # every run: the cells' places and the notes are not cached
+    notebook = notebooks.read(raw)
     key = cache.key(raw, path) if cache is not None else ""
     reports = cache.get(key) if cache is not None else None
     if reports is None:
         dependencies: List[Tuple[str, int, int]] = []
         reports = notebooks.lint(notebook, path, dependencies)
         if cache is not None:
-            cache.put(key, reports, dependencies)
+            # The joined program, the cells' places and the notes too: reading and validating a
+            # notebook cost most of a warm run (see _cached_notebook).
+            stored = {"nbformat": _nbformat_version(), "lines": notebook.lines,
+                      "cells": [list(cell) for cell in notebook.cells], "notes": list(notebook.notes)}
+            cache.put(key, reports, dependencies, extra={"notebook": stored})
     return Linted(path, notebook.lines, reports, cells=notebook.cells, notes=notebook.notes)
+
+
+def _cached_notebook(path: str, raw: bytes, cache: Cache) -> Optional[Linted]:
+    """A notebook's result from the cache, without reading it through nbformat, if the entry holds
+    its program and cells and was written under the same nbformat (which decides what is read)."""
+    entry = cache.entry(cache.key(raw, path))
+    stored = entry.get("notebook") if entry is not None else None
+    if entry is None or not isinstance(stored, dict) or stored.get("nbformat") != _nbformat_version():
+        return None
+    try:
+        cells = tuple(CodeCell(int(number), int(position), None if cell_id is None else str(cell_id), int(first),
+                               int(count), tuple(int(line) for line in file_lines))
+                      for number, position, cell_id, first, count, file_lines in stored["cells"])
+        return Linted(path, [str(line) for line in stored["lines"]], [Report(**item) for item in entry["reports"]],
+                      cells=cells, notes=tuple(str(note) for note in stored["notes"]))
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None  # an entry of another shape: read the notebook
+
+
+_NBFORMAT: List[str] = []
+
+
+def _nbformat_version() -> str:
+    if not _NBFORMAT:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            _NBFORMAT.append(version("nbformat"))
+        except PackageNotFoundError:
+            _NBFORMAT.append("")
+    return _NBFORMAT[0]
 
 
 def _cached(path: str, cache: Cache) -> Optional[Linted]:
@@ -81,7 +116,7 @@ def _cached(path: str, cache: Cache) -> Optional[Linted]:
     try:
         raw = read_bytes(path)
         if is_notebook(path):
-            return None  # a notebook is read whole anyway: lint_file asks the cache itself
+            return _cached_notebook(path, raw, cache)
         reports = cache.get(cache.key(raw, path))
         # The lines are needed only to read `# noqa` on reported lines.
         return Linted(path, decode(raw)[1] if reports else [], reports) if reports is not None else None

@@ -417,3 +417,23 @@ def test_the_pre_commit_hook_passes_notebooks(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "train.ipynb:cell 5:1:10: NTL101" in output
+
+
+def test_a_warm_run_serves_a_notebook_from_the_cache_without_reading_it(tmp_path: Path, monkeypatch) -> None:
+    # A broken cell (a note), a finding placed in a cell: every output must match the cold run's.
+    monkeypatch.setenv("NP_TORCH_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    path = write_notebook(tmp_path / "nb.ipynb", [*CELLS, new_code_cell("y = (\n"),
+                                                   new_code_cell("z = model.weight.numpy()")])
+    reads: List[int] = []
+    real = notebooks.read
+    monkeypatch.setattr(notebooks, "read", lambda *a, **k: reads.append(1) or real(*a, **k))
+    runs = []
+    for _ in range(2):
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.check([str(path)], None, [], out=out, err=err, fmt="sarif")
+        text_out = io.StringIO()
+        cli.check([str(path)], None, [], out=text_out, err=io.StringIO())
+        runs.append((code, out.getvalue(), err.getvalue(), text_out.getvalue()))
+    assert len(reads) == 1, "the warm runs read no notebook"
+    assert runs[0] == runs[1] and "cannot lint this cell" in runs[0][2]  # exit 2: a cell was left out
+    assert ":cell 5:1:" in runs[0][3] and "NTL201" in runs[0][3]

@@ -15,7 +15,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
 
-from .source import mentions_torch_or_numpy
+from .source import mentions_torch_or_numpy, statements
 from .values import Value
 
 if TYPE_CHECKING:
@@ -99,7 +99,8 @@ def new_interpreter(text: str, emit: Callable[[object], None], project: Optional
     if "global" in text and tree is not None:
         # module-level names a function rebinds (`global device` in main()): read in a function,
         # their value is whatever ran last, not the module's first assignment
-        interpreter.rebound_globals = frozenset(name for node in ast.walk(tree) if isinstance(node, ast.Global)
+        # `global` is a statement: the statements alone are walked, not every expression
+        interpreter.rebound_globals = frozenset(name for node in statements(tree.body) if isinstance(node, ast.Global)
                                                 for name in node.names)
     interpreter.guard_flags = GuardFlags(tree, walrus=":=" in text)
     return interpreter

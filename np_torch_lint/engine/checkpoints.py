@@ -31,6 +31,7 @@ from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tup
 
 from . import api
 from .source import NOT_PROJECT
+from .nodes import walk
 
 _CUDA_STRING = re.compile(r"cuda(?::\d+)?\Z|torch\.cuda\.\w+\Z")
 _BUILTINS = frozenset(dir(builtins))
@@ -43,7 +44,7 @@ _MOVING_OR_FILLING = frozenset({"to", "cuda", "type", "_apply", "apply", "append
 
 def code_uses_cuda(tree: ast.AST) -> bool:
     """The code (not its comments or docstrings) places on CUDA, probes for it or names a CUDA device."""
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Attribute):
             base = node.value
             if (isinstance(base, ast.Attribute) and base.attr == api.CUDA_DEVICE_PREFIX) or (
@@ -119,14 +120,14 @@ def _loads_into_weights(scope: Scope, calls: List[ast.Call], receivers: Optional
     for node in _own_nodes(scope):
         target, value = _plain_assignment(node)
         if target is not None and value is not None:
-            named.setdefault(target.id, set()).update(id(c) for c in ast.walk(value) if isinstance(c, ast.Call))
+            named.setdefault(target.id, set()).update(id(c) for c in walk(value) if isinstance(c, ast.Call))
             built.setdefault(target.id, []).append(value)
     for call in calls:
         if isinstance(call.func, ast.Attribute) and call.func.attr in api.WEIGHT_LOADING_METHODS:
             if receivers is not None and not _built_by(call.func.value, built, receivers):
                 continue
             for argument in [*call.args, *(k.value for k in call.keywords)]:
-                for node in ast.walk(argument):
+                for node in walk(argument):
                     if isinstance(node, ast.Call):
                         into.add(id(node))
                     elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
@@ -177,7 +178,7 @@ def _torch_names(tree: ast.Module) -> Tuple[Set[str], Set[str]]:
     """(names bound to the torch package, names bound to torch.save/torch.load themselves)."""
     packages: Set[str] = set()
     functions: Set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == "torch" or (alias.name.startswith("torch.") and alias.asname is None):
@@ -202,7 +203,7 @@ Scope = ast.AST  # a module or a function: the statements of one namespace
 
 def _scopes(tree: ast.Module) -> Iterator[Scope]:
     yield tree
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             yield node
 
@@ -232,7 +233,7 @@ class _ModuleNames:
     def __init__(self, tree: ast.Module) -> None:
         self.own: Set[str] = set()
         self.libraries: Set[str] = set()
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 self.own.add(node.name)  # a def anywhere in the file is the file's own code
         for node in tree.body:
@@ -279,7 +280,7 @@ class _ScopeNames:
                         if (isinstance(call, ast.Call) and call.args and isinstance(call.func, ast.Name)
                                 and call.func.id == "open"):
                             for inner in node.body:
-                                for sub in ast.walk(inner):
+                                for sub in walk(inner):
                                     if isinstance(sub, ast.Call):
                                         self.opened.setdefault(id(sub), {})[item.optional_vars.id] = call.args[0]
         for node in nodes:
@@ -406,7 +407,7 @@ class _CpuReader:
     def _built_here(self, node: ast.expr) -> bool:
         """Every name it reads is built in this namespace from the file's own code and libraries,
         and nothing in it is read back from a file (``torch.load``, ``pickle.load``: what was saved)."""
-        for current in ast.walk(node):
+        for current in walk(node):
             if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Load) and not self._here(current.id):
                 return False
             if isinstance(current, ast.Call) and _callee_name(current) in api.READ_BACK_CALLS:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set
 
 from . import api
 from .functions import decorated_for_cuda
+from .nodes import walk
 from .scope import ClassInfo, Frame, FunctionInfo
 from .values import UNKNOWN, Device, Kind, Tri, Value, join
 
@@ -160,7 +161,7 @@ class ClassScan:
         self.attr_calls: Dict[str, Set[str]] = {}
         for statement in node.body:
             method = statement.name if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
-            for current in ast.walk(statement):
+            for current in walk(statement):
                 if isinstance(current, ast.Attribute) and _is_self(current.value):
                     if isinstance(current.ctx, ast.Store) and method is not None and method != "__init__":
                         self.storing.setdefault(method, set()).add(current.attr)

@@ -19,6 +19,7 @@ import ast
 from typing import Any, Optional, Sequence, Tuple
 
 from .values import UNKNOWN, Kind, Value, join, join_elements, sequence
+from .nodes import walk
 
 #: a key whose value is only known at run time.
 UNKNOWN_KEY = object()
@@ -69,7 +70,7 @@ def replaces_item(target: ast.Subscript, key: Any, source: Optional[ast.expr]) -
     wanted = ast.dump(target.slice)
     return any(isinstance(node, ast.Subscript) and ast.dump(node.slice) == wanted
                and isinstance(node.value, ast.Name) and isinstance(target.value, ast.Name)
-               and node.value.id == target.value.id for node in ast.walk(source))
+               and node.value.id == target.value.id for node in walk(source))
 
 
 def stored_in_object(obj: Value, key: Any, value: Value) -> Value:

@@ -10,6 +10,7 @@ import operator
 from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 from . import api
+from .nodes import walk
 from .scope import Frame
 from .values import Device, Kind
 
@@ -61,7 +62,7 @@ def binding_facts(tree: Optional[ast.AST], walrus: bool) -> Tuple[Dict[str, int]
     values: Dict[str, ast.expr] = {}
     options: Dict[str, ast.expr] = {}
     if tree is not None:
-        for node in (ast.walk(tree) if walrus else _binding_nodes(tree)):
+        for node in (walk(tree) if walrus else _binding_nodes(tree)):
             for name in _names_bound_by(node):
                 counts[name] = counts.get(name, 0) + 1
             target, value = _plain_assignment(node)
@@ -85,24 +86,24 @@ def _binding_nodes(tree: ast.AST) -> Iterator[ast.AST]:
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                yield from ast.walk(target)
+                yield from walk(target)
             if isinstance(node.value, ast.Call):
                 yield from _calls_in(node.value)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             yield from _calls_in(node.value)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
-            yield from ast.walk(node.target)
+            yield from walk(node.target)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is not None:
-                    yield from ast.walk(item.optional_vars)
+                    yield from walk(item.optional_vars)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield from ast.walk(node.args)
+            yield from walk(node.args)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             yield from node.names
         elif isinstance(node, ast.ExceptHandler) or type(node).__name__ == "match_case":
             if type(node).__name__ == "match_case":
-                yield from ast.walk(getattr(node, "pattern"))
+                yield from walk(getattr(node, "pattern"))
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
             children = getattr(node, field, None)
             if isinstance(children, list):
@@ -293,7 +294,7 @@ def catches_cuda_errors(handler_type: Optional[ast.expr]) -> bool:
 
 def mentions_cuda(node: ast.expr, frame: Frame) -> bool:
     """A flag named for CUDA/GPU (args.cuda, use_gpu, device.type == "cuda") or set from a probe."""
-    for current in ast.walk(node):
+    for current in walk(node):
         if isinstance(current, ast.Name):
             if any(word in current.id.lower() for word in api.CUDA_NAME_WORDS):
                 return True
@@ -309,7 +310,7 @@ def mentions_cuda(node: ast.expr, frame: Frame) -> bool:
 
 
 def mentions_cpu_string(node: ast.expr) -> bool:
-    return any(isinstance(n, ast.Constant) and n.value == api.CPU_DEVICE for n in ast.walk(node))
+    return any(isinstance(n, ast.Constant) and n.value == api.CPU_DEVICE for n in walk(node))
 
 
 def device_variable(frame: Frame) -> Optional[str]:

@@ -20,6 +20,7 @@ import os
 from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 from . import overlay
+from .nodes import walk
 from .source import NOT_PROJECT
 from .values import Value
 
@@ -48,7 +49,7 @@ class ModuleSummary:
     def node_ids(self) -> Set[int]:
         """Ids of every node of the module (built when a finding first cites a site)."""
         if self._node_ids is None:
-            self._node_ids = {id(node) for node in ast.walk(self.tree)}
+            self._node_ids = {id(node) for node in walk(self.tree)}
         return self._node_ids
 
     def name(self, attr: str) -> Optional[Value]:

@@ -149,7 +149,7 @@ def _bound_names(stmt: ast.stmt, walrus: bool = True) -> FrozenSet[str]:
     return frozenset(names)
 
 
-def _statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+def statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
     """Every statement, nested ones included, without walking into expressions (imports are statements)."""
     stack = list(body)
     while stack:
@@ -212,7 +212,7 @@ def _text_facts(stmt: ast.stmt, text: str, memo: Dict[object, object]) -> _Text:
     if isinstance(found, _Text):
         return found
     seeding: Set[str] = set()
-    for inner in _statements([stmt]):
+    for inner in statements([stmt]):
         if isinstance(inner, (ast.Import, ast.ImportFrom)):
             for local, qual in import_bindings(inner):
                 root = qual.split(".")[0]
@@ -246,7 +246,10 @@ def _relevant(tree: ast.Module, texts: Sequence[str],
     numpy_names: Set[str] = set()
     for fact in facts:
         numpy_names |= fact.seeding_imports
-    seed = re.compile(SEED_PATTERN + (r"|\b(?:%s)\b" % "|".join(map(re.escape, sorted(numpy_names))) if numpy_names else ""))
+    # A NumPy or project name seeds as a whole word: one of the statement's word runs. Only a name
+    # with a character outside \w (a combining mark) needs a pattern of its own.
+    odd_names = sorted(name for name in numpy_names if not WORD_RUN.fullmatch(name))
+    odd = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, odd_names))) if odd_names else None
     candidates = [i for i, stmt in enumerate(body) if not isinstance(stmt, (ast.Import, ast.ImportFrom))]
     bound: Dict[int, FrozenSet[str]] = {i: facts[i].bound for i in candidates}
     binders: Dict[str, List[int]] = {}  # name -> candidates that bind it
@@ -258,7 +261,9 @@ def _relevant(tree: ast.Module, texts: Sequence[str],
             readers.setdefault(word, []).append(i)
 
     relevant = [False] * len(body)
-    worklist = [i for i in candidates if _seeded(seed, texts[i], memo)]
+    worklist = [i for i in candidates
+                if _seeded(texts[i], memo) or not numpy_names.isdisjoint(facts[i].words)
+                or (odd is not None and odd.search(texts[i]) is not None)]
     for i in worklist:
         relevant[i] = True
     followed_reads: Set[str] = set()  # identifiers read by relevant statements, already followed
@@ -288,9 +293,14 @@ def _relevant(tree: ast.Module, texts: Sequence[str],
     return relevant, bound
 
 
-def _seeded(seed: "re.Pattern[str]", text: str, memo: Dict[object, object]) -> bool:
-    key = ("seed", seed.pattern, text)
+#: compiled once: a pattern made per file (the file's NumPy names added) cost a compile per file.
+_SEED = re.compile(SEED_PATTERN)
+
+
+def _seeded(text: str, memo: Dict[object, object]) -> bool:
+    """The text holds a sink or source token of the tables (``SEED_PATTERN``)."""
+    key = ("seed", text)
     found = memo.get(key)
     if not isinstance(found, bool):
-        found = memo[key] = seed.search(text) is not None
+        found = memo[key] = _SEED.search(text) is not None
     return found
