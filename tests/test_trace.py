@@ -213,6 +213,23 @@ def test_dataloader_with_worker_processes(tmp_path: Path) -> None:
         [("NTL102", 15, 22, 3)]
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_findings_in_worker_processes_and_threads_reach_the_report(start: str, tmp_path: Path) -> None:
+    report = tmp_path / "trace.json"
+    done = _trace(["--json", str(report), "--", "python", str(DATA / "worker_findings.py"),
+                   *(["spawn"] if start == "spawn" else [])], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "total: 276.0 thread: torch.float64\n"
+    data = json.loads(report.read_text(encoding="utf-8"))
+    seen = sorted((f["code"], f["origin"]["line"], f["failure"]["line"], f["count"]) for f in data["findings"])
+    assert seen == [
+        ("NTL101", 19, 20, 12),  # in the workers: each of the 12 rows promoted by the float32 scale
+        ("NTL101", 32, 24, 1),  # in a thread: a tensor born in the main thread meets float32 math
+        ("NTL102", 18, 30, 3),  # in the parent: the 3 float64 batches
+    ], seen
+    assert not [n for n in data["notes"] if "worker" in n], data["notes"]
+
+
 def test_pytest_plugin_and_pytest_command(tmp_path: Path) -> None:
     suite = DATA / "pytest_suite"
     as_plugin = tmp_path / "plugin.json"
