@@ -36,15 +36,21 @@ ALL = discover(FIXTURES)
 POSITIVES = [p for p in ALL if p.name.startswith("pos_")]
 NEGATIVES = [p for p in ALL if p.name.startswith("neg_")]
 
-#: positives the trace cannot see, and why; each must really be missed (strict), so a fix shows here
+#: positives the trace cannot see, and why; each must really be missed (strict), so a fix shows here.
+#: The typed legacy constructors are immutable C types, and replacing the module attribute
+#: (torch.DoubleTensor and friends) while tracing is not sound: programs use them as types, not
+#: only as calls (isinstance(x, torch.FloatTensor), x.type(torch.DoubleTensor),
+#: torch.set_default_tensor_type(torch.FloatTensor), pickles naming them), and any stand-in
+#: would change what those do.  The NTL402 store is list.append, no torch op.
+_TYPED_LEGACY = "torch.{}(ndarray): the typed legacy constructors are immutable C types, and a stand-in " \
+                "for the module attribute would change isinstance checks and .type() calls that use them as types"
 KNOWN_MISSES = {
     "NTL402/pos_shared_buffer_rows.py": "the store is list.append of a tensor (no torch op) and the NumPy-side "
                                         "write is seen only at the later read, a line the finding does not name",
-    "NTL503/pos_checkpoint_doubletensor.py": "torch.DoubleTensor(ndarray): the typed legacy constructors are "
-                                             "immutable C types, nothing to wrap",
-    "NTL503/pos_dataset_floattensor.py": "torch.FloatTensor(ndarray): an immutable C type",
-    "NTL503/pos_eval_inttensor_predictions.py": "torch.IntTensor(ndarray): an immutable C type",
-    "NTL503/pos_int32_labels_longtensor.py": "torch.LongTensor(ndarray): an immutable C type",
+    "NTL503/pos_checkpoint_doubletensor.py": _TYPED_LEGACY.format("DoubleTensor"),
+    "NTL503/pos_dataset_floattensor.py": _TYPED_LEGACY.format("FloatTensor"),
+    "NTL503/pos_eval_inttensor_predictions.py": _TYPED_LEGACY.format("IntTensor"),
+    "NTL503/pos_int32_labels_longtensor.py": _TYPED_LEGACY.format("LongTensor"),
 }
 
 
@@ -213,6 +219,23 @@ def test_dataloader_with_worker_processes(tmp_path: Path) -> None:
         [("NTL102", 15, 22, 3)]
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_findings_in_worker_processes_and_threads_reach_the_report(start: str, tmp_path: Path) -> None:
+    report = tmp_path / "trace.json"
+    done = _trace(["--json", str(report), "--", "python", str(DATA / "worker_findings.py"),
+                   *(["spawn"] if start == "spawn" else [])], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "total: 276.0 thread: torch.float64\n"
+    data = json.loads(report.read_text(encoding="utf-8"))
+    seen = sorted((f["code"], f["origin"]["line"], f["failure"]["line"], f["count"]) for f in data["findings"])
+    assert seen == [
+        ("NTL101", 19, 20, 12),  # in the workers: each of the 12 rows promoted by the float32 scale
+        ("NTL101", 32, 24, 1),  # in a thread: a tensor born in the main thread meets float32 math
+        ("NTL102", 18, 30, 3),  # in the parent: the 3 float64 batches
+    ], seen
+    assert not [n for n in data["notes"] if "worker" in n], data["notes"]
+
+
 def test_pytest_plugin_and_pytest_command(tmp_path: Path) -> None:
     suite = DATA / "pytest_suite"
     as_plugin = tmp_path / "plugin.json"
@@ -260,6 +283,39 @@ def test_placements_are_grouped_by_site_on_a_gpu_host(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
     assert [(f["code"], f["failure"]["line"], f["count"]) for f in findings] == [("NTL301", 4, 3)]
+
+
+def test_placements_grouping_with_a_fake_cuda_device() -> None:
+    """The NTL301 grouping on a GPU host, run here with stand-in tensors that say they are on CUDA
+    (the GPU path itself is `skipped: no CUDA device` without one)."""
+    from runtime_check.trace.ops import OpWatcher
+    from runtime_check.trace.report import render_text
+    from runtime_check.trace.state import TraceState
+
+    class OnDevice:
+        def __init__(self, device: str) -> None:
+            self.device = torch.device(device)
+
+    state = TraceState([str(Path(__file__).parent)])
+    state.cuda = True
+    watcher = OpWatcher(state)
+    watcher.tensor_type = OnDevice
+
+    def place(result: Any, *inputs: Any) -> None:
+        watcher._placement(result, list(inputs), sys._getframe(1))
+
+    for _ in range(3):
+        place(OnDevice("cuda:0"), OnDevice("cpu"))  # one call site, three placements
+    place(OnDevice("cuda:1"))  # another site
+    place(OnDevice("cuda:0"), OnDevice("cuda:0"))  # already on CUDA: no placement
+    place(OnDevice("cpu"), OnDevice("cpu"))  # stays on the CPU
+    findings = state.recorder.findings()
+    assert [(f.code, f.count) for f in findings] == [("NTL301", 3), ("NTL301", 1)]
+    assert findings[0].failure is not None and findings[0].failure.file == __file__
+    assert findings[1].failure is not None and findings[1].failure.line == findings[0].failure.line + 1
+    assert "placement on cuda:0" in findings[0].message and "placement on cuda:1" in findings[1].message
+    text = render_text(["python", "x.py"], 0, findings, [])
+    assert "which a run cannot see" in text and "seen      3 times" in text
 
 
 # --- nothing is left behind ----------------------------------------------------------------

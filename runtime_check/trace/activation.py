@@ -9,10 +9,23 @@ empty mode stack and popped only when it is alone there, so it never breaks
 the stack discipline of modes the program itself uses (`with torch.device`);
 when another mode is active it waits (the report says so) until it can start.
 On a GPU host, where every CUDA placement is watched (NTL301), it stays on.
+
+A mode stack is per thread: the mode is pushed in each thread that needs it,
+when the thread starts (`threading.Thread._bootstrap_inner` is wrapped while
+tracing), and wherever the thread calls in (a conversion, a module call, a
+DataLoader batch) while something watched is alive.
+
+A step of one of torch's own optimizers (without a closure) that holds no
+watched tensor (no parameter, gradient, state or hyperparameter tensor born
+from NumPy or over NumPy-shared memory) can write nothing the trace watches:
+the mode steps aside for it (a step-pre hook pops it, the step-post hook
+pushes it back), which saves most of a training step's cost.  A step that
+raises leaves it popped until the thread next calls in.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import threading
+from typing import Any, Callable, List
 
 from .state import TraceState
 
@@ -27,50 +40,156 @@ class Activation:
         self._hook: Any = None
         self._stack_len: Callable[[], int] = torch._C._len_torch_function_stack
         self._stack_at: Callable[[int], Any] = torch._C._get_function_stack_at
-        self.mode_on = False
+        self._tensor_type = torch.Tensor
+        self._local = threading.local()  # per thread: mode_on, suspended
+        self._step_hooks: List[Any] = []
         self.always = False  # GPU host: watch every op for placements
+        self.stopped = False
 
     @property
     def on(self) -> bool:
+        """The mode runs in this thread, or the module hook runs."""
         return self.mode_on or self._hook is not None
+
+    @property
+    def mode_on(self) -> bool:
+        return bool(getattr(self._local, "mode_on", False))
+
+    def _watching(self) -> bool:
+        state = self.state
+        return bool(self.always or state.born or state.pairs)
 
     def start_with_hook(self) -> None:
         """A tensor was born from NumPy: module calls are watched too (a float32 module, a class loss)."""
-        if self._hook is None:
+        if self._hook is None and not self.stopped:
             self._hook = self._make_hook()
         self.start()
 
     def start(self) -> None:
-        """Something watched was born: make sure the mode runs."""
-        if not self.mode_on:
-            if self._stack_len() == 0:
-                self.mode.__enter__()
-                self.mode_on = True
-            else:
-                self.state.recorder.note("another TorchFunctionMode was active when a NumPy tensor appeared: "
-                                         "ops were not watched until it ended")
+        """Something watched was born: make sure the mode runs in this thread."""
+        local = self._local
+        if self.stopped or getattr(local, "mode_on", False) and not getattr(local, "suspended", False):
+            return
+        if getattr(local, "suspended", False):
+            local.suspended = False
+            local.mode_on = False
+        if self._stack_len() == 0:
+            self.mode.__enter__()
+            local.mode_on = True
+        else:
+            self.state.recorder.note("another TorchFunctionMode was active when a NumPy tensor appeared: "
+                                     "ops were not watched until it ended")
 
     def settle(self) -> None:
-        """Stop both when nothing watched is alive (called where the program calls in: conversions,
-        module calls, DataLoader batches)."""
+        """Stop both when nothing watched is alive, start the mode in this thread when something is
+        (called where the program calls in: conversions, module calls, DataLoader batches)."""
         state = self.state
         if self._hook is not None and not state.born:
             self._hook.remove()
             self._hook = None
-        if self.always or state.born or state.pairs:
+        local = self._local
+        if self._watching():
+            if not getattr(local, "mode_on", False) or getattr(local, "suspended", False):
+                self.start()
             return
-        if self.mode_on and self._stack_len() == 1 and self._stack_at(0) is self.mode:
+        if getattr(local, "mode_on", False) and self._stack_len() == 1 and self._stack_at(0) is self.mode:
             self.mode.__exit__(None, None, None)
-            self.mode_on = False
+            local.mode_on = False
+
+    # --- threads ---------------------------------------------------------------------------
+
+    def thread_started(self) -> None:
+        """A thread started while tracing: watch its ops if something watched is alive."""
+        if self._watching():
+            self.start()
+
+    def thread_ended(self) -> None:
+        local = self._local
+        if getattr(local, "mode_on", False) and not getattr(local, "suspended", False) and \
+                self._stack_len() >= 1 and self._stack_at(self._stack_len() - 1) is self.mode:
+            self.mode.__exit__(None, None, None)
+        local.mode_on = False
+
+    # --- optimizer steps -------------------------------------------------------------------
+
+    def install_step_hooks(self) -> None:
+        from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+
+        self._step_hooks = [register_optimizer_step_pre_hook(self._before_step),
+                            register_optimizer_step_post_hook(self._after_step)]
+
+    def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        local = self._local
+        if self.always or len(args) > 1 or kwargs or not getattr(local, "mode_on", False) \
+                or getattr(local, "suspended", False) or self.state.busy:
+            return None
+        if not type(optimizer).__module__.startswith("torch.optim"):
+            return None  # a step of the program's own may touch anything
+        if self._stack_len() != 1 or self._stack_at(0) is not self.mode:
+            return None
+        self.mode.__exit__(None, None, None)  # popped first: reading .grad under the mode costs a dispatch
+        local.suspended = True
+        try:
+            watched = self._holds_watched(optimizer)
+        except Exception:  # noqa: BLE001 - an odd optimizer: keep watching it
+            watched = True
+        if watched:
+            local.suspended = False
+            self.mode.__enter__()
+        return None
+
+    def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        local = self._local
+        if getattr(local, "suspended", False):
+            local.suspended = False
+            if self._stack_len() == 0 and self._watching() and not self.stopped:
+                self.mode.__enter__()
+            else:
+                local.mode_on = False
+        return None
+
+    def _holds_watched(self, optimizer: Any) -> bool:
+        born, ranges = self.state.born.items, self.state.pairs.ranges
+        tensor_type = self._tensor_type
+
+        def watched(value: Any) -> bool:
+            if not isinstance(value, tensor_type):
+                return False
+            if id(value) in born:
+                return True
+            if ranges:
+                ptr = value.data_ptr()
+                return any(start <= ptr < end for start, end in ranges.items())
+            return False
+
+        for group in optimizer.param_groups:
+            for key, value in group.items():
+                if key == "params":
+                    for param in value:
+                        if watched(param) or watched(param.grad):
+                            return True
+                        if any(watched(v) for v in optimizer.state.get(param, {}).values()):
+                            return True
+                elif watched(value):
+                    return True
+        return False
+
+    # --- the end ---------------------------------------------------------------------------
 
     def stop(self) -> None:
         """The end of the trace: stop both, whatever is alive (the mode only if it is on top)."""
-        if self.mode_on:
+        self.stopped = True
+        for handle in self._step_hooks:
+            handle.remove()
+        self._step_hooks = []
+        local = self._local
+        if getattr(local, "mode_on", False) and not getattr(local, "suspended", False):
             if self._stack_len() >= 1 and self._stack_at(self._stack_len() - 1) is self.mode:
                 self.mode.__exit__(None, None, None)
             else:  # pragma: no cover - a program that left its own mode pushed
                 self.state.recorder.note("the op watcher could not be popped: the program left a mode above it")
-            self.mode_on = False
+        local.mode_on = False
+        local.suspended = False
         if self._hook is not None:
             self._hook.remove()
             self._hook = None

@@ -27,10 +27,22 @@ def install(state: TraceState, patches: Patches) -> None:
     from torch.utils.data._utils import collate
 
     collate_file = collate.__file__
+    stack_len, stack_at = torch._C._len_torch_function_stack, torch._C._get_function_stack_at
+    no_torch_function = torch._C.DisableTorchFunction
 
     def conversion(name: str, original: Callable[..., Any], data_kw: str, dtype_pos: int) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             data: Any = args[0] if args else kwargs.get(data_kw)
+            caller = sys._getframe(1)
+            if caller.f_code.co_filename == collate_file:
+                # default_collate's own conversions, one per sample: the loader watcher's part.  An ndarray
+                # or NumPy scalar holds no tensor, so no op watcher has anything to see in the call: where
+                # the trace's is the only mode, it is bypassed (a mode's dispatch is most of the cost)
+                if isinstance(data, (np.ndarray, np.generic)) and stack_len() == 1 \
+                        and stack_at(0) is state.op_mode:
+                    with no_torch_function():
+                        return original(*args, **kwargs)
+                return original(*args, **kwargs)
             is_array = isinstance(data, np.ndarray)
             is_seq = isinstance(data, (list, tuple)) and len(data) > 0
             is_tensor = isinstance(data, torch.Tensor)
@@ -38,9 +50,6 @@ def install(state: TraceState, patches: Patches) -> None:
             if state.busy or not (is_array or is_seq or is_scalar or (is_tensor and name == "tensor")):
                 return original(*args, **kwargs)  # the common case, untouched
             state.settle()
-            caller = sys._getframe(1)
-            if caller.f_code.co_filename == collate_file:
-                return original(*args, **kwargs)  # default_collate's own conversions: the loader watcher's part
             site = None
             list_of_arrays = False
             with state.guard(f"torch.{name}"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from types import FrameType
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple, cast
 
 from .patches import Patches
 from .registry import Birth
@@ -142,3 +142,39 @@ def install(state: TraceState, patches: Patches) -> None:
             state.born.add(tensor, Birth("NTL103", origin, f"a {str(tensor.dtype)[6:]} DataLoader batch"))
 
     patches.set(iterator_class, "__next__", watched_next)
+    _collate_arrays_directly(state, patches, torch)
+
+
+def _collate_arrays_directly(state: TraceState, patches: Patches, torch: Any) -> None:
+    """default_collate turns each NumPy sample into a tensor with torch.as_tensor: one call of the
+    conversion watcher per sample, which has nothing to watch there (the loader watcher looks at the
+    batch).  Its ndarray entry is replaced, while tracing, by the same steps calling the original
+    as_tensor, and past the trace's op watcher where it is the only mode (an ndarray holds no tensor:
+    no mode of the trace's could see anything in the call).  Where torch's collate module is not
+    laid out as expected, nothing is replaced (the conversion watcher then steps aside per call)."""
+    import numpy as np
+    from torch.utils.data._utils import collate as collate_module
+
+    table = getattr(collate_module, "default_collate_fn_map", None)
+    original_fn: Any = getattr(collate_module, "collate_numpy_array_fn", None)
+    pattern: Any = getattr(collate_module, "np_str_obj_array_pattern", None)
+    collate: Any = getattr(collate_module, "collate", None)
+    if not isinstance(table, dict) or original_fn is None or table.get(np.ndarray) is not original_fn \
+            or pattern is None or collate is None:
+        return
+    torch_fn = cast(Callable[..., Any], original_fn)
+    as_tensor = getattr(torch.as_tensor, "__wrapped__", torch.as_tensor)
+    stack_len, stack_at = torch._C._len_torch_function_stack, torch._C._get_function_stack_at
+    no_torch_function: Any = torch._C.DisableTorchFunction
+
+    def collate_numpy_array_fn(batch: Any, *, collate_fn_map: Any = None) -> Any:
+        if pattern.search(batch[0].dtype.str) is not None:
+            return torch_fn(batch, collate_fn_map=collate_fn_map)  # torch's own TypeError
+        if stack_len() == 1 and stack_at(0) is state.op_mode:
+            with no_torch_function():
+                tensors = [as_tensor(b) for b in batch]
+        else:
+            tensors = [as_tensor(b) for b in batch]
+        return collate(tensors, collate_fn_map=collate_fn_map)
+
+    patches.set_item(table, np.ndarray, collate_numpy_array_fn)

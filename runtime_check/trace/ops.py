@@ -21,7 +21,7 @@ from torch.overrides import TorchFunctionMode
 from . import sharing
 from .registry import Birth
 from .state import TraceState
-from .trampoline import call_as, trampolines
+from .trampoline import call_as, trampoline_for, trampolines
 
 #: what torch says when a CUDA placement runs on a host without CUDA (the NTL301 probe's texts)
 NO_CUDA_TEXTS = ("Torch not compiled with CUDA enabled", "Found no NVIDIA driver", "No CUDA GPUs are available")
@@ -93,24 +93,31 @@ class OpWatcher(TorchFunctionMode):
         self.ranges = state.pairs.ranges
         self.cuda = state.cuda
 
+    def retire(self) -> None:
+        """The trace ended: a thread that still has this mode pushed only calls through."""
+        self.born_items, self.ranges, self.cuda = {}, {}, False
+
     def __torch_function__(self, func: Any, types: Any, args: Tuple[Any, ...] = (), kwargs: Any = None) -> Any:
-        # the hot path: every torch call while the watcher runs; kept to a few lookups per tensor
-        state = self.state
-        if self.cuda or self._concerns(args, kwargs):
-            if not state.busy:
-                return self._watched(func, args, kwargs or {})
+        # the hot path: every torch call while the watcher runs.  An op that touches no watched tensor
+        # costs a type check and a dict lookup per tensor argument and a cached trampoline; the frame
+        # walks and the registries' work happen only for ops on watched tensors
+        if kwargs is None:
+            kwargs = {}
+        if self.cuda or ((self.born_items or self.ranges) and self._concerns(args, kwargs)):
+            if not self.state.busy:
+                return self._watched(func, args, kwargs)
         frame = sys._getframe(1)
-        trampoline = trampolines.get((frame.f_code, frame.f_lineno))
+        code = frame.f_code
+        entry = trampolines.get((id(code), frame.f_lasti))
+        trampoline = entry[1] if entry is not None and entry[0] is code else trampoline_for(frame)
         try:
-            if trampoline is not None:
-                return trampoline(func, args, kwargs or {})
-            return call_as(frame, func, args, kwargs or {})
+            return trampoline(func, args, kwargs)
         except (AssertionError, RuntimeError) as exc:
-            with state.guard("op"):
+            with self.state.guard("op"):
                 self._no_cuda(exc)
             raise
 
-    def _concerns(self, args: Tuple[Any, ...], kwargs: Optional[Dict[str, Any]]) -> bool:
+    def _concerns(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bool:
         """Whether this op touches a watched tensor: born from NumPy, or over a NumPy-shared storage
         (a tensor's data_ptr inside a shared storage's byte range: no storage object is made)."""
         born, ranges = self.born_items, self.ranges
@@ -245,8 +252,8 @@ def module_pre_hook(state: TraceState) -> Any:
     def hook(module: Any, args: Tuple[Any, ...]) -> None:
         if state.busy:
             return None
+        state.settle()  # also starts the op watcher in a thread that calls a module while a watched tensor lives
         if not state.born:
-            state.settle()
             return None
         with state.guard("module call"):
             check(module, args)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import traceback
 from types import TracebackType
 from typing import Any, Iterable, Optional
@@ -17,10 +18,15 @@ def _nothing() -> None:
 
 
 class TraceSession:
-    def __init__(self, roots: Iterable[str], disabled: Iterable[str] = ()) -> None:
-        self.state = TraceState(roots, disabled)
+    def __init__(self, roots: Iterable[str], disabled: Iterable[str] = (), spool: bool = True) -> None:
+        self.roots = [str(r) for r in roots]
+        self.disabled = [str(c) for c in disabled]
+        self.state = TraceState(self.roots, self.disabled)
         self._patches = Patches()
         self._activation: Any = None
+        self._with_spool = spool  # False in a spawned DataLoader worker: the parent's spool is used
+        self._spool: Optional[str] = None
+        self._saved_env: Optional[str] = None
         self.installed = False
 
     @property
@@ -47,11 +53,16 @@ class TraceSession:
                 checkpoints.install(state, self._patches)
             self._wrap_default_device(torch)
             hook = module_pre_hook(state)
-            activation = Activation(state, OpWatcher(state), lambda: register_module_forward_pre_hook(hook))
+            state.op_mode = OpWatcher(state)
+            activation = Activation(state, state.op_mode, lambda: register_module_forward_pre_hook(hook))
             self._activation = activation
             state.born.on_add = activation.start_with_hook
             state.pairs.on_add = activation.start
             state.settle = activation.settle
+            activation.install_step_hooks()
+            if self._with_spool:
+                self._watch_workers()
+            self._wrap_thread_start(activation)
             if state.cuda:
                 activation.always = True
                 activation.start()
@@ -60,6 +71,57 @@ class TraceSession:
             raise
         self.installed = True
         return self
+
+    def _watch_workers(self) -> None:
+        """DataLoader worker processes spool their findings; the parent merges them at the end."""
+        import os
+
+        from torch.utils.data._utils import worker
+
+        from . import workers
+
+        self._spool = workers.make_spool(self.roots, self.disabled)
+        self._saved_env = os.environ.get(workers.SPOOL_ENV)
+        os.environ[workers.SPOOL_ENV] = self._spool
+        workers.active_session = self
+        workers.original_worker_loop = worker._worker_loop
+        self._patches.set(worker, "_worker_loop", workers.traced_worker_loop)
+
+    def _end_spool(self) -> None:
+        import os
+        import shutil
+
+        from . import workers
+
+        if workers.active_session is self:
+            workers.active_session = workers.original_worker_loop = None
+        if self._spool is None:
+            return
+        if self._saved_env is None:
+            os.environ.pop(workers.SPOOL_ENV, None)
+        else:
+            os.environ[workers.SPOOL_ENV] = self._saved_env
+        try:
+            workers.merge(self._spool, self.recorder)
+        finally:
+            shutil.rmtree(self._spool, ignore_errors=True)
+            self._spool = None
+
+    def _wrap_thread_start(self, activation: Any) -> None:
+        """A mode stack is per thread: a thread started while tracing gets the op watcher too."""
+        original = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+
+        def _bootstrap_inner(thread: threading.Thread) -> None:
+            try:
+                activation.thread_started()
+            except Exception as exc:  # noqa: BLE001 - the thread runs whatever happens to the trace
+                self.state.recorder.note(f"internal error starting the op watcher in a thread: {exc!r}")
+            try:
+                original(thread)
+            finally:
+                activation.thread_ended()
+
+        self._patches.set(threading.Thread, "_bootstrap_inner", _bootstrap_inner)
 
     def _wrap_default_device(self, torch: Any) -> None:
         original = torch.set_default_device
@@ -86,8 +148,11 @@ class TraceSession:
                 self._activation.stop()
             finally:
                 self._activation = None
+        if self.state.op_mode is not None:
+            self.state.op_mode.retire()  # a thread still running with it pushed now only calls through
         self.state.settle = self.state.born.on_add = self.state.pairs.on_add = _nothing
         self._patches.undo()
+        self._end_spool()
         self.installed = False
 
     def program_failed(self, exc: BaseException, tb: Optional[TracebackType]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Callable, Dict, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from .findings import WATCHED, Recorder, TraceFinding
 from .registry import BornTensors, SharedPairs
@@ -15,16 +15,24 @@ def _nothing() -> None:
 
 
 class Guard:
-    """`with guard:` notes an exception of the watcher's own and swallows it (a plain class: cheap)."""
+    """`with guard:` runs the watcher's own work with torch functions undispatched (its reads of a
+    tensor's device or storage are no op of the program's: no mode, the trace's or the program's,
+    should see them, and each would cost a dispatch), and notes an exception of the watcher's own
+    and swallows it."""
 
-    def __init__(self, recorder: Recorder, watcher: str) -> None:
+    __slots__ = ("recorder", "watcher", "_quiet")
+
+    def __init__(self, recorder: Recorder, watcher: str, quiet: Any) -> None:
         self.recorder = recorder
         self.watcher = watcher
+        self._quiet = quiet
 
     def __enter__(self) -> None:
+        self._quiet.__enter__()
         return None
 
     def __exit__(self, kind: Optional[type], exc: Optional[BaseException], tb: Optional[TracebackType]) -> bool:
+        self._quiet.__exit__(None, None, None)
         if exc is None or not isinstance(exc, Exception):
             return False
         self.recorder.note(f"internal error in the {self.watcher} watcher, which skipped that call: "
@@ -42,8 +50,9 @@ class TraceState:
         self._local = threading.local()
         self.cuda = False  # a CUDA device is present (NTL301 groups placements only then)
         self.default_device_site: Optional[Site] = None  # torch.set_default_device("cuda") call
-        self._guards: Dict[str, Guard] = {}
+        self._quiet: Any = None  # torch._C.DisableTorchFunction, once torch is imported
         self.settle: Callable[[], None] = _nothing  # stops the op watcher when nothing watched is alive
+        self.op_mode: Any = None  # the op watcher (a TorchFunctionMode), once made
 
     def on(self, code: str) -> bool:
         return code not in self.disabled
@@ -62,10 +71,11 @@ class TraceState:
     def guard(self, watcher: str) -> "Guard":
         """A watcher's own work never breaks the program: its error is noted in the report (never
         silent) and the user's call goes on as without the trace."""
-        guard = self._guards.get(watcher)
-        if guard is None:
-            guard = self._guards[watcher] = Guard(self.recorder, watcher)
-        return guard
+        if self._quiet is None:
+            import torch
+
+            self._quiet = torch._C.DisableTorchFunction
+        return Guard(self.recorder, watcher, self._quiet())
 
     def report(self, code: str, message: str, origin: Optional[Site], failure: Optional[Site],
                raised: bool = False, seconds: float = 0.0) -> Optional[TraceFinding]:
