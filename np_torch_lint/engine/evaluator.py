@@ -23,7 +23,7 @@ from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel
 from .functions import bind_parameters
-from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, join_elements, knows_nothing, moved_with,
+from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, join_elements, knows_nothing, moved_with,
                      sequence, stored_by_constructor)
 from .walker import Walker
 
@@ -276,7 +276,7 @@ class Evaluator:
             return self.torch.attribute(base, attr)
         if kind is Kind.NDARRAY:
             return self.numpy.attribute(base, attr)
-        if _array_like(base) and attr in api.ARRAY_LIKE_SAME_DTYPE_ATTRS:
+        if is_array_like(base) and attr in api.ARRAY_LIKE_SAME_DTYPE_ATTRS:
             return Value(dtype=base.dtype, origin=base.origin)  # frame.astype(np.float64).values
         if kind in (Kind.MODULE, Kind.INSTANCE):
             cls = base.definition if isinstance(base.definition, ClassInfo) else None
@@ -345,7 +345,7 @@ class Evaluator:
     def binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST, frame: Frame) -> Value:
         if left.kind is Kind.TENSOR or right.kind is Kind.TENSOR:
             return self.torch.binary(left, right, node, frame)
-        if _array_like(left) or _array_like(right):
+        if is_array_like(left) or is_array_like(right):
             return self._array_like_binary(op, left, right, node)
         if left.kind in (Kind.NDARRAY, Kind.NP_SCALAR) or right.kind in (Kind.NDARRAY, Kind.NP_SCALAR):
             return self.numpy.binary(op, left, right, node)
@@ -361,13 +361,13 @@ class Evaluator:
         """An operator on an array-like of known dtype and unknown kind (``x.astype(np.float64)``:
         an ndarray, a NumPy scalar or a pandas object) and a number or array: NumPy's promotion
         gives the dtype; the kind stays unknown (a pandas object stays one)."""
-        operands = [v.with_(kind=Kind.NDARRAY) if _array_like(v) else v for v in (left, right)]
+        operands = [v.with_(kind=Kind.NDARRAY) if is_array_like(v) else v for v in (left, right)]
         if not all(v.kind in NUMBERS or v.kind in (Kind.NDARRAY, Kind.NP_SCALAR) for v in operands):
             return UNKNOWN
         dtype = numpy_result_dtype(operands[0], operands[1], op)
         if dtype is None:
             return UNKNOWN
-        source = left if _array_like(left) else right
+        source = left if is_array_like(left) else right
         return Value(dtype=dtype, origin=source.origin if dtype == source.dtype else self.it.origin(node))
 
     # --- calls --------------------------------------------------------------------------
@@ -697,12 +697,6 @@ class Evaluator:
                 frame.env[func.value.id] = Value(kind=Kind.SEQUENCE, element=join_elements(receiver.element, added))
             return Value(kind=Kind.NONE)
         return UNKNOWN
-
-
-def _array_like(value: Value) -> bool:
-    """A value of unknown kind whose dtype is known and that is on no device: an array-like
-    (``x.astype(dtype)``, an item of one), never a tensor."""
-    return value.kind is None and value.dtype is not None and value.device is None
 
 
 def _cuda_tensor_type(qualname: Optional[str]) -> bool:

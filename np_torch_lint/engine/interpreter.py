@@ -29,7 +29,7 @@ from .guards import GuardFlags, constant_truth
 from .promotion import numpy_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .source import ImportItem, Item, Opaque
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join
 
 if TYPE_CHECKING:
     from .evidence import CheckpointEvidence
@@ -323,7 +323,7 @@ class Interpreter:
             if left.param_view:
                 self.emit(frame, ParameterUpdate(self.site(node), frame.context))
             result = result.with_(shares_with=left.shares_with, shared_at=left.shared_at, param_view=left.param_view)
-        if left.kind is None and left.dtype is not None and left.device is None and isinstance(node.target, ast.Name):
+        if is_array_like(left) and isinstance(node.target, ast.Name):
             # An array-like of known dtype (``x = img.astype(np.float64)``) updated by an operand
             # that cannot widen it keeps its dtype, in place or rebound; one that could widen it
             # leaves it unknown (an ndarray keeps its dtype in place, a NumPy scalar widens).

@@ -13,7 +13,7 @@ from .arguments import Arg, argument, callee_text, first, negative_literal, posi
 from .events import ToNumpy
 from .promotion import NUMBERS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, scalar_literal_dtype
 from .scope import Frame
-from .values import UNKNOWN, Kind, Tri, Value
+from .values import UNKNOWN, Kind, Tri, Value, is_array_like
 from .walker import Walker
 
 ArrayMethod = Callable[[Value, str, ast.Call, Sequence[Arg]], Value]
@@ -400,7 +400,7 @@ class NumpyModel:
             # Unknown base: if it is an ndarray (torch.from_numpy accepts nothing else) the
             # result has negative strides. The conversion rule decides what that proves.
             return Value(dtype=base.dtype, negative_strides=Tri.YES, origin=self.it.origin(node))
-        if base.kind is None and base.dtype is not None and base.device is None:
+        if is_array_like(base):
             # An array-like of known dtype (``x.astype(np.float64)``): its items and slices, rows
             # or scalars, of an ndarray or a pandas object, hold that dtype.
             return Value(dtype=base.dtype, origin=base.origin)

@@ -243,6 +243,12 @@ def _join_choices(a: Value, b: Value) -> Optional[Tuple[Any, ...]]:
 UNPICKLED = "unpickled object"
 
 
+def is_array_like(value: Value) -> bool:
+    """A value of unknown kind whose dtype is known and that is on no device: an array-like
+    (``x.astype(dtype)``, an item of one: an ndarray, a NumPy scalar or a pandas object), never a tensor."""
+    return value.kind is None and value.dtype is not None and value.device is None
+
+
 def stored_by_constructor(instance: Value, attr: str) -> Optional[Value]:
     """What the instance's constructor stored on ``self.<attr>`` from its arguments, if known."""
     for name, value in instance.attrs or ():
