@@ -52,6 +52,12 @@ def opposite(condition: Condition) -> Condition:
     return (key, identity, not positive)
 
 
+def assume(frame: Frame, holds: Condition) -> None:
+    """Enter a branch (of an ``if`` statement or an ``a if flag else b``) where ``holds``."""
+    frame.context = replace(frame.context, conditions=frame.context.conditions | {holds})
+    refine(frame, holds)
+
+
 def refine(frame: Frame, holds: Condition) -> None:
     """In a branch where ``holds``: values on CUDA only under the opposite are on the CPU."""
     against = opposite(holds)

@@ -114,10 +114,16 @@ class Evaluator:
                 return self.eval(taken, frame)
             guard = self.is_cuda_test(node.test, frame)
             then_changes, else_changes = self.branch_premises(node.test, frame, guard)
-            body = self.eval(node.body, frame.fork(**then_changes) if then_changes else frame)
-            orelse = self.eval(node.orelse, frame.fork(**else_changes) if else_changes else frame)
-            joined = join(body, orelse)
             flag = conditions.flag_condition(node.test, frame, self.is_cuda_test)
+            then_frame = frame.fork(**then_changes) if then_changes or flag else frame
+            else_frame = frame.fork(**else_changes) if else_changes or flag else frame
+            if flag is not None:
+                # `a.numpy() if not use_gpu else a.cpu().numpy()`: each side knows the flag, as in an `if`.
+                conditions.assume(then_frame, flag)
+                conditions.assume(else_frame, conditions.opposite(flag))
+            body = self.eval(node.body, then_frame)
+            orelse = self.eval(node.orelse, else_frame)
+            joined = join(body, orelse)
             if flag is not None and joined.device is Device.MAYBE_CUDA:
                 # "cuda" if use_gpu else "cpu": on CUDA exactly where the flag says so.
                 cuda_side, holds = (body, flag) if body.device is Device.CUDA else (orelse, conditions.opposite(flag))
@@ -230,8 +236,9 @@ class Evaluator:
 
     def branch_premises(self, test: ast.expr, frame: Frame,
                         guard: Optional[bool]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-        """The context each branch of a test runs in, beyond what a CUDA test (``guard``) says: a test that
-        holds only where CUDA ran, or only where the default process group is initialized (premises.py)."""
+        """The context each branch of a test runs in: guarded by a CUDA test (``guard``) or where CUDA is
+        not used, and a test that holds only where CUDA ran, or only where the default process group is
+        initialized (premises.py)."""
         then_changes: Dict[str, Any] = {}
         else_changes: Dict[str, Any] = {}
         for field, holds in (("cuda_guarded", True if guard is True else self.premises.cuda(test, frame)),
@@ -242,6 +249,9 @@ class Evaluator:
                 else_changes[field] = True
         if guard is False:
             else_changes["cuda_guarded"] = True
+        # `if not torch.cuda.is_available():` / `a.numpy() if not use_gpu else ...`: CUDA is not used there.
+        if guard is not None:
+            (then_changes if guard is False else else_changes)["cuda_absent"] = True
         return then_changes, else_changes
 
     def catches_cuda_errors(self, handler_type: Optional[ast.expr], frame: Frame) -> bool:

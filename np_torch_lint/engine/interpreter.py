@@ -451,11 +451,7 @@ class Interpreter:
         self.eval(node.test, frame)
         guard = self.sem.is_cuda_test(node.test, frame)
         flag = conditions.flag_condition(node.test, frame, self.sem.is_cuda_test)
-        then_changes: Dict[str, Any] = {"cuda_absent": True} if guard is False else {}
-        else_changes: Dict[str, Any] = {"cuda_absent": True} if guard is True else {}
-        premised = self.sem.branch_premises(node.test, frame, guard)
-        then_changes.update(premised[0])
-        else_changes.update(premised[1])
+        then_changes, else_changes = self.sem.branch_premises(node.test, frame, guard)
         parameter = self.sem.premises.parameter_test(node.test, frame)
         if parameter is not None:
             name, constant, equal = parameter
@@ -472,9 +468,8 @@ class Interpreter:
         else_frame = frame.fork(**else_changes)
         conditions.narrow_isinstance(node.test, then_frame, else_frame, self.sem.qualname_of)
         if flag is not None:
-            for branch, holds in ((then_frame, flag), (else_frame, conditions.opposite(flag))):
-                branch.context = replace(branch.context, conditions=branch.context.conditions | {holds})
-                conditions.refine(branch, holds)
+            conditions.assume(then_frame, flag)
+            conditions.assume(else_frame, conditions.opposite(flag))
         then_flow = self.block(node.body, then_frame)
         else_flow = self.block(node.orelse, else_frame)
         if then_flow == Flow.EXIT and else_flow == Flow.EXIT:
