@@ -6,7 +6,9 @@ files that import it (found through an index of every project file's imports, bu
 once per process) are walked, with the names they import from the linted file bound to
 the linted file's own functions and classes. A call there walks the helper with the
 caller's argument facts, and the helper's events, at the linted file's own lines, go to
-its rules; the caller's own events are its own findings and are dropped. Bounded:
+its rules; the caller's own events are its own findings and are dropped, except those
+whose finding sits at a value the linted file made (a float64 tensor its helper converted
+reaching the caller's model). Bounded:
 ``MAX_CALLER_FILES`` importers (a package's ``__init__.py`` that imports the linted file
 brings the package's importers too), the first ones by path; files above ``project.MAX_BYTES``
 and folders that are no project source (virtual environments, builds, hidden folders)
@@ -22,11 +24,14 @@ from typing import TYPE_CHECKING, Dict, List, Sequence, Set, Tuple
 
 from . import overlay
 from .project import MAX_BYTES, ModuleSummary, Project, _stamp, _walk
+from .events import LossTarget, ModelInput
 from .source import SEED_PATTERN
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
 
+#: caller events whose finding is placed at the value's source (a conversion in the linted file).
+SOURCE_PLACED_EVENTS = (ModelInput, LossTarget)
 #: importers walked per linted file.
 MAX_CALLER_FILES = 6
 #: project files indexed per project root.
@@ -61,11 +66,21 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
         caller_stamp = _stamp(path)
         if caller_stamp is None or caller_stamp[1] > MAX_BYTES:
             continue
-        summary = _walk(path, caller_stamp, 0, overrides={project.filename: linted}, for_callee=True)
+        summary = _walk(path, caller_stamp, 0, overrides={project.filename: linted}, for_callee=True,
+                        emit=lambda event: _forward_to_source(interpreter, event))
         if summary is not None:
             project.used.append(summary)  # its sites are cited as "train.py line 7"; its stamp is a dependency
             project.callers.append(summary)
             walked += 1
+
+
+def _forward_to_source(interpreter: "Interpreter", event: object) -> None:
+    """A caller's event whose finding sits where the value was made: a float64 tensor that
+    ``data.to_tensor`` converted reaches the caller's model (NTL101), int32 targets a
+    Dataset of the linted file returns reach the caller's loss (NTL103). The linted file
+    keeps the findings placed on its own lines (``lint.keep`` drops the caller's)."""
+    if isinstance(event, SOURCE_PLACED_EVENTS):
+        interpreter.emit(interpreter.module_frame, event)
 
 
 def importing_files(project: Project) -> List[str]:

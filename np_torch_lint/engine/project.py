@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple
 
 from . import overlay
 from .nodes import walk
@@ -262,7 +262,8 @@ def _literal_all(tree: ast.Module) -> Optional[List[str]]:
 
 
 def _walk(path: str, stamp: Stamp, depth: int,
-          overrides: Optional[Dict[str, ModuleSummary]] = None, for_callee: bool = False) -> Optional[ModuleSummary]:
+          overrides: Optional[Dict[str, ModuleSummary]] = None, for_callee: bool = False,
+          emit: Callable[[object], None] = lambda event: None) -> Optional[ModuleSummary]:
     from . import new_interpreter
     from .source import Item, import_item
 
@@ -276,7 +277,7 @@ def _walk(path: str, stamp: Stamp, depth: int,
         tree = ast.parse(text)
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
-    interpreter = new_interpreter(text, lambda event: None, Project(path, depth, overrides, for_callee), tree)
+    interpreter = new_interpreter(text, emit, Project(path, depth, overrides, for_callee), tree)
     # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
     items: List[Item] = [import_item(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt
                          for stmt in tree.body]
