@@ -509,6 +509,10 @@ class Evaluator:
             return self.it.constructed(init, instance, args, frame)
         if callee.kind is Kind.MODULE:
             return self.torch.call_module(callee, node, args, frame)
+        if callee.kind is Kind.INSTANCE and isinstance(callee.definition, ClassInfo):
+            # predictor(image): an object of a plain class of the project, called through its __call__
+            method = callee.definition.method("__call__")
+            return self.call_function(method, frame, args, True, node, callee) if method is not None else UNKNOWN
         if callee.kind is Kind.LOSS:
             return self.torch.call_loss(node, args, frame, callee.qualname or "")
         return UNKNOWN

@@ -145,6 +145,8 @@ class FunctionWalks:
         """The walk of ``info`` for this call's facts (cached), its events raised here: what it
         returns, its events and what it stored on self; None where only the summary can answer."""
         params = bind_parameters(info, args, bound_self)
+        if params is not None:
+            params.update(self._constant_defaults(info, params, bound_self))
         moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
         if params is None or (moved is None and all(knows_nothing(value) for value in params.values())):
             return None
@@ -174,6 +176,17 @@ class FunctionWalks:
         for event in cached[1]:
             self.interp.emit(frame, event)
         return cached
+
+    def _constant_defaults(self, info: FunctionInfo, given: Dict[str, Value], bound_self: bool) -> Dict[str, Value]:
+        """The parameters a call leaves to a constant default (``device="cuda"``): that constant."""
+        node = info.node.args
+        positional = list(node.posonlyargs) + list(node.args)
+        if bound_self and info.owner is not None:
+            positional = positional[1:]
+        pairs = list(zip(positional[len(positional) - len(node.defaults):], node.defaults))
+        pairs += [(p, d) for p, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
+        return {parameter.arg: self.interp.eval(default, info.closure) for parameter, default in pairs
+                if parameter.arg not in given and isinstance(default, ast.Constant)}
 
     def _moved_since_built(self, info: FunctionInfo, receiver: Value) -> bool:
         """The instance a method is called on is not as its class builds it: moved to CUDA, a
