@@ -12,10 +12,10 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import api, conditions, containers, distributions, guards
+from . import api, conditions, containers, distributions, effects, guards
 from .arguments import Arg, argument, first
 from .events import ParameterUpdate, Snapshot
-from .functions import constant_arguments
+from .functions import argument_name, bind_parameters, constant_arguments
 from .numpy_model import NumpyModel, loaded_array
 from .premises import Premises
 from .promotion import NUMBERS, grad_in_context, numpy_result_dtype
@@ -524,10 +524,26 @@ class Evaluator:
         self.it.record_call(info.qualname, frame, constant_arguments(info, args, bound_self) if node is not None else None)
         result = (self.it.call_with(info, args, frame, bound_self, node, receiver) if node is not None
                   else self.it.summary(info))
+        if node is not None:
+            self._writes_through_parameters(info, args, bound_self, node, frame)
         if result.kind is Kind.TENSOR and result.requires_grad is Tri.YES and not result.grad_leaf:
             grad, origin = grad_in_context(Tri.YES, result.origin, frame)
             result = result.with_(requires_grad=grad, origin=origin)
         return result
+
+    def _writes_through_parameters(self, info: FunctionInfo, args: Sequence[Arg], bound_self: bool,
+                                   node: ast.Call, frame: Frame) -> None:
+        """``normalize(frames)`` where the helper does ``batch -= batch.mean()``: an in-place write
+        of ``frames`` at the call, as if written here (effects.py)."""
+        written = effects.written_parameters(info)
+        if not written:
+            return
+        values = bind_parameters(info, args, bound_self) or {}
+        for parameter, kinds in written.items():
+            name = argument_name(info, args, bound_self, parameter)
+            value = values.get(parameter)
+            if name is not None and value is not None and effects.writes_argument(kinds, value):
+                self.it.in_place(name, node, frame)
 
     def call_api(self, qual: str, node: ast.Call, frame: Frame) -> Value:
         """A call of NumPy, torch, PIL or a builtin by qualified name, through the handler tables."""

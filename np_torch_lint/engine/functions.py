@@ -110,7 +110,7 @@ class FunctionWalks:
         value = walked[0]
         if value.shares_with is not None:
             # The callee's parameter it shares memory with is the caller's argument.
-            partner = _argument_name(info, args, bound_self, value.shares_with)
+            partner = argument_name(info, args, bound_self, value.shares_with)
             value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
         if knows_nothing(value):
             return self.returns_annotated(info)
@@ -382,7 +382,7 @@ def bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -
             for name, value in params.items()}
 
 
-def _argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str) -> Optional[str]:
+def argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str) -> Optional[str]:
     """The caller's variable passed as ``parameter``, if it was passed as a plain name."""
     names = _parameter_names(info, bound_self) or []
     positional = [arg for arg in args if arg.keyword is None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 import builtins
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple, Union
 
 from .events import Context
 from .values import UNKNOWN, Tri, Value, join
@@ -29,6 +29,8 @@ class FunctionInfo:
     # exits without a GPU or makes an NCCL process group (`init_distributed_mode(args)`); a call of it
     # as a statement guards what follows.
     returns_only_with_cuda: bool = False
+    # parameter -> how the function writes it in place (engine/effects.py), once scanned
+    written_parameters: Optional[Dict[str, FrozenSet[str]]] = None
 
 
 @dataclass(eq=False)

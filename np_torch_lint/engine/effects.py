@@ -1,0 +1,80 @@
+"""What a function of the project writes in place through its parameters.
+
+    def normalize(batch):
+        batch -= batch.mean()       # writes the caller's array, not a copy
+
+    t = torch.from_numpy(frames)
+    normalize(frames)               # the write reaches t too (NTL401), as `frames -= ...` would
+
+A call site treats a parameter the callee writes in place as an in-place write of the
+argument's variable, so the aliasing rules see it where the caller wrote it. The summary is
+syntactic and kept per function: a write through the parameter's name (an augmented
+assignment, an item store, an in-place method, ``out=``) where the name is never rebound in
+the function (after ``batch = batch.copy()`` the writes are the copy's: not counted).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Dict, FrozenSet, Set
+
+from . import api
+from .nodes import walk
+from .scope import FunctionInfo
+from .values import Kind, Value
+
+#: how a parameter is written: an augmented assignment, an item store, ``out=``, or ``method:<name>``
+WriteKinds = FrozenSet[str]
+
+
+def written_parameters(info: FunctionInfo) -> Dict[str, WriteKinds]:
+    """Parameter name -> how the function writes it in place (parameters never rebound only)."""
+    if info.written_parameters is None:
+        info.written_parameters = _scan(info.node)
+    return info.written_parameters
+
+
+def writes_argument(kinds: WriteKinds, argument: Value) -> bool:
+    """Whether those writes change an argument of this kind in place (``a.sort()`` writes an
+    array, ``t.add_(1)`` a tensor; ``+=`` and item stores write both)."""
+    if argument.kind is Kind.NDARRAY:
+        return any(kind in ("augmented", "item", "out") or kind[7:] in api.NDARRAY_INPLACE for kind in kinds)
+    if argument.kind is Kind.TENSOR:
+        return any(kind in ("augmented", "item", "out") or _tensor_writing_method(kind[7:]) for kind in kinds)
+    return False
+
+
+def _tensor_writing_method(name: str) -> bool:
+    return name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITES
+
+
+def _scan(node: ast.AST) -> Dict[str, WriteKinds]:
+    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    arguments = node.args
+    parameters = {p.arg for p in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+    rebound: Set[str] = set()
+    writes: Dict[str, Set[str]] = {}
+    augmented_targets = set()
+    for current in walk(node):
+        if isinstance(current, ast.AugAssign):
+            target = current.target
+            if isinstance(target, ast.Name):
+                augmented_targets.add(id(target))
+                writes.setdefault(target.id, set()).add("augmented")
+            elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                writes.setdefault(target.value.id, set()).add("item")
+        elif isinstance(current, ast.Subscript) and isinstance(current.ctx, ast.Store):
+            if isinstance(current.value, ast.Name):
+                writes.setdefault(current.value.id, set()).add("item")
+        elif isinstance(current, ast.Call):
+            func = current.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                writes.setdefault(func.value.id, set()).add(f"method:{func.attr}")
+            for keyword in current.keywords:
+                if keyword.arg == "out" and isinstance(keyword.value, ast.Name):
+                    writes.setdefault(keyword.value.id, set()).add("out")
+        elif isinstance(current, ast.Name) and isinstance(current.ctx, (ast.Store, ast.Del)):
+            if id(current) not in augmented_targets:
+                rebound.add(current.id)
+        elif isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and current is not node:
+            rebound.update(parameters)  # a nested function may rebind or capture them: not followed
+    return {name: frozenset(kinds) for name, kinds in writes.items() if name in parameters and name not in rebound}
