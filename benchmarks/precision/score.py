@@ -31,7 +31,7 @@ Key = Tuple[str, str, Optional[int], int, str]  # repository, path, notebook cel
 
 def git_dir(mirrors: str, repository: str) -> Optional[str]:
     base = os.path.join(mirrors, repository.replace("/", "+"))
-    for candidate in (os.path.join(base, "repo"), base):
+    for candidate in (os.path.join(base, "repo"), os.path.join(base, "repo", ".git"), base):
         if os.path.isdir(os.path.join(candidate, "objects")):
             return candidate
     return None

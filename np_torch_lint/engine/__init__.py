@@ -95,6 +95,7 @@ def new_interpreter(text: str, emit: Callable[[object], None], project: Optional
     from .interpreter import Interpreter
 
     interpreter = Interpreter(emit, project=project)
+    interpreter.module_tree = tree
     interpreter.freezes_parameters = FREEZING.search(text) is not None
     if "global" in text and tree is not None:
         # module-level names a function rebinds (`global device` in main()): read in a function,

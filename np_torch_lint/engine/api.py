@@ -581,6 +581,9 @@ REBINDING_METHODS: FrozenSet[str] = frozenset({
 PARAMETER_ITERATORS: Mapping[str, bool] = {  # name -> yields (name, parameter) pairs
     "parameters": False, "named_parameters": True,
 }
+#: module methods that return a dict of the module's live tensors (its parameters and buffers, detached
+#: but sharing their storage: an optimizer step changes what an earlier call returned).
+STATE_VIEW_METHODS: FrozenSet[str] = frozenset({"state_dict"})
 PARAMETER_ATTRS: FrozenSet[str] = frozenset({"weight", "bias", "weight_ih_l0", "weight_hh_l0", "in_proj_weight"})
 
 #: contexts that turn grad off, on, or set it from an argument.

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional
 
 from . import api
 from .arguments import grad_mode_of
-from .events import Context
+from .events import Context, ParameterUpdate
 from .scope import ClassInfo, Frame, FunctionInfo
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing
 
@@ -107,6 +107,9 @@ class FunctionWalks:
         walked = self._walk_call(info, args, frame, bound_self, receiver)
         if walked is None:
             return self.summary(info)
+        if frame.context.loops and any(isinstance(event, ParameterUpdate) for event in walked[1]):
+            # train_one_epoch(model, optimizer) in an epoch loop: the loop updates the parameters too
+            self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
         value = walked[0]
         if value.shares_with is not None:
             # The callee's parameter it shares memory with is the caller's argument.

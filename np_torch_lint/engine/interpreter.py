@@ -27,6 +27,7 @@ from .functions import FunctionWalks
 from .events import Context, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
 from .guards import GuardFlags, constant_truth
 from .promotion import numpy_result_dtype
+from .kept import kept_for_later
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .source import ImportItem, Item, Opaque
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join
@@ -58,6 +59,9 @@ class Interpreter:
         self.deferred: List[FunctionInfo] = []
         self._rebound_cache: Dict[int, Set[str]] = {}
         self._augmented_cache: Dict[int, Set[str]] = {}
+        self._loop_nodes: Dict[int, Union[ast.For, ast.AsyncFor, ast.While]] = {}
+        self._kept_cache: Dict[int, FrozenSet[str]] = {}
+        self.module_tree: Optional[ast.Module] = None  # the linted file's tree (names kept by loops)
         self._lambdas: Dict[int, FunctionInfo] = {}
         self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
         self.rebound_globals: FrozenSet[str] = frozenset()  # names a function declares `global` (engine/__init__.py)
@@ -412,6 +416,8 @@ class Interpreter:
             if value.shares_with is not None and value.shares_with != name:
                 frame.aliases[name] = (value.shares_with, value.shared_at)
                 frame.aliases[value.shares_with] = (name, value.shared_at)
+            if value.param_view and frame.context.loops and self._kept_by_loop(name, frame):
+                self.emit(frame, Snapshot(self.site(source if source is not None else target), None, value, frame.context))
         elif isinstance(target, (ast.Tuple, ast.List)):
             elements = target.elts
             known = value.elements if value.kind is Kind.SEQUENCE else None
@@ -489,6 +495,12 @@ class Interpreter:
                 frame.context = replace(frame.context, **kept)
         return Flow.NORMAL
 
+    def _kept_by_loop(self, name: str, frame: Frame) -> bool:
+        """``name`` is bound under a condition in the innermost loop and read after it (kept.py)."""
+        loop = self._loop_nodes.get(frame.context.loops[-1][0])
+        scope = frame.function.node if frame.function is not None else self.module_tree
+        return loop is not None and scope is not None and name in kept_for_later(loop, scope, self._kept_cache)
+
     def loop(self, node: Union[ast.For, ast.AsyncFor, ast.While], frame: Frame) -> int:
         """A loop body walked from the state that holds at the head of *every* iteration.
 
@@ -505,6 +517,7 @@ class Interpreter:
         else:
             element = self.sem.element_of(self.eval(node.iter, frame))
         rebound = _rebound_in(node, self._rebound_cache)
+        self._loop_nodes[id(node)] = node
         # A name only written by `x += ...` keeps its object (a tensor or array changed in place).
         loops = frame.context.loops + ((id(node), frozenset(rebound - _augmented_only(node, self._augmented_cache))),)
         entry = {name: frame.lookup(name) for name in rebound}

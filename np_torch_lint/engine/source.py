@@ -38,7 +38,7 @@ def _any_of(words: Iterable[str]) -> str:
 SOURCE_WORDS: FrozenSet[str] = frozenset(_last(q) for q in (*api.CONVERSIONS, *api.LOADERS))
 #: what makes a top-level statement worth parsing, derived from the tables (a row added
 #: there seeds here): a conversion or loader call, a way back to NumPy, a CUDA token, a
-#: checkpoint save, a default-dtype or grad-mode switch, a Dataset. NumPy names (and
+#: checkpoint save, a live view of a module's state, a default-dtype or grad-mode switch, a Dataset. NumPy names (and
 #: names from the project's own modules) are added per file.
 SEED_PATTERN = "|".join((
     r"\b(?:%s)\(" % _any_of(SOURCE_WORDS),
@@ -48,6 +48,7 @@ SEED_PATTERN = "|".join((
     _any_of({api.CUDA_DEVICE_PREFIX}),
     r"\w*(?:%s)\w*\(" % _any_of(api.SAVE_CALLEE_WORDS),
     r"\.(?:%s)\(" % _any_of(api.SAVE_METHODS),
+    r"\.(?:%s)\(" % _any_of(api.STATE_VIEW_METHODS),  # a live view of the weights (NTL402)
     r"\b(?:%s)\b" % _any_of(_last(q) for q in (*api.DEFAULT_DTYPE_SETTERS, *api.DEFAULT_DEVICE_SETTERS,
                                                  *api.GRAD_SET_CONTEXTS, *api.DATASET_BASES)),
 ))

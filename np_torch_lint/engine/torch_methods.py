@@ -53,6 +53,7 @@ class TorchMethods:
             (("forward",), self._forward),
             (api.MODULE_SELF_METHODS, self._self_method),
             (api.PARAMETER_ITERATORS, self._parameters),
+            (api.STATE_VIEW_METHODS, self._state_dict),
         ])
 
     # --- tensor methods -----------------------------------------------------------------
@@ -199,6 +200,16 @@ class TorchMethods:
         param = self.torch.parameter(m.dtype, m.device, node, "parameter from ")
         element = sequence((Value(kind=Kind.PY_STR), param)) if api.PARAMETER_ITERATORS[name] else param
         return Value(kind=Kind.SEQUENCE, element=element)
+
+    def _state_dict(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``model.state_dict()``: the module's own tensors, detached but not copied (a snapshot of it
+        taken before an optimizer step reads the weights after it). A class that defines its own
+        ``state_dict`` returns what that method builds."""
+        own = m.definition.method(name) if isinstance(m.definition, ClassInfo) else None
+        if own is not None:
+            return self.ex.call_function(own, frame, args, True, node, receiver=m)
+        tensor = self.torch.parameter(m.dtype, m.device, node, "state of ", requires_grad=Tri.NO)
+        return Value(kind=Kind.DICT, element=tensor, param_view=tensor.param_view, origin=tensor.origin)
 
 
 def cast(t: Value, dtype: str) -> Value:

@@ -94,6 +94,11 @@ class MutationThroughSharedMemory(Rule):
         )
 
 
+#: how to copy what was stored: a state dict (True), an array or tensor (False)
+_COPIES = {True: "copy.deepcopy(...), or {k: v.clone() for k, v in ....items()}",
+           False: ".copy(), .clone(), .tolist()"}
+
+
 class AliasedSnapshot(Rule):
     """NTL402: a view of live storage (a parameter, or a variable written in place) stored in a loop
     that updates that storage in place."""
@@ -126,6 +131,8 @@ class AliasedSnapshot(Rule):
                     continue  # a fresh container each iteration keeps one snapshot
                 if snapshot.value.param_view and loop in self._updated_loops:
                     what, updated = "a view of a live parameter", "the parameters"
+                    if snapshot.value.kind is Kind.DICT:
+                        what = "the module's live tensors (state_dict() returns views, not copies)"
                 elif source is not None and source not in rebound and (loop, source) in self._written:
                     what, updated = f"a view of {source}'s memory", source
                 else:
@@ -136,6 +143,6 @@ class AliasedSnapshot(Rule):
                     self.code,
                     snapshot.site,
                     f"stores {evidence.code(stored)}, {what}, in a loop that updates {updated} in place: "
-                    "every snapshot ends up the same; store a copy (.copy(), .clone(), .tolist())",
+                    f"every snapshot ends up the same; store a copy ({_COPIES[snapshot.value.kind is Kind.DICT]})",
                 )
                 break
