@@ -515,6 +515,10 @@ class Evaluator:
             return self.call_function(method, frame, args, True, node, callee) if method is not None else UNKNOWN
         if callee.kind is Kind.LOSS:
             return self.torch.call_loss(node, args, frame, callee.qualname or "")
+        if callee.kind is None and callee.device in (Device.CUDA, Device.MAYBE_CUDA):
+            # `model = model.to(device)` on a parameter, then called: a tensor is never called, so it is
+            # a module (or a callable holding one) computing where it was placed
+            return self.torch.computed_where_module_is(callee, args)
         return UNKNOWN
 
     def call_function(self, info: FunctionInfo, frame: Frame, args: Sequence[Arg] = (), bound_self: bool = False,

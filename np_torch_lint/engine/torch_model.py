@@ -375,7 +375,7 @@ class TorchModel:
             if module.device is not None:
                 result = on_device_where_unknown(result, module)
             if knows_nothing(result):
-                return self._computed_where_module_is(module, args)  # a forward too deep to follow
+                return self.computed_where_module_is(module, args)  # a forward too deep to follow
             if module.parametric is not Tri.YES and self.it.instance_value(cls).parametric is Tri.YES:
                 return _grad_unknown(result)  # frozen by its holder (model.requires_grad_(False)) where it was built
             return result
@@ -398,14 +398,14 @@ class TorchModel:
         if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
             return UNKNOWN
         if module.parametric is Tri.UNKNOWN:
-            return self._computed_where_module_is(module, args)
+            return self.computed_where_module_is(module, args)
         if module.parametric is Tri.NO:
             data = first(args)
             return data.with_(shares_with=None, grad_leaf=False) if data.kind is Kind.TENSOR else UNKNOWN
         return UNKNOWN
 
     @staticmethod
-    def _computed_where_module_is(module: Value, args: Sequence[Arg]) -> Value:
+    def computed_where_module_is(module: Value, args: Sequence[Arg]) -> Value:
         """A module whose forward is not followed (its class is not read: a parameter ``model:
         nn.Module``, a third-party model; or its forward is too deep to walk) that is on CUDA and
         is given an input on CUDA computes there: what it returns is on that device, whatever it
