@@ -506,7 +506,12 @@ class Evaluator:
             if init is None:
                 return instance
             self.it.record_call(init.qualname, frame)
-            return self.it.constructed(init, instance, args, frame)
+            built = self.it.constructed(init, instance, args, frame)
+            getitem = callee.definition.method("__getitem__") if callee.definition.is_dataset else None
+            if getitem is not None and built.attrs:
+                # Windowed(np.sin(t), 10): this dataset's items, from what its construction stored (NTL102)
+                self.torch.dataset_item(getitem, built, node, frame)
+            return built
         if callee.kind is Kind.MODULE:
             return self.torch.call_module(callee, node, args, frame)
         if callee.kind is Kind.INSTANCE and isinstance(callee.definition, ClassInfo):

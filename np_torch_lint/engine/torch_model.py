@@ -17,7 +17,7 @@ from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, P
 from .guards import device_variable
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
-from .scope import ClassInfo, Frame
+from .scope import ClassInfo, Frame, FunctionInfo
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, knows_nothing, on_device_where_unknown, sequence
 from .walker import Expressions, Walker
 
@@ -68,7 +68,7 @@ class TorchModel:
             return data.with_(requires_grad=Tri.UNKNOWN)
         return data
 
-    def _default_batches(self, cls: Optional[ClassInfo], args: Sequence[Arg]) -> Value:
+    def _default_batches(self, cls: Optional[ClassInfo], args: Sequence[Arg], node: ast.Call, frame: Frame) -> Value:
         """``DataLoader(ds)`` over a Dataset class of the project, default collate: iterated, it
         yields its ``__getitem__``'s value collated (``for x, y in loader``). A sampler-made batch
         (``batch_size=None``, ``batch_sampler=``) is not followed."""
@@ -80,8 +80,18 @@ class TorchModel:
         getitem = cls.method("__getitem__")
         if getitem is None:
             return UNKNOWN
-        batch = default_collated(self.it.summary(getitem))
+        dataset = argument(args, 0, "dataset")
+        batch = default_collated(self.dataset_item(getitem, dataset.value if dataset is not None else UNKNOWN, node, frame))
         return Value(kind=Kind.SEQUENCE, element=batch) if batch != UNKNOWN else UNKNOWN
+
+    def dataset_item(self, getitem: FunctionInfo, dataset: Value, node: ast.Call, frame: Frame) -> Value:
+        """What ``dataset[i]`` is: ``__getitem__`` walked on this instance where its construction
+        stored known values on self (``Windowed(np.sin(t), 10)``: its series is float64), so the
+        item's facts (and NTL102's) are this dataset's; otherwise the class's summary."""
+        if dataset.kind is Kind.INSTANCE and dataset.attrs:
+            index = Arg(None, Value(kind=Kind.PY_INT), node, False)
+            return self.ex.call_function(getitem, frame, [index], True, node, dataset)
+        return self.it.summary(getitem)
 
     def data_loader(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """``DataLoader(dataset, collate_fn=fn)``: ``fn`` of the file is called with a list of the
@@ -91,7 +101,7 @@ class TorchModel:
         collate = argument(args, None, "collate_fn")
         cls = dataset.value.definition if dataset is not None and isinstance(dataset.value.definition, ClassInfo) else None
         if collate is None or collate.value.kind is Kind.NONE:
-            return self._default_batches(cls, args)
+            return self._default_batches(cls, args, node, frame)
         if cls is not None and cls.is_dataset:
             cls.custom_collate = True
             getitem = cls.method("__getitem__")
