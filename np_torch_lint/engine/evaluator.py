@@ -508,7 +508,7 @@ class Evaluator:
             self.it.record_call(init.qualname, frame)
             built = self.it.constructed(init, instance, args, frame)
             getitem = callee.definition.method("__getitem__") if callee.definition.is_dataset else None
-            if getitem is not None and built.attrs:
+            if getitem is not None:
                 # Windowed(np.sin(t), 10): this dataset's items, from what its construction stored (NTL102)
                 self.torch.dataset_item(getitem, built, node, frame)
             return built

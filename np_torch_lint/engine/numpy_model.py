@@ -425,8 +425,11 @@ class NumpyModel:
                                 negative_strides=base.negative_strides if known_ints or base.negative_strides is Tri.NO else Tri.UNKNOWN)
         if known_ints and base.ndim is not None:
             return Value(kind=Kind.NP_SCALAR, dtype=base.dtype, ndim=0, origin=base.origin)
-        # A row or a scalar, we cannot tell: keep the dtype, forget the kind.
-        return Value(dtype=base.dtype, origin=base.origin)
+        # A row or a scalar, we cannot tell: keep the dtype, forget the kind. Integer indices make a
+        # view, so a read-only base's row is read-only too (what torch.from_numpy accepts is a row:
+        # NTL404); an index of unknown kind may be a list (a copy).
+        readonly = Tri.YES if base.readonly is Tri.YES and known_ints else Tri.UNKNOWN
+        return Value(dtype=base.dtype, origin=base.origin, readonly=readonly)
 
 
 def accumulated(dtype: Optional[str]) -> Optional[str]:

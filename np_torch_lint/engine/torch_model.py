@@ -85,10 +85,11 @@ class TorchModel:
         return Value(kind=Kind.SEQUENCE, element=batch) if batch != UNKNOWN else UNKNOWN
 
     def dataset_item(self, getitem: FunctionInfo, dataset: Value, node: ast.Call, frame: Frame) -> Value:
-        """What ``dataset[i]`` is: ``__getitem__`` walked on this instance where its construction
-        stored known values on self (``Windowed(np.sin(t), 10)``: its series is float64), so the
-        item's facts (and NTL102's) are this dataset's; otherwise the class's summary."""
-        if dataset.kind is Kind.INSTANCE and dataset.attrs:
+        """What ``dataset[i]`` is: ``__getitem__`` walked on this instance, with what its construction
+        stored on self (``Windowed(np.sin(t), 10)``: its series is float64), so the item's facts (and
+        NTL102's) are this dataset's, and with an int index, as a DataLoader's sampler gives (a row
+        of a read-only map is then a read-only view); otherwise the class's summary."""
+        if dataset.kind is Kind.INSTANCE and isinstance(dataset.definition, ClassInfo):
             index = Arg(None, Value(kind=Kind.PY_INT), node, False)
             return self.ex.call_function(getitem, frame, [index], True, node, dataset)
         return self.it.summary(getitem)

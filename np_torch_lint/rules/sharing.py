@@ -58,8 +58,9 @@ class ReadOnlyArrayConversion(Rule):
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Conversion)
         source = event.source
-        if source.kind is not Kind.NDARRAY or source.readonly not in (Tri.YES, Tri.MAYBE):
-            return
+        array = source.kind is Kind.NDARRAY or (source.kind is None and event.function in ARRAY_ONLY_CONVERSIONS)
+        if not array or source.readonly not in (Tri.YES, Tri.MAYBE):
+            return  # (from_numpy accepts an ndarray only: a row-or-scalar it is given is a row)
         spec = conversion_spec(event.function)
         if spec is None or not spec.shares_memory or not event.wraps_source or event.result.device not in (None, Device.CPU):
             # torch.tensor copies, so does torch.asarray(a, copy=True) or with a dtype; a move to
