@@ -107,7 +107,7 @@ def compare(findings: List[TraceFinding], files: Iterable[str]) -> Comparison:
             result.static.append(found)
     result._linted = tuple(linted)
     for finding in findings:
-        ends = [s for s in (finding.origin, finding.failure) if s is not None]
+        ends = finding.lines()  # a write in a helper is flagged statically at the helper's call
         matches = [s for s in result.static if s.code == finding.code and any(_names(s, end) for end in ends)]
         finding.static = FLAGGED if matches else MISSED
         for s in matches:

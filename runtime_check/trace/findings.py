@@ -36,13 +36,15 @@ class TraceFinding:
     seconds: float = 0.0  # time spent in the offending call (NTL501)
     raised: bool = False  # torch raised its own error or warning here
     static: str = ""  # --compare: "flagged statically too" / "missed by static analysis"
+    called_from: Tuple[Site, ...] = ()  # user call sites around the failure, nearest first
 
     @property
     def key(self) -> Tuple[str, Optional[Site], Optional[Site]]:
         return (self.code, self.origin, self.failure)
 
     def lines(self) -> List[Site]:
-        return [s for s in (self.origin, self.failure) if s is not None]
+        """Every user line the finding names: its ends, then the calls that led to the failure."""
+        return [s for s in (self.origin, self.failure) if s is not None] + list(self.called_from)
 
 
 class Recorder:

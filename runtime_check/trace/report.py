@@ -38,6 +38,8 @@ def render_text(command: Sequence[str], exit_code: int, findings: List[TraceFind
         if finding.failure is not None:
             out.append(f"  {'fails at ' if finding.origin != finding.failure else 'at       '} "
                        f"{finding.failure.shown()}  {_source(finding.failure)}")
+        for call in finding.called_from:
+            out.append(f"  called at {call.shown()}  {_source(call)}")
         out.append(f"  seen      {_times(finding)}")
         if finding.static:
             out.append(f"  static    {finding.static}")
@@ -62,6 +64,7 @@ def to_json(command: Sequence[str], exit_code: int, findings: List[TraceFinding]
                 "message": f.message,
                 "origin": f.origin.to_json() if f.origin else None,
                 "failure": f.failure.to_json() if f.failure else None,
+                "called_from": [site.to_json() for site in f.called_from],
                 "count": f.count,
                 "seconds": round(f.seconds, 6),
                 "raised": f.raised,

@@ -156,11 +156,12 @@ def on_write(state: TraceState, written: Iterable[Any], frame: Optional[FrameTyp
                 pair.reported.add("NTL402")
                 state.report("NTL402", f"in-place write on a tensor whose NumPy view ({pair.what}) is kept "
                              "in a container: every snapshot is the same memory; store .copy()",
-                             pair.site, site)
+                             pair.site, site, called_from=state.files.callers(frame))
             elif "NTL401" not in pair.reported and still_read(state, array, frame):
                 pair.reported.add("NTL401")
                 state.report("NTL401", f"in-place write on a tensor that shares memory with an ndarray "
-                             f"({pair.what}) read later: the array changes too", pair.site, site)
+                             f"({pair.what}) read later: the array changes too", pair.site, site,
+                             called_from=state.files.callers(frame))
 
 
 def resync(written: Iterable[Any], state: TraceState) -> None:
@@ -195,8 +196,9 @@ def _check_pair(state: TraceState, pair: Pair, tensor: Any, array: Any, frame: O
     site = state.files.innermost(frame)
     if not pair.to_numpy and kept_in_container(state, tensor, frame, ours):
         state.report("NTL402", f"the array behind a tensor kept in a container ({pair.what}) was written in "
-                     "place: every stored tensor is the same memory; store .clone()", pair.site, site)
+                     "place: every stored tensor is the same memory; store .clone()", pair.site, site,
+                     called_from=state.files.callers(frame))
         return
     side = "the array" if not pair.to_numpy else "the NumPy view"
     state.report("NTL401", f"{side} was written in place while sharing memory with a tensor ({pair.what}); "
-                 "the tensor read here sees the change", pair.site, site)
+                 "the tensor read here sees the change", pair.site, site, called_from=state.files.callers(frame))

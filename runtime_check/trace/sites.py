@@ -13,7 +13,7 @@ import sys
 import sysconfig
 from dataclasses import dataclass
 from types import FrameType
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # runtime_check/
 _LINTER_DIR = os.path.join(os.path.dirname(_PACKAGE_DIR), "np_torch_lint")
@@ -95,6 +95,13 @@ class UserFiles:
                 return Site(path, frame.f_lineno or code.co_firstlineno, code.co_name)
             frame = frame.f_back
         return None
+
+    def callers(self, frame: Optional[FrameType], limit: int = 8) -> Tuple[Site, ...]:
+        """The user call sites around the innermost user frame, nearest first: a write inside a
+        helper is also the caller's doing (the linter reports it at the call)."""
+        user = self.user_frames(frame)[1:limit + 1]
+        return tuple(Site(os.path.abspath(f.f_code.co_filename), f.f_lineno or f.f_code.co_firstlineno,
+                          f.f_code.co_name) for f in user)
 
     def user_frames(self, frame: Optional[FrameType]) -> List[FrameType]:
         """Every user frame on the stack, innermost first."""

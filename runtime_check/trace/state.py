@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Any, Callable, Dict, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from .findings import WATCHED, Recorder, TraceFinding
 from .registry import BornTensors, SharedPairs
@@ -78,9 +78,11 @@ class TraceState:
         return Guard(self.recorder, watcher, self._quiet())
 
     def report(self, code: str, message: str, origin: Optional[Site], failure: Optional[Site],
-               raised: bool = False, seconds: float = 0.0) -> Optional[TraceFinding]:
+               raised: bool = False, seconds: float = 0.0,
+               called_from: Tuple[Site, ...] = ()) -> Optional[TraceFinding]:
         if code not in WATCHED or not self.on(code):
             return None
         if origin is None and failure is None:
             return None  # no user code on the stack: nothing the user could fix
-        return self.recorder.add(TraceFinding(code, message, origin, failure, raised=raised, seconds=seconds))
+        return self.recorder.add(TraceFinding(code, message, origin, failure, raised=raised, seconds=seconds,
+                                                 called_from=called_from))

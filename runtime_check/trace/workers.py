@@ -54,7 +54,8 @@ def write_findings(spool: str, recorder: Recorder) -> None:
     payload = {
         "findings": [{"code": f.code, "message": f.message, "origin": _site_json(f.origin),
                       "failure": _site_json(f.failure), "count": f.count, "seconds": f.seconds,
-                      "raised": f.raised} for f in recorder.findings()],
+                      "raised": f.raised, "called_from": [_site_json(s) for s in f.called_from]}
+                     for f in recorder.findings()],
         "notes": list(recorder.notes),
     }
     path = os.path.join(spool, f"worker-{os.getpid()}.json")
@@ -84,7 +85,8 @@ def merge(spool: str, recorder: Recorder) -> None:
         for item in payload.get("findings", []):
             recorder.add(TraceFinding(item["code"], item["message"], _site(item["origin"]), _site(item["failure"]),
                                       count=int(item["count"]), seconds=float(item["seconds"]),
-                                      raised=bool(item["raised"])))
+                                      raised=bool(item["raised"]),
+                                      called_from=tuple(s for s in map(_site, item.get("called_from", [])) if s)))
         for note in payload.get("notes", []):
             recorder.note(f"in a DataLoader worker: {note}")
     lost = len(started - reported)
