@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set
 
-from . import api
+from . import api, containers
 from .functions import decorated_for_cuda
 from .nodes import walk
 from .scope import ClassInfo, Frame, FunctionInfo
@@ -62,21 +62,32 @@ class ClassModel:
                 attrs.update(cls.init_attrs or {})
             storing = cls.scan.storing
             elsewhere = set().union(*storing.values())
+            grown = set().union(*cls.scan.growing.values())
+            placed = set().union(*cls.scan.placing.values())
             cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
             stored: Dict[str, Value] = {}
+            walked = set(storing) | set(cls.scan.growing) | set(cls.scan.placing)
             for method in cls.methods.values():
-                if method.node.name in storing:
+                if method.node.name in walked:
                     for name, value in self.walk_silently(method).items():
                         previous = stored.get(name)
                         stored[name] = value if previous is None else _join_stores(previous, value)
             final = dict(cls.attrs)
-            for name in elsewhere:
+            # a module moved in place by a method (self.net.cuda()) is, after that method, where
+            # it was moved: joined with where __init__ left it (placed_in_place stores the move)
+            for name in elsewhere | grown | placed:
                 joined = stored.get(name)
                 if joined is not None:
                     before = attrs.get(name)
                     final[name] = joined if before is None else _join_stores(before, joined)
             for name in cls.scan.changed_in_place:
                 held = final.get(name)
+                if (held is not None and held.kind is Kind.SEQUENCE and held.element is not None
+                        and name not in cls.scan.changed_otherwise):
+                    # only appended to (in any method, the walks above joined what each adds) or
+                    # emptied: every element is one some method put there, at a position not known.
+                    final[name] = Value(kind=Kind.SEQUENCE, element=held.element)
+                    continue
                 if held is not None and held.kind in (Kind.DICT, Kind.SEQUENCE):
                     # self.cache[k] = v, self.items.append(v) somewhere: what the literal held is stale.
                     final[name] = Value(kind=held.kind, element=UNKNOWN)
@@ -149,13 +160,19 @@ def _join_stores(a: Value, b: Value) -> Value:
 
 class ClassScan:
     """What one walk of a class body tells: the ``self.<name>`` each method other than
-    ``__init__`` assigns, the containers on ``self`` written through an index or a method, and
+    ``__init__`` assigns or grows, the containers on ``self`` written through an index or a method, and
     the methods the class calls on itself (``self.double()``, ``self.cuda()``)."""
 
     def __init__(self, node: ast.ClassDef) -> None:
         self.storing: Dict[str, Set[str]] = {}
         self.changed_in_place: Set[str] = set()
         self.self_calls: Set[str] = set()
+        # method -> the self.<name> lists it grows (append/extend/insert), for methods other than
+        # __init__; and the containers on self changed some other way (an item stored, update()).
+        self.growing: Dict[str, Set[str]] = {}
+        self.changed_otherwise: Set[str] = set()
+        # method -> the self.<name> it moves or casts in place (self.net.cuda() in to_gpu()).
+        self.placing: Dict[str, Set[str]] = {}
         # attribute -> methods the class's methods other than __init__ call on it (self.net.cuda());
         # __init__'s own calls are walked with each construction.
         self.attr_calls: Dict[str, Set[str]] = {}
@@ -175,10 +192,21 @@ class ClassScan:
                     if _is_self(current.func.value):
                         self.self_calls.add(current.func.attr)
                     held = current.func.value  # self.items.append(x), self.cache.update(...)
-                    if isinstance(held, ast.Attribute) and _is_self(held.value) and method != "__init__":
-                        self.attr_calls.setdefault(held.attr, set()).add(current.func.attr)
+                    if isinstance(held, ast.Attribute) and _is_self(held.value):
+                        if method != "__init__":
+                            self.attr_calls.setdefault(held.attr, set()).add(current.func.attr)
+                        if (method is not None and method != "__init__"
+                                and current.func.attr in api.MODULE_PLACING_METHODS | api.MODULE_SELF_CASTS):
+                            self.placing.setdefault(method, set()).add(held.attr)  # self.net.cuda()
+                        if current.func.attr in containers.GROWING_METHODS:
+                            if method is not None and method != "__init__":
+                                self.growing.setdefault(method, set()).add(held.attr)
+                        elif current.func.attr not in containers.NON_ADDING_METHODS:
+                            self.changed_otherwise.add(held.attr)
                 if isinstance(held, ast.Attribute) and _is_self(held.value):
                     self.changed_in_place.add(held.attr)
+                    if not isinstance(current, ast.Call):
+                        self.changed_otherwise.add(held.attr)
 
     def calls_on_self(self, methods: FrozenSet[str]) -> bool:
         return not self.self_calls.isdisjoint(methods)

@@ -23,6 +23,13 @@ from .nodes import walk
 
 #: a key whose value is only known at run time.
 UNKNOWN_KEY = object()
+#: list methods that add elements (a ModuleList's too): the list holds what it held, and what they add.
+GROWING_METHODS = frozenset({"append", "extend", "insert"})
+#: list methods that change a list without adding anything to it: what it holds is still a part
+#: of what was put in, so what every element agrees on still holds.
+NON_ADDING_METHODS = frozenset({"pop", "clear", "remove", "sort", "reverse", "copy", "index", "count"})
+#: the module containers that grow like a list.
+GROWING_MODULES = frozenset({"ModuleList", "Sequential"})
 #: dict methods that read without changing it, and what they give.
 READING_METHODS = frozenset({"items", "values", "keys", "get", "copy"})
 
@@ -138,4 +145,20 @@ def method(d: Value, name: str, args: Sequence[Any]) -> Value:
 def _key_kind(d: Value) -> Value:
     if d.keys and all(isinstance(key, str) for key in d.keys):
         return Value(kind=Kind.PY_STR)
+    return UNKNOWN
+
+
+def grown(held: Value, method_name: str, added: Value) -> Value:
+    """``items.append(v)`` (``extend``, ``insert``): the list, or the ModuleList, that holds ``v`` too.
+
+    Only the join of the elements is kept (positions shift). A receiver that is neither (an
+    object of unknown type, a deque) gives unknown: its elements are not followed."""
+    if method_name == "extend":
+        added = added.element if added.kind is Kind.SEQUENCE and added.element is not None else UNKNOWN
+    if held.kind is Kind.SEQUENCE:
+        return Value(kind=Kind.SEQUENCE, element=join_elements(held.element, added))
+    if held.kind is Kind.MODULE and held.qualname in GROWING_MODULES and held.elements is not None:
+        # nn.ModuleList() built empty (or from known members), members appended: each is a module
+        # registered with the container, so it moves with it (values.moved_with reads it back).
+        return held.with_(elements=None, element=join_elements(held.element, added))
     return UNKNOWN

@@ -215,6 +215,8 @@ class Evaluator:
     def element_of(self, value: Value) -> Value:
         if value.kind is Kind.SEQUENCE:
             return value.element or UNKNOWN
+        if value.kind is Kind.MODULE and value.qualname == "ModuleDict":
+            return Value(kind=Kind.PY_STR)  # for name in self.heads: its keys
         if value.kind is Kind.MODULE and value.element is not None and value.element.kind is Kind.MODULE:
             return moved_with(value, value.element)  # for layer in model.layers
         if value.kind is Kind.TENSOR:
@@ -334,10 +336,13 @@ class Evaluator:
         if base.kind in (Kind.DICT, Kind.OBJECT):
             return containers.item(base, containers.constant_key(index))
         if base.kind is Kind.MODULE and base.element is not None and not isinstance(index, ast.Slice):
-            # model[0], layers[i]: a member of a Sequential / ModuleList, moved with its container.
+            # model[0], layers[i], heads["cls"]: a member of a Sequential / ModuleList / ModuleDict,
+            # moved with its container.
             member = base.element
             position = _int_literal(index)
-            if position is not None and base.elements is not None and -len(base.elements) <= position < len(base.elements):
+            if base.keys is not None:
+                member = containers.item(base.with_(kind=Kind.DICT), containers.constant_key(index))
+            elif position is not None and base.elements is not None and -len(base.elements) <= position < len(base.elements):
                 member = base.elements[position]
             return moved_with(base, member) if member.kind is Kind.MODULE else UNKNOWN
         if base.kind is Kind.SEQUENCE:
@@ -694,6 +699,14 @@ class Evaluator:
         if name in ("append", "insert") and args and (args[-1].value.param_view or (
                 args[-1].value.shares_with is not None and frame.context.loops)):
             self.it.emit(frame, Snapshot(self.it.site(node), written, args[-1].value, frame.context))
+        if name in containers.GROWING_METHODS and (
+                kind is Kind.MODULE and receiver.qualname in containers.GROWING_MODULES
+                or kind is None and isinstance(func.value, ast.Attribute) and self._reads_self(func.value, frame)):
+            # a ModuleList grows like a list; self.<attr>.append(v) on a value not known to be a
+            # list (a deque, set elsewhere) leaves the class's join of that attribute unknown
+            self._grow(receiver, func, args, frame)
+            if kind is Kind.MODULE:
+                return Value(kind=Kind.NONE)
         if kind is None and not runs_own_method:
             placed = self._placed_unknown(receiver, name, node, args, frame)
             if placed is not None:
@@ -728,14 +741,24 @@ class Evaluator:
             return self.call_function(method, frame, args, True, node, receiver) if method is not None else UNKNOWN
         if kind is Kind.INSTANCE and receiver.definition is None and receiver.choices is not None:
             return self.each_choice(receiver, lambda one: self.call_method(one, func, node, frame))
-        if kind is Kind.SEQUENCE and name in ("append", "extend", "insert"):
-            added = args[-1].value if args else UNKNOWN
-            if name == "extend":
-                added = added.element if added.kind is Kind.SEQUENCE and added.element is not None else UNKNOWN
-            if isinstance(func.value, ast.Name):
-                frame.env[func.value.id] = Value(kind=Kind.SEQUENCE, element=join_elements(receiver.element, added))
+        if kind is Kind.SEQUENCE and name in containers.GROWING_METHODS:
+            self._grow(receiver, func, args, frame)
             return Value(kind=Kind.NONE)
         return UNKNOWN
+
+    def _grow(self, receiver: Value, func: ast.Attribute, args: Sequence[Arg], frame: Frame) -> None:
+        """``items.append(v)`` on a name or on ``self.<attr>``: the list now holds ``v`` too.
+
+        On ``self`` the walk's attribute sink takes the grown list, joined with what this walk
+        stored before, so the class's join (classes.class_attrs) sees every method's appends."""
+        added = containers.grown(receiver, func.attr, args[-1].value if args else UNKNOWN)
+        holder = func.value
+        if isinstance(holder, ast.Name):
+            frame.env[holder.id] = added
+        elif isinstance(holder, ast.Attribute) and self._reads_self(holder, frame) and frame.attr_sink is not None:
+            old = frame.attr_sink.get(holder.attr)
+            frame.attr_sink[holder.attr] = added if old is None else join(old, added)
+            frame.env[attribute_key(holder)] = added
 
 
 def _cuda_tensor_type(qualname: Optional[str]) -> bool:

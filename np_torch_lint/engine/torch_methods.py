@@ -15,7 +15,7 @@ from .guards import names_a_device
 from .promotion import dtype_of, grad_in_context
 from .scope import ClassInfo, Frame
 from .torch_model import TorchModel
-from .values import UNKNOWN, Device, Kind, Tri, Value, sequence
+from .values import UNKNOWN, Device, Kind, Tri, Value, moved_with, sequence
 from .walker import Expressions, Walker
 
 #: a tensor or module method: (receiver, name, callee, call, arguments, frame) -> value.
@@ -156,6 +156,8 @@ class TorchMethods:
         handler = self.module_methods.get(name)
         if handler is not None:
             return handler(m, name, func, node, args, frame)
+        if m.qualname == "ModuleDict" and name in ("items", "values", "keys"):
+            return _module_dict_view(m, name)
         cls = m.definition if isinstance(m.definition, ClassInfo) else None
         if cls is not None:
             method = cls.method(name)
@@ -250,3 +252,15 @@ def _basic_index(index: ast.expr) -> bool:
             continue
         return False
     return True
+
+
+def _module_dict_view(m: Value, name: str) -> Value:
+    """``heads.items()`` / ``.values()`` / ``.keys()`` of a ModuleDict: string keys, and members
+    that moved with the container (unknown where its members are)."""
+    key = Value(kind=Kind.PY_STR)
+    member = moved_with(m, m.element) if m.element is not None and m.element.kind is Kind.MODULE else UNKNOWN
+    if name == "keys":
+        return Value(kind=Kind.SEQUENCE, element=key)
+    if name == "values":
+        return Value(kind=Kind.SEQUENCE, element=member)
+    return Value(kind=Kind.SEQUENCE, element=sequence((key, member)))

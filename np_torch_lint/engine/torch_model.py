@@ -273,11 +273,11 @@ class TorchModel:
         dtype = dtype_of(explicit.value) if explicit is not None else api.FLOAT32
         if name in api.CONTAINER_MODULES:
             members = positional(args)
-            members += [m.element for m in members if m.kind is Kind.SEQUENCE and m.element is not None]
+            members += [m.element for m in members if m.kind in (Kind.SEQUENCE, Kind.DICT) and m.element is not None]
             parametric = Tri.YES if any(m.kind is Kind.MODULE and m.parametric is Tri.YES for m in members) else Tri.UNKNOWN
             held = _held_modules(name, args)
             return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric, device=_made_on(args),
-                         elements=held.elements, element=held.element)
+                         keys=held.keys, elements=held.elements, element=held.element)
         if name in api.PARAMETRIC_MODULES:
             parametric = Tri.YES
         elif name in api.PARAMETER_FREE_MODULES:
@@ -582,13 +582,20 @@ def _tuple_output(shape: Tuple[Any, ...], output: Value, tensor_input: bool) -> 
 
 
 def _held_modules(container: str, args: Sequence[Arg]) -> Value:
-    """The members ``model[i]`` reads: Sequential's positional modules, a ModuleList's list.
-    A starred or unknown argument leaves the positions unknown (only their join is kept)."""
+    """The members ``model[i]`` reads: Sequential's positional modules, a ModuleList's list, a
+    ModuleDict's dict (by key). Built empty, the container holds nothing yet (``elements`` is
+    empty; appended members join in, see containers.grown). A starred or unknown argument leaves
+    the positions unknown (only their join is kept)."""
     values = [a for a in args if a.keyword is None]
+    if container in ("Sequential", "ModuleList") and not args:
+        return sequence(())
     if container == "Sequential" and values and not any(a.starred for a in values):
         return sequence(tuple(a.value for a in values))
     if container == "ModuleList" and len(values) == 1 and not values[0].starred and values[0].value.kind is Kind.SEQUENCE:
         return Value(kind=Kind.SEQUENCE, elements=values[0].value.elements, element=values[0].value.element)
+    if container == "ModuleDict" and len(values) == 1 and not values[0].starred and values[0].value.kind is Kind.DICT:
+        held = values[0].value
+        return Value(kind=Kind.DICT, keys=held.keys, elements=held.elements, element=held.element)
     return UNKNOWN
 
 

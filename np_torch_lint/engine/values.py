@@ -191,7 +191,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
             elements = tuple(join(x, y) for x, y in zip(a.elements, b.elements))
         return Value(kind=a.kind, elements=elements, element=join_elements(a.element, b.element),
                      keys=a.keys if elements is not None else None)
-    return Value(
+    joined = Value(
         kind=a.kind,
         dtype=a.dtype if a.dtype == b.dtype else None,
         device=_join_device(a.device, b.device),
@@ -213,6 +213,19 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         attrs=a.attrs if a.attrs == b.attrs else None,
         choices=_join_choices(a, b),
     )
+    if a.kind is Kind.MODULE and _members_known(a) and _members_known(b):
+        # a container module on both paths (a ModuleList before and after an append): its members
+        elements = None
+        if a.elements is not None and b.elements is not None and len(a.elements) == len(b.elements) and a.keys == b.keys:
+            elements = tuple(join(x, y) for x, y in zip(a.elements, b.elements))
+        joined = joined.with_(elements=elements, element=join_elements(a.element, b.element),
+                              keys=a.keys if elements is not None else None)
+    return joined
+
+
+def _members_known(module: Value) -> bool:
+    """A container module whose members are known, or known to be none yet (built empty)."""
+    return module.elements is not None or module.element is not None
 
 
 #: kinds whose calls dispatch on a qualified name or a definition, and the most choices kept.
