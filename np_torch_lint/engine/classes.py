@@ -2,7 +2,9 @@
 
 An ``nn.Module`` subclass's instance is a float32 module (unless the class casts itself);
 whether it has parameters comes from its attributes. ``self.<name>`` is the join of every
-value any method stores on it, the bases' attributes and class-level names included.
+value any method stores on it, the bases' attributes and class-level names included; a list
+that methods only append to holds the join of what they append; a module that a method moves
+in place (``self.net.cuda()``) is joined with its moved self.
 """
 from __future__ import annotations
 

@@ -430,12 +430,14 @@ class Interpreter:
         elif isinstance(target, ast.Starred):
             self.bind(target.value, UNKNOWN, frame)
         elif isinstance(target, ast.Attribute):
-            self.eval(target.value, frame)
+            holder = self.eval(target.value, frame)
             if self._is_self_attr(target, frame) and frame.attr_sink is not None:
                 old = frame.attr_sink.get(target.attr)
                 frame.attr_sink[target.attr] = value if old is None else join(old, value)
                 frame.env[attribute_key(target)] = value  # what this path reads back (scope.attribute_key)
-            if _is_snapshot(value, frame):
+            if _is_snapshot(value, frame) and not (holder.kind is Kind.MODULE and value.grad_leaf):
+                # conv.bias = nn.Parameter(...): a parameter registered on a module is the live
+                # weight itself (as is a tied one), no snapshot of it
                 self.emit(frame, Snapshot(self.site(target), None, value, frame.context))
         elif isinstance(target, ast.Subscript):
             container = self.eval(target.value, frame)
