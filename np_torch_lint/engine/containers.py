@@ -157,8 +157,10 @@ def grown(held: Value, method_name: str, added: Value) -> Value:
         added = added.element if added.kind is Kind.SEQUENCE and added.element is not None else UNKNOWN
     if held.kind is Kind.SEQUENCE:
         return Value(kind=Kind.SEQUENCE, element=join_elements(held.element, added))
-    if held.kind is Kind.MODULE and held.qualname in GROWING_MODULES and held.elements is not None:
-        # nn.ModuleList() built empty (or from known members), members appended: each is a module
-        # registered with the container, so it moves with it (values.moved_with reads it back).
+    if held.kind is Kind.MODULE and held.qualname in GROWING_MODULES and (
+            held.elements is not None or held.element is not None):
+        # nn.ModuleList() built empty (or from known members), members appended (once or again):
+        # each is a module registered with the container, so it moves with it (values.moved_with
+        # reads it back). Members of unknown origin (neither known) stay unknown.
         return held.with_(elements=None, element=join_elements(held.element, added))
     return UNKNOWN
