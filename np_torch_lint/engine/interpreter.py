@@ -30,7 +30,7 @@ from .promotion import numpy_result_dtype
 from .kept import kept_for_later
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .source import ImportItem, Item, Opaque
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, unpacked
 
 if TYPE_CHECKING:
     from .evidence import CheckpointEvidence
@@ -420,13 +420,12 @@ class Interpreter:
                 self.emit(frame, Snapshot(self.site(source if source is not None else target), None, value, frame.context))
         elif isinstance(target, (ast.Tuple, ast.List)):
             elements = target.elts
-            known = value.elements if value.kind is Kind.SEQUENCE else None
             starred = any(isinstance(e, ast.Starred) for e in elements)
-            exact = known is not None and not starred and len(known) == len(elements)
+            known = None if starred else unpacked(value, len(elements))
             # `net, stats = pickle.load(fh)`: each item is an unpickled object too
             other = value if value.kind is None and value.qualname == api.UNPICKLED else UNKNOWN
             for i, element in enumerate(elements):
-                self.bind(element, known[i] if exact and known is not None else other, frame)
+                self.bind(element, known[i] if known is not None else other, frame)
         elif isinstance(target, ast.Starred):
             self.bind(target.value, UNKNOWN, frame)
         elif isinstance(target, ast.Attribute):

@@ -262,9 +262,11 @@ class TorchModel:
         """torch.nn.<Name>(...): a module, a loss or a parameter."""
         name = qual[len("torch.nn."):]
         if name == "Parameter":
-            data = first(args)
+            # nn.Parameter(t) needs grad unless told otherwise or frozen later in the file (parameter()).
+            data, wanted = first(args), argument(args, 1, "requires_grad")
+            needs = None if wanted is None else Tri.YES if literal_true(wanted.node) else Tri.UNKNOWN
             return self.parameter(data.dtype if data.kind is Kind.TENSOR else None, None, node, "parameter ",
-                                  requires_grad=Tri.YES)
+                                  requires_grad=needs)
         if name in api.LOSS_MODULES:
             return Value(kind=Kind.LOSS, qualname=name)
         if not name[:1].isupper() or name in api.NON_MODULE_CLASSES:

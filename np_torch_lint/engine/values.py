@@ -143,6 +143,10 @@ class Value:
     # torch.FloatTensor``, ``net = A() if c else B()``): each one's qualified name (API) or definition
     # (FUNCTION, CLASS, MODULE, INSTANCE). A call runs each and joins what they return.
     choices: Optional[Tuple[Any, ...]] = None
+    # A SEQUENCE joined over paths that give different lengths (``return loss_a, loss_b`` on one
+    # path, ``return [boxes, scores, labels]`` on another): one known-length sequence per length.
+    # Unpacking into n names takes the length-n one: any other length raises at run time.
+    lengths: Optional[Tuple["Value", ...]] = None
 
     def with_(self, **changes: Any) -> "Value":
         return replace(self, **changes)
@@ -190,7 +194,8 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
                 and a.keys == b.keys):
             elements = tuple(join(x, y) for x, y in zip(a.elements, b.elements))
         return Value(kind=a.kind, elements=elements, element=join_elements(a.element, b.element),
-                     keys=a.keys if elements is not None else None)
+                     keys=a.keys if elements is not None else None,
+                     lengths=_join_lengths(a, b) if a.kind is Kind.SEQUENCE and elements is None else None)
     joined = Value(
         kind=a.kind,
         dtype=a.dtype if a.dtype == b.dtype else None,
@@ -221,6 +226,41 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         joined = joined.with_(elements=elements, element=join_elements(a.element, b.element),
                               keys=a.keys if elements is not None else None)
     return joined
+
+
+#: the most lengths a joined sequence keeps apart (values.Value.lengths).
+MAX_LENGTHS = 3
+
+
+def _by_length(value: Value) -> Optional[Tuple[Value, ...]]:
+    if value.lengths is not None:
+        return value.lengths
+    return (value,) if value.elements is not None else None
+
+
+def _join_lengths(a: Value, b: Value) -> Optional[Tuple[Value, ...]]:
+    """The known-length alternatives of a sequence joined over paths: per length, the join of
+    the paths that give it. Unknown when a path's length is unknown or too many differ."""
+    left, right = _by_length(a), _by_length(b)
+    if left is None or right is None:
+        return None
+    merged: Dict[int, Value] = {}
+    for alternative in left + right:
+        size = len(alternative.elements or ())
+        merged[size] = join(merged[size], alternative) if size in merged else alternative
+    return tuple(merged.values()) if 1 < len(merged) <= MAX_LENGTHS else None
+
+
+def unpacked(value: Value, count: int) -> Optional[Tuple[Value, ...]]:
+    """The items of ``value`` unpacked into ``count`` names, when its length-``count`` shape is known."""
+    if value.kind is not Kind.SEQUENCE:
+        return None
+    if value.elements is not None:
+        return value.elements if len(value.elements) == count else None
+    for alternative in value.lengths or ():
+        if alternative.elements is not None and len(alternative.elements) == count:
+            return alternative.elements
+    return None
 
 
 def _members_known(module: Value) -> bool:
