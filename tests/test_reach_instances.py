@@ -169,3 +169,58 @@ def test_a_data_loader_over_a_dataset_of_the_file_yields_its_items_collated():
     assert (env["w"].kind, env["w"].dtype) == (Kind.TENSOR, "float64")
     assert env["extra"].kind is Kind.DICT
     assert env["unbatched"].kind is None
+
+
+BASE_AND_AGENT = """
+    class Base:
+        def __init__(self, seed):
+            torch.manual_seed(seed)
+            self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+    class Policy(Base):
+        def __init__(self, seed):
+            {call}
+            self.net = nn.Linear(4, 2).to(self.device)
+
+        def act(self, obs):
+            with torch.no_grad():
+                return self.net(obs.to(self.device)){tail}
+"""
+
+
+def _agent_codes(call: str, tail: str = ".numpy()") -> List[Tuple[int, str]]:
+    text = HEADER + textwrap.dedent(BASE_AND_AGENT.format(call=call, tail=tail))
+    return [(r.line, r.code) for r in analyze(text, filename="agents.py")]
+
+
+def test_a_subclass_reads_what_the_base_init_stored_with_no_instance_built():
+    # No Policy(...) anywhere: the methods are walked with a generic self, and after
+    # super().__init__(seed) (seed unknown) self.device is what Base stores on self.
+    assert _agent_codes("super().__init__(seed)") == [(18, "NTL202")]
+    assert _agent_codes("Base.__init__(self, seed)") == [(18, "NTL202")]
+
+
+def test_the_base_init_look_alikes_stay_silent():
+    assert _agent_codes("super().__init__(seed)", tail=".cpu().numpy()") == []
+    # a base __init__ called on another object stores nothing on self
+    assert _agent_codes("Base.__init__(Base, seed)\n            self.device = torch.device('cpu')") == []
+
+
+def test_a_base_class_in_another_module_sets_the_device(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "base.py").write_text(textwrap.dedent("""
+        import torch
+
+
+        class Base:
+            def __init__(self, seed):
+                torch.manual_seed(seed)
+                self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """))
+    policy = BASE_AND_AGENT[BASE_AND_AGENT.index("    class Policy"):]
+    agent = tmp_path / "agent.py"
+    agent.write_text("import torch\nimport torch.nn as nn\nfrom base import Base\n\n"
+                     + textwrap.dedent(policy.format(call="super().__init__(seed)", tail=".numpy()")))
+    found = [(r.line, r.code) for r in analyze(agent.read_text(), filename=str(agent))]
+    assert [code for _, code in found] == ["NTL202"]

@@ -448,7 +448,12 @@ class Evaluator:
                 return
             args = args[1:]
         built = self.it.constructed(init, self.it.instance_value(init.owner), args, frame)
-        for attr, value in built.attrs or ():
+        # What this call's walk could not tell (its arguments unknown: the generic walk of a
+        # subclass's __init__) is what the base stores on self in any of its methods (their join).
+        stored = {attr: value for attr, value in self.it.classes.class_attrs(init.owner).items()
+                  if not knows_nothing(value)}
+        stored.update(built.attrs or ())
+        for attr, value in stored.items():
             assert frame.attr_sink is not None
             frame.attr_sink[attr] = value
             frame.env[f"{frame.self_name}.{attr}"] = value  # as scope.attribute_key names it
