@@ -244,7 +244,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             skipped.append("%s %s: mirror lacks commit %s" % (bug["id"], bug["repository"], bug["fix_commit"][:12]))
             continue
         try:
-            results.append(score_bug(bug, gdir, args.mode, args.keep))
+            result = score_bug(bug, gdir, args.mode, args.keep)
+            if bug.get("excluded"):
+                # kept and scored for the record, never counted: the reason says why it is no bug there
+                result["status"] = "excluded (%s): %s" % (
+                    ("D" if result.get("detected") else "-") + ("S" if result.get("silent_at_fix") else "!"),
+                    bug["excluded"])
+            results.append(result)
         except (subprocess.CalledProcessError, RuntimeError, OSError) as error:
             results.append(OrderedDict(id=bug["id"], repository=bug["repository"], path=bug["path"],
                                        code=bug["code"], scope=bug["scope"], status="error: %s" % error))
