@@ -528,3 +528,38 @@ def test_both_spellings_of_the_data_loader_walk_the_collate_function(qual):
     # the list of the dataset's arrays reaches torch.tensor only through the collate walk (NTL501),
     # whose float64 batch keeps the item's NTL102
     assert sorted(r.code for r in analyze(source)) == ["NTL102", "NTL501"]
+
+
+def test_a_container_iterated_layer_by_layer_runs_each_layer():
+    # The loop variable is one of the members on each iteration: a call of it is the call of
+    # whichever layer it is (values.Value.choices), so the result stays a tensor on the device.
+    env = values("""
+        seq = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Hardtanh(0, 20)).to("cuda")
+        x = torch.zeros(2, 1, 8, 8, device="cuda")
+        for layer in seq:
+            x = layer(x)
+        seen = x.numpy()
+    """)
+    assert (env["x"].kind, env["x"].device) == (Kind.TENSOR, Device.CUDA)
+    assert env["x"].requires_grad is Tri.UNKNOWN  # Conv2d's output needs grad, Hardtanh's of x not
+
+
+def test_dict_constructors_hold_what_they_are_given():
+    env = values("""
+        pairs = []
+        for i in range(3):
+            pairs.append(("layer", nn.Linear(3, 3)))
+        from collections import OrderedDict
+        named = OrderedDict(pairs)
+        plain = dict(pairs)
+        copied = dict({"a": np.zeros(3)})
+        empty = dict()
+        seq = nn.Sequential(named).to("cuda")
+        first = seq[0]
+        seen = (named, plain, copied["a"], empty, first).numpy()
+    """)
+    assert env["named"].kind is Kind.DICT and env["named"].element.qualname == "Linear"
+    assert env["plain"].element.qualname == "Linear"
+    assert env["copied"].keys == ("a",) and env["copied"].elements[0].dtype == "float64"
+    assert (env["empty"].kind, env["empty"].elements) == (Kind.DICT, ())
+    assert (env["first"].qualname, env["first"].device) == ("Linear", Device.CUDA)

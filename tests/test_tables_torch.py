@@ -134,6 +134,8 @@ PARAMETRIC: List[str] = [
     "TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 1)",
     "TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 1)", "TransformerEncoderLayer(8, 2, 16)",
     "TransformerDecoderLayer(8, 2, 16)", "PReLU()",
+    "LazyBatchNorm1d()", "LazyBatchNorm2d()", "LazyBatchNorm3d()", "LazyConvTranspose1d(2, 3)",
+    "LazyConvTranspose2d(2, 3)", "LazyConvTranspose3d(2, 3)",
     # CONTAINER_MODULES: parametric when a member is
     "Sequential(nn.Linear(3, 2), nn.ReLU())", "ModuleList([nn.Linear(3, 2)])",
 ]
@@ -143,6 +145,17 @@ PARAMETER_FREE: List[str] = [
     "Tanh()", "Softmax(1)", "LogSoftmax(1)", "GELU()", "LeakyReLU()", "MaxPool1d(2)", "MaxPool2d(2)", "MaxPool3d(2)",
     "AvgPool1d(2)", "AvgPool2d(2)", "AdaptiveAvgPool1d(1)", "AdaptiveAvgPool2d(1)", "AdaptiveMaxPool2d(1)",
     "Upsample(scale_factor=2.0)", "SiLU()", "ELU()", "Mish()", "Hardswish()", "Softplus()",
+    "AdaptiveAvgPool3d(2)", "AdaptiveMaxPool1d(2)", "AdaptiveMaxPool3d(2)", "AlphaDropout()", "AvgPool3d(2)",
+    "CELU()", "ChannelShuffle(2)", "CircularPad1d(2)", "CircularPad2d(2)", "CircularPad3d(2)",
+    "ConstantPad1d(2, 0.0)", "ConstantPad2d(2, 0.0)", "ConstantPad3d(2, 0.0)", "Dropout1d()", "Dropout3d()",
+    "FeatureAlphaDropout()", "Fold((4, 4), 2)", "FractionalMaxPool2d(2, output_size=2)",
+    "FractionalMaxPool3d(2, output_size=2)", "GLU()", "Hardshrink()", "Hardsigmoid()", "Hardtanh()",
+    "LPPool1d(2, 2)", "LPPool2d(2, 2)", "LPPool3d(2, 2)", "LocalResponseNorm(2)", "LogSigmoid()",
+    "MaxUnpool1d(2)", "MaxUnpool2d(2)", "MaxUnpool3d(2)", "PixelShuffle(2)", "PixelUnshuffle(2)", "RReLU()",
+    "ReflectionPad1d(2)", "ReflectionPad2d(2)", "ReflectionPad3d(2)", "ReplicationPad1d(2)",
+    "ReplicationPad2d(2)", "ReplicationPad3d(2)", "SELU()", "Softmax2d()", "Softmin(1)", "Softshrink()",
+    "Softsign()", "Tanhshrink()", "Threshold(0.1, 0.0)", "Unfold(2)", "UpsamplingBilinear2d(scale_factor=2.0)",
+    "UpsamplingNearest2d(scale_factor=2.0)", "ZeroPad1d(2)", "ZeroPad2d(2)", "ZeroPad3d(2)",
 ]
 
 

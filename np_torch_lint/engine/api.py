@@ -408,6 +408,8 @@ PARAMETRIC_MODULES: FrozenSet[str] = frozenset({
     "RMSNorm", "Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell",
     "GRUCell", "MultiheadAttention", "Transformer", "TransformerEncoder",
     "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer", "PReLU",
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
 })
 #: modules whose call returns a tuple, not a tensor.
 #: wrappers that run the module they are given (on its device) and return its outputs.
@@ -422,6 +424,8 @@ TUPLE_OUTPUT_MODULES: Mapping[str, Tuple[Any, ...]] = {
     "RNN": ("tensor", "state"), "GRU": ("tensor", "state"), "LSTM": ("tensor", ("state", "state")),
     "LSTMCell": ("state", "state"), "MultiheadAttention": ("tensor", None),
 }
+#: dict constructors: ``dict(d)``, ``OrderedDict(pairs)`` hold what they are given.
+DICT_CONSTRUCTORS: FrozenSet[str] = frozenset({"builtins.dict", "collections.OrderedDict", "typing.OrderedDict"})
 #: containers: parametric when any member is.
 CONTAINER_MODULES: FrozenSet[str] = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 #: nn classes that are not modules a model is made of.
@@ -433,6 +437,18 @@ PARAMETER_FREE_MODULES: FrozenSet[str] = frozenset({
     "Softmax", "LogSoftmax", "GELU", "LeakyReLU", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d",
     "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "SiLU",
     "ELU", "Mish", "Hardswish", "Softplus",
+    # the rest of torch.nn's parameter-free layers (activations, pooling, padding, dropout,
+    # reshuffles), checked once against torch.nn's list (tests/test_tables_torch.py constructs each).
+    # InstanceNorm is not here: with affine=True it has parameters.
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool3d", "AlphaDropout", "AvgPool3d", "CELU",
+    "ChannelShuffle", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+    "ConstantPad3d", "Dropout1d", "Dropout3d", "FeatureAlphaDropout", "Fold", "FractionalMaxPool2d",
+    "FractionalMaxPool3d", "GLU", "Hardshrink", "Hardsigmoid", "Hardtanh", "LPPool1d", "LPPool2d",
+    "LPPool3d", "LocalResponseNorm", "LogSigmoid", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+    "PixelShuffle", "PixelUnshuffle", "RReLU", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+    "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "SELU", "Softmax2d", "Softmin", "Softshrink",
+    "Softsign", "Tanhshrink", "Threshold", "Unfold", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
 })
 #: tensor methods that combine the tensor with another operand (type promotion applies).
 TENSOR_BINARY_METHODS: FrozenSet[str] = frozenset({"add", "sub", "mul", "div", "matmul", "mm", "bmm", "true_divide"})

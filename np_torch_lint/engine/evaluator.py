@@ -21,13 +21,13 @@ from .premises import Premises
 from .promotion import NUMBERS, grad_in_context, numpy_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
-from .torch_model import ApiHandler, TorchModel
+from .torch_model import ApiHandler, TorchModel, layer_parametric
 from .functions import bind_parameters
 from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, join_elements, knows_nothing, moved_with,
                      sequence, stored_by_constructor)
 from .walker import Walker
 
-_BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "len", "range", "enumerate", "zip",
+_BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "dict", "len", "range", "enumerate", "zip",
                        "exit", "quit", "open", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
 
 
@@ -48,6 +48,8 @@ class Evaluator:
             self.api_calls.setdefault(f"{api.BINARY_FILE}.{name}", self._bytes)
         for name in api.UNPICKLERS:
             self.api_calls.setdefault(name, self._unpickled)
+        for name in api.DICT_CONSTRUCTORS:
+            self.api_calls.setdefault(name, self._dict)
         self.api_namespaces: List[Tuple[Callable[[str], bool], ApiHandler]] = [
             (lambda q: q.startswith("numpy."), self.numpy.call),
             (lambda q: q.startswith(api.PIL_IMAGE + ".") and q.rsplit(".", 1)[-1] in api.PIL_IMAGE_METHODS, self._pil_image),
@@ -466,6 +468,8 @@ class Evaluator:
         for choice in value.choices or ():
             if value.kind is Kind.API:
                 one = value.with_(choices=None, qualname=choice)
+            elif isinstance(choice, str):  # a torch.nn layer among a container's members
+                one = value.with_(choices=None, qualname=choice, definition=None, parametric=layer_parametric(choice))
             else:
                 name = choice.name if isinstance(choice, ClassInfo) else choice.qualname
                 one = value.with_(choices=None, definition=choice, qualname=name)
@@ -607,6 +611,21 @@ class Evaluator:
     @staticmethod
     def _unpickled(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return Value(qualname=api.UNPICKLED)
+
+    @staticmethod
+    def _dict(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``dict(d)``, ``OrderedDict(pairs)``: a new dict of the same values (by key where ``d``'s
+        keys are known); from (key, value) pairs, only the join of the values is known."""
+        positional = [a for a in args if a.keyword is None]
+        if len(positional) != 1 or positional[0].starred or len(args) != 1:
+            return Value(kind=Kind.DICT, elements=(), keys=()) if not args else UNKNOWN  # dict(): as {}
+        data = positional[0].value
+        if data.kind is Kind.DICT:
+            return Value(kind=Kind.DICT, keys=data.keys, elements=data.elements, element=data.element)
+        pair = data.element if data.kind is Kind.SEQUENCE else None
+        if pair is not None and pair.kind is Kind.SEQUENCE and pair.elements is not None and len(pair.elements) == 2:
+            return Value(kind=Kind.DICT, element=pair.elements[1])
+        return UNKNOWN
 
     @staticmethod
     def _bytes(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

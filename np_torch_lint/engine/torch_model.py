@@ -280,13 +280,8 @@ class TorchModel:
             held = _held_modules(name, args)
             return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric, device=_made_on(args),
                          keys=held.keys, elements=held.elements, element=held.element)
-        if name in api.PARAMETRIC_MODULES:
-            parametric = Tri.YES
-        elif name in api.PARAMETER_FREE_MODULES:
-            parametric = Tri.NO
-        else:
-            parametric = Tri.UNKNOWN
-        return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric, device=_made_on(args))
+        return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=layer_parametric(name),
+                     device=_made_on(args))
 
     def function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.<name>(...): promotion for the promoting functions, else propagation."""
@@ -583,6 +578,13 @@ def _tuple_output(shape: Tuple[Any, ...], output: Value, tensor_input: bool) -> 
     return sequence(tuple(parts))
 
 
+def layer_parametric(name: str) -> Tri:
+    """Whether a torch.nn layer built by its class name alone has parameters (the tables)."""
+    if name in api.PARAMETRIC_MODULES:
+        return Tri.YES
+    return Tri.NO if name in api.PARAMETER_FREE_MODULES else Tri.UNKNOWN
+
+
 def _held_modules(container: str, args: Sequence[Arg]) -> Value:
     """The members ``model[i]`` reads: Sequential's positional modules, a ModuleList's list, a
     ModuleDict's dict (by key). Built empty, the container holds nothing yet (``elements`` is
@@ -591,6 +593,9 @@ def _held_modules(container: str, args: Sequence[Arg]) -> Value:
     values = [a for a in args if a.keyword is None]
     if container in ("Sequential", "ModuleList") and not args:
         return sequence(())
+    if container == "Sequential" and len(values) == 1 and not values[0].starred and values[0].value.kind is Kind.DICT:
+        held = values[0].value  # Sequential(OrderedDict([...])): the members are the dict's values, in order
+        return Value(kind=Kind.SEQUENCE, elements=held.elements, element=held.element)
     if container == "Sequential" and values and not any(a.starred for a in values):
         return sequence(tuple(a.value for a in values))
     if container == "ModuleList" and len(values) == 1 and not values[0].starred and values[0].value.kind is Kind.SEQUENCE:

@@ -277,6 +277,9 @@ def _choices_of(value: Value) -> Optional[Tuple[Any, ...]]:
     if value.choices is not None:
         return value.choices
     key = value.qualname if value.kind is Kind.API else value.definition
+    if (key is None and value.kind is Kind.MODULE and value.qualname is not None
+            and value.elements is None and value.element is None):
+        key = value.qualname  # a torch.nn layer (its forward is a table row), not a container
     return (key,) if key is not None else None
 
 
