@@ -601,6 +601,11 @@ PARAMETER_ITERATORS: Mapping[str, bool] = {  # name -> yields (name, parameter) 
 #: but sharing their storage: an optimizer step changes what an earlier call returned).
 STATE_VIEW_METHODS: FrozenSet[str] = frozenset({"state_dict"})
 PARAMETER_ATTRS: FrozenSet[str] = frozenset({"weight", "bias", "weight_ih_l0", "weight_hh_l0", "in_proj_weight"})
+#: an optimizer's step (its parameters change in place), and the method that, called on the same
+#: object of unknown type in the same function, shows it is an optimizer (a module has
+#: zero_grad() but no step(); an environment's step() takes an action).
+OPTIMIZER_STEP_METHODS: FrozenSet[str] = frozenset({"step"})
+OPTIMIZER_ONLY_METHOD = "zero_grad"
 
 #: contexts that turn grad off, on, or set it from an argument.
 #: `with` blocks whose body is expected to raise (tests): findings there are what the test wants.

@@ -10,7 +10,7 @@ not import it.
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from . import api, conditions, containers, distributions, effects, guards
 from .arguments import Arg, argument, first
@@ -40,6 +40,7 @@ class Evaluator:
         self.premises = Premises(self.qualname_of, walker.project_value)
         # Calls by exact qualified name; then by namespace, in order (the first match wins).
         self.api_calls: Dict[str, ApiHandler] = self.torch.api_calls()
+        self._zero_grad_cache: Dict[int, FrozenSet[str]] = {}
         for name in api.PIL_OPENERS:
             self.api_calls.setdefault(name, self._pil_image)
         for name in api.OPENCV_READERS | api.OPENCV_SAME_DTYPE:
@@ -452,7 +453,7 @@ class Evaluator:
         built = self.it.constructed(init, self.it.instance_value(init.owner), args, frame)
         # What this call's walk could not tell (its arguments unknown: the generic walk of a
         # subclass's __init__) is what the base stores on self in any of its methods (their join).
-        stored = {attr: value for attr, value in self.it.classes.class_attrs(init.owner).items()
+        stored = {attr: value for attr, value in self.it.class_attrs(init.owner).items()
                   if not knows_nothing(value)}
         stored.update(built.attrs or ())
         for attr, value in stored.items():
@@ -654,6 +655,39 @@ class Evaluator:
             return Value(kind=Kind.SEQUENCE, element=sequence((Value(kind=Kind.PY_INT), data.element)))
         return UNKNOWN
 
+    def _unknown_trainer_call(self, receiver: Value, name: str, func: ast.Attribute, node: ast.Call,
+                              args: Sequence[Arg], frame: Frame) -> Optional[Value]:
+        """An object of unknown type (``self.model``, ``self.optimizer`` set in a subclass or from a
+        factory) used the way only torch's objects are:
+
+        - ``obj.state_dict()`` returns live views of its tensors, as a module's or an optimizer's
+          does (a snapshot of it taken in a training loop ends up the same as the last state);
+        - ``obj.step()`` (no positional argument) on an object whose ``zero_grad()`` the same
+          function also calls is an optimizer step: the parameters change in place."""
+        if args and name in api.STATE_VIEW_METHODS:
+            return None
+        if name in api.STATE_VIEW_METHODS:
+            return Value(kind=Kind.DICT, element=UNKNOWN, param_view=True, origin=self.it.origin(node, "state of "))
+        if (name in api.OPTIMIZER_STEP_METHODS and all(a.keyword is not None for a in args)
+                and ast.dump(func.value) in self._zero_grad_receivers(frame)):
+            self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
+            return UNKNOWN
+        return None
+
+    def _zero_grad_receivers(self, frame: Frame) -> FrozenSet[str]:
+        """The objects (as written, by ``ast.dump``) whose ``zero_grad()`` the function being walked
+        (or the module body) calls; memoized per scope."""
+        scope = frame.function.node if frame.function is not None else self.it.module_tree
+        if scope is None:
+            return frozenset()
+        found = self._zero_grad_cache.get(id(scope))
+        if found is None:
+            found = frozenset(ast.dump(current.func.value) for current in ast.walk(scope)
+                              if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
+                              and current.func.attr == api.OPTIMIZER_ONLY_METHOD)
+            self._zero_grad_cache[id(scope)] = found
+        return found
+
     def _placed_unknown(self, receiver: Value, name: str, node: ast.Call, args: Sequence[Arg],
                         frame: Frame) -> Optional[Value]:
         """An object of unknown kind moved by ``.to(device)`` / ``.cuda()`` (a batch from a loader, a
@@ -713,6 +747,10 @@ class Evaluator:
             if written is not None:
                 frame.env[written] = UNKNOWN
             receiver, kind = UNKNOWN, None
+        elif kind is Kind.NONE:
+            # self.optimizer = None in __init__, set by a subclass or a setup method this file does
+            # not show: a method called on it runs on whatever was set (on None it would raise).
+            receiver, kind = UNKNOWN, None
         if kind is Kind.TENSOR and name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITES:
             if written is not None:
                 self.it.in_place(written, node, frame)
@@ -735,6 +773,9 @@ class Evaluator:
             placed = self._placed_unknown(receiver, name, node, args, frame)
             if placed is not None:
                 return placed
+            trained = self._unknown_trainer_call(receiver, name, func, node, args, frame)
+            if trained is not None:
+                return trained
             if receiver.negative_strides is Tri.YES and name in api.NDARRAY_VIEWS:
                 # only an array has negative strides (a flipped value of unknown kind): a view keeps them
                 return receiver

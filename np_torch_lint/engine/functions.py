@@ -106,7 +106,11 @@ class FunctionWalks:
             return info.home.functions.call_with(info, args, frame, bound_self, call, receiver)
         walked = self._walk_call(info, args, frame, bound_self, receiver)
         if walked is None:
-            return self.summary(info)
+            summary = self.summary(info)
+            if frame.context.loops and info.updates_parameters:
+                # self.train_one_step() in an epoch loop: the step's optimizer.step() runs each time
+                self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
+            return summary
         if frame.context.loops and any(isinstance(event, ParameterUpdate) for event in walked[1]):
             # train_one_epoch(model, optimizer) in an epoch loop: the loop updates the parameters too
             self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
@@ -231,8 +235,13 @@ class FunctionWalks:
             owner = info.owner
             # A method records what it stores on self: later reads in the same walk see it.
             sink: Optional[Dict[str, Value]] = {} if owner is not None else None
-            with self.interp.events_into(None):  # a function is walked once: its events always stand
+            events: List[object] = []
+            with self.interp.events_into(events):
                 frame = self.walk_function(info, attr_sink=sink)
+            with self.interp.events_into(None):  # a function is walked once: its events always stand
+                for event in events:
+                    self.interp.emit(frame, event)
+            info.updates_parameters = any(isinstance(event, ParameterUpdate) for event in events)
             info.summary = _returned(frame)
             unguarded_start = not (info.guarded or self.interp.module_frame.context.cuda_guarded)
             info.returns_only_with_cuda = unguarded_start and bool(frame.exits_guarded) and all(frame.exits_guarded)

@@ -29,6 +29,9 @@ class FunctionInfo:
     # exits without a GPU or makes an NCCL process group (`init_distributed_mode(args)`); a call of it
     # as a statement guards what follows.
     returns_only_with_cuda: bool = False
+    # Its walk with unknown parameters updated parameters in place (optimizer.step()): a call of it
+    # in a loop updates them on every iteration, wherever its arguments are unknown too.
+    updates_parameters: bool = False
     # parameter -> how the function writes it in place (engine/effects.py), once scanned
     written_parameters: Optional[Dict[str, FrozenSet[str]]] = None
 

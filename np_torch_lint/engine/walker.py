@@ -22,6 +22,7 @@ class Walker(Protocol):
     guard_flags: GuardFlags  # what the file's assignments say about the flags its guards test
     rebound_globals: FrozenSet[str]  # names some function of the file declares `global`
     module_frame: Frame
+    module_tree: Optional[ast.Module]  # the linted file's tree
 
     def emit(self, frame: Frame, event: object) -> None: ...
 
