@@ -228,6 +228,8 @@ def is_cuda_test(node: ast.expr, frame: Frame, qualname_of: QualnameOf, flags: O
         results = [is_cuda_test(v, frame, qualname_of, flags, depth) for v in node.values]
         if isinstance(node.op, ast.And):
             return True if True in results else None
+        if all(result is True for result in results):
+            return True  # `device == "cuda" or device.type == "cuda"`: each way holds only with CUDA
         return False if False in results else None
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
         op, right = node.ops[0], node.comparators[0]
