@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
+from np_torch_lint.engine import api
 from np_torch_lint.engine.values import Kind, Tri
 from tables_support import PRELUDE, dtype_name, engine_value, lint_codes, run_value
 
@@ -306,6 +307,7 @@ SNIPPETS: List[Tuple[str, List[str], str]] = [
     *[(f"y = np.{name}([net(x), net(x)])\n", ["NTL201"], "grad") for name in ("stack", "concatenate", "vstack", "hstack")],
     ("y = np.mean([net(x), net(x)])\n", ["NTL201"], "grad"), ("y = np.sqrt(net(x))\n", ["NTL201"], "grad"),
     ("y = np.percentile(net(x), 50)\n", ["NTL201"], "grad"),
+    *[(f"y = np.{name}(net(x))\n", ["NTL201"], "grad") for name in sorted(api.NUMPY_ARRAY_READERS)],
     # NUMPY_TENSOR_METHOD_FUNCTIONS: one tensor goes to its own method (a tensor back, or a TypeError)
     ("y = np.squeeze(net(x))\n", [], "ok"), ("y = np.swapaxes(net(x), 0, 1)\n", [], "ok"),
     # NDARRAY_INPLACE and NUMPY_INPLACE_FUNCTIONS write an array shared with a tensor

@@ -26,7 +26,7 @@ GRAD_KEPT: List[str] = [
         "true_divide(2.0)", "matmul(torch.ones(2, 3))", "mm(torch.ones(2, 3))",
         "unsqueeze(0).bmm(torch.ones(1, 2, 3))", "sin()", "cos()", "floor()", "ceil()", "round()",
         "logsumexp(1)", "amax(1)", "amin(1)", "diag()", "tril()", "triu()", "trace()", "clone().squeeze_()",
-        "clone().unsqueeze_(0)", "sign()",
+        "clone().unsqueeze_(0)", "sign()", "max()", "min()", "median()", "nanmedian()",
         # TENSOR_VIEW_ATTRS
         "T", "mT", "H", "mH", "real")],
     *[f"torch.{call}" for call in (

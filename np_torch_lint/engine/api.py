@@ -236,10 +236,25 @@ NUMPY_DTYPE_KEEPING: FrozenSet[str] = frozenset({
     "cumprod", "nancumsum", "nancumprod", "permute_dims", "matrix_transpose", "rollaxis",
     "trunc", "fix", "diff", "nan_to_num", "triu", "tril", "positive",
 })
+#: NumPy functions that read a tensor argument through ``Tensor.__array__`` (``.numpy()``), listed
+#: once from NumPy's namespace by calling each on a tensor that requires grad (tests/test_tables_numpy.py
+#: checks every row against the installed NumPy and torch): predicates, sorting and counting,
+#: shape and copy helpers, statistics.
+NUMPY_ARRAY_READERS: FrozenSet[str] = frozenset({
+    "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit", "sign", "clip", "where", "around",
+    "fabs", "reciprocal", "logical_not", "invert", "bitwise_not", "argmax", "argmin", "argsort", "nanargmax",
+    "nanargmin", "count_nonzero", "unique", "unique_counts", "unique_inverse", "unique_values", "histogram",
+    "histogram_bin_edges", "diag", "trace", "cov", "corrcoef", "gradient", "copy", "column_stack",
+    "dstack", "broadcast_arrays", "fliplr", "flipud", "rot90", "asfortranarray", "asarray_chkfinite",
+    "require", "empty_like", "zeros_like", "ones_like", "ediff1d", "trapezoid", "sinc", "spacing", "modf",
+    "frexp", "conj", "conjugate", "angle", "real_if_close", "i0", "unwrap", "acos", "acosh", "asin", "asinh",
+    "atan", "atanh",
+})
 #: NumPy functions that convert their first argument (a tensor or list of tensors) to an array.
 NUMPY_CONSUMERS: FrozenSet[str] = frozenset(
     {"numpy.array", "numpy.asarray", "numpy.asanyarray", "numpy.ascontiguousarray",
      "numpy.stack", "numpy.concatenate", "numpy.vstack", "numpy.hstack"}
+    | {"numpy." + name for name in NUMPY_ARRAY_READERS}
     | {"numpy." + name for name in NUMPY_REDUCTIONS}
     | {"numpy." + name for name in NUMPY_FLOAT_UFUNCS | NUMPY_DTYPE_KEEPING | NUMPY_QUANTILES}
 )

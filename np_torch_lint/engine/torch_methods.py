@@ -139,7 +139,10 @@ class TorchMethods:
         pair = self.torch.values_and_indices(name, t, args, frame)
         if pair is not None:
             return pair
-        return self._propagating(t, name, func, node, args, frame) if name in api.TENSOR_PROPAGATING else UNKNOWN
+        if name in api.TENSOR_PROPAGATING or (name in api.VALUES_INDICES_WITH_DIM and not args):
+            # t.max(): the 0-d reduction, in t's dtype, on its device, with its grad
+            return self._propagating(t, name, func, node, args, frame)
+        return UNKNOWN
 
     def _propagating(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         operands = positional(args)
