@@ -7,7 +7,7 @@ import ast
 
 from ..engine.evidence import CheckpointEvidence
 from ..findings import Finding
-from ..engine.values import Origin, Site
+from ..engine.values import Kind, Origin, Site, Value
 
 
 class Evidence(Protocol):
@@ -59,3 +59,12 @@ class Rule:
         """Findings that need the whole file (e.g. a store and a later update in one loop)."""
         return iter(())
 
+
+def item_parts(value: Value) -> Tuple[Value, ...]:
+    """What a Dataset item is made of: the value itself, or the members of a returned tuple/list/dict
+    (default_collate batches each member on its own)."""
+    if value.kind in (Kind.SEQUENCE, Kind.DICT) and value.elements is not None:
+        if value.kind is Kind.SEQUENCE and value.elements and all(e.kind is Kind.PY_FLOAT for e in value.elements):
+            return (value,)  # a list of Python floats is itself one float64 item
+        return tuple(value.elements)
+    return (value,)

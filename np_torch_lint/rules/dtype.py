@@ -18,7 +18,7 @@ from ..engine.events import Conversion, DatasetItem, LossTarget, ModelInput
 from ..findings import Finding
 from ..engine.values import Kind, Site, Tri, Value
 from ..fixes.model import Fix, cast
-from .base import Evidence, Rule, plain_call
+from .base import Evidence, Rule, item_parts, plain_call
 
 _SINK_WORDS = {"module": "model call", "loss": "loss", "op": "float32 operation"}
 
@@ -151,7 +151,7 @@ class Float64DatasetItem(Rule):
         custom = event.dataset is not None and event.dataset.custom_collate
         if custom and not event.dataset.collated_float64:
             return  # its DataLoader's own collate_fn builds the batches (walked with them: no float64 out)
-        parts = _parts(event.value)
+        parts = item_parts(event.value)
         bad = [p for p in parts if _collates_to_float64(p)]
         if not bad:
             return
@@ -165,15 +165,6 @@ class Float64DatasetItem(Rule):
             f"{'its collate_fn keeps it float64' if custom else 'default_collate makes float64 batches'}; "
             "return float32 (astype(np.float32), torch.tensor(..., dtype=torch.float32))",
         )
-
-
-def _parts(value: Value) -> Tuple[Value, ...]:
-    """The value itself, or the members of a returned tuple/list/dict."""
-    if value.kind in (Kind.SEQUENCE, Kind.DICT) and value.elements is not None:
-        if value.kind is Kind.SEQUENCE and value.elements and all(e.kind is Kind.PY_FLOAT for e in value.elements):
-            return (value,)  # a list of Python floats is itself one float64 item
-        return tuple(value.elements)
-    return (value,)
 
 
 def _collates_to_float64(value: Value) -> bool:

@@ -5,11 +5,11 @@ import ast
 from typing import Iterator, List, Optional, Set, Tuple
 
 from ..engine.api import ARRAY_ONLY_CONVERSIONS, conversion_spec
-from ..engine.events import Conversion, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
+from ..engine.events import Conversion, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
 from ..findings import Finding
 from ..engine.values import Device, Kind, Tri
 from ..fixes.model import Fix, copy_argument
-from .base import Evidence, Rule, plain_call
+from .base import Evidence, Rule, item_parts, plain_call
 
 
 class NegativeStridesConversion(Rule):
@@ -18,9 +18,12 @@ class NegativeStridesConversion(Rule):
     code = "NTL403"
     name = "negative-strides-conversion"
     summary = "array with negative strides (a[::-1], np.flip) converted to a tensor"
-    events = (Conversion,)
+    events = (Conversion, DatasetItem)
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
+        if isinstance(event, DatasetItem):
+            yield from self._dataset_item(event, evidence)
+            return
         assert isinstance(event, Conversion)
         source = event.source
         if source.negative_strides not in (Tri.YES, Tri.MAYBE):
@@ -35,6 +38,24 @@ class NegativeStridesConversion(Rule):
             f"passed to {evidence.code(event.site.node.func)} raises "  # type: ignore[attr-defined]
             "\"At least one stride in the given numpy array is negative\"; add .copy() or np.ascontiguousarray() first",
             fix=_copy_argument(event),
+        )
+
+
+    def _dataset_item(self, event: DatasetItem, evidence: Evidence) -> Iterator[Finding]:
+        """``__getitem__`` returns a flipped array: default_collate converts it with torch.as_tensor,
+        which raises (a DataLoader's own collate_fn is left to what it does)."""
+        if event.dataset is not None and event.dataset.custom_collate:
+            return
+        flipped = next((part for part in item_parts(event.value)
+                        if part.kind is Kind.NDARRAY and part.negative_strides is Tri.YES), None)
+        if flipped is None:
+            return
+        yield Finding(
+            self.code,
+            event.site,
+            f"__getitem__ returns an array with negative strides ({evidence.cite(flipped.origin, 'a flipped array')}): "
+            "default_collate's torch.as_tensor raises \"At least one stride in the given numpy array is negative\"; "
+            "return a copy (.copy() or np.ascontiguousarray())",
         )
 
 

@@ -1,4 +1,4 @@
-"""NTL102/NTL103 at run time: DataLoader batches.
+"""NTL102/NTL103 (and NTL403) at run time: DataLoader batches.
 
 `_BaseDataLoaderIter.__next__` is wrapped (the iterator keeps its type).  On
 the first batch of each iterator fetched in this process (num_workers=0), a
@@ -8,6 +8,8 @@ NTL102 at that `return`, and the batch's float64 / narrow-integer tensors are
 marked as born there, so a float32 model or a class loss that receives them
 later is reported against the `return` too.  With worker processes the
 `__getitem__` runs elsewhere: the finding then names the method's first line.
+A batch that default_collate refuses for a negative stride is NTL403 at that
+`return` (the error is raised on, unchanged).
 """
 from __future__ import annotations
 
@@ -48,6 +50,19 @@ def _float_source(value: Any, depth: int = 0) -> Optional[str]:
     return None
 
 
+def _flipped(value: Any, depth: int = 0) -> bool:
+    """A sample holding an ndarray with a negative stride (default_collate refuses it)."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return any(stride < 0 for stride in value.strides)
+    if depth < 2 and isinstance(value, (list, tuple)):
+        return any(_flipped(item, depth + 1) for item in value)
+    if depth < 2 and isinstance(value, dict):
+        return any(_flipped(item, depth + 1) for item in value.values())
+    return False
+
+
 def _batch_tensors(batch: Any, tensor_type: type, depth: int = 0) -> List[Any]:
     if isinstance(batch, tensor_type):
         return [batch]
@@ -73,8 +88,7 @@ def install(state: TraceState, patches: Patches) -> None:
         method = getattr(type(dataset), "__getitem__", None)
         return getattr(method, "__code__", None)
 
-    def fetch_watching_returns(loader_iter: Any, code: Any) -> Tuple[Any, List[Tuple[int, Any]]]:
-        returns: List[Tuple[int, Any]] = []
+    def fetch_watching_returns(loader_iter: Any, code: Any, returns: List[Tuple[int, Any]]) -> Any:
         previous = sys.getprofile()
 
         def profile(frame: FrameType, event: str, arg: Any) -> None:
@@ -83,10 +97,9 @@ def install(state: TraceState, patches: Patches) -> None:
 
         sys.setprofile(profile)
         try:
-            batch = original_next(loader_iter)
+            return original_next(loader_iter)
         finally:
             sys.setprofile(previous)
-        return batch, returns
 
     def watched_next(self: Any) -> Any:
         if state.busy or not (state.on("NTL102") or state.on("NTL103") or state.on("NTL101")):
@@ -96,11 +109,17 @@ def install(state: TraceState, patches: Patches) -> None:
         in_process = getattr(self, "_num_workers", 0) == 0
         first = not getattr(self, "_ntl_trace_seen", False)
         # only where no profiler runs: a C-level one (cProfile) could not be put back with sys.setprofile
-        if first and in_process and code is not None and state.files.is_user(code.co_filename) \
-                and sys.getprofile() is None:
-            batch, returns = fetch_watching_returns(self, code)
-        else:
-            batch, returns = original_next(self), []
+        returns: List[Tuple[int, Any]] = []
+        try:
+            if first and in_process and code is not None and state.files.is_user(code.co_filename) \
+                    and sys.getprofile() is None:
+                batch = fetch_watching_returns(self, code, returns)
+            else:
+                batch = original_next(self)
+        except ValueError as error:
+            with state.guard("DataLoader"):
+                _refused(self, error, returns, code)
+            raise
         if first:
             try:
                 self._ntl_trace_seen = True
@@ -109,6 +128,18 @@ def install(state: TraceState, patches: Patches) -> None:
         with state.guard("DataLoader"):
             _inspect(self, batch, returns, code)
         return batch
+
+    def _refused(loader_iter: Any, error: ValueError, returns: List[Tuple[int, Any]], code: Any) -> None:
+        """default_collate raised on a sample with a negative stride (NTL403): reported at the
+        user's ``__getitem__`` return that gave it (its first line where no return was seen)."""
+        if not state.on("NTL403") or "negative" not in str(error) or code is None \
+                or not state.files.is_user(code.co_filename):
+            return
+        line = next((line for line, value in returns if _flipped(value)), code.co_firstlineno)
+        origin = Site(code.co_filename, line, code.co_name)
+        state.report("NTL403", f"DataLoader batch refused: {type(loader_iter._dataset).__name__}.__getitem__ "
+                     "returned an array with negative strides, which default_collate's torch.as_tensor "
+                     "cannot take; return a copy", origin, state.files.innermost(sys._getframe(2)))
 
     def _inspect(loader_iter: Any, batch: Any, returns: List[Tuple[int, Any]], code: Any) -> None:
         if code is None or not state.files.is_user(code.co_filename):
