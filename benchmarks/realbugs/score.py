@@ -177,9 +177,16 @@ def score_bug(bug: dict, gdir: str, mode: str, keep: Optional[str]) -> dict:
         flo, fhi = fix_region(gdir, bug, fixed_source)
         found_after = lint(after, bug["path"])
         at_fix = [f for f in found_after if flo <= f["line"] <= fhi and f["code"] == bug["code"]]
+        detected = any(f["code"] == bug["code"] for f in at_bug)
+        # Not counted as detected: a finding of the code elsewhere in the file whose message names
+        # the buggy statement as where the value came from ("(a[::-1], line 246)"), as NTL403
+        # reports at the conversion what was made negative-strided at the buggy line.
+        cited = [f for f in found_before if not detected and f["code"] == bug["code"] and any(
+            re.search(r"(?<![/\w.])line %d\b" % line, f["message"]) for line in range(lo, hi + 1))]
         result.update(
             status="scored" if parses else "scored (file is not Python 3: the linter cannot parse it)",
-            detected=any(f["code"] == bug["code"] for f in at_bug),
+            detected=detected,
+            cited_elsewhere=[f["line"] for f in cited],
             silent_at_fix=not at_fix,
             other_codes_at_bug=sorted({f["code"] for f in at_bug if f["code"] != bug["code"]}),
             buggy_span=[lo, hi], fix_span=[flo, fhi],
@@ -280,6 +287,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         n = g["bugs"]
         print("%-22s %5d %9d (%3.0f%%) %9d (%3.0f%%)" % (key, n, g["detected"], 100.0 * g["detected"] / n,
                                                           g["silent_at_fix"], 100.0 * g["silent_at_fix"] / n))
+    cited = [r for r in results if str(r.get("status", "")).startswith("scored") and r.get("cited_elsewhere")]
+    for r in cited:
+        print("not detected, but flagged at line %s naming the buggy line as the origin: %s %s:%s" % (
+            ", ".join(map(str, r["cited_elsewhere"])), r["id"], r["path"], r["buggy_line"]))
     not_scored = [r for r in results if not str(r.get("status", "")).startswith("scored")]
     for r in not_scored:
         print("not scored: %s %s: %s" % (r["id"], r["repository"], r["status"]))

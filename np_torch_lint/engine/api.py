@@ -746,6 +746,10 @@ def conversion_spec(qualname: Optional[str]) -> Optional[Conversion]:
     return CONVERSIONS.get(qualname or "")
 
 
+#: torch functions that convert an array argument themselves with torch.as_tensor: its position and keyword.
+ARRAY_ARGUMENT_CONVERTERS: Mapping[str, Tuple[int, str]] = {
+    "torch.nn.utils.rnn.pack_padded_sequence": (1, "lengths"),
+}
 #: conversions that accept ndarrays only (anything else raises): torch.from_numpy.
 ARRAY_ONLY_CONVERSIONS: FrozenSet[str] = frozenset({"torch.from_numpy"})
 #: conversions that build a tensor from a list of ndarrays element by element, and warn:

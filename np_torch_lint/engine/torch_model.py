@@ -48,6 +48,7 @@ class TorchModel:
             (api.DISTRIBUTION_SAMPLES, self.distribution),
             (api.LEGACY_VARIABLE, self.legacy_variable),
             (api.DATA_LOADERS, self.data_loader),
+            (api.ARRAY_ARGUMENT_CONVERTERS, self.converts_argument),
             ((q for q, (_, cuda) in api.TENSOR_TYPES.items() if cuda), self.cuda_tensor_type),
         ]
         table: Dict[str, ApiHandler] = {}
@@ -122,6 +123,15 @@ class TorchModel:
         """``nn.DataParallel(model)``: calling it runs ``model`` (its forward, its device)."""
         wrapped = argument(args, 0, "module")
         return wrapped.value if wrapped is not None and wrapped.value.kind is Kind.MODULE else UNKNOWN
+
+    def converts_argument(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``pack_padded_sequence(x, lengths)``: torch turns the ``lengths`` array into a tensor with
+        ``torch.as_tensor`` (an ARRAY_ARGUMENT_CONVERTERS row), a conversion like any other."""
+        position, keyword = api.ARRAY_ARGUMENT_CONVERTERS[qual]
+        given = argument(args, position, keyword)
+        if given is not None and given.value.kind is Kind.NDARRAY:
+            self.it.emit(frame, Conversion(self.it.site(node), qual, given.value, UNKNOWN, frame.context))
+        return UNKNOWN
 
     def optimizer_step(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
