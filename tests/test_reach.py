@@ -563,3 +563,35 @@ def test_dict_constructors_hold_what_they_are_given():
     assert env["copied"].keys == ("a",) and env["copied"].elements[0].dtype == "float64"
     assert (env["empty"].kind, env["empty"].elements) == (Kind.DICT, ())
     assert (env["first"].qualname, env["first"].device) == ("Linear", Device.CUDA)
+
+
+def test_packed_sequences_keep_their_data_facts():
+    env = values("""
+        rnn = nn.LSTM(4, 4).to("cuda")
+        x = torch.zeros(5, 2, 4, device="cuda")
+        packed = nn.utils.rnn.pack_padded_sequence(x, torch.tensor([5, 3]))
+        seen = packed
+        out, state = rnn(packed)
+        padded, lengths = nn.utils.rnn.pad_packed_sequence(out)
+        probe = (seen, padded, lengths, state).numpy()
+    """)
+    assert env["seen"].kind is Kind.OBJECT and env["seen"].device is Device.CUDA  # no .numpy() on it
+    assert (env["padded"].kind, env["padded"].device, env["padded"].requires_grad) == (Kind.TENSOR, Device.CUDA, Tri.YES)
+    assert (env["lengths"].dtype, env["lengths"].device) == ("int64", Device.CPU)
+
+
+def test_an_optional_module_is_the_module_where_it_is_used():
+    env = values("""
+        class Block(nn.Module):
+            def __init__(self, width, norm=True, cell=nn.GRU):
+                super().__init__()
+                self.norm = nn.LayerNorm(width) if norm else None
+                self.cell = cell(width, width)
+
+        block = Block(4)
+        norm = block.norm
+        cell = block.cell
+        probe = (norm, cell).numpy()
+    """)
+    assert (env["norm"].kind, env["norm"].qualname) == (Kind.MODULE, "LayerNorm")
+    assert env["cell"].qualname == "GRU"  # a library default argument (cell=nn.GRU) is the class it names

@@ -750,6 +750,14 @@ def conversion_spec(qualname: Optional[str]) -> Optional[Conversion]:
 ARRAY_ARGUMENT_CONVERTERS: Mapping[str, Tuple[int, str]] = {
     "torch.nn.utils.rnn.pack_padded_sequence": (1, "lengths"),
 }
+#: a PackedSequence: the packing functions make one where their input tensor is (its data keeps
+#: the input's dtype, device and grad); a recurrent module given one returns one; the unpacking
+#: function gives back (padded tensor, lengths), the lengths an int64 CPU tensor.
+PACKED_SEQUENCE = "torch.nn.utils.rnn.PackedSequence"
+SEQUENCE_PACKERS: FrozenSet[str] = frozenset({
+    "torch.nn.utils.rnn.pack_padded_sequence", "torch.nn.utils.rnn.pack_sequence",
+})
+SEQUENCE_UNPACKERS: FrozenSet[str] = frozenset({"torch.nn.utils.rnn.pad_packed_sequence"})
 #: conversions that accept ndarrays only (anything else raises): torch.from_numpy.
 ARRAY_ONLY_CONVERSIONS: FrozenSet[str] = frozenset({"torch.from_numpy"})
 #: conversions that build a tensor from a list of ndarrays element by element, and warn:

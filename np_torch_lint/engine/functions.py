@@ -185,15 +185,25 @@ class FunctionWalks:
         return cached
 
     def _constant_defaults(self, info: FunctionInfo, given: Dict[str, Value], bound_self: bool) -> Dict[str, Value]:
-        """The parameters a call leaves to a constant default (``device="cuda"``): that constant."""
+        """The parameters a call leaves to a constant default (``device="cuda"``): that constant; or
+        to a library name (``rnn_type=nn.LSTM``, ``dtype=torch.float32``): that API."""
         node = info.node.args
         positional = list(node.posonlyargs) + list(node.args)
         if bound_self and info.owner is not None:
             positional = positional[1:]
         pairs = list(zip(positional[len(positional) - len(node.defaults):], node.defaults))
         pairs += [(p, d) for p, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
-        return {parameter.arg: self.interp.eval(default, info.closure) for parameter, default in pairs
-                if parameter.arg not in given and isinstance(default, ast.Constant)}
+        defaults: Dict[str, Value] = {}
+        for parameter, default in pairs:
+            if parameter.arg in given:
+                continue
+            if isinstance(default, ast.Constant):
+                defaults[parameter.arg] = self.interp.eval(default, info.closure)
+            elif _dotted(default):
+                value = self.interp.eval(default, info.closure)  # a name read: nothing runs
+                if value.kind is Kind.API:
+                    defaults[parameter.arg] = value
+        return defaults
 
     def _moved_since_built(self, info: FunctionInfo, receiver: Value) -> bool:
         """The instance a method is called on is not as its class builds it: moved to CUDA, a
@@ -425,3 +435,10 @@ def _is_static(node: FunctionNode) -> bool:
 
 def _is_classmethod(node: FunctionNode) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)
+
+
+def _dotted(node: ast.expr) -> bool:
+    """``nn.LSTM``, ``torch.float32``, ``np.float64``: a name or a chain of attributes of one."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)

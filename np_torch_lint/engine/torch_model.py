@@ -48,6 +48,8 @@ class TorchModel:
             (api.DISTRIBUTION_SAMPLES, self.distribution),
             (api.LEGACY_VARIABLE, self.legacy_variable),
             (api.DATA_LOADERS, self.data_loader),
+            (api.SEQUENCE_PACKERS, self.pack),
+            (api.SEQUENCE_UNPACKERS, self.unpack),
             (api.ARRAY_ARGUMENT_CONVERTERS, self.converts_argument),
             ((q for q, (_, cuda) in api.TENSOR_TYPES.items() if cuda), self.cuda_tensor_type),
         ]
@@ -123,6 +125,31 @@ class TorchModel:
         """``nn.DataParallel(model)``: calling it runs ``model`` (its forward, its device)."""
         wrapped = argument(args, 0, "module")
         return wrapped.value if wrapped is not None and wrapped.value.kind is Kind.MODULE else UNKNOWN
+
+    def pack(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``pack_padded_sequence(x, lengths)``, ``pack_sequence([a, b])``: a PackedSequence of the
+        input's data (its dtype, device and grad)."""
+        if qual in api.ARRAY_ARGUMENT_CONVERTERS:
+            self.converts_argument(qual, node, args, frame)
+        data = first(args)
+        if data.kind is Kind.SEQUENCE and data.element is not None:
+            data = data.element  # pack_sequence([a, b, c]): the join of the sequences
+        if data.kind is not Kind.TENSOR:
+            return UNKNOWN
+        return packed(data)
+
+    @staticmethod
+    def unpack(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``pad_packed_sequence(packed)``: (the padded data, where the packed data was; the lengths,
+        an int64 tensor on the CPU)."""
+        data = first(args)
+        lengths = Value(kind=Kind.TENSOR, dtype=api.INT64, device=Device.CPU, requires_grad=Tri.NO)
+        if is_packed(data):
+            return sequence((data.with_(kind=Kind.TENSOR, qualname=None, ndim=None), lengths))
+        if data.kind is None and data.device is not None:
+            # only a PackedSequence gets through: the padded data is a tensor where it was
+            return sequence((Value(kind=Kind.TENSOR, device=data.device, device_origin=data.device_origin), lengths))
+        return UNKNOWN
 
     def converts_argument(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """``pack_padded_sequence(x, lengths)``: torch turns the ``lengths`` array into a tensor with
@@ -403,7 +430,7 @@ class TorchModel:
             device, device_origin = module.device, module.device_origin
             if device is None:
                 # The output is on its input's device: a module given a CUDA input is on CUDA too (or it raises).
-                moved = next((a.value for a in args if not a.starred and a.value.kind is Kind.TENSOR
+                moved = next((a.value for a in args if not a.starred and (a.value.kind is Kind.TENSOR or is_packed(a.value))
                               and a.value.device in (Device.CUDA, Device.MAYBE_CUDA)), None)
                 if moved is not None:
                     device, device_origin = moved.device, moved.device_origin
@@ -411,7 +438,11 @@ class TorchModel:
                            device_origin=device_origin)
             shape = api.TUPLE_OUTPUT_MODULES.get(module.qualname or "")
             if shape is not None:
-                return _tuple_output(shape, output, first(args).kind is Kind.TENSOR)
+                given = first(args)
+                # an RNN given a PackedSequence returns one (unpacked by pad_packed_sequence)
+                main = packed(output) if is_packed(given) else output if given.kind is Kind.TENSOR else \
+                    Value(device=output.device, device_origin=output.device_origin)  # a tensor or a packed one, there
+                return _tuple_output(shape, output, main)
             return output
         if (module.qualname or "") in api.TUPLE_OUTPUT_MODULES:
             return UNKNOWN
@@ -575,17 +606,28 @@ def _holds_float64(value: Value) -> bool:
     return any(_holds_float64(part) for part in parts)
 
 
-def _tuple_output(shape: Tuple[Any, ...], output: Value, tensor_input: bool) -> Value:
-    """``out, (h, c) = lstm(x)``: the tuple a recurrent or attention module returns."""
+def _tuple_output(shape: Tuple[Any, ...], output: Value, main: Value) -> Value:
+    """``out, (h, c) = lstm(x)``: the tuple a recurrent or attention module returns (``main``: its
+    output sequence, a tensor or a PackedSequence as its input was)."""
     parts = []
     for part in shape:
         if isinstance(part, tuple):
-            parts.append(_tuple_output(part, output, tensor_input))
-        elif part == "state" or (part == "tensor" and tensor_input):
+            parts.append(_tuple_output(part, output, main))
+        elif part == "state":
             parts.append(output)
         else:
-            parts.append(UNKNOWN)
+            parts.append(main if part == "tensor" else UNKNOWN)
     return sequence(tuple(parts))
+
+
+def packed(data: Value) -> Value:
+    """A PackedSequence of ``data``: an object (no ``.numpy()``) with the data's dtype, device and grad."""
+    return Value(kind=Kind.OBJECT, qualname=api.PACKED_SEQUENCE, dtype=data.dtype, device=data.device,
+                 device_origin=data.device_origin, requires_grad=data.requires_grad, origin=data.origin)
+
+
+def is_packed(value: Value) -> bool:
+    return value.kind is Kind.OBJECT and value.qualname == api.PACKED_SEQUENCE
 
 
 def layer_parametric(name: str) -> Tri:

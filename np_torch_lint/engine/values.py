@@ -187,8 +187,15 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
     if a is b or a == b and a.origin == b.origin:
         return a
     if a.kind is not b.kind:
+        # `self.norm = nn.BatchNorm1d(n) if batch_norm else None`: an optional module. Every use of it
+        # (a call, a move, its outputs) happens where it is not None (on None it raises), so the
+        # join is the module.
+        if {a.kind, b.kind} == {Kind.MODULE, Kind.NONE}:
+            return a if a.kind is Kind.MODULE else b
         return _module_or_unpickled(a, b) or _module_or_unpickled(b, a) or UNKNOWN
-    if a.kind in (Kind.SEQUENCE, Kind.DICT, Kind.OBJECT):
+    same_object = (a.kind is Kind.OBJECT and a.qualname is not None and a.qualname == b.qualname
+                   and a.elements is None and b.elements is None)  # two PackedSequences: join their facts
+    if a.kind in (Kind.SEQUENCE, Kind.DICT, Kind.OBJECT) and not same_object:
         elements = None
         if (a.elements is not None and b.elements is not None and len(a.elements) == len(b.elements)
                 and a.keys == b.keys):
