@@ -595,3 +595,53 @@ def test_an_optional_module_is_the_module_where_it_is_used():
     """)
     assert (env["norm"].kind, env["norm"].qualname) == (Kind.MODULE, "LayerNorm")
     assert env["cell"].qualname == "GRU"  # a library default argument (cell=nn.GRU) is the class it names
+
+
+def test_functions_mapped_over_items_are_called_with_an_item():
+    env = values("""
+        def halve(a):
+            return a / 2
+
+        class Worker:
+            def __init__(self, scale):
+                self.scale = scale
+
+            def __call__(self, a):
+                return torch.from_numpy(a) * self.scale
+
+        arrays = [np.zeros(3), np.ones(3)]
+        halves = list(map(halve, arrays))
+        with pool_factory() as pool:
+            scaled = pool.map(Worker(2.0), arrays)
+            pairs = pool.starmap(np.add, [(np.zeros(2), np.ones(2))])
+        first = halves[0]
+        tensor = scaled[0]
+        probe = (first, tensor, pairs).numpy()
+    """)
+    assert (env["first"].kind, env["first"].dtype) == (Kind.NDARRAY, "float64")
+    assert (env["tensor"].kind, env["tensor"].dtype) == (Kind.TENSOR, "float64")
+    assert env["pairs"].kind is None  # a library function mapped: not walked here
+
+
+def test_a_function_that_may_return_none_returns_its_value_where_used():
+    # Falling off the end (or `return None`) on one path: any use of the result that could make a
+    # finding fails on None anyway, so it is the tensor, array or module of the other paths.
+    env = values("""
+        def pick(x, kind):
+            if kind == "double":
+                return x * 2
+            if kind == "none":
+                return None
+
+        def place(d):
+            device = None
+            if d:
+                device = torch.device("cuda")
+            return device
+
+        y = pick(torch.zeros(3, dtype=torch.float64), name)
+        where = place(flag)
+        probe = (y, where).numpy()
+    """)
+    assert (env["y"].kind, env["y"].dtype) == (Kind.TENSOR, "float64")
+    assert env["where"].kind is None  # a device or None: .to(None) stays put, so no device is claimed

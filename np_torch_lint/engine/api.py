@@ -439,6 +439,9 @@ TUPLE_OUTPUT_MODULES: Mapping[str, Tuple[Any, ...]] = {
     "RNN": ("tensor", "state"), "GRU": ("tensor", "state"), "LSTM": ("tensor", ("state", "state")),
     "LSTMCell": ("state", "state"), "MultiheadAttention": ("tensor", None),
 }
+#: calls that run a function on each item of a sequence: map(f, items), Pool.map/imap/starmap,
+#: Executor.map (evaluator._mapped: the function is walked with an item).
+MAPPING_CALLS: FrozenSet[str] = frozenset({"map", "imap", "imap_unordered", "starmap"})
 #: dict constructors: ``dict(d)``, ``OrderedDict(pairs)`` hold what they are given.
 DICT_CONSTRUCTORS: FrozenSet[str] = frozenset({"builtins.dict", "collections.OrderedDict", "typing.OrderedDict"})
 #: containers: parametric when any member is.

@@ -27,7 +27,7 @@ from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_l
                      sequence, stored_by_constructor)
 from .walker import Walker
 
-_BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "dict", "len", "range", "enumerate", "zip",
+_BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "dict", "map", "len", "range", "enumerate", "zip",
                        "exit", "quit", "open", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
 
 
@@ -408,6 +408,10 @@ class Evaluator:
             self.it.saving_functions.add(frame.context.function)  # torch.save, save_checkpoint, trainer.fit
         if isinstance(func, ast.Attribute) and func.attr == "__init__" and frame.attr_sink is not None:
             self._base_init(func, node, frame)
+        if name in api.MAPPING_CALLS and len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args):
+            mapped = self._mapped(node, name, frame)
+            if mapped is not None:
+                return mapped
         if isinstance(func, ast.Attribute):
             receiver = self.eval(func.value, frame)
             if receiver.kind is Kind.API and receiver.qualname == api.DISTRIBUTION:
@@ -426,6 +430,44 @@ class Evaluator:
         if callee.choices is not None and callee.definition is None:
             return self.each_choice(callee, lambda one: self.call_value(one, node, frame))
         return self.call_value(callee, node, frame)
+
+    def _mapped(self, node: ast.Call, name: str, frame: Frame) -> Optional[Value]:
+        """``map(f, items)``, ``pool.map(worker, items)``, ``executor.map(f, items)``: ``f`` of this
+        project (a function, an object with ``__call__``, a module) called on an item, as a loop
+        over ``items`` would call it (``starmap`` unpacks each item). A list of what it returns."""
+        func = node.func
+        if isinstance(func, ast.Name) and self.qualname_of(func, frame) != "builtins.map":
+            return None
+        if isinstance(func, ast.Attribute):
+            receiver = self.eval(func.value, frame)
+            if receiver.kind is not None and receiver.kind is not Kind.OBJECT:
+                return None  # a list's or a tensor's own method of that name
+        callee = self.eval(node.args[0], frame)
+        items = self.eval(node.args[1], frame)
+        item = items.element if items.kind is Kind.SEQUENCE else None
+        callable_here = (callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo)
+                         and callee.definition.owner is None) or callee.kind is Kind.MODULE or (
+            callee.kind is Kind.INSTANCE and isinstance(callee.definition, ClassInfo)
+            and callee.definition.method("__call__") is not None)
+        if item is None or not callable_here:
+            return None
+        if name == "starmap":
+            if item.kind is not Kind.SEQUENCE or item.elements is None:
+                return None
+            args = [Arg(None, one, node.args[1], False) for one in item.elements]
+        else:
+            args = [Arg(None, item, node.args[1], False)]
+        if callee.kind is Kind.MODULE:
+            result = self.torch.call_module(callee, node, args, frame)
+        elif callee.kind is Kind.INSTANCE:
+            assert isinstance(callee.definition, ClassInfo)
+            method = callee.definition.method("__call__")
+            assert method is not None
+            result = self.call_function(method, frame, args, True, node, callee)
+        else:
+            assert isinstance(callee.definition, FunctionInfo)
+            result = self.call_function(callee.definition, frame, args, False, node)
+        return Value(kind=Kind.SEQUENCE, element=result)
 
     def _base_init(self, func: ast.Attribute, node: ast.Call, frame: Frame) -> None:
         """``super().__init__(extractor, head)`` (or ``Base.__init__(self, ...)``) in a constructor:

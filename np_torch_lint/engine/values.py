@@ -176,6 +176,10 @@ def _join_device(a: Optional[Device], b: Optional[Device]) -> Optional[Device]:
     return Device.MAYBE_CUDA
 
 
+#: kinds whose join with None is the value itself (values.join).
+_OPTIONAL_KINDS = frozenset({Kind.MODULE, Kind.TENSOR, Kind.NDARRAY})
+
+
 def join(a: Optional[Value], b: Optional[Value]) -> Value:
     """The value after two paths meet: only the facts both agree on.
 
@@ -187,11 +191,14 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
     if a is b or a == b and a.origin == b.origin:
         return a
     if a.kind is not b.kind:
-        # `self.norm = nn.BatchNorm1d(n) if batch_norm else None`: an optional module. Every use of it
-        # (a call, a move, its outputs) happens where it is not None (on None it raises), so the
-        # join is the module.
-        if {a.kind, b.kind} == {Kind.MODULE, Kind.NONE}:
-            return a if a.kind is Kind.MODULE else b
+        # `self.norm = nn.BatchNorm1d(n) if batch_norm else None`, a forward that falls off its end
+        # on one branch: an optional module, tensor or array. Every use that could make a finding
+        # (a call, a conversion, .numpy(), a move) fails on None anyway, so where the value is used
+        # it is the module, tensor or array. (Not a device: .to(None) is a no-op that stays put.)
+        if a.kind is Kind.NONE and b.kind in _OPTIONAL_KINDS:
+            return b
+        if b.kind is Kind.NONE and a.kind in _OPTIONAL_KINDS:
+            return a
         return _module_or_unpickled(a, b) or _module_or_unpickled(b, a) or UNKNOWN
     same_object = (a.kind is Kind.OBJECT and a.qualname is not None and a.qualname == b.qualname
                    and a.elements is None and b.elements is None)  # two PackedSequences: join their facts
