@@ -367,7 +367,17 @@ DEVICE_KEEPING_METHODS: FrozenSet[str] = frozenset({
 })
 #: what writes a checkpoint: a load after one in the same function reads what this host wrote
 #: (any callee whose name contains "save" counts too: torch.save, save_checkpoint, save_model)
-SAVE_METHODS: FrozenSet[str] = frozenset({"fit"})
+SAVE_METHODS: FrozenSet[str] = frozenset({"fit"} | {
+    # checkpoint handlers of the training libraries, made where they are used (ignite's
+    # ModelCheckpoint/Checkpoint called as h(engine, to_save) or attached to an engine, Lightning's
+    # ModelCheckpoint callback): the function that builds one writes checkpoints on this host.
+    "ModelCheckpoint", "Checkpoint", "DiskSaver",
+})
+#: decorators that skip a test outright: the definition never runs (a placement in it raises nowhere).
+SKIP_DECORATORS: FrozenSet[str] = frozenset({"pytest.mark.skip", "unittest.skip", "mark.skip"})
+#: keywords whose string names a device type without placing anything there
+#: (``torch.autocast(device_type="cuda", enabled=False)``): no evidence that the code uses CUDA.
+DEVICE_TYPE_KEYWORDS: FrozenSet[str] = frozenset({"device_type"})
 
 
 # --- torch: tensor methods and functions ---------------------------------------
@@ -731,6 +741,8 @@ ISINSTANCE_KINDS: Mapping[str, str] = {
     "numpy.ndarray": "ndarray", "torch.Tensor": "tensor", "torch.autograd.Variable": "tensor",
     "torch.autograd.variable.Variable": "tensor", "torch.nn.Module": "nn.Module",
 }
+#: predicates that are an isinstance() test for one kind: ``if not torch.is_tensor(z): z = torch.tensor(z)``.
+KIND_PREDICATES: Mapping[str, str] = {"torch.is_tensor": "tensor"}
 ANNOTATION_KINDS: Mapping[str, str] = {
     "numpy.ndarray": "ndarray", "numpy.typing.NDArray": "ndarray",
     "torch.Tensor": "tensor", "torch.FloatTensor": "tensor", "torch.LongTensor": "tensor",

@@ -43,7 +43,10 @@ _MOVING_OR_FILLING = frozenset({"to", "cuda", "type", "_apply", "apply", "append
 
 
 def code_uses_cuda(tree: ast.AST) -> bool:
-    """The code (not its comments or docstrings) places on CUDA, probes for it or names a CUDA device."""
+    """The code (not its comments or docstrings) places on CUDA, probes for it or names a CUDA device
+    (not as a device type only: ``torch.autocast(device_type="cuda")`` places nothing)."""
+    typed = {id(keyword.value) for node in walk(tree) if isinstance(node, ast.Call)
+             for keyword in node.keywords if keyword.arg in api.DEVICE_TYPE_KEYWORDS}
     for node in walk(tree):
         if isinstance(node, ast.Attribute):
             base = node.value
@@ -53,7 +56,8 @@ def code_uses_cuda(tree: ast.AST) -> bool:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr == api.CUDA_DEVICE_PREFIX:
             return True  # x.cuda()
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _CUDA_STRING.match(node.value):
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _CUDA_STRING.match(node.value) \
+                and id(node) not in typed:
             return True  # "cuda", "cuda:0", "torch.cuda.FloatTensor" as a whole string: never prose
     return False
 

@@ -418,13 +418,15 @@ def argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, par
 
 
 def decorated_for_cuda(node: Union[FunctionNode, ast.ClassDef]) -> bool:
-    """A decorator that names CUDA or a GPU: the definition runs only where one is."""
+    """A decorator that names CUDA or a GPU: the definition runs only where one is. Or one that
+    skips a test outright (``@pytest.mark.skip(reason=...)``): it runs nowhere."""
     for decorator in node.decorator_list:
         try:
             text = ast.unparse(decorator).lower()
+            callee = ast.unparse(decorator.func if isinstance(decorator, ast.Call) else decorator)
         except Exception:  # noqa: BLE001 - an odd decorator is simply not a guard
             continue
-        if "cuda" in text or "gpu" in text:
+        if "cuda" in text or "gpu" in text or callee in api.SKIP_DECORATORS:
             return True
     return False
 
