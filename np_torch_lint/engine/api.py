@@ -740,9 +740,13 @@ LIBRARY_PREFIXES: Tuple[str, ...] = ("numpy.", "torch.", "builtins.", "PIL.", "c
 ISINSTANCE_KINDS: Mapping[str, str] = {
     "numpy.ndarray": "ndarray", "torch.Tensor": "tensor", "torch.autograd.Variable": "tensor",
     "torch.autograd.variable.Variable": "tensor", "torch.nn.Module": "nn.Module",
+    # a tensor or an array is no Sequence: `if isinstance(x, Sequence): x = torch.tensor(x)`
+    "collections.abc.Sequence": "sequence", "typing.Sequence": "sequence",
 }
 #: predicates that are an isinstance() test for one kind: ``if not torch.is_tensor(z): z = torch.tensor(z)``.
 KIND_PREDICATES: Mapping[str, str] = {"torch.is_tensor": "tensor"}
+#: isinstance() types that hold for some values of a kind only (a list, not a tuple).
+ISINSTANCE_SOME_KINDS: Mapping[str, str] = {"builtins.list": "sequence", "builtins.tuple": "sequence"}
 ANNOTATION_KINDS: Mapping[str, str] = {
     "numpy.ndarray": "ndarray", "numpy.typing.NDArray": "ndarray",
     "torch.Tensor": "tensor", "torch.FloatTensor": "tensor", "torch.LongTensor": "tensor",

@@ -115,7 +115,8 @@ def _isinstance_kinds(test: ast.expr, frame: Frame, qualname_of: Callable[[ast.e
         qual = qualname_of(node, frame) or ""
         kind = api.ISINSTANCE_KINDS.get(qual)
         if kind is None:
-            kind = api.ANNOTATION_KINDS.get(qual)  # torch.FloatTensor: a tensor, but not every tensor
+            # torch.FloatTensor: a tensor, but not every tensor; list: a sequence, but not a tuple
+            kind = api.ANNOTATION_KINDS.get(qual) or api.ISINSTANCE_SOME_KINDS.get(qual)
             exact = False
         if kind is None:
             return None  # a type of the program's own: nothing known
