@@ -30,8 +30,13 @@ import time
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
+#: the checkout this script belongs to: the plugin measured is its own, even where another
+#: checkout is installed in editable mode (its finder would win over sys.path otherwise).
+ROOT = str(Path(__file__).resolve().parent.parent)
 RUNNER = r"""
 import sys, logging, importlib.metadata
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+sys.path.insert(0, """ + repr(ROOT) + r""")
 import flake8.plugins.finder as finder
 for name in sys.argv[1].split(","):
     if name:
@@ -45,6 +50,8 @@ from flake8.main.cli import main
 main(sys.argv[2:])
 """
 
+#: `np-torch-lint` of this checkout (as RUNNER, past an editable install of another one).
+COMMAND = RUNNER.split("import flake8.plugins.finder")[0] + "from np_torch_lint.cli import main\nsys.exit(main())\n"
 CONFIGS: Dict[str, str] = {
     "flake8": "np-torch-lint,torchfix",
     "flake8+NTL": "torchfix",
@@ -100,14 +107,15 @@ def command_cold_and_warm(corpora: Sequence[Path]) -> Tuple[float, float]:
         times = []
         for _ in range(6):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "np_torch_lint.cli", "check", *map(str, corpora)],
+            subprocess.run([sys.executable, "-c", COMMAND, "check", *map(str, corpora)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
             times.append(time.perf_counter() - start)
     return times[0], statistics.median(times[1:])
 
 
 def per_file_times(files: Sequence[Path]) -> List[Tuple[float, int, Path]]:
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+    sys.path.insert(0, ROOT)
     from np_torch_lint.cli import read_source
     from np_torch_lint.lint import analyze
 

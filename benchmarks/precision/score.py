@@ -26,6 +26,8 @@ from typing import Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))  # the np-torch-lint checkout this script belongs to
+sys.path.insert(0, os.path.dirname(HERE))
+from own_tree import linter_command  # noqa: E402 - beside this folder
 Key = Tuple[str, str, Optional[int], int, str]  # repository, path, notebook cell, line, code
 
 
@@ -37,16 +39,39 @@ def git_dir(mirrors: str, repository: str) -> Optional[str]:
     return None
 
 
+#: the files the linter reads (sources, notebooks, project markers)
+LINTED_SUFFIXES = (".py", ".ipynb", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+def restore_present_blobs(git: str, commit: str, tree: str) -> None:
+    """git archive stopped at a blob the mirror lacks: write every linted file whose blob is present."""
+    listing = subprocess.run(["git", "-C", git, "ls-tree", "-r", "-z", commit], capture_output=True).stdout
+    for entry in listing.split(b"\0"):
+        if b"\t" not in entry:
+            continue
+        meta, raw_path = entry.split(b"\t", 1)
+        path = raw_path.decode("utf-8", "replace")
+        target = os.path.join(tree, path)
+        if meta.split()[1] != b"blob" or not path.endswith(LINTED_SUFFIXES) or os.path.exists(target):
+            continue
+        blob = subprocess.run(["git", "-C", git, "cat-file", "blob", meta.split()[2].decode()], capture_output=True)
+        if blob.returncode == 0:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as handle:
+                handle.write(blob.stdout)
+
+
 def lint(git: str, commit: str, repository: str) -> List[Key]:
     with tempfile.TemporaryDirectory() as tree:
         # A mirror may lack some blobs (its largest files): git archive then stops early, and
         # the files written before that point are linted, as in the review.
-        archive = subprocess.run(["git", "-C", git, "archive", commit], capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", tree], input=archive, capture_output=True)
+        archive = subprocess.run(["git", "-C", git, "archive", commit], capture_output=True)
+        subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, capture_output=True)
+        if archive.returncode != 0:
+            restore_present_blobs(git, commit, tree)
         os.makedirs(os.path.join(tree, ".git"), exist_ok=True)
-        env = dict(os.environ, PYTHONPATH=ROOT)
-        run = subprocess.run([sys.executable, "-m", "np_torch_lint.cli", "check", "--format", "json", "--exit-zero",
-                              "--no-cache", tree], capture_output=True, text=True, env=env)
+        run = subprocess.run(linter_command(ROOT) + ["check", "--format", "json", "--exit-zero", "--no-cache", tree],
+                             capture_output=True, text=True)
         found = json.loads(run.stdout or "[]")
         prefix = os.path.realpath(tree) + os.sep
         return [(repository, os.path.realpath(f["path"])[len(prefix):], f.get("cell"), f["line"], f["code"])

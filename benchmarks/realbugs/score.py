@@ -33,6 +33,8 @@ from typing import Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))  # the np-torch-lint checkout this script belongs to
+sys.path.insert(0, os.path.dirname(HERE))
+from own_tree import linter_command  # noqa: E402 - beside this folder
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
@@ -87,11 +89,9 @@ def extract(gdir: str, commit: str, dest: str) -> None:
 
 
 def lint_cli(root: str, path: str) -> List[dict]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.run([sys.executable, "-m", "np_torch_lint.cli", "check", "--no-cache",
-                           "--no-respect-gitignore", "--format", "json", os.path.join(root, path)],
-                          cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(linter_command(ROOT) + ["check", "--no-cache", "--no-respect-gitignore", "--format", "json",
+                                                  os.path.join(root, path)],
+                          cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         found = json.loads(proc.stdout or "[]")
     except ValueError:

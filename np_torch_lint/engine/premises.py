@@ -19,7 +19,7 @@ test fails only where it does; None, neither.
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from . import api
 from .scope import Frame, FunctionInfo
@@ -245,20 +245,42 @@ def _single_binding(name: str, frame: Frame) -> Optional[ast.expr]:
     function = frame.function
     if function is None:
         return None
-    values: List[ast.expr] = []
-    if name in {a.arg for a in ast.walk(function.node.args) if isinstance(a, ast.arg)}:
+    bindings, unbindable, assigned = _bindings(function.node)
+    if name in unbindable:
         return None
-    for node in _own_nodes(function.node):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and node.id == name:
-            values.append(node)  # every binding counts, whatever binds it
-        elif isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-            return None
+    values = bindings.get(name, ())
     if len(values) != 1:
-        return None
-    for node in _own_nodes(function.node):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and node.targets[0] is values[0]:
-            return node.value
-    return None
+        return None  # every binding counts, whatever binds it
+    return assigned.get(id(values[0]))
+
+
+_BINDINGS = "_ntl_bindings"  # the per-function table below, kept on the function's node (its tree's lifetime)
+Bindings = Tuple[Dict[str, List[ast.Name]], FrozenSet[str], Dict[int, ast.expr]]
+
+
+def _bindings(function: ast.AST) -> Bindings:
+    """Of one function: the names each binding binds, the names that are parameters or declared
+    global/nonlocal, and the value of each single-target assignment by its target. Read once per
+    function (the tests of a function ask about the same names again and again)."""
+    found = getattr(function, _BINDINGS, None)
+    if found is not None:
+        return found  # type: ignore[no-any-return,unused-ignore]
+    names: Dict[str, List[ast.Name]] = {}
+    unbindable: Set[str] = set()
+    assigned: Dict[int, ast.expr] = {}
+    for node in _own_nodes(function):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.setdefault(node.id, []).append(node)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            unbindable.update(node.names)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            assigned[id(node.targets[0])] = node.value
+    arguments = getattr(function, "args", None)
+    if arguments is not None:
+        unbindable.update(a.arg for a in ast.walk(arguments) if isinstance(a, ast.arg))
+    result: Bindings = (names, frozenset(unbindable), assigned)
+    setattr(function, _BINDINGS, result)
+    return result
 
 
 def _own_nodes(root: ast.AST) -> Iterator[ast.AST]:
