@@ -67,7 +67,7 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
         if caller_stamp is None or caller_stamp[1] > MAX_BYTES:
             continue
         summary = _walk(path, caller_stamp, 0, overrides={project.filename: linted}, for_callee=True,
-                        emit=lambda event: _forward_to_source(interpreter, event))
+                        emit=lambda event: _forward_to_source(interpreter, event), naming=frozenset(defined))
         if summary is not None:
             project.used.append(summary)  # its sites are cited as "train.py line 7"; its stamp is a dependency
             project.callers.append(summary)

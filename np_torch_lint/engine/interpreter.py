@@ -81,7 +81,10 @@ class Interpreter:
 
     # --- entry points -------------------------------------------------------------------
 
-    def run(self, items: Sequence[Item]) -> None:
+    def run(self, items: Sequence[Item], every_function: Union[bool, Callable[[FunctionInfo], bool]] = True) -> None:
+        """Walk the module body, then (``every_function``) each function not yet walked, or those
+        the predicate keeps. A project module read for its importer leaves its functions to be
+        walked when the importer uses them; a caller walked for a helper, those that name it."""
         frame = self.module_frame
         for item in items:
             if isinstance(item, ImportItem):
@@ -94,8 +97,10 @@ class Interpreter:
                     frame.env[name] = UNKNOWN
             elif self.statement(item, frame) == Flow.EXIT:
                 break
-        while self.deferred:
-            self.functions.ensure_walked(self.deferred.pop(0))
+        while every_function and self.deferred:
+            info = self.deferred.pop(0)
+            if every_function is True or (callable(every_function) and every_function(info)):
+                self.functions.ensure_walked(info)
 
     @contextmanager
     def events_into(self, buffer: Optional[List[object]]) -> Iterator[Optional[List[object]]]:

@@ -16,8 +16,9 @@ read: only files inside the importing file's folder or its project root.
 from __future__ import annotations
 
 import ast
+import io
 import os
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from . import overlay
 from .nodes import walk
@@ -251,6 +252,12 @@ class Project:
         return cached
 
 
+def _names_any(node: ast.AST, names: FrozenSet[str]) -> bool:
+    """The function reads one of ``names`` (``helper(x)``, ``utils.helper(x)``): it may call it."""
+    return any((isinstance(child, ast.Name) and child.id in names)
+               or (isinstance(child, ast.Attribute) and child.attr in names) for child in ast.walk(node))
+
+
 def _literal_all(tree: ast.Module) -> Optional[List[str]]:
     """``__all__ = ["a", "b"]`` at the top of a module, if written as a literal of strings."""
     for stmt in tree.body:
@@ -263,9 +270,10 @@ def _literal_all(tree: ast.Module) -> Optional[List[str]]:
 
 def _walk(path: str, stamp: Stamp, depth: int,
           overrides: Optional[Dict[str, ModuleSummary]] = None, for_callee: bool = False,
-          emit: Callable[[object], None] = lambda event: None) -> Optional[ModuleSummary]:
+          emit: Callable[[object], None] = lambda event: None,
+          naming: FrozenSet[str] = frozenset()) -> Optional[ModuleSummary]:
     from . import new_interpreter
-    from .source import Item, import_item
+    from .source import Item, import_item, plan
 
     try:
         buffered = overlay.text_of(path)
@@ -278,11 +286,17 @@ def _walk(path: str, stamp: Stamp, depth: int,
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
     interpreter = new_interpreter(text, emit, Project(path, depth, overrides, for_callee), tree)
-    # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
-    items: List[Item] = [import_item(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt
-                         for stmt in tree.body]
+    items: List[Item]
+    if for_callee:
+        # a caller walked for the linted file's helpers: its statements as a linted file's are
+        # planned (those that use a project import are kept), and the functions that name a helper
+        items = list(plan(tree, io.StringIO(text, newline="").readlines()))
+    else:
+        # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
+        items = [import_item(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt for stmt in tree.body]
     try:
-        interpreter.run(items)
+        # an imported module's functions are walked when the importer calls them (summaries on demand)
+        interpreter.run(items, every_function=(lambda info: _names_any(info.node, naming)) if for_callee else False)
     except RecursionError:
         return None
     return ModuleSummary(path, interpreter, tree, stamp)
