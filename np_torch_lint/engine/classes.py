@@ -132,7 +132,10 @@ class ClassModel:
                 is_module = is_module or base.definition.is_module
                 is_dataset = is_dataset or base.definition.is_dataset
         qual = node.name if frame.function is None else f"{frame.function.qualname}.{node.name}"
-        scan = ClassScan(node)
+        scan = getattr(node, "_ntl_scan", None)  # kept on the node: a module walked again scans it once
+        if scan is None:
+            scan = ClassScan(node)
+            setattr(node, "_ntl_scan", scan)
         cls = ClassInfo(qual, node, is_module, bases, is_dataset=is_dataset, cuda_only=decorated_for_cuda(node),
                         casts_self=is_module and scan.calls_on_self(api.MODULE_SELF_CASTS), home=self.interp,
                         places_self=is_module and (scan.calls_on_self(api.MODULE_SELF_PLACING)

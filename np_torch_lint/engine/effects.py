@@ -29,7 +29,11 @@ WriteKinds = FrozenSet[str]
 def written_parameters(info: FunctionInfo) -> Dict[str, WriteKinds]:
     """Parameter name -> how the function writes it in place (parameters never rebound only)."""
     if info.written_parameters is None:
-        info.written_parameters = _scan(info.node)
+        found = getattr(info.node, "_ntl_written", None)  # kept on the node: a module walked again reads it once
+        if found is None:
+            found = _scan(info.node)
+            setattr(info.node, "_ntl_written", found)
+        info.written_parameters = found
     return info.written_parameters
 
 

@@ -49,9 +49,22 @@ class GuardFlags:
         return self._option_defaults.get(attr)
 
     def _build(self) -> None:
-        counts, values, options = binding_facts(self._tree, self._walrus)
+        counts, values, options = _cached_binding_facts(self._tree, self._walrus)
         self._option_defaults.update(options)
         self._definitions = {name: values[name] for name, count in counts.items() if count == 1 and name in values}
+
+
+def _cached_binding_facts(tree: Optional[ast.AST], walrus: bool) -> Tuple[Dict[str, int], Dict[str, ast.expr],
+                                                                          Dict[str, ast.expr]]:
+    """``binding_facts`` of a whole tree, kept on it: a project module walked again (for another
+    linted file's callers) reads its flags once."""
+    key = "_ntl_binding_facts_walrus" if walrus else "_ntl_binding_facts"
+    found = getattr(tree, key, None) if tree is not None else None
+    if found is None:
+        found = binding_facts(tree, walrus)
+        if tree is not None:
+            setattr(tree, key, found)
+    return found  # type: ignore[no-any-return,unused-ignore]
 
 
 def binding_facts(tree: Optional[ast.AST], walrus: bool) -> Tuple[Dict[str, int], Dict[str, ast.expr],

@@ -252,6 +252,12 @@ class Project:
         return cached
 
 
+#: path -> (text, tree) of the project files walked in this process: a file walked again (as a
+#: caller of each module it imports) is parsed once per content. The analysis never changes a tree.
+_PARSED: Dict[str, Tuple[str, ast.Module]] = {}
+MAX_PARSED = 2000
+
+
 def _names_any(node: ast.AST, names: FrozenSet[str]) -> bool:
     """The function reads one of ``names`` (``helper(x)``, ``utils.helper(x)``): it may call it."""
     return any((isinstance(child, ast.Name) and child.id in names)
@@ -282,7 +288,13 @@ def _walk(path: str, stamp: Stamp, depth: int,
         else:
             with open(path, "rb") as handle:
                 text = handle.read().decode("utf-8")
-        tree = ast.parse(text)
+        parsed = _PARSED.get(path)
+        if parsed is None or parsed[0] != text:
+            parsed = (text, ast.parse(text))
+            if len(_PARSED) >= MAX_PARSED:
+                _PARSED.clear()  # a long-running server: start over rather than grow
+            _PARSED[path] = parsed
+        tree = parsed[1]
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return None
     interpreter = new_interpreter(text, emit, Project(path, depth, overrides, for_callee), tree)
