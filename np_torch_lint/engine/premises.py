@@ -201,12 +201,9 @@ class Premises:
         fixed = self._parameters.get(key)
         if fixed is None:
             arguments = function.node.args
-            fixed = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
-            for node in _own_nodes(function.node):
-                if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                    fixed.discard(node.id)
-                elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                    fixed.difference_update(node.names)
+            bound = _bindings(function.node)[0]  # a parameter declared global is a SyntaxError: only rebinding counts
+            fixed = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+                     if a.arg not in bound}
             self._parameters[key] = fixed
         return fixed
 
