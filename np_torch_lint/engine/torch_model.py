@@ -252,6 +252,11 @@ class TorchModel:
         origin = data.origin if data.kind in (Kind.PY_STR, Kind.DEVICE) and data.origin else self.it.origin(node)
         if frame.context.cuda_guarded and not origin.guarded:
             origin = replace(origin, guarded=True)
+        if device is None and node.args and not isinstance(node.args[0], ast.Constant) and data.kind in (
+                None, Kind.PY_STR, Kind.PY_INT):
+            # torch.device(cfg.device), torch.device(args.device): a configured device may be CUDA
+            # (what the configuration is for); the user chose it, so it is no unguarded placement
+            device, origin = Device.MAYBE_CUDA, replace(origin, guarded=True)
         return Value(kind=Kind.DEVICE, device=device, origin=origin)
 
     @staticmethod
