@@ -781,7 +781,7 @@ class Evaluator:
         runs_own_method = (receiver.kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo)
                            and receiver.definition.method(name) is not None)
         if not runs_own_method:
-            self.torch.method_placement(name, func, args, frame)
+            self.torch.method_placement(name, func, args, frame, receiver)
         kind = receiver.kind
         written = func.value.id if isinstance(func.value, ast.Name) else None
         if kind is Kind.OBJECT:

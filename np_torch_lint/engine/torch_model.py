@@ -310,7 +310,9 @@ class TorchModel:
             return self.parameter(data.dtype if data.kind is Kind.TENSOR else None, None, node, "parameter ",
                                   requires_grad=needs)
         if name in api.LOSS_MODULES:
-            return Value(kind=Kind.LOSS, qualname=name)
+            # a loss holds tensors only when given some (weight=, pos_weight=): without, .cuda() moves nothing
+            holds = any(a.starred or a.value.kind not in _SCALAR_KINDS for a in args)
+            return Value(kind=Kind.LOSS, qualname=name, parametric=Tri.UNKNOWN if holds else Tri.NO)
         if not name[:1].isupper() or name in api.NON_MODULE_CLASSES:
             return UNKNOWN
         explicit = argument(args, None, "dtype")
@@ -557,8 +559,14 @@ class TorchModel:
                 context = replace(context, cuda_guarded=True)  # chosen where CUDA was checked (a get_device())
             self.it.emit(frame, Placement(site, device, through_variable, what, context, by_tensor_type))
 
-    def method_placement(self, name: str, func: ast.Attribute, args: Sequence[Arg], frame: Frame) -> None:
-        """``x.cuda()``, ``x.to("cuda")`` on any receiver: torch's placement."""
+    def method_placement(self, name: str, func: ast.Attribute, args: Sequence[Arg], frame: Frame,
+                         receiver: Optional[Value] = None) -> None:
+        """``x.cuda()``, ``x.to("cuda")`` on any receiver: torch's placement. A torch.nn layer or
+        loss that holds no tensor (``nn.NLLLoss().cuda()``, ``nn.ReLU().to(device)``) moves nothing
+        and raises nowhere."""
+        if receiver is not None and receiver.kind in (Kind.LOSS, Kind.MODULE) and receiver.definition is None \
+                and receiver.parametric is Tri.NO and receiver.elements is None and receiver.element is None:
+            return
         if name == "cuda":
             self.place(Value(kind=Kind.DEVICE, device=Device.CUDA), self.it.site(func, attr=True), ".cuda()", frame, False)
         elif name == "to":
@@ -567,6 +575,10 @@ class TorchModel:
                     variable = isinstance(arg.node, (ast.Name, ast.Attribute))
                     report = self.it.site(arg.node) if arg.keyword == "device" else self.it.site(func, attr=True)
                     self.place(arg.value, report, ".to(...)", frame, variable)
+
+
+#: argument kinds that are no tensor a module could hold (reduction="mean", ignore_index=-100)
+_SCALAR_KINDS = frozenset({Kind.PY_STR, Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL, Kind.NONE})
 
 
 def _scalars(origin: Optional[Origin]) -> Optional[Origin]:
