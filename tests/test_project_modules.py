@@ -189,3 +189,42 @@ def test_a_star_import_of_a_project_module_binds_its_public_names(tmp_path: Path
     """))
     found = set(_codes(main))
     assert found == {(7, "NTL101"), (9, "NTL101")}  # _hidden and left_out are not exported: unknown
+
+
+def test_modules_that_use_each_other_are_read_once(tmp_path: Path) -> None:
+    # Imported modules' functions are walked when used, after their own walk: two modules that
+    # import each other then hold each other's summaries, and the analysis must still end.
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "left.py").write_text(textwrap.dedent("""
+        import torch
+
+        import right
+
+
+        def to_tensor(a):
+            return torch.from_numpy(right.scaled(a))
+
+
+        def widen(a):
+            return a.astype("float64")
+    """))
+    (tmp_path / "right.py").write_text(textwrap.dedent("""
+        import left
+
+
+        def scaled(a):
+            return left.widen(a) * 2
+    """))
+    main = tmp_path / "main.py"
+    main.write_text(textwrap.dedent("""
+        import numpy as np
+        import torch
+
+        import left
+        import right
+
+        net = torch.nn.Linear(3, 1)
+        print(net(left.to_tensor(np.zeros(3))), right.scaled(np.ones(3)))
+    """))
+    for path in (main, tmp_path / "left.py", tmp_path / "right.py"):
+        assert lint_file(str(path), None).error is None  # was a RecursionError (an internal error)

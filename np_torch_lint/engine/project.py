@@ -173,29 +173,39 @@ class Project:
 
         return any(imports_module_of(path, other) for other in self.overrides)
 
-    def home_of(self, node: ast.AST, imported_only: bool = False) -> Optional[str]:
+    def home_of(self, node: ast.AST, imported_only: bool = False,
+                _seen: Optional[Set[int]] = None) -> Optional[str]:
         """The project file (relative to this one's folder) whose tree holds ``node``, if not this file's
-        (with ``imported_only``: only a module this file imports, not one that imports it)."""
+        (with ``imported_only``: only a module this file imports, not one that imports it). Modules
+        summarized once and walked on demand may use each other: each is visited once."""
+        seen = _seen if _seen is not None else {id(self)}
         for summary in self.used:
             if imported_only and summary in self.callers:
                 continue
             if id(node) in summary.node_ids:
                 return os.path.relpath(summary.path, self.folder)
             nested = summary.interpreter.project
-            if nested is not None:
-                inner = nested.home_of(node)
+            if nested is not None and id(nested) not in seen:
+                seen.add(id(nested))
+                inner = nested.home_of(node, _seen=seen)
                 if inner is not None:
                     return os.path.relpath(os.path.join(nested.folder, inner), self.folder)
         return None
 
     def stamps(self) -> List[Stamp]:
-        """Every project file this analysis read, transitively."""
+        """Every project file this analysis read, transitively (each once: modules walked on
+        demand may use each other)."""
         out: List[Stamp] = []
-        for summary in self.used:
-            out.append(summary.stamp)
-            nested = summary.interpreter.project
-            if nested is not None:
-                out.extend(nested.stamps())
+        seen: Set[int] = {id(self)}
+        pending = [self]
+        while pending:
+            project = pending.pop()
+            for summary in project.used:
+                out.append(summary.stamp)
+                nested = summary.interpreter.project
+                if nested is not None and id(nested) not in seen:
+                    seen.add(id(nested))
+                    pending.append(nested)
         return out
 
     def _module_file(self, level: int, parts: List[str]) -> Optional[str]:
