@@ -101,10 +101,10 @@ def _isinstance_kinds(test: ast.expr, frame: Frame, qualname_of: Callable[[ast.e
                       ) -> Optional[Tuple[str, FrozenSet[Kind], bool]]:
     """(name, kinds the types stand for, whether every value of those kinds passes) of
     ``isinstance(name, T)`` / ``isinstance(name, (T1, T2))``; None for any other test."""
-    if (isinstance(test, ast.Call) and len(test.args) == 1 and not test.keywords and isinstance(test.args[0], ast.Name)
-            and qualname_of(test.func, frame) in api.KIND_PREDICATES):
-        # torch.is_tensor(x), np.isscalar-like predicates: isinstance(x, T) for one kind
-        return test.args[0].id, frozenset({Kind(api.KIND_PREDICATES[qualname_of(test.func, frame) or ""])}), True
+    if isinstance(test, ast.Call) and len(test.args) == 1 and not test.keywords and isinstance(test.args[0], ast.Name):
+        predicate = api.KIND_PREDICATES.get(qualname_of(test.func, frame) or "")
+        if predicate is not None:  # torch.is_tensor(x): isinstance(x, torch.Tensor)
+            return test.args[0].id, frozenset({Kind(predicate)}), True
     if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
             and len(test.args) == 2 and not test.keywords and isinstance(test.args[0], ast.Name)):
         return None

@@ -438,18 +438,20 @@ class Evaluator:
         func = node.func
         if isinstance(func, ast.Name) and self.qualname_of(func, frame) != "builtins.map":
             return None
-        if isinstance(func, ast.Attribute):
-            receiver = self.eval(func.value, frame)
-            if receiver.kind is not None and receiver.kind is not Kind.OBJECT:
-                return None  # a list's or a tensor's own method of that name
         callee = self.eval(node.args[0], frame)
-        items = self.eval(node.args[1], frame)
-        item = items.element if items.kind is Kind.SEQUENCE else None
         callable_here = (callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo)
                          and callee.definition.owner is None) or callee.kind is Kind.MODULE or (
             callee.kind is Kind.INSTANCE and isinstance(callee.definition, ClassInfo)
             and callee.definition.method("__call__") is not None)
-        if item is None or not callable_here:
+        if not callable_here:
+            return None
+        if isinstance(func, ast.Attribute):
+            receiver = self.eval(func.value, frame)
+            if receiver.kind is not None and receiver.kind is not Kind.OBJECT:
+                return None  # a list's or a tensor's own method of that name
+        items = self.eval(node.args[1], frame)
+        item = items.element if items.kind is Kind.SEQUENCE else None
+        if item is None:
             return None
         if name == "starmap":
             if item.kind is not Kind.SEQUENCE or item.elements is None:
@@ -706,10 +708,9 @@ class Evaluator:
           does (a snapshot of it taken in a training loop ends up the same as the last state);
         - ``obj.step()`` (no positional argument) on an object whose ``zero_grad()`` the same
           function also calls is an optimizer step: the parameters change in place."""
-        if args and name in api.STATE_VIEW_METHODS:
-            return None
         if name in api.STATE_VIEW_METHODS:
-            return Value(kind=Kind.DICT, element=UNKNOWN, param_view=True, origin=self.it.origin(node, "state of "))
+            return None if args else Value(kind=Kind.DICT, element=UNKNOWN, param_view=True,
+                                           origin=self.it.origin(node, "state of "))
         if (name in api.OPTIMIZER_STEP_METHODS and all(a.keyword is not None for a in args)
                 and ast.dump(func.value) in self._zero_grad_receivers(frame)):
             self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
