@@ -18,7 +18,8 @@ from .guards import device_variable
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, knows_nothing, on_device_where_unknown, sequence
+from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, knows_nothing, moved_with,
+                     on_device_where_unknown, sequence)
 from .walker import Expressions, Walker
 
 #: a call by qualified name: (qualified name, call, arguments, frame) -> value.
@@ -414,6 +415,9 @@ class TorchModel:
 
     def module_output(self, module: Value, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """What a call of ``module`` returns (its inputs already reported as model inputs)."""
+        chained = self.sequential_output(module, node, args, frame)
+        if chained is not None:
+            return chained
         cls = module.definition if isinstance(module.definition, ClassInfo) else None
         if cls is not None:
             forward = cls.method("forward")
@@ -459,6 +463,23 @@ class TorchModel:
             data = first(args)
             return data.with_(shares_with=None, grad_leaf=False) if data.kind is Kind.TENSOR else UNKNOWN
         return UNKNOWN
+
+    def sequential_output(self, module: Value, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Optional[Value]:
+        """``nn.Sequential(a, b, c)(x)`` is ``c(b(a(x)))``: each member's output feeds the next, so a
+        member of the project's own class (whose forward is walked) or an input on CUDA carries
+        through. Each member is where the container is (``seq.to(device)`` moved them all). None
+        when the members are not known one by one, or some member's output is left unknown."""
+        if module.qualname != "Sequential" or not module.elements or len(args) != 1 or args[0].starred \
+                or args[0].keyword is not None:
+            return None
+        if not all(member.kind is Kind.MODULE for member in module.elements):
+            return None
+        value = args[0].value
+        for member in module.elements:
+            value = self.module_output(moved_with(module, member), node, [args[0]._replace(value=value)], frame)
+            if knows_nothing(value):
+                return None
+        return value
 
     @staticmethod
     def computed_where_module_is(module: Value, args: Sequence[Arg]) -> Value:

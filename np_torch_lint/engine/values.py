@@ -403,11 +403,16 @@ def moved_with(owner: Value, member: Value) -> Value:
         return member
     if not (member.kind is Kind.MODULE or (member.kind is Kind.TENSOR and member.grad_leaf)):
         return member
+    moved = member
     if owner.device is not Device.CPU:
-        member = member.with_(device=owner.device, device_origin=owner.device_origin)
+        moved = moved.with_(device=owner.device, device_origin=owner.device_origin)
     if owner.dtype != member.dtype and owner.dtype != "float32":  # float32: as built, members as they were made
-        member = member.with_(dtype=owner.dtype)
-    return member
+        moved = moved.with_(dtype=owner.dtype)
+    if moved is not member and member.kind is Kind.MODULE and (member.elements or member.element):
+        # a Sequential / ModuleList held by the moved module: its members moved with it
+        moved = moved.with_(elements=tuple(moved_with(owner, e) for e in member.elements) if member.elements else None,
+                            element=moved_with(owner, member.element) if member.element else None)
+    return moved
 
 
 def on_device_where_unknown(value: Value, module: Value) -> Value:
