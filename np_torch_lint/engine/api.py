@@ -726,6 +726,48 @@ PROMOTING_FUNCTIONS: FrozenSet[str] = frozenset({
 
 
 #: qualified names of the libraries the tables describe: never looked up among the project's modules.
+# --- model zoos -------------------------------------------------------------------
+
+#: namespaces whose builders and classes make an nn.Module (on the CPU, float32, with parameters):
+#: torchvision.models.resnet18(...), torchvision.models.detection.fasterrcnn_resnet50_fpn(...),
+#: torchvision.models.resnet.ResNet(...). The name after the namespace is a builder (lower case)
+#: or a class; submodule parts are lower case; weight enums and helpers build no model.
+MODEL_ZOO_NAMESPACE = "torchvision.models."
+#: factories that make a model from a name: timm.create_model("resnet50"), torchvision's get_model
+MODEL_ZOO_FACTORIES: FrozenSet[str] = frozenset({"timm.create_model", "torchvision.models.get_model"})
+#: a model read from the zoo's registry by a name the linter cannot read:
+#: ``models.__dict__[args.arch](...)``, ``getattr(torchvision.models, name)(...)``
+MODEL_ZOO_BY_NAME = "torchvision.models.<by name>"
+#: the registries: reading one by an unknown key gives MODEL_ZOO_BY_NAME
+MODEL_ZOO_REGISTRIES: FrozenSet[str] = frozenset({"torchvision.models.__dict__", "torchvision.models"})
+#: names in the zoo's namespace that build no model
+MODEL_ZOO_HELPERS: FrozenSet[str] = frozenset({
+    "get_model_weights", "get_weight", "list_models", "get_model_builder", "get_graph_node_names",
+    "load_state_dict_from_url", "load_url",
+})
+#: models whose output is not one tensor: detections (a list of dicts), segmentation maps (a dict),
+#: optical flow (a list of flows), GoogLeNet and Inception v3 in training mode (named tuples with
+#: auxiliary logits), feature extractors (a dict), and a model named at run time by get_model
+#: (any of those). Only their device is known (where the model and its input are).
+STRUCTURED_OUTPUT_MODELS: Tuple[str, ...] = (
+    "torchvision.models.detection.", "torchvision.models.segmentation.", "torchvision.models.optical_flow.",
+    "torchvision.models.feature_extraction.", "torchvision.models.googlenet", "torchvision.models.inception_v3",
+    "torchvision.models.GoogLeNet", "torchvision.models.Inception3", "torchvision.models.get_model",
+)
+
+
+def builds_zoo_model(qualname: str) -> bool:
+    """Whether calling ``qualname`` builds a model of a zoo (see MODEL_ZOO_NAMESPACE)."""
+    if qualname in MODEL_ZOO_FACTORIES or qualname == MODEL_ZOO_BY_NAME:
+        return True
+    if not qualname.startswith(MODEL_ZOO_NAMESPACE):
+        return False
+    *submodules, name = qualname[len(MODEL_ZOO_NAMESPACE):].split(".")
+    if not name.isidentifier() or name.startswith("_") or name in MODEL_ZOO_HELPERS or "Weights" in name:
+        return False
+    return all(part.isidentifier() and part.islower() and not part.startswith("_") for part in submodules)
+
+
 LIBRARY_PREFIXES: Tuple[str, ...] = ("numpy.", "torch.", "builtins.", "PIL.", "cv2.")
 
 

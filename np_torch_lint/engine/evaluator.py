@@ -27,7 +27,7 @@ from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_l
                      sequence, stored_by_constructor)
 from .walker import Walker
 
-_BUILTINS = frozenset({"bytes", "float", "int", "bool", "list", "tuple", "dict", "map", "len", "range", "enumerate", "zip",
+_BUILTINS = frozenset({"bytes", "getattr", "float", "int", "bool", "list", "tuple", "dict", "map", "len", "range", "enumerate", "zip",
                        "exit", "quit", "open", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
 
 
@@ -56,6 +56,7 @@ class Evaluator:
             (lambda q: q.startswith(api.PIL_IMAGE + ".") and q.rsplit(".", 1)[-1] in api.PIL_IMAGE_METHODS, self._pil_image),
             (lambda q: q.startswith("torch.nn.functional."), self.torch.functional),
             (lambda q: q.startswith("torch.nn.") and q.count(".") == 2, self.torch.nn),
+            (api.builds_zoo_model, self.torch.zoo_model),
             (lambda q: q.startswith("torch."), self.torch.function),
             (lambda q: q.startswith("builtins."), self._builtin),
         ]
@@ -334,6 +335,8 @@ class Evaluator:
         index = node.slice
         parts: List[ast.expr] = list(index.elts) if isinstance(index, ast.Tuple) else [index]
         values = [self.eval(p, frame) for p in parts]
+        if base.kind is Kind.API and base.qualname in api.MODEL_ZOO_REGISTRIES:
+            return zoo_entry(index)  # models.__dict__[args.arch]
         if base.kind is Kind.TENSOR:
             return base.with_(ndim=None, shares_with=None, param_view=False)
         if base.kind in (Kind.DICT, Kind.OBJECT):
@@ -695,6 +698,8 @@ class Evaluator:
             return Value(kind=Kind.SEQUENCE, element=Value(kind=Kind.PY_INT))
         if name == "bytes":
             return Value(kind=Kind.PY_BYTES)
+        if name == "getattr" and data.kind is Kind.API and data.qualname in api.MODEL_ZOO_REGISTRIES and len(args) == 2:
+            return zoo_entry(args[1].node)  # getattr(torchvision.models, name)
         if name == "enumerate" and data.kind is Kind.SEQUENCE and data.element is not None:
             return Value(kind=Kind.SEQUENCE, element=sequence((Value(kind=Kind.PY_INT), data.element)))
         return UNKNOWN
@@ -882,3 +887,11 @@ def _int_literal(node: ast.expr) -> Optional[int]:
     if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
         return node.value
     return None
+
+
+def zoo_entry(key: ast.expr) -> Value:
+    """What a model zoo's registry holds under ``key``: the builder it names, or, for a name read at
+    run time, any of its builders (api.MODEL_ZOO_BY_NAME)."""
+    if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isidentifier():
+        return Value(kind=Kind.API, qualname=api.MODEL_ZOO_NAMESPACE + key.value)
+    return Value(kind=Kind.API, qualname=api.MODEL_ZOO_BY_NAME)

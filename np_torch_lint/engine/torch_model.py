@@ -328,6 +328,12 @@ class TorchModel:
         return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=layer_parametric(name),
                      device=_made_on(args))
 
+    def zoo_model(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """A model of a zoo (api.builds_zoo_model): torchvision.models.resnet18(pretrained=True),
+        timm.create_model(name), models.__dict__[arch](): an nn.Module with parameters, built on
+        the CPU in float32 (pretrained weights load there too)."""
+        return Value(kind=Kind.MODULE, qualname=qual, dtype=api.FLOAT32, device=Device.CPU, parametric=Tri.YES)
+
     def function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.<name>(...): promotion for the promoting functions, else propagation."""
         self.write_first_argument(qual, node, args, frame)
@@ -435,6 +441,8 @@ class TorchModel:
             if module.parametric is not Tri.YES and self.it.instance_value(cls).parametric is Tri.YES:
                 return _grad_unknown(result)  # frozen by its holder (model.requires_grad_(False)) where it was built
             return result
+        if (module.qualname or "").startswith(api.STRUCTURED_OUTPUT_MODELS):
+            return self.computed_where_module_is(module, args)  # detections, maps: only their device is known
         if module.parametric is Tri.YES:
             needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
             grad, origin = grad_in_context(needs, self.it.origin(node, "output of "), frame)
@@ -490,8 +498,9 @@ class TorchModel:
         still be on the CPU)."""
         if module.device not in (Device.CUDA, Device.MAYBE_CUDA):
             return UNKNOWN
-        if any(not a.starred and a.value.kind in (Kind.TENSOR, None) and a.value.device is module.device
-               for a in args):
+        given = [a.value.element if a.value.kind is Kind.SEQUENCE and a.value.element is not None else a.value
+                 for a in args if not a.starred]  # a detector takes a list of images
+        if any(value.kind in (Kind.TENSOR, None) and value.device is module.device for value in given):
             return Value(device=module.device, device_origin=module.device_origin)
         return UNKNOWN
 
