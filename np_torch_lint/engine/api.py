@@ -613,6 +613,24 @@ DISTRIBUTION_SAMPLE_METHODS: FrozenSet[str] = frozenset({"sample"})
 OPTIMIZER = "torch.optim.Optimizer"
 
 #: module methods that return the module itself (changing its dtype or device).
+#: layers whose forward pass in training mode updates buffers in place (running mean and variance,
+#: the batch count): a state_dict() taken before such a call reads the updated values after it.
+#: (InstanceNorm tracks running statistics only when asked to: track_running_stats=True.)
+RUNNING_STATS_MODULES: FrozenSet[str] = frozenset({
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+})
+#: functions and tensor methods that compare tensors: a state_dict() view compared after the
+#: state changed in place compares the new values with themselves.
+COMPARING_FUNCTIONS: FrozenSet[str] = frozenset({
+    "torch.equal", "torch.allclose", "torch.isclose", "torch.testing.assert_close", "torch.testing.assert_allclose",
+    "numpy.allclose", "numpy.isclose", "numpy.array_equal", "numpy.array_equiv", "numpy.testing.assert_allclose",
+    "numpy.testing.assert_array_equal", "numpy.testing.assert_equal", "numpy.testing.assert_array_almost_equal",
+    "numpy.testing.assert_almost_equal",
+})
+COMPARING_METHODS: FrozenSet[str] = frozenset({"equal", "allclose", "isclose"})
+#: a module method that writes its argument's tensors into the module's own, in place
+STATE_LOADING_METHODS: FrozenSet[str] = frozenset({"load_state_dict"})
 MODULE_SELF_METHODS: FrozenSet[str] = frozenset({
     "to", "cuda", "cpu", "double", "float", "half", "bfloat16", "train", "eval",
     "requires_grad_", "type", "share_memory", "to_empty",

@@ -32,7 +32,7 @@ class ClassModel:
             # Built on CPU, unless the class places itself (self.cuda(), self.to(device) in a method).
             device = None if cls.places_self else Device.CPU
             return Value(kind=Kind.MODULE, qualname=cls.name, dtype=dtype, device=device,
-                         parametric=self.class_parametric(cls), definition=cls)
+                         parametric=self.class_parametric(cls), definition=cls, training=Tri.YES)
         return Value(kind=Kind.INSTANCE, qualname=cls.name, definition=cls)
 
     def class_attrs(self, cls: ClassInfo) -> Dict[str, Value]:

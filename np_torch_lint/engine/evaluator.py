@@ -630,6 +630,8 @@ class Evaluator:
             self.it.in_place(node.args[0].id, node, frame)
         if api.is_optimizer_class(qual):
             return Value(kind=Kind.API, qualname=api.OPTIMIZER)
+        if qual in api.COMPARING_FUNCTIONS:
+            self.torch.state_read([a.value for a in args if not a.starred], node, "comparison", frame)
         handler = self.api_calls.get(qual)
         if handler is not None:
             return handler(qual, node, args, frame)

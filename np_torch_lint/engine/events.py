@@ -161,6 +161,28 @@ class InPlaceWrite:
 
 
 @dataclass(frozen=True)
+class StateUpdate:
+    """A module's state changes in place other than by an optimizer: a module with BatchNorm layers
+    called in training mode (running statistics), ``model.load_state_dict(other)``."""
+
+    site: Site
+    how: str  # display: "the forward pass in training mode updates the BatchNorm running statistics"
+    context: Context
+
+
+@dataclass(frozen=True)
+class StateRead:
+    """A view of a module's tensors (``state_dict()``, a parameter's ``.numpy()``) read as a state:
+    compared (``torch.equal(before[k], ...)``) or loaded back (``model.load_state_dict(before)``)."""
+
+    site: Site
+    value: Value  # the view read (its origin: where it was taken)
+    others: Tuple[Value, ...]  # what it is compared with (empty when loaded back)
+    how: str  # "comparison" or "restore"
+    context: Context
+
+
+@dataclass(frozen=True)
 class ParameterUpdate:
     """Parameters change in place: ``optimizer.step()``, ``p.add_(...)``."""
 

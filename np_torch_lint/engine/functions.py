@@ -107,12 +107,12 @@ class FunctionWalks:
         walked = self._walk_call(info, args, frame, bound_self, receiver)
         if walked is None:
             summary = self.summary(info)
-            if frame.context.loops and info.updates_parameters:
+            if info.updates_parameters:
                 # self.train_one_step() in an epoch loop: the step's optimizer.step() runs each time
                 self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
             return summary
-        if frame.context.loops and any(isinstance(event, ParameterUpdate) for event in walked[1]):
-            # train_one_epoch(model, optimizer) in an epoch loop: the loop updates the parameters too
+        if any(isinstance(event, ParameterUpdate) for event in walked[1]):
+            # train_one_epoch(model, optimizer): the call updates the parameters (in an epoch loop, each time)
             self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
         value = walked[0]
         if value.shares_with is not None:

@@ -9,8 +9,8 @@ import ast
 from typing import Callable, Dict, Iterable, Optional, Sequence
 
 from . import api
-from .arguments import Arg, literal_bool_arg, positional
-from .events import ToNumpy
+from .arguments import Arg, first, literal_bool_arg, positional
+from .events import StateUpdate, ToNumpy
 from .guards import names_a_device
 from .promotion import dtype_of, grad_in_context
 from .scope import ClassInfo, Frame
@@ -48,12 +48,14 @@ class TorchMethods:
             (api.INTEGER_RESULTS, self._integer_result),
             (api.VALUES_INDICES_RESULTS, self._values_indices),
             (api.TENSOR_PROPAGATING, self._propagating),
+            (api.COMPARING_METHODS, self._compare),
         ])
         self.module_methods = _table([
             (("forward",), self._forward),
             (api.MODULE_SELF_METHODS, self._self_method),
             (api.PARAMETER_ITERATORS, self._parameters),
             (api.STATE_VIEW_METHODS, self._state_dict),
+            (api.STATE_LOADING_METHODS, self._load_state_dict),
         ])
 
     # --- tensor methods -----------------------------------------------------------------
@@ -74,6 +76,11 @@ class TorchMethods:
         partner = _storage_owner(func.value)
         return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO, param_view=t.param_view,
                      shares_with=partner, shared_at=site if partner else None, origin=t.origin if t.param_view else None)
+
+    def _compare(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``before.equal(after)``, ``a.allclose(b)``: a comparison of tensors (see StateRead)."""
+        self.torch.state_read([t] + [a.value for a in args if not a.starred], node, "comparison", frame)
+        return UNKNOWN
 
     @staticmethod
     def _cast_method(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
@@ -197,6 +204,11 @@ class TorchMethods:
                     result = result.with_(device=None, dtype=None)  # an unknown argument: anything may change
         elif name == "requires_grad_":
             result = m.with_(parametric=Tri.UNKNOWN if literal_bool_arg(args) is False else m.parametric)
+        elif name == "eval":
+            result = m.with_(training=Tri.NO)
+        elif name == "train":
+            mode = literal_bool_arg(args) if args else True
+            result = m.with_(training=Tri.UNKNOWN if mode is None else Tri.YES if mode else Tri.NO)
         if isinstance(func.value, ast.Name) and frame.lookup(func.value.id) is not None:
             frame.env[func.value.id] = result  # modules change in place: model.double()
         return result
@@ -215,6 +227,19 @@ class TorchMethods:
             return self.ex.call_function(own, frame, args, True, node, receiver=m)
         tensor = self.torch.parameter(m.dtype, m.device, node, "state of ", requires_grad=Tri.NO)
         return Value(kind=Kind.DICT, element=tensor, param_view=tensor.param_view, origin=tensor.origin)
+
+    def _load_state_dict(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg],
+                         frame: Frame) -> Value:
+        """``model.load_state_dict(state)``: the state's values are copied into the module's own tensors,
+        in place (a state_dict() view of this module taken earlier reads them afterwards). A class that
+        defines its own ``load_state_dict`` runs it."""
+        own = m.definition.method(name) if isinstance(m.definition, ClassInfo) else None
+        if own is not None:
+            return self.ex.call_function(own, frame, args, True, node, receiver=m)
+        self.torch.state_read([first(args)], node, "restore", frame)
+        self.it.emit(frame, StateUpdate(self.it.site(node), "load_state_dict() copies other values into the module's "
+                                                            "tensors", frame.context))
+        return UNKNOWN
 
 
 def cast(t: Value, dtype: str) -> Value:

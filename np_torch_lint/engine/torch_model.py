@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import api, distributions
 from .arguments import Arg, argument, callee_text, first, grad_mode_of, literal_true, positional
-from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement
+from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement, StateRead, StateUpdate
 from .guards import device_variable
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
@@ -324,15 +324,16 @@ class TorchModel:
             parametric = Tri.YES if any(m.kind is Kind.MODULE and m.parametric is Tri.YES for m in members) else Tri.UNKNOWN
             held = _held_modules(name, args)
             return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric, device=_made_on(args),
-                         keys=held.keys, elements=held.elements, element=held.element)
+                         keys=held.keys, elements=held.elements, element=held.element, training=Tri.YES)
         return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=layer_parametric(name),
-                     device=_made_on(args))
+                     device=_made_on(args), training=Tri.YES)
 
     def zoo_model(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """A model of a zoo (api.builds_zoo_model): torchvision.models.resnet18(pretrained=True),
         timm.create_model(name), models.__dict__[arch](): an nn.Module with parameters, built on
         the CPU in float32 (pretrained weights load there too)."""
-        return Value(kind=Kind.MODULE, qualname=qual, dtype=api.FLOAT32, device=Device.CPU, parametric=Tri.YES)
+        return Value(kind=Kind.MODULE, qualname=qual, dtype=api.FLOAT32, device=Device.CPU, parametric=Tri.YES,
+                     training=Tri.YES)
 
     def function(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """torch.<name>(...): promotion for the promoting functions, else propagation."""
@@ -414,6 +415,9 @@ class TorchModel:
         for arg in args:
             if not arg.starred:
                 self.it.emit(frame, ModelInput("module", site, arg.value, True, (), module, frame.context))
+        if module.training is not Tri.NO and self.has_running_stats(module):
+            self.it.emit(frame, StateUpdate(site, "the forward pass in training mode updates the BatchNorm running "
+                                                  "statistics", frame.context))
         if module.definition is None and module.choices is not None:
             # `net = A() if c else B()`: the forward of whichever class it is on each path.
             return self.ex.each_choice(module, lambda one: self.module_output(one, node, args, frame))
@@ -471,6 +475,24 @@ class TorchModel:
             data = first(args)
             return data.with_(shares_with=None, grad_leaf=False) if data.kind is Kind.TENSOR else UNKNOWN
         return UNKNOWN
+
+    def has_running_stats(self, module: Value) -> bool:
+        """A BatchNorm layer (api.RUNNING_STATS_MODULES), a container holding one, or a module of the
+        project's own class whose body (or a base's) builds one."""
+        if module.qualname in api.RUNNING_STATS_MODULES:
+            return True
+        members = (module.elements or ()) + ((module.element,) if module.element is not None else ())
+        if any(member.kind is Kind.MODULE and self.has_running_stats(member) for member in members):
+            return True
+        cls = module.definition if isinstance(module.definition, ClassInfo) else None
+        return cls is not None and _builds_running_stats(cls, set())
+
+    def state_read(self, values: Sequence[Value], node: ast.Call, how: str, frame: Frame) -> None:
+        """Views of a module's tensors read as a state (compared, loaded back): see events.StateRead."""
+        for i, value in enumerate(values):
+            if value.param_view and value.origin is not None:
+                others = tuple(v for j, v in enumerate(values) if j != i)
+                self.it.emit(frame, StateRead(self.it.site(node), value, others, how, frame.context))
 
     def sequential_output(self, module: Value, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Optional[Value]:
         """``nn.Sequential(a, b, c)(x)`` is ``c(b(a(x)))``: each member's output feeds the next, so a
@@ -713,3 +735,17 @@ def _grad_unknown(value: Value) -> Value:
         return value.with_(elements=tuple(_grad_unknown(e) for e in value.elements) if value.elements else None,
                            element=_grad_unknown(value.element) if value.element is not None else None)
     return value
+
+
+def _builds_running_stats(cls: ClassInfo, seen: set) -> bool:
+    """Whether the class's body (or a base's) calls a running-statistics layer by name (nn.BatchNorm2d(...))."""
+    if id(cls) in seen:
+        return False
+    seen.add(id(cls))
+    for node in ast.walk(cls.node):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in api.RUNNING_STATS_MODULES:
+                return True
+    return any(_builds_running_stats(base, seen) for base in cls.bases if isinstance(base, ClassInfo))

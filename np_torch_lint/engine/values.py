@@ -147,6 +147,9 @@ class Value:
     # path, ``return [boxes, scores, labels]`` on another): one known-length sequence per length.
     # Unpacking into n names takes the length-n one: any other length raises at run time.
     lengths: Optional[Tuple["Value", ...]] = None
+    # MODULE: in training mode (YES as built and after .train(), NO after .eval()); a module in
+    # training mode with BatchNorm layers updates their running statistics in place when called.
+    training: Tri = Tri.UNKNOWN
 
     def with_(self, **changes: Any) -> "Value":
         return replace(self, **changes)
@@ -228,6 +231,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         device_origin=_join_device_origin(a, b),
         qualname=a.qualname if a.qualname == b.qualname else None,
         parametric=a.parametric.join(b.parametric),
+        training=a.training.join(b.training),
         definition=a.definition if a.definition is b.definition else None,
         attrs=a.attrs if a.attrs == b.attrs else None,
         choices=_join_choices(a, b),
@@ -408,6 +412,8 @@ def moved_with(owner: Value, member: Value) -> Value:
         moved = moved.with_(device=owner.device, device_origin=owner.device_origin)
     if owner.dtype != member.dtype and owner.dtype != "float32":  # float32: as built, members as they were made
         moved = moved.with_(dtype=owner.dtype)
+    if member.kind is Kind.MODULE and member.training is not owner.training:
+        moved = moved.with_(training=owner.training)  # .train() / .eval() set every submodule's mode
     if moved is not member and member.kind is Kind.MODULE and (member.elements or member.element):
         # a Sequential / ModuleList held by the moved module: its members moved with it
         moved = moved.with_(elements=tuple(moved_with(owner, e) for e in member.elements) if member.elements else None,

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple, Union
 
 from ..engine.api import ARRAY_ONLY_CONVERSIONS, conversion_spec
-from ..engine.events import Conversion, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
+from ..engine.events import (Conversion, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot, StateRead,
+                             StateUpdate)
 from ..findings import Finding
 from ..engine.values import Device, Kind, Tri
 from ..fixes.model import Fix, copy_argument
@@ -123,17 +124,21 @@ _COPIES = {True: "copy.deepcopy(...), or {k: v.clone() for k, v in ....items()}"
 
 class AliasedSnapshot(Rule):
     """NTL402: a view of live storage (a parameter, or a variable written in place) stored in a loop
-    that updates that storage in place."""
+    that updates that storage in place; or a module's state_dict() kept as an earlier state, then
+    compared or loaded back after the state changed in place."""
 
     code = "NTL402"
     name = "aliased-parameter-snapshot"
-    summary = "snapshot (.numpy() view) stored in a loop that updates its source in place"
-    events = (Snapshot, ParameterUpdate, InPlaceWrite)
+    summary = "snapshot (.numpy() view, state_dict()) kept while its source is updated in place"
+    events = (Snapshot, ParameterUpdate, InPlaceWrite, StateUpdate, StateRead)
 
     def __init__(self) -> None:
         self._snapshots: List[Snapshot] = []
         self._updated_loops: Set[int] = set()  # loops that update the parameters in place
         self._written: Set[Tuple[int, str]] = set()  # (loop, variable) written in place in that loop
+        # function -> the state updates in it (optimizer steps, BatchNorm forward passes, loads)
+        self._updates: Dict[Optional[str], List[Union[ParameterUpdate, StateUpdate]]] = {}
+        self._reads: List[StateRead] = []
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         if isinstance(event, Snapshot):
@@ -141,11 +146,54 @@ class AliasedSnapshot(Rule):
                 self._snapshots.append(event)
         elif isinstance(event, ParameterUpdate):
             self._updated_loops.update(loop for loop, _ in event.context.loops)
+            self._updates.setdefault(event.context.function, []).append(event)
+        elif isinstance(event, StateUpdate):
+            self._updates.setdefault(event.context.function, []).append(event)
+        elif isinstance(event, StateRead):
+            self._reads.append(event)
         elif isinstance(event, InPlaceWrite):
             self._written.update((loop, event.name) for loop, _ in event.context.loops)
         return iter(())
 
     def finish(self, evidence: Evidence) -> Iterator[Finding]:
+        reported: Set[int] = set()
+        for finding in self._loop_snapshots(evidence):
+            reported.add(id(finding.site.node))
+            yield finding
+        yield from self._stale_states(evidence, reported)
+
+    def _stale_states(self, evidence: Evidence, reported: Set[int]) -> Iterator[Finding]:
+        """``before = model.state_dict()``, then an optimizer step, a BatchNorm forward pass in training
+        mode or a load_state_dict(), then ``before`` compared with the state or loaded back, in one
+        function, in that order: the comparison sees the new values twice, the restore restores
+        nothing. A comparison counts only against another view of the state (taken elsewhere)."""
+        for read in sorted(self._reads, key=lambda r: _line(r.site.node)):
+            origin = read.value.origin
+            assert origin is not None  # TorchModel.state_read keeps only views with an origin
+            taken = origin.site
+            if id(taken.node) in reported or not _is_state_dict(origin.what):
+                continue
+            if read.how == "comparison" and not any(
+                    other.param_view and other.origin is not None and other.origin.site.node is not taken.node
+                    for other in read.others):
+                continue
+            start, end = _line(taken.node), _line(read.site.node)
+            update = next((u for u in self._updates.get(read.context.function, [])
+                           if start < _line(u.site.node) < end), None)
+            if update is None:
+                continue
+            reported.add(id(taken.node))
+            how = update.how if isinstance(update, StateUpdate) else "an optimizer step updates the parameters"
+            use = "comparison" if read.how == "comparison" else "restore"
+            yield Finding(
+                self.code,
+                taken,
+                f"keeps {evidence.code(taken.node)}, the module's live tensors (state_dict() returns views, not "
+                f"copies), as an earlier state: at {evidence.at(update.site)} {how} in place, so the {use} at "
+                f"{evidence.at(read.site)} sees the new values; store a copy ({_COPIES[True]})",
+            )
+
+    def _loop_snapshots(self, evidence: Evidence) -> Iterator[Finding]:
         for snapshot in self._snapshots:
             source = snapshot.value.shares_with
             for loop, rebound in snapshot.context.loops:
@@ -168,3 +216,12 @@ class AliasedSnapshot(Rule):
                     f"every snapshot ends up the same; store a copy ({_COPIES[snapshot.value.kind is Kind.DICT]})",
                 )
                 break
+
+
+def _line(node: ast.AST) -> int:
+    return getattr(node, "lineno", 0)
+
+
+def _is_state_dict(what: str) -> bool:
+    """An origin made by ``state_dict()`` (TorchMethods._state_dict names it "state of ")."""
+    return what.startswith("state of")

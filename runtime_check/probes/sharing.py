@@ -1,6 +1,8 @@
 """NTL4xx: memory shared between NumPy arrays and tensors."""
 from __future__ import annotations
 
+from typing import Any
+
 from ..results import Verdict
 from ._base import Message, Probe, broken, check, combine, confirmed, exc_text, expect_message
 
@@ -85,15 +87,17 @@ def ntl402(device: str) -> Verdict:
         copies.append(w.detach().cpu().numpy().copy())
     distinct = len({s.tobytes() for s in copies})
     live = model.weight.detach().cpu().numpy().copy()
+    states = _state_dict_views(dev)
     if device == "cuda":
         n = len({s.tobytes() for s in cpu_views})
-        return check(
+        return combine(states, check(
             n == steps,
             f".detach().cpu().numpy() of a CUDA parameter over {steps} SGD steps: {n} distinct snapshots (a real copy)",
             ".cpu() of a CUDA parameter no longer copies",
-        )
+        ))
     same = all(np.array_equal(s, live) for s in views + cpu_views)
     return combine(
+        states,
         check(
             same and distinct == steps,
             f"{steps} snapshots of w.detach().numpy() and w.detach().cpu().numpy() after {steps} SGD steps "
@@ -101,6 +105,32 @@ def ntl402(device: str) -> Verdict:
             f".copy() snapshots: {distinct} distinct",
             "snapshots of a CPU parameter's .numpy() no longer alias the live parameter",
         ),
+    )
+
+
+def _state_dict_views(dev: Any) -> Verdict:
+    """state_dict() views on any device: a BatchNorm forward pass in training mode and
+    load_state_dict() write into the tensors an earlier state_dict() returned."""
+    import torch
+
+    norm = torch.nn.BatchNorm1d(3).to(dev)
+    before = norm.state_dict()
+    copied = {k: v.clone() for k, v in before.items()}
+    norm(torch.randn(8, 3, device=dev) * 2 + 1)
+    seen = int(before["num_batches_tracked"])
+    mean_moved = not torch.equal(copied["running_mean"], before["running_mean"])
+    linear = torch.nn.Linear(2, 1).to(dev)
+    backup = linear.state_dict()
+    other = {k: torch.zeros_like(v) for k, v in backup.items()}
+    linear.load_state_dict(other)
+    linear.load_state_dict(backup)
+    restored_nothing = bool((linear.weight == 0).all())
+    return check(
+        seen == 1 and mean_moved and restored_nothing,
+        f"a state_dict() taken before a training-mode BatchNorm forward reads num_batches_tracked={seen} and the "
+        f"new running_mean after it; a backup state_dict() loaded back after load_state_dict(zeros) leaves the "
+        f"weights at zero ({restored_nothing})",
+        "state_dict() views no longer follow in-place updates of the module's tensors",
     )
 
 
