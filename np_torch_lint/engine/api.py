@@ -250,6 +250,28 @@ NUMPY_ARRAY_READERS: FrozenSet[str] = frozenset({
     "frexp", "conj", "conjugate", "angle", "real_if_close", "i0", "unwrap", "acos", "acosh", "asin", "asinh",
     "atan", "atanh",
 })
+#: functions of other libraries that convert a tensor argument with ``np.asarray`` (``Tensor.__array__``,
+#: so ``.numpy()``: it raises for a tensor that requires grad or is on a GPU), by the positions of
+#: their data arguments: matplotlib's plotting functions (pyplot and Axes methods share the names,
+#: only pyplot's are read by name) and scikit-learn's metrics. Observed with matplotlib 3.11 and
+#: scikit-learn 1.9 (tests/test_tables_foreign.py runs each row where the library is installed).
+FOREIGN_ARRAY_READERS: Mapping[str, Tuple[int, ...]] = {
+    **{"matplotlib.pyplot." + name: positions for name, positions in {
+        "plot": (0, 1), "scatter": (0, 1), "imshow": (0,), "hist": (0,), "bar": (0, 1), "barh": (0, 1),
+        "matshow": (0,), "errorbar": (0, 1), "fill_between": (0, 1, 2), "stem": (0, 1), "step": (0, 1),
+        "semilogy": (0, 1), "semilogx": (0, 1), "loglog": (0, 1), "boxplot": (0,), "pcolormesh": (0,),
+        "contour": (0,), "contourf": (0,), "hist2d": (0, 1),
+    }.items()},
+    **{"sklearn.metrics." + name: (0, 1) for name in (
+        "accuracy_score", "f1_score", "precision_score", "recall_score", "confusion_matrix", "roc_auc_score",
+        "mean_squared_error", "mean_absolute_error", "r2_score", "balanced_accuracy_score",
+        "average_precision_score", "roc_curve", "precision_recall_curve", "classification_report",
+        "matthews_corrcoef", "cohen_kappa_score", "log_loss", "top_k_accuracy_score",
+    )},
+}
+#: methods, on any object that is not a tensor, array or module, that store their keyword argument
+#: with ``np.asarray``: ``h5_file.create_dataset(name, data=t)`` (h5py, zarr).
+FOREIGN_READER_METHODS: Mapping[str, str] = {"create_dataset": "data"}
 #: NumPy functions that convert their first argument (a tensor or list of tensors) to an array.
 NUMPY_CONSUMERS: FrozenSet[str] = frozenset(
     {"numpy.array", "numpy.asarray", "numpy.asanyarray", "numpy.ascontiguousarray",

@@ -57,6 +57,7 @@ class Evaluator:
             (lambda q: q.startswith("torch.nn.functional."), self.torch.functional),
             (lambda q: q.startswith("torch.nn.") and q.count(".") == 2, self.torch.nn),
             (api.builds_zoo_model, self.torch.zoo_model),
+            (lambda q: q in api.FOREIGN_ARRAY_READERS, self._foreign_reader),
             (lambda q: q.startswith("torch."), self.torch.function),
             (lambda q: q.startswith("builtins."), self._builtin),
         ]
@@ -640,6 +641,14 @@ class Evaluator:
                 return namespace_handler(qual, node, args, frame)
         return UNKNOWN
 
+    def _foreign_reader(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """plt.plot(t), accuracy_score(y, pred): another library reads tensors with np.asarray."""
+        for position in api.FOREIGN_ARRAY_READERS[qual]:
+            given = argument(args, position, "")
+            if given is not None:
+                self.numpy.to_numpy_sink(given.value, node, qual, frame)
+        return UNKNOWN
+
     @staticmethod
     def _pil_image(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return Value(kind=Kind.API, qualname=api.PIL_IMAGE)
@@ -819,6 +828,10 @@ class Evaluator:
             self._grow(receiver, func, args, frame)
             if kind is Kind.MODULE:
                 return Value(kind=Kind.NONE)
+        if name in api.FOREIGN_READER_METHODS and kind not in (Kind.TENSOR, Kind.NDARRAY, Kind.MODULE):
+            stored = argument(args, None, api.FOREIGN_READER_METHODS[name])
+            if stored is not None:
+                self.numpy.to_numpy_sink(stored.value, node, name, frame)  # f.create_dataset(name, data=t)
         if kind is None and not runs_own_method:
             placed = self._placed_unknown(receiver, name, node, args, frame)
             if placed is not None:

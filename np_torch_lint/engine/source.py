@@ -49,6 +49,8 @@ SEED_PATTERN = "|".join((
     r"\w*(?:%s)\w*\(" % _any_of(api.SAVE_CALLEE_WORDS),
     r"\.(?:%s)\(" % _any_of(api.SAVE_METHODS),
     r"\.(?:%s)\(" % _any_of(api.STATE_VIEW_METHODS),  # a live view of the weights (NTL402)
+    # other libraries reading a tensor with np.asarray: plt.plot(t), accuracy_score(y, p), f.create_dataset(data=t)
+    r"\b(?:%s)\(" % _any_of({*map(_last, api.FOREIGN_ARRAY_READERS), *api.FOREIGN_READER_METHODS}),
     r"\b(?:%s)\b" % _any_of(_last(q) for q in (*api.DEFAULT_DTYPE_SETTERS, *api.DEFAULT_DEVICE_SETTERS,
                                                  *api.GRAD_SET_CONTEXTS, *api.DATASET_BASES)),
 ))
