@@ -231,3 +231,40 @@ def test_index_functions_keep_their_input_device():
     assert env["picked"].device is Device.CUDA and env["picked"].dtype == "int64"
     assert env["best"].device is Device.CUDA
     assert env["host"].device is Device.CPU
+
+
+# --- wrapped and compiled modules ------------------------------------------------------------
+
+def test_wrapped_module_attribute_and_compiled_module_are_the_module():
+    env = values("""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(3, 2)
+
+            def forward(self, x):
+                return self.fc(x)
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        wrapped = nn.DataParallel(Net()).to(device)
+        inner = wrapped.module
+        weight = wrapped.module.fc.weight
+        compiled = torch.compile(Net().to(device))
+        out = compiled(torch.randn(4, 3, device=device))
+        plain = nn.Linear(2, 2).module if False else None
+        _sink = (inner, weight, out).numpy()
+    """)
+    assert env["inner"].kind is Kind.MODULE and env["inner"].qualname == "Net"
+    assert env["inner"].device is Device.MAYBE_CUDA
+    assert env["weight"].kind is Kind.TENSOR and env["weight"].device is Device.MAYBE_CUDA
+    assert env["out"].kind is Kind.TENSOR and env["out"].device is Device.MAYBE_CUDA
+
+
+def test_numpy_of_a_compiled_models_output_is_reported_and_cpu_is_silent():
+    assert codes("""
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        net = torch.compile(nn.Linear(3, 2).to(device))
+        with torch.no_grad():
+            a = net(torch.randn(4, 3, device=device)).numpy()
+            b = net(torch.randn(4, 3, device=device)).cpu().numpy()
+    """) == ["8:NTL202"]

@@ -463,7 +463,12 @@ PARAMETRIC_MODULES: FrozenSet[str] = frozenset({
 MODULE_WRAPPERS: FrozenSet[str] = frozenset({
     "torch.nn.DataParallel", "torch.nn.parallel.DataParallel",
     "torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.data_parallel.DataParallel",
+    # compiled or scripted, a module runs its own forward on its own parameters
+    "torch.compile", "torch.jit.script",
 })
+#: the attribute through which a wrapper (DataParallel, DistributedDataParallel) gives back the
+#: module it wraps: ``model.module.fc``, ``model.module.state_dict()``.
+WRAPPED_MODULE_ATTR = "module"
 #: modules that return a tuple: name -> its shape ("tensor": an output tensor when the input is a
 #: tensor (a PackedSequence gives one back); "state": a hidden-state tensor; a nested tuple; None: unknown
 #: (MultiheadAttention's weights are None with need_weights=False)).

@@ -312,11 +312,15 @@ class Evaluator:
                 method = cls.method(attr)
                 if method is not None:
                     return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method)
+                if kind is Kind.MODULE and attr == api.WRAPPED_MODULE_ATTR:
+                    return base  # model.module: a wrapper's module (the engine keeps the wrapped one)
                 return UNKNOWN
             if kind is Kind.MODULE:
                 parameter = self.torch.module_attribute(base, attr, node)
                 if parameter is not None:
                     return parameter
+                if attr == api.WRAPPED_MODULE_ATTR:
+                    return base
         if kind is Kind.SEQUENCE and base.keys and attr in base.keys and base.elements is not None:
             return base.elements[base.keys.index(attr)]  # torch.max(t, 1).indices: a named tuple's field
         if kind is Kind.CLASS and isinstance(base.definition, ClassInfo):
