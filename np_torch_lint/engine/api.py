@@ -647,6 +647,8 @@ RUNNING_STATS_MODULES: FrozenSet[str] = frozenset({
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d",
 })
+#: keywords by which a function given a module sets its mode (``adjust_status(model, training=False)``)
+MODE_KEYWORDS: FrozenSet[str] = frozenset({"training", "train", "mode", "is_training"})
 #: functions and tensor methods that compare tensors: a state_dict() view compared after the
 #: state changed in place compares the new values with themselves.
 COMPARING_FUNCTIONS: FrozenSet[str] = frozenset({

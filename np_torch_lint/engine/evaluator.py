@@ -565,6 +565,8 @@ class Evaluator:
     def call_value(self, callee: Value, node: ast.Call, frame: Frame) -> Value:
         args = self.args(node, frame)
         self._forget_passed_dicts(args, frame)
+        if callee.kind not in (Kind.MODULE, Kind.LOSS):
+            self._mode_after_passing(node, args, frame)
         if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
             return self.call_function(callee.definition, frame, args, False, node)
         if callee.kind is Kind.CLASS and isinstance(callee.definition, ClassInfo):
@@ -628,6 +630,8 @@ class Evaluator:
             if found is not None:
                 return self.call_value(found, node, frame)
         args = self.args(node, frame)
+        if not qual.startswith(api.LIBRARY_PREFIXES):
+            self._mode_after_passing(node, args, frame)  # adjust_status(model, training=False) of a library
         for arg in args:
             if arg.keyword == "out" and isinstance(arg.node, ast.Name):
                 self.it.in_place(arg.node.id, node, frame)
@@ -780,6 +784,27 @@ class Evaluator:
         return None
 
     @staticmethod
+    def _mode_after_passing(node: ast.Call, args: Sequence[Arg], frame: Frame) -> None:
+        """A module given to a function of the project or of an unknown library (``freeze(model)``,
+        ``with adjust_status(model, training=flag):``) may leave it in either mode: its mode is
+        unknown after the call, unless the call names it (``training=False`` sets eval mode; any
+        other value, training mode on some path)."""
+        named = next((k.value for k in node.keywords if k.arg in api.MODE_KEYWORDS), None)
+        mode = Tri.UNKNOWN if named is None else Tri.NO if _literal_false(named) else Tri.YES
+        for arg in args:
+            if arg.value.kind is not Kind.MODULE:
+                continue
+            root = arg.node
+            while isinstance(root, (ast.Attribute, ast.Subscript)):
+                root = root.value  # freeze(model[1]), freeze(model.backbone): the whole is in no known mode
+            if not isinstance(root, ast.Name):
+                continue
+            held = frame.lookup(root.id)
+            whole = mode if root is arg.node else Tri.UNKNOWN if mode is not Tri.YES else mode
+            if held is not None and held.kind is Kind.MODULE and held.training is not whole:
+                frame.env[root.id] = held.with_(training=whole)
+
+    @staticmethod
     def _forget_passed_dicts(args: Sequence[Arg], frame: Frame) -> None:
         """A dict passed to code the engine does not model may be changed there (``fill(batch)``)."""
         for arg in args:
@@ -865,6 +890,7 @@ class Evaluator:
             return UNKNOWN
         if kind is not Kind.SEQUENCE:
             self._forget_passed_dicts(args, frame)
+            self._mode_after_passing(node, args, frame)
         if kind is Kind.CLASS and isinstance(receiver.definition, ClassInfo):
             method = receiver.definition.method(name)  # Cls.load_model(path): a class or static method
             return self.call_function(method, frame, args, False, node) if method is not None else UNKNOWN
@@ -914,3 +940,7 @@ def zoo_entry(key: ast.expr) -> Value:
     if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isidentifier():
         return Value(kind=Kind.API, qualname=api.MODEL_ZOO_NAMESPACE + key.value)
     return Value(kind=Kind.API, qualname=api.MODEL_ZOO_BY_NAME)
+
+
+def _literal_false(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False

@@ -207,8 +207,8 @@ class TorchMethods:
         elif name == "eval":
             result = m.with_(training=Tri.NO)
         elif name == "train":
-            mode = literal_bool_arg(args) if args else True
-            result = m.with_(training=Tri.UNKNOWN if mode is None else Tri.YES if mode else Tri.NO)
+            # .train(flag) of a flag read at run time: in training mode on some path, as the flag says
+            result = m.with_(training=Tri.NO if args and literal_bool_arg(args) is False else Tri.YES)
         if isinstance(func.value, ast.Name) and frame.lookup(func.value.id) is not None:
             frame.env[func.value.id] = result  # modules change in place: model.double()
         return result

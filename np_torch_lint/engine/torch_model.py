@@ -415,7 +415,7 @@ class TorchModel:
         for arg in args:
             if not arg.starred:
                 self.it.emit(frame, ModelInput("module", site, arg.value, True, (), module, frame.context))
-        if module.training is not Tri.NO and self.has_running_stats(module):
+        if module.training is Tri.YES and self.has_running_stats(module):
             self.it.emit(frame, StateUpdate(site, "the forward pass in training mode updates the BatchNorm running "
                                                   "statistics", frame.context))
         if module.definition is None and module.choices is not None:

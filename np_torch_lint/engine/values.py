@@ -147,8 +147,9 @@ class Value:
     # path, ``return [boxes, scores, labels]`` on another): one known-length sequence per length.
     # Unpacking into n names takes the length-n one: any other length raises at run time.
     lengths: Optional[Tuple["Value", ...]] = None
-    # MODULE: in training mode (YES as built and after .train(), NO after .eval()); a module in
-    # training mode with BatchNorm layers updates their running statistics in place when called.
+    # MODULE: in training mode (YES as built, after .train() or .train(flag); NO after .eval();
+    # UNKNOWN once given to a function that may set it, or joined over paths that disagree); a
+    # module in training mode with BatchNorm layers updates their running statistics when called.
     training: Tri = Tri.UNKNOWN
 
     def with_(self, **changes: Any) -> "Value":
