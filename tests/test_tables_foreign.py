@@ -85,3 +85,16 @@ def test_installed_library_raises_for_a_grad_tensor(call):
     exec(PRELUDE, namespace)
     with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
         eval(call, namespace)
+
+
+def test_items_of_old_style_zero_d_losses_are_no_tensors():
+    # `loss.data[0]` was a Python number before torch 0.4 and raises IndexError since: never a tensor plotted
+    source = PRELUDE + textwrap.dedent("""\
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        history = []
+        for _ in range(3):
+            loss = torch.nn.functional.mse_loss(t.to(device), t.to(device) * 0)
+            history.append(loss.data[0])
+        plt.plot(history)
+    """)
+    assert _codes(source) == []

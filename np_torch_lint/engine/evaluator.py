@@ -343,6 +343,9 @@ class Evaluator:
         if base.kind is Kind.API and base.qualname in api.MODEL_ZOO_REGISTRIES:
             return zoo_entry(index)  # models.__dict__[args.arch]
         if base.kind is Kind.TENSOR:
+            if base.ndim == 0:
+                # loss.data[0]: a Python number in torch before 0.4, an IndexError since: no tensor either way
+                return UNKNOWN
             return base.with_(ndim=None, shares_with=None, param_view=False)
         if base.kind in (Kind.DICT, Kind.OBJECT):
             return containers.item(base, containers.constant_key(index))
