@@ -268,3 +268,33 @@ def test_numpy_of_a_compiled_models_output_is_reported_and_cpu_is_silent():
             a = net(torch.randn(4, 3, device=device)).numpy()
             b = net(torch.randn(4, 3, device=device)).cpu().numpy()
     """) == ["8:NTL202"]
+
+
+# --- models loaded onto a device -------------------------------------------------------------
+
+def test_models_loaded_onto_a_device_compute_there():
+    assert codes("""
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        whole = torch.load("model.pt", map_location=device, weights_only=False)
+        whole.eval()
+        scripted = torch.jit.load("model.ts", map_location=device)
+        with torch.no_grad():
+            a = whole(torch.randn(1, 3).to(device)).numpy()
+            b = scripted(torch.randn(1, 3).to(device)).numpy()
+            c = scripted(torch.randn(1, 3).to(device)).cpu().numpy()
+        on_cpu = torch.jit.load("model.ts", map_location="cpu")
+        d = on_cpu(torch.randn(1, 3)).detach().numpy()
+        saved_as = torch.jit.load("model.ts")
+        e = saved_as(torch.randn(1, 3)).detach().numpy()
+    """) == ["10:NTL202", "11:NTL202"]
+
+
+def test_a_scripted_module_is_a_module_on_its_map_location():
+    env = values("""
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        scripted = torch.jit.load("model.ts", map_location=device)
+        plain = torch.jit.load("model.ts")
+        _sink = (scripted, plain).numpy()
+    """)
+    assert env["scripted"].kind is Kind.MODULE and env["scripted"].device is Device.MAYBE_CUDA
+    assert env["plain"].kind is Kind.MODULE and env["plain"].device is None

@@ -367,6 +367,8 @@ LOADERS: Mapping[str, Loader] = {
 #: program binds the same name to a module on another path (``net = Net() if fresh else
 #: pickle.load(fh)``, see values.join): the object read back is then that module, as saved.
 UNPICKLERS: FrozenSet[str] = frozenset({"pickle.load", "pickle.loads", "torch.load"})
+#: loaders that return a module (a TorchScript module), on the map_location device when given
+MODULE_LOADERS: FrozenSet[str] = frozenset({"torch.jit.load"})
 UNPICKLED = "unpickled object"  # the same string as values.UNPICKLED (values.py imports no table)
 #: methods that take a module's weights: a checkpoint loaded into one holds tensors saved by training.
 WEIGHT_LOADING_METHODS: FrozenSet[str] = frozenset({"load_state_dict"})

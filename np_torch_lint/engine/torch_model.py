@@ -41,6 +41,7 @@ class TorchModel:
             (api.TORCH_FACTORIES, self.factory),
             (api.LOADERS, self.load),
             (api.MODULE_WRAPPERS, self.wrapper),
+            (api.MODULE_LOADERS, self.loaded_module),
             (api.DEVICE_CONSTRUCTORS, self.device),
             (api.CUDA_PROBES, self.cuda_probe),
             (api.GRAD_MODES, self.grad_context),
@@ -245,7 +246,26 @@ class TorchModel:
         saved = frame.context.function in self.it.saving_functions
         self.it.emit(frame, Load(self.it.site(node), given, frame.context, saved, in_memory,
                                  device_variable(frame) if not given else None, loader.from_url))
-        return Value(qualname=api.UNPICKLED) if qual in api.UNPICKLERS else UNKNOWN
+        if qual not in api.UNPICKLERS:
+            return UNKNOWN
+        # torch.load(path, map_location=device): whatever it holds, its tensors are on that device
+        # (a model unpickled whole, then called with an input there, computes there)
+        return Value(qualname=api.UNPICKLED, **self._mapped_to(location, node, frame))
+
+    def loaded_module(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``torch.jit.load(path, map_location=device)``: a TorchScript module, on that device when one is
+        given (as saved otherwise); its forward is not read, nor whether it has parameters."""
+        location = argument(args, 1, "map_location")
+        return Value(kind=Kind.MODULE, qualname=qual, **self._mapped_to(location, node, frame))
+
+    def _mapped_to(self, location: Optional[Arg], node: ast.Call, frame: Frame) -> Dict[str, Any]:
+        if location is None or location.value.kind not in (Kind.DEVICE, Kind.PY_STR) or location.value.device is None:
+            return {}
+        device = location.value.device
+        if device is Device.CPU:
+            return {"device": device}
+        return {"device": device, "device_origin": self.it.moved_origin(node, "loaded onto the device by ", frame,
+                                                                         location.value)}
 
     def device(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         data = first(args)
