@@ -298,3 +298,35 @@ def test_a_scripted_module_is_a_module_on_its_map_location():
     """)
     assert env["scripted"].kind is Kind.MODULE and env["scripted"].device is Device.MAYBE_CUDA
     assert env["plain"].kind is Kind.MODULE and env["plain"].device is None
+
+
+# --- devices read from a tensor or a module's parameters ------------------------------------
+
+def test_devices_read_from_tensors_and_parameters():
+    env = values("""
+        net = nn.Linear(3, 2)
+        if torch.cuda.is_available():
+            net = net.cuda()
+        dev = next(net.parameters()).device
+        x = torch.randn(4, 3).to(dev)
+        ref = torch.randn(2).cuda() if torch.cuda.is_available() else torch.randn(2)
+        y = torch.zeros(2).to(ref.device)
+        z = torch.zeros(2, device=ref.device)
+        w = torch.zeros(2, dtype=torch.float64).type_as(ref)
+        c = torch.zeros(2).to(torch.zeros(3).device)
+        _sink = (dev, x, y, z, w, c).numpy()
+    """)
+    assert env["dev"].kind is Kind.DEVICE and env["dev"].device is Device.MAYBE_CUDA
+    for name in "xyzw":
+        assert env[name].kind is Kind.TENSOR and env[name].device is Device.MAYBE_CUDA, name
+    assert env["w"].dtype == "float32"
+    assert env["c"].device is Device.CPU
+
+
+def test_placing_onto_a_tensors_device_is_not_a_second_unguarded_placement():
+    assert codes("""
+        ref = torch.randn(2).cuda()
+        y = torch.zeros(2).to(ref.device)
+        z = torch.zeros(2, device=ref.device)
+        print(y.cpu().numpy(), z.numpy())
+    """) == ["5:NTL301", "8:NTL202"]

@@ -649,6 +649,8 @@ RUNNING_STATS_MODULES: FrozenSet[str] = frozenset({
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d",
 })
+#: a DEVICE value read from a tensor (``ref.device``, ``next(model.parameters()).device``)
+TENSOR_DEVICE = "<a tensor's device>"
 #: keywords by which a function given a module sets its mode (``adjust_status(model, training=False)``)
 MODE_KEYWORDS: FrozenSet[str] = frozenset({"training", "train", "mode", "is_training"})
 #: functions and tensor methods that compare tensors: a state_dict() view compared after the

@@ -27,7 +27,7 @@ from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_l
                      sequence, stored_by_constructor)
 from .walker import Walker
 
-_BUILTINS = frozenset({"bytes", "getattr", "float", "int", "bool", "list", "tuple", "dict", "map", "len", "range", "enumerate", "zip",
+_BUILTINS = frozenset({"bytes", "getattr", "next", "iter", "float", "int", "bool", "list", "tuple", "dict", "map", "len", "range", "enumerate", "zip",
                        "exit", "quit", "open", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
 
 
@@ -270,7 +270,10 @@ class Evaluator:
     def attribute(self, node: ast.Attribute, frame: Frame) -> Value:
         if node.attr in api.METADATA_ATTRS and isinstance(node.value, ast.Name):
             # a.shape, t.dtype: metadata, not a read of the data (NTL401 waits for a real read)
-            if self.name(node.value.id, frame).kind in (Kind.NDARRAY, Kind.TENSOR):
+            held = self.name(node.value.id, frame)
+            if held.kind is Kind.TENSOR and node.attr == "device":
+                return self.torch.attribute(held, "device")
+            if held.kind in (Kind.NDARRAY, Kind.TENSOR):
                 return UNKNOWN
         base = self.eval(node.value, frame)
         attr = node.attr
@@ -720,6 +723,9 @@ class Evaluator:
             return Value(kind=Kind.SEQUENCE, element=Value(kind=Kind.PY_INT))
         if name == "bytes":
             return Value(kind=Kind.PY_BYTES)
+        if name in ("next", "iter") and data.kind is Kind.SEQUENCE and len(args) == 1:
+            # next(model.parameters()), next(iter(items)): an element (iter() keeps the sequence)
+            return (data.element or UNKNOWN) if name == "next" else data
         if name == "getattr" and data.kind is Kind.API and data.qualname in api.MODEL_ZOO_REGISTRIES and len(args) == 2:
             return zoo_entry(args[1].node)  # getattr(torchvision.models, name)
         if name == "enumerate" and data.kind is Kind.SEQUENCE and data.element is not None:

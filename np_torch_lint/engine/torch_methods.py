@@ -49,6 +49,7 @@ class TorchMethods:
             (api.VALUES_INDICES_RESULTS, self._values_indices),
             (api.TENSOR_PROPAGATING, self._propagating),
             (api.COMPARING_METHODS, self._compare),
+            (("type_as",), self._type_as),
         ])
         self.module_methods = _table([
             (("forward",), self._forward),
@@ -76,6 +77,15 @@ class TorchMethods:
         partner = _storage_owner(func.value)
         return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO, param_view=t.param_view,
                      shares_with=partner, shared_at=site if partner else None, origin=t.origin if t.param_view else None)
+
+    @staticmethod
+    def _type_as(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``x.type_as(ref)``: x in ref's dtype, on ref's device (ref's type names both)."""
+        ref = first(args)
+        if ref.kind is not Kind.TENSOR:
+            return UNKNOWN
+        return t.with_(dtype=ref.dtype, device=ref.device, device_origin=ref.device_origin, shares_with=None,
+                       param_view=False, grad_leaf=False, conversion=None, numpy_source=None)
 
     def _compare(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """``before.equal(after)``, ``a.allclose(b)``: a comparison of tensors (see StateRead)."""

@@ -596,6 +596,10 @@ class TorchModel:
             return Value(kind=Kind.TENSOR, dtype=base.dtype, device=base.device, requires_grad=Tri.NO)
         if attr in api.TENSOR_VIEW_ATTRS:
             return base.with_(ndim=None)
+        if attr == "device" and base.device is not None:
+            # x.to(ref.device), torch.zeros(n, device=ref.device): where ref is (api.TENSOR_DEVICE)
+            return Value(kind=Kind.DEVICE, device=base.device, device_origin=base.device_origin,
+                         origin=base.device_origin, qualname=api.TENSOR_DEVICE)
         return UNKNOWN
 
     def module_attribute(self, base: Value, attr: str, node: ast.Attribute) -> Optional[Value]:
@@ -625,6 +629,8 @@ class TorchModel:
 
     def place(self, device: Value, site: Site, what: str, frame: Frame, through_variable: bool,
               by_tensor_type: bool = False) -> None:
+        if device.qualname == api.TENSOR_DEVICE:
+            return  # onto a tensor's own device: it is there already, so this placement never fails first
         if device.device is Device.CUDA:
             context = frame.context
             if device.origin is not None and device.origin.guarded:
