@@ -330,3 +330,28 @@ def test_placing_onto_a_tensors_device_is_not_a_second_unguarded_placement():
         z = torch.zeros(2, device=ref.device)
         print(y.cpu().numpy(), z.numpy())
     """) == ["5:NTL301", "8:NTL202"]
+
+
+def test_a_property_is_read_by_running_its_getter():
+    env = values("""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(3, 2)
+
+            @property
+            def device(self):
+                return next(self.parameters()).device
+
+            def forward(self, x):
+                return self.fc(x)
+
+        net = Net()
+        if torch.cuda.is_available():
+            net.cuda()
+        dev = net.device
+        x = torch.zeros(2, 3).to(net.device)
+        _sink = (dev, x).numpy()
+    """)
+    assert env["dev"].kind is Kind.DEVICE and env["dev"].device is Device.MAYBE_CUDA
+    assert env["x"].device is Device.MAYBE_CUDA

@@ -51,6 +51,7 @@ class Evaluator:
             self.api_calls.setdefault(name, self._unpickled)
         for name in api.DICT_CONSTRUCTORS:
             self.api_calls.setdefault(name, self._dict)
+        self._property_calls: Dict[int, Tuple[ast.Attribute, ast.Call]] = {}  # see _property_call
         self.api_namespaces: List[Tuple[Callable[[str], bool], ApiHandler]] = [
             (lambda q: q.startswith("numpy."), self.numpy.call),
             (lambda q: q.startswith(api.PIL_IMAGE + ".") and q.rsplit(".", 1)[-1] in api.PIL_IMAGE_METHODS, self._pil_image),
@@ -313,6 +314,9 @@ class Evaluator:
                 if value is not None:
                     return moved_with(base, value)
                 method = cls.method(attr)
+                if method is not None and _is_property(method.node):
+                    # model.device where `device` is a @property: its getter, run on this instance
+                    return self.call_function(method, frame, (), True, self._property_call(node), receiver=base)
                 if method is not None:
                     return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method)
                 if kind is Kind.MODULE and attr == api.WRAPPED_MODULE_ATTR:
@@ -333,6 +337,15 @@ class Evaluator:
             method = base.definition.method(attr)  # `Cls.helper`, e.g. passed as a callback
             return Value(kind=Kind.FUNCTION, qualname=method.qualname, definition=method) if method else UNKNOWN
         return UNKNOWN
+
+    def _property_call(self, node: ast.Attribute) -> ast.Call:
+        """The call a property read makes, as a node of its own (kept per read: walks are cached by node)."""
+        found = self._property_calls.get(id(node))
+        if found is None or found[0] is not node:
+            call = ast.copy_location(ast.Call(func=node, args=[], keywords=[]), node)
+            call.end_lineno, call.end_col_offset = node.end_lineno, node.end_col_offset
+            found = self._property_calls[id(node)] = (node, call)
+        return found[1]
 
     @staticmethod
     def _reads_self(node: ast.Attribute, frame: Frame) -> bool:
@@ -953,3 +966,10 @@ def zoo_entry(key: ast.expr) -> Value:
 
 def _literal_false(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is False
+
+
+def _is_property(node: ast.AST) -> bool:
+    """A method decorated ``@property`` (or ``functools.cached_property``): read, not called."""
+    decorators = getattr(node, "decorator_list", ())
+    return any((isinstance(d, ast.Name) and d.id in ("property", "cached_property"))
+               or (isinstance(d, ast.Attribute) and d.attr == "cached_property") for d in decorators)
