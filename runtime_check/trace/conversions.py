@@ -38,8 +38,9 @@ def install(state: TraceState, patches: Patches) -> None:
                 # default_collate's own conversions, one per sample: the loader watcher's part.  An ndarray
                 # or NumPy scalar holds no tensor, so no op watcher has anything to see in the call: where
                 # the trace's is the only mode, it is bypassed (a mode's dispatch is most of the cost)
-                if isinstance(data, (np.ndarray, np.generic)) and stack_len() == 1 \
-                        and stack_at(0) is state.op_mode:
+                if stack_len() == 1 and stack_at(0) is state.op_mode and (
+                        isinstance(data, (np.ndarray, np.generic)) or type(data) in (list, tuple)
+                        and all(isinstance(v, np.generic) for v in data)):  # collate_numpy_scalar_fn's
                     with no_torch_function():
                         return original(*args, **kwargs)
                 return original(*args, **kwargs)
@@ -99,8 +100,14 @@ def install(state: TraceState, patches: Patches) -> None:
     def _after(name: str, data: Any, is_array: bool, from_numpy_data: bool, given_dtype: Any,
                result: Any, site: Any) -> None:
         call = f"torch.{name}"
-        shares = is_array and data.size > 0 and result.device.type == "cpu" and \
-            result.data_ptr() == data.__array_interface__["data"][0]
+        depth = stack_len()
+        if name == "from_numpy" and (depth == 0 or depth == 1 and stack_at(0) is state.op_mode):
+            # torch's own from_numpy (no mode of the program's could return something else) is
+            # always over the array's memory, on the CPU (the address costs NumPy a dict)
+            shares = is_array and data.size > 0
+        else:
+            shares = is_array and data.size > 0 and result.device.type == "cpu" and \
+                result.data_ptr() == data.__array_interface__["data"][0]
         if is_array and shares and not data.flags.writeable:
             state.report("NTL404", f"{call} of a read-only array: the tensor shares its memory and writing it "
                          "is undefined behaviour (torch warns); copy it first", site, site, raised=True)
@@ -109,11 +116,13 @@ def install(state: TraceState, patches: Patches) -> None:
         if not from_numpy_data or given_dtype is not None:
             return
         dtype = str(result.dtype).replace("torch.", "")
+        if dtype != "float64" and dtype not in NARROW_INTS:
+            return  # the common case: nothing born (a NumPy dtype's name is slow to spell)
         source = f"{data.dtype} array" if is_array else f"NumPy {data.dtype} scalar" \
             if hasattr(data, "dtype") else "list of NumPy values"
         if dtype == "float64":
             state.born.add(result, Birth("NTL101", site, f"{call} of a {source}"))
-        elif dtype in NARROW_INTS:
+        else:
             state.born.add(result, Birth("NTL103", site, f"{call} of a {source}"))
 
     for name, data_kw, dtype_pos in (("from_numpy", "ndarray", 99), ("as_tensor", "data", 1),
@@ -122,6 +131,7 @@ def install(state: TraceState, patches: Patches) -> None:
         patches.set(torch, name, conversion(name, original, data_kw, dtype_pos))
 
     original_numpy = torch.Tensor.numpy
+    tensor_type = torch.Tensor
 
     def numpy(self: Any, *args: Any, **kwargs: Any) -> Any:
         if state.busy:
@@ -140,7 +150,13 @@ def install(state: TraceState, patches: Patches) -> None:
                                  "use .cpu().numpy()", site, site, raised=True)
         state.enter()
         try:
-            result = original_numpy(self, *args, **kwargs)
+            if type(self) is tensor_type and stack_len() == 1 and stack_at(0) is state.op_mode:
+                # torch would send this call to the trace's own op watcher, which has nothing to do
+                # while the trace is busy: a plain tensor under no other mode goes to torch directly
+                with no_torch_function():
+                    result = original_numpy(self, *args, **kwargs)
+            else:
+                result = original_numpy(self, *args, **kwargs)
             with state.guard(".numpy()"):
                 if self.device.type == "cpu" and (state.on("NTL401") or state.on("NTL402")) and result.size > 0:
                     # the array holds its own alias of the tensor (its .base): it lives as long as the view

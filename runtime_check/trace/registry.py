@@ -76,6 +76,17 @@ def fingerprint(array: Any) -> Optional[int]:
         return None
 
 
+def fingerprint_again(array: Any) -> Optional[int]:
+    """fingerprint() of an array that had one before: it is still not backed by a file (an array's
+    type and base never change), so only its size is looked at again."""
+    try:
+        if array.nbytes > FINGERPRINT_MAX_BYTES:
+            return None
+        return zlib.crc32(array.tobytes())
+    except (AttributeError, ValueError, TypeError):
+        return None
+
+
 def version_of(tensor: Any) -> int:
     """tensor._version, or -1 for a tensor without a version counter (inference tensors)."""
     try:
@@ -147,6 +158,9 @@ class SharedPairs:
         # (start, end) of each shared storage's bytes: the op watcher's triage by tensor.data_ptr(),
         # which costs no storage object (a view's data_ptr lies inside its storage's range)
         self.ranges: Dict[int, int] = {}
+        # [lowest start, highest end] over `ranges`, updated in place: a data_ptr outside it is in
+        # no range (the op watcher's first test, one comparison instead of a walk over the ranges)
+        self.bounds: List[int] = [0, 0]
         self.empty_arrays = WeakIds()  # np.empty output: a staging buffer, written through on purpose
         self.on_add: Callable[[], None] = _nothing
 
@@ -157,7 +171,7 @@ class SharedPairs:
         return storage in self.by_storage
 
     def add(self, storage: int, tensor: Any, array: Any, site: Optional[Site], what: str, to_numpy: bool) -> None:
-        table, ranges = self.by_storage, self.ranges
+        table, ranges, bounds = self.by_storage, self.ranges, self.bounds
 
         def gone(_ref: Any) -> None:
             still = [p for p in table.get(storage, ()) if p.alive() is not None]
@@ -165,7 +179,9 @@ class SharedPairs:
                 table[storage] = still
             else:
                 table.pop(storage, None)
-                ranges.pop(storage, None)
+                end = ranges.pop(storage, None)
+                if end is not None and (storage == bounds[0] or end == bounds[1]):
+                    bounds[:] = [min(ranges), max(ranges.values())] if ranges else [0, 0]
 
         try:
             # the dependent side holds the other alive; whichever goes first ends the pair
@@ -174,7 +190,9 @@ class SharedPairs:
         except TypeError:
             return
         table.setdefault(storage, []).append(pair)
-        ranges[storage] = storage + max(1, tensor.untyped_storage().nbytes())
+        end = storage + max(1, tensor.untyped_storage().nbytes())
+        ranges[storage] = end
+        bounds[:] = [min(storage, bounds[0]), max(end, bounds[1])] if len(ranges) > 1 else [storage, end]
         self.on_add()
 
     def at(self, storage: int) -> Iterator[Tuple[Pair, Any, Any]]:

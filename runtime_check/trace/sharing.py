@@ -15,7 +15,7 @@ import gc
 from types import CodeType, FrameType
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
-from .registry import Pair, fingerprint, version_of
+from .registry import Pair, fingerprint, fingerprint_again, version_of
 from .sites import Site
 from .state import TraceState
 
@@ -175,7 +175,10 @@ def resync(written: Iterable[Any], state: TraceState) -> None:
 def on_read(state: TraceState, tensors: List[Any], frame: Optional[FrameType]) -> None:
     """Before tensors are read: a NumPy-side write since the last look changed their bytes."""
     pairs = storages(tensors)
+    table = state.pairs.by_storage
     for _tensor, storage in pairs:
+        if storage not in table:
+            continue  # no pair over this storage (the common case: a tensor of the program's own)
         for pair, tensor, array in state.pairs.at(storage):
             _check_pair(state, pair, tensor, array, frame, (tensors, pairs))
 
@@ -184,7 +187,7 @@ def _check_pair(state: TraceState, pair: Pair, tensor: Any, array: Any, frame: O
                 ours: Tuple[Any, ...]) -> None:
     if pair.print_ is None:
         return
-    now = fingerprint(array)
+    now = fingerprint_again(array)  # it had a fingerprint: not backed by a file
     if now == pair.print_:
         return
     version = version_of(tensor)

@@ -66,6 +66,7 @@ class UserFiles:
         self.roots = [os.path.join(os.path.abspath(r), "") for r in roots]
         self._libraries = [os.path.join(d, "") for d in _library_dirs()]
         self._known: Dict[str, bool] = {}
+        self._paths: Dict[str, str] = {}  # user files named by an absolute path (os.path.abspath is slow)
         self.touched: Dict[str, None] = {}  # user files seen at a finding or a conversion, in order
 
     def is_user(self, filename: str) -> bool:
@@ -90,7 +91,11 @@ class UserFiles:
         while frame is not None:
             code = frame.f_code
             if self.is_user(code.co_filename):
-                path = os.path.abspath(code.co_filename)
+                path = self._paths.get(code.co_filename)
+                if path is None:
+                    path = os.path.abspath(code.co_filename)
+                    if path == code.co_filename:  # absolute already: the same whatever the working directory
+                        self._paths[path] = path
                 self.touched.setdefault(path, None)
                 return Site(path, frame.f_lineno or code.co_firstlineno, code.co_name)
             frame = frame.f_back
