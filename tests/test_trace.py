@@ -330,6 +330,7 @@ def test_placements_grouping_with_a_fake_cuda_device() -> None:
 
 
 def _installed_state() -> Dict[str, Any]:
+    from torch.autograd.profiler import record_function
     from torch.nn.modules import module
     from torch.utils.data import dataloader
 
@@ -339,6 +340,8 @@ def _installed_state() -> Dict[str, Any]:
         "restore": torch.serialization.default_restore_location, "set_default_device": torch.set_default_device,
         "Tensor.__dict__": sorted(torch.Tensor.__dict__), "next": dataloader._BaseDataLoaderIter.__next__,
         "np.empty": np.empty, "np.empty_like": np.empty_like,
+        "zero_grad": torch.optim.Optimizer.__dict__["zero_grad"],
+        "record_function": (record_function.__dict__["__enter__"], record_function.__dict__["__exit__"]),
         "pre_hooks": len(module._global_forward_pre_hooks),
         "modes": torch._C._len_torch_function_stack(),
     }
@@ -368,6 +371,50 @@ def test_install_then_uninstall_restores_everything() -> None:
     assert still_alive.dtype == torch.float64
     session.uninstall()  # twice is harmless
     assert _installed_state() == before
+
+
+def test_calls_without_anything_watched_go_past_the_op_watcher() -> None:
+    """zero_grad(set_to_none=True) of a torch optimizer, record_function and default_collate's stack
+    of NumPy samples: the op watcher (on while a NumPy-shared tensor lives) sees none of them, unless
+    a parameter is watched; its own ops still reach it."""
+    from torch.utils.data import DataLoader
+
+    from runtime_check.trace import ops
+    from runtime_check.trace.session import TraceSession
+
+    seen: List[str] = []
+    original = ops.OpWatcher.__torch_function__
+
+    def counting(self: Any, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        seen.append(getattr(func, "__name__", str(func)))
+        return original(self, func, types, args, kwargs)
+
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader([(np.ones(3, dtype=np.float32), np.int64(1))] * 4, batch_size=2)
+    ops.OpWatcher.__torch_function__ = counting  # type: ignore[method-assign]
+    session = TraceSession([str(ROOT)]).install()
+    try:
+        shared = torch.from_numpy(np.ones(3, dtype=np.float32))  # the op watcher is on from here
+        model(shared).sum().backward()
+        seen.clear()
+        opt.zero_grad()
+        for xb, yb in loader:
+            assert xb.shape == (2, 3) and yb.tolist() == [1, 1]
+        # the sampler's seed (empty, random_, item) and the loop's own reads are the program's ops
+        assert not {"__set__", "stack", "as_tensor", "_record_function_enter_new",
+                    "_record_function_exit._RecordFunction"} & set(seen), seen
+        assert "tolist" in seen
+        watched = torch.nn.Parameter(torch.from_numpy(np.ones(3, dtype=np.float32)))
+        watched.grad = torch.ones(3)
+        seen.clear()
+        torch.optim.SGD([watched], lr=0.1).zero_grad()
+        assert watched.grad is None and "__get__" in seen, seen
+        assert torch._C._len_torch_function_stack() == 1  # pushed back after the zero_grad it left
+        del shared, watched
+    finally:
+        session.uninstall()
+        ops.OpWatcher.__torch_function__ = original  # type: ignore[method-assign]
 
 
 def test_the_command_leaves_nothing_installed_even_when_the_program_fails(tmp_path: Path) -> None:

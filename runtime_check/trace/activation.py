@@ -20,7 +20,12 @@ watched tensor (no parameter, gradient, state or hyperparameter tensor born
 from NumPy or over NumPy-shared memory) can write nothing the trace watches:
 the mode steps aside for it (a step-pre hook pops it, the step-post hook
 pushes it back), which saves most of a training step's cost.  A step that
-raises leaves it popped until the thread next calls in.
+raises leaves it popped until the thread next calls in.  The same holds for
+their zero_grad() that sets gradients to None (the default): it reads and drops
+each parameter's .grad, two dispatches a parameter, and writes no tensor; it
+runs without the mode when no parameter or gradient is watched (torch's
+Optimizer.zero_grad is wrapped while tracing; the mode is pushed back after it,
+whatever it raises).
 """
 from __future__ import annotations
 
@@ -119,24 +124,61 @@ class Activation:
                             register_optimizer_step_post_hook(self._after_step)]
 
     def _before_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        if len(args) > 1 or kwargs:
+            return None  # a closure: the program's own code runs inside the step
+        self._step_aside(optimizer, with_state=True)
+        return None
+
+    def _step_aside(self, optimizer: Any, with_state: bool) -> bool:
+        """Pop the mode for a step (or zero_grad) of one of torch's optimizers that holds nothing
+        watched; True when it was popped (then `_after_step` pushes it back)."""
         local = self._local
-        if self.always or len(args) > 1 or kwargs or not getattr(local, "mode_on", False) \
-                or getattr(local, "suspended", False) or self.state.busy:
-            return None
+        if self.always or not getattr(local, "mode_on", False) or getattr(local, "suspended", False) \
+                or self.state.busy:
+            return False
         if not type(optimizer).__module__.startswith("torch.optim"):
-            return None  # a step of the program's own may touch anything
+            return False  # a step of the program's own may touch anything
         if self._stack_len() != 1 or self._stack_at(0) is not self.mode:
-            return None
+            return False
         self.mode.__exit__(None, None, None)  # popped first: reading .grad under the mode costs a dispatch
         local.suspended = True
         try:
-            watched = self._holds_watched(optimizer)
+            watched = self._holds_watched(optimizer, with_state)
         except Exception:  # noqa: BLE001 - an odd optimizer: keep watching it
             watched = True
         if watched:
             local.suspended = False
             self.mode.__enter__()
-        return None
+            return False
+        return True
+
+    def install_zero_grad(self, patches: Any) -> None:
+        """Wrap torch's Optimizer.zero_grad (see the module's docstring)."""
+        from torch.optim.optimizer import Optimizer
+
+        original = Optimizer.__dict__.get("zero_grad")
+        if original is None:
+            return
+        activation = self
+
+        def zero_grad(optimizer: Any, *args: Any, **kwargs: Any) -> Any:
+            if args or kwargs:
+                to_none = args[0] if len(args) == 1 and not kwargs else \
+                    kwargs.get("set_to_none") if not args and len(kwargs) == 1 else None
+                if to_none is not True:
+                    return original(optimizer, *args, **kwargs)  # zeroes the gradients in place: watched
+            if not activation._step_aside(optimizer, with_state=False):
+                return original(optimizer, *args, **kwargs)
+            try:
+                return original(optimizer, *args, **kwargs)
+            finally:
+                activation._after_step(optimizer, args, kwargs)
+
+        zero_grad.__name__ = getattr(original, "__name__", "zero_grad")
+        zero_grad.__qualname__ = getattr(original, "__qualname__", "Optimizer.zero_grad")
+        zero_grad.__doc__ = getattr(original, "__doc__", None)
+        zero_grad.__wrapped__ = original  # type: ignore[attr-defined]
+        patches.set(Optimizer, "zero_grad", zero_grad)
 
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         local = self._local
@@ -148,29 +190,36 @@ class Activation:
                 local.mode_on = False
         return None
 
-    def _holds_watched(self, optimizer: Any) -> bool:
+    def _holds_watched(self, optimizer: Any, with_state: bool = True) -> bool:
+        """A parameter, gradient, hyperparameter or (with_state) state tensor of the optimizer is
+        born from NumPy or lies over NumPy-shared memory."""
         born, ranges = self.state.born.items, self.state.pairs.ranges
+        if not born and not ranges:
+            return False
         tensor_type = self._tensor_type
-
-        def watched(value: Any) -> bool:
+        values: List[Any] = []
+        for group in optimizer.param_groups:
+            for key, value in group.items():
+                if key != "params":
+                    values.append(value)
+                    continue
+                values.extend(value)
+                values.extend([param.grad for param in value])
+                if with_state:
+                    state = optimizer.state
+                    for param in value:
+                        held = state.get(param)
+                        if held:
+                            values.extend(held.values())
+        low, high = self.state.pairs.bounds
+        for value in values:
             if not isinstance(value, tensor_type):
-                return False
+                continue
             if id(value) in born:
                 return True
             if ranges:
                 ptr = value.data_ptr()
-                return any(start <= ptr < end for start, end in ranges.items())
-            return False
-
-        for group in optimizer.param_groups:
-            for key, value in group.items():
-                if key == "params":
-                    for param in value:
-                        if watched(param) or watched(param.grad):
-                            return True
-                        if any(watched(v) for v in optimizer.state.get(param, {}).values()):
-                            return True
-                elif watched(value):
+                if low <= ptr < high and any(start <= ptr < end for start, end in ranges.items()):
                     return True
         return False
 

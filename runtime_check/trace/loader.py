@@ -198,12 +198,20 @@ def _collate_arrays_directly(state: TraceState, patches: Patches, torch: Any) ->
     stack_len, stack_at = torch._C._len_torch_function_stack, torch._C._get_function_stack_at
     no_torch_function: Any = torch._C.DisableTorchFunction
 
+    tensor_fn: Any = getattr(collate_module, "collate_tensor_fn", None)
+
     def collate_numpy_array_fn(batch: Any, *, collate_fn_map: Any = None) -> Any:
         if pattern.search(batch[0].dtype.str) is not None:
             return torch_fn(batch, collate_fn_map=collate_fn_map)  # torch's own TypeError
         if stack_len() == 1 and stack_at(0) is state.op_mode:
             with no_torch_function():
                 tensors = [as_tensor(b) for b in batch]
+                # torch's collate_tensor_fn stacks them: nothing for the op watcher to see unless one
+                # of them lies over NumPy-shared memory (a view of an array paired with a tensor)
+                if tensor_fn is not None and collate_fn_map is not None and \
+                        collate_fn_map.get(torch.Tensor) is tensor_fn and not state.cuda and \
+                        not state.op_mode._concerns((tensors,), {}):
+                    return collate(tensors, collate_fn_map=collate_fn_map)
         else:
             tensors = [as_tensor(b) for b in batch]
         return collate(tensors, collate_fn_map=collate_fn_map)

@@ -45,7 +45,7 @@ def _storage(tensor: Any) -> int:
 def tensors_in(args: Iterable[Any], kwargs: Dict[str, Any], tensor_type: type) -> List[Any]:
     """The tensors among the arguments, one level into lists, tuples and dicts."""
     found = []
-    for value in list(args) + list(kwargs.values()):
+    for value in (*args, *kwargs.values()) if kwargs else args:
         if isinstance(value, tensor_type):
             found.append(value)
         elif isinstance(value, (list, tuple)):
@@ -91,11 +91,13 @@ class OpWatcher(TorchFunctionMode):
         # the registries' own dicts, read directly on the hot path
         self.born_items = state.born.items
         self.ranges = state.pairs.ranges
+        self.bounds = state.pairs.bounds
+        self.by_storage = state.pairs.by_storage
         self.cuda = state.cuda
 
     def retire(self) -> None:
         """The trace ended: a thread that still has this mode pushed only calls through."""
-        self.born_items, self.ranges, self.cuda = {}, {}, False
+        self.born_items, self.ranges, self.by_storage, self.cuda = {}, {}, {}, False
 
     def __torch_function__(self, func: Any, types: Any, args: Tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         # the hot path: every torch call while the watcher runs.  An op that touches no watched tensor
@@ -119,18 +121,19 @@ class OpWatcher(TorchFunctionMode):
 
     def _concerns(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bool:
         """Whether this op touches a watched tensor: born from NumPy, or over a NumPy-shared storage
-        (a tensor's data_ptr inside a shared storage's byte range: no storage object is made)."""
+        (a tensor's data_ptr inside a shared storage's byte range: no storage object is made; the
+        bounds of all the ranges are tested first)."""
         born, ranges = self.born_items, self.ranges
         tensor_type = self.tensor_type
+        low, high = self.bounds
         for value in (*args, *kwargs.values()) if kwargs else args:
             if isinstance(value, tensor_type):
                 if id(value) in born:
                     return True
                 if ranges:
                     ptr = value.data_ptr()
-                    for start, end in ranges.items():
-                        if start <= ptr < end:
-                            return True
+                    if low <= ptr < high and self._shared(ptr):
+                        return True
             elif type(value) in (list, tuple):
                 for item in value:
                     if isinstance(item, tensor_type):
@@ -138,9 +141,14 @@ class OpWatcher(TorchFunctionMode):
                             return True
                         if ranges:
                             ptr = item.data_ptr()
-                            for start, end in ranges.items():
-                                if start <= ptr < end:
-                                    return True
+                            if low <= ptr < high and self._shared(ptr):
+                                return True
+        return False
+
+    def _shared(self, ptr: int) -> bool:
+        for start, end in self.ranges.items():
+            if start <= ptr < end:
+                return True
         return False
 
     def _watched(self, func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
@@ -151,14 +159,16 @@ class OpWatcher(TorchFunctionMode):
         births: List[Tuple[Any, Birth]] = []
         with state.guard("op"):
             inputs = tensors_in(args, kwargs, self.tensor_type)
-            if state.pairs and inputs:
+            if self.by_storage and inputs:
                 written = written_by(func, args, kwargs, self.tensor_type)
                 sharing.on_read(state, inputs, frame)
                 if written:
                     sharing.on_write(state, written, frame)
-            births = [(t, b) for t in inputs for b in (state.born.get(t),) if b is not None]
-            if births and func in self.class_losses:
-                self._class_target(args, kwargs, frame)
+            if self.born_items:
+                born = state.born
+                births = [(t, b) for t in inputs for b in (born.get(t),) if b is not None]
+                if births and func in self.class_losses:
+                    self._class_target(args, kwargs, frame)
         try:
             result = call_as(frame, func, args, kwargs)
         except (AssertionError, RuntimeError) as exc:
@@ -233,6 +243,36 @@ class OpWatcher(TorchFunctionMode):
         site = self.state.files.innermost(frame)
         self.state.report("NTL301", f"placement on {result.device} (works here; fails on a CPU-only host "
                           "unless guarded by torch.cuda.is_available(), which a run cannot see)", site, site)
+
+
+def install_profiler_ranges(state: TraceState, patches: Any) -> None:
+    """torch.autograd.profiler.record_function's enter and exit are an op each, on a name and a
+    handle (no tensor): torch marks every DataLoader batch, optimizer step and zero_grad with one.
+    Where the trace's op watcher is the only mode they go to torch directly (the watcher would
+    only call them through; a mode of the program's own still sees them)."""
+    import torch
+    from torch.autograd.profiler import record_function
+
+    stack_len, stack_at = torch._C._len_torch_function_stack, torch._C._get_function_stack_at
+    no_torch_function = torch._C.DisableTorchFunction
+
+    def bypassing(original: Any) -> Any:
+        def method(self: Any, *args: Any) -> Any:
+            if stack_len() == 1 and stack_at(0) is state.op_mode:
+                with no_torch_function():
+                    return original(self, *args)
+            return original(self, *args)
+
+        method.__name__ = getattr(original, "__name__", "method")
+        method.__qualname__ = getattr(original, "__qualname__", "method")
+        method.__doc__ = getattr(original, "__doc__", None)
+        method.__wrapped__ = original  # type: ignore[attr-defined]
+        return method
+
+    for name in ("__enter__", "__exit__"):
+        original = record_function.__dict__.get(name)
+        if original is not None:
+            patches.set(record_function, name, bypassing(original))
 
 
 def module_pre_hook(state: TraceState) -> Any:

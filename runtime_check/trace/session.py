@@ -39,7 +39,7 @@ class TraceSession:
 
         from . import checkpoints, conversions, loader
         from .activation import Activation
-        from .ops import OpWatcher, module_pre_hook
+        from .ops import OpWatcher, install_profiler_ranges, module_pre_hook
 
         state = self.state
         state.cuda = torch.cuda.is_available() and state.on("NTL301")
@@ -60,6 +60,8 @@ class TraceSession:
             state.pairs.on_add = activation.start
             state.settle = activation.settle
             activation.install_step_hooks()
+            activation.install_zero_grad(self._patches)
+            install_profiler_ranges(state, self._patches)
             if self._with_spool:
                 self._watch_workers()
             self._wrap_thread_start(activation)
