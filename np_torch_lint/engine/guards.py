@@ -309,19 +309,41 @@ def catches_cuda_errors(handler_type: Optional[ast.expr]) -> bool:
 
 def mentions_cuda(node: ast.expr, frame: Frame) -> bool:
     """A flag named for CUDA/GPU (args.cuda, use_gpu, device.type == "cuda") or set from a probe."""
+    named, names = _cuda_words(node)
+    if named:
+        return True
+    for name in names:
+        value = frame.lookup(name)
+        if value is not None and value.kind is Kind.PY_BOOL and value.qualname in api.CUDA_PROBES:
+            return True
+    return False
+
+
+def _cuda_words(node: ast.expr) -> Tuple[bool, Tuple[str, ...]]:
+    """What ``mentions_cuda`` reads of a test's text, kept on its node (a guard is tested on every
+    walk of its function): whether a name, attribute or string says CUDA/GPU, and the plain names
+    whose values may hold a probe's result."""
+    found = getattr(node, "_ntl_cuda_words", None)
+    if found is not None:
+        return found  # type: ignore[no-any-return,unused-ignore]
+    names: List[str] = []
+    named = False
     for current in walk(node):
         if isinstance(current, ast.Name):
             if any(word in current.id.lower() for word in api.CUDA_NAME_WORDS):
-                return True
-            value = frame.lookup(current.id)
-            if value is not None and value.kind is Kind.PY_BOOL and value.qualname in api.CUDA_PROBES:
-                return True
+                named = True
+                break
+            names.append(current.id)
         elif isinstance(current, ast.Attribute) and any(word in current.attr.lower() for word in api.CUDA_NAME_WORDS):
-            return True
+            named = True
+            break
         elif isinstance(current, ast.Constant) and isinstance(current.value, str) and (
                 api.CUDA_DEVICE_PREFIX in current.value or current.value.lower() in api.GPU_CHOICE_STRINGS):
-            return True  # `device.type == "cuda"`, and `args.device == "gpu"` (a --device option of cpu/gpu)
-    return False
+            named = True  # `device.type == "cuda"`, and `args.device == "gpu"` (a --device option of cpu/gpu)
+            break
+    found = (named, tuple(names))
+    setattr(node, "_ntl_cuda_words", found)
+    return found
 
 
 def mentions_cpu_string(node: ast.expr) -> bool:
