@@ -44,18 +44,9 @@ NEGATIVES = [p for p in ALL if p.name.startswith("neg_")]
 #: would change what those do.  The NTL402 store is list.append, no torch op.
 _TYPED_LEGACY = "torch.{}(ndarray): the typed legacy constructors are immutable C types, and a stand-in " \
                 "for the module attribute would change isinstance checks and .type() calls that use them as types"
-_STATE_DICT = "state_dict() hands out detached views of the parameters (no conversion the trace pairs), and " \
-              "the optimizer's update is a fused in-place kernel on the parameters, so no watched write names them"
 KNOWN_MISSES = {
     "NTL402/pos_shared_buffer_rows.py": "the store is list.append of a tensor (no torch op) and the NumPy-side "
                                         "write is seen only at the later read, a line the finding does not name",
-    "NTL402/pos_best_state_dict_kept.py": _STATE_DICT,
-    "NTL402/pos_state_dict_history_append.py": _STATE_DICT,
-    "NTL402/pos_state_dict_compared_after_step.py": _STATE_DICT,
-    "NTL402/pos_state_dict_compared_after_batchnorm_forward.py": "state_dict() views again; BatchNorm updates its "
-                                                                 "running statistics inside its kernel, no watched write",
-    "NTL402/pos_backup_restored_after_swap.py": "state_dict() views again; load_state_dict copies into the parameters "
-                                                "inside torch (no program op the trace watches)",
     "NTL503/pos_checkpoint_doubletensor.py": _TYPED_LEGACY.format("DoubleTensor"),
     "NTL503/pos_dataset_floattensor.py": _TYPED_LEGACY.format("FloatTensor"),
     "NTL503/pos_eval_inttensor_predictions.py": _TYPED_LEGACY.format("IntTensor"),
@@ -222,6 +213,39 @@ def test_no_watch_turns_a_watcher_off(tmp_path: Path) -> None:
     assert "NTL101" not in data["watching"]
 
 
+_STATE_DICT_PROGRAM = """\
+import torch
+import torch.nn as nn
+
+net = nn.Linear(3, 1)
+same = net.state_dict()
+net.load_state_dict(same)  # its own values back: no change
+print(torch.equal(same["weight"], net.weight), same["weight"].equal(net.weight))
+kept = net.state_dict()
+with torch.no_grad():
+    net.weight.mul_(2.0)
+print(torch.allclose(input=kept["weight"], other=net.weight), net.state_dict(keep_vars=True)["weight"] is net.weight)
+"""
+
+
+@pytest.mark.parametrize("off", [False, True])
+def test_state_dict_snapshot_read_after_an_in_place_change(off: bool, tmp_path: Path) -> None:
+    """A state_dict() loaded onto itself stays silent (its copy bumps the versions, changes nothing);
+    one compared after a write through the parameter is NTL402 at its line; --no-watch NTL402 turns it off."""
+    script = tmp_path / "snap.py"
+    script.write_text(_STATE_DICT_PROGRAM, encoding="utf-8")
+    report = tmp_path / "trace.json"
+    done = _trace([*(["--no-watch", "NTL402"] if off else []), "--json", str(report), "--", "python", str(script)],
+                  tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "True True\nTrue True\n"
+    findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
+    seen = [(f["code"], f["origin"]["line"], f["failure"]["line"]) for f in findings]
+    assert seen == ([] if off else [("NTL402", 8, 11)]), seen
+    if not off:
+        assert "weight: 1 in-place write(s)" in findings[0]["message"]
+
+
 def test_dataloader_with_worker_processes(tmp_path: Path) -> None:
     report = tmp_path / "trace.json"
     done = _trace(["--json", str(report), "--", "python", str(DATA / "loader_workers.py")], tmp_path)
@@ -341,7 +365,9 @@ def _installed_state() -> Dict[str, Any]:
 
     return {
         "from_numpy": torch.from_numpy, "as_tensor": torch.as_tensor, "asarray": torch.asarray,
-        "tensor": torch.tensor, "load": torch.load, "serialization.load": torch.serialization.load,
+        "tensor": torch.tensor, "load": torch.load, "equal": torch.equal, "allclose": torch.allclose,
+        "state_dict": torch.nn.Module.__dict__["state_dict"],
+        "load_state_dict": torch.nn.Module.__dict__["load_state_dict"], "serialization.load": torch.serialization.load,
         "restore": torch.serialization.default_restore_location, "set_default_device": torch.set_default_device,
         "Tensor.__dict__": sorted(torch.Tensor.__dict__), "next": dataloader._BaseDataLoaderIter.__next__,
         "np.empty": np.empty, "np.empty_like": np.empty_like,

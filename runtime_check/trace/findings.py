@@ -17,7 +17,8 @@ WATCHED: Dict[str, str] = {
     "NTL301": "CUDA placement (grouped by call site on a GPU host; the failing one on a CPU-only host)",
     "NTL302": "torch.load without map_location of a checkpoint with CUDA-tagged storages",
     "NTL401": "in-place write on one side of NumPy/tensor shared memory, the other side read later",
-    "NTL402": "in-place write on a tensor whose .numpy() snapshot is kept in a container",
+    "NTL402": "in-place write on a tensor whose .numpy() snapshot is kept in a container; a state_dict() "
+              "kept as an earlier state, loaded back or compared after its tensors changed in place",
     "NTL403": "conversion of an array with negative strides",
     "NTL404": "conversion of a read-only array that shares its memory",
     "NTL501": "torch.tensor / as_tensor of a list of ndarrays (time spent)",

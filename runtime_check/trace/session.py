@@ -37,7 +37,7 @@ class TraceSession:
         import torch
         from torch.nn.modules.module import register_module_forward_pre_hook
 
-        from . import checkpoints, conversions, loader
+        from . import checkpoints, conversions, loader, state_dicts
         from .activation import Activation
         from .ops import OpWatcher, install_profiler_ranges, module_pre_hook
 
@@ -51,6 +51,8 @@ class TraceSession:
             loader.install(state, self._patches)
             if state.on("NTL302"):
                 checkpoints.install(state, self._patches)
+            if state.on("NTL402"):
+                state_dicts.install(state, self._patches)
             self._wrap_default_device(torch)
             hook = module_pre_hook(state)
             state.op_mode = OpWatcher(state)
