@@ -23,7 +23,7 @@ import time
 from typing import TYPE_CHECKING, Dict, List, Sequence, Set, Tuple
 
 from . import overlay
-from .project import MAX_BYTES, ModuleSummary, Project, _stamp, _walk
+from .project import MAX_BYTES, ModuleSummary, Project, _names_any, _stamp, _walk
 from .events import LossTarget, ModelInput
 from .source import SEED_PATTERN
 
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 SOURCE_PLACED_EVENTS = (ModelInput, LossTarget)
 #: importers walked per linted file.
 MAX_CALLER_FILES = 6
+#: importers of an importer walked per linted file (callers two modules away, see _walk_relays).
+MAX_RELAY_CALLER_FILES = 3
 #: project files indexed per project root.
 MAX_PROJECT_FILES = 3000
 #: an index older than this is rebuilt (a long-running server sees new files).
@@ -72,6 +74,40 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
             project.used.append(summary)  # its sites are cited as "train.py line 7"; its stamp is a dependency
             project.callers.append(summary)
             walked += 1
+    _walk_relays(interpreter, project, linted, list(project.callers), defined)
+
+
+def _walk_relays(interpreter: "Interpreter", project: Project, linted: ModuleSummary,
+                 importers: List[ModuleSummary], defined: Set[str]) -> None:
+    """Callers two modules away: ``evaluate.run(model, batches)`` calls the linted file's
+    ``to_numpy(model(x))``, and ``main.py`` calls ``run`` with a model on the GPU. An importer's
+    functions and classes that name one of the linted file's helpers relay their callers' facts: the
+    files that import the importer and use one of those relays are walked with both the linted
+    file and the importer bound to the interpreters already walked, so a call there walks the
+    relay, and through it the helper, with the outer caller's facts. Bounded by
+    ``MAX_RELAY_CALLER_FILES`` and, like the first level, by size."""
+    walked = 0
+    for importer in importers:
+        relays = {stmt.name for stmt in importer.tree.body
+                  if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and _names_any(stmt, defined)}
+        if not relays:
+            continue
+        for path in _importers_of(_module_stem(importer.path), project):
+            if walked >= MAX_RELAY_CALLER_FILES:
+                return
+            if path in (project.filename, importer.path) or not _uses_any(path, relays):
+                continue
+            stamp = _stamp(path)
+            if stamp is None or stamp[1] > MAX_BYTES:
+                continue
+            summary = _walk(path, stamp, 0, overrides={project.filename: linted, importer.path: importer},
+                            for_callee=True, emit=lambda event: _forward_to_source(interpreter, event),
+                            naming=frozenset(relays))
+            if summary is not None:
+                project.used.append(summary)
+                project.callers.append(summary)
+                walked += 1
 
 
 def _forward_to_source(interpreter: "Interpreter", event: object) -> None:
