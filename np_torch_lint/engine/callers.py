@@ -87,10 +87,11 @@ def _walk_relays(interpreter: "Interpreter", project: Project, linted: ModuleSum
     relay, and through it the helper, with the outer caller's facts. Bounded by
     ``MAX_RELAY_CALLER_FILES`` and, like the first level, by size."""
     walked = 0
+    helpers = frozenset(defined)
     for importer in importers:
         relays = {stmt.name for stmt in importer.tree.body
                   if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                  and _names_any(stmt, defined)}
+                  and _names_any(stmt, helpers)}
         if not relays:
             continue
         for path in _importers_of(_module_stem(importer.path), project):
