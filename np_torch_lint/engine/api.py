@@ -679,6 +679,8 @@ PARAMETER_ITERATORS: Mapping[str, bool] = {  # name -> yields (name, parameter) 
 #: module methods that return a dict of the module's live tensors (its parameters and buffers, detached
 #: but sharing their storage: an optimizer step changes what an earlier call returned).
 STATE_VIEW_METHODS: FrozenSet[str] = frozenset({"state_dict"})
+#: the origin label of what STATE_VIEW_METHODS return (NTL402's state form reads it back)
+STATE_VIEW_ORIGIN = "state of "
 PARAMETER_ATTRS: FrozenSet[str] = frozenset({"weight", "bias", "weight_ih_l0", "weight_hh_l0", "in_proj_weight"})
 #: an optimizer's step (its parameters change in place), and the method that, called on the same
 #: object of unknown type in the same function, shows it is an optimizer (a module has

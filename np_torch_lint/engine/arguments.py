@@ -42,6 +42,10 @@ def literal_true(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
+def literal_false(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
 def literal_bool_arg(args: Sequence[Arg]) -> Optional[bool]:
     for arg in args:
         if isinstance(arg.node, ast.Constant) and isinstance(arg.node.value, bool):

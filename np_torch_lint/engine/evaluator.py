@@ -13,7 +13,7 @@ import ast
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from . import api, conditions, containers, distributions, effects, guards
-from .arguments import Arg, argument, first
+from .arguments import Arg, argument, first, literal_false
 from .events import ParameterUpdate, Snapshot
 from .functions import argument_name, bind_parameters, constant_arguments
 from .numpy_model import NumpyModel, loaded_array
@@ -756,7 +756,7 @@ class Evaluator:
           function also calls is an optimizer step: the parameters change in place."""
         if name in api.STATE_VIEW_METHODS:
             return None if args else Value(kind=Kind.DICT, element=UNKNOWN, param_view=True,
-                                           origin=self.it.origin(node, "state of "))
+                                           origin=self.it.origin(node, api.STATE_VIEW_ORIGIN))
         if (name in api.OPTIMIZER_STEP_METHODS and all(a.keyword is not None for a in args)
                 and ast.dump(func.value) in self._zero_grad_receivers(frame)):
             self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
@@ -812,7 +812,7 @@ class Evaluator:
         unknown after the call, unless the call names it (``training=False`` sets eval mode; any
         other value, training mode on some path)."""
         named = next((k.value for k in node.keywords if k.arg in api.MODE_KEYWORDS), None)
-        mode = Tri.UNKNOWN if named is None else Tri.NO if _literal_false(named) else Tri.YES
+        mode = Tri.UNKNOWN if named is None else Tri.NO if literal_false(named) else Tri.YES
         for arg in args:
             if arg.value.kind is not Kind.MODULE:
                 continue
@@ -963,9 +963,6 @@ def zoo_entry(key: ast.expr) -> Value:
         return Value(kind=Kind.API, qualname=api.MODEL_ZOO_NAMESPACE + key.value)
     return Value(kind=Kind.API, qualname=api.MODEL_ZOO_BY_NAME)
 
-
-def _literal_false(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is False
 
 
 def _is_property(node: ast.AST) -> bool:

@@ -235,7 +235,7 @@ class TorchMethods:
         own = m.definition.method(name) if isinstance(m.definition, ClassInfo) else None
         if own is not None:
             return self.ex.call_function(own, frame, args, True, node, receiver=m)
-        tensor = self.torch.parameter(m.dtype, m.device, node, "state of ", requires_grad=Tri.NO)
+        tensor = self.torch.parameter(m.dtype, m.device, node, api.STATE_VIEW_ORIGIN, requires_grad=Tri.NO)
         return Value(kind=Kind.DICT, element=tensor, param_view=tensor.param_view, origin=tensor.origin)
 
     def _load_state_dict(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg],

@@ -15,6 +15,7 @@ from . import api, distributions
 from .arguments import Arg, argument, callee_text, first, grad_mode_of, literal_true, positional
 from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement, StateRead, StateUpdate
 from .guards import device_variable
+from .nodes import walk
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo
@@ -768,10 +769,19 @@ def _builds_running_stats(cls: ClassInfo, seen: set) -> bool:
     if id(cls) in seen:
         return False
     seen.add(id(cls))
-    for node in ast.walk(cls.node):
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            if name in api.RUNNING_STATS_MODULES:
-                return True
-    return any(_builds_running_stats(base, seen) for base in cls.bases if isinstance(base, ClassInfo))
+    return _body_builds_running_stats(cls.node) or any(
+        _builds_running_stats(base, seen) for base in cls.bases if isinstance(base, ClassInfo))
+
+
+def _body_builds_running_stats(node: ast.AST) -> bool:
+    """The class body's own answer, kept on its node: a module's every call in training mode asks."""
+    found = getattr(node, "_ntl_running_stats", None)
+    if found is None:
+        found = any(isinstance(current, ast.Call) and _callee_name(current.func) in api.RUNNING_STATS_MODULES
+                    for current in walk(node))
+        setattr(node, "_ntl_running_stats", found)
+    return bool(found)
+
+
+def _callee_name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""

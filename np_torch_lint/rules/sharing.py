@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, Iterator, List, Optional, Set, Tuple, Union
 
-from ..engine.api import ARRAY_ONLY_CONVERSIONS, conversion_spec
+from ..engine.api import ARRAY_ONLY_CONVERSIONS, STATE_VIEW_ORIGIN, conversion_spec
 from ..engine.events import (Conversion, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot, StateRead,
                              StateUpdate)
 from ..findings import Finding
@@ -171,7 +171,7 @@ class AliasedSnapshot(Rule):
             origin = read.value.origin
             assert origin is not None  # TorchModel.state_read keeps only views with an origin
             taken = origin.site
-            if id(taken.node) in reported or not _is_state_dict(origin.what):
+            if id(taken.node) in reported or origin.what != STATE_VIEW_ORIGIN:
                 continue
             if read.how == "comparison" and not any(
                     other.param_view and other.origin is not None and other.origin.site.node is not taken.node
@@ -184,12 +184,11 @@ class AliasedSnapshot(Rule):
                 continue
             reported.add(id(taken.node))
             how = update.how if isinstance(update, StateUpdate) else "an optimizer step updates the parameters"
-            use = "comparison" if read.how == "comparison" else "restore"
             yield Finding(
                 self.code,
                 taken,
                 f"keeps {evidence.code(taken.node)}, the module's live tensors (state_dict() returns views, not "
-                f"copies), as an earlier state: at {evidence.at(update.site)} {how} in place, so the {use} at "
+                f"copies), as an earlier state: at {evidence.at(update.site)} {how} in place, so the {read.how} at "
                 f"{evidence.at(read.site)} sees the new values; store a copy ({_COPIES[True]})",
             )
 
@@ -221,7 +220,3 @@ class AliasedSnapshot(Rule):
 def _line(node: ast.AST) -> int:
     return getattr(node, "lineno", 0)
 
-
-def _is_state_dict(what: str) -> bool:
-    """An origin made by ``state_dict()`` (TorchMethods._state_dict names it "state of ")."""
-    return what.startswith("state of")
