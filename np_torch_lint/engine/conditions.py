@@ -63,7 +63,11 @@ def refine(frame: Frame, holds: Condition) -> None:
     against = opposite(holds)
     for name, value in list(frame.env.items()):
         if needs(value, against):
-            frame.env[name] = value.with_(device=Device.CPU, device_origin=None)
+            assert value.device_origin is not None
+            # on CUDA only where `against` holds: here on the CPU, or unknown where the path that
+            # moved it met one the analysis knows nothing of
+            known = not value.device_origin.elsewhere_unknown
+            frame.env[name] = value.with_(device=Device.CPU if known else None, device_origin=None)
 
 
 def needs(value: Value, condition: Condition) -> bool:

@@ -203,6 +203,10 @@ class FunctionWalks:
                 value = self.interp.eval(default, info.closure)  # a name read: nothing runs
                 if value.kind is Kind.API:
                     defaults[parameter.arg] = value
+            elif (isinstance(default, ast.Call) and _device_literal(default)
+                  and self.interp.sem.qualname_of(default.func, info.closure) in api.DEVICE_CONSTRUCTORS):
+                # device=torch.device("cpu"): a device of constants, which names no placement
+                defaults[parameter.arg] = self.interp.eval(default, info.closure)
         return defaults
 
     def _moved_since_built(self, info: FunctionInfo, receiver: Value) -> bool:
@@ -437,6 +441,12 @@ def _is_static(node: FunctionNode) -> bool:
 
 def _is_classmethod(node: FunctionNode) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)
+
+
+def _device_literal(node: ast.expr) -> bool:
+    """``torch.device("cpu")``, ``torch.device("cuda", 0)``: a call of a dotted name with constants only."""
+    return (isinstance(node, ast.Call) and _dotted(node.func) and not node.keywords
+            and all(isinstance(arg, ast.Constant) for arg in node.args))
 
 
 def _dotted(node: ast.expr) -> bool:

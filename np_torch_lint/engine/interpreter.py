@@ -130,9 +130,11 @@ class Interpreter:
         """Where a value is moved to CUDA, with the flag tests that hold there (and those the
         device value itself needs to be CUDA: ``"cuda" if use_gpu else "cpu"``)."""
         when = frame.context.conditions
+        configured = False
         if device is not None and device.device is Device.MAYBE_CUDA and device.origin is not None:
             when = when | device.origin.when
-        return conditions.moved_under(Origin(label, Site(node)), when)
+            configured = device.origin.configured
+        return conditions.moved_under(Origin(label, Site(node), configured=configured), when)
 
     # --- what the evaluator asks (see walker.Walker) ------------------------------------
 
@@ -429,6 +431,10 @@ class Interpreter:
             known = None if starred else unpacked(value, len(elements))
             # `net, stats = pickle.load(fh)`: each item is an unpickled object too
             other = value if value.kind is None and value.qualname == api.UNPICKLED else UNKNOWN
+            if known is None and value.kind is Kind.SEQUENCE and value.element is not None and not starred:
+                # a list of unknown length (built by a comprehension, joined over paths): each
+                # item is one of its elements, whose join is known
+                other = value.element
             for i, element in enumerate(elements):
                 self.bind(element, known[i] if known is not None else other, frame)
         elif isinstance(target, ast.Starred):

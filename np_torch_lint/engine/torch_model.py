@@ -230,6 +230,8 @@ class TorchModel:
             dtype = scalar_literal_dtype([v.kind for v in values], api.FLOAT32)
         leaf = requires is not None and literal_true(requires.node)
         made_on, device_origin = (device.value.device if device is not None else Device.CPU), None
+        if device is not None and made_on in (Device.CUDA, Device.MAYBE_CUDA):
+            device_origin = self.it.moved_origin(device.node, "device=", frame, device.value)
         placed_like = next((a.value for a in args if a.keyword in (None, "input", "mean", "std") and not a.starred
                             and a.value.kind is Kind.TENSOR), None)
         if device is None and qual in api.FACTORIES_ON_ARGUMENT_DEVICE and placed_like is not None:
@@ -278,7 +280,7 @@ class TorchModel:
                 None, Kind.PY_STR, Kind.PY_INT):
             # torch.device(cfg.device), torch.device(args.device): a configured device may be CUDA
             # (what the configuration is for); the user chose it, so it is no unguarded placement
-            device, origin = Device.MAYBE_CUDA, replace(origin, guarded=True)
+            device, origin = Device.MAYBE_CUDA, replace(origin, guarded=True, configured=True)
         return Value(kind=Kind.DEVICE, device=device, origin=origin)
 
     @staticmethod

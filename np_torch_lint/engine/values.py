@@ -102,6 +102,12 @@ class Origin:
     # Made where CUDA was known to be there (after an assert or inside an is_available() branch):
     # a device chosen so guards every placement that uses it, wherever that is.
     guarded: bool = field(default=False, compare=False)
+    # A move to CUDA on one path that met a path the analysis knows nothing of (values.join):
+    # where the conditions of ``when`` fail, the value is not known to be on the CPU, only unknown.
+    elsewhere_unknown: bool = field(default=False, compare=False)
+    # Moved onto a device a configuration names (``torch.device(args.device)``): CUDA is what the
+    # configuration is for, but the program itself never says so (one path of a join is not enough).
+    configured: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -171,13 +177,52 @@ def api(qualname: str) -> Value:
     return Value(kind=Kind.API, qualname=qualname)
 
 
-def _join_device(a: Optional[Device], b: Optional[Device]) -> Optional[Device]:
-    if a is b:
-        return a
-    if a is None or b is None:
-        return None
+_ON_CUDA = (Device.CUDA, Device.MAYBE_CUDA)
+
+
+def _join_device(a: Value, b: Value) -> Optional[Device]:
+    if a.device is b.device:
+        return a.device
+    if a.device is None or b.device is None:
+        # cuda on one path, unknown on the other: on the runs that take the first, it is on cuda
+        # (a device choice, though, is only a choice where both sides are known: see guards).
+        known = b if a.device is None else a
+        return Device.MAYBE_CUDA if a.kind not in _DEVICE_CHOICES and placed_on_cuda(known) else None
     # cuda on one path and cpu (or maybe) on the other: it *may* be cuda.
     return Device.MAYBE_CUDA
+
+
+def placed_on_cuda(value: Value) -> bool:
+    """On CUDA (on some path) where the program itself placed it: a move, a CUDA type, a module
+    moved there, with a known site; not a device a configuration names."""
+    origin = value.device_origin
+    return value.device in _ON_CUDA and origin is not None and not origin.configured
+
+
+#: kinds whose device fact is a choice of where to place things, not where data is.
+_DEVICE_CHOICES = frozenset({Kind.DEVICE, Kind.PY_STR})
+
+
+def on_cuda_on_one_path(known: Value, other: Value) -> Optional[Value]:
+    """Two paths meet, one giving a tensor (module, object of unknown kind) on CUDA, or a tuple
+    or dict holding some, the other a value the analysis knows nothing of (a third-party call,
+    an unparsable helper's result): on the runs that take the first path the value is on CUDA,
+    as it is after a CPU/CUDA join, so it *may* be on CUDA (NTL202). Nothing else is kept:
+    not its kind, dtype or grad, which the other path may not share."""
+    if not knows_nothing(other) or other.qualname is not None:
+        return None
+    if known.kind in (Kind.SEQUENCE, Kind.DICT) and known.elements is not None:
+        items = tuple(on_cuda_on_one_path(item, UNKNOWN) or UNKNOWN for item in known.elements)
+        if all(item is UNKNOWN for item in items):
+            return None
+        element: Optional[Value] = None
+        for item in items:
+            element = join_elements(element, item)
+        return Value(kind=known.kind, elements=items, element=element, keys=known.keys)
+    if known.kind in _DEVICE_CHOICES or not placed_on_cuda(known):
+        return None
+    assert known.device_origin is not None
+    return Value(device=Device.MAYBE_CUDA, device_origin=replace(known.device_origin, elsewhere_unknown=True))
 
 
 #: kinds whose join with None is the value itself (values.join).
@@ -203,7 +248,8 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
             return b
         if b.kind is Kind.NONE and a.kind in _OPTIONAL_KINDS:
             return a
-        return _module_or_unpickled(a, b) or _module_or_unpickled(b, a) or UNKNOWN
+        return (_module_or_unpickled(a, b) or _module_or_unpickled(b, a)
+                or on_cuda_on_one_path(a, b) or on_cuda_on_one_path(b, a) or UNKNOWN)
     same_object = (a.kind is Kind.OBJECT and a.qualname is not None and a.qualname == b.qualname
                    and a.elements is None and b.elements is None)  # two PackedSequences: join their facts
     if a.kind in (Kind.SEQUENCE, Kind.DICT, Kind.OBJECT) and not same_object:
@@ -217,7 +263,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
     joined = Value(
         kind=a.kind,
         dtype=a.dtype if a.dtype == b.dtype else None,
-        device=_join_device(a.device, b.device),
+        device=_join_device(a, b),
         requires_grad=a.requires_grad.join(b.requires_grad),
         grad_leaf=a.grad_leaf and b.grad_leaf,
         ndim=a.ndim if a.ndim == b.ndim else None,
@@ -371,15 +417,23 @@ def _join_origin(a: Value, b: Value) -> Optional[Origin]:
 def _join_device_origin(a: Value, b: Value) -> Optional[Origin]:
     """Where the joined value was moved to CUDA, and what holds wherever it is there: a path
     that stays on the CPU adds no condition; two paths to CUDA keep the conditions both need."""
-    on_a = a.device in (Device.CUDA, Device.MAYBE_CUDA)
-    on_b = b.device in (Device.CUDA, Device.MAYBE_CUDA)
+    on_a = a.device in _ON_CUDA
+    on_b = b.device in _ON_CUDA
     if not on_a or not on_b:
-        return (a.device_origin if on_a else b.device_origin) or a.device_origin or b.device_origin
+        origin = (a.device_origin if on_a else b.device_origin) or a.device_origin or b.device_origin
+        unknown_side = (b if on_a else a) if on_a or on_b else None
+        if (origin is not None and unknown_side is not None and unknown_side.device is None
+                and a.kind not in _DEVICE_CHOICES and not origin.elsewhere_unknown and not origin.configured):
+            origin = replace(origin, elsewhere_unknown=True)
+        return origin
     origin = a.device_origin or b.device_origin
     if origin is None:
         return None
     when = (a.device_origin.when & b.device_origin.when) if a.device_origin and b.device_origin else frozenset()
-    return origin if when == origin.when else replace(origin, when=when)
+    elsewhere_unknown = any(side.device_origin is not None and side.device_origin.elsewhere_unknown for side in (a, b))
+    if when == origin.when and elsewhere_unknown == origin.elsewhere_unknown:
+        return origin
+    return replace(origin, when=when, elsewhere_unknown=elsewhere_unknown)
 
 
 def join_elements(a: Optional[Value], b: Optional[Value]) -> Optional[Value]:
