@@ -27,8 +27,8 @@ def test_cuda_on_one_path_and_unknown_on_the_other_may_be_cuda():
         value = env[name]
         assert value.device is Device.MAYBE_CUDA
         assert value.device_origin is not None and value.device_origin.elsewhere_unknown
-        # nothing else survives: the unknown path need not be a tensor that requires grad
-        assert value.kind is None and value.dtype is None and value.requires_grad is Tri.UNKNOWN
+        # nothing else survives but its kind: the unknown path need not require grad or be float32
+        assert value.kind is Kind.TENSOR and value.dtype is None and value.requires_grad is Tri.UNKNOWN
 
 
 def test_cpu_or_unknown_and_device_choices_stay_unknown():
@@ -83,7 +83,9 @@ def test_join_function_directly():
     moved = Origin("moved by ", Site(ast.parse("x.cuda()").body[0]))
     cuda = Value(kind=Kind.TENSOR, device=Device.CUDA, dtype="float32", requires_grad=Tri.YES, device_origin=moved)
     joined = join(cuda, UNKNOWN)
-    assert joined.device is Device.MAYBE_CUDA and joined.kind is None and joined.dtype is None
+    assert joined.device is Device.MAYBE_CUDA and joined.kind is Kind.TENSOR and joined.dtype is None
+    # a module (or object of unknown kind) on CUDA keeps no kind: it is called as whatever it is
+    assert join(cuda.with_(kind=None), UNKNOWN).kind is None
     assert join(UNKNOWN, cuda) == joined
     # the path that did not bind the name at all stays unknown: it may be unbound
     assert join(cuda, None).device is None
@@ -110,3 +112,58 @@ def test_a_configured_device_with_a_cpu_default_is_the_cpu():
     """)
     assert env["default"].device is None  # the CPU path joined with an unknown one
     assert env["chosen"].device is Device.MAYBE_CUDA
+
+
+def test_an_object_of_a_project_class_on_one_path_runs_its_methods_there():
+    env = values("""
+        class Splitter(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.heads = nn.Linear(4, 2)
+            def forward(self, x):
+                return self.heads(x)
+            def to_dict(self, out):
+                parts = {}
+                for index, name in enumerate(("left", "right")):
+                    parts[name] = out[:, index]
+                return parts
+        splitter = Splitter() if flag else unread()
+        splitter.to(torch.device("cuda"))
+        out = splitter(torch.randn(3, 4).cuda())
+        parts = splitter.to_dict(out)
+        left = parts["left"]
+        _sink = (out, left).numpy()
+    """)
+    splitter = env["splitter"]
+    assert splitter.kind is Kind.MODULE and splitter.definition is None and len(splitter.choices) == 2
+    # what the class's own methods give, joined with what the unknown path gives: maybe on CUDA
+    assert env["out"].device is Device.MAYBE_CUDA and env["out"].requires_grad is Tri.UNKNOWN
+    assert env["parts"].kind is Kind.DICT and env["left"].device is Device.MAYBE_CUDA
+
+
+def test_an_object_of_a_project_class_on_one_path_on_the_cpu_stays_unknown():
+    env = values("""
+        class Splitter(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.heads = nn.Linear(4, 2)
+            def forward(self, x):
+                return self.heads(x)
+        splitter = Splitter() if flag else unread()
+        out = splitter(torch.randn(3, 4))
+        _sink = out.numpy()
+    """)
+    assert env["out"].device is None and env["out"].kind is None
+
+
+def test_a_tensor_on_one_path_is_no_tensor_to_copy_construct():
+    from np_torch_lint.lint import analyze
+
+    source = HEADER + textwrap.dedent("""
+        t = torch.zeros(2).cuda() if flag else unread()
+        copy = torch.tensor(t)
+        sure = torch.tensor(torch.zeros(2))
+    """)
+    codes = [(finding.line, finding.code) for finding in analyze(source)]
+    # NTL502 needs a tensor on every path: the unknown one may be a list of floats
+    assert (9, "NTL502") in codes and not any(line == 8 and code == "NTL502" for line, code in codes)

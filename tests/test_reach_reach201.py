@@ -115,7 +115,11 @@ else:
 """)
     assert env["alone"].kind is None and env["out"].kind is None
     assert env["weights"].kind is None
-    assert env["other"].kind is None  # not an unpickler: anything
+    # not an unpickler: anything; the project's class is kept only as one choice of a call,
+    # beside an unknown one, and the object's own facts are those of a join with unknown
+    other = env["other"]
+    assert other.definition is None and other.choices is not None and len(other.choices) == 2
+    assert other.device is None and other.requires_grad is Tri.UNKNOWN and other.attrs is None
 
 
 def test_the_unpickled_marker_is_one_string():

@@ -23,7 +23,7 @@ from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel, layer_parametric
 from .functions import bind_parameters
-from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, join_elements, knows_nothing, moved_with,
+from .values import (UNKNOWN, UNKNOWN_CHOICE, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, join_elements, knows_nothing, moved_with,
                      sequence, stored_by_constructor)
 from .walker import Walker
 
@@ -538,6 +538,10 @@ class Evaluator:
         result leaves the call unknown, as a join does)."""
         result: Optional[Value] = None
         for choice in value.choices or ():
+            if choice is UNKNOWN_CHOICE:
+                # a path the analysis knows nothing of: its call returns what nobody knows
+                result = UNKNOWN if result is None else join(result, UNKNOWN)
+                continue
             if value.kind is Kind.API:
                 one = value.with_(choices=None, qualname=choice)
             elif isinstance(choice, str):  # a torch.nn layer among a container's members

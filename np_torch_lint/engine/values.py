@@ -208,7 +208,8 @@ def on_cuda_on_one_path(known: Value, other: Value) -> Optional[Value]:
     or dict holding some, the other a value the analysis knows nothing of (a third-party call,
     an unparsable helper's result): on the runs that take the first path the value is on CUDA,
     as it is after a CPU/CUDA join, so it *may* be on CUDA (NTL202). Nothing else is kept:
-    not its kind, dtype or grad, which the other path may not share."""
+    not its dtype or grad, which the other path may not share (rules that need only the kind
+    check ``device_origin.elsewhere_unknown``: see NTL502)."""
     if not knows_nothing(other) or other.qualname is not None:
         return None
     if known.kind in (Kind.SEQUENCE, Kind.DICT) and known.elements is not None:
@@ -219,10 +220,17 @@ def on_cuda_on_one_path(known: Value, other: Value) -> Optional[Value]:
         for item in items:
             element = join_elements(element, item)
         return Value(kind=known.kind, elements=items, element=element, keys=known.keys)
+    if known.kind in (Kind.SEQUENCE, Kind.DICT) and known.element is not None:
+        # built under keys or at lengths not known (`d[name] = t` in a loop): the join of its items
+        item = on_cuda_on_one_path(known.element, UNKNOWN)
+        return Value(kind=known.kind, element=item) if item is not None else None
     if known.kind in _DEVICE_CHOICES or not placed_on_cuda(known):
         return None
     assert known.device_origin is not None
-    return Value(device=Device.MAYBE_CUDA, device_origin=replace(known.device_origin, elsewhere_unknown=True))
+    # a tensor stays a tensor (indexing, torch functions and operators keep its device on the
+    # path where it is one); a module or object of unknown kind stays of unknown kind
+    return Value(kind=Kind.TENSOR if known.kind is Kind.TENSOR else None, device=Device.MAYBE_CUDA,
+                 device_origin=replace(known.device_origin, elsewhere_unknown=True))
 
 
 #: kinds whose join with None is the value itself (values.join).
@@ -249,6 +257,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         if b.kind is Kind.NONE and a.kind in _OPTIONAL_KINDS:
             return a
         return (_module_or_unpickled(a, b) or _module_or_unpickled(b, a)
+                or _object_on_one_path(a, b) or _object_on_one_path(b, a)
                 or on_cuda_on_one_path(a, b) or on_cuda_on_one_path(b, a) or UNKNOWN)
     same_object = (a.kind is Kind.OBJECT and a.qualname is not None and a.qualname == b.qualname
                    and a.elements is None and b.elements is None)  # two PackedSequences: join their facts
@@ -358,6 +367,42 @@ def _join_choices(a: Value, b: Value) -> Optional[Tuple[Any, ...]]:
         return None
     merged = left + tuple(choice for choice in right if not any(choice is kept or choice == kept for kept in left))
     return merged if 1 < len(merged) <= MAX_CHOICES else None
+
+
+class _UnknownChoice:
+    """The callable of a path the analysis knows nothing of, among a value's ``choices``."""
+
+    def __repr__(self) -> str:
+        return "<unknown choice>"
+
+
+#: a choice whose call returns UNKNOWN (evaluator.each_choice).
+UNKNOWN_CHOICE = _UnknownChoice()
+
+
+def _object_on_one_path(known: Value, other: Value) -> Optional[Value]:
+    """An object of a class of the project on one path (``Separator(...)`` built from local files)
+    and one the analysis knows nothing of on the other (a hub entry chosen by name): calls of it
+    and of its methods run the class's own on the first path and join what they return with an
+    unknown result, so only what holds on one path, a GPU device, survives (on_cuda_on_one_path).
+    Its own facts are those of a join with an unknown value."""
+    if not knows_nothing(other) or other.qualname is not None:
+        return None
+    if known.kind not in (Kind.MODULE, Kind.INSTANCE):
+        return None
+    if known.choices is not None:
+        choices = known.choices if UNKNOWN_CHOICE in known.choices else known.choices + (UNKNOWN_CHOICE,)
+    elif known.definition is not None:
+        choices = (known.definition, UNKNOWN_CHOICE)
+    else:
+        return None
+    if len(choices) > MAX_CHOICES:
+        return None
+    device = on_cuda_on_one_path(known, other)
+    # its dtype as built (float32) or cast is the known path's: a method walked on that path needs it
+    return Value(kind=known.kind, choices=choices, dtype=known.dtype,
+                 device=device.device if device is not None else None,
+                 device_origin=device.device_origin if device is not None else None)
 
 
 #: a value unpickled by pickle.load / torch.load (api.UNPICKLED; values.py imports no table).

@@ -77,6 +77,8 @@ class TensorOfTensor(Rule):
         assert isinstance(event, Conversion)
         if event.function not in TENSOR_COPY_WARNING_CONVERSIONS or event.source.kind is not Kind.TENSOR:
             return
+        if event.source.device_origin is not None and event.source.device_origin.elsewhere_unknown:
+            return  # a tensor on one path only (values.on_cuda_on_one_path): the other may be a list
         yield Finding(
             self.code,
             event.site,
