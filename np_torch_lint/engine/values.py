@@ -222,8 +222,8 @@ def on_cuda_on_one_path(known: Value, other: Value) -> Optional[Value]:
         return Value(kind=known.kind, elements=items, element=element, keys=known.keys)
     if known.kind in (Kind.SEQUENCE, Kind.DICT) and known.element is not None:
         # built under keys or at lengths not known (`d[name] = t` in a loop): the join of its items
-        item = on_cuda_on_one_path(known.element, UNKNOWN)
-        return Value(kind=known.kind, element=item) if item is not None else None
+        joined_item = on_cuda_on_one_path(known.element, UNKNOWN)
+        return Value(kind=known.kind, element=joined_item) if joined_item is not None else None
     if known.kind in _DEVICE_CHOICES or not placed_on_cuda(known):
         return None
     assert known.device_origin is not None
