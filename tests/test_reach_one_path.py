@@ -114,26 +114,30 @@ def test_a_configured_device_with_a_cpu_default_is_the_cpu():
     assert env["chosen"].device is Device.MAYBE_CUDA
 
 
+SPLITTER = textwrap.dedent("""
+    class Splitter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = nn.Linear(4, 2)
+        def forward(self, x):
+            return self.heads(x)
+        def to_dict(self, out):
+            parts = {}
+            for index, name in enumerate(("left", "right")):
+                parts[name] = out[:, index]
+            return parts
+""")
+
+
 def test_an_object_of_a_project_class_on_one_path_runs_its_methods_there():
-    env = values("""
-        class Splitter(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.heads = nn.Linear(4, 2)
-            def forward(self, x):
-                return self.heads(x)
-            def to_dict(self, out):
-                parts = {}
-                for index, name in enumerate(("left", "right")):
-                    parts[name] = out[:, index]
-                return parts
+    env = values(SPLITTER + textwrap.dedent("""
         splitter = Splitter() if flag else unread()
         splitter.to(torch.device("cuda"))
         out = splitter(torch.randn(3, 4).cuda())
         parts = splitter.to_dict(out)
         left = parts["left"]
         _sink = (out, left).numpy()
-    """)
+    """))
     splitter = env["splitter"]
     assert splitter.kind is Kind.MODULE and splitter.definition is None and len(splitter.choices) == 2
     # what the class's own methods give, joined with what the unknown path gives: maybe on CUDA
@@ -142,17 +146,11 @@ def test_an_object_of_a_project_class_on_one_path_runs_its_methods_there():
 
 
 def test_an_object_of_a_project_class_on_one_path_on_the_cpu_stays_unknown():
-    env = values("""
-        class Splitter(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.heads = nn.Linear(4, 2)
-            def forward(self, x):
-                return self.heads(x)
+    env = values(SPLITTER + textwrap.dedent("""
         splitter = Splitter() if flag else unread()
         out = splitter(torch.randn(3, 4))
         _sink = out.numpy()
-    """)
+    """))
     assert env["out"].device is None and env["out"].kind is None
 
 
