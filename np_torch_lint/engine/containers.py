@@ -148,6 +148,14 @@ def _key_kind(d: Value) -> Value:
     return UNKNOWN
 
 
+def concatenated(left: Value, right: Value) -> Value:
+    """``a + b`` (and ``a += b``) of two lists or tuples: both lists' items, in order where both
+    lengths are known, else the join of their elements."""
+    if left.elements is not None and right.elements is not None:
+        return sequence(left.elements + right.elements)
+    return Value(kind=Kind.SEQUENCE, element=join_elements(left.element, right.element))
+
+
 def grown(held: Value, method_name: str, added: Value) -> Value:
     """``items.append(v)`` (``extend``, ``insert``): the list, or the ModuleList, that holds ``v`` too.
 

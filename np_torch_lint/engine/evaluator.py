@@ -394,6 +394,8 @@ class Evaluator:
             return self._array_like_binary(op, left, right, node)
         if left.kind in (Kind.NDARRAY, Kind.NP_SCALAR) or right.kind in (Kind.NDARRAY, Kind.NP_SCALAR):
             return self.numpy.binary(op, left, right, node)
+        if isinstance(op, ast.Add) and left.kind is Kind.SEQUENCE and right.kind is Kind.SEQUENCE:
+            return containers.concatenated(left, right)  # outputs += [step(x)]
         if Kind.PY_BYTES in (left.kind, right.kind) and {left.kind, right.kind} <= {Kind.PY_BYTES, Kind.PY_INT}:
             return Value(kind=Kind.PY_BYTES)  # b"\x00" * n, b"a" + b"b"
         if left.kind in (Kind.PY_INT, Kind.PY_FLOAT) and right.kind in (Kind.PY_INT, Kind.PY_FLOAT):

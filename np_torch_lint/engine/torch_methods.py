@@ -182,8 +182,11 @@ class TorchMethods:
         if cls is not None:
             method = cls.method(name)
             if method is not None:
-                as_built = not cls.casts_self and m.dtype == api.FLOAT32
-                return self.ex.call_function(method, frame, args, True, node if as_built else None, receiver=m)
+                # walked with self where and as it is, as forward is (a half module's members take
+                # its dtype: values.moved_with); a class that casts itself in its own methods is
+                # left to the summary
+                walked = not cls.casts_self
+                return self.ex.call_function(method, frame, args, True, node if walked else None, receiver=m)
         elif m.definition is None and m.choices is not None:
             # `policy = A() if c else B()`: the method of whichever class it is on each path.
             return self.ex.each_choice(m, lambda one: self.module(one, name, func, node, args, frame))
