@@ -46,3 +46,38 @@ def test_a_list_grown_with_plus_equals_keeps_its_items():
     assert env["outs"].kind is Kind.SEQUENCE and env["outs"].element.device is Device.CUDA
     assert env["stacked"].device is Device.CUDA
     assert env["first"].device is Device.CPU and env["second"].device is Device.CUDA
+
+
+def test_a_helper_that_moves_its_arguments_leaves_their_device_unknown():
+    from np_torch_lint.lint import analyze
+
+    source = textwrap.dedent("""
+        import torch
+        import torch.nn as nn
+
+        def to_device(device, *args):
+            return [x.to(device) for x in args]
+
+        class Agent:
+            def __init__(self, policy):
+                self.policy = policy
+            def collect(self, batch):
+                to_device(torch.device("cpu"), self.policy)
+                with torch.no_grad():
+                    return self.policy(batch).numpy()
+            def collect_on_device(self, batch):
+                with torch.no_grad():
+                    return self.policy(batch).numpy()
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        net = nn.Linear(4, 2).to(device)
+        agent = Agent(net)
+        agent.collect(torch.zeros(1, 4))
+        agent.collect_on_device(torch.zeros(1, 4))
+        to_device(torch.device("cpu"), net)
+        with torch.no_grad():
+            print(net(torch.zeros(1, 4)).numpy())
+    """)
+    lines = sorted(finding.line for finding in analyze(source) if finding.code == "NTL202")
+    # only the method that never moves the policy back; after the helper, where it is is unknown
+    assert lines == [17]

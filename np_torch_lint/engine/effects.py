@@ -82,3 +82,41 @@ def _scan(node: ast.AST) -> Dict[str, WriteKinds]:
         elif isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and current is not node:
             rebound.update(parameters)  # a nested function may rebind or capture them: not followed
     return {name: frozenset(kinds) for name, kinds in writes.items() if name in parameters and name not in rebound}
+
+
+#: the methods that move a module in place (a tensor's return a copy).
+_PLACING_METHODS = frozenset({"to", "cuda", "cpu"})
+
+
+def placed_parameters(info: FunctionInfo) -> FrozenSet[str]:
+    """Parameters (``*args`` included) the function calls ``.to()``/``.cuda()``/``.cpu()`` on,
+    directly or on each item (``[x.to(device) for x in args]``, ``for m in modules: m.cpu()``):
+    a module given there may be moved in place, so its caller no longer knows where it is."""
+    found = getattr(info.node, "_ntl_placed", None)
+    if found is None:
+        found = _placed(info.node)
+        setattr(info.node, "_ntl_placed", found)
+    return found
+
+
+def _placed(node: ast.AST) -> FrozenSet[str]:
+    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    arguments = node.args
+    parameters = {p.arg for p in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+    if arguments.vararg is not None:
+        parameters.add(arguments.vararg.arg)
+    items: Dict[str, str] = {}  # a loop or comprehension variable -> the parameter it iterates
+    for current in walk(node):
+        if isinstance(current, (ast.For, ast.comprehension)) and isinstance(current.iter, ast.Name) \
+                and current.iter.id in parameters and isinstance(current.target, ast.Name):
+            items[current.target.id] = current.iter.id
+    placed: Set[str] = set()
+    for current in walk(node):
+        if (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
+                and current.func.attr in _PLACING_METHODS and isinstance(current.func.value, ast.Name)):
+            name = current.func.value.id
+            if name in parameters:
+                placed.add(name)
+            elif name in items:
+                placed.add(items[name])
+    return frozenset(placed)

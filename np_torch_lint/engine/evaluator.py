@@ -302,11 +302,12 @@ class Evaluator:
         if kind in (Kind.MODULE, Kind.INSTANCE):
             cls = base.definition if isinstance(base.definition, ClassInfo) else None
             if cls is not None:
-                if self._reads_self(node, frame) and frame.attr_sink is not None and attr in frame.attr_sink:
+                if self._reads_self(node, frame):
+                    # set by this method on this path, or moved in place by a helper it called
+                    # (_placed_through_parameters); set on another path only: the class's join
                     on_path = frame.lookup(attribute_key(node))
                     if on_path is not None:
                         return moved_with(base, on_path)
-                    # set by this method on another path only: the class's join of its values
                 value = self.it.class_attrs(cls).get(attr)
                 given = stored_by_constructor(base, attr)
                 if given is not None:
@@ -593,7 +594,9 @@ class Evaluator:
         if callee.kind not in (Kind.MODULE, Kind.LOSS):
             self._mode_after_passing(node, args, frame)
         if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
-            return self.call_function(callee.definition, frame, args, False, node)
+            result = self.call_function(callee.definition, frame, args, False, node)
+            self._placed_through_parameters(callee.definition, args, frame)
+            return result
         if callee.kind is Kind.CLASS and isinstance(callee.definition, ClassInfo):
             instance = self.it.instance_value(callee.definition)
             init = callee.definition.method("__init__")
@@ -831,6 +834,36 @@ class Evaluator:
             whole = mode if root is arg.node else Tri.UNKNOWN if mode is not Tri.YES else mode
             if held is not None and held.kind is Kind.MODULE and held.training is not whole:
                 frame.env[root.id] = held.with_(training=whole)
+
+    @staticmethod
+    def _placed_through_parameters(info: FunctionInfo, args: Sequence[Arg], frame: Frame) -> None:
+        """``to_device(torch.device("cpu"), policy)`` where the helper runs ``x.to(device)`` on its
+        arguments: a module given there is moved in place, to where the walk may not tell; the
+        caller's name (or ``self.<attr>``) no longer knows its device."""
+        placed = effects.placed_parameters(info)
+        if not placed:
+            return
+        arguments = info.node.args
+        names = [p.arg for p in arguments.posonlyargs + arguments.args]
+        vararg = arguments.vararg.arg if arguments.vararg is not None else None
+        position = 0
+        for arg in args:
+            if arg.starred:
+                return  # f(*items): which parameter gets what is not known past here
+            if arg.keyword is not None:
+                parameter: Optional[str] = arg.keyword
+            else:
+                parameter = names[position] if position < len(names) else vararg
+                position += 1
+            if parameter not in placed or arg.value.kind not in (Kind.MODULE, None) or arg.value.device is None:
+                continue
+            if isinstance(arg.node, ast.Name):
+                key = arg.node.id
+            elif isinstance(arg.node, ast.Attribute) and isinstance(arg.node.value, ast.Name):
+                key = attribute_key(arg.node)
+            else:
+                continue
+            frame.env[key] = arg.value.with_(device=None, device_origin=None)
 
     @staticmethod
     def _forget_passed_dicts(args: Sequence[Arg], frame: Frame) -> None:
