@@ -106,17 +106,13 @@ def _placed(node: ast.AST) -> FrozenSet[str]:
     if arguments.vararg is not None:
         parameters.add(arguments.vararg.arg)
     items: Dict[str, str] = {}  # a loop or comprehension variable -> the parameter it iterates
+    receivers: Set[str] = set()  # names `.to()`/`.cuda()`/`.cpu()` is called on
     for current in walk(node):
         if isinstance(current, (ast.For, ast.comprehension)) and isinstance(current.iter, ast.Name) \
                 and current.iter.id in parameters and isinstance(current.target, ast.Name):
             items[current.target.id] = current.iter.id
-    placed: Set[str] = set()
-    for current in walk(node):
-        if (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
-                and current.func.attr in _PLACING_METHODS and isinstance(current.func.value, ast.Name)):
-            name = current.func.value.id
-            if name in parameters:
-                placed.add(name)
-            elif name in items:
-                placed.add(items[name])
-    return frozenset(placed)
+        elif (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
+              and current.func.attr in _PLACING_METHODS and isinstance(current.func.value, ast.Name)):
+            receivers.add(current.func.value.id)
+    return frozenset(name if name in parameters else items[name]
+                     for name in receivers if name in parameters or name in items)

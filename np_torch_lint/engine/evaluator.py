@@ -22,7 +22,7 @@ from .promotion import NUMBERS, grad_in_context, numpy_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
 from .torch_model import ApiHandler, TorchModel, layer_parametric
-from .functions import bind_parameters
+from .functions import bind_parameters, parameters_given
 from .values import (UNKNOWN, UNKNOWN_CHOICE, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, join_elements, knows_nothing, moved_with,
                      sequence, stored_by_constructor)
 from .walker import Walker
@@ -541,20 +541,19 @@ class Evaluator:
         result leaves the call unknown, as a join does)."""
         result: Optional[Value] = None
         for choice in value.choices or ():
-            if choice is UNKNOWN_CHOICE:
-                # a path the analysis knows nothing of: its call returns what nobody knows
-                result = UNKNOWN if result is None else join(result, UNKNOWN)
-                continue
-            if value.kind is Kind.API:
-                one = value.with_(choices=None, qualname=choice)
-            elif isinstance(choice, str):  # a torch.nn layer among a container's members
-                one = value.with_(choices=None, qualname=choice, definition=None, parametric=layer_parametric(choice))
-            else:
-                name = choice.name if isinstance(choice, ClassInfo) else choice.qualname
-                one = value.with_(choices=None, definition=choice, qualname=name)
-            got = call(one)
+            got = UNKNOWN if choice is UNKNOWN_CHOICE else call(self._chosen(value, choice))
             result = got if result is None else join(result, got)
         return result if result is not None else UNKNOWN
+
+    @staticmethod
+    def _chosen(value: Value, choice: Any) -> Value:
+        """``value`` as it is on the paths that hold ``choice``."""
+        if value.kind is Kind.API:
+            return value.with_(choices=None, qualname=choice)
+        if isinstance(choice, str):  # a torch.nn layer among a container's members
+            return value.with_(choices=None, qualname=choice, definition=None, parametric=layer_parametric(choice))
+        name = choice.name if isinstance(choice, ClassInfo) else choice.qualname
+        return value.with_(choices=None, definition=choice, qualname=name)
 
     def call_api_choices(self, callee: Value, node: ast.Call, frame: Frame) -> Value:
         """``T(x)`` where ``T = torch.cuda.FloatTensor if use_gpu else torch.FloatTensor``: on CUDA where
@@ -843,18 +842,7 @@ class Evaluator:
         placed = effects.placed_parameters(info)
         if not placed:
             return
-        arguments = info.node.args
-        names = [p.arg for p in arguments.posonlyargs + arguments.args]
-        vararg = arguments.vararg.arg if arguments.vararg is not None else None
-        position = 0
-        for arg in args:
-            if arg.starred:
-                return  # f(*items): which parameter gets what is not known past here
-            if arg.keyword is not None:
-                parameter: Optional[str] = arg.keyword
-            else:
-                parameter = names[position] if position < len(names) else vararg
-                position += 1
+        for parameter, arg in parameters_given(info, args, False):
             if parameter not in placed or arg.value.kind not in (Kind.MODULE, None) or arg.value.device is None:
                 continue
             if isinstance(arg.node, ast.Name):

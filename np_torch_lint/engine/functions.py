@@ -203,7 +203,7 @@ class FunctionWalks:
                 value = self.interp.eval(default, info.closure)  # a name read: nothing runs
                 if value.kind is Kind.API:
                     defaults[parameter.arg] = value
-            elif (isinstance(default, ast.Call) and _device_literal(default)
+            elif (isinstance(default, ast.Call) and _constant_call(default)
                   and self.interp.sem.qualname_of(default.func, info.closure) in api.DEVICE_CONSTRUCTORS):
                 # device=torch.device("cpu"): a device of constants, which names no placement
                 defaults[parameter.arg] = self.interp.eval(default, info.closure)
@@ -408,6 +408,27 @@ def bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -
             for name, value in params.items()}
 
 
+def parameters_given(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> List[Tuple[str, Any]]:
+    """Each argument of a call with the parameter it fills (extra positional ones: ``*args``'s
+    name), up to the first starred argument (past it, which parameter gets what is not known)."""
+    arguments = info.node.args
+    names = [p.arg for p in list(arguments.posonlyargs) + list(arguments.args)][1 if bound_self else 0:]
+    vararg = arguments.vararg.arg if arguments.vararg is not None else None
+    pairs: List[Tuple[str, Any]] = []
+    position = 0
+    for arg in args:
+        if arg.starred:
+            break
+        if arg.keyword is not None:
+            pairs.append((arg.keyword, arg))
+            continue
+        parameter = names[position] if position < len(names) else vararg
+        position += 1
+        if parameter is not None:
+            pairs.append((parameter, arg))
+    return pairs
+
+
 def argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str) -> Optional[str]:
     """The caller's variable passed as ``parameter``, if it was passed as a plain name."""
     names = _parameter_names(info, bound_self) or []
@@ -443,10 +464,9 @@ def _is_classmethod(node: FunctionNode) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)
 
 
-def _device_literal(node: ast.expr) -> bool:
+def _constant_call(node: ast.Call) -> bool:
     """``torch.device("cpu")``, ``torch.device("cuda", 0)``: a call of a dotted name with constants only."""
-    return (isinstance(node, ast.Call) and _dotted(node.func) and not node.keywords
-            and all(isinstance(arg, ast.Constant) for arg in node.args))
+    return _dotted(node.func) and not node.keywords and all(isinstance(arg, ast.Constant) for arg in node.args)
 
 
 def _dotted(node: ast.expr) -> bool:

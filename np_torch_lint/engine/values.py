@@ -219,7 +219,7 @@ def on_cuda_on_one_path(known: Value, other: Value) -> Optional[Value]:
     as it is after a CPU/CUDA join, so it *may* be on CUDA (NTL202). Nothing else is kept:
     not its dtype or grad, which the other path may not share (rules that need only the kind
     check ``device_origin.elsewhere_unknown``: see NTL502)."""
-    if not knows_nothing(other) or other.qualname is not None:
+    if other != UNKNOWN:
         return None
     if known.kind in (Kind.SEQUENCE, Kind.DICT) and known.elements is not None:
         items = tuple(on_cuda_on_one_path(item, UNKNOWN) or UNKNOWN for item in known.elements)
@@ -395,7 +395,7 @@ def _object_on_one_path(known: Value, other: Value) -> Optional[Value]:
     and of its methods run the class's own on the first path and join what they return with an
     unknown result, so only what holds on one path, a GPU device, survives (on_cuda_on_one_path).
     Its own facts are those of a join with an unknown value."""
-    if not knows_nothing(other) or other.qualname is not None:
+    if other != UNKNOWN:
         return None
     if known.kind not in (Kind.MODULE, Kind.INSTANCE):
         return None
