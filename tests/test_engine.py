@@ -315,3 +315,10 @@ def test_prefilter_seeds_derive_from_the_tables():
     # Sharing conversions seed even passed uncalled; an unrelated statement does not seed.
     assert seed.search("batch = list(map(torch.from_numpy, arrays))")
     assert not seed.search("total = count + offset")
+    # The planner's word-set prefilter is a necessary condition of the pattern: it never
+    # turns away a statement the pattern would seed (every row above, and a save inside a name).
+    calls += ["batch = list(map(torch.from_numpy, arrays))", "model.to('cuda:1')", "mysave_all(model)",
+              "total = count + offset", "x.numpy_like()", "plot_numpy(x)"]
+    for call in calls:
+        words = frozenset(source.WORD_RUN.findall(call))
+        assert source._seeded(call, words, {}) == (seed.search(call) is not None), call

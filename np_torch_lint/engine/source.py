@@ -40,20 +40,30 @@ SOURCE_WORDS: FrozenSet[str] = frozenset(_last(q) for q in (*api.CONVERSIONS, *a
 #: there seeds here): a conversion or loader call, a way back to NumPy, a CUDA token, a
 #: checkpoint save, a live view of a module's state, a default-dtype or grad-mode switch, a Dataset. NumPy names (and
 #: names from the project's own modules) are added per file.
+_SHARING_CONVERSIONS = {_last(q) for q, conversion in api.CONVERSIONS.items() if conversion.shares_memory}
+_FOREIGN_READERS = {*map(_last, api.FOREIGN_ARRAY_READERS), *api.FOREIGN_READER_METHODS}
+_SWITCHES = {_last(q) for q in (*api.DEFAULT_DTYPE_SETTERS, *api.DEFAULT_DEVICE_SETTERS,
+                                *api.GRAD_SET_CONTEXTS, *api.DATASET_BASES)}
 SEED_PATTERN = "|".join((
     r"\b(?:%s)\(" % _any_of(SOURCE_WORDS),
     # A conversion that shares memory seeds even uncalled (`map(torch.from_numpy, arrays)`).
-    _any_of(_last(q) for q, conversion in api.CONVERSIONS.items() if conversion.shares_memory),
+    _any_of(_SHARING_CONVERSIONS),
     r"\.(?:%s)\(" % _any_of(api.TO_NUMPY_METHODS),
     _any_of({api.CUDA_DEVICE_PREFIX}),
-    r"\w*(?:%s)\w*\(" % _any_of(api.SAVE_CALLEE_WORDS),
+    r"(?:%s)\w*\(" % _any_of(api.SAVE_CALLEE_WORDS),  # inside a longer name too: save_checkpoint(
     r"\.(?:%s)\(" % _any_of(api.SAVE_METHODS),
     r"\.(?:%s)\(" % _any_of(api.STATE_VIEW_METHODS),  # a live view of the weights (NTL402)
     # other libraries reading a tensor with np.asarray: plt.plot(t), accuracy_score(y, p), f.create_dataset(data=t)
-    r"\b(?:%s)\(" % _any_of({*map(_last, api.FOREIGN_ARRAY_READERS), *api.FOREIGN_READER_METHODS}),
-    r"\b(?:%s)\b" % _any_of(_last(q) for q in (*api.DEFAULT_DTYPE_SETTERS, *api.DEFAULT_DEVICE_SETTERS,
-                                                 *api.GRAD_SET_CONTEXTS, *api.DATASET_BASES)),
+    r"\b(?:%s)\(" % _any_of(_FOREIGN_READERS),
+    r"\b(?:%s)\b" % _any_of(_SWITCHES),
 ))
+#: a necessary condition for ``SEED_PATTERN``, tested first because a set lookup over the
+#: statement's word runs costs a fraction of the pattern's search: every alternative above is
+#: either a whole word run (delimited by ``\b``, ``\.`` or ``\(``) or one of these substrings.
+_SEED_WORDS: FrozenSet[str] = frozenset({*SOURCE_WORDS, *api.TO_NUMPY_METHODS, *api.SAVE_METHODS,
+                                         *api.STATE_VIEW_METHODS, *_FOREIGN_READERS, *_SWITCHES})
+_SEED_SUBSTRINGS: Tuple[str, ...] = tuple(sorted({*_SHARING_CONVERSIONS, api.CUDA_DEVICE_PREFIX,
+                                                  *api.SAVE_CALLEE_WORDS}))
 
 
 #: import roots that are never the project's own: the libraries the tables describe,
@@ -265,7 +275,7 @@ def _relevant(tree: ast.Module, texts: Sequence[str],
 
     relevant = [False] * len(body)
     worklist = [i for i in candidates
-                if _seeded(texts[i], memo) or not numpy_names.isdisjoint(facts[i].words)
+                if _seeded(texts[i], facts[i].words, memo) or not numpy_names.isdisjoint(facts[i].words)
                 or (odd is not None and odd.search(texts[i]) is not None)]
     for i in worklist:
         relevant[i] = True
@@ -300,8 +310,10 @@ def _relevant(tree: ast.Module, texts: Sequence[str],
 _SEED = re.compile(SEED_PATTERN)
 
 
-def _seeded(text: str, memo: Dict[object, object]) -> bool:
-    """The text holds a sink or source token of the tables (``SEED_PATTERN``)."""
+def _seeded(text: str, words: FrozenSet[str], memo: Dict[object, object]) -> bool:
+    """The text (whose word runs are ``words``) holds a sink or source token of the tables (``SEED_PATTERN``)."""
+    if words.isdisjoint(_SEED_WORDS) and not any(part in text for part in _SEED_SUBSTRINGS):
+        return False
     key = ("seed", text)
     found = memo.get(key)
     if not isinstance(found, bool):
