@@ -197,7 +197,7 @@ class FunctionWalks:
         for parameter, default in pairs:
             if parameter.arg in given:
                 continue
-            if isinstance(default, ast.Constant):
+            if _literal(default):
                 defaults[parameter.arg] = self.interp.eval(default, info.closure)
             elif _dotted(default):
                 value = self.interp.eval(default, info.closure)  # a name read: nothing runs
@@ -462,6 +462,16 @@ def _is_static(node: FunctionNode) -> bool:
 
 def _is_classmethod(node: FunctionNode) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)
+
+
+def _literal(node: ast.expr) -> bool:
+    """A default written as a literal: a constant, a signed number (``lo=-1.0``: a unary minus in
+    the tree), or a tuple or list of literals (``size=(224, 224)``)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_literal(element) for element in node.elts)
+    return isinstance(node, ast.Constant)
 
 
 def _constant_call(node: ast.Call) -> bool:

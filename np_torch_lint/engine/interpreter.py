@@ -514,14 +514,18 @@ class Interpreter:
         return loop is not None and scope is not None and name in kept_for_later(loop, scope, self._kept_cache)
 
     def loop(self, node: Union[ast.For, ast.AsyncFor, ast.While], frame: Frame) -> int:
-        """A loop body walked from the state that holds at the head of *every* iteration.
+        """A loop body walked for its first iterations, then from a state that holds on every one.
 
-        The head starts from the state before the loop; after a walk of the body, each name the
-        body rebinds is joined with its value before the loop. When the join changes nothing,
-        the head is a fixpoint and that walk's events stand; otherwise the body is walked again
-        from the joined head (at most ``LOOP_PASSES`` times), and names still changing are
-        widened to unknown. The events of discarded walks are dropped, so each event is
-        raised once, from the state that holds on every iteration.
+        The first walk starts from the state before the loop (the first iteration); the second
+        from the names the first left (the second iteration: ``state = np.random.randn(4)`` at
+        the end of the body is what the top of the next iteration converts). A walk that leaves
+        every name the body rebinds as it found it ends the loop: every later iteration is that
+        one. Otherwise the body is walked from the join of every iteration's state seen so far,
+        until the join changes nothing (at most ``LOOP_PASSES`` times; names still changing are
+        widened to unknown). Every walk's events are raised: each holds on the iterations it
+        stands for (the second walk's assume the loop runs twice, as a loop is written to).
+        After the loop, which may run zero times, each name is the join of its value before the
+        loop and after each walk.
         """
         element = UNKNOWN
         if isinstance(node, ast.While):
@@ -534,44 +538,46 @@ class Interpreter:
         loops = frame.context.loops + ((id(node), frozenset(rebound - _augmented_only(node, self._augmented_cache))),)
         entry = {name: frame.lookup(name) for name in rebound}
         # (an attribute of self not set before the loop is read from the class's join: see attribute_key)
-        head_values: Dict[str, Value] = {name: value or UNKNOWN for name, value in entry.items()
-                                         if value is not None or "." not in name}
+        state: Dict[str, Value] = {name: value or UNKNOWN for name, value in entry.items()
+                                   if value is not None or "." not in name}
+        joined = dict(state)
         passes = LOOP_PASSES if self._loop_budget > 0 else 0
         if passes == 0:
-            head_values = {name: UNKNOWN for name in head_values}  # out of budget: trust nothing rebound
+            state = {name: UNKNOWN for name in state}  # out of budget: trust nothing rebound
+        next_iteration = True  # the next walk starts where this one ends (the second iteration)
+        walked: List[Frame] = []
         while True:
             head = frame.fork(loops=loops)
-            head.env.update(head_values)
-            final = passes == 0
-            # A final pass raises its events where the loop's own go; an earlier one holds them.
-            with self.events_into(self._buffer if final else []) as events:
-                if isinstance(node, ast.While):
-                    self.eval(node.test, head)
-                else:
-                    self.bind(node.target, element, head)
-                self.block(node.body, head)
-            if final:
+            head.env.update(state)
+            if isinstance(node, ast.While):
+                self.eval(node.test, head)
+            else:
+                self.bind(node.target, element, head)
+            flow = self.block(node.body, head)
+            walked.append(head)
+            if passes == 0 or not _iterates_again(node, flow):
                 break
-            changed = {}
+            ends: Dict[str, Value] = {}
             for name, before in entry.items():
                 if before is None:
                     continue  # unbound before the loop: every read follows a write of this body
-                now = head.env.get(name, UNKNOWN)
-                after = now if _accumulated(before, now) else join(before, now)
-                if after != head_values[name]:
-                    changed[name] = after
+                ends[name] = now = head.env.get(name, UNKNOWN)
+                joined[name] = now if _accumulated(before, now) else join(joined[name], now)
+            following = ends if next_iteration else joined
+            changed = {name: value for name, value in following.items() if value != state[name]}
             if not changed:
-                for event in events or ():
-                    self.emit(frame, event)
-                break
-            passes -= 1
+                break  # every later iteration starts where this one did
             self._loop_budget -= 1
-            head_values.update(changed)
+            if next_iteration:
+                next_iteration = False
+            else:
+                passes -= 1
+            state.update(changed)
             if passes == 0 or self._loop_budget <= 0:
-                passes = 0
+                passes = 0  # one last walk, names still changing widened
                 for name in changed:
-                    head_values[name] = UNKNOWN  # still changing: widen
-        frame.merge(frame.fork(), head)  # the loop may run zero times
+                    state[name] = UNKNOWN
+        frame.merge(frame.fork(), *walked)  # the loop may run zero times
         self.block(node.orelse, frame)
         return Flow.NORMAL
 
@@ -681,13 +687,38 @@ _ACCUMULATED_KINDS = (Kind.NP_SCALAR, Kind.NDARRAY, Kind.TENSOR)
 
 
 def _accumulated(before: Optional[Value], now: Value) -> bool:
-    """An accumulator started from a Python number (``G = 0.0``, ``total = 0``) that one pass of
+    """An accumulator started from a Python number (``G = 0.0``, ``total = 0``) that a walk of
     the loop turned into a NumPy scalar, an array or a tensor (``G = r + gamma * G`` over float64
-    rewards): from the second iteration on it is that value, so the body is walked with it. (The
-    first iteration's events are not raised from the Python number; after the loop, which may run
+    rewards): from the second iteration on it is that value, so the state every iteration's
+    walk joins into keeps it, not its join with the number. (After the loop, which may run
     zero times, the name is the join with the number: unknown.)"""
     return (before is not None and before.kind in _PYTHON_NUMBERS and now.kind in _ACCUMULATED_KINDS
             and now.dtype is not None)
+
+
+def _iterates_again(node: Union[ast.For, ast.AsyncFor, ast.While], flow: int) -> bool:
+    """A walk of the body can be followed by another iteration: it did not leave the function,
+    and a body that left the loop (``Flow.LOOP``) without any ``continue`` in it broke out."""
+    if flow == Flow.EXIT:
+        return False
+    return flow != Flow.LOOP or any(isinstance(inner, ast.Continue) for inner in _own_statements(node.body))
+
+
+def _own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a loop body, nested blocks included, nested loops and definitions not
+    (their ``continue`` is their own)."""
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, (*_LOOPS, *_SCOPES)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            stack.extend(getattr(stmt, field, ()))
+        for handler in getattr(stmt, "handlers", ()):
+            stack.extend(handler.body)
+        for case in getattr(stmt, "cases", ()):
+            stack.extend(case.body)
 
 
 def _rebound_in(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[int, Set[str]]) -> Set[str]:
