@@ -74,7 +74,7 @@ class TorchMethods:
     def _numpy(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         site = self.it.site(func, attr=True)
         self.it.emit(frame, ToNumpy(site, t, ".numpy()", frame.context, by_method=True))
-        partner = _storage_owner(func.value)
+        partner = _storage_owner(func.value, frame)
         return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO, param_view=t.param_view,
                      shares_with=partner, shared_at=site if partner else None, origin=t.origin if t.param_view else None)
 
@@ -265,19 +265,40 @@ def cast(t: Value, dtype: str) -> Value:
     return t.with_(dtype=dtype, conversion=None, numpy_source=None, shares_with=None, grad_leaf=False, param_view=False)
 
 
-def _storage_owner(node: ast.expr) -> Optional[str]:
-    """The variable whose storage ``node`` is: ``x``, ``x.detach()``, ``x.view(-1)``, ``x[0]``, ``x.T``."""
+def _storage_owner(node: ast.expr, frame: Frame) -> Optional[str]:
+    """The variable whose storage ``node`` is: ``x``, ``x.detach()``, ``x.view(-1)``, ``x[0]``, ``x.T``;
+    and ``x.cpu()`` / ``x.to("cpu")`` where ``x`` is known to be a CPU tensor (they return it)."""
+    through_cpu = False
     while True:
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr in api.TENSOR_SAME_STORAGE_METHODS):
             node = node.func.value
+        elif isinstance(node, ast.Call) and _to_cpu(node):
+            assert isinstance(node.func, ast.Attribute)
+            node, through_cpu = node.func.value, True
         elif isinstance(node, ast.Attribute) and node.attr in api.TENSOR_VIEW_ATTRS:
             node = node.value
         elif isinstance(node, ast.Subscript) and _basic_index(node.slice):
             node = node.value  # x[0], x[:, 1:]: a view (an index tensor or list would copy)
         else:
             break
-    return node.id if isinstance(node, ast.Name) else None
+    if not isinstance(node, ast.Name):
+        return None
+    if through_cpu:
+        owner = frame.lookup(node.id)
+        if owner is None or owner.kind is not Kind.TENSOR or owner.device is not Device.CPU:
+            return None  # elsewhere .cpu() copies
+    return node.id
+
+
+def _to_cpu(call: ast.Call) -> bool:
+    """``.cpu()`` or ``.to("cpu")``, nothing else given."""
+    if not isinstance(call.func, ast.Attribute) or call.keywords:
+        return False
+    if call.func.attr == "cpu":
+        return not call.args
+    return (call.func.attr == "to" and len(call.args) == 1 and isinstance(call.args[0], ast.Constant)
+            and call.args[0].value == "cpu")
 
 
 def _basic_index(index: ast.expr) -> bool:

@@ -191,7 +191,11 @@ class TorchModel:
         ndim = 0 if source.kind is Kind.NP_SCALAR else (source.ndim if kind is Kind.NDARRAY else None)
         copy = argument(args, None, spec.copy_keyword) if spec.copy_keyword is not None else None
         copies = copy is not None and not (isinstance(copy.node, ast.Constant) and copy.node.value in (False, None))
-        shares = spec.shares_memory and explicit is None and device is None and kind is Kind.NDARRAY and not copies
+        # A dtype the array already has and the CPU change nothing: torch.as_tensor(a, dtype=torch.float32)
+        # of a float32 array, or with device="cpu", is a view of it.
+        same_dtype = explicit is None or (dtype is not None and dtype == inner and spec.legacy_dtype is None)
+        on_cpu = device is None or device.value.device is Device.CPU
+        shares = spec.shares_memory and same_dtype and on_cpu and kind is Kind.NDARRAY and not copies
         wraps = spec.shares_memory and not copies and (explicit is None or spec.dtype_change_wraps)
         source_node = node.args[0] if node.args else None
         partner = source_node.id if shares and isinstance(source_node, ast.Name) and not uninitialized(source) else None
