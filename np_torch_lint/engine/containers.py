@@ -62,6 +62,16 @@ def built(element: Value) -> Value:
     return Value(kind=Kind.DICT, element=element)
 
 
+def holding_views(container: Value) -> Value:
+    """A comprehension whose every item is a view of a live parameter (``[p.detach().numpy() for p
+    in model.parameters()]``, ``{k: v.numpy() for k, v in sd.items()}``) is, kept as a whole, a
+    snapshot of live storage like ``state_dict()`` (NTL402); its origin is the item's."""
+    element = container.element
+    if element is None or not element.param_view:
+        return container
+    return container.with_(param_view=True, origin=element.origin)
+
+
 def replaces_item(target: ast.Subscript, key: Any, source: Optional[ast.expr]) -> bool:
     """Whether ``obj[key] = source``, on an object of unknown type, is known to put that value there.
 

@@ -144,12 +144,12 @@ class Evaluator:
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
             inner = frame.fork()
             self.comprehension(node.generators, inner)
-            return Value(kind=Kind.SEQUENCE, element=self.eval(node.elt, inner))
+            return containers.holding_views(Value(kind=Kind.SEQUENCE, element=self.eval(node.elt, inner)))
         if isinstance(node, ast.DictComp):
             inner = frame.fork()
             self.comprehension(node.generators, inner)
             self.eval(node.key, inner)
-            return containers.built(self.eval(node.value, inner))
+            return containers.holding_views(containers.built(self.eval(node.value, inner)))
         if isinstance(node, ast.NamedExpr):
             value = self.eval(node.value, frame)
             self.it.bind(node.target, value, frame)

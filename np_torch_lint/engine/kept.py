@@ -49,12 +49,25 @@ def _bound_under_if(loop: Loop) -> Set[str]:
     return names
 
 
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
 def _same_scope_nodes(scope: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of a function's or module's own code: nested functions and classes left out."""
+    """The nodes of a function's or module's own code: nested functions and classes left out. A
+    comprehension's reads of names other than its own targets are reads of this scope's
+    (``{k: torch.from_numpy(v) for k, v in best.items()}`` reads ``best``)."""
     stack = list(ast.iter_child_nodes(scope))
     while stack:
         node = stack.pop()
+        if isinstance(node, _COMPREHENSIONS):
+            own = {name.id for generator in node.generators for name in ast.walk(generator.target)
+                   if isinstance(name, ast.Name)}
+            in_lambdas = {id(inner) for lam in ast.walk(node) if isinstance(lam, ast.Lambda) for inner in ast.walk(lam)}
+            yield from (inner for inner in ast.walk(node) if isinstance(inner, ast.Name) and inner.id not in own
+                        and id(inner) not in in_lambdas)
+            continue
         if isinstance(node, _NESTED_SCOPES):
             continue
         yield node
         stack.extend(ast.iter_child_nodes(node))
+

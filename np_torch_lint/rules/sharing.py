@@ -8,7 +8,7 @@ from ..engine.api import ARRAY_ONLY_CONVERSIONS, STATE_VIEW_ORIGIN, conversion_s
 from ..engine.events import (Conversion, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot, StateRead,
                              StateUpdate)
 from ..findings import Finding
-from ..engine.values import Device, Kind, Tri
+from ..engine.values import Device, Kind, Tri, Value
 from ..fixes.model import Fix, copy_argument
 from .base import Evidence, Rule, item_parts, plain_call
 
@@ -122,6 +122,13 @@ _COPIES = {True: "copy.deepcopy(...), or {k: v.clone() for k, v in ....items()}"
            False: ".copy(), .clone(), .tolist()"}
 
 
+def _copies(stored: Value) -> str:
+    """How to copy what was stored: each item of a comprehension, a state dict, or the view."""
+    if stored.element is not None and stored.element.param_view:
+        return "copy each item: .copy() after .numpy(), or .clone()"
+    return _COPIES[stored.kind is Kind.DICT]
+
+
 class AliasedSnapshot(Rule):
     """NTL402: a view of live storage (a parameter, or a variable written in place) stored in a loop
     that updates that storage in place; or a module's state_dict() kept as an earlier state, then
@@ -200,7 +207,9 @@ class AliasedSnapshot(Rule):
                     continue  # a fresh container each iteration keeps one snapshot
                 if snapshot.value.param_view and loop in self._updated_loops:
                     what, updated = "a view of a live parameter", "the parameters"
-                    if snapshot.value.kind is Kind.DICT:
+                    if snapshot.value.element is not None and snapshot.value.element.param_view:
+                        what = "views of live parameters, item by item"
+                    elif snapshot.value.kind is Kind.DICT:
                         what = "the module's live tensors (state_dict() returns views, not copies)"
                 elif source is not None and source not in rebound and (loop, source) in self._written:
                     what, updated = f"a view of {source}'s memory", source
@@ -212,7 +221,7 @@ class AliasedSnapshot(Rule):
                     self.code,
                     snapshot.site,
                     f"stores {evidence.code(stored)}, {what}, in a loop that updates {updated} in place: "
-                    f"every snapshot ends up the same; store a copy ({_COPIES[snapshot.value.kind is Kind.DICT]})",
+                    f"every snapshot ends up the same; store a copy ({_copies(snapshot.value)})",
                 )
                 break
 
