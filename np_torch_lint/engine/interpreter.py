@@ -525,7 +525,7 @@ class Interpreter:
         widened to unknown). Every walk's events are raised: each holds on the iterations it
         stands for (the second walk's assume the loop runs twice, as a loop is written to).
         After the loop, which may run zero times, each name is the join of its value before the
-        loop and after each walk.
+        loop and after the first two walks, or after the last one where the join was walked.
         """
         element = UNKNOWN
         if isinstance(node, ast.While):
@@ -577,7 +577,9 @@ class Interpreter:
                 passes = 0  # one last walk, names still changing widened
                 for name in changed:
                     state[name] = UNKNOWN
-        frame.merge(frame.fork(), *walked)  # the loop may run zero times
+        # The loop may run zero times. Past the first two iterations, the last walk (from the join
+        # of every state seen) stands for every iteration, as its widening says.
+        frame.merge(frame.fork(), *(walked if next_iteration or len(walked) <= 2 else walked[-1:]))
         self.block(node.orelse, frame)
         return Flow.NORMAL
 

@@ -242,6 +242,21 @@ def on_cuda_on_one_path(known: Value, other: Value) -> Optional[Value]:
                  device_origin=replace(known.device_origin, elsewhere_unknown=True))
 
 
+def flipped_on_one_path(known: Value, other: Value) -> Optional[Value]:
+    """Two paths meet, one giving an array with negative strides or a read-only one (``tile =
+    np.rot90(tile)`` under a flag), the other a value the analysis knows nothing of: on the runs
+    that take the first path a conversion sees that array, as after a join with a known array,
+    so the layout fact is MAYBE (NTL403/NTL404). Nothing else is kept (not its dtype)."""
+    if other != UNKNOWN or known.kind is not Kind.NDARRAY:
+        return None
+    flipped = known.negative_strides in (Tri.YES, Tri.MAYBE)
+    readonly = known.readonly in (Tri.YES, Tri.MAYBE)
+    if not flipped and not readonly:
+        return None
+    return Value(kind=Kind.NDARRAY, negative_strides=Tri.MAYBE if flipped else Tri.UNKNOWN,
+                 readonly=Tri.MAYBE if readonly else Tri.UNKNOWN, origin=known.origin)
+
+
 #: kinds whose join with None is the value itself (values.join).
 _OPTIONAL_KINDS = frozenset({Kind.MODULE, Kind.TENSOR, Kind.NDARRAY})
 
@@ -267,7 +282,8 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
             return a
         return (_module_or_unpickled(a, b) or _module_or_unpickled(b, a)
                 or _object_on_one_path(a, b) or _object_on_one_path(b, a)
-                or on_cuda_on_one_path(a, b) or on_cuda_on_one_path(b, a) or UNKNOWN)
+                or on_cuda_on_one_path(a, b) or on_cuda_on_one_path(b, a)
+                or flipped_on_one_path(a, b) or flipped_on_one_path(b, a) or UNKNOWN)
     same_object = (a.kind is Kind.OBJECT and a.qualname is not None and a.qualname == b.qualname
                    and a.elements is None and b.elements is None)  # two PackedSequences: join their facts
     if a.kind in (Kind.SEQUENCE, Kind.DICT, Kind.OBJECT) and not same_object:
@@ -448,13 +464,14 @@ def _module_or_unpickled(a: Value, b: Value) -> Optional[Value]:
 
 
 def _join_paths(a: Tri, b: Tri) -> Tri:
-    """A layout fact after two paths: flipped (or read-only) on one and not on the other is MAYBE,
-    which is enough for a conversion to fail on the runs that take that path."""
+    """A layout fact after two paths: flipped (or read-only) on one path, whatever the other gives
+    (not flipped, or not known), is MAYBE, which is enough for a conversion to fail on the runs
+    that take that path."""
     if a is b:
         return a
-    if Tri.UNKNOWN in (a, b):
-        return Tri.UNKNOWN
-    return Tri.MAYBE
+    if Tri.YES in (a, b) or Tri.MAYBE in (a, b):
+        return Tri.MAYBE
+    return Tri.UNKNOWN
 
 
 def _join_origin(a: Value, b: Value) -> Optional[Origin]:
