@@ -6,12 +6,14 @@ and keeps the join of its return values as its summary. A call whose arguments c
 walks the callee again with them (cached per argument facts and the caller's grad mode and
 guards; bounded by ``CALL_BUDGET``). Call sites are recorded so that a rule can ask whether
 every call of a helper runs with grad off or behind a CUDA guard. A function defined in
-another project module is walked by that module's interpreter (``info.home``).
+another project module is walked by that module's interpreter (``info.home``), and the events
+that walk raises are raised in the calling file too, as a same-file helper's are.
 """
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 from .arguments import grad_mode_of
@@ -103,7 +105,8 @@ class FunctionWalks:
         walked with unknown parameters.
         """
         if info.home is not None and info.home is not self.interp:
-            return info.home.functions.call_with(info, args, frame, bound_self, call, receiver)
+            with self._raised_here(info.home, frame):
+                return info.home.functions.call_with(info, args, frame, bound_self, call, receiver)
         walked = self._walk_call(info, args, frame, bound_self, receiver)
         if walked is None:
             summary = self.summary(info)
@@ -129,7 +132,8 @@ class FunctionWalks:
         covers the rest. An attribute another method stores, or a container changed in place, is
         left to that join; a module the class's other methods move or cast keeps no device or dtype."""
         if init.home is not None and init.home is not self.interp:
-            return init.home.functions.constructed(init, instance, args, frame)
+            with self._raised_here(init.home, frame):
+                return init.home.functions.constructed(init, instance, args, frame)
         walked = self._walk_call(init, args, frame, True, None)
         owner = init.owner
         if walked is None or owner is None or owner.scan is None:
@@ -146,6 +150,21 @@ class FunctionWalks:
                 value = value.with_(device=None, device_origin=None, dtype=None)  # self.net.cuda() in a method
             kept.append((name, value))
         return instance.with_(attrs=tuple(kept)) if kept else instance
+
+    @contextmanager
+    def _raised_here(self, home: "Interpreter", frame: Frame) -> Iterator[None]:
+        """A call walked by another project module's interpreter with this file's arguments: the
+        events it raises are raised here too, as a same-file helper's are (a float64 tensor
+        converted here reaching a model called in that module's helper is this file's finding;
+        one placed in that module is left to it: see lint.analyze)."""
+        events: List[object] = []
+        try:
+            with home.events_into(events):
+                yield
+        finally:
+            for event in events:
+                home.emit(frame, event)  # where they went: the linted file's rules, when it is that file
+                self.interp.emit(frame, event)
 
     def _walk_call(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
                    receiver: Optional[Value]) -> Optional[Tuple[Value, Tuple[object, ...], Dict[str, Value]]]:
