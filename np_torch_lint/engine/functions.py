@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import ast
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 from .arguments import grad_mode_of
-from .events import Context, ParameterUpdate
+from .events import Context, ParameterUpdate, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing
 
@@ -117,6 +118,8 @@ class FunctionWalks:
         if any(isinstance(event, ParameterUpdate) for event in walked[1]):
             # train_one_epoch(model, optimizer): the call updates the parameters (in an epoch loop, each time)
             self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
+        if frame.context.loops:
+            self._snapshots_into_arguments(info, args, bound_self, walked[1], frame)
         value = walked[0]
         if value.shares_with is not None:
             # The callee's parameter it shares memory with is the caller's argument.
@@ -125,6 +128,18 @@ class FunctionWalks:
         if knows_nothing(value):
             return self.returns_annotated(info)
         return value
+
+    def _snapshots_into_arguments(self, info: FunctionInfo, args: Sequence[Any], bound_self: bool,
+                                  events: Sequence[object], frame: Frame) -> None:
+        """``record(history, model)`` in a training loop, where ``record`` appends a view of a live
+        parameter to its list parameter: the store is in the helper, the loop (and its optimizer
+        step) in the caller. The helper's snapshot is raised again in the caller's loop, with the
+        caller's list (a fresh list passed each time, not a plain name, keeps one snapshot)."""
+        for event in events:
+            if isinstance(event, Snapshot) and not event.context.loops and event.container is not None:
+                partner = argument_name(info, args, bound_self, event.container)
+                if partner is not None:
+                    self.interp.emit(frame, replace(event, container=partner, context=frame.context))
 
     def constructed(self, init: FunctionInfo, instance: Value, args: Sequence[Any], frame: Frame) -> Value:
         """``Cls(args)``: the instance, with what ``__init__`` stores on self when walked with
