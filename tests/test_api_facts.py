@@ -811,3 +811,28 @@ def test_pass_through_methods_keep_the_float32_fix(method: str) -> None:
     assert len(found) == 1 and found[0].fix is not None, found
     kept = f"model = nn.Linear(3, 1)\nbatch = torch.from_numpy(f64).{method}\nout = model(batch)\n"
     assert [r.fix for r in analyze(PRELUDE + kept) if r.code == "NTL101"] == [None]  # used elsewhere too? unknown
+
+
+# --- str and bytes methods that make new immutable bytes (api.BYTES_RESULT_METHODS) --------------
+BYTES_RESULT_CALLS = {
+    "bytes": {"join": 'b"".join([b"a", b"b"])', "replace": 'b"ab".replace(b"a", b"c")', "strip": 'b" a ".strip()',
+              "lstrip": 'b" a".lstrip()', "rstrip": 'b"a ".rstrip()', "removeprefix": 'b"ab".removeprefix(b"a")',
+              "removesuffix": 'b"ab".removesuffix(b"b")', "ljust": 'b"a".ljust(4)', "rjust": 'b"a".rjust(4)',
+              "center": 'b"a".center(4)', "zfill": 'b"1".zfill(4)', "lower": 'b"A".lower()', "upper": 'b"a".upper()',
+              "title": 'b"a b".title()', "capitalize": 'b"ab".capitalize()', "swapcase": 'b"aB".swapcase()',
+              "expandtabs": 'b"a\\tb".expandtabs()', "translate": 'b"ab".translate(None, b"a")'},
+    "str": {"encode": '"ab".encode()'},
+}
+
+
+def test_bytes_result_rows_are_spelled_out_here() -> None:
+    from np_torch_lint.engine import api
+
+    assert {kind: set(calls) for kind, calls in BYTES_RESULT_CALLS.items()} == \
+        {kind: set(methods) for kind, methods in api.BYTES_RESULT_METHODS.items()}
+
+
+@pytest.mark.parametrize("expr", [call for calls in BYTES_RESULT_CALLS.values() for call in calls.values()])
+def test_bytes_result_methods_give_immutable_bytes(expr: str) -> None:
+    assert type(eval(expr)) is bytes  # what Python itself returns (the row's premise)
+    assert value(expr).kind is Kind.PY_BYTES

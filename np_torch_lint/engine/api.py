@@ -842,6 +842,14 @@ ISINSTANCE_KINDS: Mapping[str, str] = {
 KIND_PREDICATES: Mapping[str, str] = {"torch.is_tensor": "tensor"}
 #: isinstance() types that hold for some values of a kind only (a list, not a tuple).
 ISINSTANCE_SOME_KINDS: Mapping[str, str] = {"builtins.list": "sequence", "builtins.tuple": "sequence"}
+#: methods of Python's own str and bytes whose result is a new immutable ``bytes`` (so
+#: ``np.frombuffer`` over it is read-only, NTL404): ``b"".join(chunks)``, ``text.encode()``.
+BYTES_RESULT_METHODS: Mapping[str, FrozenSet[str]] = {
+    "bytes": frozenset({"join", "replace", "strip", "lstrip", "rstrip", "removeprefix", "removesuffix",
+                        "ljust", "rjust", "center", "zfill", "lower", "upper", "title", "capitalize",
+                        "swapcase", "expandtabs", "translate"}),
+    "str": frozenset({"encode"}),
+}
 ANNOTATION_KINDS: Mapping[str, str] = {
     "numpy.ndarray": "ndarray", "numpy.typing.NDArray": "ndarray",
     "torch.Tensor": "tensor", "torch.FloatTensor": "tensor", "torch.LongTensor": "tensor",

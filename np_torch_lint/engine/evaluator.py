@@ -951,6 +951,8 @@ class Evaluator:
         if kind is Kind.SEQUENCE and name in containers.GROWING_METHODS:
             self._grow(receiver, func, args, frame)
             return Value(kind=Kind.NONE)
+        if kind in (Kind.PY_BYTES, Kind.PY_STR) and name in api.BYTES_RESULT_METHODS[kind.value]:
+            return Value(kind=Kind.PY_BYTES)
         return UNKNOWN
 
     def _grow(self, receiver: Value, func: ast.Attribute, args: Sequence[Arg], frame: Frame) -> None:
