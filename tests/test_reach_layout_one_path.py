@@ -70,3 +70,15 @@ def test_a_flip_undone_by_a_second_loop_iteration_is_not_flagged_after_the_loop(
             signal = signal[::-1]
         t = torch.from_numpy(signal)
     """) == []
+
+
+def test_a_row_of_unknown_kind_rotated_under_a_flag_may_be_flipped():
+    # tiles[i] of an array whose rank is not known is a row or a scalar (kind unknown, dtype
+    # known); np.rot90 of it on the training path makes an array with negative strides.
+    assert codes("""
+        def item(tiles, i, train):
+            tile = (np.asarray(tiles, dtype=np.float32) / 255.0)[i]
+            if train:
+                tile = np.rot90(tile, np.random.randint(1, 4))
+            return torch.from_numpy(tile.transpose(2, 0, 1))
+    """) == [(6, "NTL403")]

@@ -244,10 +244,11 @@ def on_cuda_on_one_path(known: Value, other: Value) -> Optional[Value]:
 
 def flipped_on_one_path(known: Value, other: Value) -> Optional[Value]:
     """Two paths meet, one giving an array with negative strides or a read-only one (``tile =
-    np.rot90(tile)`` under a flag), the other a value the analysis knows nothing of: on the runs
-    that take the first path a conversion sees that array, as after a join with a known array,
-    so the layout fact is MAYBE (NTL403/NTL404). Nothing else is kept (not its dtype)."""
-    if other != UNKNOWN or known.kind is not Kind.NDARRAY:
+    np.rot90(tile)`` under a flag), the other a value of unknown kind (a row-or-scalar ``tiles[i]``,
+    a third-party call's result): on the runs that take the first path a conversion sees that
+    array, as after a join with a known array, so the layout fact is MAYBE (NTL403/NTL404).
+    Nothing else is kept (not its dtype)."""
+    if other.kind is not None or known.kind is not Kind.NDARRAY:
         return None
     flipped = known.negative_strides in (Tri.YES, Tri.MAYBE)
     readonly = known.readonly in (Tri.YES, Tri.MAYBE)
