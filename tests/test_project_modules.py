@@ -228,3 +228,36 @@ def test_modules_that_use_each_other_are_read_once(tmp_path: Path) -> None:
     """))
     for path in (main, tmp_path / "left.py", tmp_path / "right.py"):
         assert lint_file(str(path), None).error is None  # was a RecursionError (an internal error)
+
+
+def test_a_walk_cached_for_one_linted_file_is_not_replayed_for_another(tmp_path: Path) -> None:
+    """Two scripts hand their own CUDA device to one helper module, linted in one process: the
+    helper's walk for the first script (its events cite the first script's lines) must not be
+    replayed for the second, whose argument facts compare equal: each script's NTL301 cites its
+    own assignment line, once."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "loader.py").write_text(textwrap.dedent("""
+        class Prefetcher:
+            def __init__(self, batches, device):
+                self.batches = [b.to(device) for b in batches]
+    """))
+    first = tmp_path / "first.py"
+    first.write_text(textwrap.dedent("""
+        import torch
+        from loader import Prefetcher
+
+        device = torch.device("cuda", 0)
+        feed = Prefetcher([torch.zeros(2)], device)
+    """))
+    second = tmp_path / "second.py"
+    second.write_text(textwrap.dedent("""
+        import torch
+        from loader import Prefetcher
+
+
+        # two lines lower than in first.py
+        device = torch.device("cuda", 0)
+        feed = Prefetcher([torch.zeros(2)], device)
+    """))
+    assert _codes(first) == [(5, "NTL301")]
+    assert _codes(second) == [(7, "NTL301")]

@@ -41,6 +41,10 @@ class FunctionWalks:
         self.call_sites: Dict[str, List[CallSite]] = {}
         # Walks of functions for their call's argument facts left for this file.
         self._call_budget = CALL_BUDGET
+        # While another file's call is walked here (_raised_here): the serial of the file being
+        # linted, so that a walk cached for one linted file is never replayed for another (the
+        # argument facts compare equal across files, their origins do not: see values.Origin).
+        self.walking_for: Optional[int] = None
 
 
     def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
@@ -173,10 +177,14 @@ class FunctionWalks:
         converted here reaching a model called in that module's helper is this file's finding;
         one placed in that module is left to it: see lint.analyze)."""
         events: List[object] = []
+        table = home.functions
+        saved = table.walking_for
+        table.walking_for = self.walking_for if self.walking_for is not None else self.interp.serial
         try:
             with home.events_into(events):
                 yield
         finally:
+            table.walking_for = saved
             for event in events:
                 home.emit(frame, event)  # where they went: the linted file's rules, when it is that file
                 self.interp.emit(frame, event)
@@ -199,7 +207,8 @@ class FunctionWalks:
         closure = frame if frame.root is info.closure is self.interp.module_frame and frame is not info.closure else None
         key = (tuple(sorted(params.items(), key=lambda item: item[0])), context.grad, context.cuda_guarded,
                context.cuda_absent, context.distributed, context.expects_error,
-               (moved.device, moved.dtype, moved.attrs, moved.qualname) if moved is not None else None, closure)
+               (moved.device, moved.dtype, moved.attrs, moved.qualname) if moved is not None else None, closure,
+               self.walking_for)
         cached = info.call_results.get(key)
         if cached is None:
             self._call_budget -= 1

@@ -15,6 +15,7 @@ call to ``np.zeros`` or ``.float()`` gives) live in ``evaluator.py`` and its dom
 from __future__ import annotations
 
 import ast
+import itertools
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
@@ -41,6 +42,7 @@ Emit = Callable[[object], None]
 LOOP_PASSES = 3
 #: extra loop walks per file (deeply nested loops whose state keeps changing stay linear).
 LOOP_BUDGET = 400
+_SERIALS = itertools.count()
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
@@ -75,6 +77,7 @@ class Interpreter:
         self._buffer: Optional[List[object]] = None
         # Extra loop passes left for this file: bounds the work on deeply nested loops.
         self._loop_budget = LOOP_BUDGET
+        self.serial = next(_SERIALS)  # tells this walk's interpreter from any other in the process
         self.sem = Evaluator(self)
         self.functions = FunctionWalks(self)
         self.classes = ClassModel(self)
