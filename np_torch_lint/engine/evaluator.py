@@ -109,8 +109,15 @@ class Evaluator:
                 if key is not None:
                     self.eval(key, frame)
             return containers.literal(node.keys, values)
+        if isinstance(node, ast.BoolOp):
+            return short_circuit(node.op, [self.eval(value, frame) for value in node.values])
         if isinstance(node, ast.IfExp):
             self.eval(node.test, frame)
+            decided = none_test(node.test, frame)
+            if decided is not None:
+                # `device if device is not None else default` with device None (a default the call
+                # left): only one side runs
+                return self.eval(node.body if decided else node.orelse, frame)
             always = guards.constant_truth(node.test, self.it.guard_flags)
             if always is not None:
                 # "cuda" if USE_CUDA else "cpu" with USE_CUDA = True: the taken side is the value; the
@@ -999,3 +1006,62 @@ def _is_property(node: ast.AST) -> bool:
     decorators = getattr(node, "decorator_list", ())
     return any((isinstance(d, ast.Name) and d.id in ("property", "cached_property"))
                or (isinstance(d, ast.Attribute) and d.attr == "cached_property") for d in decorators)
+
+
+#: kinds a value joined with None never has (values.join keeps a module, tensor or array over a
+#: None path, so only these tell that a name is not None).
+_NEVER_NONE = frozenset({Kind.DEVICE, Kind.PY_STR, Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL})
+#: kinds whose every value is true in a test (``device or default`` with a device given: the device).
+_ALWAYS_TRUE = frozenset({Kind.DEVICE, Kind.FUNCTION, Kind.CLASS})
+
+
+def short_circuit(op: ast.boolop, values: Sequence[Value]) -> Value:
+    """``a or b`` / ``a and b``: the operand that decides, where the operands' truth is known
+    (``None`` is false; a device, function or class true); the join of those that may decide
+    otherwise (``device or torch.device(...)`` with ``device=None`` left to its default is the
+    fallback device)."""
+    deciding: List[Value] = []
+    for position, value in enumerate(values):
+        last = position == len(values) - 1
+        falsy, truthy = value.kind is Kind.NONE, value.kind in _ALWAYS_TRUE
+        if last:
+            deciding.append(value)
+        elif isinstance(op, ast.Or):
+            if falsy:
+                continue
+            deciding.append(value)
+            if truthy:
+                break
+        else:
+            if truthy:
+                continue
+            deciding.append(value)
+            if falsy:
+                break
+    result = deciding[0]
+    for value in deciding[1:]:
+        result = join(result, value)
+    return result
+
+
+def none_test(test: ast.expr, frame: Frame) -> Optional[bool]:
+    """Whether ``x is None`` / ``x is not None`` / ``not x`` / ``x`` holds, for a name known to be
+    None (a parameter the call left to its ``None`` default), and whether ``x is None`` holds for
+    one known to be a device, string or number (a call that gave it); None where not known."""
+    negate = False
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, negate = test.operand, not negate
+    if isinstance(test, ast.Name):
+        name, holds_if_none = test, False  # `if device:` is false for None
+    elif (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+          and isinstance(test.left, ast.Name) and isinstance(test.comparators[0], ast.Constant)
+          and test.comparators[0].value is None):
+        name, holds_if_none = test.left, isinstance(test.ops[0], ast.Is)
+    else:
+        return None
+    value = frame.lookup(name.id)
+    if value is not None and value.kind is Kind.NONE:
+        return holds_if_none != negate
+    if value is not None and value.kind in _NEVER_NONE and isinstance(test, ast.Compare):
+        return (not holds_if_none) != negate  # a device or string given: `is None` fails
+    return None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List
 from . import api, conditions, containers, process_groups
 from .classes import ClassModel
 from .arguments import grad_mode_of
-from .evaluator import Evaluator
+from .evaluator import Evaluator, none_test
 from .functions import FunctionWalks
 from .events import Context, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
 from .guards import GuardFlags, constant_truth
@@ -470,6 +470,11 @@ class Interpreter:
 
     def if_statement(self, node: ast.If, frame: Frame) -> int:
         self.eval(node.test, frame)
+        decided = none_test(node.test, frame)
+        if decided is not None:
+            # `if device is None: device = ...` with device None (a default the call left): only
+            # that branch runs (a walk with the parameter unknown reads both)
+            return self.block(node.body if decided else node.orelse, frame)
         guard = self.sem.is_cuda_test(node.test, frame)
         flag = conditions.flag_condition(node.test, frame, self.sem.is_cuda_test)
         then_changes, else_changes = self.sem.branch_premises(node.test, frame, guard)
