@@ -836,3 +836,73 @@ def test_bytes_result_rows_are_spelled_out_here() -> None:
 def test_bytes_result_methods_give_immutable_bytes(expr: str) -> None:
     assert type(eval(expr)) is bytes  # what Python itself returns (the row's premise)
     assert value(expr).kind is Kind.PY_BYTES
+
+
+# --- standard-library rows: file openers, deep copies, samplers, list-like containers ------------
+@pytest.mark.parametrize("opener", ["gzip.open(path)", "bz2.open(path)", "lzma.open(path)", 'open(path, "rb")',
+                                    'gzip.open(path, "rb")'])
+def test_binary_openers_read_bytes(opener: str) -> None:
+    from np_torch_lint.engine import api
+
+    setup = "import gzip, bz2, lzma\npath = 'x'\n"
+    assert value(f"{opener}.read()", setup).kind is Kind.PY_BYTES
+    assert {q.split(".")[0] for q in api.FILE_OPENERS} == {"builtins", "gzip", "bz2", "lzma"}
+
+
+@pytest.mark.parametrize("opener", ["open(path)", 'gzip.open(path, "rt")', 'open(path, "r")'])
+def test_text_openers_do_not_read_bytes(opener: str) -> None:
+    assert value(f"{opener}.read()", "import gzip\npath = 'x'\n").kind is not Kind.PY_BYTES
+
+
+def test_deepcopy_keeps_a_module_s_device_and_shares_nothing() -> None:
+    moved = value("copy.deepcopy(nn.Linear(2, 1).cuda())", "import copy\n")
+    assert moved.kind is Kind.MODULE and moved.device is Device.CUDA
+    copied = value("copy.deepcopy(w)", "import copy\nw = nn.Linear(2, 1).weight.detach().numpy()\n")
+    assert copied.kind is Kind.NDARRAY and not copied.param_view and copied.shares_with is None
+
+
+@pytest.mark.parametrize("expr", ["random.sample(memory, 2)", "random.choices(memory, k=2)",
+                                  "list(collections.deque(memory, maxlen=5))"])
+def test_samplers_and_deques_keep_their_items(expr: str) -> None:
+    found = value(expr, "import random, collections\nmemory = [np.zeros(3), np.ones(3)]\n")
+    assert found.kind is Kind.SEQUENCE and found.element is not None and found.element.kind is Kind.NDARRAY
+
+
+def test_a_deque_grows_like_a_list() -> None:
+    found = value("list(buffer)", "import collections\nbuffer = collections.deque(maxlen=4)\nbuffer.append(np.zeros(3))\n")
+    assert found.kind is Kind.SEQUENCE and found.element is not None and found.element.kind is Kind.NDARRAY
+
+
+# --- NumPy samplers' positional size (api.SIZE_POSITIONS) ------------------------------------------
+SIZE_LEADING_ARGUMENTS = {
+    "randint": "0, 2", "integers": "0, 2", "normal": "0.0, 1.0", "uniform": "0.0, 1.0", "binomial": "5, 0.5",
+    "lognormal": "0.0, 1.0", "laplace": "0.0, 1.0", "logistic": "0.0, 1.0", "gumbel": "0.0, 1.0",
+    "beta": "1.0, 1.0", "gamma": "1.0, 1.0", "poisson": "1.0", "exponential": "1.0",
+    "standard_normal": "", "random": "", "random_sample": "",
+}
+
+
+def test_size_position_rows_are_spelled_out_here() -> None:
+    from np_torch_lint.engine import api
+
+    assert set(SIZE_LEADING_ARGUMENTS) == set(api.SIZE_POSITIONS)
+
+
+@pytest.mark.parametrize("name", sorted(SIZE_LEADING_ARGUMENTS))
+def test_a_positional_size_gives_the_rank(name: str) -> None:
+    import numpy as np
+
+    from np_torch_lint.engine import api
+
+    leading = SIZE_LEADING_ARGUMENTS[name]
+    assert len([a for a in leading.split(",") if a.strip()]) == api.SIZE_POSITIONS[name]
+    owner = "rng" if name == "integers" else "np.random"
+    call = f"{owner}.{name}({leading + ', ' if leading else ''}(3, 4, 2))"
+    rng = np.random.default_rng(0)
+    assert np.ndim(eval(call, {"np": np, "rng": rng})) == 3  # NumPy's own signature
+    assert value(call, "rng = np.random.default_rng(0)\n").ndim == 3
+
+
+def test_an_array_compared_with_a_scalar_keeps_its_rank() -> None:
+    found = value("np.random.rand(8, 4, 4) > 0.5")
+    assert found.kind is Kind.NDARRAY and found.dtype == "bool" and found.ndim == 3

@@ -574,7 +574,25 @@ OPENCV_SAME_DTYPE: FrozenSet[str] = frozenset({"cv2.resize", "cv2.cvtColor", "cv
 #: NumPy's constants that are plain Python floats (np.pi * 2 is a float, np.linspace(0, np.pi) float64).
 NUMPY_FLOAT_CONSTANTS: FrozenSet[str] = frozenset({"numpy.pi", "numpy.e", "numpy.inf", "numpy.nan", "numpy.euler_gamma"})
 #: a file opened in binary mode (``open(path, "rb")``): its ``read()`` gives immutable bytes.
+#: NumPy samplers whose ``size`` may also be given by position: its index (``randint(low, high,
+#: size)``, ``normal(loc, scale, size)``); NumPy's own signatures, for np.random and a Generator.
+SIZE_POSITIONS: Mapping[str, int] = {
+    "randint": 2, "integers": 2, "normal": 2, "uniform": 2, "binomial": 2, "lognormal": 2, "laplace": 2,
+    "logistic": 2, "gumbel": 2, "beta": 2, "gamma": 2, "poisson": 1, "exponential": 1,
+    "standard_normal": 0, "random": 0, "random_sample": 0,
+}
 BINARY_FILE = "builtins.open.binary"
+#: openers of files and their default mode: what they return reads bytes when the mode (given,
+#: or this default) has a "b" (``gzip.open(path)`` is binary, ``open(path)`` text).
+FILE_OPENERS: Mapping[str, str] = {"builtins.open": "r", "gzip.open": "rb", "bz2.open": "rb", "lzma.open": "rb"}
+#: standard-library calls whose result is their first argument's value, copied: no memory shared
+#: with it, no view of a live parameter (a deep copy of a model or a state dict, of an array).
+DEEP_COPIES: FrozenSet[str] = frozenset({"copy.deepcopy"})
+#: standard-library calls whose result is a list of items drawn from their first argument.
+SAMPLERS: FrozenSet[str] = frozenset({"random.sample", "random.choices"})
+#: standard-library containers that hold the items of their first argument (or none yet), and
+#: grow with append like a list.
+LIST_LIKE_CONTAINERS: FrozenSet[str] = frozenset({"collections.deque"})
 BINARY_READ_METHODS: FrozenSet[str] = frozenset({"read", "read1", "readall"})
 #: (not thumbnail: it resizes the image in place and returns None)
 PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose", "copy", "filter"})

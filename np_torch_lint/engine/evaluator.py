@@ -51,6 +51,12 @@ class Evaluator:
             self.api_calls.setdefault(name, self._unpickled)
         for name in api.DICT_CONSTRUCTORS:
             self.api_calls.setdefault(name, self._dict)
+        for name in api.FILE_OPENERS:
+            self.api_calls.setdefault(name, self._opened)
+        for name in api.DEEP_COPIES:
+            self.api_calls.setdefault(name, self._deep_copy)
+        for name in api.SAMPLERS | api.LIST_LIKE_CONTAINERS:
+            self.api_calls.setdefault(name, self._items_of_first)
         self._property_calls: Dict[int, Tuple[ast.Attribute, ast.Call]] = {}  # see _property_call
         self.api_namespaces: List[Tuple[Callable[[str], bool], ApiHandler]] = [
             (lambda q: q.startswith("numpy."), self.numpy.call),
@@ -100,8 +106,12 @@ class Evaluator:
             if tensors:
                 return Value(kind=Kind.TENSOR, dtype=api.BOOL, requires_grad=Tri.NO, device=tensors[0].device,
                              device_origin=tensors[0].device_origin)
-            if any(v.kind is Kind.NDARRAY for v in values):
-                return Value(kind=Kind.NDARRAY, dtype=api.BOOL, negative_strides=Tri.NO)
+            arrays = [v for v in values if v.kind is Kind.NDARRAY]
+            if arrays:
+                # an array against Python or NumPy scalars keeps its shape (`probs > 0.5`)
+                scalars = all(v.kind in _SCALAR_KINDS for v in values if v.kind is not Kind.NDARRAY)
+                ndim = arrays[0].ndim if len(arrays) == 1 and scalars else None
+                return Value(kind=Kind.NDARRAY, dtype=api.BOOL, negative_strides=Tri.NO, ndim=ndim)
             return Value(kind=Kind.PY_BOOL)
         if isinstance(node, ast.Dict):
             values = [self.eval(v, frame) for v in node.values]
@@ -729,6 +739,35 @@ class Evaluator:
         return UNKNOWN
 
     @staticmethod
+    def _opened(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``open(path, "rb")``, ``gzip.open(path)``: a file whose ``read()`` gives bytes."""
+        mode = argument(args, 1, "mode")
+        if mode is None:
+            literal: object = api.FILE_OPENERS[qual]
+        else:
+            literal = mode.node.value if isinstance(mode.node, ast.Constant) else None
+        binary = isinstance(literal, str) and "b" in literal
+        return Value(kind=Kind.API, qualname=api.BINARY_FILE) if binary else UNKNOWN
+
+    @staticmethod
+    def _deep_copy(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``copy.deepcopy(model)``: the same facts (device, dtype, grad), in memory of its own."""
+        data = first(args)
+        if data.kind not in (Kind.MODULE, Kind.TENSOR, Kind.NDARRAY, Kind.SEQUENCE, Kind.DICT):
+            return UNKNOWN
+        return _deep_copied(data)
+
+    @staticmethod
+    def _items_of_first(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``random.sample(memory, 32)``, ``deque(maxlen=n)``: a list of the first argument's items."""
+        given = argument(args, 0, "iterable" if qual in api.LIST_LIKE_CONTAINERS else "population")
+        if given is None:
+            return Value(kind=Kind.SEQUENCE) if qual in api.LIST_LIKE_CONTAINERS else UNKNOWN
+        if given.value.kind is not Kind.SEQUENCE:
+            return UNKNOWN
+        return Value(kind=Kind.SEQUENCE, element=given.value.element)
+
+    @staticmethod
     def _bytes(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return Value(kind=Kind.PY_BYTES)
 
@@ -736,11 +775,6 @@ class Evaluator:
     def _builtin(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         name = qual[len("builtins."):]
         data = first(args)
-        if name == "open":
-            mode = argument(args, 1, "mode")
-            literal = mode.node.value if mode is not None and isinstance(mode.node, ast.Constant) else None
-            binary = isinstance(literal, str) and "b" in literal
-            return Value(kind=Kind.API, qualname=api.BINARY_FILE) if binary else UNKNOWN
         if name == "float":
             return Value(kind=Kind.PY_FLOAT)
         if name in ("int", "len"):
@@ -1008,6 +1042,21 @@ def _is_property(node: ast.AST) -> bool:
                or (isinstance(d, ast.Attribute) and d.attr == "cached_property") for d in decorators)
 
 
+def _deep_copied(value: Value) -> Value:
+    """A value as ``copy.deepcopy`` makes it: no memory shared, no view of live storage (its origin
+    named the view: ``state_dict()``, a parameter), its items copied alike."""
+    if value.kind in (Kind.SEQUENCE, Kind.DICT):
+        return value.with_(param_view=False, origin=None if value.param_view else value.origin,
+                           element=_deep_copied(value.element) if value.element is not None else None,
+                           elements=tuple(map(_deep_copied, value.elements)) if value.elements is not None else None)
+    if value.kind not in (Kind.MODULE, Kind.TENSOR, Kind.NDARRAY):
+        return value
+    return value.with_(shares_with=None, shared_at=None, param_view=False,
+                       origin=None if value.param_view else value.origin)
+
+
+#: kinds of scalar operands: an array compared with them keeps its shape.
+_SCALAR_KINDS = frozenset({Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL, Kind.NP_SCALAR})
 #: kinds a value joined with None never has (values.join keeps a module, tensor or array over a
 #: None path, so only these tell that a name is not None).
 _NEVER_NONE = frozenset({Kind.DEVICE, Kind.PY_STR, Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL})

@@ -533,7 +533,7 @@ def shape_ndim(qual: str, args: Sequence[Arg]) -> Optional[int]:
         if given and all(a.value.kind in (Kind.PY_INT, None) and not a.starred for a in given):
             return len(given)
         return None
-    size = argument(args, None, "size")
+    size = argument(args, api.SIZE_POSITIONS.get(qual.rsplit(".", 1)[-1]), "size")
     if size is not None:
         if size.value.kind is Kind.PY_INT:
             return 1
