@@ -906,3 +906,21 @@ def test_a_positional_size_gives_the_rank(name: str) -> None:
 def test_an_array_compared_with_a_scalar_keeps_its_rank() -> None:
     found = value("np.random.rand(8, 4, 4) > 0.5")
     assert found.kind is Kind.NDARRAY and found.dtype == "bool" and found.ndim == 3
+
+
+# --- TensorDataset (api.TENSOR_DATASETS) ----------------------------------------------------------
+@pytest.mark.parametrize("expr", ["ds[0]", "ds[2:6]", "next(iter(DataLoader(ds, batch_size=4)))", "item"])
+def test_tensor_dataset_items_are_rows_of_its_tensors(expr: str) -> None:
+    setup = ("from torch.utils.data import DataLoader, TensorDataset\n"
+             "ds = TensorDataset(torch.zeros(8, 3, dtype=torch.float64), torch.arange(8))\n"
+             "for item in ds:\n    break\n")
+    found = value(expr, setup)
+    assert found.kind is Kind.SEQUENCE and found.elements is not None
+    assert [item.dtype for item in found.elements] == ["float64", "int64"]
+
+
+def test_a_custom_collate_or_a_batch_sampler_leaves_tensor_dataset_batches_unknown() -> None:
+    setup = ("from torch.utils.data import DataLoader, TensorDataset\n"
+             "ds = TensorDataset(torch.zeros(8, 3, dtype=torch.float64))\n")
+    assert value("next(iter(DataLoader(ds, collate_fn=lambda b: b)))", setup).kind is not Kind.SEQUENCE
+    assert value("next(iter(DataLoader(ds, batch_size=None)))", setup).kind is not Kind.SEQUENCE

@@ -647,6 +647,11 @@ DISTRIBUTION_SAMPLES: Mapping[str, Optional[str]] = {
 #: the legacy autograd wrapper: since torch 0.4 ``Variable(t)`` returns ``t`` itself (a tensor);
 #: ``requires_grad=True`` makes it a leaf that needs grad; ``volatile`` does nothing.
 LEGACY_VARIABLE: FrozenSet[str] = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
+#: torch's TensorDataset: item ``i`` is the tuple of row ``i`` of each tensor it was given; a
+#: DataLoader over it (default collate) yields those rows stacked: each tensor's dtype, device, grad.
+TENSOR_DATASETS: FrozenSet[str] = frozenset({"torch.utils.data.TensorDataset",
+                                             "torch.utils.data.dataset.TensorDataset"})
+TENSOR_DATASET = "torch.utils.data.TensorDataset"
 #: torch's DataLoader: a ``collate_fn=`` of the file is walked with a batch of the dataset's items.
 DATA_LOADERS: FrozenSet[str] = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
 #: what a distribution object evaluates to.

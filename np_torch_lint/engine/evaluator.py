@@ -21,7 +21,7 @@ from .premises import Premises
 from .promotion import NUMBERS, grad_in_context, numpy_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
-from .torch_model import ApiHandler, TorchModel, layer_parametric
+from .torch_model import ApiHandler, TorchModel, layer_parametric, tensor_dataset_item
 from .functions import bind_parameters, parameters_given
 from .values import (UNKNOWN, UNKNOWN_CHOICE, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, join_elements, knows_nothing, moved_with,
                      sequence, stored_by_constructor)
@@ -238,6 +238,9 @@ class Evaluator:
     def element_of(self, value: Value) -> Value:
         if value.kind is Kind.SEQUENCE:
             return value.element or UNKNOWN
+        rows = tensor_dataset_item(value)
+        if rows is not None:
+            return rows  # for x, y in dataset
         if value.kind is Kind.MODULE and value.qualname == "ModuleDict":
             return Value(kind=Kind.PY_STR)  # for name in self.heads: its keys
         if value.kind is Kind.MODULE and value.element is not None and value.element.kind is Kind.MODULE:
@@ -381,6 +384,9 @@ class Evaluator:
                 # loss.data[0]: a Python number in torch before 0.4, an IndexError since: no tensor either way
                 return UNKNOWN
             return base.with_(ndim=None, shares_with=None, param_view=False)
+        rows = tensor_dataset_item(base)
+        if rows is not None:
+            return rows  # ds[i], ds[a:b] of a TensorDataset: a row (or rows) of each of its tensors
         if base.kind in (Kind.DICT, Kind.OBJECT):
             return containers.item(base, containers.constant_key(index))
         if base.kind is Kind.MODULE and base.element is not None and not isinstance(index, ast.Slice):

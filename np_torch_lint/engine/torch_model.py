@@ -51,6 +51,7 @@ class TorchModel:
             (api.DISTRIBUTION_SAMPLES, self.distribution),
             (api.LEGACY_VARIABLE, self.legacy_variable),
             (api.DATA_LOADERS, self.data_loader),
+            (api.TENSOR_DATASETS, self.tensor_dataset),
             (api.SEQUENCE_PACKERS, self.pack),
             (api.SEQUENCE_UNPACKERS, self.unpack),
             (api.ARRAY_ARGUMENT_CONVERTERS, self.converts_argument),
@@ -100,12 +101,27 @@ class TorchModel:
             return self.ex.call_function(getitem, frame, [index], True, node, dataset)
         return self.it.summary(getitem)
 
+    @staticmethod
+    def tensor_dataset(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``TensorDataset(x, y)``: an object whose items are the tuple of a row of each tensor."""
+        if not args or any(arg.starred or arg.keyword is not None for arg in args):
+            return UNKNOWN
+        return Value(kind=Kind.OBJECT, qualname=api.TENSOR_DATASET, elements=tuple(tensor_row(a.value) for a in args))
+
     def data_loader(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """``DataLoader(dataset, collate_fn=fn)``: ``fn`` of the file is called with a list of the
         dataset's items (its ``__getitem__``'s value), and the dataset's items no longer go through
-        default_collate (NTL102 has nothing to say about them)."""
+        default_collate (NTL102 has nothing to say about them). Over a TensorDataset with the default
+        collate, each batch is a row of each of its tensors, stacked (their facts)."""
         dataset = argument(args, 0, "dataset")
         collate = argument(args, None, "collate_fn")
+        rows = tensor_dataset_item(dataset.value) if dataset is not None else None
+        if rows is not None:
+            default = collate is None or collate.value.kind is Kind.NONE
+            size = argument(args, 1, "batch_size")
+            batched = (default and argument(args, None, "batch_sampler") is None
+                       and (size is None or size.value.kind is not Kind.NONE))
+            return Value(kind=Kind.SEQUENCE, element=rows) if batched else UNKNOWN
         cls = dataset.value.definition if dataset is not None and isinstance(dataset.value.definition, ClassInfo) else None
         if collate is None or collate.value.kind is Kind.NONE:
             return self._default_batches(cls, args, node, frame)
@@ -791,3 +807,17 @@ def _body_builds_running_stats(node: ast.AST) -> bool:
 
 def _callee_name(func: ast.expr) -> str:
     return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def tensor_row(value: Value) -> Value:
+    """A row (or rows) of a tensor: its dtype, device and grad; a view, but not of the name it came from."""
+    if value.kind is not Kind.TENSOR:
+        return UNKNOWN
+    return value.with_(ndim=None, shares_with=None, shared_at=None, param_view=False, grad_leaf=False)
+
+
+def tensor_dataset_item(dataset: Value) -> Optional[Value]:
+    """``ds[i]`` (or a batch of a DataLoader) of a TensorDataset: the tuple of its tensors' rows."""
+    if dataset.kind is not Kind.OBJECT or dataset.qualname != api.TENSOR_DATASET or dataset.elements is None:
+        return None
+    return sequence(dataset.elements)
