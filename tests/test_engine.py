@@ -322,3 +322,52 @@ def test_prefilter_seeds_derive_from_the_tables():
     for call in calls:
         words = frozenset(source.WORD_RUN.findall(call))
         assert source._seeded(call, words, {}) == (seed.search(call) is not None), call
+
+
+def test_a_none_test_reads_a_global_as_the_function_sees_it():
+    """`if generator is None: raise` where a function rebinds `generator` with `global`: the
+    module's `None` is not what the reader sees, so the rest of the function is walked."""
+    from np_torch_lint.lint import analyze
+
+    src = textwrap.dedent("""
+        import numpy as np
+        import torch
+
+        generator = None
+
+
+        def load():
+            global generator
+            generator = torch.nn.Linear(2, 2)
+
+
+        def infer(mel):
+            if generator is None:
+                raise RuntimeError("load first")
+            return torch.FloatTensor(mel)
+
+
+        infer(np.zeros((2, 2)))
+    """)
+    assert [(f.line, f.code) for f in analyze(src)] == [(16, "NTL503")]
+
+
+def test_a_parameter_left_to_none_walks_only_the_branch_that_runs():
+    from np_torch_lint.lint import analyze
+
+    src = textwrap.dedent("""
+        import torch
+        import torch.nn as nn
+
+
+        def build(device=None):
+            if device is None:
+                device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            return nn.Linear(3, 1).to(device)
+
+
+        with torch.no_grad():
+            a = build()(torch.randn(2, 3)).numpy()
+            b = build("cpu")(torch.randn(2, 3)).numpy()
+    """)
+    assert [(f.line, f.code) for f in analyze(src)] == [(13, "NTL202")]

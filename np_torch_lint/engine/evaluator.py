@@ -123,7 +123,7 @@ class Evaluator:
             return short_circuit(node.op, [self.eval(value, frame) for value in node.values])
         if isinstance(node, ast.IfExp):
             self.eval(node.test, frame)
-            decided = none_test(node.test, frame)
+            decided = none_test(node.test, frame, self.name)
             if decided is not None:
                 # `device if device is not None else default` with device None (a default the call
                 # left): only one side runs
@@ -1099,7 +1099,7 @@ def short_circuit(op: ast.boolop, values: Sequence[Value]) -> Value:
     return result
 
 
-def none_test(test: ast.expr, frame: Frame) -> Optional[bool]:
+def none_test(test: ast.expr, frame: Frame, lookup: Callable[[str, Frame], Value]) -> Optional[bool]:
     """Whether ``x is None`` / ``x is not None`` / ``not x`` / ``x`` holds, for a name known to be
     None (a parameter the call left to its ``None`` default), and whether ``x is None`` holds for
     one known to be a device, string or number (a call that gave it); None where not known."""
@@ -1114,9 +1114,9 @@ def none_test(test: ast.expr, frame: Frame) -> Optional[bool]:
         name, holds_if_none = test.left, isinstance(test.ops[0], ast.Is)
     else:
         return None
-    value = frame.lookup(name.id)
-    if value is not None and value.kind is Kind.NONE:
+    value = lookup(name.id, frame)  # as a read sees it (a global some function rebinds is unknown)
+    if value.kind is Kind.NONE:
         return holds_if_none != negate
-    if value is not None and value.kind in _NEVER_NONE and isinstance(test, ast.Compare):
+    if value.kind in _NEVER_NONE and isinstance(test, ast.Compare):
         return (not holds_if_none) != negate  # a device or string given: `is None` fails
     return None

@@ -470,7 +470,7 @@ class Interpreter:
 
     def if_statement(self, node: ast.If, frame: Frame) -> int:
         self.eval(node.test, frame)
-        decided = none_test(node.test, frame)
+        decided = none_test(node.test, frame, self.sem.name)
         if decided is not None:
             # `if device is None: device = ...` with device None (a default the call left): only
             # that branch runs (a walk with the parameter unknown reads both)
