@@ -924,3 +924,30 @@ def test_a_custom_collate_or_a_batch_sampler_leaves_tensor_dataset_batches_unkno
              "ds = TensorDataset(torch.zeros(8, 3, dtype=torch.float64))\n")
     assert value("next(iter(DataLoader(ds, collate_fn=lambda b: b)))", setup).kind is not Kind.SEQUENCE
     assert value("next(iter(DataLoader(ds, batch_size=None)))", setup).kind is not Kind.SEQUENCE
+
+
+def test_bincount_counts_in_int64_and_sums_weights_in_float64() -> None:
+    import numpy as np
+
+    labels = "np.array([0, 1, 1])"
+    assert str(np.bincount(np.array([0, 1, 1])).dtype) == value(f"np.bincount({labels})").dtype == "int64"
+    weighted = f"np.bincount({labels}, weights=np.ones(3, dtype=np.float32))"
+    assert str(eval(weighted, {"np": np}).dtype) == value(weighted).dtype == "float64"
+
+
+@pytest.mark.parametrize("call", ["nn.CrossEntropyLoss(weight=w)(logits, labels)",
+                                  "F.cross_entropy(logits, labels, weight=w)",
+                                  "nn.BCEWithLogitsLoss(pos_weight=w3)(logits, targets)"])
+def test_a_float64_loss_weight_meets_float32_logits(call: str) -> None:
+    from np_torch_lint.engine import api
+
+    assert api.LOSS_WEIGHT_KEYWORDS == {"weight", "pos_weight"}
+    source = f"""
+        w = torch.from_numpy(np.array([0.5, 2.0, 1.0]))
+        w3 = torch.from_numpy(np.ones(3))
+        logits = nn.Linear(4, 3)(torch.randn(2, 4))
+        labels = torch.tensor([0, 2])
+        targets = torch.rand(2, 3)
+        loss = {call}
+    """
+    assert "NTL101" in codes(source)

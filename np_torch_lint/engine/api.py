@@ -87,6 +87,8 @@ class ArrayMaker:
     # dtype holds when they are Python numbers or integers; a float array or NumPy scalar bound
     # gives its own dtype (np.linspace(np.float32(0), 1) is float32); unknown bounds, unknown.
     bounds: int = 0
+    # The dtype when a ``weights=`` argument is given (np.bincount counts in int64, sums weights in float64).
+    weighted: Optional[str] = None
 
 
 _FLOAT_RANDOM = (
@@ -128,6 +130,7 @@ ARRAY_MAKERS: Dict[str, ArrayMaker] = {
     "numpy.fromstring": ArrayMaker("float64", dtype_pos=1),
     "numpy.memmap": ArrayMaker("uint8", dtype_pos=1, copies=False),
     "numpy.random.randint": ArrayMaker("int64", dtype_pos=3),
+    "numpy.bincount": ArrayMaker("int64", weighted="float64"),
     "numpy.array": ArrayMaker(None, dtype_pos=1, from_data=True),
     "numpy.asarray": ArrayMaker(None, dtype_pos=1, from_data=True, copies=False),
     "numpy.asanyarray": ArrayMaker(None, dtype_pos=1, from_data=True, copies=False),
@@ -525,6 +528,9 @@ FUNCTIONAL_LOSSES: FrozenSet[str] = frozenset({
 
 #: losses whose target holds class indices: int64 (or 1-d uint8) only.
 CLASS_INDEX_LOSSES: FrozenSet[str] = frozenset({"CrossEntropyLoss", "NLLLoss", "cross_entropy", "nll_loss"})
+#: tensors a loss computes with besides its input and target (``CrossEntropyLoss(weight=w)``,
+#: ``F.binary_cross_entropy_with_logits(x, y, pos_weight=p)``): in the input's dtype, or it raises.
+LOSS_WEIGHT_KEYWORDS: FrozenSet[str] = frozenset({"weight", "pos_weight"})
 #: base classes of map-style datasets (their __getitem__ feeds default_collate).
 DATASET_BASES: FrozenSet[str] = frozenset({"torch.utils.data.Dataset", "torch.utils.data.dataset.Dataset"})
 

@@ -638,7 +638,7 @@ class Evaluator:
             method = callee.definition.method("__call__")
             return self.call_function(method, frame, args, True, node, callee) if method is not None else UNKNOWN
         if callee.kind is Kind.LOSS:
-            return self.torch.call_loss(node, args, frame, callee.qualname or "")
+            return self.torch.call_loss(node, args, frame, callee.qualname or "", callee.elements or ())
         if callee.kind is None and callee.device in (Device.CUDA, Device.MAYBE_CUDA):
             # `model = model.to(device)` on a parameter, then called: a tensor is never called, so it is
             # a module (or a callable holding one) computing where it was placed
@@ -977,7 +977,7 @@ class Evaluator:
         if kind is Kind.MODULE:
             return self.torch_methods.module(receiver, name, func, node, args, frame)
         if kind is Kind.LOSS and name == "forward":
-            return self.torch.call_loss(node, args, frame, receiver.qualname or "")
+            return self.torch.call_loss(node, args, frame, receiver.qualname or "", receiver.elements or ())
         if kind is Kind.DICT:
             if name in containers.READING_METHODS:
                 return containers.method(receiver, name, args)

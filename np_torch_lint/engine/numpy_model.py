@@ -89,6 +89,8 @@ class NumpyModel:
             dtype = scalar_literal_dtype([v.kind for v in positional(args)], api.FLOAT64)
         elif maker.bounds:
             dtype = bounded_dtype(positional(args)[:maker.bounds], maker.bounds, maker.dtype)
+        elif maker.weighted is not None and argument(args, 1, "weights") is not None:
+            dtype = maker.weighted
         else:
             dtype = maker.dtype
         origin = self.it.origin(node.func)

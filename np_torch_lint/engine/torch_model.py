@@ -356,7 +356,9 @@ class TorchModel:
         if name in api.LOSS_MODULES:
             # a loss holds tensors only when given some (weight=, pos_weight=): without, .cuda() moves nothing
             holds = any(a.starred or a.value.kind not in _SCALAR_KINDS for a in args)
-            return Value(kind=Kind.LOSS, qualname=name, parametric=Tri.UNKNOWN if holds else Tri.NO)
+            weights = tuple(a.value for a in args if a.keyword in api.LOSS_WEIGHT_KEYWORDS and a.value.kind is Kind.TENSOR)
+            return Value(kind=Kind.LOSS, qualname=name, parametric=Tri.UNKNOWN if holds else Tri.NO,
+                         elements=weights or None)
         if not name[:1].isupper() or name in api.NON_MODULE_CLASSES:
             return UNKNOWN
         explicit = argument(args, None, "dtype")
@@ -569,15 +571,20 @@ class TorchModel:
             return Value(device=module.device, device_origin=module.device_origin)
         return UNKNOWN
 
-    def call_loss(self, node: ast.Call, args: Sequence[Arg], frame: Frame, loss: str = "") -> Value:
+    def call_loss(self, node: ast.Call, args: Sequence[Arg], frame: Frame, loss: str = "",
+                  held: Sequence[Value] = ()) -> Value:
+        """A loss called on ``args`` (a loss module's ``held`` weights too: ``CrossEntropyLoss(weight=w)``):
+        each tensor it computes with meets the others (a float64 one among float32 raises)."""
         site = self.it.site(node)
         if loss in api.CLASS_INDEX_LOSSES:
             target = argument(args, 1, "target")
             if target is not None:
                 self.it.emit(frame, LossTarget(site, loss, target.value, frame.context))
         values = [a.value for a in args if not a.starred and a.keyword in (None, "input", "target")]
-        for i, value in enumerate(values):
-            others = tuple(v for j, v in enumerate(values) if j != i)
+        weights = [a.value for a in args if not a.starred and a.keyword in api.LOSS_WEIGHT_KEYWORDS] + list(held)
+        met = values + weights
+        for i, value in enumerate(met):
+            others = tuple(v for j, v in enumerate(met) if j != i)
             self.it.emit(frame, ModelInput("loss", site, value, True, others, None, frame.context))
         grad, _ = grad_union(values)
         grad, origin = grad_in_context(grad, self.it.origin(node, "loss "), frame)

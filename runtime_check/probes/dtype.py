@@ -18,6 +18,13 @@ MAT_DTYPE = Message(
 # so CUDA may word them its own way: there the premise is "it fails with a
 # dtype error", any of a message's wordings counts, and `observed` says which.
 # On CPU the text is matched strictly.
+# A float64 class weight in a loss computing in float32 (CrossEntropyLoss(weight=w), F.nll_loss).
+LOSS_WEIGHT = Message(
+    "raises",
+    ("RuntimeError",),
+    "expected scalar type Float but found Double",
+    alternatives=("found Double", "same dtype"),
+)
 TARGET_INT = Message(
     "raises",
     ("RuntimeError",),
@@ -58,6 +65,12 @@ def ntl101(device: str) -> Verdict:
             expect_raises(lambda: conv(torch.from_numpy(np.random.rand(1, 1, 4, 4))), RuntimeError, [CONV_WORDING],
                           "a float64 image into nn.Conv2d (float32)"),
         ]
+    # Loud too: float64 class weights (1 / class counts) in a loss over float32 logits.
+    weights = torch.from_numpy(1.0 / np.array([3.0, 5.0])).to(dev)
+    labels = torch.tensor([0, 1, 1, 0], device=dev)
+    logits = model(torch.from_numpy(x64.astype(np.float32)).to(dev))
+    loud.append(expect_message(lambda: torch.nn.CrossEntropyLoss(weight=weights)(logits, labels), LOSS_WEIGHT,
+                               "float64 class weights in CrossEntropyLoss over float32 logits", device))
     # Silent: a float64 target promotes the loss (and the backward) to float64.
     pred = model(torch.from_numpy(x64.astype(np.float32)).to(dev))
     target = torch.from_numpy(np.random.rand(4, 2)).to(dev)
@@ -157,7 +170,7 @@ PROBES = [
         "float64 reaches a model",
         "float64 NumPy data into a float32 module fails; into a loss or op it promotes to float64",
         ntl101,
-        messages=(MAT_DTYPE,),
+        messages=(MAT_DTYPE, LOSS_WEIGHT),
     ),
     Probe(
         "NTL102",
