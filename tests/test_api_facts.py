@@ -951,3 +951,45 @@ def test_a_float64_loss_weight_meets_float32_logits(call: str) -> None:
         loss = {call}
     """
     assert "NTL101" in codes(source)
+
+
+# --- scikit-learn rows (api.SKLEARN_*): checked against the installed library --------------------
+def test_sklearn_toy_data_makers_give_float64_features_and_their_target_dtype() -> None:
+    import importlib
+
+    from np_torch_lint.engine import api
+
+    for qual, target in api.SKLEARN_DATASET_MAKERS.items():
+        module, name = qual.rsplit(".", 1)
+        X, y = getattr(importlib.import_module(module), name)(n_samples=20, random_state=0)[:2]
+        assert (str(X.dtype), X.ndim, str(y.dtype), y.ndim) == ("float64", 2, target, 1), qual
+        found = value(f"{name}(n_samples=20)", f"from {module} import {name}\n")
+        assert [(item.dtype, item.ndim) for item in (found.elements or ())] == [("float64", 2), (target, 1)]
+
+
+@pytest.mark.parametrize("dtype, expected", [("np.float32", "float32"), ("np.float64", "float64"),
+                                             ("np.int64", "float64"), ("np.int32", "float64")])
+def test_sklearn_scalers_keep_float32_and_give_float64_otherwise(dtype: str, expected: str) -> None:
+    import importlib
+
+    import numpy as np
+
+    from np_torch_lint.engine import api
+
+    for qual in sorted(api.SKLEARN_SCALERS):
+        module, name = qual.rsplit(".", 1)
+        data = np.arange(12).reshape(6, 2).astype(eval(dtype, {"np": np}))
+        assert str(getattr(importlib.import_module(module), name)().fit_transform(data).dtype) == expected, qual
+        setup = f"from {module} import {name}\nscaler = {name}()\nX = np.arange(12).reshape(6, 2).astype({dtype})\n"
+        assert value("scaler.fit_transform(X)", setup).dtype == expected
+
+
+def test_train_test_split_keeps_each_array_s_dtype() -> None:
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    parts = train_test_split(np.zeros((10, 3)), np.arange(10, dtype=np.int32), random_state=0)
+    assert [str(p.dtype) for p in parts] == ["float64", "float64", "int32", "int32"]
+    setup = "from sklearn.model_selection import train_test_split\n"
+    found = value("train_test_split(np.zeros((10, 3)), np.arange(10, dtype=np.int32), test_size=0.2)", setup)
+    assert [item.dtype for item in (found.elements or ())] == ["float64", "float64", "int32", "int32"]

@@ -653,6 +653,21 @@ DISTRIBUTION_SAMPLES: Mapping[str, Optional[str]] = {
 #: the legacy autograd wrapper: since torch 0.4 ``Variable(t)`` returns ``t`` itself (a tensor);
 #: ``requires_grad=True`` makes it a leaf that needs grad; ``volatile`` does nothing.
 LEGACY_VARIABLE: FrozenSet[str] = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
+#: scikit-learn (never imported; see engine/sklearn_model.py): the splitter that returns each array
+#: twice in its dtype, the scalers whose transforms keep float32/float16 and give float64 otherwise.
+SKLEARN_SPLITTERS: FrozenSet[str] = frozenset({"sklearn.model_selection.train_test_split"})
+SKLEARN_SCALERS: FrozenSet[str] = frozenset({
+    f"sklearn.preprocessing.{name}" for name in ("StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler")})
+SKLEARN_SCALER = "sklearn.preprocessing.scaler"  # the qualname of a scaler object
+#: toy-data makers of sklearn.datasets: ``X, y = make_*(...)``, X float64 (2-d), y of this dtype
+#: (1-d); a keyword asking for more (``coef=True``, ``return_centers=True``) leaves the result unknown.
+SKLEARN_DATASET_MAKERS: Mapping[str, str] = {
+    f"sklearn.datasets.{name}": target for name, target in (
+        ("make_regression", "float64"), ("make_classification", "int64"), ("make_blobs", "int64"),
+        ("make_moons", "int64"), ("make_circles", "int64"), ("make_friedman1", "float64"))}
+SKLEARN_EXTRA_RESULTS: FrozenSet[str] = frozenset({"coef", "return_centers"})
+SKLEARN_SCALER_METHODS: FrozenSet[str] = frozenset({"fit_transform", "transform", "inverse_transform"})
+SKLEARN_KEPT_FLOATS: FrozenSet[str] = frozenset({"float32", "float16"})
 #: torch's TensorDataset: item ``i`` is the tuple of row ``i`` of each tensor it was given; a
 #: DataLoader over it (default collate) yields those rows stacked: each tensor's dtype, device, grad.
 TENSOR_DATASETS: FrozenSet[str] = frozenset({"torch.utils.data.TensorDataset",

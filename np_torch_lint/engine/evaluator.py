@@ -21,6 +21,7 @@ from .premises import Premises
 from .promotion import NUMBERS, grad_in_context, numpy_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
+from .sklearn_model import SklearnModel
 from .torch_model import ApiHandler, TorchModel, layer_parametric, tensor_dataset_item
 from .functions import bind_parameters, parameters_given
 from .values import (UNKNOWN, UNKNOWN_CHOICE, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, join_elements, knows_nothing, moved_with,
@@ -35,6 +36,7 @@ class Evaluator:
     def __init__(self, walker: Walker) -> None:
         self.it = walker
         self.numpy = NumpyModel(walker)
+        self.sklearn = SklearnModel(walker)
         self.torch = TorchModel(walker, self)
         self.torch_methods = TorchMethods(walker, self.torch, self)
         self.premises = Premises(self.qualname_of, walker.project_value)
@@ -51,6 +53,14 @@ class Evaluator:
             self.api_calls.setdefault(name, self._unpickled)
         for name in api.DICT_CONSTRUCTORS:
             self.api_calls.setdefault(name, self._dict)
+        for name in api.SKLEARN_SPLITTERS:
+            self.api_calls.setdefault(name, self.sklearn.split)
+        for name in api.SKLEARN_DATASET_MAKERS:
+            self.api_calls.setdefault(name, self.sklearn.toy_data)
+        for name in api.SKLEARN_SCALERS:
+            self.api_calls.setdefault(name, self.sklearn.scaler)
+        for name in api.SKLEARN_SCALER_METHODS:
+            self.api_calls.setdefault(f"{api.SKLEARN_SCALER}.{name}", self.sklearn.scaled)
         for name in api.FILE_OPENERS:
             self.api_calls.setdefault(name, self._opened)
         for name in api.DEEP_COPIES:
