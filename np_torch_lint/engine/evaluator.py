@@ -454,8 +454,17 @@ class Evaluator:
     # --- calls --------------------------------------------------------------------------
 
     def args(self, node: ast.Call, frame: Frame) -> List[Arg]:
-        out = [Arg(None, self.eval(a.value if isinstance(a, ast.Starred) else a, frame), a, isinstance(a, ast.Starred))
-               for a in node.args]
+        out: List[Arg] = []
+        for a in node.args:
+            if not isinstance(a, ast.Starred):
+                out.append(Arg(None, self.eval(a, frame), a, False))
+                continue
+            spread = self.eval(a.value, frame)
+            if spread.kind is Kind.SEQUENCE and spread.elements is not None:
+                # model(*inputs) with inputs a tuple of known length: its items, one argument each
+                out += [Arg(None, item, a.value, False) for item in spread.elements]
+            else:
+                out.append(Arg(None, spread, a, True))
         out += [Arg(k.arg, self.eval(k.value, frame), k.value, k.arg is None) for k in node.keywords]
         for arg in out:
             # A function of this file passed as a callback (`run(fn)`, `Thread(target=fn)`) runs where

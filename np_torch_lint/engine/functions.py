@@ -20,7 +20,7 @@ from . import api
 from .arguments import grad_mode_of
 from .events import Context, ParameterUpdate, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
-from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing
+from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing, sequence
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -71,7 +71,8 @@ class FunctionWalks:
             frame.env[arg.arg] = given if given is not None else self.annotated(arg.annotation, scope)
         for extra in (args.vararg, args.kwarg):
             if extra is not None:
-                frame.env[extra.arg] = UNKNOWN
+                given = params.get(extra.arg) if params is not None else None
+                frame.env[extra.arg] = given if given is not None else UNKNOWN  # *inputs: a call's extra values
         if info.owner is not None and positional and not _is_static(info.node):
             frame.self_name = positional[0].arg
             built = moved.definition if moved is not None and _subclass_of(moved, info) else info.owner
@@ -444,6 +445,10 @@ def bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -
         return None  # not this function's shape: a call we do not understand
     for name, arg in zip(names, positional):
         params[name] = arg.value
+    vararg = info.node.args.vararg
+    if vararg is not None:
+        # `def run(model, *inputs)` called with (m, x): inputs is the tuple (x,)
+        params[vararg.arg] = sequence(tuple(arg.value for arg in positional[len(names):]))
     for arg in args:
         if arg.keyword in keywords:
             params[arg.keyword] = arg.value
