@@ -642,7 +642,7 @@ class Evaluator:
             instance = self.it.instance_value(callee.definition)
             init = callee.definition.method("__init__")
             if init is None:
-                return instance
+                return _with_record_fields(instance, callee.definition, args)
             self.it.record_call(init.qualname, frame)
             built = self.it.constructed(init, instance, args, frame)
             getitem = callee.definition.method("__getitem__") if callee.definition.is_dataset else None
@@ -1065,6 +1065,43 @@ def _is_property(node: ast.AST) -> bool:
     decorators = getattr(node, "decorator_list", ())
     return any((isinstance(d, ast.Name) and d.id in ("property", "cached_property"))
                or (isinstance(d, ast.Attribute) and d.attr == "cached_property") for d in decorators)
+
+
+def record_fields(cls: ClassInfo) -> Optional[List[str]]:
+    """The fields of a record class, in order: a ``@dataclass`` or a ``typing.NamedTuple``
+    subclass, whose generated constructor stores its arguments on them; None for another class."""
+    node = cls.node
+    decorated = any(_named(d.func if isinstance(d, ast.Call) else d) == "dataclass" for d in node.decorator_list)
+    if not decorated and not any(_named(base) == "NamedTuple" for base in node.bases):
+        return None
+    return [stmt.target.id for stmt in node.body
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+            and _named(stmt.annotation.value if isinstance(stmt.annotation, ast.Subscript) else stmt.annotation)
+            != "ClassVar"]
+
+
+def _named(node: ast.expr) -> Optional[str]:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _with_record_fields(instance: Value, cls: ClassInfo, args: Sequence[Arg]) -> Value:
+    """``Batch(obs=t)`` of a record class (``record_fields``): each argument stored on its field,
+    read back as ``batch.obs`` (what a hand-written ``__init__`` storing it would give)."""
+    fields = record_fields(cls)
+    if not fields or any(arg.starred for arg in args):
+        return instance
+    stored: Dict[str, Value] = {}
+    positional = [arg for arg in args if arg.keyword is None]
+    for name, arg in zip(fields, positional):
+        stored[name] = arg.value
+    for arg in args:
+        if arg.keyword in fields:
+            stored[arg.keyword] = arg.value
+    # a field a method stores again (`self.obs = self.obs.float()`) is the class's join, as for __init__
+    elsewhere = set().union(*cls.scan.storing.values()) if cls.scan is not None else set()
+    kept = tuple(sorted((name, value) for name, value in stored.items()
+                        if not knows_nothing(value) and name not in elsewhere))
+    return instance.with_(attrs=kept) if kept else instance
 
 
 def _deep_copied(value: Value) -> Value:
