@@ -185,6 +185,11 @@ class Evaluator:
             return self.it.define_lambda(node, frame)  # a function like any other: walked, and walked per call
         if isinstance(node, (ast.Yield, ast.YieldFrom)) and frame.function is not None:
             frame.function.generator = True  # seen while walking: calls return a generator
+            if node.value is not None:
+                # what a loop over the generator's calls gets (`yield batch`, `yield from batches`)
+                given = self.eval(node.value, frame)
+                frame.yields.append(self.element_of(given) if isinstance(node, ast.YieldFrom) else given)
+            return UNKNOWN  # the value sent back in
         # Anything else (f-strings, await, starred, slices...): look inside for sinks.
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):

@@ -222,7 +222,7 @@ class FunctionWalks:
                                                 params=params, caller=context, moved=moved, closure=closure)
             finally:
                 info.active_calls -= 1
-            cached = (UNKNOWN if info.generator else _returned(walked), tuple(events), sink)
+            cached = (_yielded(walked) if info.generator else _returned(walked), tuple(events), sink)
             info.call_results[key] = cached
         for event in cached[1]:
             self.interp.emit(frame, event)
@@ -277,7 +277,7 @@ class FunctionWalks:
             return UNKNOWN  # recursion
         self.ensure_walked(info)
         if info.generator:
-            return UNKNOWN
+            return info.summary if info.summary is not None else UNKNOWN
         if info.summary is None or knows_nothing(info.summary):
             return self.returns_annotated(info)
         return info.summary
@@ -300,7 +300,7 @@ class FunctionWalks:
                 for event in events:
                     self.interp.emit(frame, event)
             info.updates_parameters = any(isinstance(event, ParameterUpdate) for event in events)
-            info.summary = _returned(frame)
+            info.summary = _yielded(frame) if info.generator else _returned(frame)
             unguarded_start = not (info.guarded or self.interp.module_frame.context.cuda_guarded)
             info.returns_only_with_cuda = unguarded_start and bool(frame.exits_guarded) and all(frame.exits_guarded)
             if sink is not None and owner is not None and info.node.name == "__init__":
@@ -412,6 +412,14 @@ def constant_arguments(info: FunctionInfo, args: Sequence[Any], bound_self: bool
         if parameter.arg not in given and isinstance(default, ast.Constant):
             constants[parameter.arg] = repr(default.value)
     return constants
+
+
+def _yielded(frame: Frame) -> Value:
+    """A call of a generator: an iterable of the join of what its walk yielded (unknown if nothing)."""
+    element: Optional[Value] = None
+    for value in frame.yields:
+        element = value if element is None else join(element, value)
+    return Value(kind=Kind.SEQUENCE, element=element) if element is not None and not knows_nothing(element) else UNKNOWN
 
 
 def _returned(frame: Frame) -> Value:

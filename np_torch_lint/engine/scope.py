@@ -88,6 +88,7 @@ class Frame:
         self.context = context
         self.function = function
         self.returns: List[Value] = []
+        self.yields: List[Value] = []  # what a generator's walk yields (shared by the branches, like ``returns``)
         # For each way the walk left the function normally (a return, the end of the body): was CUDA
         # guarded there (shared by the branches, like ``returns``).
         self.exits_guarded: List[bool] = []
@@ -117,6 +118,7 @@ class Frame:
                       self.function)
         child.env = dict(self.env)
         child.returns = self.returns
+        child.yields = self.yields
         child.exits_guarded = self.exits_guarded
         child.attr_sink = self.attr_sink
         child.self_name = self.self_name
