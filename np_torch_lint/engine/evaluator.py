@@ -1132,10 +1132,10 @@ _ALWAYS_TRUE = frozenset({Kind.DEVICE, Kind.FUNCTION, Kind.CLASS})
 
 
 def short_circuit(op: ast.boolop, values: Sequence[Value]) -> Value:
-    """``a or b`` / ``a and b``: the operand that decides, where the operands' truth is known
-    (``None`` is false; a device, function or class true); the join of those that may decide
-    otherwise (``device or torch.device(...)`` with ``device=None`` left to its default is the
-    fallback device)."""
+    """``a or b`` / ``a and b``: the operand that decides, where some operand's truth is known
+    (``None`` is false; a device, function or class true), or the join of those that may decide
+    (``device or torch.device(...)`` with ``device=None`` left to its default is the fallback
+    device); unknown where no operand's truth is known."""
     deciding: List[Value] = []
     for position, value in enumerate(values):
         last = position == len(values) - 1
@@ -1154,6 +1154,10 @@ def short_circuit(op: ast.boolop, values: Sequence[Value]) -> Value:
             deciding.append(value)
             if falsy:
                 break
+    if len(deciding) == len(values):
+        # no operand's truth is known (`not args.no_cuda and torch.cuda.is_available()`): which one
+        # is the value is a run-time matter, and a flag built so is left to the guard analysis
+        return UNKNOWN
     result = deciding[0]
     for value in deciding[1:]:
         result = join(result, value)
@@ -1161,9 +1165,9 @@ def short_circuit(op: ast.boolop, values: Sequence[Value]) -> Value:
 
 
 def none_test(test: ast.expr, frame: Frame, lookup: Callable[[str, Frame], Value]) -> Optional[bool]:
-    """Whether ``x is None`` / ``x is not None`` / ``not x`` / ``x`` holds, for a name known to be
-    None (a parameter the call left to its ``None`` default), and whether ``x is None`` holds for
-    one known to be a device, string or number (a call that gave it); None where not known."""
+    """Whether ``x is None`` / ``x is not None`` / ``not x`` / ``x`` holds, for a parameter the call
+    being walked left to its ``None`` default (and not rebound), and whether ``x is None`` holds for
+    a name known to be a device, string or number (a call that gave it); None where not known."""
     negate = False
     while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test, negate = test.operand, not negate
@@ -1176,7 +1180,9 @@ def none_test(test: ast.expr, frame: Frame, lookup: Callable[[str, Frame], Value
     else:
         return None
     value = lookup(name.id, frame)  # as a read sees it (a global some function rebinds is unknown)
-    if value.kind is Kind.NONE:
+    if value.kind is Kind.NONE and frame.defaults.get(name.id) is value:
+        # only a parameter the call left to its None default: a None passed on from elsewhere may
+        # stand for a value the analysis does not follow
         return holds_if_none != negate
     if value.kind in _NEVER_NONE and isinstance(test, ast.Compare):
         return (not holds_if_none) != negate  # a device or string given: `is None` fails

@@ -49,7 +49,8 @@ class FunctionWalks:
 
     def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
                       params: Optional[Dict[str, Value]] = None, caller: Optional[Context] = None,
-                      moved: Optional[Value] = None, closure: Optional[Frame] = None) -> Frame:
+                      moved: Optional[Value] = None, closure: Optional[Frame] = None,
+                      defaulted: FrozenSet[str] = frozenset()) -> Frame:
         """Walk a function's body: its parameters from ``params`` (a call's arguments), else from
         their annotations, else unknown; in the caller's grad mode and guards when ``caller`` is given;
         a method's ``self`` on ``moved``'s device when its instance was moved (``model.cuda()``)."""
@@ -69,6 +70,8 @@ class FunctionWalks:
         for arg in positional + list(args.kwonlyargs):
             given = params.get(arg.arg) if params is not None else None
             frame.env[arg.arg] = given if given is not None else self.annotated(arg.annotation, scope)
+        # the parameters this call left to their defaults, as bound (evaluator.none_test reads them)
+        frame.defaults = {name: frame.env[name] for name in defaulted if name in frame.env}
         for extra in (args.vararg, args.kwarg):
             if extra is not None:
                 given = params.get(extra.arg) if params is not None else None
@@ -195,8 +198,11 @@ class FunctionWalks:
         """The walk of ``info`` for this call's facts (cached), its events raised here: what it
         returns, its events and what it stored on self; None where only the summary can answer."""
         params = bind_parameters(info, args, bound_self)
+        defaulted: FrozenSet[str] = frozenset()
         if params is not None:
-            params.update(self._constant_defaults(info, params, bound_self))
+            defaults = self._constant_defaults(info, params, bound_self)
+            params.update(defaults)
+            defaulted = frozenset(defaults)
         moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
         if params is None or (moved is None and all(knows_nothing(value) for value in params.values())):
             return None
@@ -219,7 +225,8 @@ class FunctionWalks:
             try:
                 with self.interp.events_into(events):
                     walked = self.walk_function(info, attr_sink=sink if info.owner is not None else None,
-                                                params=params, caller=context, moved=moved, closure=closure)
+                                                params=params, caller=context, moved=moved, closure=closure,
+                                                defaulted=defaulted)
             finally:
                 info.active_calls -= 1
             cached = (_yielded(walked) if info.generator else _returned(walked), tuple(events), sink)

@@ -89,6 +89,8 @@ class Frame:
         self.function = function
         self.returns: List[Value] = []
         self.yields: List[Value] = []  # what a generator's walk yields (shared by the branches, like ``returns``)
+        # The parameters the call being walked left to their defaults, as bound (shared by the branches).
+        self.defaults: Dict[str, Value] = {}
         # For each way the walk left the function normally (a return, the end of the body): was CUDA
         # guarded there (shared by the branches, like ``returns``).
         self.exits_guarded: List[bool] = []
@@ -119,6 +121,7 @@ class Frame:
         child.env = dict(self.env)
         child.returns = self.returns
         child.yields = self.yields
+        child.defaults = self.defaults
         child.exits_guarded = self.exits_guarded
         child.attr_sink = self.attr_sink
         child.self_name = self.self_name
