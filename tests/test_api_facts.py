@@ -993,3 +993,14 @@ def test_train_test_split_keeps_each_array_s_dtype() -> None:
     setup = "from sklearn.model_selection import train_test_split\n"
     found = value("train_test_split(np.zeros((10, 3)), np.arange(10, dtype=np.int32), test_size=0.2)", setup)
     assert [item.dtype for item in (found.elements or ())] == ["float64", "float64", "int32", "int32"]
+
+
+@pytest.mark.parametrize("buffer", ["running_mean", "running_var"])
+def test_running_statistics_buffers_are_where_their_module_is(buffer: str) -> None:
+    import torch
+
+    from np_torch_lint.engine import api
+
+    assert buffer in api.RUNNING_STATS_BUFFERS and buffer in dict(torch.nn.BatchNorm1d(2).named_buffers())
+    found = value(f"norm.{buffer}", "norm = nn.BatchNorm1d(4).cuda()\n")
+    assert found.kind is Kind.TENSOR and found.device is Device.CUDA and found.requires_grad is Tri.NO

@@ -689,6 +689,9 @@ OPTIMIZER = "torch.optim.Optimizer"
 #: layers whose forward pass in training mode updates buffers in place (running mean and variance,
 #: the batch count): a state_dict() taken before such a call reads the updated values after it.
 #: (InstanceNorm tracks running statistics only when asked to: track_running_stats=True.)
+#: the running-statistics buffers of RUNNING_STATS_MODULES: float tensors registered on the module,
+#: moved and cast with it, needing no grad (``bn.running_mean`` after ``bn.to(device)`` is there).
+RUNNING_STATS_BUFFERS: FrozenSet[str] = frozenset({"running_mean", "running_var"})
 RUNNING_STATS_MODULES: FrozenSet[str] = frozenset({
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d", "LazyBatchNorm2d",
     "LazyBatchNorm3d",

@@ -635,7 +635,12 @@ class TorchModel:
     def module_attribute(self, base: Value, attr: str, node: ast.Attribute) -> Optional[Value]:
         """``linear.weight``: a parameter of a torch.nn module (None: not one we know)."""
         if attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
-            return self.parameter(base.dtype, base.device, node, "parameter ")
+            # where the module was moved is where the parameter is: the finding names that move
+            return self.parameter(base.dtype, base.device, node, "parameter ").with_(device_origin=base.device_origin)
+        if attr in api.RUNNING_STATS_BUFFERS and base.qualname in api.RUNNING_STATS_MODULES:
+            # a buffer: where the module is, in its dtype, no grad; BatchNorm's forward rewrites it in place
+            return Value(kind=Kind.TENSOR, dtype=base.dtype or api.FLOAT32, device=base.device,
+                         device_origin=base.device_origin, requires_grad=Tri.NO)
         return None
 
     def parameter(self, dtype: Optional[str], device: Optional[Device], node: ast.AST, label: str,
