@@ -728,6 +728,9 @@ PARAMETER_ITERATORS: Mapping[str, bool] = {  # name -> yields (name, parameter) 
 STATE_VIEW_METHODS: FrozenSet[str] = frozenset({"state_dict"})
 #: the origin label of what STATE_VIEW_METHODS return (NTL402's state form reads it back)
 STATE_VIEW_ORIGIN = "state of "
+#: the origin label of a module's parameter read as an attribute (``model.fc.weight``): a view of it
+#: kept as "before" and compared after an in-place update sees the new values too (NTL402)
+PARAMETER_ORIGIN = "parameter "
 PARAMETER_ATTRS: FrozenSet[str] = frozenset({"weight", "bias", "weight_ih_l0", "weight_hh_l0", "in_proj_weight"})
 #: an optimizer's step (its parameters change in place), and the method that, called on the same
 #: object of unknown type in the same function, shows it is an optimizer (a module has

@@ -132,7 +132,8 @@ class TorchMethods:
 
     @staticmethod
     def _detach(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
-        return t.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
+        # a detached view of a live parameter still names it (NTL402 reads the view back as a state)
+        return t.with_(requires_grad=Tri.NO, grad_leaf=False, origin=t.origin if t.param_view else None)
 
     def _requires_grad(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         if literal_bool_arg(args) is False:

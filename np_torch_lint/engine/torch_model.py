@@ -351,7 +351,7 @@ class TorchModel:
             # nn.Parameter(t) needs grad unless told otherwise or frozen later in the file (parameter()).
             data, wanted = first(args), argument(args, 1, "requires_grad")
             needs = None if wanted is None else Tri.YES if literal_true(wanted.node) else Tri.UNKNOWN
-            return self.parameter(data.dtype if data.kind is Kind.TENSOR else None, None, node, "parameter ",
+            return self.parameter(data.dtype if data.kind is Kind.TENSOR else None, None, node, api.PARAMETER_ORIGIN,
                                   requires_grad=needs)
         if name in api.LOSS_MODULES:
             # a loss holds tensors only when given some (weight=, pos_weight=): without, .cuda() moves nothing
@@ -636,7 +636,8 @@ class TorchModel:
         """``linear.weight``: a parameter of a torch.nn module (None: not one we know)."""
         if attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
             # where the module was moved is where the parameter is: the finding names that move
-            return self.parameter(base.dtype, base.device, node, "parameter ").with_(device_origin=base.device_origin)
+            return self.parameter(base.dtype, base.device, node, api.PARAMETER_ORIGIN).with_(
+                device_origin=base.device_origin)
         if attr in api.RUNNING_STATS_BUFFERS and base.qualname in api.RUNNING_STATS_MODULES:
             # a buffer: where the module is, in its dtype, no grad; BatchNorm's forward rewrites it in place
             return Value(kind=Kind.TENSOR, dtype=base.dtype or api.FLOAT32, device=base.device,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, Iterator, List, Optional, Set, Tuple, Union
 
-from ..engine.api import ARRAY_ONLY_CONVERSIONS, STATE_VIEW_ORIGIN, conversion_spec
+from ..engine.api import ARRAY_ONLY_CONVERSIONS, PARAMETER_ORIGIN, STATE_VIEW_ORIGIN, conversion_spec
 from ..engine.events import (Conversion, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot, StateRead,
                              StateUpdate)
 from ..findings import Finding
@@ -178,7 +178,7 @@ class AliasedSnapshot(Rule):
             origin = read.value.origin
             assert origin is not None  # TorchModel.state_read keeps only views with an origin
             taken = origin.site
-            if id(taken.node) in reported or origin.what != STATE_VIEW_ORIGIN:
+            if id(taken.node) in reported or origin.what not in (STATE_VIEW_ORIGIN, PARAMETER_ORIGIN):
                 continue
             if read.how == "comparison" and not any(
                     other.param_view and other.origin is not None and other.origin.site.node is not taken.node
@@ -191,12 +191,15 @@ class AliasedSnapshot(Rule):
                 continue
             reported.add(id(taken.node))
             how = update.how if isinstance(update, StateUpdate) else "an optimizer step updates the parameters"
+            if origin.what == PARAMETER_ORIGIN:
+                what, copies = "a view of the live parameter (.detach(), .data and .numpy() share its memory)", _COPIES[False]
+            else:
+                what, copies = "the module's live tensors (state_dict() returns views, not copies)", _COPIES[True]
             yield Finding(
                 self.code,
                 taken,
-                f"keeps {evidence.code(taken.node)}, the module's live tensors (state_dict() returns views, not "
-                f"copies), as an earlier state: at {evidence.at(update.site)} {how} in place, so the {read.how} at "
-                f"{evidence.at(read.site)} sees the new values; store a copy ({_COPIES[True]})",
+                f"keeps {evidence.code(taken.node)}, {what}, as an earlier state: at {evidence.at(update.site)} {how} "
+                f"in place, so the {read.how} at {evidence.at(read.site)} sees the new values; store a copy ({copies})",
             )
 
     def _loop_snapshots(self, evidence: Evidence) -> Iterator[Finding]:
