@@ -1004,3 +1004,16 @@ def test_running_statistics_buffers_are_where_their_module_is(buffer: str) -> No
     assert buffer in api.RUNNING_STATS_BUFFERS and buffer in dict(torch.nn.BatchNorm1d(2).named_buffers())
     found = value(f"norm.{buffer}", "norm = nn.BatchNorm1d(4).cuda()\n")
     assert found.kind is Kind.TENSOR and found.device is Device.CUDA and found.requires_grad is Tri.NO
+
+
+@pytest.mark.parametrize("call, dtype", [
+    ("functools.partial(pick, np.zeros(3, np.float32))(np.ones(3))", "float64"),  # bound first, given second
+    ("functools.partial(pick, second=np.zeros(3, np.float32))(np.ones(3))", "float32"),  # a bound keyword
+    ("functools.partial(pick, second=np.zeros(3, np.float32))(np.ones(3), second=np.ones(2))", "float64"),
+])
+def test_partial_passes_its_bound_arguments_first(call: str, dtype: str) -> None:
+    from np_torch_lint.engine import api
+
+    assert api.PARTIALS == {"functools.partial"}
+    setup = "import functools\n\ndef pick(first, second=None):\n    return second\n"
+    assert value(call, setup).dtype == dtype

@@ -594,6 +594,8 @@ FILE_OPENERS: Mapping[str, str] = {"builtins.open": "r", "gzip.open": "rb", "bz2
 #: standard-library calls whose result is their first argument's value, copied: no memory shared
 #: with it, no view of a live parameter (a deep copy of a model or a state dict, of an array).
 DEEP_COPIES: FrozenSet[str] = frozenset({"copy.deepcopy"})
+#: functools.partial: a function of the file with some arguments bound; calling it passes them first.
+PARTIALS: FrozenSet[str] = frozenset({"functools.partial"})
 #: standard-library calls whose result is a list of items drawn from their first argument.
 SAMPLERS: FrozenSet[str] = frozenset({"random.sample", "random.choices"})
 #: standard-library containers that hold the items of their first argument (or none yet), and

@@ -15,6 +15,19 @@ class Arg(NamedTuple):
     starred: bool  # *args or **kwargs
 
 
+def bound_arguments(function: Value, args: Sequence[Arg], node: ast.expr) -> List[Arg]:
+    """The arguments a call of a ``functools.partial`` of a function passes: the bound positional
+    ones first, then the call's, then the bound keywords (a call's own keyword of the same name
+    wins). The call's own arguments where ``function`` binds none."""
+    if function.elements is None or function.keys is None:
+        return list(args)
+    given = {arg.keyword for arg in args if arg.keyword}
+    positional = [Arg(None, value, node, False) for value, key in zip(function.elements, function.keys) if not key]
+    keywords = [Arg(str(key), value, node, False) for value, key in zip(function.elements, function.keys)
+                if key and key not in given]
+    return positional + list(args) + keywords
+
+
 def argument(args: Sequence[Arg], pos: Optional[int], keyword: str) -> Optional[Arg]:
     """The argument passed as ``keyword=`` or at position ``pos``; None if absent or unknowable."""
     for arg in args:

@@ -13,7 +13,7 @@ import ast
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from . import api, conditions, containers, distributions, effects, guards
-from .arguments import Arg, argument, first, literal_false
+from .arguments import Arg, argument, bound_arguments, first, literal_false
 from .events import ParameterUpdate, Snapshot
 from .functions import argument_name, bind_parameters, constant_arguments
 from .numpy_model import NumpyModel, loaded_array
@@ -65,6 +65,8 @@ class Evaluator:
             self.api_calls.setdefault(name, self._opened)
         for name in api.DEEP_COPIES:
             self.api_calls.setdefault(name, self._deep_copy)
+        for name in api.PARTIALS:
+            self.api_calls.setdefault(name, self._partial)
         for name in api.SAMPLERS | api.LIST_LIKE_CONTAINERS:
             self.api_calls.setdefault(name, self._items_of_first)
         self._property_calls: Dict[int, Tuple[ast.Attribute, ast.Call]] = {}  # see _property_call
@@ -640,6 +642,7 @@ class Evaluator:
         if callee.kind not in (Kind.MODULE, Kind.LOSS):
             self._mode_after_passing(node, args, frame)
         if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo):
+            args = bound_arguments(callee, args, node)
             result = self.call_function(callee.definition, frame, args, False, node)
             self._placed_through_parameters(callee.definition, args, frame)
             return result
@@ -778,6 +781,17 @@ class Evaluator:
             literal = mode.node.value if isinstance(mode.node, ast.Constant) else None
         binary = isinstance(literal, str) and "b" in literal
         return Value(kind=Kind.API, qualname=api.BINARY_FILE) if binary else UNKNOWN
+
+    @staticmethod
+    def _partial(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``partial(to_numpy, squeeze=True)``: the function with those arguments bound (kept as its
+        ``elements``, each keyword in ``keys``; "" for a positional one); see ``arguments.bound_arguments``."""
+        function = first(args)
+        bound = list(args[1:])
+        if (function.kind is not Kind.FUNCTION or function.elements is not None or not args or args[0].keyword
+                or any(arg.starred for arg in bound)):
+            return UNKNOWN
+        return function.with_(elements=tuple(arg.value for arg in bound), keys=tuple(arg.keyword or "" for arg in bound))
 
     @staticmethod
     def _deep_copy(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import api, distributions
-from .arguments import Arg, argument, callee_text, first, grad_mode_of, literal_true, positional
+from .arguments import Arg, argument, bound_arguments, callee_text, first, grad_mode_of, literal_true, positional
 from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement, StateRead, StateUpdate
 from .guards import device_variable
 from .nodes import walk
@@ -132,7 +132,9 @@ class TorchModel:
             if getitem is not None and collate.value.kind is Kind.FUNCTION and function is not None:
                 item = self.it.summary(getitem)
                 batch = Value(kind=Kind.SEQUENCE, element=item if item != UNKNOWN else None)
-                made = self.ex.call_function(function, frame, [Arg(None, batch, collate.node, False)], False, node)
+                batch_arg = [Arg(None, batch, collate.node, False)]
+                made = self.ex.call_function(function, frame, bound_arguments(collate.value, batch_arg, collate.node),
+                                             False, node)
                 cls.collated_float64 = cls.collated_float64 or _holds_float64(made)
         return UNKNOWN
 
