@@ -1017,3 +1017,25 @@ def test_partial_passes_its_bound_arguments_first(call: str, dtype: str) -> None
     assert api.PARTIALS == {"functools.partial"}
     setup = "import functools\n\ndef pick(first, second=None):\n    return second\n"
     assert value(call, setup).dtype == dtype
+
+
+@pytest.mark.parametrize("expr", ["np.bincount(np.array([0, 2, 2]))", "np.arange(5)", "np.arange(0.0, 1.0, 0.25)",
+                                  "np.hanning(8)", "np.hamming(8)", "np.blackman(8)", "np.bartlett(8)", "np.kaiser(8, 5.0)"])
+def test_one_dimensional_makers(expr: str) -> None:
+    import numpy as np
+
+    from np_torch_lint.engine import api
+
+    assert "numpy." + expr.split("(")[0][3:] in api.ONE_DIMENSIONAL_MAKERS
+    assert np.ndim(eval(expr, {"np": np})) == 1 and value(expr).ndim == 1
+
+
+@pytest.mark.parametrize("expr, ndim", [("np.zeros((3, 4)) * 2.0", 2), ("np.zeros(3).sum() / np.ones(3)", 1),
+                                         ("np.zeros((3, 4)) + np.ones((3, 4))", 2), ("np.zeros(3) + np.ones((2, 3))", None)])
+def test_an_operator_over_an_array_keeps_its_rank_where_no_broadcast_can_add_one(expr: str, ndim: Optional[int]) -> None:
+    import numpy as np
+
+    found = value(expr)
+    assert found.ndim == ndim
+    if ndim is not None:
+        assert np.ndim(eval(expr, {"np": np})) == ndim

@@ -1048,6 +1048,10 @@ DEVICE_NAMES: FrozenSet[str] = frozenset({"dev", "gpu", "rank", "local_rank"})
 
 #: NumPy makers whose positional int arguments are the dimensions (np.random.rand(4, 3)).
 DIMENSION_ARGUMENT_MAKERS: FrozenSet[str] = frozenset({"numpy.random.rand", "numpy.random.randn"})
+#: makers whose result is always one-dimensional (a count per class, a range, a window).
+ONE_DIMENSIONAL_MAKERS: FrozenSet[str] = frozenset({
+    "numpy.bincount", "numpy.arange", "numpy.hanning", "numpy.hamming", "numpy.blackman", "numpy.bartlett",
+    "numpy.kaiser"})
 #: makers (by last name) whose first argument is a shape (np.zeros((4, 3))).
 SHAPE_ARGUMENT_MAKERS: FrozenSet[str] = frozenset({"zeros", "ones", "empty", "full"})
 #: makers (by last name) that leave memory uninitialized: a buffer meant to be filled through a view.

@@ -383,7 +383,7 @@ class NumpyModel:
         source = left if left.kind in ARRAY_KINDS else right
         return Value(kind=Kind.NDARRAY if is_array else Kind.NP_SCALAR, dtype=dtype,
                      negative_strides=Tri.NO if is_array else Tri.UNKNOWN, readonly=Tri.NO,
-                     ndim=None if is_array else 0,
+                     ndim=_broadcast_ndim(left, right) if is_array else 0,
                      origin=source.origin if dtype == source.dtype else self.it.origin(node))
 
     @staticmethod
@@ -530,6 +530,8 @@ def shape_ndim(qual: str, args: Sequence[Arg]) -> Optional[int]:
     """Dimensions from a shape argument: np.zeros((4, 3)) -> 2, np.random.rand(n, 3) -> 2,
     np.random.randint(0, 4, size=(2, 8, 8)) -> 3."""
     given = [a for a in args if a.keyword is None]
+    if qual in api.ONE_DIMENSIONAL_MAKERS:
+        return 1
     if qual in api.DIMENSION_ARGUMENT_MAKERS:
         # Each argument is one dimension's length: an int (anything else raises), known or not.
         if given and all(a.value.kind in (Kind.PY_INT, None) and not a.starred for a in given):
@@ -558,3 +560,18 @@ def uninitialized(value: Value) -> bool:
     node = value.origin.site.node
     name = node.attr if isinstance(node, ast.Attribute) else (node.id if isinstance(node, ast.Name) else "")
     return name in api.UNINITIALIZED_MAKERS
+
+
+_SCALAR_OPERANDS = (Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL, Kind.NP_SCALAR)
+
+
+def _broadcast_ndim(left: Value, right: Value) -> Optional[int]:
+    """The rank of an operator's result over an array: the array's against a scalar, the common
+    one of two arrays of the same rank; unknown otherwise (broadcasting may add dimensions)."""
+    if left.kind is Kind.NDARRAY and right.kind in _SCALAR_OPERANDS:
+        return left.ndim
+    if right.kind is Kind.NDARRAY and left.kind in _SCALAR_OPERANDS:
+        return right.ndim
+    if left.kind is Kind.NDARRAY and right.kind is Kind.NDARRAY and left.ndim == right.ndim:
+        return left.ndim
+    return None
