@@ -30,7 +30,7 @@ from .guards import GuardFlags, constant_truth
 from .promotion import numpy_result_dtype
 from .kept import kept_for_later
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
-from .source import ImportItem, Item, Opaque
+from .source import ImportItem, Item, Opaque, statements
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, unpacked
 
 if TYPE_CHECKING:
@@ -717,18 +717,7 @@ def _iterates_again(node: Union[ast.For, ast.AsyncFor, ast.While], flow: int) ->
 def _own_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements of a loop body, nested blocks included, nested loops and definitions not
     (their ``continue`` is their own)."""
-    stack = list(body)
-    while stack:
-        stmt = stack.pop()
-        yield stmt
-        if isinstance(stmt, (*_LOOPS, *_SCOPES)):
-            continue
-        for field in ("body", "orelse", "finalbody"):
-            stack.extend(getattr(stmt, field, ()))
-        for handler in getattr(stmt, "handlers", ()):
-            stack.extend(handler.body)
-        for case in getattr(stmt, "cases", ()):
-            stack.extend(case.body)
+    return statements(body, enters=lambda stmt: not isinstance(stmt, (*_LOOPS, *_SCOPES)))
 
 
 def _rebound_in(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[int, Set[str]]) -> Set[str]:

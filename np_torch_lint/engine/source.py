@@ -18,7 +18,7 @@ import ast
 import re
 import sys
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 from . import api
 
@@ -162,12 +162,15 @@ def _bound_names(stmt: ast.stmt, walrus: bool = True) -> FrozenSet[str]:
     return frozenset(names)
 
 
-def statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
-    """Every statement, nested ones included, without walking into expressions (imports are statements)."""
+def statements(body: Sequence[ast.stmt], enters: Optional[Callable[[ast.stmt], bool]] = None) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without walking into expressions (imports are
+    statements); with ``enters``, only the blocks of the statements it accepts are walked into."""
     stack = list(body)
     while stack:
         stmt = stack.pop()
         yield stmt
+        if enters is not None and not enters(stmt):
+            continue
         for field in ("body", "orelse", "finalbody"):
             stack.extend(getattr(stmt, field, ()))
         for handler in getattr(stmt, "handlers", ()):
