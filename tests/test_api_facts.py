@@ -143,8 +143,27 @@ FLOAT_RANDOM = [
 
 @pytest.mark.parametrize("name", FLOAT_RANDOM)
 def test_float_random_functions_and_generator_methods(name: str) -> None:
-    assert value(f"np.random.{name}(3)").dtype == "float64"
-    assert value(f"np.random.default_rng(0).{name}(3)").dtype == "float64"
+    # size= makes an array whatever the parameters (given no size, most draw one Python float);
+    # rand and randn take the shape itself
+    shape = "3" if name in ("rand", "randn") else "size=3"
+    assert value(f"np.random.{name}({shape})").dtype == "float64"
+    assert value(f"np.random.default_rng(0).{name}({shape})").dtype == "float64"
+
+
+@pytest.mark.parametrize("expr, kind", [
+    ("np.random.uniform(0.8, 1.2)", "float"), ("np.random.randn()", "float"), ("np.random.rand()", "float"),
+    ("np.random.normal(0, 1)", "float"), ("np.random.randint(5)", "int"), ("np.random.poisson(3.0)", "int"),
+    ("rng.normal()", "float"), ("rng.random(dtype=np.float32)", "float"), ("rng.integers(0, 5)", "int64"),
+    ("np.random.uniform(0.8, 1.2, size=None)", "float"),
+])
+def test_a_random_draw_without_size_is_one_number(expr: str, kind: str) -> None:
+    import numpy as np
+
+    drawn = eval(expr, {"np": np, "rng": np.random.default_rng(0)})
+    assert type(drawn).__name__ == kind  # what NumPy itself returns
+    found = value(expr, "rng = np.random.default_rng(0)\n")
+    expected = {"float": Kind.PY_FLOAT, "int": Kind.PY_INT, "int64": Kind.NP_SCALAR}[kind]
+    assert found.kind is expected
 
 
 @pytest.mark.parametrize("expr", [

@@ -159,6 +159,9 @@ for _name in _FLOAT_RANDOM:
 for _name in _INT_RANDOM:
     ARRAY_MAKERS["numpy.random." + _name] = ArrayMaker("int64")
 
+#: samplers that draw integers (given no size: np.random's a Python int, a Generator's a NumPy int64).
+INTEGER_SAMPLERS: FrozenSet[str] = frozenset({"randint", "integers", *_INT_RANDOM})
+GENERATOR_INTEGER_METHODS: FrozenSet[str] = frozenset({"integers"})
 #: NumPy random generator objects and what their methods return.
 GENERATOR_FACTORIES: Mapping[str, str] = {
     "numpy.random.default_rng": "numpy.random.Generator",

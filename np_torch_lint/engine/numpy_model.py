@@ -94,6 +94,11 @@ class NumpyModel:
         else:
             dtype = maker.dtype
         origin = self.it.origin(node.func)
+        drawn = single_draw(qual, short, args)
+        if drawn is not None:
+            # np.random.uniform(0.8, 1.2), rng.normal(): one number, not an array (NEP 50: a Python
+            # float keeps a float32 array float32)
+            return Value(kind=drawn, dtype=dtype if drawn is Kind.NP_SCALAR else None, ndim=0, origin=origin)
         if maker.scalar:
             if data.kind is Kind.NDARRAY:
                 return data.with_(dtype=dtype, negative_strides=Tri.NO, origin=origin, shares_with=None)
@@ -575,3 +580,29 @@ def _broadcast_ndim(left: Value, right: Value) -> Optional[int]:
     if left.kind is Kind.NDARRAY and right.kind is Kind.NDARRAY and left.ndim == right.ndim:
         return left.ndim
     return None
+
+
+_PYTHON_SCALARS = (Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL)
+
+
+def single_draw(qual: str, short: str, args: Sequence[Arg]) -> Optional[Kind]:
+    """What a NumPy random sampler returns when given no size and only Python numbers: np.random's
+    functions and a Generator's float samplers a Python float, even given ``dtype=`` (``randint`` a
+    Python int), a Generator's ``integers`` a NumPy scalar; None when it returns an array (a size,
+    an array parameter) or the call is not known to be such a sampler."""
+    generator = not qual.startswith("numpy.random.") or qual.count(".") > 2
+    if qual not in api.DIMENSION_ARGUMENT_MAKERS and short not in api.SIZE_POSITIONS:
+        return None
+    if any(arg.starred for arg in args) or not all(arg.value.kind in _PYTHON_SCALARS for arg in args
+                                                   if arg.keyword not in ("dtype", "size")):
+        return None
+    if qual in api.DIMENSION_ARGUMENT_MAKERS:
+        if positional(args):
+            return None  # np.random.rand(3, 4): its arguments are the shape
+    else:
+        size = argument(args, api.SIZE_POSITIONS[short], "size")
+        if size is not None and size.value.kind is not Kind.NONE:
+            return None
+    if generator and short in api.GENERATOR_INTEGER_METHODS:
+        return Kind.NP_SCALAR  # rng.integers(0, 5): a NumPy int64 (or the dtype= given)
+    return Kind.PY_INT if short in api.INTEGER_SAMPLERS else Kind.PY_FLOAT  # rng.random(dtype=np.float32) too
