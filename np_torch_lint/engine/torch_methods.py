@@ -9,7 +9,7 @@ import ast
 from typing import Callable, Dict, Iterable, Optional, Sequence
 
 from . import api
-from .arguments import Arg, first, literal_bool_arg, positional
+from .arguments import Arg, argument, first, literal_bool_arg, literal_true, positional
 from .events import StateUpdate, ToNumpy
 from .guards import names_a_device
 from .promotion import dtype_of, grad_in_context
@@ -72,6 +72,11 @@ class TorchMethods:
         return UNKNOWN
 
     def _numpy(self, t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        force = argument(args, 0, "force")
+        if force is not None and literal_true(force.node):
+            # .numpy(force=True) detaches and copies to the CPU first (torch >= 1.13): no grad or
+            # device error, and a copy wherever the tensor was not already a CPU one
+            return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO)
         site = self.it.site(func, attr=True)
         self.it.emit(frame, ToNumpy(site, t, ".numpy()", frame.context, by_method=True))
         partner = _storage_owner(func.value, frame)
