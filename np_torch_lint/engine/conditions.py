@@ -126,3 +126,37 @@ def _isinstance_kinds(test: ast.expr, frame: Frame, qualname_of: Callable[[ast.e
             return None  # a type of the program's own: nothing known
         kinds.add(Kind(kind))
     return test.args[0].id, frozenset(kinds), exact
+
+
+def narrow_device(test: ast.expr, then_frame: Frame, else_frame: Frame) -> None:
+    """``if t.is_cuda:`` / ``if t.device.type == "cuda":`` (``!= "cpu"``, ``not``, ...): in the
+    branch where the test says the tensor is not on CUDA, a tensor that may be there is on the
+    CPU (``if t.is_cuda: t = t.cpu()`` then ``t.numpy()`` is fine on every host)."""
+    positive = True
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, positive = test.operand, not positive
+    found = _device_test(test)
+    if found is None:
+        return
+    name, on_cuda = found
+    off = else_frame if on_cuda == positive else then_frame
+    value = off.lookup(name)
+    if value is not None and value.kind in (Kind.TENSOR, None) and value.device in (Device.CUDA, Device.MAYBE_CUDA):
+        off.env[name] = value.with_(device=Device.CPU, device_origin=None)
+
+
+def _device_test(test: ast.expr) -> Optional[Tuple[str, bool]]:
+    """(name, whether the test holds when it is on CUDA) of ``x.is_cuda`` or ``x.device.type ==/!= "cuda"/"cpu"``."""
+    if isinstance(test, ast.Attribute) and test.attr == "is_cuda" and isinstance(test.value, ast.Name):
+        return test.value.id, True
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq))):
+        return None
+    left, right = test.left, test.comparators[0]
+    if isinstance(left, ast.Constant):
+        left, right = right, left
+    if not (isinstance(left, ast.Attribute) and left.attr == "type" and isinstance(left.value, ast.Attribute)
+            and left.value.attr == "device" and isinstance(left.value.value, ast.Name)
+            and isinstance(right, ast.Constant) and right.value in ("cuda", "cpu")):
+        return None
+    equal = isinstance(test.ops[0], ast.Eq)
+    return left.value.value.id, equal == (right.value == "cuda")

@@ -493,6 +493,7 @@ class Interpreter:
         then_frame = frame.fork(**then_changes)
         else_frame = frame.fork(**else_changes)
         conditions.narrow_isinstance(node.test, then_frame, else_frame, self.sem.qualname_of)
+        conditions.narrow_device(node.test, then_frame, else_frame)
         if flag is not None:
             conditions.assume(then_frame, flag)
             conditions.assume(else_frame, conditions.opposite(flag))
