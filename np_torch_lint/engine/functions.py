@@ -363,6 +363,11 @@ class FunctionWalks:
             value = self.interp.eval(callee, frame)
             mode = grad_mode_of(value.qualname, decorator if isinstance(decorator, ast.Call) else None) \
                 if value.kind is Kind.API else None
+            if mode is None and value.kind is Kind.API and not isinstance(decorator, ast.Call) \
+                    and (value.qualname or "") in api.GRAD_CONTEXT_OBJECTS:
+                # `inference = torch.no_grad()` then `@inference`: the object decorates as it enters
+                enabled = api.GRAD_CONTEXT_OBJECTS[value.qualname or ""]
+                mode = Tri.UNKNOWN if enabled is None else (Tri.YES if enabled else Tri.NO)
             if mode is not None:
                 grad = mode  # @torch.no_grad(), @torch.inference_mode(False), @torch.set_grad_enabled(False)
         if owner is not None:
