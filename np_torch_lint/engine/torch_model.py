@@ -459,8 +459,9 @@ class TorchModel:
 
     def call_module(self, module: Value, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         site = self.it.site(node)
+        casts = forward_casts_inputs(module)
         for arg in args:
-            if not arg.starred:
+            if not arg.starred and not casts:
                 self.it.emit(frame, ModelInput("module", site, arg.value, True, (), module, frame.context))
         if module.training is Tri.YES and self.has_running_stats(module):
             self.it.emit(frame, StateUpdate(site, "the forward pass in training mode updates the BatchNorm running "
@@ -836,3 +837,32 @@ def tensor_dataset_item(dataset: Value) -> Optional[Value]:
     if dataset.kind is not Kind.OBJECT or dataset.qualname != api.TENSOR_DATASET or dataset.elements is None:
         return None
     return sequence(dataset.elements)
+
+
+def _casts(call: ast.Call) -> bool:
+    """``x.float()``, ``x.type(...)``, ``x.to(torch.float32)`` / ``x.to(dtype=...)``: a dtype cast
+    (``x.to(self.device)`` moves it only)."""
+    assert isinstance(call.func, ast.Attribute)
+    name = call.func.attr
+    if name in api.TENSOR_CASTS or name == "type":
+        return True
+    return name == "to" and (any(k.arg == "dtype" for k in call.keywords) or any(
+        isinstance(a, ast.Attribute) and a.attr in api.FLOAT_DTYPES for a in call.args))
+
+
+def forward_casts_inputs(module: Value) -> bool:
+    """A module of the project whose ``forward`` casts one of its inputs (``self.fc(x.float())``,
+    ``x = x.to(self.dtype)``): what it is given reaches its layers through that cast, so the call
+    itself is no float32 sink; the walk of ``forward`` reports what reaches its layers uncast."""
+    cls = module.definition if isinstance(module.definition, ClassInfo) else None
+    forward = cls.method("forward") if cls is not None else None
+    if forward is None:
+        return False
+    cached = getattr(forward.node, "_ntl_casts_inputs", None)
+    if cached is None:
+        names = {a.arg for a in forward.node.args.args[1:] + forward.node.args.posonlyargs}
+        cached = any(isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                     and isinstance(call.func.value, ast.Name) and call.func.value.id in names and _casts(call)
+                     for call in walk(forward.node))
+        setattr(forward.node, "_ntl_casts_inputs", cached)
+    return bool(cached)
