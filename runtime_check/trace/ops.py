@@ -289,6 +289,12 @@ def module_pre_hook(state: TraceState) -> Any:
             frame = frame.f_back
         return calls > 1
 
+    def user_forward(module: Any) -> bool:
+        """The module's forward is the user's own code (its layers' calls are checked one by one,
+        so a forward that casts its input, ``self.fc(x.float())``, is not a float32 sink itself)."""
+        code = getattr(getattr(type(module), "forward", None), "__code__", None)
+        return code is not None and state.files.is_user(code.co_filename)
+
     def hook(module: Any, args: Tuple[Any, ...]) -> None:
         if state.busy:
             return None
@@ -306,7 +312,7 @@ def module_pre_hook(state: TraceState) -> Any:
             birth = state.born.get(tensor)
             if birth is None:
                 continue
-            if str(tensor.dtype) == _FLOAT64 and birth.code in ("NTL101", "NTL102"):
+            if str(tensor.dtype) == _FLOAT64 and birth.code in ("NTL101", "NTL102") and not user_forward(module):
                 param = next((p for p in module.parameters() if p.is_floating_point()), None)
                 if param is not None and param.dtype == torch.float32:
                     site = state.files.innermost(sys._getframe(1))
