@@ -15,7 +15,7 @@ the function (after ``batch = batch.copy()`` the writes are the copy's: not coun
 from __future__ import annotations
 
 import ast
-from typing import Dict, FrozenSet, Set
+from typing import Callable, Dict, FrozenSet, Set
 
 from . import api
 from .nodes import walk
@@ -94,12 +94,38 @@ def placed_parameters(info: FunctionInfo) -> FrozenSet[str]:
     a module given there may be moved in place, so its caller no longer knows where it is."""
     found = getattr(info.node, "_ntl_placed", None)
     if found is None:
-        found = _placed(info.node)
+        found = _placed(info.node, _PLACING_METHODS)
         setattr(info.node, "_ntl_placed", found)
     return found
 
 
-def _placed(node: ast.AST) -> FrozenSet[str]:
+def cast_parameters(info: FunctionInfo) -> FrozenSet[str]:
+    """Parameters the function casts in place (``m.double()``, ``m.half()``, ``m.to(dtype)``,
+    ``.type(...)``; ``.to`` counted whatever it is given, which may be a dtype): a module given
+    there may change dtype, so its caller no longer knows it."""
+    found = getattr(info.node, "_ntl_cast", None)
+    if found is None:
+        found = _placed(info.node, _CASTING_METHODS, _casts)
+        setattr(info.node, "_ntl_cast", found)
+    return found
+
+
+_CASTING_METHODS = frozenset({"double", "half", "float", "bfloat16", "type", "to"})
+
+
+def _casts(call: ast.Call) -> bool:
+    """``m.double()``, ``m.type(...)``; ``m.to(...)`` only given a dtype (``torch.float64``,
+    ``dtype=...``, a name that says dtype): a move alone changes no dtype."""
+    assert isinstance(call.func, ast.Attribute)
+    if call.func.attr != "to":
+        return True
+    return any(k.arg == "dtype" for k in call.keywords) or any(
+        (isinstance(a, ast.Attribute) and a.attr in api.FLOAT_DTYPES) or (isinstance(a, ast.Name) and "dtype" in a.id)
+        for a in call.args)
+
+
+def _placed(node: ast.AST, methods: FrozenSet[str], counts: Callable[[ast.Call], bool] = lambda call: True
+            ) -> FrozenSet[str]:
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     arguments = node.args
     parameters = {p.arg for p in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
@@ -112,7 +138,7 @@ def _placed(node: ast.AST) -> FrozenSet[str]:
                 and current.iter.id in parameters and isinstance(current.target, ast.Name):
             items[current.target.id] = current.iter.id
         elif (isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
-              and current.func.attr in _PLACING_METHODS and isinstance(current.func.value, ast.Name)):
+              and current.func.attr in methods and isinstance(current.func.value, ast.Name) and counts(current)):
             receivers.add(current.func.value.id)
     return frozenset(name if name in parameters else items[name]
                      for name in receivers if name in parameters or name in items)

@@ -923,12 +923,17 @@ class Evaluator:
     def _placed_through_parameters(info: FunctionInfo, args: Sequence[Arg], frame: Frame) -> None:
         """``to_device(torch.device("cpu"), policy)`` where the helper runs ``x.to(device)`` on its
         arguments: a module given there is moved in place, to where the walk may not tell; the
-        caller's name (or ``self.<attr>``) no longer knows its device."""
-        placed = effects.placed_parameters(info)
-        if not placed:
+        caller's name (or ``self.<attr>``) no longer knows its device. A helper that casts them
+        (``as_double(model)``: ``model.double()``) leaves their dtype unknown alike."""
+        placed, cast = effects.placed_parameters(info), effects.cast_parameters(info)
+        if not placed and not cast:
             return
         for parameter, arg in parameters_given(info, args, False):
-            if parameter not in placed or arg.value.kind not in (Kind.MODULE, None) or arg.value.device is None:
+            if arg.value.kind not in (Kind.MODULE, None):
+                continue
+            moved = parameter in placed and arg.value.device is not None
+            recast = parameter in cast and arg.value.kind is Kind.MODULE and arg.value.dtype is not None
+            if not moved and not recast:
                 continue
             if isinstance(arg.node, ast.Name):
                 key = arg.node.id
@@ -936,7 +941,8 @@ class Evaluator:
                 key = attribute_key(arg.node)
             else:
                 continue
-            frame.env[key] = arg.value.with_(device=None, device_origin=None)
+            changed = arg.value.with_(device=None, device_origin=None) if moved else arg.value
+            frame.env[key] = changed.with_(dtype=None) if recast else changed
 
     @staticmethod
     def _forget_passed_dicts(args: Sequence[Arg], frame: Frame) -> None:
