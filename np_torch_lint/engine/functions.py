@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List
 
 from . import api
 from .arguments import grad_mode_of
+from .nodes import walk
 from .events import Context, ParameterUpdate, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing, sequence
@@ -352,6 +353,42 @@ class FunctionWalks:
         return True
 
 
+    def _wrapper_grad(self, decorator: FunctionInfo) -> Optional[Tri]:
+        """The grad mode a decorator of the file runs the function it wraps in: its inner wrapper
+        calls the wrapped function (the decorator's parameter) only inside ``with torch.no_grad():``
+        (or another grad switch, or the wrapper is itself decorated with one); None otherwise."""
+        arguments = decorator.node.args.posonlyargs + decorator.node.args.args
+        if len(arguments) != 1:
+            return None
+        wrapped = arguments[0].arg
+        modes: List[Optional[Tri]] = []
+        for inner in decorator.node.body:
+            if not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            outer = next((grad_mode_of(self.interp.sem.qualname_of(d.func if isinstance(d, ast.Call) else d,
+                                                                   decorator.closure),
+                                       d if isinstance(d, ast.Call) else None) for d in inner.decorator_list), None)
+            for call in walk(inner):
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == wrapped:
+                    modes.append(outer if outer is not None else self._enclosing_grad(inner, call, decorator))
+        if not modes or any(mode is None for mode in modes) or len(set(modes)) != 1:
+            return None
+        return modes[0]
+
+    def _enclosing_grad(self, function: FunctionNode, call: ast.Call, decorator: FunctionInfo) -> Optional[Tri]:
+        """The grad switch of the innermost ``with`` around ``call`` in ``function``, if any."""
+        found: Optional[Tri] = None
+        for block in walk(function):
+            if isinstance(block, (ast.With, ast.AsyncWith)) and any(node is call for node in walk(block)):
+                for item in block.items:
+                    expr = item.context_expr
+                    mode = grad_mode_of(self.interp.sem.qualname_of(expr.func if isinstance(expr, ast.Call) else expr,
+                                                                    decorator.closure),
+                                        expr if isinstance(expr, ast.Call) else None)
+                    if mode is not None:
+                        found = mode
+        return found
+
     def make_function(self, node: FunctionNode, frame: Frame, owner: Optional[ClassInfo] = None) -> FunctionInfo:
         grad = Tri.YES
         # `@unittest.skipIf(not torch.cuda.is_available())`, `@RunIf(min_cuda_gpus=1)`, `@requires_gpu`:
@@ -368,6 +405,9 @@ class FunctionWalks:
                 # `inference = torch.no_grad()` then `@inference`: the object decorates as it enters
                 enabled = api.GRAD_CONTEXT_OBJECTS[value.qualname or ""]
                 mode = Tri.UNKNOWN if enabled is None else (Tri.YES if enabled else Tri.NO)
+            if mode is None and value.kind is Kind.FUNCTION and isinstance(value.definition, FunctionInfo) \
+                    and not isinstance(decorator, ast.Call):
+                mode = self._wrapper_grad(value.definition)  # @no_grad_method: a decorator of the file
             if mode is not None:
                 grad = mode  # @torch.no_grad(), @torch.inference_mode(False), @torch.set_grad_enabled(False)
         if owner is not None:
