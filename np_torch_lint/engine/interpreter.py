@@ -114,6 +114,15 @@ class Interpreter:
         finally:
             self._buffer = saved
 
+    def parameters_may_be_frozen(self) -> bool:
+        """This file, or a project module it imports (``from utils import freeze``), sets some
+        ``requires_grad`` to False: which parameters still need grad is decided at run time."""
+        if self.freezes_parameters:
+            return True
+        project = self.project
+        return project is not None and any(summary.interpreter.freezes_parameters for summary in project.used
+                                           if summary not in project.callers)
+
     def emit(self, frame: Frame, event: object) -> None:
         if self._buffer is not None:
             self._buffer.append(event)  # a loop pass that may yet be discarded

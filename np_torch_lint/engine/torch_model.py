@@ -496,7 +496,7 @@ class TorchModel:
         if (module.qualname or "").startswith(api.STRUCTURED_OUTPUT_MODELS):
             return self.computed_where_module_is(module, args)  # detections, maps: only their device is known
         if module.parametric is Tri.YES:
-            needs = Tri.UNKNOWN if self.it.freezes_parameters else Tri.YES
+            needs = Tri.UNKNOWN if self.it.parameters_may_be_frozen() else Tri.YES
             grad, origin = grad_in_context(needs, self.it.origin(node, "output of "), frame)
             device, device_origin = module.device, module.device_origin
             if device is None:
@@ -654,7 +654,7 @@ class TorchModel:
         Where the file freezes parameters (`requires_grad_(False)`), neither fact is known: which
         parameters still need grad, and which the optimizer still updates, is decided at run time.
         """
-        frozen = self.it.freezes_parameters
+        frozen = self.it.parameters_may_be_frozen()
         needs = requires_grad if requires_grad is not None else (Tri.UNKNOWN if frozen else Tri.YES)
         return Value(kind=Kind.TENSOR, dtype=dtype, device=device, requires_grad=needs, grad_leaf=True,
                      param_view=not frozen, origin=self.it.origin(node, label))
