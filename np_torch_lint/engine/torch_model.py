@@ -299,7 +299,7 @@ class TorchModel:
         if frame.context.cuda_guarded and not origin.guarded:
             origin = replace(origin, guarded=True)
         if device is None and node.args and not isinstance(node.args[0], ast.Constant) and data.kind in (
-                None, Kind.PY_STR, Kind.PY_INT):
+                None, Kind.PY_STR, Kind.PY_INT) and not _with_fallback(node.args[0]):
             # torch.device(cfg.device), torch.device(args.device): a configured device may be CUDA
             # (what the configuration is for); the user chose it, so it is no unguarded placement
             device, origin = Device.MAYBE_CUDA, replace(origin, guarded=True, configured=True)
@@ -866,3 +866,10 @@ def forward_casts_inputs(module: Value) -> bool:
                      for call in walk(forward.node))
         setattr(forward.node, "_ntl_casts_inputs", cached)
     return bool(cached)
+
+
+def _with_fallback(expr: ast.expr) -> bool:
+    """``device or "cpu"``: a value with a written CPU fallback, not a configuration's device name
+    (the CPU is what runs where nothing was given; a "cuda" fallback still may be the GPU)."""
+    last = expr.values[-1] if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or) else None
+    return isinstance(last, ast.Constant) and isinstance(last.value, str) and last.value.startswith("cpu")
