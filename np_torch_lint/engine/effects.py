@@ -105,7 +105,7 @@ def cast_parameters(info: FunctionInfo) -> FrozenSet[str]:
     there may change dtype, so its caller no longer knows it."""
     found = getattr(info.node, "_ntl_cast", None)
     if found is None:
-        found = _placed(info.node, _CASTING_METHODS, _casts)
+        found = _placed(info.node, _CASTING_METHODS, casts_dtype)
         setattr(info.node, "_ntl_cast", found)
     return found
 
@@ -113,15 +113,17 @@ def cast_parameters(info: FunctionInfo) -> FrozenSet[str]:
 _CASTING_METHODS = frozenset({"double", "half", "float", "bfloat16", "type", "to"})
 
 
-def _casts(call: ast.Call) -> bool:
-    """``m.double()``, ``m.type(...)``; ``m.to(...)`` only given a dtype (``torch.float64``,
-    ``dtype=...``, a name that says dtype): a move alone changes no dtype."""
+def casts_dtype(call: ast.Call) -> bool:
+    """A method call that casts its receiver: ``x.float()``, ``m.double()``, ``.type(...)``;
+    ``.to(...)`` only given a dtype (``torch.float64``, ``dtype=...``, a name that says dtype): a
+    move alone (``x.to(self.device)``) changes no dtype."""
     assert isinstance(call.func, ast.Attribute)
-    if call.func.attr != "to":
+    name = call.func.attr
+    if name in api.TENSOR_CASTS or name == "type":
         return True
-    return any(k.arg == "dtype" for k in call.keywords) or any(
+    return name == "to" and (any(k.arg == "dtype" for k in call.keywords) or any(
         (isinstance(a, ast.Attribute) and a.attr in api.FLOAT_DTYPES) or (isinstance(a, ast.Name) and "dtype" in a.id)
-        for a in call.args)
+        for a in call.args))
 
 
 def _placed(node: ast.AST, methods: FrozenSet[str], counts: Callable[[ast.Call], bool] = lambda call: True

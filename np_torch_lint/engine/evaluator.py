@@ -18,7 +18,7 @@ from .events import ParameterUpdate, Snapshot
 from .functions import argument_name, bind_parameters, constant_arguments
 from .numpy_model import NumpyModel, loaded_array
 from .premises import Premises
-from .promotion import NUMBERS, grad_in_context, numpy_result_dtype
+from .promotion import NUMBERS, SCALARS, grad_in_context, numpy_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
 from .sklearn_model import SklearnModel
@@ -121,7 +121,7 @@ class Evaluator:
             arrays = [v for v in values if v.kind is Kind.NDARRAY]
             if arrays:
                 # an array against Python or NumPy scalars keeps its shape (`probs > 0.5`)
-                scalars = all(v.kind in _SCALAR_KINDS for v in values if v.kind is not Kind.NDARRAY)
+                scalars = all(v.kind in SCALARS for v in values if v.kind is not Kind.NDARRAY)
                 ndim = arrays[0].ndim if len(arrays) == 1 and scalars else None
                 return Value(kind=Kind.NDARRAY, dtype=api.BOOL, negative_strides=Tri.NO, ndim=ndim)
             return Value(kind=Kind.PY_BOOL)
@@ -1142,8 +1142,6 @@ def _deep_copied(value: Value) -> Value:
                        origin=None if value.param_view else value.origin)
 
 
-#: kinds of scalar operands: an array compared with them keeps its shape.
-_SCALAR_KINDS = frozenset({Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL, Kind.NP_SCALAR})
 #: kinds a value joined with None never has (values.join keeps a module, tensor or array over a
 #: None path, so only these tell that a name is not None).
 _NEVER_NONE = frozenset({Kind.DEVICE, Kind.PY_STR, Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL})

@@ -357,6 +357,13 @@ class FunctionWalks:
         """The grad mode a decorator of the file runs the function it wraps in: its inner wrapper
         calls the wrapped function (the decorator's parameter) only inside ``with torch.no_grad():``
         (or another grad switch, or the wrapper is itself decorated with one); None otherwise."""
+        if hasattr(decorator.node, "_ntl_wrapper_grad"):
+            return getattr(decorator.node, "_ntl_wrapper_grad")  # read once per definition
+        mode = self._read_wrapper_grad(decorator)
+        setattr(decorator.node, "_ntl_wrapper_grad", mode)
+        return mode
+
+    def _read_wrapper_grad(self, decorator: FunctionInfo) -> Optional[Tri]:
         arguments = decorator.node.args.posonlyargs + decorator.node.args.args
         if len(arguments) != 1:
             return None

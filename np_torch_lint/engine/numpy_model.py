@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from . import api
 from .arguments import Arg, argument, callee_text, first, negative_literal, positional
 from .events import ToNumpy
-from .promotion import NUMBERS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, scalar_literal_dtype
+from .promotion import NUMBERS, SCALARS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, scalar_literal_dtype
 from .scope import Frame
 from .values import UNKNOWN, Kind, Tri, Value, is_array_like
 from .walker import Walker
@@ -567,22 +567,16 @@ def uninitialized(value: Value) -> bool:
     return name in api.UNINITIALIZED_MAKERS
 
 
-_SCALAR_OPERANDS = (Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL, Kind.NP_SCALAR)
-
-
 def _broadcast_ndim(left: Value, right: Value) -> Optional[int]:
     """The rank of an operator's result over an array: the array's against a scalar, the common
     one of two arrays of the same rank; unknown otherwise (broadcasting may add dimensions)."""
-    if left.kind is Kind.NDARRAY and right.kind in _SCALAR_OPERANDS:
+    if left.kind is Kind.NDARRAY and right.kind in SCALARS:
         return left.ndim
-    if right.kind is Kind.NDARRAY and left.kind in _SCALAR_OPERANDS:
+    if right.kind is Kind.NDARRAY and left.kind in SCALARS:
         return right.ndim
     if left.kind is Kind.NDARRAY and right.kind is Kind.NDARRAY and left.ndim == right.ndim:
         return left.ndim
     return None
-
-
-_PYTHON_SCALARS = (Kind.PY_INT, Kind.PY_FLOAT, Kind.PY_BOOL)
 
 
 def single_draw(qual: str, short: str, args: Sequence[Arg]) -> Optional[Kind]:
@@ -593,7 +587,7 @@ def single_draw(qual: str, short: str, args: Sequence[Arg]) -> Optional[Kind]:
     generator = not qual.startswith("numpy.random.") or qual.count(".") > 2
     if qual not in api.DIMENSION_ARGUMENT_MAKERS and short not in api.SIZE_POSITIONS:
         return None
-    if any(arg.starred for arg in args) or not all(arg.value.kind in _PYTHON_SCALARS for arg in args
+    if any(arg.starred for arg in args) or not all(arg.value.kind in NUMBERS for arg in args
                                                    if arg.keyword not in ("dtype", "size")):
         return None
     if qual in api.DIMENSION_ARGUMENT_MAKERS:

@@ -13,6 +13,8 @@ from .scope import Frame
 from .values import Kind, Origin, Tri, Value
 
 NUMBERS = (Kind.PY_FLOAT, Kind.PY_INT, Kind.PY_BOOL)
+#: a scalar operand: a Python number or a NumPy scalar (an array against one keeps its shape)
+SCALARS = NUMBERS + (Kind.NP_SCALAR,)
 
 
 def grad_union(values: Sequence[Value]) -> Tuple[Tri, Optional[Origin]]:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import api, distributions
 from .arguments import Arg, argument, bound_arguments, callee_text, first, grad_mode_of, literal_true, positional
+from .effects import casts_dtype
 from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement, StateRead, StateUpdate
 from .guards import device_variable
 from .nodes import walk
@@ -839,17 +840,6 @@ def tensor_dataset_item(dataset: Value) -> Optional[Value]:
     return sequence(dataset.elements)
 
 
-def _casts(call: ast.Call) -> bool:
-    """``x.float()``, ``x.type(...)``, ``x.to(torch.float32)`` / ``x.to(dtype=...)``: a dtype cast
-    (``x.to(self.device)`` moves it only)."""
-    assert isinstance(call.func, ast.Attribute)
-    name = call.func.attr
-    if name in api.TENSOR_CASTS or name == "type":
-        return True
-    return name == "to" and (any(k.arg == "dtype" for k in call.keywords) or any(
-        isinstance(a, ast.Attribute) and a.attr in api.FLOAT_DTYPES for a in call.args))
-
-
 def forward_casts_inputs(module: Value) -> bool:
     """A module of the project whose ``forward`` casts one of its inputs (``self.fc(x.float())``,
     ``x = x.to(self.dtype)``): what it is given reaches its layers through that cast, so the call
@@ -862,7 +852,7 @@ def forward_casts_inputs(module: Value) -> bool:
     if cached is None:
         names = {a.arg for a in forward.node.args.args[1:] + forward.node.args.posonlyargs}
         cached = any(isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                     and isinstance(call.func.value, ast.Name) and call.func.value.id in names and _casts(call)
+                     and isinstance(call.func.value, ast.Name) and call.func.value.id in names and casts_dtype(call)
                      for call in walk(forward.node))
         setattr(forward.node, "_ntl_casts_inputs", cached)
     return bool(cached)
