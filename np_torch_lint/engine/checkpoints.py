@@ -38,6 +38,8 @@ _BUILTINS = frozenset(dir(builtins))
 Test = Callable[[ast.expr], bool]
 #: methods after which a name no longer holds only what it was built from: they move it
 #: (`.to(device)`) or fill it with values from elsewhere (`.append(t)`, `.update(d)`).
+#: module methods that move it in place when called as a statement (`model.cpu()`).
+_MOVES = frozenset({"cpu", "cuda", "to"})
 _MOVING_OR_FILLING = frozenset({"to", "cuda", "type", "_apply", "apply", "append", "extend", "insert", "update",
                                 "setdefault", "add", "set_", "__setitem__"})
 
@@ -62,13 +64,17 @@ def code_uses_cuda(tree: ast.AST) -> bool:
     return False
 
 
+#: calls that hand on the path they are given (``str(p)``, ``Path(p)``, ``os.path.abspath(p)``):
+#: the path's own last component is what names the file.
+PATH_WRAPPERS = frozenset({"str", "Path", "PurePath", "abspath", "expanduser", "realpath", "normpath", "fspath"})
+
+
 @dataclass(frozen=True)
 class SaveSite:
     line: int
     cpu: bool  # the saved object is known to hold CPU data only
     path: Optional[str]  # the path expression written (ast.dump), if one is seen
     tail: Optional[str]  # its last component (a file name, `args.env + ".pt"`), to match other files' loads
-    cuda_file: bool  # the saving file's code uses CUDA: what it saves may be on a GPU
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ class FileCheckpoints:
                     saved = _argument(call, 0, "obj")
                     path = _argument(call, 1, "f")
                     self.saves.append(SaveSite(call.lineno, saved is not None and reader.cpu(saved),
-                                               names.path_key(call, path), names.path_tail(call, path), uses_cuda))
+                                               names.path_key(call, path), names.path_tail(call, path)))
                 elif call.args:
                     self.loads[id(call)] = LoadSite(names.path_key(call, call.args[0]),
                                                     names.path_tail(call, call.args[0]), id(call) in weights,
@@ -237,6 +243,12 @@ class _ModuleNames:
     def __init__(self, tree: ast.Module) -> None:
         self.own: Set[str] = set()
         self.libraries: Set[str] = set()
+        # the top-level functions defined once, by name (what a call of that name runs)
+        self.functions: Dict[str, ast.FunctionDef] = {}
+        defined = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        for function in defined:
+            if isinstance(function, ast.FunctionDef) and sum(other.name == function.name for other in defined) == 1:
+                self.functions[function.name] = function
         for node in walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 self.own.add(node.name)  # a def anywhere in the file is the file's own code
@@ -260,6 +272,8 @@ class _ScopeNames:
         self.libraries: Set[str] = set()
         self.changed: Set[str] = set()  # receivers of moving or filling methods, targets of item/attribute stores
         self.opened: Dict[int, Dict[str, ast.expr]] = {}  # id of a call -> its enclosing `with open(path) as f`
+        # name -> (line, to the CPU) of each statement that moves it in place (`model.cpu()`, `net.to(device)`)
+        self.moves: Dict[str, List[Tuple[int, bool]]] = {}
         if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
             arguments = scope.args
             for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg,
@@ -295,6 +309,11 @@ class _ScopeNames:
                     self.values.setdefault(name, []).append(None)
 
     def _note_change(self, node: ast.AST) -> None:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name) and call.func.attr in _MOVES):
+            to_cpu = call.func.attr == "cpu" or (call.func.attr == "to" and _names_cpu(call))
+            self.moves.setdefault(call.func.value.id, []).append((call.lineno, to_cpu))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MOVING_OR_FILLING:
             root = _root_name(node.func.value)
             if root is not None:
@@ -321,6 +340,13 @@ class _ScopeNames:
         if isinstance(path, ast.Call) and isinstance(path.func, ast.Attribute) and path.func.attr == "join" \
                 and path.args:
             return self.path_tail(call, path.args[-1], depth + 1)
+        if isinstance(path, ast.Call) and isinstance(path.func, (ast.Name, ast.Attribute)):
+            helper = path.func.id if isinstance(path.func, ast.Name) else path.func.attr
+            if helper in PATH_WRAPPERS:
+                return self.path_tail(call, path.args[0], depth + 1) if len(path.args) == 1 else None
+            # export_path(run_dir): a helper of the project that names the file; its saves and
+            # loads (in any file) read and write what it names
+            return "call " + helper
         if isinstance(path, ast.BinOp):
             if isinstance(path.op, ast.Mod):
                 return self.path_tail(call, path.left, depth + 1)  # "dir/%s_%d.pth" % (...)
@@ -380,10 +406,16 @@ class _CpuReader:
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
             return self.cpu(node.elt)
         if isinstance(node, ast.Name):
-            return self._each_value(node.id, self.cpu)
+            return self._moved_to_cpu(node) or self._each_value(node.id, self.cpu)
         if isinstance(node, ast.Call):
             return self._call(node)
         return False
+
+    def _moved_to_cpu(self, node: ast.Name) -> bool:
+        """The last statement before ``node`` that moved the name in place moved it to the CPU
+        (``model.cpu()`` then ``torch.save(model.state_dict(), p)``)."""
+        before = [to_cpu for line, to_cpu in self.names.moves.get(node.id, ()) if line < node.lineno]
+        return bool(before) and before[-1]
 
     def _each_value(self, name: str, test: Test) -> bool:
         values = self.names.values.get(name)
@@ -397,6 +429,8 @@ class _CpuReader:
 
     def _call(self, node: ast.Call) -> bool:
         func = node.func
+        if isinstance(func, ast.Name):
+            return self._returns_cpu(func.id)
         if not isinstance(func, ast.Attribute):
             return False
         method = func.attr
@@ -407,6 +441,17 @@ class _CpuReader:
         if method == "load" and isinstance(func.value, ast.Name) and func.value.id in self.packages:
             return _maps_to_cpu(node)  # torch.load(p, map_location="cpu"): a round trip on the CPU
         return method in api.DEVICE_KEEPING_METHODS and self.cpu(func.value)  # model.cpu().state_dict()
+
+    def _returns_cpu(self, name: str) -> bool:
+        """A function of this file every ``return`` of which is CPU data by its shape
+        (``def cpu_state(m): return {k: v.cpu() for k, v in m.state_dict().items()}``)."""
+        function = self.module.functions.get(name)
+        if function is None or name in self._visiting:
+            return False
+        returns = [node.value for node in _own_nodes(function) if isinstance(node, ast.Return)]
+        reader = _CpuReader(_ScopeNames(function), self.module, self.packages, cuda_free=False)
+        reader._visiting = self._visiting | {name}
+        return bool(returns) and all(value is not None and reader._cpu_by_shape(value) for value in returns)
 
     def _built_here(self, node: ast.expr) -> bool:
         """Every name it reads is built in this namespace from the file's own code and libraries,
