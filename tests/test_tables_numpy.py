@@ -120,6 +120,15 @@ DTYPES: List[Tuple[str, str]] = [
         ("int64", "float64"), ("int32", "float64"), ("int16", "float32"), ("int8", "float16"),
         ("uint8", "float16"), ("bool_", "float16"))],
     ("np.sqrt(f32)", "float32"),
+    # NUMPY_FLOAT_UFUNCS of a Python number: a NumPy float64 scalar, strong under NEP 50
+    ("np.sqrt(64)", "float64"), ("np.exp(1.5)", "float64"), ("f32 / np.sqrt(64)", "float64"),
+    ("f32 * np.log(2)", "float64"),
+    # NUMPY_LINALG_RESULTS: the input's float dtype, float64 for integers
+    ("np.linalg.qr(np.ones((3, 3)))[0]", "float64"), ("np.linalg.qr(f32.reshape(2, 3)).Q", "float32"),
+    ("np.linalg.svd(f32.reshape(2, 3))[1]", "float32"), ("np.linalg.svd(np.ones((2, 2))).Vh", "float64"),
+    ("np.linalg.eigh(np.eye(2, dtype=np.float32))[1]", "float32"), ("np.linalg.inv(np.eye(2, dtype=np.int64))", "float64"),
+    ("np.linalg.pinv(f32.reshape(2, 3))", "float32"), ("np.linalg.cholesky(np.eye(2))", "float64"),
+    ("np.linalg.eigvalsh(np.eye(2, dtype=np.float32))", "float32"),
     # NUMPY_FLOAT64_FUNCTIONS: float64 even for float32 data
     ("np.interp(f32[0], [0.0, 1.0], [0.0, 1.0])", "float64"), ("np.float_power(f32, 2)", "float64"),
     # NUMPY_PROMOTING: an int32 array with a Python float is float64
@@ -177,6 +186,8 @@ UNKNOWN_DTYPES: List[str] = [
     "np.load('data.npy')",  # whatever was saved
     "np.where(a32 > 2)",  # a tuple of index arrays
     "np.atleast_2d(a32, f32)",  # a tuple of arrays
+    "np.sqrt(True)",  # float16: a bool is no number the ufunc row covers
+    "np.linalg.svd(f32.reshape(2, 3), compute_uv=False)",  # one array, not the named tuple
 ]
 
 
@@ -417,3 +428,29 @@ def test_text_readers(tmp_path: Path) -> None:
         assert engine_value(expression).dtype == dtype
         assert dtype_name(run_value(expression, tmp_path)) == dtype
     assert io  # the readers read from io.StringIO
+
+
+# --- ranks -------------------------------------------------------------------------------------
+
+#: NUMPY_BATCHING_MAKERS: a list of arrays of one rank stacked along a new axis (NTL103 needs the
+#: rank of a target); concatenation keeps the rank, so it is not one of them.
+RANKS: List[Tuple[str, int]] = [
+    ("np.stack([np.zeros((2, 3)), np.ones((2, 3))])", 3),
+    ("np.array([np.zeros(3), np.ones(3)])", 2),
+    ("np.asarray([np.zeros((2, 2), dtype=np.uint8), np.zeros((2, 2), dtype=np.uint8)])", 3),
+    ("np.array([1.0, 2.0])", 1),
+]
+
+
+@pytest.mark.parametrize("expression, rank", RANKS, ids=[e for e, _ in RANKS])
+def test_engine_knows_the_rank(expression: str, rank: int) -> None:
+    assert engine_value(expression).ndim == rank
+
+
+@pytest.mark.parametrize("expression, rank", RANKS, ids=[e for e, _ in RANKS])
+def test_installed_numpy_gives_that_rank(expression: str, rank: int, tmp_path: Path) -> None:
+    assert run_value(expression, tmp_path).ndim == rank
+
+
+def test_concatenation_rank_stays_unknown() -> None:
+    assert engine_value("np.concatenate([np.zeros((2, 3)), np.ones((2, 3))])").ndim is None

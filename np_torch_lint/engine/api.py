@@ -208,6 +208,18 @@ FLOAT_OF_INT: Mapping[str, str] = {
     "int64": "float64", "int32": "float64", "int16": "float32", "int8": "float16", "uint8": "float16",
     "bool": "float16",
 }
+#: NumPy makers that stack a list of equally shaped arrays along a new axis: one dimension more.
+NUMPY_BATCHING_MAKERS: FrozenSet[str] = frozenset({"array", "asarray", "stack"})
+#: ``a[np.newaxis]``: an index that adds a dimension (as ``None`` does).
+NUMPY_NEWAXIS = "numpy.newaxis"
+#: numpy.linalg decompositions and inverses: the fields of the named tuple each returns (None:
+#: one array), every one in the input's float dtype (float32 stays float32; integers give
+#: float64). Keywords that change what comes back (``compute_uv=False``, ``mode="r"``) are not read.
+NUMPY_LINALG_RESULTS: Mapping[str, Optional[Tuple[str, ...]]] = {
+    "linalg.qr": ("Q", "R"), "linalg.svd": ("U", "S", "Vh"), "linalg.eigh": ("eigenvalues", "eigenvectors"),
+    "linalg.inv": None, "linalg.pinv": None, "linalg.cholesky": None, "linalg.eigvalsh": None,
+}
+NUMPY_LINALG_KEYWORDS: FrozenSet[str] = frozenset({"full_matrices", "UPLO", "hermitian", "rcond", "rtol"})
 #: NumPy functions whose result is float64 whatever real input they get (np.interp of
 #: float32 data is float64): name -> the argument whose kind gives the result's kind.
 NUMPY_FLOAT64_FUNCTIONS: Mapping[str, int] = {"interp": 0, "float_power": 0}
@@ -599,6 +611,15 @@ FILE_OPENERS: Mapping[str, str] = {"builtins.open": "r", "gzip.open": "rb", "bz2
 DEEP_COPIES: FrozenSet[str] = frozenset({"copy.deepcopy"})
 #: functools.partial: a function of the file with some arguments bound; calling it passes them first.
 PARTIALS: FrozenSet[str] = frozenset({"functools.partial"})
+#: nn.Module methods that store a tensor as an attribute, by the keyword of the tensor:
+#: ``self.register_buffer("mean", t)`` is read back as ``self.mean``.
+ATTRIBUTE_REGISTRARS: Mapping[str, str] = {"register_buffer": "tensor", "register_parameter": "param"}
+#: makers of named-tuple types, by the keyword of their field list (``namedtuple("Step",
+#: ["loss", "logits"])``, ``NamedTuple("Step", [("loss", Tensor), ...])``): an instance is a tuple
+#: whose fields are read by name too (what the class form, ``class Step(NamedTuple)``, gives).
+RECORD_TYPE_MAKERS: Mapping[str, str] = {"collections.namedtuple": "field_names", "typing.NamedTuple": "fields"}
+#: the qualified name of a type made by a RECORD_TYPE_MAKERS row (its fields are the value's keys).
+RECORD_TYPE = "collections.namedtuple()"
 #: standard-library calls whose result is a list of items drawn from their first argument.
 SAMPLERS: FrozenSet[str] = frozenset({"random.sample", "random.choices"})
 #: standard-library containers that hold the items of their first argument (or none yet), and

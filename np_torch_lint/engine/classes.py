@@ -196,6 +196,9 @@ class ClassScan:
                 elif isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
                     if _is_self(current.func.value):
                         self.self_calls.add(current.func.attr)
+                        registered = _registered_name(current)
+                        if registered is not None and method is not None and method != "__init__":
+                            self.storing.setdefault(method, set()).add(registered)  # self.register_buffer("m", t)
                     held = current.func.value  # self.items.append(x), self.cache.update(...)
                     if isinstance(held, ast.Attribute) and _is_self(held.value):
                         if method != "__init__":
@@ -215,6 +218,15 @@ class ClassScan:
 
     def calls_on_self(self, methods: FrozenSet[str]) -> bool:
         return not self.self_calls.isdisjoint(methods)
+
+
+def _registered_name(call: ast.Call) -> Optional[str]:
+    """The attribute ``self.register_buffer("name", t)`` (an ATTRIBUTE_REGISTRARS call) stores."""
+    assert isinstance(call.func, ast.Attribute)
+    first = call.args[0] if call.args else None
+    if call.func.attr in api.ATTRIBUTE_REGISTRARS and isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
 
 
 def _is_self(node: ast.expr) -> bool:

@@ -131,7 +131,12 @@ def _isinstance_kinds(test: ast.expr, frame: Frame, qualname_of: Callable[[ast.e
 def narrow_device(test: ast.expr, then_frame: Frame, else_frame: Frame) -> None:
     """``if t.is_cuda:`` / ``if t.device.type == "cuda":`` (``!= "cpu"``, ``not``, ...): in the
     branch where the test says the tensor is not on CUDA, a tensor that may be there is on the
-    CPU (``if t.is_cuda: t = t.cpu()`` then ``t.numpy()`` is fine on every host)."""
+    CPU (``if t.is_cuda: t = t.cpu()`` then ``t.numpy()`` is fine on every host).
+
+    ``if device.type == "cuda":`` on the program's device (``device == "cuda"`` too): a device
+    chosen by ``"cuda" if torch.cuda.is_available() else "cpu"`` is on CUDA exactly where CUDA
+    is there, so the branch where it is not is where CUDA is not: every value on CUDA only where
+    CUDA is there is on the CPU in it (``if device.type == "cuda": out = out.cpu()``)."""
     positive = True
     while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test, positive = test.operand, not positive
@@ -141,12 +146,27 @@ def narrow_device(test: ast.expr, then_frame: Frame, else_frame: Frame) -> None:
     name, on_cuda = found
     off = else_frame if on_cuda == positive else then_frame
     value = off.lookup(name)
-    if value is not None and value.kind in (Kind.TENSOR, None) and value.device in (Device.CUDA, Device.MAYBE_CUDA):
+    if value is None:
+        return
+    if value.kind is Kind.DEVICE:
+        if value.device is Device.MAYBE_CUDA and _chosen_by_probe(value):
+            off.env[name] = value.with_(device=Device.CPU, origin=None)
+            refine(off, (CUDA_PROBE_KEY, 0, False))
+    elif value.kind in (Kind.TENSOR, None) and value.device in (Device.CUDA, Device.MAYBE_CUDA):
         off.env[name] = value.with_(device=Device.CPU, device_origin=None)
 
 
+def _chosen_by_probe(device: Value) -> bool:
+    """A device on CUDA exactly where ``torch.cuda.is_available()`` holds (no configuration,
+    no path the analysis knows nothing of, no other flag)."""
+    origin = device.origin
+    return (origin is not None and origin.when == {(CUDA_PROBE_KEY, 0, True)}
+            and not origin.configured and not origin.elsewhere_unknown)
+
+
 def _device_test(test: ast.expr) -> Optional[Tuple[str, bool]]:
-    """(name, whether the test holds when it is on CUDA) of ``x.is_cuda`` or ``x.device.type ==/!= "cuda"/"cpu"``."""
+    """(name, whether the test holds when it is on CUDA) of ``x.is_cuda``, ``x.device.type ==/!=
+    "cuda"/"cpu"``, and of a device's ``device.type ==/!= ...`` and ``device ==/!= ...``."""
     if isinstance(test, ast.Attribute) and test.attr == "is_cuda" and isinstance(test.value, ast.Name):
         return test.value.id, True
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq))):
@@ -154,9 +174,11 @@ def _device_test(test: ast.expr) -> Optional[Tuple[str, bool]]:
     left, right = test.left, test.comparators[0]
     if isinstance(left, ast.Constant):
         left, right = right, left
-    if not (isinstance(left, ast.Attribute) and left.attr == "type" and isinstance(left.value, ast.Attribute)
-            and left.value.attr == "device" and isinstance(left.value.value, ast.Name)
-            and isinstance(right, ast.Constant) and right.value in ("cuda", "cpu")):
+    if not (isinstance(right, ast.Constant) and right.value in ("cuda", "cpu")):
+        return None
+    if isinstance(left, ast.Attribute) and left.attr == "type":
+        left = left.value.value if isinstance(left.value, ast.Attribute) and left.value.attr == "device" else left.value
+    if not isinstance(left, ast.Name):
         return None
     equal = isinstance(test.ops[0], ast.Eq)
-    return left.value.value.id, equal == (right.value == "cuda")
+    return left.id, equal == (right.value == "cuda")

@@ -67,9 +67,13 @@ class Evaluator:
             self.api_calls.setdefault(name, self._deep_copy)
         for name in api.PARTIALS:
             self.api_calls.setdefault(name, self._partial)
+        for name in api.RECORD_TYPE_MAKERS:
+            self.api_calls.setdefault(name, self._record_type)
+        self.api_calls.setdefault(api.RECORD_TYPE, self._record)
         for name in api.SAMPLERS | api.LIST_LIKE_CONTAINERS:
             self.api_calls.setdefault(name, self._items_of_first)
         self._property_calls: Dict[int, Tuple[ast.Attribute, ast.Call]] = {}  # see _property_call
+        self._registered: Dict[int, Tuple[ast.Call, ast.Attribute]] = {}  # see _register_attribute
         self.api_namespaces: List[Tuple[Callable[[str], bool], ApiHandler]] = [
             (lambda q: q.startswith("numpy."), self.numpy.call),
             (lambda q: q.startswith(api.PIL_IMAGE + ".") and q.rsplit(".", 1)[-1] in api.PIL_IMAGE_METHODS, self._pil_image),
@@ -384,6 +388,22 @@ class Evaluator:
             call.end_lineno, call.end_col_offset = node.end_lineno, node.end_col_offset
             found = self._property_calls[id(node)] = (node, call)
         return found[1]
+
+    def _register_attribute(self, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> None:
+        """``self.register_buffer("mean", t)``: stored as ``self.mean = t`` would be, the tensor
+        marked a buffer (moved and cast with its module: see ``moved_with``)."""
+        name = node.args[0] if node.args else None
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and name.value.isidentifier()):
+            return
+        given = argument(args, 1, api.ATTRIBUTE_REGISTRARS[func.attr])
+        value = given.value if given is not None and not given.starred else UNKNOWN
+        if value.kind is Kind.TENSOR and func.attr == "register_buffer":
+            value = value.with_(buffer=True)
+        target = self._registered.get(id(node))
+        if target is None or target[0] is not node:
+            store = ast.copy_location(ast.Attribute(value=func.value, attr=name.value, ctx=ast.Store()), func)
+            target = self._registered[id(node)] = (node, store)
+        self.it.bind(target[1], value, frame)
 
     @staticmethod
     def _reads_self(node: ast.Attribute, frame: Frame) -> bool:
@@ -794,6 +814,34 @@ class Evaluator:
         return function.with_(elements=tuple(arg.value for arg in bound), keys=tuple(arg.keyword or "" for arg in bound))
 
     @staticmethod
+    def _record_type(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``namedtuple("Step", ["loss", "logits"])``: a tuple type whose fields are known by name."""
+        keyword = api.RECORD_TYPE_MAKERS[qual]
+        given = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == keyword), None)
+        fields = _field_names(given)
+        return Value(kind=Kind.API, qualname=api.RECORD_TYPE, keys=fields) if fields else UNKNOWN
+
+    def _record(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``Step(loss, logits)`` of a named-tuple type: the tuple of its arguments, read by field
+        name or position. A field left to a default, or any argument not known, is unknown."""
+        fields = self.eval(node.func, frame).keys
+        if not fields:
+            return UNKNOWN
+        items = [UNKNOWN] * len(fields)
+        positional: List[Value] = []
+        for arg in args:
+            if arg.starred and (arg.keyword is not None or arg.value.elements is None):
+                return UNKNOWN  # **kwargs, or *args of a length not known
+            if arg.keyword is None:
+                positional.extend(arg.value.elements if arg.starred and arg.value.elements else (arg.value,))
+        for position, value in enumerate(positional[:len(fields)]):
+            items[position] = value
+        for arg in args:
+            if arg.keyword in fields:
+                items[fields.index(arg.keyword)] = arg.value
+        return sequence(tuple(items)).with_(keys=fields)
+
+    @staticmethod
     def _deep_copy(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """``copy.deepcopy(model)``: the same facts (device, dtype, grad), in memory of its own."""
         data = first(args)
@@ -970,6 +1018,8 @@ class Evaluator:
             self.torch.method_placement(name, func, args, frame, receiver)
         kind = receiver.kind
         written = func.value.id if isinstance(func.value, ast.Name) else None
+        if name in api.ATTRIBUTE_REGISTRARS and self._reads_self(func, frame):
+            self._register_attribute(func, node, args, frame)
         if kind is Kind.OBJECT:
             # batch.pin_memory(), batch.update(...): an object the engine only knows items of.
             if written is not None:
@@ -1127,6 +1177,23 @@ def _with_record_fields(instance: Value, cls: ClassInfo, args: Sequence[Arg]) ->
     kept = tuple(sorted((name, value) for name, value in stored.items()
                         if not knows_nothing(value) and name not in elsewhere))
     return instance.with_(attrs=kept) if kept else instance
+
+
+def _field_names(node: Optional[ast.expr]) -> Optional[Tuple[str, ...]]:
+    """The field names of a named-tuple maker: ``["a", "b"]``, ``"a b"``, ``"a, b"``, or
+    ``[("a", T), ("b", T)]``; None where they are not written out."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return tuple(node.value.replace(",", " ").split()) or None
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return None
+    names = []
+    for item in node.elts:
+        if isinstance(item, ast.Tuple) and item.elts:
+            item = item.elts[0]
+        if not (isinstance(item, ast.Constant) and isinstance(item.value, str)):
+            return None
+        names.append(item.value)
+    return tuple(names) or None
 
 
 def _deep_copied(value: Value) -> Value:

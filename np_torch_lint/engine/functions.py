@@ -237,8 +237,9 @@ class FunctionWalks:
         return cached
 
     def _constant_defaults(self, info: FunctionInfo, given: Dict[str, Value], bound_self: bool) -> Dict[str, Value]:
-        """The parameters a call leaves to a constant default (``device="cuda"``): that constant; or
-        to a library name (``rnn_type=nn.LSTM``, ``dtype=torch.float32``): that API."""
+        """The parameters a call leaves to a constant default (``device="cuda"``): that constant; to
+        a library name (``rnn_type=nn.LSTM``, ``dtype=torch.float32``): that API; or to a name the
+        module binds once (``device=DEVICE``): its value."""
         node = info.node.args
         positional = list(node.posonlyargs) + list(node.args)
         if bound_self and info.owner is not None:
@@ -251,6 +252,9 @@ class FunctionWalks:
                 continue
             if _literal(default):
                 defaults[parameter.arg] = self.interp.eval(default, info.closure)
+            elif isinstance(default, ast.Name) and self._bound_once(info, default.id):
+                # device=DEVICE, mean=MEAN: a module constant, the value the def read (bound once)
+                defaults[parameter.arg] = self.interp.eval(default, info.closure)
             elif _dotted(default):
                 value = self.interp.eval(default, info.closure)  # a name read: nothing runs
                 if value.kind is Kind.API:
@@ -260,6 +264,12 @@ class FunctionWalks:
                 # device=torch.device("cpu"): a device of constants, which names no placement
                 defaults[parameter.arg] = self.interp.eval(default, info.closure)
         return defaults
+
+    def _bound_once(self, info: FunctionInfo, name: str) -> bool:
+        """``name`` is bound once in the file that defines ``info``, at its top level."""
+        home = info.home if info.home is not None else self.interp
+        flags = getattr(home, "guard_flags", None)
+        return info.closure.function is None and flags is not None and flags.definition(name) is not None
 
     def _moved_since_built(self, info: FunctionInfo, receiver: Value) -> bool:
         """The instance a method is called on is not as its class builds it: moved to CUDA, a

@@ -13,7 +13,7 @@ from .arguments import Arg, argument, callee_text, first, negative_literal, posi
 from .events import ToNumpy
 from .promotion import NUMBERS, SCALARS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, scalar_literal_dtype
 from .scope import Frame
-from .values import UNKNOWN, Kind, Tri, Value, is_array_like
+from .values import UNKNOWN, Kind, Tri, Value, is_array_like, sequence
 from .walker import Walker
 
 ArrayMethod = Callable[[Value, str, ast.Call, Sequence[Arg]], Value]
@@ -123,7 +123,7 @@ class NumpyModel:
             return data.with_(negative_strides=Tri.NO, readonly=Tri.NO, shares_with=None, param_view=False,
                               origin=origin if fresh else data.origin)
         return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
-                     ndim=shape_ndim(qual, args) if not maker.from_data else data_ndim(data), origin=origin)
+                     ndim=shape_ndim(qual, args) if not maker.from_data else data_ndim(data, short), origin=origin)
 
     def readonly_array(self, qual: str, node: ast.Call, args: Sequence[Arg]) -> Optional[Value]:
         """np.frombuffer, np.broadcast_to, np.load(mmap_mode=), np.asarray(image): arrays we know the writability of."""
@@ -192,6 +192,11 @@ class NumpyModel:
             return self.promoting(api.NUMPY_PROMOTING[name], args, node)
         if name in api.NUMPY_FLOAT64_FUNCTIONS:
             return self.float64_function(name, args, node)
+        if name in api.NUMPY_FLOAT_UFUNCS and data.kind in (Kind.PY_INT, Kind.PY_FLOAT) and len(args) == 1:
+            # np.sqrt(dim): a NumPy float64 scalar, which (NEP 50) promotes a float32 array to float64
+            return Value(kind=Kind.NP_SCALAR, dtype=api.FLOAT64, ndim=0, origin=self.it.origin(node.func))
+        if name in api.NUMPY_LINALG_RESULTS:
+            return self.linalg(name, data, args, node)
         if data.kind not in ARRAY_KINDS:
             return UNKNOWN
         if name in api.NUMPY_QUANTILES:
@@ -209,6 +214,20 @@ class NumpyModel:
             return data.with_(dtype=dtype, negative_strides=data.negative_strides if views else Tri.UNKNOWN,
                               shares_with=None, ndim=None, origin=data.origin if dtype == data.dtype else self.it.origin(node.func))
         return UNKNOWN
+
+    def linalg(self, name: str, data: Value, args: Sequence[Arg], node: ast.Call) -> Value:
+        """np.linalg.qr(a): arrays in ``a``'s float dtype (float64 for integers); a named tuple of
+        them for a decomposition."""
+        if (data.kind is not Kind.NDARRAY or len(positional(args)) != 1
+                or any(arg.starred or arg.keyword not in api.NUMPY_LINALG_KEYWORDS for arg in args[1:])):
+            return UNKNOWN
+        dtype = data.dtype if data.dtype in (api.FLOAT32, api.FLOAT64) else api.FLOAT64 if data.dtype in api.INT_DTYPES else None
+        if dtype is None:
+            return UNKNOWN
+        array = Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
+                      origin=data.origin if dtype == data.dtype else self.it.origin(node.func))
+        fields = api.NUMPY_LINALG_RESULTS[name]
+        return array if fields is None else sequence(tuple(array for _ in fields)).with_(keys=fields)
 
     def promoting(self, spec: api.Promoting, args: Sequence[Arg], node: ast.Call) -> Value:
         """np.where(c, x, y), np.clip(a, lo, hi), np.add(a, b): the operands' dtypes combined."""
@@ -413,7 +432,9 @@ class NumpyModel:
             return Value(dtype=base.dtype, origin=base.origin)
         if base.kind is not Kind.NDARRAY:
             return UNKNOWN
-        sliced = any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and p.value is Ellipsis) for p in parts)
+        # a slice, ``...`` or a new axis (``None``, ``np.newaxis``) leaves an array: a view of the base
+        sliced = any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and (p.value is Ellipsis or p.value is None))
+                     or (v.kind is Kind.API and v.qualname == api.NUMPY_NEWAXIS) for p, v in zip(parts, values))
         advanced = any(v.kind in (Kind.NDARRAY, Kind.SEQUENCE, Kind.TENSOR) for v in values)
         result = base.with_(ndim=basic_index_ndim(base, parts, values) if not advanced else None, shares_with=None)
         if flips and not advanced:
@@ -508,10 +529,14 @@ def loaded_array(value: Value) -> Value:
     return Value(kind=Kind.NDARRAY, negative_strides=Tri.NO, readonly=Tri.NO, origin=value.origin)
 
 
-def data_ndim(data: Value) -> Optional[int]:
-    """np.array(values): 1 for a flat list of numbers (a list of lists or of arrays: unknown)."""
+def data_ndim(data: Value, short: str = "") -> Optional[int]:
+    """np.array(values): 1 for a flat list of numbers; for ``np.array``/``np.stack`` of a list of
+    arrays of one known rank, one more (a batch axis); otherwise unknown."""
     if data.kind is Kind.SEQUENCE and data.element is not None and data.element.kind in NUMBERS + (Kind.NP_SCALAR,):
         return 1
+    if (short in api.NUMPY_BATCHING_MAKERS and data.kind is Kind.SEQUENCE and data.element is not None
+            and data.element.kind is Kind.NDARRAY and data.element.ndim is not None):
+        return data.element.ndim + 1
     return None
 
 

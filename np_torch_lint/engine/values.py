@@ -12,6 +12,8 @@ from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 import ast
 
+from .api import GRAD_CONTEXT_OBJECTS, GRAD_UNKNOWN_OBJECT
+
 
 class Kind(enum.Enum):
     NDARRAY = "ndarray"
@@ -127,6 +129,8 @@ class Value:
     shared_at: Optional[Site] = field(default=None, compare=False)
     # True for a parameter's storage and its memory-sharing views (.detach(), .data, .cpu(), .numpy()).
     param_view: bool = False
+    # A tensor registered on a module as a buffer (``register_buffer``): moved and cast with it.
+    buffer: bool = False
     # Provenance, kept through joins when both sides agree, never part of equality.
     origin: Optional[Origin] = field(default=None, compare=False)
     # The NumPy source of a tensor made by a conversion, and the conversion itself.
@@ -179,6 +183,8 @@ class Value:
 
 
 UNKNOWN = Value()
+#: a grad switch chosen by the path (values.join): `with` it leaves the grad mode unknown.
+GRAD_SWITCH_NOT_KNOWN = Value(kind=Kind.API, qualname=GRAD_UNKNOWN_OBJECT)
 _VALUE_FIELDS = frozenset(f.name for f in fields(Value))
 
 
@@ -272,6 +278,10 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         return UNKNOWN
     if a is b or a == b and a.origin == b.origin:
         return a
+    if _is_grad_switch(a) or _is_grad_switch(b):
+        # `ctx = nullcontext() if train else torch.no_grad()`: `with ctx:` sets a mode that
+        # depends on the path, so the mode under it is unknown (not the mode outside it).
+        return GRAD_SWITCH_NOT_KNOWN
     if a.kind is not b.kind:
         # `self.norm = nn.BatchNorm1d(n) if batch_norm else None`, a forward that falls off its end
         # on one branch: an optional module, tensor or array. Every use that could make a finding
@@ -307,6 +317,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         shares_with=a.shares_with if a.shares_with == b.shares_with else None,
         shared_at=a.shared_at if a.shares_with == b.shares_with else None,
         param_view=a.param_view and b.param_view,
+        buffer=a.buffer and b.buffer,
         origin=_join_origin(a, b),
         numpy_source=a.numpy_source if a.conversion == b.conversion else None,
         conversion=a.conversion if a.conversion == b.conversion else None,
@@ -508,6 +519,10 @@ def _join_device_origin(a: Value, b: Value) -> Optional[Origin]:
     return replace(origin, when=when, elsewhere_unknown=elsewhere_unknown)
 
 
+def _is_grad_switch(value: Value) -> bool:
+    return value.kind is Kind.API and value.qualname in GRAD_CONTEXT_OBJECTS
+
+
 def join_elements(a: Optional[Value], b: Optional[Value]) -> Optional[Value]:
     """Join of two element summaries, where ``None`` means "no element" (bottom)."""
     if a is None:
@@ -527,12 +542,12 @@ def sequence(items: Tuple[Value, ...]) -> Value:
 def moved_with(owner: Value, member: Value) -> Value:
     """A submodule or parameter read from a module moved or cast since it was built:
     ``Module.cuda()``, ``.to(device)``, ``.half()`` and ``.double()`` move or cast every
-    registered submodule and parameter with it (plain tensor attributes stay as they were
-    made). An owner whose device or dtype is unknown (joined over paths, cast in one of its
+    registered submodule, parameter and buffer with it (plain tensor attributes stay as they
+    were made). An owner whose device or dtype is unknown (joined over paths, cast in one of its
     own methods) leaves its members' unknown too."""
     if owner.kind is not Kind.MODULE:
         return member
-    if not (member.kind is Kind.MODULE or (member.kind is Kind.TENSOR and member.grad_leaf)):
+    if not (member.kind is Kind.MODULE or (member.kind is Kind.TENSOR and (member.grad_leaf or member.buffer))):
         return member
     moved = member
     if owner.device is not Device.CPU:
