@@ -227,11 +227,14 @@ NEGATIVE_STRIDES: List[str] = [
     # NDARRAY_VIEWS and NDARRAY_VIEW_ATTRS
     "rev2.transpose()", "rev2.swapaxes(0, 1)", "np.expand_dims(rev2, 0).squeeze()", "rev.view()", "rev2.T", "rev2.mT",
     "rev2.real", "sliding_window_view(rev, 2)", "np.diagonal(rev2)", "rev2.diagonal()",
+    # reshape of a reversed 1-d array: a view, every stride negative
+    "rev.reshape(-1, 2)", "flat[::-1].reshape(2, 3)",
 ]
 #: copies: positive strides
 POSITIVE_STRIDES: List[str] = [
     "np.array(rev)", "np.ascontiguousarray(rev)", "rev.copy()", "np.rot90(f32, k=4)", "rev * 2", "rev.flatten()",
     "rev.astype(np.float32)", "as_strided(rev, (3,), (8,), writeable=False)",
+    "rev2.reshape(-1)",  # a flipped 2-d array reshaped to 1-d: a copy
 ]
 
 

@@ -960,7 +960,10 @@ SEQUENCE_UNPACKERS: FrozenSet[str] = frozenset({"torch.nn.utils.rnn.pad_packed_s
 ARRAY_ONLY_CONVERSIONS: FrozenSet[str] = frozenset({"torch.from_numpy"})
 #: conversions that build a tensor from a list of ndarrays element by element, and warn:
 #: "Creating a tensor from a list of numpy.ndarrays is extremely slow" (NTL501).
-ELEMENTWISE_LIST_CONVERSIONS: FrozenSet[str] = frozenset({"torch.tensor", "torch.as_tensor"})
+ELEMENTWISE_LIST_CONVERSIONS: FrozenSet[str] = frozenset({"torch.tensor", "torch.as_tensor"}) | frozenset(
+    qual for qual, (_, cuda) in TENSOR_TYPES.items() if not cuda)  # torch.FloatTensor(list of arrays) warns too
+#: of those, the ones the NTL501 fix rewrites (a legacy constructor's cast is left to the user: NTL503)
+STACKING_FIX_CONVERSIONS: FrozenSet[str] = frozenset({"torch.tensor", "torch.as_tensor"})
 #: conversions that copy-construct from a tensor with a warning: "To copy construct from a
 #: tensor, it is recommended to use sourceTensor.detach().clone()" (NTL502).
 TENSOR_COPY_WARNING_CONVERSIONS: FrozenSet[str] = frozenset({"torch.tensor"})

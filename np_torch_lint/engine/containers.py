@@ -119,6 +119,14 @@ def item(d: Value, key: Any) -> Value:
     return UNKNOWN
 
 
+def keyword_dict(keys: Sequence[Any], values: Sequence[Value]) -> Value:
+    """``{key: value, ...}`` of known keys (a ``**kwargs`` parameter as a call fills it)."""
+    element: Optional[Value] = None
+    for value in values:
+        element = join_elements(element, value)
+    return Value(kind=Kind.DICT, keys=tuple(keys), elements=tuple(values), element=element)
+
+
 def stored(d: Value, key: Any, value: Value) -> Value:
     """``d[key] = value``."""
     element = join_elements(d.element, value)

@@ -449,6 +449,9 @@ class Evaluator:
     # --- operators ----------------------------------------------------------------------
 
     def binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST, frame: Frame) -> Value:
+        if isinstance(op, ast.Sub) and left.param_view and right.param_view:
+            # `after - before` of two views of the live parameters: a comparison of states
+            self.torch.state_read([left, right], node, "difference", frame)
         if left.kind is Kind.TENSOR or right.kind is Kind.TENSOR:
             return self.torch.binary(left, right, node, frame)
         if is_array_like(left) or is_array_like(right):
@@ -492,7 +495,14 @@ class Evaluator:
                 out += [Arg(None, item, a.value, False) for item in spread.elements]
             else:
                 out.append(Arg(None, spread, a, True))
-        out += [Arg(k.arg, self.eval(k.value, frame), k.value, k.arg is None) for k in node.keywords]
+        for k in node.keywords:
+            given = self.eval(k.value, frame)
+            if k.arg is None and given.kind is Kind.DICT and given.keys is not None and given.elements is not None \
+                    and all(isinstance(key, str) for key in given.keys):
+                # model(*args, **kwargs) with kwargs a dict of known keys: one keyword argument each
+                out += [Arg(key, item, k.value, False) for key, item in zip(given.keys, given.elements)]
+            else:
+                out.append(Arg(k.arg, given, k.value, k.arg is None))
         for arg in out:
             # A function of this file passed as a callback (`run(fn)`, `Thread(target=fn)`) runs where
             # it is passed: for the guard and grad-mode checks that is one of its call sites.
@@ -805,9 +815,17 @@ class Evaluator:
     @staticmethod
     def _partial(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """``partial(to_numpy, squeeze=True)``: the function with those arguments bound (kept as its
-        ``elements``, each keyword in ``keys``; "" for a positional one); see ``arguments.bound_arguments``."""
+        ``elements``, each keyword in ``keys``; "" for a positional one); see ``arguments.bound_arguments``.
+        A functional loss with keywords bound (other than its weights) is that loss."""
         function = first(args)
         bound = list(args[1:])
+        if (function.kind is Kind.API and function.qualname is not None and args and args[0].keyword is None
+                and function.qualname.rsplit(".", 1)[-1] in api.FUNCTIONAL_LOSSES
+                and all(arg.keyword is not None and arg.keyword not in api.LOSS_WEIGHT_KEYWORDS and not arg.starred
+                        for arg in bound)):
+            # partial(F.cross_entropy, label_smoothing=0.1): a loss whose call passes its own input and
+            # target, as to the loss itself (the bound keywords change no dtype it checks)
+            return function
         if (function.kind is not Kind.FUNCTION or function.elements is not None or not args or args[0].keyword
                 or any(arg.starred for arg in bound)):
             return UNKNOWN
@@ -1097,7 +1115,8 @@ class Evaluator:
         return UNKNOWN
 
     def _grow(self, receiver: Value, func: ast.Attribute, args: Sequence[Arg], frame: Frame) -> None:
-        """``items.append(v)`` on a name or on ``self.<attr>``: the list now holds ``v`` too.
+        """``items.append(v)`` on a name, on ``self.<attr>`` or on a dict's item (``hist["g"]``):
+        the list now holds ``v`` too.
 
         On ``self`` the walk's attribute sink takes the grown list, joined with what this walk
         stored before, so the class's join (classes.class_attrs) sees every method's appends."""
@@ -1109,6 +1128,12 @@ class Evaluator:
             old = frame.attr_sink.get(holder.attr)
             frame.attr_sink[holder.attr] = added if old is None else join(old, added)
             frame.env[attribute_key(holder)] = added
+        elif isinstance(holder, ast.Subscript) and isinstance(holder.value, ast.Name):
+            # history["loss"].append(v): the list the dict holds at that key grows
+            container = frame.lookup(holder.value.id)
+            key = containers.constant_key(holder.slice)
+            if container is not None and container.kind is Kind.DICT:
+                frame.env[holder.value.id] = containers.stored(container, key, added)
 
 
 def _cuda_tensor_type(qualname: Optional[str]) -> bool:

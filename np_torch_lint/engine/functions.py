@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List
 
 from . import api
 from .arguments import grad_mode_of
+from .containers import keyword_dict
 from .nodes import walk
 from .events import Context, ParameterUpdate, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo
@@ -529,6 +530,11 @@ def bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -
     for arg in args:
         if arg.keyword in keywords:
             params[arg.keyword] = arg.value
+    kwarg = info.node.args.kwarg
+    if kwarg is not None:
+        # `def run(model, *inputs, **options)` called with (m, x, scale=2): options is {"scale": 2}
+        extra = [arg for arg in args if arg.keyword is not None and arg.keyword not in keywords]
+        params[kwarg.arg] = keyword_dict([arg.keyword for arg in extra], [arg.value for arg in extra])
     return {name: value.with_(shares_with=None, shared_at=None) if value.shares_with else value
             for name, value in params.items()}
 

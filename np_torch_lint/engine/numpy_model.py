@@ -114,7 +114,8 @@ class NumpyModel:
         if maker.from_data and not maker.copies and data.kind is Kind.TENSOR and explicit is None:
             partner = node.args[0].id if node.args and isinstance(node.args[0], ast.Name) else None
             return Value(kind=Kind.NDARRAY, dtype=data.dtype, negative_strides=Tri.NO, param_view=data.param_view,
-                         shares_with=partner, shared_at=self.it.site(node) if partner else None)
+                         shares_with=partner, shared_at=self.it.site(node) if partner else None,
+                         origin=data.origin if data.param_view else None)
         if maker.from_data and data.kind is Kind.NDARRAY and explicit is None:
             if not maker.copies:
                 return data  # np.asarray(array): the same array
@@ -367,7 +368,10 @@ class NumpyModel:
     @staticmethod
     def _same_dtype(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
         dtype = accumulated(a.dtype) if name in api.NUMPY_INT_ACCUMULATORS else a.dtype
-        return a.with_(dtype=dtype, ndim=None, negative_strides=Tri.UNKNOWN, shares_with=None,
+        # a reversed 1-d array reshaped is a view whose every stride is negative (`x[::-1].reshape(-1, hop)`);
+        # a flipped array of more dimensions may be copied by reshape: not known
+        strides = Tri.YES if name == "reshape" and a.ndim == 1 and a.negative_strides is Tri.YES else Tri.UNKNOWN
+        return a.with_(dtype=dtype, ndim=None, negative_strides=strides, shares_with=None,
                        origin=a.origin if dtype == a.dtype else None)
 
     def _clip(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:

@@ -536,7 +536,7 @@ class TorchModel:
         cls = module.definition if isinstance(module.definition, ClassInfo) else None
         return cls is not None and _builds_running_stats(cls, set())
 
-    def state_read(self, values: Sequence[Value], node: ast.Call, how: str, frame: Frame) -> None:
+    def state_read(self, values: Sequence[Value], node: ast.AST, how: str, frame: Frame) -> None:
         """Views of a module's tensors read as a state (compared, loaded back): see events.StateRead."""
         for i, value in enumerate(values):
             if value.param_view and value.origin is not None:

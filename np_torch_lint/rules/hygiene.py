@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
-from ..engine.api import ELEMENTWISE_LIST_CONVERSIONS, TENSOR_COPY_WARNING_CONVERSIONS, conversion_spec
+from ..engine.api import ELEMENTWISE_LIST_CONVERSIONS, STACKING_FIX_CONVERSIONS, TENSOR_COPY_WARNING_CONVERSIONS, conversion_spec
 from ..engine.events import Conversion
 from ..findings import Finding
 from ..engine.values import Kind
@@ -61,7 +61,7 @@ class TensorFromListOfArrays(Rule):
             f"{evidence.code(event.site.node.func)}() of a list of ndarrays converts element by element and is "  # type: ignore[attr-defined]
             "extremely slow (torch warns: \"Creating a tensor from a list of numpy.ndarrays is extremely slow\"); "
             "use torch.from_numpy(np.stack(...))",
-            fix=_stack_arrays(event, evidence),
+            fix=_stack_arrays(event, evidence) if event.function in STACKING_FIX_CONVERSIONS else None,
         )
 
 
