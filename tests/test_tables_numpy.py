@@ -260,7 +260,7 @@ READ_ONLY: List[str] = [
     "np.broadcast_to(flat, (2, 6))", "np.diagonal(f32)", "f32.diagonal()", "sliding_window_view(flat, 3)",
     "sliding_window_view(flat, 3, writeable=False)", "as_strided(flat, (3,), (8,), writeable=False)",
     "np.memmap('data.f64', mode='r')", "np.memmap('data.f64', mode='readonly')", "np.load('data.npy', mmap_mode='r')",
-    "np.frombuffer(b'abcdefgh')", "np.asarray(Image.new('L', (4, 4)))", "np.asanyarray(Image.new('L', (4, 4)))",
+    "np.frombuffer(b'abcdefgh')", "np.frombuffer(b'abcdefgh12345678'[0:8])", "np.asarray(Image.new('L', (4, 4)))", "np.asanyarray(Image.new('L', (4, 4)))",
     # BINARY_READ_METHODS: what a file opened in binary mode reads is bytes
     "np.frombuffer(open('data.f64', 'rb').read())", "np.frombuffer(open('data.f64', 'rb').read1())",
     "np.frombuffer(open('data.f64', 'rb', buffering=0).readall())",

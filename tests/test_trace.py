@@ -50,6 +50,10 @@ KNOWN_MISSES = {
     "NTL402/pos_weight_before_step_compared.py": "trace watches snapshots stored in loops and state_dict() views "
                                                  "compared later; a single parameter's .numpy() view kept as "
                                                  "'before' is not recorded",
+    "NTL402/pos_weight_update_ratio_difference.py": "as for pos_weight_before_step_compared.py: a parameter "
+                                                    "view kept as 'before' (np.asarray of the detached weight) "
+                                                    "is not recorded; trace sees the step's writes as NTL401",
+    "NTL501/pos_legacy_floattensor_of_array_list.py": _TYPED_LEGACY.format("FloatTensor"),
     "NTL503/pos_checkpoint_doubletensor.py": _TYPED_LEGACY.format("DoubleTensor"),
     "NTL503/pos_dataset_floattensor.py": _TYPED_LEGACY.format("FloatTensor"),
     "NTL503/pos_eval_inttensor_predictions.py": _TYPED_LEGACY.format("IntTensor"),

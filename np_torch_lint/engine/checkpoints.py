@@ -75,6 +75,10 @@ class SaveSite:
     cpu: bool  # the saved object is known to hold CPU data only
     path: Optional[str]  # the path expression written (ast.dump), if one is seen
     tail: Optional[str]  # its last component (a file name, `args.env + ".pt"`), to match other files' loads
+    cuda_file: bool  # the saving file's code uses CUDA: what it saves may be on a GPU
+    # what it saves reads a parameter of the saving function (`save_checkpoint(model, path)`): its
+    # callers decide where those tensors are
+    from_parameter: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ class FileCheckpoints:
                     saved = _argument(call, 0, "obj")
                     path = _argument(call, 1, "f")
                     self.saves.append(SaveSite(call.lineno, saved is not None and reader.cpu(saved),
-                                               names.path_key(call, path), names.path_tail(call, path)))
+                                               names.path_key(call, path), names.path_tail(call, path), uses_cuda,
+                                               saved is not None and _reads_parameter(saved, scope)))
                 elif call.args:
                     self.loads[id(call)] = LoadSite(names.path_key(call, call.args[0]),
                                                     names.path_tail(call, call.args[0]), id(call) in weights,
@@ -469,6 +474,15 @@ class _CpuReader:
         if name in self.names.libraries or name in self.module.libraries or name in self.module.own:
             return True
         return name in _BUILTINS
+
+
+def _reads_parameter(node: ast.expr, scope: Scope) -> bool:
+    """``node`` reads a parameter of the function ``scope`` other than ``self``/``cls``."""
+    arguments = getattr(scope, "args", None)
+    if not isinstance(arguments, ast.arguments):
+        return False
+    names = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]} - {"self", "cls"}
+    return any(isinstance(n, ast.Name) and n.id in names for n in walk(node))
 
 
 def _callee_name(call: ast.Call) -> str:

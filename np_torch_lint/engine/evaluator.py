@@ -421,6 +421,10 @@ class Evaluator:
                 # loss.data[0]: a Python number in torch before 0.4, an IndexError since: no tensor either way
                 return UNKNOWN
             return base.with_(ndim=None, shares_with=None, param_view=False)
+        if base.kind in (Kind.PY_BYTES, Kind.PY_STR):
+            # payload[a:b] is bytes again (np.frombuffer over it is read-only); payload[i] an int
+            return Value(kind=base.kind if isinstance(index, ast.Slice) else Kind.PY_INT if base.kind is Kind.PY_BYTES
+                         else Kind.PY_STR)
         rows = tensor_dataset_item(base)
         if rows is not None:
             return rows  # ds[i], ds[a:b] of a TensorDataset: a row (or rows) of each of its tensors

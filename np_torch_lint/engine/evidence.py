@@ -189,8 +189,9 @@ class CheckpointEvidence:
 
     def saves_read_by(self, load: ast.AST) -> Optional[bool]:
         """What the project's saves of the path this load reads store: True, CPU data (all of them);
-        False, maybe GPU tensors (a save not known to be CPU: the rule asks the project's code
-        whether it uses CUDA); None, no such save is seen.
+        False, maybe GPU tensors (a save not known to be CPU, in a file whose code uses CUDA or of
+        what the saving function's caller gives it); None, no such save is seen, or what they
+        store is not known either way.
 
         A save of this file matches by the same path expression or the same file name; a save of
         another project file by the same file name (``os.path.join(d, "last.pt")``, ``prefix + ".pt"``).
@@ -205,9 +206,9 @@ class CheckpointEvidence:
             matched += scan.saves_with_tail(site.tail, self._path)
         if matched and all(save.cpu for save in matched):
             return True
-        # A save not known to be CPU data: in a file that uses CUDA, or of an object the saving
-        # file did not build (a helper's `model` parameter, given by a training script).
-        return False if matched else None
+        # A save not known to be CPU data: in a file that uses CUDA, or of what a helper's caller
+        # gives it (`save_checkpoint(model, path)`: a training script's model, maybe on a GPU).
+        return False if any(not save.cpu and (save.cuda_file or save.from_parameter) for save in matched) else None
 
     def saves_on_cpu(self) -> bool:
         """Every ``torch.save`` of the project (this file's included) stores CPU data, and there is one."""

@@ -204,7 +204,10 @@ class FunctionWalks:
         if params is not None:
             defaults = self._constant_defaults(info, params, bound_self)
             params.update(defaults)
-            defaulted = frozenset(defaults)
+            # `resolve(None)`: a None written at the call is decided on as a default is (evaluator.none_test).
+            # (A caller's own None default passed on is not: deciding on it lost a real bug, RB019.)
+            written = {id(arg.value) for arg in args if arg.value.kind is Kind.NONE and isinstance(arg.node, ast.Constant)}
+            defaulted = frozenset(defaults) | {name for name, value in params.items() if id(value) in written}
         moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
         if params is None or (moved is None and all(knows_nothing(value) for value in params.values())):
             return None

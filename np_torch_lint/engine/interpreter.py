@@ -29,6 +29,7 @@ from .events import Context, DatasetItem, InPlaceWrite, ParameterUpdate, SharedW
 from .guards import GuardFlags, constant_truth
 from .promotion import numpy_result_dtype
 from .kept import kept_for_later
+from .nodes import walk
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .source import ImportItem, Item, Opaque, statements
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, unpacked
@@ -62,6 +63,7 @@ class Interpreter:
         self._rebound_cache: Dict[int, Set[str]] = {}
         self._augmented_cache: Dict[int, Set[str]] = {}
         self._loop_nodes: Dict[int, Union[ast.For, ast.AsyncFor, ast.While]] = {}
+        self._entered_modes: Dict[int, Tuple[ast.AST, Optional[Tri]]] = {}  # see _entered_grad_mode
         self._kept_cache: Dict[int, FrozenSet[str]] = {}
         self.module_tree: Optional[ast.Module] = None  # the linted file's tree (names kept by loops)
         self._lambdas: Dict[int, FunctionInfo] = {}
@@ -601,6 +603,32 @@ class Interpreter:
         self.block(node.orelse, frame)
         return Flow.NORMAL
 
+    def _entered_grad_mode(self, value: Value, call: ast.expr, frame: Frame) -> Optional[Tri]:
+        """The grad mode a context manager of the project sets on entering: an object whose class's
+        ``__enter__`` calls ``torch.set_grad_enabled(False)`` (or enters ``torch.no_grad()``), or a
+        ``@contextlib.contextmanager`` generator that does so. NO when every grad switch in that code
+        turns grad off; UNKNOWN when they disagree or are not literal; None where there is none."""
+        function: Optional[FunctionInfo] = None
+        if value.kind in (Kind.INSTANCE, Kind.MODULE) and isinstance(value.definition, ClassInfo):
+            function = value.definition.method("__enter__")
+        elif isinstance(call, ast.Call):
+            callee = self.eval(call.func, frame)
+            if callee.kind is Kind.FUNCTION and isinstance(callee.definition, FunctionInfo) and callee.definition.generator:
+                function = callee.definition
+        if function is None:
+            return None
+        cached = self._entered_modes.get(id(function.node))
+        if cached is None or cached[0] is not function.node:
+            modes = set()
+            for inner in walk(function.node):
+                if isinstance(inner, ast.Call):
+                    mode = grad_mode_of(self.sem.qualname_of(inner.func, function.closure), inner)
+                    if mode is not None:
+                        modes.add(mode)
+            found = None if not modes else (modes.pop() if len(modes) == 1 else Tri.UNKNOWN)
+            cached = self._entered_modes[id(function.node)] = (function.node, found)
+        return cached[1]
+
     def with_statement(self, node: Union[ast.With, ast.AsyncWith], frame: Frame) -> int:
         context = frame.context
         for item in node.items:
@@ -613,6 +641,10 @@ class Interpreter:
                 context = replace(context, grad=grad_mode_of(qual, call if isinstance(call, ast.Call) else None) or Tri.UNKNOWN)
             elif value.kind is Kind.API and value.qualname is not None and value.qualname in api.GRAD_CONTEXT_OBJECTS:
                 context = _with_grad(context, api.GRAD_CONTEXT_OBJECTS[value.qualname])
+            else:
+                entered = self._entered_grad_mode(value, call, frame)
+                if entered is not None:
+                    context = replace(context, grad=entered)
             if item.optional_vars is not None:
                 # `with Image.open(p) as img:` binds the image; other context managers stay unknown.
                 keeps = value.kind is Kind.TENSOR or (value.kind is Kind.API and value.qualname in (api.PIL_IMAGE,

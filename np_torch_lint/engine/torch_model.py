@@ -300,7 +300,8 @@ class TorchModel:
         if frame.context.cuda_guarded and not origin.guarded:
             origin = replace(origin, guarded=True)
         if device is None and node.args and not isinstance(node.args[0], ast.Constant) and data.kind in (
-                None, Kind.PY_STR, Kind.PY_INT) and not _with_fallback(node.args[0]):
+                None, Kind.PY_STR, Kind.PY_INT) and not _with_fallback(node.args[0]) \
+                and not _unknown_parameter(node.args[0], data, frame):
             # torch.device(cfg.device), torch.device(args.device): a configured device may be CUDA
             # (what the configuration is for); the user chose it, so it is no unguarded placement
             device, origin = Device.MAYBE_CUDA, replace(origin, guarded=True, configured=True)
@@ -863,3 +864,13 @@ def _with_fallback(expr: ast.expr) -> bool:
     (the CPU is what runs where nothing was given; a "cuda" fallback still may be the GPU)."""
     last = expr.values[-1] if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or) else None
     return isinstance(last, ast.Constant) and isinstance(last.value, str) and last.value.startswith("cpu")
+
+
+def _unknown_parameter(node: ast.expr, value: Value, frame: Frame) -> bool:
+    """``torch.device(device)`` on a parameter of the function being walked that holds nothing
+    known (no call gave it, or a caller gave what is not followed): a helper's argument, not a
+    configuration the program reads, so no configured device either way."""
+    info = frame.function
+    return (isinstance(node, ast.Name) and value.kind is None and info is not None
+            and node.id in {a.arg for a in [*info.node.args.posonlyargs, *info.node.args.args,
+                                              *info.node.args.kwonlyargs]})
