@@ -224,3 +224,43 @@ def test_a_base_class_in_another_module_sets_the_device(tmp_path):
                      + textwrap.dedent(policy.format(call="super().__init__(seed)", tail=".numpy()")))
     found = [(r.line, r.code) for r in analyze(agent.read_text(), filename=str(agent))]
     assert [code for _, code in found] == ["NTL202"]
+
+
+def test_registered_buffers_and_parameters_are_attributes_moved_with_the_module():
+    """ATTRIBUTE_REGISTRARS: register_buffer stores a buffer (moved with its module);
+    register_parameter stores the parameter (a leaf that requires grad)."""
+    env = module_values(textwrap.dedent("""
+        import torch
+        import torch.nn as nn
+
+        class Scaler(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("center", torch.zeros(3))
+                self.register_parameter("gain", nn.Parameter(torch.ones(3)))
+                self.plain = torch.zeros(3)
+
+        scaler = Scaler().to(torch.device("cuda"))
+        center, gain, plain = scaler.center, scaler.gain, scaler.plain
+        seen = [t.numpy() for t in (center, gain, plain)]
+    """))
+    assert env["center"].kind is Kind.TENSOR and env["center"].device is Device.CUDA
+    assert env["gain"].kind is Kind.TENSOR and env["gain"].device is Device.CUDA and env["gain"].grad_leaf
+    assert env["plain"].device is not Device.CUDA
+
+
+def test_named_tuple_records_read_by_field_and_position():
+    """RECORD_TYPE_MAKERS: collections.namedtuple and typing.NamedTuple's call form."""
+    env = module_values(textwrap.dedent("""
+        import collections
+        import typing
+        import numpy as np
+
+        Pair = collections.namedtuple("Pair", "first second")
+        Typed = typing.NamedTuple("Typed", [("data", np.ndarray), ("step", int)])
+        p = Pair(np.zeros(2, dtype=np.float32), second=np.zeros(2, dtype=np.int32))
+        t = Typed(np.ones(2), 3)
+        a, b, c, d = p.first, p.second, p[1], t.data
+        seen = [x.numpy() for x in (a, b, c, d)]
+    """))
+    assert (env["a"].dtype, env["b"].dtype, env["c"].dtype, env["d"].dtype) == ("float32", "int32", "int32", "float64")

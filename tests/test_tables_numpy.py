@@ -129,6 +129,9 @@ DTYPES: List[Tuple[str, str]] = [
     ("np.linalg.eigh(np.eye(2, dtype=np.float32))[1]", "float32"), ("np.linalg.inv(np.eye(2, dtype=np.int64))", "float64"),
     ("np.linalg.pinv(f32.reshape(2, 3))", "float32"), ("np.linalg.cholesky(np.eye(2))", "float64"),
     ("np.linalg.eigvalsh(np.eye(2, dtype=np.float32))", "float32"),
+    # NUMPY_LINALG_KEYWORDS: keywords that keep the result's shape of tuple
+    ("np.linalg.svd(f32.reshape(2, 3), full_matrices=False).U", "float32"),
+    ("np.linalg.eigh(np.eye(2), UPLO='U')[0]", "float64"), ("np.linalg.pinv(f32.reshape(2, 3), hermitian=False)", "float32"),
     # NUMPY_FLOAT64_FUNCTIONS: float64 even for float32 data
     ("np.interp(f32[0], [0.0, 1.0], [0.0, 1.0])", "float64"), ("np.float_power(f32, 2)", "float64"),
     # NUMPY_PROMOTING: an int32 array with a Python float is float64

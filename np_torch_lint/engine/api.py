@@ -219,7 +219,7 @@ NUMPY_LINALG_RESULTS: Mapping[str, Optional[Tuple[str, ...]]] = {
     "linalg.qr": ("Q", "R"), "linalg.svd": ("U", "S", "Vh"), "linalg.eigh": ("eigenvalues", "eigenvectors"),
     "linalg.inv": None, "linalg.pinv": None, "linalg.cholesky": None, "linalg.eigvalsh": None,
 }
-NUMPY_LINALG_KEYWORDS: FrozenSet[str] = frozenset({"full_matrices", "UPLO", "hermitian", "rcond", "rtol"})
+NUMPY_LINALG_KEYWORDS: FrozenSet[str] = frozenset({"full_matrices", "UPLO", "hermitian"})
 #: NumPy functions whose result is float64 whatever real input they get (np.interp of
 #: float32 data is float64): name -> the argument whose kind gives the result's kind.
 NUMPY_FLOAT64_FUNCTIONS: Mapping[str, int] = {"interp": 0, "float_power": 0}
