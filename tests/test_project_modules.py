@@ -261,3 +261,50 @@ def test_a_walk_cached_for_one_linted_file_is_not_replayed_for_another(tmp_path:
     """))
     assert _codes(first) == [(5, "NTL301")]
     assert _codes(second) == [(7, "NTL301")]
+
+
+def test_a_files_findings_do_not_depend_on_what_was_linted_before(tmp_path: Path) -> None:
+    """A package re-exporting a helper, first summarized deep in another file's caller walk (where
+    its own imports reach no further), is summarized again for a file that imports it directly:
+    flake8 -j hands files to processes in any order, and each file's findings must be the same."""
+    files = {
+        "pyproject.toml": '[project]\nname = "order"\nversion = "0"\n',
+        "pkg/__init__.py": "from .data import Images\nfrom .transforms import Normalize, bgr_to_rgb\n",
+        "main.py": "from pkg import Images\n\nprint(Images()[0].shape)\n",
+        "pkg/transforms/__init__.py": "from .functional import bgr_to_rgb\nfrom .normalize import Normalize\n",
+        "pkg/transforms/functional.py": "def bgr_to_rgb(img):\n    return img[..., ::-1]\n",
+        "pkg/transforms/normalize.py": textwrap.dedent("""\
+            import torch
+
+
+            class Normalize:
+                def __init__(self, mean):
+                    self.mean = torch.tensor(mean)
+
+                def __call__(self, img):
+                    return img - self.mean
+        """),
+        "pkg/data/__init__.py": "from .dataset import Images\n",
+        "pkg/data/dataset.py": textwrap.dedent("""\
+            import numpy as np
+            import torch
+
+            from pkg.transforms import Normalize, bgr_to_rgb
+
+
+            class Images:
+                def __init__(self):
+                    self.images = [np.zeros((4, 4, 3), dtype=np.uint8)]
+                    self.normalize = Normalize([0.5, 0.5, 0.5])
+
+                def __getitem__(self, idx):
+                    img = bgr_to_rgb(self.images[idx])
+                    return self.normalize(torch.from_numpy(img).float())
+        """),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    dataset = tmp_path / "pkg/data/dataset.py"
+    _codes(tmp_path / "pkg/transforms/normalize.py")  # walks dataset.py as its caller first
+    assert (14, "NTL403") in _codes(dataset)

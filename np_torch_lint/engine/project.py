@@ -57,9 +57,16 @@ class ModuleSummary:
         return self.interpreter.module_frame.env.get(attr)
 
 
-_SUMMARIES: Dict[str, ModuleSummary] = {}  # per process: path -> summary (checked against its stamp)
+_SUMMARIES: Dict[str, ModuleSummary] = {}  # per process: path -> summary (checked against its stamp and depth)
 _LOADING: Set[str] = set()
 _ROOTS: Dict[str, Optional[str]] = {}
+
+
+def _depth(summary: ModuleSummary) -> int:
+    """How deep in an import chain the summary's module was walked (its own imports reach
+    MAX_DEPTH less that)."""
+    project = summary.interpreter.project
+    return project.depth if project is not None else 0
 
 
 def project_root(folder: str) -> Optional[str]:
@@ -246,7 +253,9 @@ class Project:
                 self.used.append(walked)
             return walked
         cached = _SUMMARIES.get(path)
-        if cached is None or cached.stamp != stamp:
+        if cached is None or cached.stamp != stamp or _depth(cached) > self.depth + 1:
+            # (a summary walked deeper, for another linted file, saw fewer of its own imports: the
+            # same file's findings must not depend on which file this process linted before)
             if path in _LOADING:
                 return None  # an import cycle: the module is not finished yet
             _LOADING.add(path)
