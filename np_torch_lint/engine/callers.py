@@ -94,7 +94,7 @@ def _walk_relays(interpreter: "Interpreter", project: Project, linted: ModuleSum
                   and _names_any(stmt, helpers)}
         if not relays:
             continue
-        for path in _importers_of(_module_stem(importer.path), project):
+        for path in _through_packages(_importers_of(_module_stem(importer.path), project), project):
             if walked >= MAX_RELAY_CALLER_FILES:
                 return
             if path in (project.filename, importer.path) or not _uses_any(path, relays):
@@ -124,9 +124,14 @@ def importing_files(project: Project) -> List[str]:
     """The project's files whose imports name the linted file's module: those ``walk_callers`` may walk."""
     if project.depth or project.for_callee or not project.root:
         return []
-    found = _importers_of(_module_stem(project.filename), project)
+    return _through_packages(_importers_of(_module_stem(project.filename), project), project)
+
+
+def _through_packages(found: List[str], project: Project) -> List[str]:
+    """Importers of a module, and the importers of each package ``__init__.py`` among them (``from
+    data import Faces`` where data/__init__.py re-exports the module's names)."""
+    found = list(found)
     for package in [path for path in found if os.path.basename(path) == "__init__.py"]:
-        # `from data import Faces` where data/__init__.py re-exports this module's names
         found += [path for path in _importers_of(_module_stem(package), project) if path not in found]
     return found
 
