@@ -167,6 +167,11 @@ def test_ntl501_fix_only_for_a_call_whose_arguments_are_all_there() -> None:
     assert found.fix is not None
     (found,) = reports("t = torch.tensor([f32[0], f32[1]], **options)\n", "NTL501")
     assert found.fix is None
+    (found,) = reports("t = torch.as_tensor([f32[0], f32[1]])\n", "NTL501")
+    assert found.fix is not None
+    # a legacy constructor also casts: stacking is left to the user (STACKING_FIX_CONVERSIONS)
+    (found,) = reports("t = torch.FloatTensor([f32[0], f32[1]])\n", "NTL501")
+    assert found.fix is None
 
 
 def test_ntl502_fix_only_without_other_arguments() -> None:
