@@ -482,6 +482,8 @@ class Interpreter:
     def if_statement(self, node: ast.If, frame: Frame) -> int:
         self.eval(node.test, frame)
         decided = none_test(node.test, frame, self.sem.name)
+        if decided is None:
+            decided = iteration_truth(node.test, frame)  # `if phase == "train":` in that phase's walk
         if decided is not None:
             # `if device is None: device = ...` with device None (a default the call left): only
             # that branch runs (a walk with the parameter unknown reads both)
@@ -548,10 +550,12 @@ class Interpreter:
         loop and after the first two walks, or after the last one where the join was walked.
         """
         element = UNKNOWN
+        literals: Tuple[Any, ...] = ()
         if isinstance(node, ast.While):
             self.eval(node.test, frame)
         else:
             element = self.sem.element_of(self.eval(node.iter, frame))
+            literals = _literal_items(node)
         rebound = _rebound_in(node, self._rebound_cache)
         self._loop_nodes[id(node)] = node
         # A name only written by `x += ...` keeps its object (a tensor or array changed in place).
@@ -564,6 +568,8 @@ class Interpreter:
         passes = LOOP_PASSES if self._loop_budget > 0 else 0
         if passes == 0:
             state = {name: UNKNOWN for name in state}  # out of budget: trust nothing rebound
+        if literals and passes and isinstance(node, (ast.For, ast.AsyncFor)):
+            return self._literal_loop(node, literals, element, loops, entry, state, frame)
         next_iteration = True  # the next walk starts where this one ends (the second iteration)
         walked: List[Frame] = []
         while True:
@@ -603,6 +609,33 @@ class Interpreter:
         self.block(node.orelse, frame)
         return Flow.NORMAL
 
+    def _literal_loop(self, node: Union[ast.For, ast.AsyncFor], literals: Tuple[Any, ...], element: Value,
+                      loops: Tuple[Tuple[int, FrozenSet[str]], ...], entry: Dict[str, Optional[Value]],
+                      state: Dict[str, Value], frame: Frame) -> int:
+        """``for phase in ["train", "val"]``: exactly those iterations, each walked from where the one
+        before ended, with its target a known constant (``if phase == "train":`` and
+        ``torch.set_grad_enabled(phase == "train")`` decided). The loop runs at least once; after it,
+        each name is the join of what the walks left (a ``break`` may end any of them)."""
+        assert isinstance(node.target, ast.Name)
+        walked: List[Frame] = []
+        for item in literals:
+            head = frame.fork(loops=loops)
+            head.env.update(state)
+            head.iteration = {**frame.iteration, node.target.id: item}
+            self.bind(node.target, element, head)
+            flow = self.block(node.body, head)
+            walked.append(head)
+            self._loop_budget -= 1
+            if not _iterates_again(node, flow):
+                break
+            # the next iteration starts where this one ended (a name unbound before the loop stays
+            # as the first walk had it: every read of it follows a write of the body)
+            state = {name: head.env.get(name, UNKNOWN) if entry.get(name) is not None else value
+                     for name, value in state.items()}
+        frame.merge(*walked)
+        self.block(node.orelse, frame)
+        return Flow.NORMAL
+
     def _entered_grad_mode(self, value: Value, call: ast.expr, frame: Frame) -> Optional[Tri]:
         """The grad mode a context manager of the project sets on entering: an object whose class's
         ``__enter__`` calls ``torch.set_grad_enabled(False)`` (or enters ``torch.no_grad()``), or a
@@ -638,7 +671,10 @@ class Interpreter:
             if _expects_error(call):
                 context = replace(context, expects_error=True)
             elif qual in api.GRAD_MODES:
-                context = replace(context, grad=grad_mode_of(qual, call if isinstance(call, ast.Call) else None) or Tri.UNKNOWN)
+                mode = grad_mode_of(qual, call if isinstance(call, ast.Call) else None) or Tri.UNKNOWN
+                if mode is Tri.UNKNOWN and isinstance(call, ast.Call):
+                    mode = _switched_by_iteration(qual, call, frame) or mode  # set_grad_enabled(phase == "train")
+                context = replace(context, grad=mode)
             elif value.kind is Kind.API and value.qualname is not None and value.qualname in api.GRAD_CONTEXT_OBJECTS:
                 context = _with_grad(context, api.GRAD_CONTEXT_OBJECTS[value.qualname])
             else:
@@ -746,6 +782,70 @@ def _accumulated(before: Optional[Value], now: Value) -> bool:
     zero times, the name is the join with the number: unknown.)"""
     return (before is not None and before.kind in _PYTHON_NUMBERS and now.kind in _ACCUMULATED_KINDS
             and now.dtype is not None)
+
+
+#: the most items of a literal a loop's walks take one by one (interpreter.loop)
+LITERAL_ITERATION_ITEMS = 8
+
+
+def _literal_items(node: Union[ast.For, ast.AsyncFor]) -> Tuple[Any, ...]:
+    """The constants of ``for x in ["train", "val"]`` (a list or tuple of literal strings, numbers
+    or booleans), when the body never rebinds ``x``; () otherwise."""
+    items = node.iter.elts if isinstance(node.iter, (ast.List, ast.Tuple)) else []
+    if not isinstance(node.target, ast.Name) or not 2 <= len(items) <= LITERAL_ITERATION_ITEMS:
+        return ()
+    if not all(isinstance(item, ast.Constant) and isinstance(item.value, (str, int, bool)) for item in items):
+        return ()
+    name = node.target.id
+    for stmt in node.body:
+        if any(isinstance(inner, ast.Name) and inner.id == name and not isinstance(inner.ctx, ast.Load)
+               for inner in walk(stmt)):
+            return ()
+    return tuple(item.value for item in items)  # type: ignore[attr-defined]
+
+
+def iteration_truth(test: ast.expr, frame: Frame) -> Optional[bool]:
+    """Whether a test of loop targets bound to constants in this walk (``phase == "train"``,
+    ``mode in ("val", "test")``, ``not training``) holds; None where it tests anything else."""
+    if not frame.iteration:
+        return None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = iteration_truth(test.operand, frame)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        results = [iteration_truth(value, frame) for value in test.values]
+        decisive = isinstance(test.op, ast.Or)
+        if any(result is decisive for result in results):
+            return decisive
+        return (not decisive) if all(result is not None for result in results) else None
+    if isinstance(test, ast.Name):
+        return bool(frame.iteration[test.id]) if test.id in frame.iteration else None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if isinstance(left, ast.Constant) and isinstance(right, ast.Name) and isinstance(op, (ast.Eq, ast.NotEq)):
+        left, right = right, left
+    if not (isinstance(left, ast.Name) and left.id in frame.iteration):
+        return None
+    value = frame.iteration[left.id]
+    if isinstance(right, ast.Constant) and isinstance(op, (ast.Eq, ast.NotEq)):
+        return (value == right.value) == isinstance(op, ast.Eq)
+    if isinstance(right, (ast.Tuple, ast.List, ast.Set)) and isinstance(op, (ast.In, ast.NotIn)) and all(
+            isinstance(item, ast.Constant) for item in right.elts):
+        return (value in [item.value for item in right.elts]) == isinstance(op, ast.In)  # type: ignore[attr-defined]
+    return None
+
+
+def _switched_by_iteration(qual: Optional[str], call: ast.Call, frame: Frame) -> Optional[Tri]:
+    """``torch.set_grad_enabled(phase == "train")`` in a walk where ``phase`` is a known constant."""
+    mode = api.GRAD_MODES.get(qual or "")
+    if mode is None:
+        return None
+    given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == mode.mode_keyword), None)
+    truth = iteration_truth(given, frame) if given is not None else None
+    if truth is None:
+        return None
+    return Tri.YES if truth != mode.inverted else Tri.NO
 
 
 def _iterates_again(node: Union[ast.For, ast.AsyncFor, ast.While], flow: int) -> bool:

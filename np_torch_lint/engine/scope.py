@@ -91,6 +91,9 @@ class Frame:
         self.yields: List[Value] = []  # what a generator's walk yields (shared by the branches, like ``returns``)
         # The parameters the call being walked left to their defaults, as bound (shared by the branches).
         self.defaults: Dict[str, Value] = {}
+        # The loop targets this walk of a loop over a literal (``for phase in ["train", "val"]``)
+        # binds to one known constant each: name -> constant (see interpreter.loop).
+        self.iteration: Dict[str, Any] = {}
         # For each way the walk left the function normally (a return, the end of the body): was CUDA
         # guarded there (shared by the branches, like ``returns``).
         self.exits_guarded: List[bool] = []
@@ -122,6 +125,7 @@ class Frame:
         child.returns = self.returns
         child.yields = self.yields
         child.defaults = self.defaults
+        child.iteration = self.iteration
         child.exits_guarded = self.exits_guarded
         child.attr_sink = self.attr_sink
         child.self_name = self.self_name
