@@ -1060,7 +1060,11 @@ class Evaluator:
             self.it.in_place(written, node, frame)
         if name in ("append", "insert") and args and (args[-1].value.param_view or (
                 args[-1].value.shares_with is not None and frame.context.loops)):
-            self.it.emit(frame, Snapshot(self.it.site(node), written, args[-1].value, frame.context))
+            # the list a method grows on its own instance (`self.history.append(v)`) is named by its
+            # attribute key: a caller's loop that calls the method on one instance keeps every store
+            holder = attribute_key(func.value) if (isinstance(func.value, ast.Attribute)
+                                                   and self._reads_self(func.value, frame)) else written
+            self.it.emit(frame, Snapshot(self.it.site(node), holder, args[-1].value, frame.context))
         if name in containers.GROWING_METHODS and (
                 kind is Kind.MODULE and receiver.qualname in containers.GROWING_MODULES
                 or kind is None and isinstance(func.value, ast.Attribute) and self._reads_self(func.value, frame)):

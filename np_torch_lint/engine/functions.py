@@ -129,7 +129,7 @@ class FunctionWalks:
             # train_one_epoch(model, optimizer): the call updates the parameters (in an epoch loop, each time)
             self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
         if frame.context.loops:
-            self._snapshots_into_arguments(info, args, bound_self, walked[1], frame)
+            self._snapshots_into_arguments(info, args, bound_self, walked[1], frame, call)
         value = walked[0]
         if value.shares_with is not None:
             # The callee's parameter it shares memory with is the caller's argument.
@@ -140,14 +140,21 @@ class FunctionWalks:
         return value
 
     def _snapshots_into_arguments(self, info: FunctionInfo, args: Sequence[Any], bound_self: bool,
-                                  events: Sequence[object], frame: Frame) -> None:
+                                  events: Sequence[object], frame: Frame, call: ast.Call) -> None:
         """``record(history, model)`` in a training loop, where ``record`` appends a view of a live
         parameter to its list parameter: the store is in the helper, the loop (and its optimizer
         step) in the caller. The helper's snapshot is raised again in the caller's loop, with the
         caller's list (a fresh list passed each time, not a plain name, keeps one snapshot)."""
+        receiver = call.func.value if bound_self and isinstance(call.func, ast.Attribute) else None
+        self_name = _self_parameter(info) if receiver is not None else None
         for event in events:
             if isinstance(event, Snapshot) and not event.context.loops and event.container is not None:
-                partner = argument_name(info, args, bound_self, event.container)
+                if self_name is not None and event.container.startswith(self_name + "."):
+                    # hook.after_epoch(model), whose body grows self.history: the caller's instance
+                    # holds every store (a fresh instance each iteration keeps one)
+                    partner = receiver.id if isinstance(receiver, ast.Name) else None
+                else:
+                    partner = argument_name(info, args, bound_self, event.container)
                 if partner is not None:
                     self.interp.emit(frame, replace(event, container=partner, context=frame.context))
 
@@ -512,6 +519,12 @@ def _parameter_names(info: FunctionInfo, bound_self: bool) -> Optional[List[str]
             return None  # static/class methods, `Cls.method(obj, ...)`: not followed
         return names[1:]
     return None if bound_self else names
+
+
+def _self_parameter(info: FunctionInfo) -> Optional[str]:
+    """The name of a method's instance parameter (``self``), if it is a method."""
+    positional = list(info.node.args.posonlyargs) + list(info.node.args.args)
+    return positional[0].arg if info.owner is not None and positional and not _is_static(info.node) else None
 
 
 def bind_parameters(info: FunctionInfo, args: Sequence[Any], bound_self: bool) -> Optional[Dict[str, Value]]:
