@@ -21,7 +21,7 @@ from .arguments import grad_mode_of
 from .containers import keyword_dict
 from .nodes import walk
 from .events import Context, ParameterUpdate, Snapshot
-from .scope import ClassInfo, Frame, FunctionInfo
+from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing, sequence
 
 if TYPE_CHECKING:
@@ -152,11 +152,31 @@ class FunctionWalks:
                 if self_name is not None and event.container.startswith(self_name + "."):
                     # hook.after_epoch(model), whose body grows self.history: the caller's instance
                     # holds every store (a fresh instance each iteration keeps one)
-                    partner = receiver.id if isinstance(receiver, ast.Name) else None
+                    partner = self._instance_holder(receiver, frame)
                 else:
                     partner = argument_name(info, args, bound_self, event.container)
                 if partner is not None:
                     self.interp.emit(frame, replace(event, container=partner, context=frame.context))
+
+    def _instance_holder(self, receiver: Optional[ast.expr], frame: Frame) -> Optional[str]:
+        """What keeps the instance a method is called on from one iteration to the next: its name;
+        or, for the target of an enclosing loop over a list (``for cb in self.callbacks:
+        cb.on_epoch_end(model)``), that list's name (a list not rebuilt in the outer loop holds
+        the same instances on every one of its iterations)."""
+        if not isinstance(receiver, ast.Name):
+            return None
+        for loop_id, _ in reversed(frame.context.loops):
+            loop = self.interp.loop_node(loop_id)
+            if isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.target, ast.Name) \
+                    and loop.target.id == receiver.id:
+                items = loop.iter
+                if isinstance(items, ast.Name):
+                    return items.id
+                if isinstance(items, ast.Attribute) and isinstance(items.value, ast.Name) \
+                        and items.value.id == frame.self_name:
+                    return attribute_key(items)
+                return None
+        return receiver.id
 
     def constructed(self, init: FunctionInfo, instance: Value, args: Sequence[Any], frame: Frame) -> Value:
         """``Cls(args)``: the instance, with what ``__init__`` stores on self when walked with

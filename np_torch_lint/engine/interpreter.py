@@ -529,6 +529,10 @@ class Interpreter:
                 frame.context = replace(frame.context, **kept)
         return Flow.NORMAL
 
+    def loop_node(self, loop_id: int) -> Optional[Union[ast.For, ast.AsyncFor, ast.While]]:
+        """The loop a context's ``loops`` entry names (by id), while this file's walk knows it."""
+        return self._loop_nodes.get(loop_id)
+
     def _kept_by_loop(self, name: str, frame: Frame) -> bool:
         """``name`` is bound under a condition in the innermost loop and read after it (kept.py)."""
         loop = self._loop_nodes.get(frame.context.loops[-1][0])
