@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from typing import List, NamedTuple, Optional, Sequence
+from typing import Callable, List, NamedTuple, Optional, Sequence
 
 from . import api
 from .values import UNKNOWN, Tri, Value
@@ -83,10 +83,12 @@ def callee_text(node: ast.Call) -> str:
     return ".".join(reversed(parts))
 
 
-def grad_mode_of(qualname: Optional[str], call: Optional[ast.Call]) -> Optional[Tri]:
+def grad_mode_of(qualname: Optional[str], call: Optional[ast.Call],
+                 decide: Optional[Callable[[ast.expr], Optional[bool]]] = None) -> Optional[Tri]:
     """The grad mode a grad switch (a GRAD_MODES row) sets: YES, NO, or UNKNOWN when its
-    argument is not a literal; None when ``qualname`` is no switch. ``call`` is None for a bare
-    decorator (``@torch.no_grad``)."""
+    argument is not a literal and ``decide`` (the walk's own knowledge of a test, such as
+    ``phase == "train"`` in that phase's walk) does not tell; None when ``qualname`` is no switch.
+    ``call`` is None for a bare decorator (``@torch.no_grad``)."""
     mode = api.GRAD_MODES.get(qualname or "")
     if mode is None:
         return None
@@ -100,7 +102,10 @@ def grad_mode_of(qualname: Optional[str], call: Optional[ast.Call]) -> Optional[
     elif isinstance(given, ast.Constant) and isinstance(given.value, bool):
         enabled = given.value != mode.inverted
     else:
-        return Tri.UNKNOWN
+        truth = decide(given) if decide is not None else None
+        if truth is None:
+            return Tri.UNKNOWN
+        enabled = truth != mode.inverted
     if enabled is None:
         return Tri.UNKNOWN
     return Tri.YES if enabled else Tri.NO

@@ -31,15 +31,15 @@ from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tup
 
 from . import api
 from .source import NOT_PROJECT
-from .nodes import walk
+from .nodes import parameter_names, walk
 
 _CUDA_STRING = re.compile(r"cuda(?::\d+)?\Z|torch\.cuda\.\w+\Z")
 _BUILTINS = frozenset(dir(builtins))
 Test = Callable[[ast.expr], bool]
-#: methods after which a name no longer holds only what it was built from: they move it
-#: (`.to(device)`) or fill it with values from elsewhere (`.append(t)`, `.update(d)`).
 #: module methods that move it in place when called as a statement (`model.cpu()`).
 _MOVES = frozenset({"cpu", "cuda", "to"})
+#: methods after which a name no longer holds only what it was built from: they move it
+#: (`.to(device)`) or fill it with values from elsewhere (`.append(t)`, `.update(d)`).
 _MOVING_OR_FILLING = frozenset({"to", "cuda", "type", "_apply", "apply", "append", "extend", "insert", "update",
                                 "setdefault", "add", "set_", "__setitem__"})
 
@@ -481,7 +481,7 @@ def _reads_parameter(node: ast.expr, scope: Scope) -> bool:
     arguments = getattr(scope, "args", None)
     if not isinstance(arguments, ast.arguments):
         return False
-    names = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]} - {"self", "cls"}
+    names = parameter_names(arguments) - {"self", "cls"}
     return any(isinstance(n, ast.Name) and n.id in names for n in walk(node))
 
 

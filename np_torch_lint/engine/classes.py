@@ -196,7 +196,7 @@ class ClassScan:
                 elif isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
                     if _is_self(current.func.value):
                         self.self_calls.add(current.func.attr)
-                        registered = _registered_name(current)
+                        registered = registered_name(current)
                         if registered is not None and method is not None and method != "__init__":
                             self.storing.setdefault(method, set()).add(registered)  # self.register_buffer("m", t)
                     held = current.func.value  # self.items.append(x), self.cache.update(...)
@@ -220,7 +220,7 @@ class ClassScan:
         return not self.self_calls.isdisjoint(methods)
 
 
-def _registered_name(call: ast.Call) -> Optional[str]:
+def registered_name(call: ast.Call) -> Optional[str]:
     """The attribute ``self.register_buffer("name", t)`` (an ATTRIBUTE_REGISTRARS call) stores."""
     assert isinstance(call.func, ast.Attribute)
     first = call.args[0] if call.args else None

@@ -18,7 +18,7 @@ import ast
 from typing import Callable, Dict, FrozenSet, Set
 
 from . import api
-from .nodes import walk
+from .nodes import parameter_names, walk
 from .scope import FunctionInfo
 from .values import Kind, Value
 
@@ -53,8 +53,7 @@ def _tensor_writing_method(name: str) -> bool:
 
 def _scan(node: ast.AST) -> Dict[str, WriteKinds]:
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-    arguments = node.args
-    parameters = {p.arg for p in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+    parameters = parameter_names(node.args)
     rebound: Set[str] = set()
     writes: Dict[str, Set[str]] = {}
     augmented_targets = set()
@@ -130,7 +129,7 @@ def _placed(node: ast.AST, methods: FrozenSet[str], counts: Callable[[ast.Call],
             ) -> FrozenSet[str]:
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     arguments = node.args
-    parameters = {p.arg for p in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+    parameters = parameter_names(arguments)
     if arguments.vararg is not None:
         parameters.add(arguments.vararg.arg)
     items: Dict[str, str] = {}  # a loop or comprehension variable -> the parameter it iterates

@@ -19,6 +19,7 @@ from .functions import argument_name, bind_parameters, constant_arguments
 from .numpy_model import NumpyModel, loaded_array
 from .premises import Premises
 from .promotion import NUMBERS, SCALARS, grad_in_context, numpy_result_dtype
+from .classes import registered_name
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
 from .torch_methods import TorchMethods
 from .sklearn_model import SklearnModel
@@ -392,8 +393,8 @@ class Evaluator:
     def _register_attribute(self, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> None:
         """``self.register_buffer("mean", t)``: stored as ``self.mean = t`` would be, the tensor
         marked a buffer (moved and cast with its module: see ``moved_with``)."""
-        name = node.args[0] if node.args else None
-        if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and name.value.isidentifier()):
+        name = registered_name(node)
+        if name is None or not name.isidentifier():
             return
         given = argument(args, 1, api.ATTRIBUTE_REGISTRARS[func.attr])
         value = given.value if given is not None and not given.starred else UNKNOWN
@@ -401,7 +402,7 @@ class Evaluator:
             value = value.with_(buffer=True)
         target = self._registered.get(id(node))
         if target is None or target[0] is not node:
-            store = ast.copy_location(ast.Attribute(value=func.value, attr=name.value, ctx=ast.Store()), func)
+            store = ast.copy_location(ast.Attribute(value=func.value, attr=name, ctx=ast.Store()), func)
             target = self._registered[id(node)] = (node, store)
         self.it.bind(target[1], value, frame)
 

@@ -78,8 +78,9 @@ class FunctionWalks:
             if extra is not None:
                 given = params.get(extra.arg) if params is not None else None
                 frame.env[extra.arg] = given if given is not None else UNKNOWN  # *inputs: a call's extra values
-        if info.owner is not None and positional and not _is_static(info.node):
-            frame.self_name = positional[0].arg
+        self_name = _self_parameter(info)
+        if self_name is not None and info.owner is not None:
+            frame.self_name = self_name
             built = moved.definition if moved is not None and _subclass_of(moved, info) else info.owner
             instance = self.interp.classes.instance_value(built)
             if moved is not None:
@@ -299,8 +300,7 @@ class FunctionWalks:
     def _bound_once(self, info: FunctionInfo, name: str) -> bool:
         """``name`` is bound once in the file that defines ``info``, at its top level."""
         home = info.home if info.home is not None else self.interp
-        flags = getattr(home, "guard_flags", None)
-        return info.closure.function is None and flags is not None and flags.definition(name) is not None
+        return info.closure.function is None and home.guard_flags.definition(name) is not None
 
     def _moved_since_built(self, info: FunctionInfo, receiver: Value) -> bool:
         """The instance a method is called on is not as its class builds it: moved to CUDA, a

@@ -675,10 +675,10 @@ class Interpreter:
             if _expects_error(call):
                 context = replace(context, expects_error=True)
             elif qual in api.GRAD_MODES:
-                mode = grad_mode_of(qual, call if isinstance(call, ast.Call) else None) or Tri.UNKNOWN
-                if mode is Tri.UNKNOWN and isinstance(call, ast.Call):
-                    mode = _switched_by_iteration(qual, call, frame) or mode  # set_grad_enabled(phase == "train")
-                context = replace(context, grad=mode)
+                # torch.set_grad_enabled(phase == "train") is decided in each phase's walk
+                mode = grad_mode_of(qual, call if isinstance(call, ast.Call) else None,
+                                    lambda test: iteration_truth(test, frame))
+                context = replace(context, grad=mode or Tri.UNKNOWN)
             elif value.kind is Kind.API and value.qualname is not None and value.qualname in api.GRAD_CONTEXT_OBJECTS:
                 context = _with_grad(context, api.GRAD_CONTEXT_OBJECTS[value.qualname])
             else:
@@ -838,18 +838,6 @@ def iteration_truth(test: ast.expr, frame: Frame) -> Optional[bool]:
             isinstance(item, ast.Constant) for item in right.elts):
         return (value in [item.value for item in right.elts]) == isinstance(op, ast.In)  # type: ignore[attr-defined]
     return None
-
-
-def _switched_by_iteration(qual: Optional[str], call: ast.Call, frame: Frame) -> Optional[Tri]:
-    """``torch.set_grad_enabled(phase == "train")`` in a walk where ``phase`` is a known constant."""
-    mode = api.GRAD_MODES.get(qual or "")
-    if mode is None:
-        return None
-    given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == mode.mode_keyword), None)
-    truth = iteration_truth(given, frame) if given is not None else None
-    if truth is None:
-        return None
-    return Tri.YES if truth != mode.inverted else Tri.NO
 
 
 def _iterates_again(node: Union[ast.For, ast.AsyncFor, ast.While], flow: int) -> bool:

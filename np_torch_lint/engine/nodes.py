@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import ast
 from collections import deque
-from typing import Deque, Iterator
+from typing import Deque, Iterator, Set
 
 _AST = ast.AST
+
+
+def parameter_names(arguments: ast.arguments) -> Set[str]:
+    """The names a function's parameters bind, by position or keyword (not ``*args``/``**kwargs``)."""
+    return {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
 
 
 def walk(root: ast.AST) -> Iterator[ast.AST]:

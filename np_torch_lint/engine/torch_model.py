@@ -16,7 +16,7 @@ from .arguments import Arg, argument, bound_arguments, callee_text, first, grad_
 from .effects import casts_dtype
 from .events import Conversion, Load, LossTarget, ModelInput, ParameterUpdate, Placement, StateRead, StateUpdate
 from .guards import device_variable
-from .nodes import walk
+from .nodes import parameter_names, walk
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo
@@ -872,5 +872,4 @@ def _unknown_parameter(node: ast.expr, value: Value, frame: Frame) -> bool:
     configuration the program reads, so no configured device either way."""
     info = frame.function
     return (isinstance(node, ast.Name) and value.kind is None and info is not None
-            and node.id in {a.arg for a in [*info.node.args.posonlyargs, *info.node.args.args,
-                                              *info.node.args.kwonlyargs]})
+            and node.id in parameter_names(info.node.args))
