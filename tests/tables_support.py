@@ -12,7 +12,7 @@ from np_torch_lint.engine import module_values
 from np_torch_lint.engine.values import Value
 
 PRELUDE = """\
-import io
+import base64, binascii, bz2, gzip, io, lzma, os, pickle, struct, zlib
 import numpy as np
 import torch
 import torch.nn as nn

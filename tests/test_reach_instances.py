@@ -264,3 +264,40 @@ def test_named_tuple_records_read_by_field_and_position():
         seen = [x.numpy() for x in (a, b, c, d)]
     """))
     assert (env["a"].dtype, env["b"].dtype, env["c"].dtype, env["d"].dtype) == ("float32", "int32", "int32", "float64")
+
+
+TABLE = """
+    class Table:
+        def __init__(self):
+            self.raw = np.random.rand(8, 3).astype(np.float32)
+            self.view = torch.from_numpy(self.raw)
+
+        def report(self):
+            return self.summary()
+
+        def summary(self):
+            return self.raw.mean()
+"""
+
+
+def table_codes(source: str) -> List[str]:
+    text = HEADER + textwrap.dedent(TABLE) + textwrap.dedent(source)
+    return [r.code for r in analyze(text, filename="table.py")]
+
+
+def test_an_instance_keeps_the_share_between_its_attributes():
+    """``self.view = torch.from_numpy(self.raw)``: a write through ``t.view`` changes ``t.raw``,
+    read directly or by a method (through the methods it calls on self)."""
+    assert table_codes("t = Table()\nt.view.sub_(1.0)\nprint(t.raw)\n") == ["NTL401"]
+    assert table_codes("t = Table()\nt.view *= 2.0\nprint(t.report())\n") == ["NTL401"]
+    assert table_codes("t = Table()\nv = t.view\nv.clamp_(0, 0.5)\nprint(t.summary())\n") == ["NTL401"]
+
+
+def test_an_instance_share_look_alikes_stay_silent():
+    """Metadata reads, a rebound attribute, a write with no later read, and a fill (the buffer a
+    tensor view is kept for) draw nothing."""
+    assert table_codes("t = Table()\nt.view.sub_(1.0)\nprint(t.raw.shape, t.view.sum())\n") == []
+    assert table_codes("t = Table()\nt.raw = np.zeros(3)\nt.view.sub_(1.0)\nprint(t.raw)\n") == []
+    assert table_codes("t = Table()\nt.view.sub_(1.0)\nprint(t.view)\n") == []
+    assert table_codes("t = Table()\nt.view[0] = 1.0\nt.view.copy_(torch.ones(8, 3))\nprint(t.raw)\n") == []
+    assert table_codes("t = Table()\nt.raw[0] = 1.0\nt.raw.fill(0.0)\nprint(t.view)\n") == []

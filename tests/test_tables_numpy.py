@@ -267,6 +267,16 @@ READ_ONLY: List[str] = [
     # BINARY_READ_METHODS: what a file opened in binary mode reads is bytes
     "np.frombuffer(open('data.f64', 'rb').read())", "np.frombuffer(open('data.f64', 'rb').read1())",
     "np.frombuffer(open('data.f64', 'rb', buffering=0).readall())",
+    # BYTES_FUNCTIONS: the standard library's bytes
+    "np.frombuffer(struct.pack('<2f', 1.0, 2.0), dtype=np.float32)", "np.frombuffer(zlib.compress(b'abcd'), dtype=np.uint8)",
+    "np.frombuffer(zlib.decompress(zlib.compress(b'abcdefgh')))", "np.frombuffer(gzip.compress(b'ab'), dtype=np.uint8)",
+    "np.frombuffer(gzip.decompress(gzip.compress(b'abcdefgh')))", "np.frombuffer(bz2.compress(b'ab'), dtype=np.uint8)",
+    "np.frombuffer(bz2.decompress(bz2.compress(b'abcdefgh')))", "np.frombuffer(lzma.compress(b'ab'), dtype=np.uint8)",
+    "np.frombuffer(lzma.decompress(lzma.compress(b'abcdefgh')))", "np.frombuffer(base64.b64decode('AAAAAAAA8D8='))",
+    "np.frombuffer(base64.b64encode(b'abcdef'), dtype=np.uint8)", "np.frombuffer(base64.urlsafe_b64decode('AAAAAAAA8D8='))",
+    "np.frombuffer(base64.decodebytes(b'AAAAAAAA8D8='))", "np.frombuffer(base64.b85decode(base64.b85encode(b'abcdefgh')))",
+    "np.frombuffer(binascii.unhexlify('000000000000f03f'))", "np.frombuffer(binascii.a2b_base64('AAAAAAAA8D8='))",
+    "np.frombuffer(pickle.dumps(1), dtype=np.uint8)", "np.frombuffer(os.urandom(8))",
     # PIL_OPENERS and PIL_IMAGE_METHODS keep the image read-only through np.asarray
     "np.asarray(Image.fromarray(np.zeros((4, 4), dtype=np.uint8)))",
     *[f"np.asarray(Image.new('RGB', (4, 4)).{call})" for call in (

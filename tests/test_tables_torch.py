@@ -3,10 +3,11 @@ the engine's view of each case, and the installed torch running it."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+from np_torch_lint.engine import api
 from np_torch_lint.engine.values import Kind, Tri
 from tables_support import PRELUDE, dtype_name, engine_value, lint_codes, run_value
 
@@ -528,14 +529,22 @@ def test_a_0d_float64_scale_does_not_promote_an_operation(tmp_path: Path) -> Non
 
 
 def test_shape_facts(tmp_path: Path) -> None:
-    """SHAPE_ARGUMENT_MAKERS, DIMENSION_ARGUMENT_MAKERS and SHAPE_KEEPING_METHODS: known dimensions."""
-    for expression, ndim in (("np.zeros((4, 3))", 2), ("np.ones((4, 3))", 2), ("np.empty((4, 3))", 2),
-                             ("np.full((4, 3), 1.0)", 2), ("np.zeros(5)", 1), ("np.random.rand(4, 3)", 2),
-                             ("np.random.randn(4, 3, 2)", 3), ("torch.tensor(np.float64(1.0))", 0),
-                             ("torch.tensor(np.float64(1.0)).clone()", 0),
-                             ("torch.tensor(np.float64(1.0)).contiguous()", 0)):
+    """SHAPE_ARGUMENT_MAKERS, DIMENSION_ARGUMENT_MAKERS, SHAPE_KEEPING_METHODS and
+    FULL_REDUCTION_METHODS: known dimensions (a 0-d float64 operand promotes nothing)."""
+    cases: List[Tuple[str, Optional[int]]] = [
+        ("np.zeros((4, 3))", 2), ("np.ones((4, 3))", 2), ("np.empty((4, 3))", 2), ("np.full((4, 3), 1.0)", 2),
+        ("np.zeros(5)", 1), ("np.random.rand(4, 3)", 2), ("np.random.randn(4, 3, 2)", 3),
+        ("torch.tensor(np.float64(1.0))", 0), ("-torch.tensor(np.float64(0.5)).exp()", 0),
+        ("torch.tensor(np.float64(0.5)).clamp(0, 1)", 0), ("torch.tensor(np.float64(0.5)).clip(0, 1)", 0),
+    ]
+    cases += [(f"torch.tensor(np.float64(0.5)).{method}()", 0)
+              for method in sorted(api.SHAPE_KEEPING_METHODS - {"clamp", "clip"})]
+    cases += [(f"torch.ones(3, 2).{method}()", 0) for method in sorted(api.FULL_REDUCTION_METHODS)]
+    cases += [("torch.ones(3, 2).sum(0)", None), ("torch.ones(3, 2).mean(dim=1)", None)]  # a dimension kept
+    for expression, ndim in cases:
         assert engine_value(expression).ndim == ndim, expression
-        assert run_value(expression, tmp_path).ndim == ndim, expression
+        if ndim is not None:
+            assert run_value(expression, tmp_path).ndim == ndim, expression
 
 
 def test_scalar_constructors_and_flips_of_lists(tmp_path: Path) -> None:

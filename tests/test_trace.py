@@ -53,6 +53,12 @@ KNOWN_MISSES = {
     "NTL402/pos_weight_update_ratio_difference.py": "as for pos_weight_before_step_compared.py: a parameter "
                                                     "view kept as 'before' (np.asarray of the detached weight) "
                                                     "is not recorded; trace sees the step's writes as NTL401",
+    "NTL401/pos_instance_view_scaled_in_method.py": "trace follows the array through the names of a user "
+                                                    "frame that reads it later; an array held only as an "
+                                                    "attribute (self.pixels) and read through it is not followed",
+    "NTL401/pos_instance_view_standardized_by_helper.py": "as for pos_instance_view_scaled_in_method.py: "
+                                                          "the raw array is read through its instance "
+                                                          "(self.raw in a method), not through a name",
     "NTL501/pos_legacy_floattensor_of_array_list.py": _TYPED_LEGACY.format("FloatTensor"),
     "NTL503/pos_checkpoint_doubletensor.py": _TYPED_LEGACY.format("DoubleTensor"),
     "NTL503/pos_dataset_floattensor.py": _TYPED_LEGACY.format("FloatTensor"),

@@ -626,12 +626,26 @@ SAMPLERS: FrozenSet[str] = frozenset({"random.sample", "random.choices"})
 #: grow with append like a list.
 LIST_LIKE_CONTAINERS: FrozenSet[str] = frozenset({"collections.deque"})
 BINARY_READ_METHODS: FrozenSet[str] = frozenset({"read", "read1", "readall"})
+#: standard-library functions that return bytes (immutable: np.frombuffer over them is read-only).
+BYTES_FUNCTIONS: FrozenSet[str] = frozenset({
+    "struct.pack", "zlib.compress", "zlib.decompress", "gzip.compress", "gzip.decompress", "bz2.compress",
+    "bz2.decompress", "lzma.compress", "lzma.decompress", "base64.b64decode", "base64.b64encode",
+    "base64.urlsafe_b64decode", "base64.decodebytes", "base64.b85decode", "binascii.unhexlify",
+    "binascii.a2b_base64", "pickle.dumps", "os.urandom",
+})
 #: (not thumbnail: it resizes the image in place and returns None)
 PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rotate", "transpose", "copy", "filter"})
 
 #: ndarray methods that write the array in place (itemset: NumPy 1 only). Not resize: on an array
 #: shared with a tensor it raises ("cannot resize an array that references or is referenced").
 NDARRAY_INPLACE: FrozenSet[str] = frozenset({"fill", "sort", "put", "itemset", "partition", "setfield"})
+#: in-place methods (tensor and ndarray) that fill their receiver with new data instead of transforming
+#: what it holds: a buffer shared on purpose is written this way (NTL401 on an instance's attributes).
+FILLING_METHODS: FrozenSet[str] = frozenset({
+    "copy_", "fill_", "zero_", "set_", "index_copy_", "index_fill_", "index_put_", "put_", "masked_fill_",
+    "masked_scatter_", "scatter_", "uniform_", "normal_", "random_", "bernoulli_", "exponential_", "geometric_",
+    "cauchy_", "log_normal_", "fill", "put", "itemset", "setfield",
+})
 #: tensor methods ending in "_" that do not write the tensor's data: they change its grad flag,
 #: its storage's sharing, or only its view of the data (shape, strides, names).
 NOT_WRITES: FrozenSet[str] = frozenset({
@@ -1091,7 +1105,16 @@ NUMPY_VIEW_FUNCTIONS: FrozenSet[str] = frozenset({
 #: NumPy functions that return a read-only view of a PIL image's buffer (unless given a dtype).
 IMAGE_VIEW_FUNCTIONS: FrozenSet[str] = frozenset({"numpy.asarray", "numpy.asanyarray"})
 #: TENSOR_PROPAGATING methods that keep the tensor's shape.
-SHAPE_KEEPING_METHODS: FrozenSet[str] = frozenset({"clone", "contiguous"})
+#: tensor methods that, given no dimension (`loss.mean()`, `t.sum()`), reduce every element to a 0-d tensor.
+FULL_REDUCTION_METHODS: FrozenSet[str] = frozenset({
+    "sum", "mean", "std", "var", "prod", "norm", "amax", "amin", "max", "min",
+})
+SHAPE_KEEPING_METHODS: FrozenSet[str] = frozenset({
+    "clone", "contiguous",
+    # elementwise: a 0-d tensor stays 0-d (and keeps not promoting a dimensioned operand)
+    "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "sigmoid", "tanh", "relu", "neg", "square", "sin", "cos",
+    "floor", "ceil", "round", "sign", "clamp", "clip",
+})
 #: tensor methods named ``new_<factory>``: a new tensor with the receiver's dtype and device.
 TENSOR_NEW_PREFIX = "new_"
 #: MODULE_SELF_METHODS that cast the module's parameters (dtype from TENSOR_CASTS).

@@ -220,6 +220,30 @@ class ClassScan:
         return not self.self_calls.isdisjoint(methods)
 
 
+def attributes_read(cls: ClassInfo, method: str) -> Set[str]:
+    """The ``self.<name>`` a method of ``cls`` reads, and the methods it calls on ``self`` read in
+    turn (``data.raw_summary()`` reads ``data.raw``: NTL401's later read of a shared array)."""
+    read: Set[str] = set()
+    seen: Set[str] = set()
+    pending = [method]
+    while pending:
+        name = pending.pop()
+        info = cls.method(name)
+        if name in seen or info is None:
+            continue
+        seen.add(name)
+        arguments = info.node.args.posonlyargs + info.node.args.args
+        if not arguments:
+            continue
+        self_name = arguments[0].arg
+        for current in walk(info.node):
+            if (isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name)
+                    and current.value.id == self_name and isinstance(current.ctx, ast.Load)):
+                read.add(current.attr)
+                pending.append(current.attr)  # self.helper(): a method read is a method called
+    return read
+
+
 def registered_name(call: ast.Call) -> Optional[str]:
     """The attribute ``self.register_buffer("name", t)`` (an ATTRIBUTE_REGISTRARS call) stores."""
     assert isinstance(call.func, ast.Attribute)

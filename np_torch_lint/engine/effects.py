@@ -47,6 +47,22 @@ def writes_argument(kinds: WriteKinds, argument: Value) -> bool:
     return False
 
 
+def unrebound_parameters(info: FunctionInfo) -> FrozenSet[str]:
+    """The parameters the function never rebinds: each names its caller's argument throughout."""
+    found = getattr(info.node, "_ntl_unrebound", None)
+    if found is None:
+        stored = {node.id for node in walk(info.node) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
+        found = frozenset(parameter_names(info.node.args) - stored)
+        setattr(info.node, "_ntl_unrebound", found)
+    return found
+
+
+def fills_only(kinds: WriteKinds) -> bool:
+    """Whether those writes only fill the argument (items stored, ``copy_``, ``fill_``) rather than
+    transform what it holds (``+=``, ``sub_``, ``sort``): see ``Interpreter.in_place``."""
+    return all(kind == "item" or kind[7:] in api.FILLING_METHODS for kind in kinds)
+
+
 def _tensor_writing_method(name: str) -> bool:
     return name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITES
 

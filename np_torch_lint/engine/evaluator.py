@@ -15,16 +15,16 @@ from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tup
 from . import api, conditions, containers, distributions, effects, guards
 from .arguments import Arg, argument, bound_arguments, first, literal_false
 from .events import ParameterUpdate, Snapshot
-from .functions import argument_name, bind_parameters, constant_arguments
+from .functions import constant_arguments
 from .numpy_model import NumpyModel, loaded_array
 from .premises import Premises
 from .promotion import NUMBERS, SCALARS, grad_in_context, numpy_result_dtype
-from .classes import registered_name
-from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
+from .classes import attributes_read, registered_name
+from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, on_instance, storage_key
 from .torch_methods import TorchMethods
 from .sklearn_model import SklearnModel
 from .torch_model import ApiHandler, TorchModel, layer_parametric, tensor_dataset_item
-from .functions import bind_parameters, parameters_given
+from .functions import parameters_given
 from .values import (UNKNOWN, UNKNOWN_CHOICE, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, join_elements, knows_nothing, moved_with,
                      sequence, stored_by_constructor)
 from .walker import Walker
@@ -50,6 +50,8 @@ class Evaluator:
             self.api_calls.setdefault(name, self._opencv)
         for name in api.BINARY_READ_METHODS:
             self.api_calls.setdefault(f"{api.BINARY_FILE}.{name}", self._bytes)
+        for name in api.BYTES_FUNCTIONS:
+            self.api_calls.setdefault(name, self._bytes)
         for name in api.UNPICKLERS:
             self.api_calls.setdefault(name, self._unpickled)
         for name in api.DICT_CONSTRUCTORS:
@@ -94,6 +96,8 @@ class Evaluator:
                 self.it.read(node.id, node, frame)
             return self.name(node.id, frame)
         if isinstance(node, ast.Attribute):
+            if frame.pending_writes and isinstance(node.value, ast.Name):
+                self.it.read(attribute_key(node), node, frame)  # data.raw, self.raw
             return self.attribute(node, frame)
         if isinstance(node, ast.Call):
             return self.call(node, frame)
@@ -311,9 +315,10 @@ class Evaluator:
     # --- attributes and subscripts ------------------------------------------------------
 
     def attribute(self, node: ast.Attribute, frame: Frame) -> Value:
-        if node.attr in api.METADATA_ATTRS and isinstance(node.value, ast.Name):
-            # a.shape, t.dtype: metadata, not a read of the data (NTL401 waits for a real read)
-            held = self.name(node.value.id, frame)
+        if node.attr in api.METADATA_ATTRS and storage_key(node.value) is not None:
+            # a.shape, t.dtype, self.raw.shape: metadata, not a read of the data (NTL401 waits for a real read)
+            held = self.name(node.value.id, frame) if isinstance(node.value, ast.Name) else (
+                self.attribute(node.value, frame) if isinstance(node.value, ast.Attribute) else UNKNOWN)
             if held.kind is Kind.TENSOR and node.attr == "device":
                 return self.torch.attribute(held, "device")
             if held.kind in (Kind.NDARRAY, Kind.TENSOR):
@@ -352,10 +357,15 @@ class Evaluator:
                         return moved_with(base, on_path)
                 value = self.it.class_attrs(cls).get(attr)
                 given = stored_by_constructor(base, attr)
+                if given is None:
+                    given = value
                 if given is not None:
-                    return moved_with(base, given)  # what this instance's construction stored (Trainer(net).net)
-                if value is not None:
-                    return moved_with(base, value)
+                    # what this instance's construction stored (Trainer(net).net), else the class's
+                    # join; a share it keeps with another of its attributes, read through its holder
+                    if given.shares_with is not None:
+                        partner = on_instance(given.shares_with, node.value)
+                        given = given.with_(shares_with=partner, shared_at=given.shared_at if partner else None)
+                    return moved_with(base, given)
                 method = cls.method(attr)
                 if method is not None and _is_property(method.node):
                     # model.device where `device` is a @property: its getter, run on this instance
@@ -728,12 +738,11 @@ class Evaluator:
         written = effects.written_parameters(info)
         if not written:
             return
-        values = bind_parameters(info, args, bound_self) or {}
-        for parameter, kinds in written.items():
-            name = argument_name(info, args, bound_self, parameter)
-            value = values.get(parameter)
-            if name is not None and value is not None and effects.writes_argument(kinds, value):
-                self.it.in_place(name, node, frame)
+        for parameter, arg in parameters_given(info, args, bound_self):
+            kinds = written.get(parameter)
+            name = storage_key(arg.node)
+            if kinds and name is not None and effects.writes_argument(kinds, arg.value):
+                self.it.in_place(name, node, frame, arg.value, overwrite=effects.fills_only(kinds))
 
     def call_api(self, qual: str, node: ast.Call, frame: Frame) -> Value:
         """A call of NumPy, torch, PIL or a builtin by qualified name, through the handler tables."""
@@ -1037,6 +1046,9 @@ class Evaluator:
         # cuda() override still places it: overrides delegate to super().cuda().)
         runs_own_method = (receiver.kind is Kind.INSTANCE and isinstance(receiver.definition, ClassInfo)
                            and receiver.definition.method(name) is not None)
+        if frame.pending_writes and isinstance(func.value, ast.Name) and isinstance(receiver.definition, ClassInfo):
+            for attr in sorted(attributes_read(receiver.definition, name)):  # data.summary() reads data.raw
+                self.it.read(f"{func.value.id}.{attr}", node, frame)
         if not runs_own_method:
             self.torch.method_placement(name, func, args, frame, receiver)
         kind = receiver.kind
@@ -1052,13 +1064,14 @@ class Evaluator:
             # self.optimizer = None in __init__, set by a subclass or a setup method this file does
             # not show: a method called on it runs on whatever was set (on None it would raise).
             receiver, kind = UNKNOWN, None
+        storage = storage_key(func.value)  # `x.sub_(m)`, `data.x.sub_(m)`
         if kind is Kind.TENSOR and name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITES:
-            if written is not None:
-                self.it.in_place(written, node, frame)
+            if storage is not None:
+                self.it.in_place(storage, node, frame, receiver, overwrite=name in api.FILLING_METHODS)
             if receiver.param_view:
                 self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
-        elif kind is Kind.NDARRAY and name in api.NDARRAY_INPLACE and written is not None:
-            self.it.in_place(written, node, frame)
+        elif kind is Kind.NDARRAY and name in api.NDARRAY_INPLACE and storage is not None:
+            self.it.in_place(storage, node, frame, receiver, overwrite=name in api.FILLING_METHODS)
         if name in ("append", "insert") and args and (args[-1].value.param_view or (
                 args[-1].value.shares_with is not None and frame.context.loops)):
             # the list a method grows on its own instance (`self.history.append(v)`) is named by its

@@ -21,7 +21,7 @@ from .arguments import grad_mode_of
 from .containers import keyword_dict
 from .nodes import walk
 from .events import Context, ParameterUpdate, Snapshot
-from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
+from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, storage_key
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing, sequence
 
 if TYPE_CHECKING:
@@ -131,6 +131,10 @@ class FunctionWalks:
             self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
         if frame.context.loops:
             self._snapshots_into_arguments(info, args, bound_self, walked[1], frame, call)
+        for parameter, pending in walked[3].items():
+            written = argument_name(info, args, bound_self, parameter)
+            if written is not None:
+                frame.pending_writes.setdefault(written, pending)
         value = walked[0]
         if value.shares_with is not None:
             # The callee's parameter it shares memory with is the caller's argument.
@@ -224,7 +228,8 @@ class FunctionWalks:
                 self.interp.emit(frame, event)
 
     def _walk_call(self, info: FunctionInfo, args: Sequence[Any], frame: Frame, bound_self: bool,
-                   receiver: Optional[Value]) -> Optional[Tuple[Value, Tuple[object, ...], Dict[str, Value]]]:
+                   receiver: Optional[Value]) -> Optional[Tuple[Value, Tuple[object, ...], Dict[str, Value],
+                                                                Dict[str, Tuple[Any, str, Any]]]]:
         """The walk of ``info`` for this call's facts (cached), its events raised here: what it
         returns, its events and what it stored on self; None where only the summary can answer."""
         params = bind_parameters(info, args, bound_self)
@@ -262,7 +267,8 @@ class FunctionWalks:
                                                 defaulted=defaulted)
             finally:
                 info.active_calls -= 1
-            cached = (_yielded(walked) if info.generator else _returned(walked), tuple(events), sink)
+            cached = (_yielded(walked) if info.generator else _returned(walked), tuple(events), sink,
+                      dict(walked.escaping_writes))
             info.call_results[key] = cached
         for event in cached[1]:
             self.interp.emit(frame, event)
@@ -597,15 +603,16 @@ def parameters_given(info: FunctionInfo, args: Sequence[Any], bound_self: bool) 
 
 
 def argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str) -> Optional[str]:
-    """The caller's variable passed as ``parameter``, if it was passed as a plain name."""
+    """The caller's variable passed as ``parameter``, if it was passed as a plain name or an
+    attribute of one (``data.x``: see ``scope.storage_key``)."""
     names = _parameter_names(info, bound_self) or []
     positional = [arg for arg in args if arg.keyword is None]
     for name, arg in zip(names, positional):
         if name == parameter:
-            return arg.node.id if isinstance(arg.node, ast.Name) else None
+            return storage_key(arg.node)
     for arg in args:
         if arg.keyword == parameter:
-            return arg.node.id if isinstance(arg.node, ast.Name) else None
+            return storage_key(arg.node)
     return None
 
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from . import api, conditions, containers, process_groups
+from . import api, conditions, containers, effects, process_groups
 from .classes import ClassModel
 from .arguments import grad_mode_of
 from .evaluator import Evaluator, none_test
@@ -30,7 +30,7 @@ from .guards import GuardFlags, constant_truth
 from .promotion import numpy_result_dtype
 from .kept import kept_for_later
 from .nodes import walk
-from .scope import ClassInfo, Frame, FunctionInfo, attribute_key
+from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, instance_relative, storage_key
 from .source import ImportItem, Item, Opaque, statements
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, unpacked
 
@@ -248,6 +248,11 @@ class Interpreter:
     def return_statement(self, node: ast.Return, frame: Frame) -> int:
         result = self.eval(node.value, frame) if node.value is not None else Value(kind=Kind.NONE)
         frame.returns.append(result)
+        written = result.shares_with
+        if written is not None and written in frame.pending_writes and frame.function is not None \
+                and written in effects.unrebound_parameters(frame.function):
+            # returns the view it wrote through: its caller's argument changed with it
+            frame.escaping_writes.setdefault(written, frame.pending_writes[written])
         frame.exits_guarded.append(frame.context.cuda_guarded)
         function = frame.function
         if function is not None and function.owner is not None and function.owner.is_dataset \
@@ -343,8 +348,10 @@ class Interpreter:
             # `w -= lr * g` writes w itself: its dtype, device and grad flags stay (under no_grad
             # too); a dtype the result cannot be cast back to raises, so w keeps its own.
             result = left.with_(origin=left.origin)
-        if in_place and isinstance(target, ast.Name):
-            self.in_place(target.id, node, frame)  # `t += 1` writes the tensor/array itself
+        written = storage_key(target)
+        if in_place and written is not None:
+            # `t += 1` writes the tensor/array itself (`data.x -= m`: see in_place)
+            self.in_place(written, node, frame, None if isinstance(node.target, ast.Subscript) else left)
             if left.param_view:
                 self.emit(frame, ParameterUpdate(self.site(node), frame.context))
             result = result.with_(shares_with=left.shares_with, shared_at=left.shared_at, param_view=left.param_view)
@@ -370,13 +377,39 @@ class Interpreter:
             frame.attr_sink[node.target.attr] = UNKNOWN
             frame.env[attribute_key(node.target)] = UNKNOWN
 
-    def in_place(self, name: str, node: ast.AST, frame: Frame) -> None:
-        """An in-place write to ``name``: if it shares memory, its partner waits for a read."""
+    def _rebind_share(self, key: str, value: Value, frame: Frame) -> None:
+        """``key = value``: the old object's memory shares no longer concern ``key``; the new
+        value's share (``t = torch.from_numpy(a)``, ``self.x = torch.from_numpy(self.raw)``) does."""
+        frame.aliases.pop(key, None)
+        for other, (partner, _) in list(frame.aliases.items()):
+            if partner == key:
+                del frame.aliases[other]
+        frame.pending_writes.pop(key, None)
+        shared = value.shares_with
+        if shared is not None and shared != key and not shared.startswith("."):
+            frame.aliases[key] = (shared, value.shared_at)
+            frame.aliases[shared] = (key, value.shared_at)
+
+    def in_place(self, name: str, node: ast.AST, frame: Frame, value: Optional[Value] = None,
+                 overwrite: bool = False) -> None:
+        """An in-place write to ``name``: if it shares memory, its partner waits for a read.
+
+        An attribute written (``data.x``, ``self.x``) may share with another attribute of its
+        instance (``value``, the attribute read: ``data.raw``, stored by a method of its class).
+        An instance that keeps both sides is often a buffer filled on purpose (an environment's
+        observations written into the array its tensor views): there, only a write that
+        transforms the data counts (``x.sub_(m)``, ``x *= s``), not one that fills it
+        (``overwrite``: an item assigned, ``copy_``, ``fill_``)."""
         if frame.context.loops:
             self.emit(frame, InPlaceWrite(self.site(node), name, frame.context))
         share = frame.aliases.get(name)
+        if share is None and value is not None and value.shares_with is not None and "." in name \
+                and not value.shares_with.startswith(".") and frame.lookup(value.shares_with) is None:
+            share = (value.shares_with, value.shared_at)  # not rebound on this path since
         if share is not None:
             partner, shared_at = share
+            if overwrite and ("." in name or "." in partner):
+                return
             # The first write after the last read is where the two sides diverge: keep it.
             frame.pending_writes.setdefault(partner, (self.site(node), name, shared_at))
 
@@ -428,15 +461,7 @@ class Interpreter:
         if isinstance(target, ast.Name):
             name = target.id
             frame.env[name] = value
-            # The old object's memory shares no longer concern this name.
-            frame.aliases.pop(name, None)
-            for key, (partner, _) in list(frame.aliases.items()):
-                if partner == name:
-                    del frame.aliases[key]
-            frame.pending_writes.pop(name, None)
-            if value.shares_with is not None and value.shares_with != name:
-                frame.aliases[name] = (value.shares_with, value.shared_at)
-                frame.aliases[value.shares_with] = (name, value.shared_at)
+            self._rebind_share(name, value, frame)
             if value.param_view and frame.context.loops and self._kept_by_loop(name, frame):
                 self.emit(frame, Snapshot(self.site(source if source is not None else target), None, value, frame.context))
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -456,9 +481,18 @@ class Interpreter:
         elif isinstance(target, ast.Attribute):
             holder = self.eval(target.value, frame)
             if self._is_self_attr(target, frame) and frame.attr_sink is not None:
+                kept = value
+                if value.shares_with is not None:  # the instance keeps a share with its own attributes only
+                    relative = instance_relative(value.shares_with, frame.self_name)
+                    kept = value.with_(shares_with=relative, shared_at=value.shared_at if relative else None)
                 old = frame.attr_sink.get(target.attr)
-                frame.attr_sink[target.attr] = value if old is None else join(old, value)
+                frame.attr_sink[target.attr] = kept if old is None else join(old, kept)
                 frame.env[attribute_key(target)] = value  # what this path reads back (scope.attribute_key)
+            if isinstance(target.value, ast.Name):
+                key = attribute_key(target)
+                self._rebind_share(key, value, frame)
+                if not self._is_self_attr(target, frame):
+                    frame.env[key] = value  # a share its class keeps with this attribute is stale now (in_place)
             if _is_snapshot(value, frame) and not (holder.kind is Kind.MODULE and value.grad_leaf):
                 # conv.bias = nn.Parameter(...): a parameter registered on a module is the live
                 # weight itself (as is a tied one), no snapshot of it
@@ -474,8 +508,9 @@ class Interpreter:
                     frame.env[target.value.id] = containers.stored_in_object(container, key, value)
                 elif container.kind is Kind.SEQUENCE:
                     frame.env[target.value.id] = containers.stored_in_list(container, key, value)
-            if isinstance(target.value, ast.Name) and container.kind in (Kind.NDARRAY, Kind.TENSOR):
-                self.in_place(target.value.id, target, frame)
+            written = storage_key(target.value)
+            if written is not None and container.kind in (Kind.NDARRAY, Kind.TENSOR):
+                self.in_place(written, target, frame, container, overwrite=True)
             if _is_snapshot(value, frame):
                 self.emit(frame, Snapshot(self.site(target), _name_of(target.value), value, frame.context))
 

@@ -12,7 +12,7 @@ from . import api
 from .arguments import Arg, argument, callee_text, first, negative_literal, positional
 from .events import ToNumpy
 from .promotion import NUMBERS, SCALARS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, scalar_literal_dtype
-from .scope import Frame
+from .scope import Frame, storage_key
 from .values import UNKNOWN, Kind, Tri, Value, is_array_like, sequence
 from .walker import Walker
 
@@ -112,7 +112,7 @@ class NumpyModel:
             base = data if data.kind is Kind.NDARRAY else Value(kind=Kind.NDARRAY, dtype=dtype)
             return base.with_(negative_strides=Tri.YES, origin=origin, shares_with=None)
         if maker.from_data and not maker.copies and data.kind is Kind.TENSOR and explicit is None:
-            partner = node.args[0].id if node.args and isinstance(node.args[0], ast.Name) else None
+            partner = storage_key(node.args[0]) if node.args else None
             return Value(kind=Kind.NDARRAY, dtype=data.dtype, negative_strides=Tri.NO, param_view=data.param_view,
                          shares_with=partner, shared_at=self.it.site(node) if partner else None,
                          origin=data.origin if data.param_view else None)

@@ -21,8 +21,10 @@ class FunctionInfo:
     summarizing: bool = False
     generator: bool = False  # has a yield: a call returns a generator, not the returns' join
     guarded: bool = False  # defined on a CUDA-guarded path
-    # Walks for the facts of a call's arguments: key -> (returned value, events raised).
-    call_results: Dict[Any, Tuple[Value, Tuple[object, ...], Dict[str, Value]]] = field(default_factory=dict)
+    # Walks for the facts of a call's arguments: key -> (returned value, events raised, what it
+    # stored on self, the in-place writes it left pending on its parameters: Frame.escaping_writes).
+    call_results: Dict[Any, Tuple[Value, Tuple[object, ...], Dict[str, Value], Dict[str, Tuple[Any, str, Any]]]] = \
+        field(default_factory=dict)
     active_calls: int = 0  # walks for arguments in progress (recursion stops here)
     home: Any = None  # the interpreter of the file that defines it (another project module's, if imported)
     # Every normal return of it (walked from an unguarded start) is on a CUDA-guarded path: a helper that
@@ -74,6 +76,33 @@ def attribute_key(node: ast.Attribute) -> str:
     return f"{node.value.id}.{node.attr}"
 
 
+def storage_key(node: Optional[ast.expr]) -> Optional[str]:
+    """The name a memory share is followed by (NTL401): a variable (``raw``) or an attribute of
+    one (``self.raw``, ``data.x``, as ``attribute_key`` writes it); anything else is not followed."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return attribute_key(node)
+    return None
+
+
+def instance_relative(shares_with: Optional[str], self_name: Optional[str]) -> Optional[str]:
+    """What a value stored on ``self`` shares memory with, as the instance keeps it: another
+    attribute of the same instance (``self.raw`` -> ``.raw``); a share with a local name ends
+    with the method's frame."""
+    if shares_with is None or self_name is None or not shares_with.startswith(self_name + "."):
+        return None
+    return shares_with[len(self_name):]
+
+
+def on_instance(shares_with: Optional[str], holder: Optional[ast.expr]) -> Optional[str]:
+    """A share kept by an instance (``.raw``) read through the variable that holds it
+    (``data.x`` -> ``data.raw``); ``None`` where the holder is no plain name."""
+    if shares_with is None or not shares_with.startswith("."):
+        return shares_with
+    return f"{holder.id}{shares_with}" if isinstance(holder, ast.Name) else None
+
+
 # Names a module reads from builtins when it does not bind them itself.
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -104,6 +133,10 @@ class Frame:
         self.aliases: Dict[str, Tuple[str, Any]] = {}
         # Partner name -> (write site, written name, share site): an in-place write waiting for a read.
         self.pending_writes: Dict[str, Tuple[Any, str, Any]] = {}
+        # Parameter -> its pending write, where the function returns the view it wrote through
+        # (``profile = t.numpy(); profile -= ...; return profile``): the caller's argument was
+        # written, and the caller's later read of it is the read (shared by the branches, like ``returns``).
+        self.escaping_writes: Dict[str, Tuple[Any, str, Any]] = {}
         # The frame this one is a branch of (itself unless made by fork): a module-level branch
         # is still that module's global scope.
         self.root: Frame = self
@@ -127,6 +160,7 @@ class Frame:
         child.defaults = self.defaults
         child.iteration = self.iteration
         child.exits_guarded = self.exits_guarded
+        child.escaping_writes = self.escaping_writes
         child.attr_sink = self.attr_sink
         child.self_name = self.self_name
         child.aliases = dict(self.aliases)

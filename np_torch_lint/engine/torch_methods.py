@@ -13,7 +13,7 @@ from .arguments import Arg, argument, first, literal_bool_arg, literal_true, pos
 from .events import StateUpdate, ToNumpy
 from .guards import names_a_device
 from .promotion import dtype_of, grad_in_context
-from .scope import ClassInfo, Frame
+from .scope import ClassInfo, Frame, storage_key
 from .torch_model import TorchModel
 from .values import UNKNOWN, Device, Kind, Tri, Value, moved_with, sequence
 from .walker import Expressions, Walker
@@ -172,8 +172,13 @@ class TorchMethods:
         if name in api.TENSOR_BINARY_METHODS and operands:
             return self.torch.binary(t, operands[0], node, frame)
         grad, origin = grad_in_context(t.requires_grad, t.origin, frame)
-        keeps_shape = name in api.SHAPE_KEEPING_METHODS
-        return t.with_(ndim=t.ndim if keeps_shape else None, grad_leaf=False, requires_grad=grad,
+        if name in api.SHAPE_KEEPING_METHODS:
+            ndim = t.ndim
+        elif name in api.FULL_REDUCTION_METHODS and not args:
+            ndim = 0  # loss.mean(): every element reduced (a dim or keepdim argument keeps dimensions)
+        else:
+            ndim = None
+        return t.with_(ndim=ndim, grad_leaf=False, requires_grad=grad,
                        shares_with=None, origin=origin, param_view=t.param_view and name in api.TENSOR_VIEW_METHODS)
 
     # --- module methods -----------------------------------------------------------------
@@ -288,13 +293,14 @@ def _storage_owner(node: ast.expr, frame: Frame) -> Optional[str]:
             node = node.value  # x[0], x[:, 1:]: a view (an index tensor or list would copy)
         else:
             break
-    if not isinstance(node, ast.Name):
+    key = storage_key(node)
+    if key is None:
         return None
     if through_cpu:
-        owner = frame.lookup(node.id)
+        owner = frame.lookup(key)
         if owner is None or owner.kind is not Kind.TENSOR or owner.device is not Device.CPU:
             return None  # elsewhere .cpu() copies
-    return node.id
+    return key
 
 
 def _to_cpu(call: ast.Call) -> bool:

@@ -19,7 +19,7 @@ from .guards import device_variable
 from .nodes import parameter_names, walk
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
-from .scope import ClassInfo, Frame, FunctionInfo
+from .scope import ClassInfo, Frame, FunctionInfo, storage_key
 from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, knows_nothing, moved_with,
                      on_device_where_unknown, sequence)
 from .walker import Expressions, Walker
@@ -217,7 +217,7 @@ class TorchModel:
         shares = spec.shares_memory and same_dtype and on_cpu and kind is Kind.NDARRAY and not copies
         wraps = spec.shares_memory and not copies and (explicit is None or spec.dtype_change_wraps)
         source_node = node.args[0] if node.args else None
-        partner = source_node.id if shares and isinstance(source_node, ast.Name) and not uninitialized(source) else None
+        partner = storage_key(source_node) if shares and not uninitialized(source) else None
         leaf = requires is not None and literal_true(requires.node)
         numpy_source: Optional[Origin] = None
         if list_of_scalars and source.element is not None:

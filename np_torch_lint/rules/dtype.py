@@ -49,13 +49,18 @@ class Float64ReachesModel(Rule):
         if not (value.kind is Kind.TENSOR and value.dtype == FLOAT64 and value.conversion is not None):
             return
         sink = FLOAT32_SINKS[event.sink]
-        if value.ndim == 0 and (sink.promotes or not event.direct):
-            return  # type promotion ignores a 0-d operand of the same category: x * scale stays float32
+        # type promotion ignores a 0-d operand of the same category (x * scale stays float32),
+        # unless every operand is 0-d (loss.sum() * scale64 is float64)
+        among_0d = value.ndim == 0 and any(o.kind is Kind.TENSOR and o.dtype == FLOAT32 for o in event.others) and all(
+            o.ndim == 0 for o in event.others if o.kind is Kind.TENSOR)
+        if value.ndim == 0 and (sink.promotes or not event.direct) and not among_0d:
+            return
         if event.sink == "module":
             module = event.module
             if module is None or module.parametric is not Tri.YES or module.dtype != FLOAT32:
                 return
-        elif not any(other.kind is Kind.TENSOR and other.dtype == FLOAT32 and other.ndim != 0 for other in event.others):
+        elif not among_0d and not any(other.kind is Kind.TENSOR and other.dtype == FLOAT32 and other.ndim != 0
+                                      for other in event.others):
             return
         function, scalars = self._conversions.get(value.conversion, (None, False))
         source = evidence.code(value.numpy_source.site.node) if value.numpy_source else "NumPy data"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dis
 import gc
-from types import CodeType, FrameType
+from types import CodeType, FrameType, ModuleType
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from .registry import Pair, fingerprint, fingerprint_again, version_of
@@ -183,6 +183,23 @@ def on_read(state: TraceState, tensors: List[Any], frame: Optional[FrameType]) -
             _check_pair(state, pair, tensor, array, frame, (tensors, pairs))
 
 
+def _held_together(array: Any, tensor: Any) -> bool:
+    """One object keeps both sides as its attributes (a rollout buffer's ``self.obs`` and
+    ``self.obs_tensor``): filling the array is what its tensor view is for (the linter's
+    exemption for an instance's filled buffers, engine ``Interpreter.in_place``)."""
+    for holder in gc.get_referrers(array):
+        if isinstance(holder, dict):  # an instance's __dict__ (not a frame's locals, not a module's globals)
+            owners = [o for o in gc.get_referrers(holder) if getattr(o, "__dict__", None) is holder]
+            attributes = holder if owners and not any(isinstance(o, (ModuleType, type)) for o in owners) else None
+        elif not isinstance(holder, (ModuleType, type, FrameType)):
+            attributes = getattr(holder, "__dict__", None)  # inline attributes (Python 3.11+)
+        else:
+            attributes = None
+        if isinstance(attributes, dict) and any(value is tensor for value in attributes.values()):
+            return True
+    return False
+
+
 def _check_pair(state: TraceState, pair: Pair, tensor: Any, array: Any, frame: Optional[FrameType],
                 ours: Tuple[Any, ...]) -> None:
     if pair.print_ is None:
@@ -193,7 +210,8 @@ def _check_pair(state: TraceState, pair: Pair, tensor: Any, array: Any, frame: O
     version = version_of(tensor)
     written_by_torch = version != pair.version or version < 0
     pair.print_, pair.version = now, version
-    if written_by_torch or array in state.pairs.empty_arrays or "NTL401" in pair.reported:
+    if written_by_torch or array in state.pairs.empty_arrays or "NTL401" in pair.reported \
+            or _held_together(array, tensor):
         return
     pair.reported.add("NTL401")
     site = state.files.innermost(frame)
