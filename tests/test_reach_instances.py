@@ -301,3 +301,19 @@ def test_an_instance_share_look_alikes_stay_silent():
     assert table_codes("t = Table()\nt.view.sub_(1.0)\nprint(t.view)\n") == []
     assert table_codes("t = Table()\nt.view[0] = 1.0\nt.view.copy_(torch.ones(8, 3))\nprint(t.raw)\n") == []
     assert table_codes("t = Table()\nt.raw[0] = 1.0\nt.raw.fill(0.0)\nprint(t.view)\n") == []
+
+
+def test_zip_pairs_one_element_of_each():
+    """``zip(model.parameters(), anchors)``: each tuple holds a parameter and an anchor; an
+    argument that is not a known sequence leaves its place unknown."""
+    env = module_values(HEADER + textwrap.dedent("""
+        net = nn.Linear(3, 2)
+        anchors = [np.zeros(3, dtype=np.float32)]
+        for p, a in zip(net.parameters(), anchors):
+            pass
+        for q, r in zip(net.parameters(), open("f.txt")):
+            pass
+        _sink = (p, a, q, r).numpy()
+    """))
+    assert env["p"].param_view and env["a"].kind is Kind.NDARRAY and env["a"].dtype == "float32"
+    assert env["q"].param_view and env["r"].kind is None

@@ -916,6 +916,13 @@ class Evaluator:
             return zoo_entry(args[1].node)  # getattr(torchvision.models, name)
         if name == "enumerate" and data.kind is Kind.SEQUENCE and data.element is not None:
             return Value(kind=Kind.SEQUENCE, element=sequence((Value(kind=Kind.PY_INT), data.element)))
+        if name == "zip" and args and all(a.keyword in (None, "strict") and not a.starred for a in args):
+            # zip(model.parameters(), anchors): tuples of one element of each
+            items = tuple(a.value.element if a.value.kind is Kind.SEQUENCE and a.value.element is not None else UNKNOWN
+                          for a in args if a.keyword is None)
+            if all(item == UNKNOWN for item in items):
+                return UNKNOWN
+            return Value(kind=Kind.SEQUENCE, element=sequence(items))
         return UNKNOWN
 
     def _unknown_trainer_call(self, receiver: Value, name: str, func: ast.Attribute, node: ast.Call,

@@ -32,7 +32,7 @@ from .kept import kept_for_later
 from .nodes import walk
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, instance_relative, storage_key
 from .source import ImportItem, Item, Opaque, statements
-from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, unpacked
+from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, unpacked, updated_since
 
 if TYPE_CHECKING:
     from .evidence import CheckpointEvidence
@@ -126,6 +126,13 @@ class Interpreter:
                                            if summary not in project.callers)
 
     def emit(self, frame: Frame, event: object) -> None:
+        if isinstance(event, ParameterUpdate):
+            # what this frame keeps of the parameters (a snapshot dict, an instance's anchors)
+            # holds their new values from here on
+            for name, value in list(frame.env.items()):
+                marked = updated_since(value, event.site)
+                if marked is not value:
+                    frame.env[name] = marked
         if self._buffer is not None:
             self._buffer.append(event)  # a loop pass that may yet be discarded
         else:

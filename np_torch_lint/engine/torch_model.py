@@ -626,7 +626,8 @@ class TorchModel:
 
     def attribute(self, base: Value, attr: str) -> Value:
         if attr == "data":
-            return base.with_(requires_grad=Tri.NO, grad_leaf=False, origin=None)
+            # a parameter's .data is its storage: a view that keeps the parameter's origin (NTL402)
+            return base.with_(requires_grad=Tri.NO, grad_leaf=False, origin=base.origin if base.param_view else None)
         if attr == "grad":
             return Value(kind=Kind.TENSOR, dtype=base.dtype, device=base.device, requires_grad=Tri.NO)
         if attr in api.TENSOR_VIEW_ATTRS:

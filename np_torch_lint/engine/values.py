@@ -131,6 +131,10 @@ class Value:
     param_view: bool = False
     # A tensor registered on a module as a buffer (``register_buffer``): moved and cast with it.
     buffer: bool = False
+    # A view of live parameters (``param_view``), or a container or instance holding some, kept
+    # while the parameters were updated in place at this site (an optimizer step): it holds the
+    # new values, not the ones it was taken for (NTL402's stale state, across functions).
+    updated_at: Optional[Site] = field(default=None, compare=False)
     # Provenance, kept through joins when both sides agree, never part of equality.
     origin: Optional[Origin] = field(default=None, compare=False)
     # The NumPy source of a tensor made by a conversion, and the conversion itself.
@@ -318,6 +322,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         shared_at=a.shared_at if a.shares_with == b.shares_with else None,
         param_view=a.param_view and b.param_view,
         buffer=a.buffer and b.buffer,
+        updated_at=a.updated_at if a.updated_at == b.updated_at else None,
         origin=_join_origin(a, b),
         numpy_source=a.numpy_source if a.conversion == b.conversion else None,
         conversion=a.conversion if a.conversion == b.conversion else None,
@@ -521,6 +526,34 @@ def _join_device_origin(a: Value, b: Value) -> Optional[Origin]:
 
 def _is_grad_switch(value: Value) -> bool:
     return value.kind is Kind.API and value.qualname in GRAD_CONTEXT_OBJECTS
+
+
+#: how deep into containers and instances an update's mark reaches (``self.anchor[i]``: 2).
+_STALE_DEPTH = 3
+
+
+def updated_since(value: Value, site: Site, depth: int = _STALE_DEPTH) -> Value:
+    """``value`` after the parameters were updated in place at ``site``: a view of live parameters
+    (and each such item of a list or dict, or attribute an instance's construction stored) is
+    marked ``updated_at`` there, once (the first update after it was taken is the one to name)."""
+    changes: Dict[str, Any] = {}
+    if value.param_view and value.updated_at is None:
+        changes["updated_at"] = site  # (a dict of views, state_dict(), is one too: its items below)
+    if depth == 0 or value.kind in (Kind.TENSOR, Kind.NDARRAY):
+        return value.with_(**changes) if changes else value
+    if value.elements:
+        elements = tuple(updated_since(e, site, depth - 1) for e in value.elements)
+        if any(new is not old for new, old in zip(elements, value.elements)):
+            changes["elements"] = elements
+    if value.element is not None:
+        element = updated_since(value.element, site, depth - 1)
+        if element is not value.element:
+            changes["element"] = element
+    if value.attrs:
+        attrs = tuple((name, updated_since(v, site, depth - 1)) for name, v in value.attrs)
+        if any(new[1] is not old[1] for new, old in zip(attrs, value.attrs)):
+            changes["attrs"] = attrs
+    return value.with_(**changes) if changes else value
 
 
 def join_elements(a: Optional[Value], b: Optional[Value]) -> Optional[Value]:

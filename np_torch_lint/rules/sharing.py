@@ -178,7 +178,8 @@ class AliasedSnapshot(Rule):
             origin = read.value.origin
             assert origin is not None  # TorchModel.state_read keeps only views with an origin
             taken = origin.site
-            if id(taken.node) in reported or origin.what not in (STATE_VIEW_ORIGIN, PARAMETER_ORIGIN):
+            parameter = origin.what.startswith(PARAMETER_ORIGIN)  # model.weight, or an item of model.parameters()
+            if id(taken.node) in reported or not (parameter or origin.what == STATE_VIEW_ORIGIN):
                 continue
             if read.how == "comparison" and not any(
                     other.param_view and other.origin is not None and other.origin.site.node is not taken.node
@@ -187,18 +188,26 @@ class AliasedSnapshot(Rule):
             start, end = _line(taken.node), _line(read.site.node)
             update = next((u for u in self._updates.get(read.context.function, [])
                            if start < _line(u.site.node) < end), None)
+            if update is None and read.value.updated_at is not None:
+                # taken in one function (a helper, a constructor), updated and read in others: the
+                # walk that carried the view through the update marked it (values.updated_since)
+                update = ParameterUpdate(read.value.updated_at, read.context)
             if update is None:
                 continue
             reported.add(id(taken.node))
             how = update.how if isinstance(update, StateUpdate) else "an optimizer step updates the parameters"
+            kept = evidence.code(taken.node)
             if origin.what == PARAMETER_ORIGIN:
                 what, copies = "a view of the live parameter (.detach(), .data and .numpy() share its memory)", _COPIES[False]
+            elif parameter:  # items of model.parameters() / named_parameters()
+                kept = f"views of {kept}"
+                what, copies = "the live parameters (.detach(), .data and .numpy() share their memory)", _COPIES[False]
             else:
                 what, copies = "the module's live tensors (state_dict() returns views, not copies)", _COPIES[True]
             yield Finding(
                 self.code,
                 taken,
-                f"keeps {evidence.code(taken.node)}, {what}, as an earlier state: at {evidence.at(update.site)} {how} "
+                f"keeps {kept}, {what}, as an earlier state: at {evidence.at(update.site)} {how} "
                 f"in place, so the {read.how} at {evidence.at(read.site)} sees the new values; store a copy ({copies})",
             )
 
