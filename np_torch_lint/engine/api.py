@@ -144,6 +144,8 @@ ARRAY_MAKERS: Dict[str, ArrayMaker] = {
     "numpy.concatenate": ArrayMaker(None, from_data=True),
     "numpy.vstack": ArrayMaker(None, from_data=True),
     "numpy.hstack": ArrayMaker(None, from_data=True),
+    "numpy.column_stack": ArrayMaker(None, from_data=True),
+    "numpy.dstack": ArrayMaker(None, from_data=True),
     "numpy.flip": ArrayMaker(None, from_data=True, copies=False, flips=True),
     "numpy.fliplr": ArrayMaker(None, from_data=True, copies=False, flips=True),
     "numpy.flipud": ArrayMaker(None, from_data=True, copies=False, flips=True),
