@@ -644,6 +644,8 @@ class Evaluator:
         """``value`` as it is on the paths that hold ``choice``."""
         if value.kind is Kind.API:
             return value.with_(choices=None, qualname=choice)
+        if value.kind is Kind.FUNCTION and isinstance(choice, str):
+            return Value(kind=Kind.API, qualname=choice)  # a library function among the project's (values.join)
         if isinstance(choice, str):  # a torch.nn layer among a container's members
             return value.with_(choices=None, qualname=choice, definition=None, parametric=layer_parametric(choice))
         name = choice.name if isinstance(choice, ClassInfo) else choice.qualname

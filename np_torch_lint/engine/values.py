@@ -295,7 +295,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
             return b
         if b.kind is Kind.NONE and a.kind in _OPTIONAL_KINDS:
             return a
-        return (_module_or_unpickled(a, b) or _module_or_unpickled(b, a)
+        return (_module_or_unpickled(a, b) or _module_or_unpickled(b, a) or _library_or_own_function(a, b)
                 or _object_on_one_path(a, b) or _object_on_one_path(b, a)
                 or on_cuda_on_one_path(a, b) or on_cuda_on_one_path(b, a)
                 or flipped_on_one_path(a, b) or flipped_on_one_path(b, a) or UNKNOWN)
@@ -409,6 +409,19 @@ def _join_choices(a: Value, b: Value) -> Optional[Tuple[Any, ...]]:
         return None
     merged = left + tuple(choice for choice in right if not any(choice is kept or choice == kept for kept in left))
     return merged if 1 < len(merged) <= MAX_CHOICES else None
+
+
+def _library_or_own_function(a: Value, b: Value) -> Optional[Value]:
+    """A library function on one path and one of the project's (a lambda, a def) on the other:
+    ``{"identity": lambda im: im, "hflip": np.fliplr}`` iterated, ``f = np.flip if c else own``.
+    A call runs each (its ``choices``: the library one by qualified name)."""
+    if {a.kind, b.kind} != {Kind.API, Kind.FUNCTION}:
+        return None
+    left, right = _choices_of(a), _choices_of(b)
+    if left is None or right is None:
+        return None
+    merged = left + tuple(choice for choice in right if choice not in left)
+    return Value(kind=Kind.FUNCTION, choices=merged) if len(merged) <= MAX_CHOICES else None
 
 
 class _UnknownChoice:
