@@ -317,3 +317,19 @@ def test_zip_pairs_one_element_of_each():
     """))
     assert env["p"].param_view and env["a"].kind is Kind.NDARRAY and env["a"].dtype == "float32"
     assert env["q"].param_view and env["r"].kind is None
+
+
+def test_zip_of_a_spread_batch_gives_each_field():
+    """``windows, labels = zip(*batch)``: the i-th tuple holds every item's i-th field, for a batch
+    of known items and for a batch known only by its items' join (a collate_fn's list)."""
+    env = module_values(HEADER + textwrap.dedent("""
+        batch = [(np.zeros(3), 1), (np.ones(3), 2)]
+        windows, labels = zip(*batch)
+        def collate(items):
+            arrays, ids = zip(*items)
+            return np.stack(arrays)
+        stacked = collate([(np.zeros(3), 1)])
+        _sink = (windows, stacked).numpy()
+    """))
+    assert env["windows"].kind is Kind.SEQUENCE and env["windows"].element.dtype == "float64"
+    assert env["stacked"].kind is Kind.NDARRAY and env["stacked"].dtype == "float64"

@@ -918,13 +918,25 @@ class Evaluator:
             return zoo_entry(args[1].node)  # getattr(torchvision.models, name)
         if name == "enumerate" and data.kind is Kind.SEQUENCE and data.element is not None:
             return Value(kind=Kind.SEQUENCE, element=sequence((Value(kind=Kind.PY_INT), data.element)))
-        if name == "zip" and args and all(a.keyword in (None, "strict") and not a.starred for a in args):
-            # zip(model.parameters(), anchors): tuples of one element of each
-            items = tuple(a.value.element if a.value.kind is Kind.SEQUENCE and a.value.element is not None else UNKNOWN
-                          for a in args if a.keyword is None)
-            if all(item == UNKNOWN for item in items):
+        if name == "zip" and len(args) == 1 and args[0].starred:
+            # windows, labels = zip(*batch): the items' fields, one tuple per field
+            items = args[0].value
+            item = items.element if items.kind is Kind.SEQUENCE else None
+            if item is None or item.kind is not Kind.SEQUENCE or not item.elements:
                 return UNKNOWN
-            return Value(kind=Kind.SEQUENCE, element=sequence(items))
+            return sequence(tuple(Value(kind=Kind.SEQUENCE, element=field) for field in item.elements))
+        if name == "zip" and args and all(a.keyword in (None, "strict") and not a.starred for a in args):
+            given = [a.value for a in args if a.keyword is None]
+            lengths = {len(g.elements) if g.kind is Kind.SEQUENCE and g.elements is not None else -1 for g in given}
+            if len(lengths) == 1 and min(lengths) > 0:
+                # zip(*batch) of a batch of known items, spread: the i-th tuple holds each one's i-th
+                return sequence(tuple(sequence(tuple(g.elements[i] for g in given if g.elements is not None))
+                                      for i in range(min(lengths))))
+            # zip(model.parameters(), anchors): tuples of one element of each
+            each = tuple(g.element if g.kind is Kind.SEQUENCE and g.element is not None else UNKNOWN for g in given)
+            if all(one == UNKNOWN for one in each):
+                return UNKNOWN
+            return Value(kind=Kind.SEQUENCE, element=sequence(each))
         return UNKNOWN
 
     def _unknown_trainer_call(self, receiver: Value, name: str, func: ast.Attribute, node: ast.Call,

@@ -111,9 +111,11 @@ class TorchModel:
 
     def data_loader(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """``DataLoader(dataset, collate_fn=fn)``: ``fn`` of the file is called with a list of the
-        dataset's items (its ``__getitem__``'s value), and the dataset's items no longer go through
-        default_collate (NTL102 has nothing to say about them). Over a TensorDataset with the default
-        collate, each batch is a row of each of its tensors, stacked (their facts)."""
+        dataset's items (its ``__getitem__``'s value, walked on this instance), the loader yields
+        what it returns (a float64 batch it converts reaches the model: NTL101 at its conversion),
+        and the dataset's items no longer go through default_collate (NTL102 has nothing to say
+        about them). Over a TensorDataset with the default collate, each batch is a row of each of
+        its tensors, stacked (their facts)."""
         dataset = argument(args, 0, "dataset")
         collate = argument(args, None, "collate_fn")
         rows = tensor_dataset_item(dataset.value) if dataset is not None else None
@@ -131,12 +133,14 @@ class TorchModel:
             getitem = cls.method("__getitem__")
             function = collate.value.definition
             if getitem is not None and collate.value.kind is Kind.FUNCTION and function is not None:
-                item = self.it.summary(getitem)
+                item = self.dataset_item(getitem, dataset.value if dataset is not None else UNKNOWN, node, frame)
                 batch = Value(kind=Kind.SEQUENCE, element=item if item != UNKNOWN else None)
                 batch_arg = [Arg(None, batch, collate.node, False)]
                 made = self.ex.call_function(function, frame, bound_arguments(collate.value, batch_arg, collate.node),
                                              False, node)
                 cls.collated_float64 = cls.collated_float64 or _holds_float64(made)
+                if not knows_nothing(made) and argument(args, None, "batch_sampler") is None:
+                    return Value(kind=Kind.SEQUENCE, element=made)  # each batch is what collate_fn made
         return UNKNOWN
 
     @staticmethod
