@@ -308,3 +308,54 @@ def test_a_files_findings_do_not_depend_on_what_was_linted_before(tmp_path: Path
     dataset = tmp_path / "pkg/data/dataset.py"
     _codes(tmp_path / "pkg/transforms/normalize.py")  # walks dataset.py as its caller first
     assert (14, "NTL403") in _codes(dataset)
+
+
+EXPORT = """
+    import numpy as np
+    import torch
+    import torch.nn as nn
+
+    encoder = nn.Linear(10, 4)
+    features = encoder(torch.randn(2, 10)).numpy()
+    weights = torch.from_numpy(np.ones((2, 10)))
+    print(features, encoder(weights))
+"""
+
+
+def _package_project(root: Path, init: str) -> Path:
+    package = root / "pkg"
+    package.mkdir(parents=True)
+    (root / "pyproject.toml").write_text("")
+    (package / "__init__.py").write_text(textwrap.dedent(init))
+    (package / "export.py").write_text(textwrap.dedent(EXPORT))
+    return package / "export.py"
+
+
+def test_a_package_init_that_turns_grad_off_makes_grad_unknown(tmp_path: Path) -> None:
+    assert (7, "NTL201") in _codes(_package_project(tmp_path / "on", "import torch\n"))
+    off = _package_project(tmp_path / "off", "import torch\ntorch.set_grad_enabled(False)\n")
+    assert (7, "NTL201") not in _codes(off)
+
+
+def test_a_package_init_that_makes_float64_the_default_keeps_float64_data_matching(tmp_path: Path) -> None:
+    # np.ones is float64; the Linear is float32 unless the package made float64 the default.
+    assert (8, "NTL101") in _codes(_package_project(tmp_path / "plain", ""))
+    for setting in ("torch.set_default_dtype(torch.float64)", "torch.set_default_tensor_type(torch.DoubleTensor)"):
+        folder = tmp_path / setting.split("(")[0]
+        assert (8, "NTL101") not in _codes(_package_project(folder, f"import torch\n{setting}\n"))
+
+
+def test_a_broken_package_init_sets_nothing(tmp_path: Path) -> None:
+    export = _package_project(tmp_path, "import torch\ntorch.set_grad_enabled(False\n")
+    assert (7, "NTL201") in _codes(export)
+
+
+def test_the_cache_notices_a_changed_package_init(tmp_path: Path) -> None:
+    export = _package_project(tmp_path / "project", "import torch\n")
+    cache = Cache(tmp_path / "cache")
+    assert ("NTL201", 7) in [(r.code, r.line) for r in lint_file(str(export), cache).reports]
+    init = export.parent / "__init__.py"
+    init.write_text("import torch\ntorch.set_grad_enabled(False)\n")
+    stamp = time.time() + 5
+    os.utime(init, (stamp, stamp))
+    assert ("NTL201", 7) not in [(r.code, r.line) for r in lint_file(str(export), cache).reports]

@@ -444,7 +444,7 @@ class FunctionWalks:
         return found
 
     def make_function(self, node: FunctionNode, frame: Frame, owner: Optional[ClassInfo] = None) -> FunctionInfo:
-        grad = Tri.YES
+        grad = self.interp.grad_default
         # `@unittest.skipIf(not torch.cuda.is_available())`, `@RunIf(min_cuda_gpus=1)`, `@requires_gpu`:
         # the function only runs where CUDA is; and a method named `cuda`/`to` *is* the placement API.
         guarded = (frame.context.cuda_guarded or (owner is not None and owner.cuda_only)

@@ -74,7 +74,13 @@ class Interpreter:
         self.guard_flags = GuardFlags(None)  # what the file's assignments say about the flags guards test
         self.saving_functions: Set[Optional[str]] = set()  # functions (None: module) that saved a checkpoint
         self.default_float64 = False
-        self.module_frame = Frame(None, Context())
+        # The grad mode code of this file runs in unless it says otherwise: on, or not known where
+        # the file's package turns it off when imported (project.package_settings).
+        self.grad_default = Tri.YES
+        if project is not None:
+            self.default_float64, grad_off = project.package_settings()
+            self.grad_default = Tri.UNKNOWN if grad_off else Tri.YES
+        self.module_frame = Frame(None, Context(grad=self.grad_default))
         # Events of a loop pass wait here until the pass is known to start from a fixpoint.
         self._buffer: Optional[List[object]] = None
         # Extra loop passes left for this file: bounds the work on deeply nested loops.

@@ -103,6 +103,73 @@ def stamp_is_current(stamp: Stamp) -> bool:
     return _stamp(stamp[0]) == tuple(stamp)
 
 
+#: __init__.py path -> (its stamp, (sets the default dtype to float64, turns grad mode off))
+_PACKAGE_SETTINGS: Dict[str, Tuple[Stamp, Tuple[bool, bool]]] = {}
+#: how the default float dtype is made float64 at a package's top level (the call's argument, as written)
+_FLOAT64_DEFAULTS = {"set_default_dtype": ("torch.float64", "torch.double", "float64", "double"),
+                     "set_default_tensor_type": ("torch.DoubleTensor", "DoubleTensor", "'torch.DoubleTensor'")}
+
+
+def package_settings(filename: str, limit: str, read: List[Stamp]) -> Tuple[bool, bool]:
+    """What the ``__init__.py`` of each package that holds ``filename`` sets for the whole process
+    when the package is imported, before the file's own code runs: the default float dtype made
+    float64 (``torch.set_default_dtype(torch.float64)``: float32 models are float64 too), grad mode
+    turned off (``torch.set_grad_enabled(False)``). A file run as a script skips its package's
+    ``__init__.py``, so the grad mode is then not known (the caller takes it as unknown, not off).
+    The stamps of the ``__init__.py`` files read are added to ``read`` (a cached result depends on them)."""
+    float64 = grad_off = False
+    path = os.path.abspath(filename)
+    folder = os.path.dirname(path)
+    while folder == limit or folder.startswith(limit + os.sep):
+        init = os.path.join(folder, "__init__.py")
+        stamp = _stamp(init)
+        if stamp is None:
+            break
+        read.append(stamp)
+        if init != path:
+            sets_float64, turns_off = _init_settings(init, stamp)
+            float64, grad_off = float64 or sets_float64, grad_off or turns_off
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return float64, grad_off
+
+
+def _init_settings(init: str, stamp: Stamp) -> Tuple[bool, bool]:
+    if stamp[1] > MAX_BYTES:
+        return False, False
+    known = _PACKAGE_SETTINGS.get(init)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    text = overlay.text_of(init)
+    if text is None:
+        try:
+            with open(init, "rb") as handle:
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:  # unreadable: it sets nothing we can know
+            return False, False
+    found = (False, False)
+    if "set_default" in text or "set_grad_enabled" in text:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            tree = ast.Module(body=[], type_ignores=[])
+        float64 = grad_off = False
+        for statement in tree.body:
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            if not isinstance(call, ast.Call) or len(call.args) != 1:
+                continue
+            name = ast.unparse(call.func).rsplit(".", 1)[-1]
+            argument = ast.unparse(call.args[0])
+            float64 = float64 or argument in _FLOAT64_DEFAULTS.get(name, ())
+            grad_off = grad_off or (name == "set_grad_enabled" and isinstance(call.args[0], ast.Constant)
+                                    and call.args[0].value is False)
+        found = (float64, grad_off)
+    _PACKAGE_SETTINGS[init] = (stamp, found)
+    return found
+
+
 class Project:
     """What one linted file can import from its project."""
 
@@ -124,6 +191,11 @@ class Project:
         self.callers: List[ModuleSummary] = []  # those of them that import this file (engine/callers.py)
         self._package_walks: Dict[str, Optional[ModuleSummary]] = {}
         self._misses: Set[str] = set()
+        self._inits_read: List[Stamp] = []  # the package __init__ files package_settings() read
+
+    def package_settings(self) -> Tuple[bool, bool]:
+        """(float64 default dtype, grad mode off) set by the packages that hold this file."""
+        return package_settings(self.filename, self.limit, self._inits_read)
 
     def value(self, qualname: str) -> Optional[Value]:
         """The value of ``pkg.module.name`` (``.module.name`` relative) if a project module defines it."""
@@ -207,6 +279,7 @@ class Project:
         pending = [self]
         while pending:
             project = pending.pop()
+            out.extend(project._inits_read)
             for summary in project.used:
                 out.append(summary.stamp)
                 nested = summary.interpreter.project
