@@ -50,7 +50,32 @@ def test_an_attribute_another_method_stores_is_the_classs_join():
         h = agent.history
         seen = h.numpy()
     """)
-    assert agent_attribute_names(env["agent"]) == ("device", "net")  # `history` is reset() 's too
+    # `history` is reset()'s too: the join of both stores, reset() walked with this instance
+    assert agent_attribute_names(env["agent"]) == ("device", "net", "history")
+    assert dict(env["agent"].attrs)["history"].kind is Kind.SEQUENCE
+
+
+def test_an_attribute_another_method_stores_is_walked_with_the_instance():
+    text = HEADER + textwrap.dedent("""
+        class Runner:
+            def __init__(self, net, device):
+                self.net = net.to(device)
+                self.device = device
+                self.last = None
+
+            def step(self, x):
+                self.last = self.net(x.to(self.device))
+
+            def forget(self):
+                self.last = {forgotten}
+
+        runner = Runner(nn.Linear(3, 2), torch.device("cuda"))
+        last = runner.last
+    """)
+    env = module_values(text.format(forgotten="None"))
+    assert env["last"].kind is Kind.TENSOR and env["last"].device is Device.CUDA
+    # another method storing something else: the join of all the stores
+    assert module_values(text.format(forgotten="torch.zeros(2)"))["last"].device is not Device.CUDA
 
 
 def agent_attribute_names(value) -> tuple:

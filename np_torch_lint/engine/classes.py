@@ -15,7 +15,7 @@ from . import api, containers
 from .functions import decorated_for_cuda
 from .nodes import walk
 from .scope import ClassInfo, Frame, FunctionInfo
-from .values import UNKNOWN, Device, Kind, Tri, Value, join
+from .values import UNKNOWN, Device, Kind, Tri, Value, join_stores
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -73,7 +73,7 @@ class ClassModel:
                 if method.node.name in walked:
                     for name, value in self.walk_silently(method).items():
                         previous = stored.get(name)
-                        stored[name] = value if previous is None else _join_stores(previous, value)
+                        stored[name] = value if previous is None else join_stores(previous, value)
             final = dict(cls.attrs)
             # a module moved in place by a method (self.net.cuda()) is, after that method, where
             # it was moved: joined with where __init__ left it (placed_in_place stores the move)
@@ -81,7 +81,7 @@ class ClassModel:
                 joined = stored.get(name)
                 if joined is not None:
                     before = attrs.get(name)
-                    final[name] = joined if before is None else _join_stores(before, joined)
+                    final[name] = joined if before is None else join_stores(before, joined)
             for name in cls.scan.changed_in_place:
                 held = final.get(name)
                 if (held is not None and held.kind is Kind.SEQUENCE and held.element is not None
@@ -150,17 +150,6 @@ class ClassModel:
             if value.kind is not Kind.FUNCTION:
                 cls.class_attrs[name] = value
         frame.env[node.name] = Value(kind=Kind.CLASS, qualname=qual, definition=cls)
-
-
-def _join_stores(a: Value, b: Value) -> Value:
-    """Two values stored on one attribute. A ``None`` placeholder (``self.model = None`` in
-    ``__init__``, set in ``build()``) is no value a call, a conversion or ``.numpy()`` can
-    succeed on, so where one side is ``None`` the other is what those uses see."""
-    if a.kind is Kind.NONE:
-        return b
-    if b.kind is Kind.NONE:
-        return a
-    return join(a, b)
 
 
 class ClassScan:

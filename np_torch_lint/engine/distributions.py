@@ -7,7 +7,6 @@ float dtype for the others (``api.DISTRIBUTION_SAMPLES``). Anything else it give
 """
 from __future__ import annotations
 
-import ast
 from typing import Optional, Sequence
 
 from . import api

@@ -25,7 +25,7 @@ from .torch_methods import TorchMethods
 from .sklearn_model import SklearnModel
 from .torch_model import ApiHandler, TorchModel, layer_parametric, tensor_dataset_item
 from .functions import parameters_given
-from .values import (UNKNOWN, UNKNOWN_CHOICE, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, join_elements, knows_nothing, moved_with,
+from .values import (UNKNOWN, UNKNOWN_CHOICE, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, knows_nothing, moved_with,
                      sequence, stored_by_constructor)
 from .walker import Walker
 

@@ -22,7 +22,7 @@ from .containers import keyword_dict
 from .nodes import walk
 from .events import Context, ParameterUpdate, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, storage_key
-from .values import UNKNOWN, Device, Kind, Tri, Value, join, knows_nothing, sequence
+from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_stores, knows_nothing, sequence
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -47,6 +47,8 @@ class FunctionWalks:
         # linted, so that a walk cached for one linted file is never replayed for another (the
         # argument facts compare equal across files, their origins do not: see values.Origin).
         self.walking_for: Optional[int] = None
+        # (class, attributes its constructor stored) -> the other methods' stores joined (_joined_over_methods)
+        self._instance_joins: Dict[Tuple[int, Any], List[Tuple[str, Value]]] = {}
 
 
     def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
@@ -185,9 +187,11 @@ class FunctionWalks:
 
     def constructed(self, init: FunctionInfo, instance: Value, args: Sequence[Any], frame: Frame) -> Value:
         """``Cls(args)``: the instance, with what ``__init__`` stores on self when walked with
-        these arguments (``Agent(device)``, ``Trainer(net)``); the class's join over every method
-        covers the rest. An attribute another method stores, or a container changed in place, is
-        left to that join; a module the class's other methods move or cast keeps no device or dtype."""
+        these arguments (``Agent(device)``, ``Trainer(net)``); an attribute another method stores
+        (``self.last = self.model(x)`` in ``step``) is the join of every store, those methods walked
+        with this instance as ``self`` (``_joined_over_methods``); the class's join covers the rest.
+        A container changed in place is left to that join; a module the class's other methods move
+        or cast keeps no device or dtype."""
         if init.home is not None and init.home is not self.interp:
             with self._raised_here(init.home, frame):
                 return init.home.functions.constructed(init, instance, args, frame)
@@ -206,7 +210,56 @@ class FunctionWalks:
                     api.MODULE_SELF_PLACING | api.MODULE_SELF_CASTS):
                 value = value.with_(device=None, device_origin=None, dtype=None)  # self.net.cuda() in a method
             kept.append((name, value))
+        if kept and elsewhere and instance.definition is owner:
+            kept.extend(self._joined_over_methods(owner, instance.with_(attrs=tuple(kept)), walked[2]))
         return instance.with_(attrs=tuple(kept)) if kept else instance
+
+    def _joined_over_methods(self, owner: ClassInfo, instance: Value,
+                             init_stores: Dict[str, Value]) -> List[Tuple[str, Value]]:
+        """The attributes methods other than ``__init__`` store, for an instance its constructor
+        built from known arguments: each storing method walked (silently) with this instance as
+        ``self``, and what ``__init__`` and every one of them store joined, as the class's join
+        (``ClassModel.class_attrs``) does with a generic ``self``. Names a base class or the
+        class body also binds, and containers changed in place (``self.items.append(x)``), stay
+        with the class's join;
+        a method that cannot be walked now (recursion, spent budget) leaves them all there."""
+        scan = owner.scan
+        assert scan is not None
+        key = (id(owner), instance.attrs)
+        known = self._instance_joins.get(key)
+        if known is not None:
+            return known
+        inherited = set(owner.class_attrs)
+        for base in owner.bases:
+            inherited.update(self.interp.classes.class_attrs(base))
+        stores: Dict[str, Value] = {}
+        for method_name in sorted(scan.storing):
+            info = owner.methods.get(method_name)
+            if info is None or info.active_calls or info.summarizing or self._call_budget <= 0:
+                return []
+            self._call_budget -= 1
+            sink: Dict[str, Value] = {}
+            info.active_calls += 1
+            try:
+                with self.interp.events_into([]):
+                    self.walk_function(info, attr_sink=sink, moved=instance)
+            finally:
+                info.active_calls -= 1
+            for name in scan.storing[method_name]:
+                value = sink.get(name, UNKNOWN)  # stored on some path only: what it held before is unknown
+                previous = stores.get(name)
+                stores[name] = value if previous is None else join_stores(previous, value)
+        joined: List[Tuple[str, Value]] = []
+        for name, value in sorted(stores.items(), key=lambda item: item[0]):
+            if name in inherited:
+                continue
+            before = init_stores.get(name)
+            value = value if before is None else join_stores(before, value)
+            if not knows_nothing(value) and not (
+                    name in scan.changed_in_place and value.kind in (Kind.DICT, Kind.SEQUENCE)):
+                joined.append((name, value))
+        self._instance_joins[key] = joined
+        return joined
 
     @contextmanager
     def _raised_here(self, home: "Interpreter", frame: Frame) -> Iterator[None]:

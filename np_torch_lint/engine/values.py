@@ -478,6 +478,17 @@ def stored_by_constructor(instance: Value, attr: str) -> Optional[Value]:
     return None
 
 
+def join_stores(a: Value, b: Value) -> Value:
+    """Two values stored on one attribute. A ``None`` placeholder (``self.model = None`` in
+    ``__init__``, set in ``build()``) is no value a call, a conversion or ``.numpy()`` can
+    succeed on, so where one side is ``None`` the other is what those uses see."""
+    if a.kind is Kind.NONE:
+        return b
+    if b.kind is Kind.NONE:
+        return a
+    return join(a, b)
+
+
 def knows_nothing(value: Value) -> bool:
     """No fact at all but a marker of where an object of unknown kind came from (unpickled,
     np.load's array-or-archive): a function returning it falls back to its annotation."""
