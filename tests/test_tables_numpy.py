@@ -149,7 +149,12 @@ DTYPES: List[Tuple[str, str]] = [
         "ravel(a32)", "moveaxis(a32, 0, 1)", "swapaxes(a32, 0, 1)", "negative(a32)", "square(a32)", "round(a32)",
         "tile(a32, 2)", "repeat(a32, 2)", "roll(a32, 1)", "pad(a32, 1)", "sort(a32)", "atleast_1d(a32)",
         "atleast_2d(a32)", "atleast_3d(a32)", "permute_dims(a32)", "matrix_transpose(a32)", "rollaxis(a32, 1)",
-        "diff(a32)", "nan_to_num(a32)", "triu(a32)", "tril(a32)", "positive(a32)")],
+        "diff(a32)", "nan_to_num(a32)", "triu(a32)", "tril(a32)", "positive(a32)", "delete(a32, 0)",
+        "insert(a32, 0, 5)", "take(a32, [0])", "resize(a32, (2,))", "partition(a32, 0)", "trim_zeros(a32)",
+        "ediff1d(a32)")],
+    # NUMPY_PER_ARGUMENT_ARRAYS: the i-th array in the i-th argument's dtype
+    ("np.meshgrid(f32, a32)[0]", "float32"), ("np.meshgrid(f32, a32)[1]", "int32"),
+    ("np.meshgrid([1.0, 2.0], [0.5])[1]", "float64"), ("np.broadcast_arrays(a32, f32)[1]", "float32"),
     # NUMPY_ROUNDING_UFUNCS keep float dtypes
     *[(f"np.{name}(f32)", "float32") for name in ("floor", "ceil", "trunc", "fix")],
     # NDARRAY_SAME_DTYPE (methods)

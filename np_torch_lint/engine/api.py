@@ -255,7 +255,11 @@ NUMPY_DTYPE_KEEPING: FrozenSet[str] = frozenset({
     "roll", "pad", "cumsum", "sort", "atleast_1d", "atleast_2d", "atleast_3d",
     "cumprod", "nancumsum", "nancumprod", "permute_dims", "matrix_transpose", "rollaxis",
     "trunc", "fix", "diff", "nan_to_num", "triu", "tril", "positive",
+    "delete", "insert", "take", "resize", "partition", "trim_zeros", "ediff1d",
 })
+#: NumPy functions that return a tuple of arrays, the i-th in the dtype of the i-th argument
+#: (``np.meshgrid(xs, ys)``: grids of the axes' dtypes).
+NUMPY_PER_ARGUMENT_ARRAYS: FrozenSet[str] = frozenset({"meshgrid", "broadcast_arrays"})
 #: NumPy functions that read a tensor argument through ``Tensor.__array__`` (``.numpy()``), listed
 #: once from NumPy's namespace by calling each on a tensor that requires grad (tests/test_tables_numpy.py
 #: checks every row against the installed NumPy and torch): predicates, sorting and counting,

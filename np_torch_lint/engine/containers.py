@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Optional, Sequence, Tuple
 
-from .values import UNKNOWN, Kind, Value, join, join_elements, sequence
+from .values import UNKNOWN, Kind, Tri, Value, holds_parameters, join, join_elements, sequence
 from .nodes import walk
 
 #: a key whose value is only known at run time.
@@ -28,6 +28,8 @@ GROWING_METHODS = frozenset({"append", "extend", "insert"})
 #: list methods that change a list without adding anything to it: what it holds is still a part
 #: of what was put in, so what every element agrees on still holds.
 NON_ADDING_METHODS = frozenset({"pop", "clear", "remove", "sort", "reverse", "copy", "index", "count"})
+#: list methods that take elements away: a module with parameters it held may be gone.
+REMOVING_METHODS = frozenset({"pop", "clear", "remove"})
 #: the module containers that grow like a list.
 GROWING_MODULES = frozenset({"ModuleList", "Sequential"})
 #: dict methods that read without changing it, and what they give.
@@ -171,18 +173,23 @@ def concatenated(left: Value, right: Value) -> Value:
     lengths are known, else the join of their elements."""
     if left.elements is not None and right.elements is not None:
         return sequence(left.elements + right.elements)
-    return Value(kind=Kind.SEQUENCE, element=join_elements(left.element, right.element))
+    holds = holds_parameters(left) or holds_parameters(right)
+    return Value(kind=Kind.SEQUENCE, element=join_elements(left.element, right.element),
+                 parametric=Tri.YES if holds else Tri.UNKNOWN)
 
 
 def grown(held: Value, method_name: str, added: Value) -> Value:
     """``items.append(v)`` (``extend``, ``insert``): the list, or the ModuleList, that holds ``v`` too.
 
-    Only the join of the elements is kept (positions shift). A receiver that is neither (an
-    object of unknown type, a deque) gives unknown: its elements are not followed."""
+    Only the join of the elements is kept (positions shift), and whether one of them is a module
+    with parameters (nothing added takes one away). A receiver that is neither (an object of
+    unknown type, a deque) gives unknown: its elements are not followed."""
+    holds = holds_parameters(held) or holds_parameters(added)
     if method_name == "extend":
         added = added.element if added.kind is Kind.SEQUENCE and added.element is not None else UNKNOWN
     if held.kind is Kind.SEQUENCE:
-        return Value(kind=Kind.SEQUENCE, element=join_elements(held.element, added))
+        return Value(kind=Kind.SEQUENCE, element=join_elements(held.element, added),
+                     parametric=Tri.YES if holds else Tri.UNKNOWN)
     if held.kind is Kind.MODULE and held.qualname in GROWING_MODULES and (
             held.elements is not None or held.element is not None):
         # nn.ModuleList() built empty (or from known members), members appended (once or again):

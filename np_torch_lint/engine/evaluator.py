@@ -1153,6 +1153,9 @@ class Evaluator:
         if kind is Kind.SEQUENCE and name in containers.GROWING_METHODS:
             self._grow(receiver, func, args, frame)
             return Value(kind=Kind.NONE)
+        if kind is Kind.SEQUENCE and name in containers.REMOVING_METHODS and written is not None \
+                and receiver.parametric is Tri.YES:
+            frame.env[written] = receiver.with_(parametric=Tri.UNKNOWN)  # layers.pop(): the Linear may be gone
         if kind in (Kind.PY_BYTES, Kind.PY_STR) and name in api.BYTES_RESULT_METHODS[kind.value]:
             return Value(kind=Kind.PY_BYTES)
         return UNKNOWN

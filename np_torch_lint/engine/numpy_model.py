@@ -198,6 +198,8 @@ class NumpyModel:
             return Value(kind=Kind.NP_SCALAR, dtype=api.FLOAT64, ndim=0, origin=self.it.origin(node.func))
         if name in api.NUMPY_LINALG_RESULTS:
             return self.linalg(name, data, args, node)
+        if name in api.NUMPY_PER_ARGUMENT_ARRAYS:
+            return self.per_argument_arrays(name, args, node)
         if data.kind not in ARRAY_KINDS:
             return UNKNOWN
         if name in api.NUMPY_QUANTILES:
@@ -215,6 +217,22 @@ class NumpyModel:
             return data.with_(dtype=dtype, negative_strides=data.negative_strides if views else Tri.UNKNOWN,
                               shares_with=None, ndim=None, origin=data.origin if dtype == data.dtype else self.it.origin(node.func))
         return UNKNOWN
+
+    def per_argument_arrays(self, name: str, args: Sequence[Arg], node: ast.Call) -> Value:
+        """``np.meshgrid(xs, ys)``: a tuple of arrays, one per argument, each of its argument's dtype
+        (a list of Python floats gives float64); ``broadcast_arrays`` gives views, meshgrid copies."""
+        if any(arg.starred for arg in args):
+            return UNKNOWN  # np.meshgrid(*axes): how many is not known
+        arrays: List[Value] = []
+        for arg in args:
+            if arg.keyword is not None:
+                continue  # indexing=, sparse=, copy=, subok=: the dtypes stay
+            inner = data_dtype(arg.value)[0]
+            dtype = {"pyfloat": api.FLOAT64, "pyint": api.INT64}.get(inner or "", inner)
+            origin = arg.value.origin if arg.value.kind is Kind.NDARRAY and dtype == arg.value.dtype else None
+            arrays.append(Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.UNKNOWN,
+                                origin=origin or self.it.origin(node.func)))
+        return sequence(tuple(arrays)) if arrays else UNKNOWN
 
     def linalg(self, name: str, data: Value, args: Sequence[Arg], node: ast.Call) -> Value:
         """np.linalg.qr(a): arrays in ``a``'s float dtype (float64 for integers); a named tuple of

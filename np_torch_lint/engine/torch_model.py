@@ -20,7 +20,7 @@ from .nodes import parameter_names, walk
 from .numpy_model import uninitialized
 from .promotion import data_dtype, dtype_of, grad_in_context, grad_union, scalar_literal_dtype, torch_result_dtype
 from .scope import ClassInfo, Frame, FunctionInfo, storage_key
-from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, join, knows_nothing, moved_with,
+from .values import (UNKNOWN, Device, Kind, Origin, Site, Tri, Value, holds_parameters, join, knows_nothing, moved_with,
                      on_device_where_unknown, sequence)
 from .walker import Expressions, Walker
 
@@ -372,9 +372,9 @@ class TorchModel:
         explicit = argument(args, None, "dtype")
         dtype = dtype_of(explicit.value) if explicit is not None else api.FLOAT32
         if name in api.CONTAINER_MODULES:
-            members = positional(args)
+            members = [a.value for a in args if a.keyword is None]  # nn.Sequential(*layers): the list too
             members += [m.element for m in members if m.kind in (Kind.SEQUENCE, Kind.DICT) and m.element is not None]
-            parametric = Tri.YES if any(m.kind is Kind.MODULE and m.parametric is Tri.YES for m in members) else Tri.UNKNOWN
+            parametric = Tri.YES if any(holds_parameters(m) for m in members) else Tri.UNKNOWN
             held = _held_modules(name, args)
             return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=parametric, device=_made_on(args),
                          keys=held.keys, elements=held.elements, element=held.element, training=Tri.YES)

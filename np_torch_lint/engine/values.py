@@ -147,7 +147,9 @@ class Value:
     elements: Optional[Tuple["Value", ...]] = None  # SEQUENCE of known length; DICT: values of ``keys``
     element: Optional["Value"] = None  # SEQUENCE/DICT: join of all elements (None: no element yet)
     keys: Optional[Tuple[Any, ...]] = None  # DICT: the constant keys, in order, of ``elements``
-    parametric: Tri = Tri.UNKNOWN  # MODULE: has float parameters
+    # MODULE: has float parameters; SEQUENCE: holds a module that has (a list of layers that is only
+    # ever added to: `nn.Sequential(*layers)` has parameters; see containers.grown)
+    parametric: Tri = Tri.UNKNOWN
     definition: Any = field(default=None, compare=False)  # FUNCTION/CLASS: its definition
     # INSTANCE/MODULE of a class of the project: what its __init__ stored on self, walked with
     # this construction's arguments (``Agent(device)``, ``Trainer(net)``), by attribute name
@@ -308,7 +310,8 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
             elements = tuple(join(x, y) for x, y in zip(a.elements, b.elements))
         return Value(kind=a.kind, elements=elements, element=join_elements(a.element, b.element),
                      keys=a.keys if elements is not None else None,
-                     lengths=_join_lengths(a, b) if a.kind is Kind.SEQUENCE and elements is None else None)
+                     lengths=_join_lengths(a, b) if a.kind is Kind.SEQUENCE and elements is None else None,
+                     parametric=a.parametric.join(b.parametric) if a.kind is Kind.SEQUENCE else Tri.UNKNOWN)
     joined = Value(
         kind=a.kind,
         dtype=a.dtype if a.dtype == b.dtype else None,
@@ -593,7 +596,13 @@ def sequence(items: Tuple[Value, ...]) -> Value:
     element: Optional[Value] = None
     for item in items:
         element = join_elements(element, item)
-    return Value(kind=Kind.SEQUENCE, elements=items, element=element)
+    return Value(kind=Kind.SEQUENCE, elements=items, element=element,
+                 parametric=Tri.YES if any(holds_parameters(item) for item in items) else Tri.UNKNOWN)
+
+
+def holds_parameters(value: Value) -> bool:
+    """A module known to have parameters, or a list known to hold one."""
+    return value.kind in (Kind.MODULE, Kind.SEQUENCE) and value.parametric is Tri.YES
 
 
 def moved_with(owner: Value, member: Value) -> Value:
