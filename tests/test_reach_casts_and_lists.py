@@ -81,3 +81,30 @@ def test_a_helper_that_moves_its_arguments_leaves_their_device_unknown():
     lines = sorted(finding.line for finding in analyze(source) if finding.code == "NTL202")
     # only the method that never moves the policy back; after the helper, where it is is unknown
     assert lines == [17]
+
+
+def test_a_list_of_layers_only_grown_holds_a_layer_with_parameters():
+    def parametric(extra: str):
+        env = values(f"""
+            layers = [nn.Tanh()]
+            for width in (4, 8):
+                layers += [nn.Linear(width, width), nn.ReLU()]
+            layers.append(nn.Dropout(0.1))
+            {extra}
+            body = nn.Sequential(*layers)
+            _sink = body(batch).numpy()
+        """)
+        return env["body"].parametric
+
+    from np_torch_lint.engine.values import Tri
+    assert parametric("") is Tri.YES
+    for removing in ("layers.clear()", "layers.pop()", "layers.remove(layers[1])"):
+        assert parametric(removing) is not Tri.YES, removing
+    only_free = values("""
+        layers = []
+        layers.append(nn.ReLU())
+        layers.append(nn.Dropout(0.1))
+        body = nn.Sequential(*layers)
+        _sink = body(batch).numpy()
+    """)
+    assert only_free["body"].parametric is not Tri.YES
