@@ -407,6 +407,11 @@ SAVE_FUNCTIONS_OF_TORCH: FrozenSet[str] = frozenset({"save"})
 #: methods whose result holds CPU data whatever the receiver: `.cpu()`, and the ways out to
 #: NumPy and Python (which fail on a CUDA tensor rather than return one).
 CPU_RESULT_METHODS: FrozenSet[str] = frozenset({"cpu", "numpy", "tolist", "item"})
+#: keys under which a checkpoint dict keeps a training counter (``{"model": ..., "epoch": epoch}``):
+#: a name or attribute stored there is a Python number, not a tensor (NTL302's saved-on-CPU test).
+CHECKPOINT_COUNTER_KEYS: FrozenSet[str] = frozenset({
+    "epoch", "epochs", "step", "steps", "global_step", "iteration", "iterations", "iter", "n_iter",
+    "num_updates", "start_epoch", "last_epoch", "total_steps"})
 #: methods whose result lives where the receiver lives (`model.cpu().state_dict()`,
 #: `t.cpu().clone()`): a saved object built by them from CPU data holds CPU data.
 DEVICE_KEEPING_METHODS: FrozenSet[str] = frozenset({

@@ -10,7 +10,8 @@ Read from the ``ast`` tree, never from the words: a comment or a docstring that 
 * Save sites: each ``torch.save(obj, path)``, the path expression it writes (through
   ``with open(path, "wb") as f`` too), and whether ``obj`` is known to hold CPU data
   only: ``.cpu()`` / ``.to("cpu")`` at the end of its chain (``model.cpu().state_dict()``),
-  ``{k: v.cpu() ...}``, ``.numpy()`` / ``.tolist()`` / ``.item()`` results, a
+  ``{k: v.cpu() ...}``, ``.numpy()`` / ``.tolist()`` / ``.item()`` results, a training counter
+  under its usual key (``"epoch": epoch``), a
   ``torch.load(..., map_location="cpu")`` round trip, constants, containers of these, a
   name bound only to these in the same function; and, in a file whose code never uses
   CUDA, anything built there from the file's own classes and functions and from
@@ -405,7 +406,7 @@ class _CpuReader:
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
             return all(self.cpu(e) for e in node.elts)
         if isinstance(node, ast.Dict):
-            return all(self.cpu(v) for v in node.values)
+            return all(self.cpu(v) or _counter_entry(k, v) for k, v in zip(node.keys, node.values))
         if isinstance(node, ast.DictComp):
             return self.cpu(node.value)
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
@@ -474,6 +475,15 @@ class _CpuReader:
         if name in self.names.libraries or name in self.module.libraries or name in self.module.own:
             return True
         return name in _BUILTINS
+
+
+def _counter_entry(key: Optional[ast.expr], value: ast.expr) -> bool:
+    """``"epoch": epoch`` (or ``self.epoch``, ``epoch + 1``) in a checkpoint dict: a training counter."""
+    if not (isinstance(key, ast.Constant) and key.value in api.CHECKPOINT_COUNTER_KEYS):
+        return False
+    if isinstance(value, ast.BinOp) and isinstance(value.right, ast.Constant):
+        value = value.left
+    return isinstance(value, (ast.Name, ast.Attribute))
 
 
 def _reads_parameter(node: ast.expr, scope: Scope) -> bool:
