@@ -71,6 +71,8 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
     interpreter = new_interpreter(text, emit, project, tree)
     if guard_flags is not None:
         interpreter.guard_flags = guard_flags
+    if project is not None:
+        interpreter.guard_flags.imported = project.flag_definition
     interpreter.checkpoints = checkpoints if checkpoints is not None else CheckpointEvidence(text, tree, real_file)
     try:
         interpreter.run(list(items) if items is not None else list(plan(tree, lines)))

@@ -68,6 +68,7 @@ class ProjectScan:
     complete: bool = True  # False: a bound was hit, so "nowhere" is not known
     entries: List[_Entry] = field(default_factory=list)
     stamps: List[Stamp] = field(default_factory=list)  # every folder and file listed (for the cache)
+    _rebound: Dict[str, bool] = field(default_factory=dict)  # rebound_elsewhere's answers, by name
 
     def current(self) -> bool:
         return all(stamp_is_current(stamp) for stamp in self.stamps)
@@ -118,6 +119,23 @@ class ProjectScan:
             if facts is not None:
                 found.extend(save for save in facts.saves if save.tail == tail)
         return found
+
+    def rebound_elsewhere(self, name: str, defining: str) -> bool:
+        """Whether any project file but ``defining`` may set the module constant ``name`` from
+        outside: an attribute assignment ``.name = ...`` / ``.name += ...``, or ``name`` quoted
+        (``setattr(cfg, "name", v)``, a loader's key). Unknown (a bound hit, a file unread): True."""
+        known = self._rebound.get(name)
+        if known is None:
+            needle = re.compile(rb"\.%s\s*(?:[-+*/|&]?=(?!=))|[\"']%s[\"']" % ((re.escape(name.encode()),) * 2))
+            known = not self.complete
+            for stamp in self.stamps:
+                path = stamp[0]
+                if known or not path.endswith(".py") or path == defining:
+                    continue
+                data = _read_bytes(path)
+                known = data is None or needle.search(data) is not None
+            self._rebound[name] = known
+        return known
 
     def _facts(self, entry: _Entry) -> Optional[FileFacts]:
         if not entry.parsed:

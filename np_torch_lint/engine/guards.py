@@ -35,6 +35,33 @@ class GuardFlags:
         self._walrus = walrus  # the source may hold `:=`, which binds inside expressions
         self._definitions: Optional[Dict[str, ast.expr]] = None
         self._option_defaults: Dict[str, ast.expr] = {}
+        self._counts: Dict[str, int] = {}
+        # A flag imported from the project's own modules (`from .settings import USE_CUDA`, `cfg.USE_GPU`
+        # with `from pkg import config as cfg`): ``imported`` answers its definition there (set by the
+        # engine where the file has a project; see Project.flag_definition).
+        self.imported: Optional[Callable[[str], Optional[ast.expr]]] = None
+        self._imports: Optional[Tuple[Dict[str, str], Dict[str, str], Set[str]]] = None
+
+    def imported_constant(self, node: ast.expr) -> Optional[ast.Constant]:
+        """The literal a project module binds a flag to, for a name this file imports from it (bound
+        once here) or an attribute of a module alias (never assigned in this file): ``USE_GPU = True``
+        in ``config.py`` is a constant where ``cfg.USE_GPU`` is tested."""
+        if self.imported is None or self._tree is None:
+            return None
+        if self._definitions is None:
+            self._build()
+        if self._imports is None:
+            self._imports = _top_level_imports(self._tree)
+        names, modules, stored = self._imports
+        qualname: Optional[str] = None
+        if isinstance(node, ast.Name) and self._counts.get(node.id) == 1:
+            qualname = names.get(node.id)
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+              and self._counts.get(node.value.id) == 1 and node.attr not in stored):
+            module = modules.get(node.value.id)
+            qualname = f"{module}.{node.attr}" if module is not None else None
+        definition = self.imported(qualname) if qualname is not None else None
+        return definition if isinstance(definition, ast.Constant) else None
 
     def definition(self, name: str) -> Optional[ast.expr]:
         if self._definitions is None:
@@ -50,6 +77,7 @@ class GuardFlags:
 
     def _build(self) -> None:
         counts, values, options = _cached_binding_facts(self._tree, self._walrus)
+        self._counts = counts
         self._option_defaults.update(options)
         self._definitions = {name: values[name] for name, count in counts.items() if count == 1 and name in values}
 
@@ -131,6 +159,28 @@ def _calls_in(call: ast.Call) -> Iterator[ast.Call]:
         current = current.func.value if isinstance(current.func, ast.Attribute) else current.func
 
 
+def _top_level_imports(tree: ast.AST) -> Tuple[Dict[str, str], Dict[str, str], Set[str]]:
+    """(name -> ``module.name`` of each top-level ``from module import name``; alias -> module of
+    each top-level ``import a.b as alias`` and ``from a import b as alias``; the attribute names the
+    file assigns anywhere, ``x.attr = ...``)."""
+    names: Dict[str, str] = {}
+    modules: Dict[str, str] = {}
+    for statement in getattr(tree, "body", ()):
+        if isinstance(statement, ast.ImportFrom):
+            module = "." * statement.level + (statement.module or "")
+            for alias in statement.names:
+                if alias.name != "*":
+                    joined = f"{module}.{alias.name}" if statement.module else f"{module}{alias.name}"
+                    names[alias.asname or alias.name] = joined
+                    modules[alias.asname or alias.name] = joined  # `from pkg import config as cfg`
+        elif isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if alias.asname:
+                    modules[alias.asname] = alias.name
+    stored = {node.attr for node in walk(tree) if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load)}
+    return names, modules, stored
+
+
 def _plain_assignment(node: ast.AST) -> Tuple[Optional[str], Optional[ast.expr]]:
     """``name = value`` (also annotated, or ``:=``): the name and the value."""
     if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -201,7 +251,12 @@ def _constant(node: ast.expr, flags: Optional[GuardFlags], depth: int) -> Tuple[
         return (True, tuple(v for _, v in items)) if all(k for k, _ in items) else _UNKNOWN
     if isinstance(node, ast.Name) and flags is not None:
         definition = flags.definition(node.id)
+        if definition is None:
+            definition = flags.imported_constant(node)
         return _constant(definition, flags, depth + 1) if definition is not None else _UNKNOWN
+    if isinstance(node, ast.Attribute) and flags is not None:
+        constant = flags.imported_constant(node)
+        return (True, constant.value) if constant is not None else _UNKNOWN
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         known, value = _constant(node.operand, flags, depth + 1)
         return (True, not value) if known else _UNKNOWN

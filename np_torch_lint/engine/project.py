@@ -220,6 +220,28 @@ class Project:
         self._misses.add(qualname)
         return None
 
+    def flag_definition(self, qualname: str) -> Optional[ast.expr]:
+        """What a project module binds ``name`` to at ``pkg.module.name`` (``.module.name``
+        relative), where it binds it once and no project file assigns it from outside
+        (``cfg.USE_GPU = args.gpu``) or names it in a string (``setattr(cfg, "USE_GPU", ...)``,
+        a config loader's key): a flag a guard tests (guards.GuardFlags.imported_constant)."""
+        if self.depth >= MAX_DEPTH:
+            return None
+        level = len(qualname) - len(qualname.lstrip("."))
+        parts = qualname[level:].split(".")
+        if len(parts) < 2 or (level == 0 and parts[0] in NOT_PROJECT):
+            return None
+        path = self._module_file(level, parts[:-1])
+        summary = self._summary(path) if path is not None else None
+        if path is None or summary is None:
+            return None
+        definition = summary.interpreter.guard_flags.definition(parts[-1])
+        if definition is None:
+            return None
+        from .evidence import project_scan  # evidence reads this module's stamps
+
+        return None if project_scan(self.filename).rebound_elsewhere(parts[-1], path) else definition
+
     def star_names(self, module: str) -> Dict[str, Value]:
         """The names ``from module import *`` binds, if ``module`` is one of the project's: its
         ``__all__`` when it lists them literally, else every name not starting with ``_``."""
