@@ -49,6 +49,8 @@ class FunctionWalks:
         self.walking_for: Optional[int] = None
         # (class, attributes its constructor stored) -> the other methods' stores joined (_joined_over_methods)
         self._instance_joins: Dict[Tuple[int, Any], List[Tuple[str, Value]]] = {}
+        # plain functions named as placement APIs (`to_gpu`, `to_cuda`): see make_function
+        self.placement_helpers: Set[str] = set()
 
 
     def walk_function(self, info: FunctionInfo, attr_sink: Optional[Dict[str, Value]] = None,
@@ -429,6 +431,8 @@ class FunctionWalks:
         where the project's process groups need CUDA, on a path that runs only in an initialized one: asked
         only when such a call is seen). A call whose constant arguments fail one of the parameter tests on
         the way to the finding (``mode="gpu"`` against ``if mode == "cpu":``) never reaches it."""
+        if qualname in self.placement_helpers and all(caller == qualname for _, caller, _ in self.call_sites.get(qualname, ())):
+            return True  # `to_gpu(x)` the file never calls (but itself): its callers in other modules decide
         return self._all_call_sites(qualname, lambda c: c.cuda_guarded or (c.distributed and distributed_needs_cuda()),
                                     lambda c: True, {}, reached_when)
 
@@ -440,7 +444,8 @@ class FunctionWalks:
             # call proves nothing.
             return seen[qualname]
         seen[qualname] = False
-        sites = self.call_sites.get(qualname)
+        # a recursive call runs only where an outer call does: the outer calls decide
+        sites = [site for site in self.call_sites.get(qualname, ()) if site[1] != qualname]
         if not sites:
             return False
         for context, caller, constants in sites:
@@ -500,8 +505,12 @@ class FunctionWalks:
         grad = self.interp.grad_default
         # `@unittest.skipIf(not torch.cuda.is_available())`, `@RunIf(min_cuda_gpus=1)`, `@requires_gpu`:
         # the function only runs where CUDA is; and a method named `cuda`/`to` *is* the placement API.
+        # A plain function so named (`def to_gpu(x): return x.cuda()`) is a helper of the file: its
+        # placement is flagged where the file calls it unguarded (guarded_everywhere), and left to
+        # the callers elsewhere where the file never calls it.
+        placement_api = node.name in api.PLACEMENT_METHOD_NAMES
         guarded = (frame.context.cuda_guarded or (owner is not None and owner.cuda_only)
-                   or decorated_for_cuda(node) or node.name in api.PLACEMENT_METHOD_NAMES)
+                   or decorated_for_cuda(node) or (placement_api and owner is not None))
         for decorator in node.decorator_list:
             callee = decorator.func if isinstance(decorator, ast.Call) else decorator
             value = self.interp.eval(callee, frame)
@@ -526,6 +535,8 @@ class FunctionWalks:
         # A method's globals are the module's (or enclosing function's), not the class body's.
         closure = frame.parent if owner is not None and frame.parent is not None else frame
         info = FunctionInfo(qual, node, closure, grad, owner, guarded=guarded, home=self.interp)
+        if placement_api and owner is None:
+            self.placement_helpers.add(qual)
         self.interp.deferred.append(info)
         for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
             self.interp.eval(default, frame)

@@ -315,9 +315,11 @@ class Interpreter:
                 if helper.returns_only_with_cuda:
                     frame.context = replace(frame.context, cuda_guarded=True)  # it returns only where a GPU is
                 return Flow.NORMAL
-            if (isinstance(value.func, ast.Attribute) and value.func.attr in api.MODULE_PLACING_METHODS
-                    and (isinstance(value.func.value, ast.Name) or self._is_self_attr(value.func.value, frame))):
-                self.placed_in_place(value.func.value, value, frame)
+            moved = _moved_by_chain(value)
+            if moved is not None and (isinstance(moved, ast.Name) or self._is_self_attr(moved, frame)):
+                # `self.net.cuda()`, `self.net.to(device).eval()`: module methods that return the
+                # module itself, one of them a move, as a statement
+                self.placed_in_place(moved, value, frame)
                 return Flow.NORMAL
         self.eval(value, frame)
         return Flow.NORMAL
@@ -974,3 +976,17 @@ def _name_of(node: ast.expr) -> Optional[str]:
 
 def _target_names(node: ast.expr) -> List[str]:
     return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+
+
+def _moved_by_chain(call: ast.Call) -> Optional[ast.expr]:
+    """What a chain of module methods that return the module itself (``net.to(device).eval()``,
+    ``net.eval().cuda()``) moves in place when one of them is a move: the chain's receiver."""
+    current: ast.expr = call
+    moves = False
+    while isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute) \
+            and current.func.attr in api.MODULE_SELF_METHODS:
+        moves = moves or current.func.attr in api.MODULE_PLACING_METHODS
+        current = current.func.value
+        if not isinstance(current, ast.Call):
+            return current if moves else None
+    return None
