@@ -38,14 +38,24 @@ GRAD_KEPT: List[str] = [
         "cosine_similarity(o, o)",
         # PROMOTING_FUNCTIONS (same dtypes here: the grad goes through)
         "matmul(o, torch.ones(2, 3))", "mm(o, torch.ones(2, 3))", "bmm(o.unsqueeze(0), torch.ones(1, 2, 3))",
-        "mul(o, 2.0)", "add(o, 1.0)", "sub(o, 1.0)", "div(o, 2.0)")],
+        "mul(o, 2.0)", "add(o, 1.0)", "sub(o, 1.0)", "div(o, 2.0)",
+        # elementwise math
+        *[f"{name}(o.sigmoid() * 0.5)" for name in (
+            "exp2", "expm1", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh",
+            "erf", "erfc", "erfinv", "reciprocal", "frac", "trunc", "fix", "logit", "nan_to_num", "sinc",
+            "deg2rad", "rad2deg", "diff", "poisson", "bernoulli")],
+        "acosh(o.exp() + 1)",
+        *[f"{name}(o, o + 1)" for name in (
+            "fmod", "remainder", "maximum", "minimum", "fmax", "fmin", "hypot", "atan2", "xlogy", "logaddexp")])],
     *[f"F.{call}" for call in (
         "linear(o, torch.ones(3, 2))", "linear(o, weight=torch.ones(3, 2))", "dropout(o)", "gelu(o)", "silu(o)", "elu(o)", "leaky_relu(o)",
         "softplus(o)", "normalize(o)", "interpolate(o.unsqueeze(0), scale_factor=2.0)", "pad(o, (1, 1))",
         "conv1d(o.unsqueeze(0), torch.ones(1, 4, 1))", "conv2d(o.view(1, 1, 4, 2), torch.ones(1, 1, 1, 1))",
         "conv3d(o.view(1, 1, 1, 4, 2), torch.ones(1, 1, 1, 1, 1))", "max_pool2d(o.view(1, 1, 4, 2), 2)",
         "avg_pool2d(o.view(1, 1, 4, 2), 2)", "adaptive_avg_pool2d(o.view(1, 1, 4, 2), 1)", "layer_norm(o, (2,))",
-        "batch_norm(o, torch.zeros(2), torch.ones(2))", "embedding(torch.tensor([0, 1]), o)", "hardtanh(o)")],
+        "batch_norm(o, torch.zeros(2), torch.ones(2))", "embedding(torch.tensor([0, 1]), o)", "hardtanh(o)",
+        "softsign(o)", "hardswish(o)", "mish(o)", "selu(o)", "celu(o)", "logsigmoid(o)", "relu6(o)",
+        "hardsigmoid(o)", "tanhshrink(o)")],
 ]
 
 

@@ -474,6 +474,13 @@ TENSOR_PROPAGATING: FrozenSet[str] = frozenset({
     "cosine_similarity", "linear", "dropout", "gelu", "silu", "elu", "leaky_relu", "softplus",
     "normalize", "interpolate", "pad", "conv1d", "conv2d", "conv3d", "max_pool2d", "avg_pool2d",
     "adaptive_avg_pool2d", "layer_norm", "batch_norm", "embedding", "one_hot", "hardtanh", "sign",
+    # elementwise math (torch and Tensor), read once from torch's reference: same dtype, device, grad
+    "exp2", "expm1", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+    "atanh", "erf", "erfc", "erfinv", "reciprocal", "frac", "trunc", "fix", "logit", "nan_to_num", "sinc",
+    "deg2rad", "rad2deg", "diff", "fmod", "remainder", "maximum", "minimum", "fmax", "fmin", "hypot",
+    "atan2", "xlogy", "logaddexp", "poisson", "bernoulli",
+    # torch.nn.functional activations
+    "softsign", "hardswish", "mish", "selu", "celu", "logsigmoid", "relu6", "hardsigmoid", "tanhshrink",
 })
 #: attributes of a tensor that are tensors with the same dtype.
 TENSOR_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "H", "mH", "real"})

@@ -139,13 +139,23 @@ class FunctionWalks:
             written = argument_name(info, args, bound_self, parameter)
             if written is not None:
                 frame.pending_writes.setdefault(written, pending)
-        value = walked[0]
-        if value.shares_with is not None:
-            # The callee's parameter it shares memory with is the caller's argument.
-            partner = argument_name(info, args, bound_self, value.shares_with)
-            value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
+        value = self._shares_renamed(walked[0], info, args, bound_self)
         if knows_nothing(value):
             return self.returns_annotated(info)
+        return value
+
+    def _shares_renamed(self, value: Value, info: FunctionInfo, args: Sequence[Any], bound_self: bool,
+                        depth: int = 0) -> Value:
+        """What a call returns, its memory shares with the callee's parameters named as the caller's
+        arguments: a view of parameter ``x_t`` is a view of the argument passed there; so is each
+        item of a returned tuple or dict (``return x.numpy(), y.numpy()``)."""
+        if value.shares_with is not None:
+            partner = argument_name(info, args, bound_self, value.shares_with)
+            value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
+        if value.kind in (Kind.SEQUENCE, Kind.DICT) and value.elements and depth < 2 and any(
+                item.shares_with is not None or item.elements for item in value.elements):
+            items = tuple(self._shares_renamed(item, info, args, bound_self, depth + 1) for item in value.elements)
+            value = value.with_(elements=items)
         return value
 
     def _snapshots_into_arguments(self, info: FunctionInfo, args: Sequence[Any], bound_self: bool,
