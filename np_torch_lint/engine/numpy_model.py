@@ -447,7 +447,14 @@ class NumpyModel:
         if base.kind is None and flips:
             # Unknown base: if it is an ndarray (torch.from_numpy accepts nothing else) the
             # result has negative strides. The conversion rule decides what that proves.
+            if base.negative_strides is Tri.YES:
+                return Value(dtype=base.dtype, negative_strides=Tri.UNKNOWN)  # flipped twice
             return Value(dtype=base.dtype, negative_strides=Tri.YES, origin=self.it.origin(node))
+        if base.kind is None and base.negative_strides is Tri.YES and all(
+                isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and p.value is Ellipsis) for p in parts):
+            # a crop (img[t:b, l:r]) of a flipped value of unknown kind: only an array is flipped so,
+            # and slices keep every axis, the flipped one too
+            return Value(dtype=base.dtype, negative_strides=Tri.YES, origin=base.origin)
         if is_array_like(base):
             # An array-like of known dtype (``x.astype(np.float64)``): its items and slices, rows
             # or scalars, of an ndarray or a pandas object, hold that dtype.
