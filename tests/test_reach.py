@@ -645,3 +645,33 @@ def test_a_function_that_may_return_none_returns_its_value_where_used():
     """)
     assert (env["y"].kind, env["y"].dtype) == (Kind.TENSOR, "float64")
     assert env["where"].kind is None  # a device or None: .to(None) stays put, so no device is claimed
+
+
+@pytest.mark.parametrize("statement", ["model.cuda().eval()", "model.eval().cuda()", "model.train().to('cuda').float()"])
+def test_a_chain_of_module_methods_as_a_statement_moves_the_module(statement):
+    env = values(f"""
+        model = nn.Linear(3, 1)
+        {statement}
+        out = model(torch.randn(2, 3, device="cuda"))
+        _sink = out.numpy()
+    """)
+    assert env["model"].kind is Kind.MODULE and env["model"].device is Device.CUDA
+
+
+def test_a_chain_on_an_attribute_in_a_method_moves_the_attribute():
+    env = values("""
+        class Runner:
+            def __init__(self):
+                self.net = nn.Linear(3, 1)
+                self.net.to("cuda").eval()
+
+        net = Runner().net
+        _sink = net(torch.randn(2, 3)).numpy()
+    """)
+    assert env["net"].device in (Device.CUDA, Device.MAYBE_CUDA)  # (joined with the store before the move)
+    chain_without_a_move = values("""
+        model = nn.Linear(3, 1)
+        model.eval().train()
+        _sink = model(torch.randn(2, 3)).numpy()
+    """)
+    assert chain_without_a_move["model"].device is Device.CPU

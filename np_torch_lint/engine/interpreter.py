@@ -334,6 +334,9 @@ class Interpreter:
         before = self.eval(holder, frame)
         result = self.eval(call, frame)
         if isinstance(holder, ast.Name) and before.kind is not None:
+            chained = isinstance(call.func, ast.Attribute) and call.func.value is not holder
+            if chained and before.kind is Kind.MODULE and result.kind is Kind.MODULE:
+                frame.env[holder.id] = result  # model.eval().cuda(): the chain's module is the name's
             return  # a module named so is rebound by the method itself; anything else is unchanged
         if before.kind is Kind.MODULE and result.kind is Kind.MODULE:
             moved = result
