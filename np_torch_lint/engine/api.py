@@ -1069,6 +1069,10 @@ OPTIMIZER_CLASSES: FrozenSet[str] = frozenset(OPTIMIZER_NAMESPACE + name for nam
 ))
 
 
+#: module methods that list its parameters: what an optimizer is given to train.
+PARAMETER_LISTING_METHODS: FrozenSet[str] = frozenset({"parameters", "named_parameters"})
+
+
 def is_optimizer_class(qual: str) -> bool:
     """``torch.optim.<Name>``: a row of OPTIMIZER_CLASSES, or (prefix rule) any capitalized
     name directly under torch.optim, so a new optimizer class counts without a new row."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List
 from . import api
 from .arguments import grad_mode_of
 from .containers import keyword_dict
-from .nodes import walk
+from .nodes import parameter_names, walk
 from .events import Context, ParameterUpdate, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, storage_key
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_stores, knows_nothing, sequence
@@ -73,9 +73,16 @@ class FunctionWalks:
         frame.attr_sink = attr_sink
         args = info.node.args
         positional = list(args.posonlyargs) + list(args.args)
+        optimized = self._optimized_parameters(info, scope)
         for arg in positional + list(args.kwonlyargs):
             given = params.get(arg.arg) if params is not None else None
-            frame.env[arg.arg] = given if given is not None else self.annotated(arg.annotation, scope)
+            if given is None:
+                given = self.annotated(arg.annotation, scope)
+            if arg.arg in optimized and (knows_nothing(given) or given.kind is Kind.MODULE) \
+                    and given.parametric is not Tri.NO:
+                given = given.with_(kind=Kind.MODULE, parametric=Tri.YES) if given.kind is Kind.MODULE \
+                    else Value(kind=Kind.MODULE, parametric=Tri.YES, training=Tri.UNKNOWN)
+            frame.env[arg.arg] = given
         # the parameters this call left to their defaults, as bound (evaluator.none_test reads them)
         frame.defaults = {name: frame.env[name] for name in defaulted if name in frame.env}
         for extra in (args.vararg, args.kwarg):
@@ -98,6 +105,31 @@ class FunctionWalks:
         if self.interp.block(info.node.body, frame) != _FLOW_EXIT:  # the body's end is reached
             frame.exits_guarded.append(frame.context.cuda_guarded)
         return frame
+
+    def _optimized_parameters(self, info: FunctionInfo, scope: Frame) -> FrozenSet[str]:
+        """The parameters whose ``.parameters()`` the function hands to a torch optimizer
+        (``torch.optim.AdamW(model.parameters(), ...)``, also through ``filter(...)`` or a list of
+        param groups): a module with parameters to train, whatever its callers pass. Kept on
+        the node: a definition is read once."""
+        found = getattr(info.node, "_ntl_optimized", None)
+        if found is not None:
+            return found
+        names = parameter_names(info.node.args)
+        optimized: Set[str] = set()
+        for call in walk(info.node):
+            if not isinstance(call, ast.Call) or not (call.args or call.keywords):
+                continue
+            if not api.is_optimizer_class(self.interp.sem.qualname_of(call.func, scope) or ""):
+                continue
+            given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
+            for inner in walk(given) if given is not None else ():
+                if (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
+                        and inner.func.attr in api.PARAMETER_LISTING_METHODS
+                        and isinstance(inner.func.value, ast.Name) and inner.func.value.id in names):
+                    optimized.add(inner.func.value.id)
+        result = frozenset(optimized)
+        setattr(info.node, "_ntl_optimized", result)
+        return result
 
     def annotated(self, annotation: Optional[ast.expr], scope: Frame) -> Value:
         """The kind an annotation declares (``x: np.ndarray``, ``-> torch.Tensor``); nothing else."""
