@@ -152,6 +152,9 @@ DTYPES: List[Tuple[str, str]] = [
         "diff(a32)", "nan_to_num(a32)", "triu(a32)", "tril(a32)", "positive(a32)", "delete(a32, 0)",
         "insert(a32, 0, 5)", "take(a32, [0])", "resize(a32, (2,))", "partition(a32, 0)", "trim_zeros(a32)",
         "ediff1d(a32)")],
+    # ARRAY_LIKE_FLOAT64_REDUCTIONS: a float64 value of unknown kind (read back by pickle here)
+    *[(f"pickle.loads(pickle.dumps(flat)).astype(np.float64).{call}", "float64") for call in (
+        "mean(0)", "std(axis=0)", "var()", "sum()", "min()", "max()")],
     # NUMPY_PER_ARGUMENT_ARRAYS: the i-th array in the i-th argument's dtype
     ("np.meshgrid(f32, a32)[0]", "float32"), ("np.meshgrid(f32, a32)[1]", "int32"),
     ("np.meshgrid([1.0, 2.0], [0.5])[1]", "float64"), ("np.broadcast_arrays(a32, f32)[1]", "float32"),

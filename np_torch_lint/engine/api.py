@@ -323,6 +323,9 @@ NDARRAY_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "real"})
 ARRAY_LIKE_SAME_DTYPE_METHODS: FrozenSet[str] = frozenset({"copy", "transpose", "swapaxes", "squeeze", "reshape",
                                                            "ravel", "flatten", "to_numpy"})
 ARRAY_LIKE_SAME_DTYPE_ATTRS: FrozenSet[str] = frozenset({"T", "values"})
+#: reductions that give float64 on every float64 array-like (an ndarray, a NumPy scalar, a pandas
+#: object: ``frame.mean()``, ``a.std(axis=0)``); for other dtypes NumPy and pandas may differ.
+ARRAY_LIKE_FLOAT64_REDUCTIONS: FrozenSet[str] = frozenset({"mean", "std", "var", "median", "sum", "min", "max"})
 
 
 # --- torch: conversions and factories ------------------------------------------

@@ -360,6 +360,9 @@ class NumpyModel:
         if a.dtype is not None and a.device is None and name in api.ARRAY_LIKE_SAME_DTYPE_METHODS and (
                 name != "to_numpy" or not args):
             return Value(dtype=a.dtype, origin=a.origin)
+        if a.dtype == api.FLOAT64 and a.device is None and name in api.ARRAY_LIKE_FLOAT64_REDUCTIONS \
+                and argument(args, None, "dtype") is None:
+            return Value(dtype=api.FLOAT64, origin=a.origin)  # features.mean(axis=0) of a float64 array-like
         return None
 
     def _astype(self, a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
