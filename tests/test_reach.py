@@ -675,3 +675,19 @@ def test_a_chain_on_an_attribute_in_a_method_moves_the_attribute():
         _sink = model(torch.randn(2, 3)).numpy()
     """)
     assert chain_without_a_move["model"].device is Device.CPU
+
+
+def test_a_float64_array_combined_with_an_unknown_operand_stays_float64():
+    env = values("""
+        from elsewhere import unread
+        bound = unread()
+        grid = np.zeros((2, 3))
+        shifted = (grid - bound) / bound
+        scalar = np.float64(2.0) * bound
+        narrow = np.zeros(3, dtype=np.float32) - bound
+        floored = grid // bound
+        _sink = [shifted, scalar, narrow, floored].numpy()
+    """)
+    assert env["shifted"].dtype == "float64" and env["shifted"].kind is None  # a tensor operand makes a tensor
+    for name in ("scalar", "narrow", "floored"):
+        assert env[name].dtype != "float64" or env[name].kind is Kind.NP_SCALAR, name

@@ -469,6 +469,9 @@ class Evaluator:
             self.torch.state_read([left, right], node, "difference", frame)
         if left.kind is Kind.TENSOR or right.kind is Kind.TENSOR:
             return self.torch.binary(left, right, node, frame)
+        widened = _float64_with_unknown(op, left, right)
+        if widened is not None:
+            return widened
         if is_array_like(left) or is_array_like(right):
             return self._array_like_binary(op, left, right, node)
         if left.kind in (Kind.NDARRAY, Kind.NP_SCALAR) or right.kind in (Kind.NDARRAY, Kind.NP_SCALAR):
@@ -1180,6 +1183,24 @@ class Evaluator:
             key = containers.constant_key(holder.slice)
             if container is not None and container.kind is Kind.DICT:
                 frame.env[holder.value.id] = containers.stored(container, key, added)
+
+
+#: operators whose result is float64 when one operand is a float64 array, whatever the other is.
+_WIDENING_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+
+
+def _float64_with_unknown(op: ast.operator, left: Value, right: Value) -> Optional[Value]:
+    """``(vol - lo) / (hi - lo)`` with ``lo`` unknown: a float64 array (not 0-d) combined by
+    arithmetic with anything (a number, an array of any real dtype, a tensor, which takes the
+    array's float64 too) is float64. What kind the result is stays unknown (a tensor operand
+    makes it a tensor)."""
+    if not isinstance(op, _WIDENING_OPERATORS):
+        return None
+    for known, other in ((left, right), (right, left)):
+        if (known.dtype == api.FLOAT64 and known.ndim != 0 and known.device is None
+                and (known.kind is Kind.NDARRAY or is_array_like(known)) and knows_nothing(other)):
+            return Value(dtype=api.FLOAT64, origin=known.origin)
+    return None
 
 
 def _cuda_tensor_type(qualname: Optional[str]) -> bool:
