@@ -41,6 +41,19 @@ class GuardFlags:
         # engine where the file has a project; see Project.flag_definition).
         self.imported: Optional[Callable[[str], Optional[ast.expr]]] = None
         self._imports: Optional[Tuple[Dict[str, str], Dict[str, str], Set[str]]] = None
+        self._read_only: Dict[str, bool] = {}
+
+    def read_only_dict(self, name: str) -> Optional[ast.Dict]:
+        """The dict literal a name is bound to once (``CONFIG = {"use_cuda": True, ...}``), where
+        every use of the name in the file only reads it (``CONFIG["use_cuda"]``,
+        ``CONFIG.get(...)``): no item stored, no method that changes it, never passed on."""
+        definition = self.definition(name)
+        if not isinstance(definition, ast.Dict) or self._tree is None:
+            return None
+        known = self._read_only.get(name)
+        if known is None:
+            known = self._read_only[name] = _only_read(self._tree, name)
+        return definition if known else None
 
     def imported_constant(self, node: ast.expr) -> Optional[ast.Constant]:
         """The literal a project module binds a flag to, for a name this file imports from it (bound
@@ -159,6 +172,37 @@ def _calls_in(call: ast.Call) -> Iterator[ast.Call]:
         current = current.func.value if isinstance(current.func, ast.Attribute) else current.func
 
 
+#: dict methods that only read it.
+_DICT_READS = frozenset({"get", "items", "keys", "values", "copy"})
+
+
+def _only_read(tree: ast.AST, name: str) -> bool:
+    """Every ``name`` read in ``tree`` is an item read (``name[k]``) or a reading method's receiver."""
+    parents: Dict[int, ast.AST] = {}
+    for node in walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    for node in walk(tree):
+        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Subscript) and parent.value is node and isinstance(parent.ctx, ast.Load):
+            continue
+        if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr in _DICT_READS:
+            continue
+        return False
+    return True
+
+
+def _dict_item(definition: ast.Dict, key: ast.expr) -> Optional[ast.expr]:
+    """The value a dict literal holds under a constant key (None: not there, or not constant)."""
+    if not isinstance(key, ast.Constant):
+        return None
+    found = [value for k, value in zip(definition.keys, definition.values)
+             if isinstance(k, ast.Constant) and k.value == key.value]
+    return found[0] if len(found) == 1 and all(k is not None for k in definition.keys) else None
+
+
 def _top_level_imports(tree: ast.AST) -> Tuple[Dict[str, str], Dict[str, str], Set[str]]:
     """(name -> ``module.name`` of each top-level ``from module import name``; alias -> module of
     each top-level ``import a.b as alias`` and ``from a import b as alias``; the attribute names the
@@ -257,6 +301,10 @@ def _constant(node: ast.expr, flags: Optional[GuardFlags], depth: int) -> Tuple[
     if isinstance(node, ast.Attribute) and flags is not None:
         constant = flags.imported_constant(node)
         return (True, constant.value) if constant is not None else _UNKNOWN
+    if flags is not None and isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        held = flags.read_only_dict(node.value.id)  # CONFIG["use_cuda"] of a dict literal nothing changes
+        item = _dict_item(held, node.slice) if held is not None else None
+        return _constant(item, flags, depth + 1) if item is not None else _UNKNOWN
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         known, value = _constant(node.operand, flags, depth + 1)
         return (True, not value) if known else _UNKNOWN
