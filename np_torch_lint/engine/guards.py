@@ -42,6 +42,18 @@ class GuardFlags:
         self.imported: Optional[Callable[[str], Optional[ast.expr]]] = None
         self._imports: Optional[Tuple[Dict[str, str], Dict[str, str], Set[str]]] = None
         self._read_only: Dict[str, bool] = {}
+        self._class_constants: Optional[Dict[str, ast.Constant]] = None
+
+    def class_constant(self, attr: str) -> Optional[ast.Constant]:
+        """The literal ``self.<attr>`` holds where one class body of the file binds ``attr`` to it
+        (``use_gpu = True`` under ``class BaseTrainer:``) and nothing else binds it: no other
+        class body, no attribute store anywhere (``self.use_gpu = flag``), no string naming it
+        (``setattr(self, "use_gpu", v)``)."""
+        if self._tree is None:
+            return None
+        if self._class_constants is None:
+            self._class_constants = _class_constants(self._tree)
+        return self._class_constants.get(attr)
 
     def read_only_dict(self, name: str) -> Optional[ast.Dict]:
         """The dict literal a name is bound to once (``CONFIG = {"use_cuda": True, ...}``), where
@@ -194,6 +206,34 @@ def _only_read(tree: ast.AST, name: str) -> bool:
     return True
 
 
+def _class_constants(tree: ast.AST) -> Dict[str, ast.Constant]:
+    """Class attributes bound once, in one class body, to a literal, and never set otherwise."""
+    bound: Dict[str, List[ast.expr]] = {}
+    for node in walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for statement in node.body:
+                # a plain `name = value` (an annotated one may be a dataclass field its __init__ sets)
+                target, value = _plain_assignment(statement) if isinstance(statement, ast.Assign) else (None, None)
+                if target is not None and value is not None:
+                    # (a decorated class may turn its attributes into constructor fields)
+                    bound.setdefault(target, []).append(value if not node.decorator_list else ast.Name(id=target))
+    if not bound:
+        return {}
+    stored: Set[str] = set()
+    quoted: Set[str] = set()
+    for node in walk(tree):
+        if isinstance(node, ast.Attribute) and (not isinstance(node.ctx, ast.Load) or node.attr == "__dict__"):
+            stored.add(node.attr)  # (`self.__dict__.update(options)` may set any of them)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            quoted.add(node.value)
+        elif isinstance(node, ast.keyword) and node.arg is not None:
+            quoted.add(node.arg)  # `Trainer(use_gpu=False)` to a constructor that sets it
+    if "__dict__" in stored:
+        return {}
+    return {name: values[0] for name, values in bound.items()
+            if len(values) == 1 and isinstance(values[0], ast.Constant) and name not in stored and name not in quoted}
+
+
 def _dict_item(definition: ast.Dict, key: ast.expr) -> Optional[ast.expr]:
     """The value a dict literal holds under a constant key (None: not there, or not constant)."""
     if not isinstance(key, ast.Constant):
@@ -300,6 +340,8 @@ def _constant(node: ast.expr, flags: Optional[GuardFlags], depth: int) -> Tuple[
         return _constant(definition, flags, depth + 1) if definition is not None else _UNKNOWN
     if isinstance(node, ast.Attribute) and flags is not None:
         constant = flags.imported_constant(node)
+        if constant is None and isinstance(node.value, ast.Name) and node.value.id == "self":
+            constant = flags.class_constant(node.attr)  # `use_gpu = True` in the class body
         return (True, constant.value) if constant is not None else _UNKNOWN
     if flags is not None and isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         held = flags.read_only_dict(node.value.id)  # CONFIG["use_cuda"] of a dict literal nothing changes
