@@ -710,7 +710,12 @@ def parameters_given(info: FunctionInfo, args: Sequence[Any], bound_self: bool) 
 
 def argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str) -> Optional[str]:
     """The caller's variable passed as ``parameter``, if it was passed as a plain name or an
-    attribute of one (``data.x``: see ``scope.storage_key``)."""
+    attribute of one (``data.x``: see ``scope.storage_key``). An attribute of the parameter
+    (``buf.rewards``) is that attribute of a plain name passed there."""
+    root, dot, attr = parameter.partition(".")
+    if dot:
+        holder = argument_name(info, args, bound_self, root)
+        return f"{holder}.{attr}" if holder is not None and "." not in holder and "." not in attr else None
     names = _parameter_names(info, bound_self) or []
     positional = [arg for arg in args if arg.keyword is None]
     for name, arg in zip(names, positional):

@@ -78,12 +78,24 @@ def attribute_key(node: ast.Attribute) -> str:
 
 def storage_key(node: Optional[ast.expr]) -> Optional[str]:
     """The name a memory share is followed by (NTL401): a variable (``raw``) or an attribute of
-    one (``self.raw``, ``data.x``, as ``attribute_key`` writes it); anything else is not followed."""
+    one (``self.raw``, ``data.x``, as ``attribute_key`` writes it), also through a basic slice of
+    either (``buf.rewards[:n]``, ``a[0, 1:]``: a view of the same memory); anything else is not
+    followed (``a[idx]`` with an index array copies)."""
+    while isinstance(node, ast.Subscript) and _basic_index(node.slice):
+        node = node.value
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return attribute_key(node)
     return None
+
+
+def _basic_index(index: ast.expr) -> bool:
+    """Slices, ``...``, ``None`` and integer literals: an index that makes a view."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return any(isinstance(part, ast.Slice) for part in parts) and all(
+        isinstance(part, ast.Slice) or (isinstance(part, ast.Constant) and (
+            part.value is Ellipsis or part.value is None or type(part.value) is int)) for part in parts)
 
 
 def instance_relative(shares_with: Optional[str], self_name: Optional[str]) -> Optional[str]:

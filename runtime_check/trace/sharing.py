@@ -157,11 +157,22 @@ def on_write(state: TraceState, written: Iterable[Any], frame: Optional[FrameTyp
                 state.report("NTL402", f"in-place write on a tensor whose NumPy view ({pair.what}) is kept "
                              "in a container: every snapshot is the same memory; store .copy()",
                              pair.site, site, called_from=state.files.callers(frame))
-            elif "NTL401" not in pair.reported and still_read(state, array, frame):
+            elif "NTL401" not in pair.reported and any(still_read(state, viewed, frame) for viewed in _viewed(array)):
                 pair.reported.add("NTL401")
                 state.report("NTL401", f"in-place write on a tensor that shares memory with an ndarray "
                              f"({pair.what}) read later: the array changes too", pair.site, site,
                              called_from=state.files.callers(frame))
+
+
+def _viewed(array: Any) -> List[Any]:
+    """The array and what it is a view of (``features[:3]``'s ``.base``, and so on): a write
+    through a tensor of a slice changes the array the slice was taken from."""
+    chain = [array]
+    base = getattr(array, "base", None)
+    while base is not None and len(chain) < 8 and type(base) is type(array):
+        chain.append(base)
+        base = getattr(base, "base", None)
+    return chain
 
 
 def resync(written: Iterable[Any], state: TraceState) -> None:
