@@ -66,6 +66,9 @@ KNOWN_MISSES = {
     "NTL401/pos_instance_view_standardized_by_helper.py": "as for pos_instance_view_scaled_in_method.py: "
                                                           "the raw array is read through its instance "
                                                           "(self.raw in a method), not through a name",
+    "NTL401/pos_dict_items_converted_in_loop_written.py": "trace follows the array through the names of a "
+                                                          "user frame; an array read back as a dict's item "
+                                                          "(features[name]) is not followed",
     "NTL401/pos_slice_view_of_buffer_attribute_by_helper.py": "as for pos_instance_view_scaled_in_method.py: "
                                                               "the sliced array is read back as an attribute "
                                                               "(rollout.rewards), not through a name",

@@ -6,7 +6,7 @@ the interpreter imports the evaluator; the evaluator and the models import neith
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable, ContextManager, Dict, FrozenSet, List, Optional, Protocol, Sequence, Set
+from typing import Any, Callable, ContextManager, Dict, FrozenSet, List, Optional, Protocol, Sequence, Set, Union
 
 from .guards import GuardFlags
 from .scope import ClassInfo, Frame, FunctionInfo
@@ -37,6 +37,8 @@ class Walker(Protocol):
     def moved_origin(self, node: ast.AST, label: str, frame: Frame, device: Optional[Value] = None) -> Origin: ...
 
     def read(self, name: str, node: ast.AST, frame: Frame) -> None: ...
+
+    def loop_node(self, loop_id: int) -> Optional[Union[ast.For, ast.AsyncFor, ast.While]]: ...
 
     def bind(self, target: ast.expr, value: Value, frame: Frame) -> None: ...
 
