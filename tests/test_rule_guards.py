@@ -282,3 +282,43 @@ def test_a_device_chosen_in_another_module_is_reported_at_this_files_placement(t
     main.write_text('import torch\nDEVICE = "cuda"\nweights = torch.zeros(3).to(DEVICE)\n')
     # chosen in this file: reported where it is chosen
     assert [(r.code, r.line) for r in analyze(main.read_text(), filename=str(main))] == [("NTL301", 2)]
+
+
+@pytest.mark.parametrize("change, guarded", [
+    ("", False),
+    ('SETTINGS["use_cuda"] = torch.cuda.is_available()', True),
+    ("SETTINGS.update(use_cuda=torch.cuda.is_available())", True),
+    ("configure(SETTINGS)", True),
+    ("print(SETTINGS.get('hidden'), list(SETTINGS.items()))", False),
+])
+def test_a_read_only_dict_literal_flag_is_a_constant(change: str, guarded: bool) -> None:
+    source = f"""
+        from elsewhere import configure
+        SETTINGS = {{"use_cuda": True, "hidden": 4}}
+        {change}
+        if SETTINGS["use_cuda"]:
+            x = torch.zeros(2).cuda()
+    """
+    assert ("NTL301" in codes(source)) is not guarded, change
+
+
+@pytest.mark.parametrize("change, guarded", [
+    ("", False),
+    ("runner.on_gpu = torch.cuda.is_available()", True),
+    ("setattr(runner, 'on_gpu', torch.cuda.is_available())", True),
+    ("runner.__dict__.update(options)", True),
+])
+def test_a_class_body_flag_is_a_constant_unless_set_elsewhere(change: str, guarded: bool) -> None:
+    source = f"""
+        from elsewhere import options
+        class Runner:
+            on_gpu = True
+            def place(self, x):
+                if self.on_gpu:
+                    return x.cuda()
+                return x
+        runner = Runner()
+        {change}
+        y = runner.place(torch.zeros(2))
+    """
+    assert ("NTL301" in codes(source)) is not guarded, change
