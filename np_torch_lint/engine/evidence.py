@@ -127,13 +127,9 @@ class ProjectScan:
         known = self._rebound.get(name)
         if known is None:
             needle = re.compile(rb"\.%s\s*(?:[-+*/|&]?=(?!=))|[\"']%s[\"']" % ((re.escape(name.encode()),) * 2))
-            known = not self.complete
-            for stamp in self.stamps:
-                path = stamp[0]
-                if known or not path.endswith(".py") or path == defining:
-                    continue
-                data = _read_bytes(path)
-                known = data is None or needle.search(data) is not None
+            known = not self.complete or any(
+                (data := _read_bytes(path)) is None or needle.search(data) is not None
+                for path, *_ in self.stamps if path.endswith(".py") and path != defining)
             self._rebound[name] = known
         return known
 

@@ -78,10 +78,10 @@ class FunctionWalks:
             given = params.get(arg.arg) if params is not None else None
             if given is None:
                 given = self.annotated(arg.annotation, scope)
-            if arg.arg in optimized and (knows_nothing(given) or given.kind is Kind.MODULE) \
-                    and given.parametric is not Tri.NO:
-                given = given.with_(kind=Kind.MODULE, parametric=Tri.YES) if given.kind is Kind.MODULE \
-                    else Value(kind=Kind.MODULE, parametric=Tri.YES, training=Tri.UNKNOWN)
+            if arg.arg in optimized and given.parametric is not Tri.NO \
+                    and (given.kind is Kind.MODULE or knows_nothing(given)):
+                module = given if given.kind is Kind.MODULE else Value(kind=Kind.MODULE, training=Tri.UNKNOWN)
+                given = module.with_(parametric=Tri.YES)
             frame.env[arg.arg] = given
         # the parameters this call left to their defaults, as bound (evaluator.none_test reads them)
         frame.defaults = {name: frame.env[name] for name in defaulted if name in frame.env}

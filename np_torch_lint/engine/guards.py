@@ -189,21 +189,17 @@ _DICT_READS = frozenset({"get", "items", "keys", "values", "copy"})
 
 
 def _only_read(tree: ast.AST, name: str) -> bool:
-    """Every ``name`` read in ``tree`` is an item read (``name[k]``) or a reading method's receiver."""
-    parents: Dict[int, ast.AST] = {}
+    """Every ``name`` read in ``tree`` is an item read (``name[k]``) or a reading method's receiver:
+    as many reads of the name as reads in those two places."""
+    reads = allowed = 0
     for node in walk(tree):
-        for child in ast.iter_child_nodes(node):
-            parents[id(child)] = node
-    for node in walk(tree):
-        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
-            continue
-        parent = parents.get(id(node))
-        if isinstance(parent, ast.Subscript) and parent.value is node and isinstance(parent.ctx, ast.Load):
-            continue
-        if isinstance(parent, ast.Attribute) and parent.value is node and parent.attr in _DICT_READS:
-            continue
-        return False
-    return True
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            reads += 1
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Name) \
+                and node.value.id == name and (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
+                                               or isinstance(node, ast.Attribute) and node.attr in _DICT_READS):
+            allowed += 1
+    return reads == allowed
 
 
 def _class_constants(tree: ast.AST) -> Dict[str, ast.Constant]:

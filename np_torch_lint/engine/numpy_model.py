@@ -78,8 +78,7 @@ class NumpyModel:
         if explicit is not None:
             dtype = dtype_of(explicit.value)
         elif maker.from_data:
-            inner = data_dtype(data)[0]
-            dtype = {"pyfloat": api.FLOAT64, "pyint": api.INT64}.get(inner or "", inner)
+            dtype = numpy_data_dtype(data)
         elif short == "full" and qual.startswith("numpy."):
             fill = argument(args, 1, "fill_value")
             dtype = None
@@ -227,8 +226,7 @@ class NumpyModel:
         for arg in args:
             if arg.keyword is not None:
                 continue  # indexing=, sparse=, copy=, subok=: the dtypes stay
-            inner = data_dtype(arg.value)[0]
-            dtype = {"pyfloat": api.FLOAT64, "pyint": api.INT64}.get(inner or "", inner)
+            dtype = numpy_data_dtype(arg.value)
             origin = arg.value.origin if arg.value.kind is Kind.NDARRAY and dtype == arg.value.dtype else None
             arrays.append(Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.UNKNOWN,
                                 origin=origin or self.it.origin(node.func)))
@@ -657,3 +655,9 @@ def single_draw(qual: str, short: str, args: Sequence[Arg]) -> Optional[Kind]:
     if generator and short in api.GENERATOR_INTEGER_METHODS:
         return Kind.NP_SCALAR  # rng.integers(0, 5): a NumPy int64 (or the dtype= given)
     return Kind.PY_INT if short in api.INTEGER_SAMPLERS else Kind.PY_FLOAT  # rng.random(dtype=np.float32) too
+
+
+def numpy_data_dtype(data: Value) -> Optional[str]:
+    """The dtype NumPy gives an array made from ``data``: its own, or float64/int64 for Python numbers."""
+    inner = data_dtype(data)[0]
+    return {"pyfloat": api.FLOAT64, "pyint": api.INT64}.get(inner or "", inner)

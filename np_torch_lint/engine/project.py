@@ -149,14 +149,13 @@ def _init_settings(init: str, stamp: Stamp) -> Tuple[bool, bool]:
                 text = handle.read().decode("utf-8", "replace")
         except OSError:  # unreadable: it sets nothing we can know
             return False, False
-    found = (False, False)
+    float64 = grad_off = False
     if "set_default" in text or "set_grad_enabled" in text:
         try:
-            tree = ast.parse(text)
+            statements = ast.parse(text).body
         except (SyntaxError, ValueError):
-            tree = ast.Module(body=[], type_ignores=[])
-        float64 = grad_off = False
-        for statement in tree.body:
+            statements = []  # a broken __init__ sets nothing we can know
+        for statement in statements:
             call = statement.value if isinstance(statement, ast.Expr) else None
             if not isinstance(call, ast.Call) or len(call.args) != 1:
                 continue
@@ -165,7 +164,7 @@ def _init_settings(init: str, stamp: Stamp) -> Tuple[bool, bool]:
             float64 = float64 or argument in _FLOAT64_DEFAULTS.get(name, ())
             grad_off = grad_off or (name == "set_grad_enabled" and isinstance(call.args[0], ast.Constant)
                                     and call.args[0].value is False)
-        found = (float64, grad_off)
+    found = (float64, grad_off)
     _PACKAGE_SETTINGS[init] = (stamp, found)
     return found
 

@@ -222,8 +222,8 @@ class TorchModel:
         wraps = spec.shares_memory and not copies and (explicit is None or spec.dtype_change_wraps)
         source_node = node.args[0] if node.args else None
         partner = storage_key(source_node) if shares and not uninitialized(source) else None
-        if partner is None and shares and self._item_of_loop(source_node, frame):
-            partner = source_node.value.id  # type: ignore[union-attr]
+        if partner is None and shares:
+            partner = self._container_of_loop_item(source_node, frame)
         leaf = requires is not None and literal_true(requires.node)
         numpy_source: Optional[Origin] = None
         if list_of_scalars and source.element is not None:
@@ -383,21 +383,21 @@ class TorchModel:
         return Value(kind=Kind.MODULE, qualname=name, dtype=dtype, parametric=layer_parametric(name),
                      device=_made_on(args), training=Tri.YES)
 
-    def _item_of_loop(self, node: Optional[ast.expr], frame: Frame) -> bool:
-        """``feats[key]`` of a dict or list, ``key`` the target of an enclosing ``for`` loop: the
-        loop visits the arrays the container holds (not copies), so a write through each
+    def _container_of_loop_item(self, node: Optional[ast.expr], frame: Frame) -> Optional[str]:
+        """``feats`` for ``feats[key]`` of a dict or list, ``key`` the target of an enclosing ``for``
+        loop: the loop visits the arrays the container holds (not copies), so a write through each
         conversion changes what the container holds for every later read of it."""
         if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Name)):
-            return False
+            return None
         held = frame.lookup(node.value.id)
         if held is None or held.kind not in (Kind.DICT, Kind.SEQUENCE):
-            return False
+            return None
         for loop_id, _ in frame.context.loops:
             loop = self.it.loop_node(loop_id)
             if isinstance(loop, (ast.For, ast.AsyncFor)) and isinstance(loop.target, ast.Name) \
                     and loop.target.id == node.slice.id:
-                return True
-        return False
+                return node.value.id
+        return None
 
     def zoo_model(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """A model of a zoo (api.builds_zoo_model): torchvision.models.resnet18(pretrained=True),
