@@ -19,3 +19,22 @@ def test_walk_matches_ast_walk_on_every_fixture() -> None:
 def test_walk_skips_an_unset_field() -> None:
     call = ast.Call(func=ast.Name(id="f", ctx=ast.Load()), args=[])  # no keywords field set
     assert [type(node) for node in walk(call)] == [type(node) for node in ast.walk(call)]
+
+
+def test_a_repeated_walk_gives_the_same_nodes_and_keeps_no_tree_alive() -> None:
+    import gc
+    import weakref
+
+    from np_torch_lint.engine import nodes
+
+    tree = ast.parse("def f(x):\n    return [y for y in x if y]\n\nclass C:\n    a = f(1)\n")
+    function = tree.body[0]
+    expected = [id(node) for node in ast.walk(tree)]
+    assert [id(node) for node in walk(tree)] == expected
+    assert [id(node) for node in walk(function)] == [id(node) for node in ast.walk(function)]
+    assert [id(node) for node in walk(tree)] == expected  # from what the first walk kept
+    assert tree in nodes._BELOW and function in nodes._BELOW
+    alive = weakref.ref(tree)
+    del tree, function
+    gc.collect()
+    assert alive() is None  # what the walks kept does not hold the tree

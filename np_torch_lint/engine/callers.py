@@ -45,6 +45,8 @@ _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+\(?([^\n#]+
 
 # root -> (built at, module stem -> files importing a module or name of that stem)
 _INDEXES: Dict[str, Tuple[float, Dict[str, List[str]]]] = {}
+# path -> (its stamp, the stems its imports name): asked for each module a caller's walk loads
+_STEMS: Dict[str, Tuple[object, Set[str]]] = {}
 
 
 def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project, lines: Sequence[str]) -> None:
@@ -151,13 +153,22 @@ def _importers_of(stem: str, project: Project) -> List[str]:
 def imports_module_of(path: str, imported: str) -> bool:
     """``path``'s imports name the module (or package) stem of the file ``imported``."""
     text = overlay.text_of(path)
-    if text is None:
+    if text is not None:
+        return _module_stem(imported) in _imported_stems(text)
+    stamp = _stamp(path)
+    if stamp is None:
+        return False
+    known = _STEMS.get(path)
+    if known is None or known[0] != stamp:
         try:
             with open(path, "rb") as handle:
                 text = handle.read(MAX_BYTES).decode("utf-8", "replace")
         except OSError:
             return False
-    return _module_stem(imported) in _imported_stems(text)
+        if len(_STEMS) >= MAX_PROJECT_FILES:
+            _STEMS.clear()
+        known = _STEMS[path] = (stamp, _imported_stems(text))
+    return _module_stem(imported) in known[1]
 
 
 def _defined_names(tree: ast.Module, interpreter: "Interpreter", lines: Sequence[str]) -> Set[str]:

@@ -171,7 +171,7 @@ def _dotted(node: ast.expr) -> str:
 def _imported_names(tree: ast.Module, qualnames: FrozenSet[str]) -> Set[str]:
     """How the file spells each of ``qualnames`` through its imports (``TRTModule``, ``torch2trt.TRTModule``)."""
     spelled: Set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
                 if f"{node.module}.{alias.name}" in qualnames:

@@ -21,6 +21,7 @@ from .premises import Premises
 from .promotion import NUMBERS, SCALARS, grad_in_context, numpy_result_dtype
 from .classes import attributes_read, registered_name
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, on_instance, storage_key
+from .nodes import walk
 from .torch_methods import TorchMethods
 from .sklearn_model import SklearnModel
 from .torch_model import ApiHandler, TorchModel, layer_parametric, tensor_dataset_item
@@ -968,7 +969,7 @@ class Evaluator:
             return frozenset()
         found = self._zero_grad_cache.get(id(scope))
         if found is None:
-            found = frozenset(ast.dump(current.func.value) for current in ast.walk(scope)
+            found = frozenset(ast.dump(current.func.value) for current in walk(scope)
                               if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute)
                               and current.func.attr == api.OPTIMIZER_ONLY_METHOD)
             self._zero_grad_cache[id(scope)] = found

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, TypeVar
 
 from . import api
 from .nodes import walk
@@ -52,7 +52,8 @@ class GuardFlags:
         if self._tree is None:
             return None
         if self._class_constants is None:
-            self._class_constants = _class_constants(self._tree)
+            tree = self._tree
+            self._class_constants = _kept_on(tree, "_ntl_class_constants", lambda: _class_constants(tree))
         return self._class_constants.get(attr)
 
     def read_only_dict(self, name: str) -> Optional[ast.Dict]:
@@ -76,7 +77,8 @@ class GuardFlags:
         if self._definitions is None:
             self._build()
         if self._imports is None:
-            self._imports = _top_level_imports(self._tree)
+            tree = self._tree
+            self._imports = _kept_on(tree, "_ntl_top_level_imports", lambda: _top_level_imports(tree))
         names, modules, stored = self._imports
         qualname: Optional[str] = None
         if isinstance(node, ast.Name) and self._counts.get(node.id) == 1:
@@ -109,15 +111,24 @@ class GuardFlags:
 
 def _cached_binding_facts(tree: Optional[ast.AST], walrus: bool) -> Tuple[Dict[str, int], Dict[str, ast.expr],
                                                                           Dict[str, ast.expr]]:
-    """``binding_facts`` of a whole tree, kept on it: a project module walked again (for another
-    linted file's callers) reads its flags once."""
-    key = "_ntl_binding_facts_walrus" if walrus else "_ntl_binding_facts"
-    found = getattr(tree, key, None) if tree is not None else None
+    """``binding_facts`` of a whole tree, kept on it."""
+    if tree is None:
+        return binding_facts(None, walrus)
+    return _kept_on(tree, "_ntl_binding_facts_walrus" if walrus else "_ntl_binding_facts",
+                    lambda: binding_facts(tree, walrus))
+
+
+_Kept = TypeVar("_Kept")
+
+
+def _kept_on(tree: ast.AST, key: str, compute: Callable[[], _Kept]) -> _Kept:
+    """A fact of a whole tree, computed once and kept on it: a project module walked again (as a
+    caller of each module it imports, for each linted file) reads its flags once."""
+    found = getattr(tree, key, None)
     if found is None:
-        found = binding_facts(tree, walrus)
-        if tree is not None:
-            setattr(tree, key, found)
-    return found  # type: ignore[no-any-return,unused-ignore]
+        found = compute()
+        setattr(tree, key, found)
+    return found
 
 
 def binding_facts(tree: Optional[ast.AST], walrus: bool) -> Tuple[Dict[str, int], Dict[str, ast.expr],

@@ -780,7 +780,7 @@ class Interpreter:
         branches = []
         for case in node.cases:
             branch = frame.fork()
-            for sub in ast.walk(case.pattern):
+            for sub in walk(case.pattern):
                 name = getattr(sub, "name", None)
                 if isinstance(name, str):
                     branch.env[name] = UNKNOWN
@@ -963,7 +963,7 @@ def _augmented_only(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[i
     augmented: Set[str] = set()
     assigned: Set[str] = set()
     targets = set()
-    for current in ast.walk(node):
+    for current in walk(node):
         if isinstance(current, ast.AugAssign) and isinstance(current.target, ast.Name):
             augmented.add(current.target.id)
             targets.add(id(current.target))
@@ -978,7 +978,7 @@ def _name_of(node: ast.expr) -> Optional[str]:
 
 
 def _target_names(node: ast.expr) -> List[str]:
-    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+    return [n.id for n in walk(node) if isinstance(n, ast.Name)]
 
 
 def _moved_by_chain(call: ast.Call) -> Optional[ast.expr]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 from typing import Dict, FrozenSet, Iterator, Set, Tuple, Union
+from .nodes import walk
 
 Loop = Union[ast.For, ast.AsyncFor, ast.While]
 #: scopes of their own: their names are not the loop's (a comprehension's ``k, v`` included)
@@ -60,10 +61,10 @@ def _same_scope_nodes(scope: ast.AST) -> Iterator[ast.AST]:
     while stack:
         node = stack.pop()
         if isinstance(node, _COMPREHENSIONS):
-            own = {name.id for generator in node.generators for name in ast.walk(generator.target)
+            own = {name.id for generator in node.generators for name in walk(generator.target)
                    if isinstance(name, ast.Name)}
-            in_lambdas = {id(inner) for lam in ast.walk(node) if isinstance(lam, ast.Lambda) for inner in ast.walk(lam)}
-            yield from (inner for inner in ast.walk(node) if isinstance(inner, ast.Name) and inner.id not in own
+            in_lambdas = {id(inner) for lam in walk(node) if isinstance(lam, ast.Lambda) for inner in walk(lam)}
+            yield from (inner for inner in walk(node) if isinstance(inner, ast.Name) and inner.id not in own
                         and id(inner) not in in_lambdas)
             continue
         if isinstance(node, _NESTED_SCOPES):

@@ -22,6 +22,7 @@ import ast
 from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from . import api
+from .nodes import walk
 from .scope import Frame, FunctionInfo
 from .values import Kind, Value
 
@@ -274,7 +275,7 @@ def _bindings(function: ast.AST) -> Bindings:
             assigned[id(node.targets[0])] = node.value
     arguments = getattr(function, "args", None)
     if arguments is not None:
-        unbindable.update(a.arg for a in ast.walk(arguments) if isinstance(a, ast.arg))
+        unbindable.update(a.arg for a in walk(arguments) if isinstance(a, ast.arg))
     result: Bindings = (names, frozenset(unbindable), assigned)
     setattr(function, _BINDINGS, result)
     return result

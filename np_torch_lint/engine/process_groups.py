@@ -17,6 +17,7 @@ import ast
 from typing import Iterator, List, Optional, Set, Tuple, Union
 
 from . import api
+from .nodes import walk
 
 Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef]
 #: how deep a backend held by a name assigned from another name is followed.
@@ -66,10 +67,10 @@ def _assigned(target: ast.expr, scope: Scope) -> List[ast.expr]:
     unpacked assignment, a ``global`` declaration)."""
     key = _key(target)
     if isinstance(target, ast.Name):
-        if not isinstance(scope, ast.Module) and target.id in {a.arg for a in ast.walk(scope.args)
+        if not isinstance(scope, ast.Module) and target.id in {a.arg for a in walk(scope.args)
                                                                if isinstance(a, ast.arg)}:
             return []
-        if any(isinstance(n, (ast.Global, ast.Nonlocal)) and target.id in n.names for n in ast.walk(scope)):
+        if any(isinstance(n, (ast.Global, ast.Nonlocal)) and target.id in n.names for n in walk(scope)):
             return []
     values: List[ast.expr] = []
     plain: Set[int] = set()  # the targets of the plain assignments taken

@@ -369,12 +369,15 @@ class Project:
 #: caller of each module it imports) is parsed once per content. The analysis never changes a tree.
 _PARSED: Dict[str, Tuple[str, ast.Module]] = {}
 MAX_PARSED = 2000
+#: what each top-level statement's text gives a caller's plan (source.plan's memo), for the
+#: files walked again as callers: keyed by the statement's text, cleared with ``_PARSED``.
+_PLANS: Dict[object, object] = {}
 
 
 def _names_any(node: ast.AST, names: FrozenSet[str]) -> bool:
     """The function reads one of ``names`` (``helper(x)``, ``utils.helper(x)``): it may call it."""
     return any((isinstance(child, ast.Name) and child.id in names)
-               or (isinstance(child, ast.Attribute) and child.attr in names) for child in ast.walk(node))
+               or (isinstance(child, ast.Attribute) and child.attr in names) for child in walk(node))
 
 
 def _literal_all(tree: ast.Module) -> Optional[List[str]]:
@@ -406,6 +409,7 @@ def _walk(path: str, stamp: Stamp, depth: int,
             parsed = (text, ast.parse(text))
             if len(_PARSED) >= MAX_PARSED:
                 _PARSED.clear()  # a long-running server: start over rather than grow
+                _PLANS.clear()
             _PARSED[path] = parsed
         tree = parsed[1]
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
@@ -415,7 +419,7 @@ def _walk(path: str, stamp: Stamp, depth: int,
     if for_callee:
         # a caller walked for the linted file's helpers: its statements as a linted file's are
         # planned (those that use a project import are kept), and the functions that name a helper
-        items = list(plan(tree, io.StringIO(text, newline="").readlines()))
+        items = list(plan(tree, io.StringIO(text, newline="").readlines(), _PLANS))
     else:
         # Every statement is walked: the name an importer uses (a model class) may hold no seed token.
         items = [import_item(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt for stmt in tree.body]

@@ -7,7 +7,7 @@ values of two control-flow paths and keeps only what both agree on.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 import ast
@@ -192,6 +192,28 @@ UNKNOWN = Value()
 #: a grad switch chosen by the path (values.join): `with` it leaves the grad mode unknown.
 GRAD_SWITCH_NOT_KNOWN = Value(kind=Kind.API, qualname=GRAD_UNKNOWN_OBJECT)
 _VALUE_FIELDS = frozenset(f.name for f in fields(Value))
+
+
+def _fast_frozen_init(cls: type) -> None:
+    """Give a frozen dataclass an ``__init__`` that fills its ``__dict__`` directly.
+
+    The generated one calls ``object.__setattr__`` once per field: for ``Value``'s thirty fields,
+    6 microseconds a value, and the engine makes hundreds of thousands on a large project (a
+    tenth of its time). Same parameters, same defaults, same order; no field here has a
+    ``default_factory`` or ``__post_init__``, which this would skip."""
+    names = [f.name for f in fields(cls)]
+    assert not hasattr(cls, "__post_init__") and all(f.default_factory is MISSING for f in fields(cls))
+    defaults = {f"_{name}": f.default for name, f in zip(names, fields(cls))}
+    source = (f"def __init__(self, {', '.join(f'{name}=_{name}' for name in names)}):\n"
+              "    state = self.__dict__\n" + "".join(f"    state[{name!r}] = {name}\n" for name in names))
+    namespace: Dict[str, Any] = {}
+    exec(source, defaults, namespace)  # noqa: S102 (source built from the class's own field names)
+    namespace["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
+    setattr(cls, "__init__", namespace["__init__"])
+
+
+_fast_frozen_init(Value)
+_fast_frozen_init(Origin)
 
 
 def api(qualname: str) -> Value:
