@@ -410,6 +410,9 @@ SAVE_FUNCTIONS_OF_TORCH: FrozenSet[str] = frozenset({"save"})
 #: methods whose result holds CPU data whatever the receiver: `.cpu()`, and the ways out to
 #: NumPy and Python (which fail on a CUDA tensor rather than return one).
 CPU_RESULT_METHODS: FrozenSet[str] = frozenset({"cpu", "numpy", "tolist", "item"})
+#: methods that every array, NumPy scalar and tensor has, giving the Python number of its dtype
+#: (np.float32 array .item() is a float, int32 an int, bool a bool; the same for a tensor).
+PYTHON_NUMBER_METHODS: FrozenSet[str] = frozenset({"item"})
 #: keys under which a checkpoint dict keeps a training counter (``{"model": ..., "epoch": epoch}``):
 #: a name or attribute stored there is a Python number, not a tensor (NTL302's saved-on-CPU test).
 CHECKPOINT_COUNTER_KEYS: FrozenSet[str] = frozenset({

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from .interpreter import Interpreter
 
 
+#: the method a dataclass's generated ``__init__`` ends by calling.
+POST_INIT = "__post_init__"
+
+
 class ClassModel:
     def __init__(self, interp: "Interpreter") -> None:
         self.interp = interp
@@ -62,7 +66,12 @@ class ClassModel:
             if init is not None:
                 self.interp.functions.ensure_walked(init)
                 attrs.update(cls.init_attrs or {})
-            storing = cls.scan.storing
+            post_init = cls.methods.get(POST_INIT)
+            if post_init is not None:
+                # a dataclass runs __post_init__ at the end of every construction: what it stores
+                # is what __init__ left there (`self.grid = np.linspace(...)` for a field(init=False))
+                attrs.update(self.walk_silently(post_init))
+            storing = {method: names for method, names in cls.scan.storing.items() if method != POST_INIT}
             elsewhere = set().union(*storing.values())
             grown = set().union(*cls.scan.growing.values())
             placed = set().union(*cls.scan.placing.values())

@@ -377,8 +377,7 @@ class FunctionWalks:
         module binds once (``device=DEVICE``): its value."""
         node = info.node.args
         positional = list(node.posonlyargs) + list(node.args)
-        if bound_self and info.owner is not None:
-            positional = positional[1:]
+        positional = positional[_implicit_positionals(info, bound_self) or 0:]
         pairs = list(zip(positional[len(positional) - len(node.defaults):], node.defaults))
         pairs += [(p, d) for p, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
         defaults: Dict[str, Value] = {}
@@ -644,13 +643,25 @@ def _returned(frame: Frame) -> Value:
 
 def _parameter_names(info: FunctionInfo, bound_self: bool) -> Optional[List[str]]:
     """Positional parameter names a call fills, or None when the call's shape is not followed."""
+    skipped = _implicit_positionals(info, bound_self)
+    if skipped is None:
+        return None
+    return [p.arg for p in list(info.node.args.posonlyargs) + list(info.node.args.args)][skipped:]
+
+
+def _implicit_positionals(info: FunctionInfo, bound_self: bool) -> Optional[int]:
+    """How many leading positional parameters a call does not fill itself: a method's ``self``
+    (called on an instance), a classmethod's ``cls`` (on the class or an instance), none for a
+    staticmethod (either way) or a plain function. None: a shape not followed (``Cls.method(obj,
+    ...)``, a function reached as a bound method)."""
     node = info.node
-    names = [p.arg for p in list(node.args.posonlyargs) + list(node.args.args)]
-    if info.owner is not None:
-        if _is_static(node) or not bound_self or not names:
-            return None  # static/class methods, `Cls.method(obj, ...)`: not followed
-        return names[1:]
-    return None if bound_self else names
+    if info.owner is None:
+        return None if bound_self else 0
+    if _is_classmethod(node):
+        return 1 if list(node.args.posonlyargs) + list(node.args.args) else None
+    if _is_static(node):
+        return 0
+    return 1 if bound_self and (node.args.posonlyargs or node.args.args) else None
 
 
 def _self_parameter(info: FunctionInfo) -> Optional[str]:
@@ -691,7 +702,8 @@ def parameters_given(info: FunctionInfo, args: Sequence[Any], bound_self: bool) 
     """Each argument of a call with the parameter it fills (extra positional ones: ``*args``'s
     name), up to the first starred argument (past it, which parameter gets what is not known)."""
     arguments = info.node.args
-    names = [p.arg for p in list(arguments.posonlyargs) + list(arguments.args)][1 if bound_self else 0:]
+    names = [p.arg for p in list(arguments.posonlyargs) + list(arguments.args)][
+        _implicit_positionals(info, bound_self) or 0:]
     vararg = arguments.vararg.arg if arguments.vararg is not None else None
     pairs: List[Tuple[str, Any]] = []
     position = 0

@@ -11,7 +11,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from . import api
 from .arguments import Arg, argument, callee_text, first, negative_literal, positional
 from .events import ToNumpy
-from .promotion import NUMBERS, SCALARS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, scalar_literal_dtype
+from .promotion import (NUMBERS, SCALARS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, python_number,
+                        scalar_literal_dtype)
 from .scope import Frame, storage_key
 from .values import UNKNOWN, Kind, Tri, Value, is_array_like, sequence
 from .walker import Walker
@@ -358,6 +359,8 @@ class NumpyModel:
         if a.dtype is not None and a.device is None and name in api.ARRAY_LIKE_SAME_DTYPE_METHODS and (
                 name != "to_numpy" or not args):
             return Value(dtype=a.dtype, origin=a.origin)
+        if name in api.PYTHON_NUMBER_METHODS and not args and a.dtype is not None:
+            return python_number(a.dtype)  # .item() of a value of known dtype: an array, scalar or tensor
         if a.dtype == api.FLOAT64 and a.device is None and name in api.ARRAY_LIKE_FLOAT64_REDUCTIONS \
                 and argument(args, None, "dtype") is None:
             return Value(dtype=api.FLOAT64, origin=a.origin)  # features.mean(axis=0) of a float64 array-like
@@ -407,7 +410,7 @@ class NumpyModel:
 
     @staticmethod
     def _item(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
-        return Value(kind=Kind.PY_FLOAT if a.dtype in api.FLOAT_DTYPES else None)
+        return python_number(a.dtype)
 
     @staticmethod
     def _tobytes(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:

@@ -10,7 +10,7 @@ from typing import Optional, Sequence, Tuple
 
 from . import api
 from .scope import Frame
-from .values import Kind, Origin, Tri, Value
+from .values import UNKNOWN, Kind, Origin, Tri, Value
 
 NUMBERS = (Kind.PY_FLOAT, Kind.PY_INT, Kind.PY_BOOL)
 #: a scalar operand: a Python number or a NumPy scalar (an array against one keeps its shape)
@@ -142,3 +142,13 @@ def scalar_literal_dtype(kinds: Sequence[Optional[Kind]], float_dtype: str) -> O
     if Kind.PY_FLOAT in kinds:
         return float_dtype
     return api.INT64 if kinds and all(k is Kind.PY_INT for k in kinds) else None
+
+
+def python_number(dtype: Optional[str]) -> Value:
+    """What ``.item()`` (``.tolist()`` of a 0-d value) gives for an array, NumPy scalar or tensor of
+    this dtype: a Python float, int or bool (unknown for a dtype not known)."""
+    if dtype in api.FLOAT_DTYPES:
+        return Value(kind=Kind.PY_FLOAT)
+    if dtype in api.INT_DTYPES:
+        return Value(kind=Kind.PY_INT)
+    return Value(kind=Kind.PY_BOOL) if dtype == api.BOOL else UNKNOWN

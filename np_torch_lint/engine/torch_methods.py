@@ -12,7 +12,7 @@ from . import api
 from .arguments import Arg, argument, first, literal_bool_arg, literal_true, positional
 from .events import StateUpdate, ToNumpy
 from .guards import names_a_device
-from .promotion import dtype_of, grad_in_context
+from .promotion import dtype_of, grad_in_context, python_number
 from .scope import ClassInfo, Frame, storage_key
 from .torch_model import TorchModel
 from .values import UNKNOWN, Device, Kind, Tri, Value, moved_with, sequence
@@ -151,7 +151,7 @@ class TorchMethods:
 
     @staticmethod
     def _item(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
-        return Value(kind=Kind.PY_FLOAT if t.dtype in api.FLOAT_DTYPES else (Kind.PY_INT if t.dtype in api.INT_DTYPES else None))
+        return python_number(t.dtype)
 
     @staticmethod
     def _integer_result(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:

@@ -1,0 +1,74 @@
+"""Static and class methods are walked with their call's arguments, like any helper; ``.item()``
+of a value whose dtype is known gives that dtype's Python number, whatever holds it."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from np_torch_lint.engine import module_values
+from np_torch_lint.engine.values import Kind
+
+CLASS = """
+    import numpy as np
+
+    class Scaler:
+        def __init__(self, data):
+            self.data = data
+
+        @staticmethod
+        def halve(x):
+            return x / 2
+
+        @classmethod
+        def doubled(cls, x):
+            return x * 2
+
+        def through_static(self):
+            return self.halve(self.data)
+
+        def through_class_name(self):
+            return Scaler.halve(self.data)
+
+        def through_classmethod(self):
+            return self.doubled(self.data)
+
+    floats = np.zeros(3)
+    s = Scaler(floats)
+"""
+
+
+@pytest.mark.parametrize("expression", [
+    "Scaler.halve(floats)", "s.halve(floats)", "s.through_static()", "s.through_class_name()",
+    "Scaler.doubled(floats)", "s.doubled(floats)", "s.through_classmethod()",
+])
+def test_static_and_class_methods_see_their_arguments(expression: str) -> None:
+    env = module_values(textwrap.dedent(CLASS) + f"result = {expression}\n")
+    assert (env["result"].kind, env["result"].dtype) == (Kind.NDARRAY, "float64")
+
+
+def test_a_classmethod_called_with_too_many_arguments_for_its_shape_is_not_followed() -> None:
+    # `cls` is never filled by the call: one argument too many is a call the engine does not understand
+    env = module_values(textwrap.dedent(CLASS) + "result = Scaler.doubled(floats, floats)\n")
+    assert env["result"].kind is None
+
+
+@pytest.mark.parametrize("dtype, kind", [
+    ("np.float32", Kind.PY_FLOAT), ("np.int32", Kind.PY_INT), ("bool", Kind.PY_BOOL),
+])
+def test_item_of_a_value_of_known_dtype_and_unknown_kind(dtype: str, kind: Kind) -> None:
+    # a row or an element of an array whose rank is not known: an array or a NumPy scalar, of the dtype
+    env = module_values(textwrap.dedent(f"""
+        import numpy as np
+        def load(shape):
+            return np.zeros(shape, dtype={dtype})
+        data = load((4, 5))
+        element = data[2]
+        result = element.item()
+    """))
+    assert env["element"].kind is None and env["result"].kind is kind
+
+
+def test_item_of_a_value_of_unknown_dtype_is_unknown() -> None:
+    env = module_values("def f(x):\n    return x.item()\nresult = f(object())\n")
+    assert env["result"].kind is None
