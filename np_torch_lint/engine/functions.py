@@ -21,7 +21,7 @@ from .arguments import grad_mode_of
 from .containers import keyword_dict
 from .nodes import parameter_names, walk
 from .events import Context, ParameterUpdate, Snapshot
-from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, storage_key
+from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, sibling_position, storage_key
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_stores, knows_nothing, sequence
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ class FunctionWalks:
         """What a call returns, its memory shares with the callee's parameters named as the caller's
         arguments: a view of parameter ``x_t`` is a view of the argument passed there; so is each
         item of a returned tuple or dict (``return x.numpy(), y.numpy()``)."""
-        if value.shares_with is not None:
+        if value.shares_with is not None and sibling_position(value.shares_with) is None:
             partner = argument_name(info, args, bound_self, value.shares_with)
             value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
         if value.kind in (Kind.SEQUENCE, Kind.DICT) and value.elements and depth < 2 and any(

@@ -30,7 +30,8 @@ from .guards import GuardFlags, constant_truth
 from .promotion import numpy_result_dtype
 from .kept import kept_for_later
 from .nodes import walk
-from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, instance_relative, storage_key
+from .scope import (ClassInfo, Frame, FunctionInfo, attribute_key, instance_relative, sibling_position,
+                    sibling_share, storage_key)
 from .source import ImportItem, Item, Opaque, statements
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, unpacked, updated_since
 
@@ -260,6 +261,8 @@ class Interpreter:
 
     def return_statement(self, node: ast.Return, frame: Frame) -> int:
         result = self.eval(node.value, frame) if node.value is not None else Value(kind=Kind.NONE)
+        if isinstance(node.value, (ast.Tuple, ast.List)) and frame.function is not None:
+            result = _siblings_named(result, node.value, frame.function)
         frame.returns.append(result)
         written = result.shares_with
         if written is not None and written in frame.pending_writes and frame.function is not None \
@@ -404,7 +407,7 @@ class Interpreter:
                 del frame.aliases[other]
         frame.pending_writes.pop(key, None)
         shared = value.shares_with
-        if shared is not None and shared != key and not shared.startswith("."):
+        if shared is not None and shared != key and not shared.startswith(".") and sibling_position(shared) is None:
             frame.aliases[key] = (shared, value.shared_at)
             frame.aliases[shared] = (key, value.shared_at)
 
@@ -493,7 +496,14 @@ class Interpreter:
                 # item is one of its elements, whose join is known
                 other = value.element
             for i, element in enumerate(elements):
-                self.bind(element, known[i] if known is not None else other, frame)
+                item = known[i] if known is not None else other
+                position = sibling_position(item.shares_with)
+                if position is not None:
+                    # `raw, x = load()` where load returns (raw, torch.from_numpy(raw)): x shares with raw
+                    partner = elements[position] if position < len(elements) else None
+                    named = partner.id if isinstance(partner, ast.Name) and position != i else None
+                    item = item.with_(shares_with=named, shared_at=item.shared_at if named else None)
+                self.bind(element, item, frame)
         elif isinstance(target, ast.Starred):
             self.bind(target.value, UNKNOWN, frame)
         elif isinstance(target, ast.Attribute):
@@ -993,3 +1003,19 @@ def _moved_by_chain(call: ast.Call) -> Optional[ast.expr]:
         if not isinstance(current, ast.Call):
             return current if moves else None
     return None
+
+
+def _siblings_named(result: Value, written: Union[ast.Tuple, ast.List], function: FunctionInfo) -> Value:
+    """``return raw, torch.from_numpy(raw)``: an item sharing memory with a local name that another
+    item returns as is shares with that item (``sibling_share``); the caller's unpacking names it.
+    A share with a parameter stays as it is: the caller's argument names it (functions._shares_renamed)."""
+    if result.kind is not Kind.SEQUENCE or result.elements is None or len(result.elements) != len(written.elts):
+        return result
+    positions = {element.id: j for j, element in enumerate(written.elts) if isinstance(element, ast.Name)}
+    parameters = effects.unrebound_parameters(function)
+    items = list(result.elements)
+    for i, item in enumerate(items):
+        position = positions.get(item.shares_with or "")
+        if position is not None and position != i and item.shares_with not in parameters:
+            items[i] = item.with_(shares_with=sibling_share(position))
+    return result.with_(elements=tuple(items)) if items != list(result.elements) else result

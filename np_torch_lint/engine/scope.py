@@ -107,6 +107,22 @@ def instance_relative(shares_with: Optional[str], self_name: Optional[str]) -> O
     return shares_with[len(self_name):]
 
 
+#: a returned item's share with another item of the same returned tuple (``return raw,
+#: torch.from_numpy(raw)``): the position of that item; the caller's unpacking names it.
+_SIBLING = "<returned item "
+
+
+def sibling_share(position: int) -> str:
+    return f"{_SIBLING}{position}>"
+
+
+def sibling_position(shares_with: Optional[str]) -> Optional[int]:
+    """The position a returned item's share names (``sibling_share``), if it names one."""
+    if shares_with is None or not shares_with.startswith(_SIBLING):
+        return None
+    return int(shares_with[len(_SIBLING):-1])
+
+
 def on_instance(shares_with: Optional[str], holder: Optional[ast.expr]) -> Optional[str]:
     """A share kept by an instance (``.raw``) read through the variable that holds it
     (``data.x`` -> ``data.raw``); ``None`` where the holder is no plain name."""
