@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from np_torch_lint.engine import module_values
-from np_torch_lint.engine.values import Kind
+from np_torch_lint.engine.values import Kind, Tri
 
 CLASS = """
     import numpy as np
@@ -72,3 +72,26 @@ def test_item_of_a_value_of_known_dtype_and_unknown_kind(dtype: str, kind: Kind)
 def test_item_of_a_value_of_unknown_dtype_is_unknown() -> None:
     env = module_values("def f(x):\n    return x.item()\nresult = f(object())\n")
     assert env["result"].kind is None
+
+
+@pytest.mark.parametrize("expression, read_only", [
+    ("LOG.open('rb').read()", Tri.YES),
+    ("LOG.open(mode='rb').read()", Tri.YES),
+    ("LOG.read_bytes()", Tri.YES),
+    ("LOG.open().read()", Tri.UNKNOWN),  # text mode: str
+    ("LOG.open('r').read()", Tri.UNKNOWN),
+    ("LOG.open(name).read()", Tri.UNKNOWN),  # a mode not written out
+    ("archive.open('rb.bin').read()", Tri.UNKNOWN),  # a member's name, not a mode
+])
+def test_a_path_opened_in_binary_mode_reads_bytes(expression: str, read_only: Tri) -> None:
+    # np.frombuffer over bytes is read-only (NTL404); over what a text file reads, unknown
+    env = module_values(textwrap.dedent(f"""
+        from pathlib import Path
+        import zipfile
+        import numpy as np
+        LOG = Path("log.bin")
+        archive = zipfile.ZipFile("a.zip")
+        name = "rb" if LOG.exists() else "r"
+        result = np.frombuffer({expression}, dtype=np.uint8)
+    """))
+    assert env["result"].readonly is read_only

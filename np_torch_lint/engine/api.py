@@ -650,6 +650,13 @@ SAMPLERS: FrozenSet[str] = frozenset({"random.sample", "random.choices"})
 #: grow with append like a list.
 LIST_LIKE_CONTAINERS: FrozenSet[str] = frozenset({"collections.deque"})
 BINARY_READ_METHODS: FrozenSet[str] = frozenset({"read", "read1", "readall"})
+#: methods of path objects that open their file (``pathlib.Path.open(mode="r")``, zipfile.Path's
+#: too), by the position of their mode: a literal mode with a "b" makes a binary file.
+PATH_OPEN_METHODS: Mapping[str, int] = {"open": 0}
+#: methods of path objects that return the file's bytes (``pathlib.Path.read_bytes()``).
+PATH_BYTES_METHODS: FrozenSet[str] = frozenset({"read_bytes"})
+#: the characters of an ``open`` mode: a first argument of only these is a mode, not a file name.
+FILE_MODE_CHARACTERS: FrozenSet[str] = frozenset("rwxabt+")
 #: standard-library functions that return bytes (immutable: np.frombuffer over them is read-only).
 BYTES_FUNCTIONS: FrozenSet[str] = frozenset({
     "struct.pack", "zlib.compress", "zlib.decompress", "gzip.compress", "gzip.decompress", "bz2.compress",

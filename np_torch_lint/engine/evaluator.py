@@ -1117,6 +1117,9 @@ class Evaluator:
             if stored is not None:
                 self.numpy.to_numpy_sink(stored.value, node, name, frame)  # f.create_dataset(name, data=t)
         if kind is None and not runs_own_method:
+            opened = _path_opened(name, args)
+            if opened is not None:
+                return opened
             placed = self._placed_unknown(receiver, name, node, args, frame)
             if placed is not None:
                 return placed
@@ -1246,6 +1249,21 @@ def record_fields(cls: ClassInfo) -> Optional[List[str]]:
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
             and _named(stmt.annotation.value if isinstance(stmt.annotation, ast.Subscript) else stmt.annotation)
             != "ClassVar"]
+
+
+def _path_opened(name: str, args: Sequence[Arg]) -> Optional[Value]:
+    """``path.open("rb")``, ``path.read_bytes()`` on an object of unknown kind (a ``pathlib.Path``):
+    a binary file, whose ``read()`` gives bytes, and bytes. Only a literal mode decides (a first
+    argument of mode characters only: no file name looks like "rb")."""
+    if name in api.PATH_BYTES_METHODS and not args:
+        return Value(kind=Kind.PY_BYTES)
+    if name not in api.PATH_OPEN_METHODS:
+        return None
+    mode = argument(args, api.PATH_OPEN_METHODS[name], "mode")
+    literal = mode.node.value if mode is not None and isinstance(mode.node, ast.Constant) else None
+    if isinstance(literal, str) and literal and set(literal) <= api.FILE_MODE_CHARACTERS and "b" in literal:
+        return Value(kind=Kind.API, qualname=api.BINARY_FILE)
+    return None
 
 
 def _named(node: ast.expr) -> Optional[str]:
