@@ -133,6 +133,13 @@ DTYPES: List[Tuple[str, str]] = [
     # NUMPY_LINALG_KEYWORDS: keywords that keep the result's shape of tuple
     ("np.linalg.svd(f32.reshape(2, 3), full_matrices=False).U", "float32"),
     ("np.linalg.eigh(np.eye(2), UPLO='U')[0]", "float64"), ("np.linalg.pinv(f32.reshape(2, 3), hermitian=False)", "float32"),
+    # NUMPY_FFT_REAL: float32 from float32, float64 from float64 and integers
+    ("np.fft.irfft(f32)", "float32"), ("np.fft.irfft(a32)", "float64"), ("np.fft.hfft(flat)", "float64"),
+    ("np.fft.irfft2(f32)", "float32"), ("np.fft.irfftn(a32)", "float64"),
+    # NUMPY_FFT_FREQUENCIES: float64 whatever the spacing
+    ("np.fft.fftfreq(8)", "float64"), ("np.fft.rfftfreq(8, d=np.float32(0.1))", "float64"),
+    # NUMPY_DTYPE_KEEPING's fft rows: a shift keeps the dtype
+    ("np.fft.fftshift(f32)", "float32"), ("np.fft.ifftshift(a32)", "int32"),
     # NUMPY_FLOAT64_FUNCTIONS: float64 even for float32 data
     ("np.interp(f32[0], [0.0, 1.0], [0.0, 1.0])", "float64"), ("np.float_power(f32, 2)", "float64"),
     # NUMPY_PROMOTING: an int32 array with a Python float is float64
@@ -215,6 +222,25 @@ def test_kinds_of_scalar_results() -> None:
         assert engine_value(expression).kind is Kind.NP_SCALAR, expression
     for expression in ("a32.mean(axis=0)", "np.percentile(a32, [25, 75])", "np.interp(f32, [0.0, 1.0], [0.0, 1.0])"):
         assert engine_value(expression).kind is Kind.NDARRAY, expression
+
+
+#: NUMPY_FFT_COMPLEX: an array (complex, no dtype the tables model) whatever the input
+FFT_COMPLEX = ["np.fft.fft(f32)", "np.fft.ifft(a32)", "np.fft.rfft(flat)", "np.fft.ihfft(flat)", "np.fft.fft2(f32)",
+               "np.fft.ifft2(a32)", "np.fft.rfft2(f32)", "np.fft.fftn(f32)", "np.fft.ifftn(a32)", "np.fft.rfftn(f32)"]
+
+
+@pytest.mark.parametrize("expression", FFT_COMPLEX)
+def test_engine_knows_forward_transforms_are_arrays(expression: str) -> None:
+    value = engine_value(expression)
+    assert (value.kind, value.dtype) == (Kind.NDARRAY, None)
+
+
+@pytest.mark.parametrize("expression", FFT_COMPLEX)
+def test_installed_forward_transforms_are_complex_arrays(expression: str, tmp_path: Path) -> None:
+    import numpy as np
+
+    value = run_value(expression, tmp_path)
+    assert isinstance(value, np.ndarray) and np.iscomplexobj(value)
 
 
 def test_installed_scalar_kinds(tmp_path: Path) -> None:

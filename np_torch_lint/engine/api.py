@@ -255,8 +255,19 @@ NUMPY_DTYPE_KEEPING: FrozenSet[str] = frozenset({
     "roll", "pad", "cumsum", "sort", "atleast_1d", "atleast_2d", "atleast_3d",
     "cumprod", "nancumsum", "nancumprod", "permute_dims", "matrix_transpose", "rollaxis",
     "trunc", "fix", "diff", "nan_to_num", "triu", "tril", "positive",
-    "delete", "insert", "take", "resize", "partition", "trim_zeros", "ediff1d",
+    "delete", "insert", "take", "resize", "partition", "trim_zeros", "ediff1d", "fft.fftshift", "fft.ifftshift",
 })
+#: numpy.fft transforms with a complex result (complex64 for float32 or float16 input, complex128
+#: otherwise: no dtype the tables model), an array whatever the input: its kind is known.
+NUMPY_FFT_COMPLEX: FrozenSet[str] = frozenset({
+    "fft.fft", "fft.ifft", "fft.rfft", "fft.ihfft", "fft.fft2", "fft.ifft2", "fft.rfft2", "fft.fftn",
+    "fft.ifftn", "fft.rfftn",
+})
+#: numpy.fft transforms with a real result: float32 input (or complex64, whose dtype the tables do
+#: not model) gives float32, float64 and integer input float64 (float16 varies by function).
+NUMPY_FFT_REAL: FrozenSet[str] = frozenset({"fft.irfft", "fft.hfft", "fft.irfft2", "fft.irfftn"})
+#: numpy.fft sample frequencies: a float64 array whatever the spacing's type.
+NUMPY_FFT_FREQUENCIES: FrozenSet[str] = frozenset({"fft.fftfreq", "fft.rfftfreq"})
 #: NumPy functions that return a tuple of arrays, the i-th in the dtype of the i-th argument
 #: (``np.meshgrid(xs, ys)``: grids of the axes' dtypes).
 NUMPY_PER_ARGUMENT_ARRAYS: FrozenSet[str] = frozenset({"meshgrid", "broadcast_arrays"})

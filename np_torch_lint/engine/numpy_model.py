@@ -200,6 +200,10 @@ class NumpyModel:
             return self.linalg(name, data, args, node)
         if name in api.NUMPY_PER_ARGUMENT_ARRAYS:
             return self.per_argument_arrays(name, args, node)
+        if name in api.NUMPY_FFT_FREQUENCIES:
+            return Value(kind=Kind.NDARRAY, dtype=api.FLOAT64, ndim=1, negative_strides=Tri.NO, origin=self.it.origin(node.func))
+        if name in api.NUMPY_FFT_COMPLEX or name in api.NUMPY_FFT_REAL:
+            return self.fft(name, data, node)
         if data.kind not in ARRAY_KINDS:
             return UNKNOWN
         if name in api.NUMPY_QUANTILES:
@@ -217,6 +221,17 @@ class NumpyModel:
             return data.with_(dtype=dtype, negative_strides=data.negative_strides if views else Tri.UNKNOWN,
                               shares_with=None, ndim=None, origin=data.origin if dtype == data.dtype else self.it.origin(node.func))
         return UNKNOWN
+
+    def fft(self, name: str, data: Value, node: ast.Call) -> Value:
+        """A new array (a copy, C-ordered): complex for the forward transforms, whose dtype the
+        tables do not model; for the real ones, float32 from float32 data and float64 from float64
+        or integer data (a complex or unknown input: unknown)."""
+        dtype: Optional[str] = None
+        if name in api.NUMPY_FFT_REAL and data.kind in ARRAY_KINDS:
+            dtype = data.dtype if data.dtype in (api.FLOAT32, api.FLOAT64) else (
+                api.FLOAT64 if data.dtype in api.INT_DTYPES else None)
+        return Value(kind=Kind.NDARRAY, dtype=dtype, negative_strides=Tri.NO, readonly=Tri.NO,
+                     origin=self.it.origin(node.func))
 
     def per_argument_arrays(self, name: str, args: Sequence[Arg], node: ast.Call) -> Value:
         """``np.meshgrid(xs, ys)``: a tuple of arrays, one per argument, each of its argument's dtype
