@@ -38,3 +38,12 @@ def test_a_repeated_walk_gives_the_same_nodes_and_keeps_no_tree_alive() -> None:
     del tree, function
     gc.collect()
     assert alive() is None  # what the walks kept does not hold the tree
+
+
+def test_a_statement_s_identifiers_are_those_the_identifier_pattern_finds() -> None:
+    from np_torch_lint.engine.source import IDENTIFIER, WORD_RUN, _identifiers
+
+    texts = [path.read_text(encoding="utf-8") for path in fixture_files()]
+    texts += ["x1 = 1e5 + 0x1F + 2_000 + _a + __b1", "t = 1abc", "café = naïve_1 + 3ñ"]  # the last one not ASCII
+    for text in texts:
+        assert _identifiers(text, frozenset(WORD_RUN.findall(text))) == frozenset(IDENTIFIER.findall(text))

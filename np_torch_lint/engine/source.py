@@ -239,9 +239,18 @@ def _text_facts(stmt: ast.stmt, text: str, memo: Dict[object, object]) -> _Text:
                     # no root): its helpers may make arrays or tensors, so statements using it seed.
                     seeding.add(local)
     bound = frozenset() if isinstance(stmt, (ast.Import, ast.ImportFrom)) else _bound_names(stmt, ":=" in text)
-    facts = _Text(bound, frozenset(WORD_RUN.findall(text)), frozenset(IDENTIFIER.findall(text)), frozenset(seeding))
+    words = frozenset(WORD_RUN.findall(text))
+    facts = _Text(bound, words, _identifiers(text, words), frozenset(seeding))
     memo[key] = facts
     return facts
+
+
+def _identifiers(text: str, words: FrozenSet[str]) -> FrozenSet[str]:
+    """``IDENTIFIER.findall(text)`` as a set. In ASCII text each word run is ``[A-Za-z0-9_]+``, and
+    its identifier is the run without its leading digits (``1e5`` holds ``e5``): one pass fewer."""
+    if not text.isascii():
+        return frozenset(IDENTIFIER.findall(text))
+    return frozenset(stripped for stripped in (word.lstrip("0123456789") for word in words) if stripped)
 
 
 def _relevant(tree: ast.Module, texts: Sequence[str],

@@ -16,6 +16,8 @@ from .api import GRAD_CONTEXT_OBJECTS, GRAD_UNKNOWN_OBJECT
 
 
 class Kind(enum.Enum):
+    # members are singletons: hashed by identity, not by Enum's hash of the name (a Python call)
+    __hash__ = object.__hash__
     NDARRAY = "ndarray"
     TENSOR = "tensor"
     NP_SCALAR = "numpy scalar"
@@ -38,6 +40,8 @@ class Kind(enum.Enum):
 
 
 class Tri(enum.Enum):
+    # members are singletons: hashed by identity, not by Enum's hash of the name (a Python call)
+    __hash__ = object.__hash__
     YES = "yes"
     NO = "no"
     UNKNOWN = "unknown"
@@ -48,6 +52,8 @@ class Tri(enum.Enum):
 
 
 class Device(enum.Enum):
+    # members are singletons: hashed by identity, not by Enum's hash of the name (a Python call)
+    __hash__ = object.__hash__
     CPU = "cpu"
     CUDA = "cuda"
     MAYBE_CUDA = "maybe-cuda"  # cuda on some path, cpu on another
