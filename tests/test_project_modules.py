@@ -359,3 +359,35 @@ def test_the_cache_notices_a_changed_package_init(tmp_path: Path) -> None:
     stamp = time.time() + 5
     os.utime(init, (stamp, stamp))
     assert ("NTL201", 7) not in [(r.code, r.line) for r in lint_file(str(export), cache).reports]
+
+
+def test_a_file_that_names_no_library_is_read_when_it_imports_the_project(tmp_path: Path) -> None:
+    """A Dataset subclass of the project's base names neither NumPy nor torch; its base does. The
+    prefilter that skips files naming neither lets through a file importing a possible project module."""
+    from np_torch_lint.engine.source import mentions_torch_or_numpy
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "base.py").write_text(textwrap.dedent("""
+        import numpy as np
+        from torch.utils.data import Dataset
+
+        class Base(Dataset):
+            def __init__(self, n=8):
+                self.values = np.linspace(0.0, 1.0, n)
+
+            def __len__(self):
+                return len(self.values)
+    """))
+    windows = tmp_path / "windows.py"
+    windows.write_text(textwrap.dedent("""
+        from base import Base
+
+        class Rows(Base):
+            def __getitem__(self, i):
+                return self.values[i:i + 2]
+
+        rows = Rows()
+    """))
+    assert _codes(windows) == [(6, "NTL102")]
+    assert not mentions_torch_or_numpy("import os\nfrom json import dumps\nx = 1\n")
+    assert mentions_torch_or_numpy("from .base import Base\n") and mentions_torch_or_numpy("import mypkg.data\n")

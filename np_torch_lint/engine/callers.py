@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Dict, List, Sequence, Set, Tuple
 from . import overlay
 from .project import MAX_BYTES, ModuleSummary, Project, _names_any, _stamp, _walk
 from .events import LossTarget, ModelInput
+from .scope import ClassInfo
+from .values import Kind, Value
 from .source import SEED_PATTERN
 
 if TYPE_CHECKING:
@@ -173,12 +175,19 @@ def imports_module_of(path: str, imported: str) -> bool:
 
 def _defined_names(tree: ast.Module, interpreter: "Interpreter", lines: Sequence[str]) -> Set[str]:
     """The file's functions and classes whose findings may rest on their callers: those with a
-    sink or source token (a conversion, ``.numpy()``, a CUDA token, ...) in their text."""
+    sink or source token (a conversion, ``.numpy()``, a CUDA token, ...) in their text, and its
+    Datasets (a subclass of the project's base Dataset names no NumPy: what its items hold comes
+    from the arguments its callers construct it with)."""
     env = interpreter.module_frame.env
     seed = re.compile(SEED_PATTERN)
     return {stmt.name for stmt in tree.body
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name in env
-            and seed.search("".join(lines[stmt.lineno - 1:stmt.end_lineno or stmt.lineno]))}
+            and (_is_dataset(env[stmt.name])
+                 or seed.search("".join(lines[stmt.lineno - 1:stmt.end_lineno or stmt.lineno])))}
+
+
+def _is_dataset(value: "Value") -> bool:
+    return value.kind is Kind.CLASS and isinstance(value.definition, ClassInfo) and value.definition.is_dataset
 
 
 def _module_stem(path: str) -> str:

@@ -75,7 +75,20 @@ NOT_PROJECT: FrozenSet[str] = frozenset({
 
 
 def mentions_torch_or_numpy(text: str) -> bool:
-    return any(word in text for word in PREFILTER_WORDS)
+    """The file may concern NumPy or torch: it names one, or it imports a module that may be the
+    project's own (a relative import, or a root that is no known library: a Dataset subclass of the
+    project's base class never says "numpy", its base does). Any other file is never looked at."""
+    if any(word in text for word in PREFILTER_WORDS):
+        return True
+    for match in _IMPORTED_ROOT.finditer(text):
+        root = match.group(1) or match.group(2)
+        if root.startswith(".") or root.split(".")[0] not in NOT_PROJECT:
+            return True
+    return False
+
+
+#: the module an import statement reads (``from X import``, ``import X``), at the start of a line.
+_IMPORTED_ROOT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import\b|import[ \t]+([.\w]+))", re.MULTILINE)
 
 
 @dataclass
