@@ -72,7 +72,8 @@ class ClassModel:
                 # is what __init__ left there (`self.grid = np.linspace(...)` for a field(init=False))
                 attrs.update(self.walk_silently(post_init))
             storing = {method: names for method, names in cls.scan.storing.items() if method != POST_INIT}
-            elsewhere = set().union(*storing.values())
+            elsewhere = {name for name in set().union(*storing.values())
+                         if not cls.scan.updated_in_place(name, attrs.get(name, UNKNOWN))}
             grown = set().union(*cls.scan.growing.values())
             placed = set().union(*cls.scan.placing.values())
             cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
@@ -179,12 +180,20 @@ class ClassScan:
         # attribute -> methods the class's methods other than __init__ call on it (self.net.cuda());
         # __init__'s own calls are walked with each construction.
         self.attr_calls: Dict[str, Set[str]] = {}
+        # the self.<name> that methods other than __init__ store only by augmented assignment
+        # (``self.pos += self.vel``): on an array that is an in-place update of the same object
+        augmented: Set[str] = set()
+        plain: Set[str] = set()
         for statement in node.body:
             method = statement.name if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+            augmented_targets: Set[int] = set()
             for current in walk(statement):
+                if isinstance(current, ast.AugAssign):
+                    augmented_targets.add(id(current.target))  # (walk visits a statement before its target)
                 if isinstance(current, ast.Attribute) and _is_self(current.value):
                     if isinstance(current.ctx, ast.Store) and method is not None and method != "__init__":
                         self.storing.setdefault(method, set()).add(current.attr)
+                        (augmented if id(current) in augmented_targets else plain).add(current.attr)
                     continue
                 held: Optional[ast.expr] = None
                 if isinstance(current, ast.Subscript) and not isinstance(current.ctx, ast.Load):
@@ -213,6 +222,13 @@ class ClassScan:
                     self.changed_in_place.add(held.attr)
                     if not isinstance(current, ast.Call):
                         self.changed_otherwise.add(held.attr)
+        self.augmented_only: FrozenSet[str] = frozenset(augmented - plain)
+
+    def updated_in_place(self, name: str, value: Value) -> bool:
+        """``self.<name>`` holds ``value`` after ``__init__``, and other methods only update it with
+        augmented assignment: an array's ``+=`` writes the same object in place (its dtype, rank and
+        strides stay; an unsafe cast raises), so what ``__init__`` left there holds in every method."""
+        return name in self.augmented_only and value.kind is Kind.NDARRAY
 
     def calls_on_self(self, methods: FrozenSet[str]) -> bool:
         return not self.self_calls.isdisjoint(methods)

@@ -20,7 +20,7 @@ from . import api
 from .arguments import grad_mode_of
 from .containers import keyword_dict
 from .nodes import parameter_names, walk
-from .events import Context, ParameterUpdate, Snapshot
+from .events import Context, InPlaceWrite, ParameterUpdate, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, sibling_position, storage_key
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_stores, knows_nothing, sequence
 
@@ -161,12 +161,15 @@ class FunctionWalks:
             if info.updates_parameters:
                 # self.train_one_step() in an epoch loop: the step's optimizer.step() runs each time
                 self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
+            if frame.context.loops:
+                self._writes_on_receiver(info, bound_self, info.writes_on_self, frame, call)
             return summary
         if any(isinstance(event, ParameterUpdate) for event in walked[1]):
             # train_one_epoch(model, optimizer): the call updates the parameters (in an epoch loop, each time)
             self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
         if frame.context.loops:
             self._snapshots_into_arguments(info, args, bound_self, walked[1], frame, call)
+            self._writes_on_receiver(info, bound_self, _written_on_self(info, walked[1]), frame, call)
         for parameter, pending in walked[3].items():
             written = argument_name(info, args, bound_self, parameter)
             if written is not None:
@@ -189,6 +192,17 @@ class FunctionWalks:
             items = tuple(self._shares_renamed(item, info, args, bound_self, depth + 1) for item in value.elements)
             value = value.with_(elements=items)
         return value
+
+    def _writes_on_receiver(self, info: FunctionInfo, bound_self: bool, attrs: FrozenSet[str], frame: Frame,
+                            call: ast.Call) -> None:
+        """``self.advance()`` in a loop, where ``advance`` updates ``self.pos`` in place: the write
+        happens at the call, in the caller's loop, to the caller's ``self.pos`` (NTL402's source of
+        a snapshot stored in that loop)."""
+        receiver = call.func.value if bound_self and isinstance(call.func, ast.Attribute) else None
+        if not attrs or not isinstance(receiver, ast.Name):
+            return
+        for attr in sorted(attrs):
+            self.interp.emit(frame, InPlaceWrite(self.interp.site(call), f"{receiver.id}.{attr}", frame.context))
 
     def _snapshots_into_arguments(self, info: FunctionInfo, args: Sequence[Any], bound_self: bool,
                                   events: Sequence[object], frame: Frame, call: ast.Call) -> None:
@@ -247,7 +261,7 @@ class FunctionWalks:
         elsewhere = set().union(*scan.storing.values())
         kept: List[Tuple[str, Value]] = []
         for name, value in sorted(walked[2].items(), key=lambda item: item[0]):
-            if name in elsewhere or knows_nothing(value) or (
+            if name in elsewhere and not scan.updated_in_place(name, value) or knows_nothing(value) or (
                     name in scan.changed_in_place and value.kind in (Kind.DICT, Kind.SEQUENCE)):
                 continue
             if value.kind is Kind.MODULE and not scan.attr_calls.get(name, set()).isdisjoint(
@@ -451,6 +465,7 @@ class FunctionWalks:
                 for event in events:
                     self.interp.emit(frame, event)
             info.updates_parameters = any(isinstance(event, ParameterUpdate) for event in events)
+            info.writes_on_self = _written_on_self(info, events)
             info.summary = _yielded(frame) if info.generator else _returned(frame)
             unguarded_start = not (info.guarded or self.interp.module_frame.context.cuda_guarded)
             info.returns_only_with_cuda = unguarded_start and bool(frame.exits_guarded) and all(frame.exits_guarded)
@@ -631,6 +646,16 @@ def _yielded(frame: Frame) -> Value:
     for value in frame.yields:
         element = value if element is None else join(element, value)
     return Value(kind=Kind.SEQUENCE, element=element) if element is not None and not knows_nothing(element) else UNKNOWN
+
+
+def _written_on_self(info: FunctionInfo, events: Sequence[object]) -> FrozenSet[str]:
+    """The attributes of ``self`` a method's walk wrote in place (its InPlaceWrite events on ``self.<attr>``)."""
+    self_name = _self_parameter(info)
+    if self_name is None:
+        return frozenset()
+    prefix = self_name + "."
+    return frozenset(event.name[len(prefix):] for event in events
+                     if isinstance(event, InPlaceWrite) and event.name.startswith(prefix) and "." not in event.name[len(prefix):])
 
 
 def _returned(frame: Frame) -> Value:

@@ -421,7 +421,9 @@ class Interpreter:
         observations written into the array its tensor views): there, only a write that
         transforms the data counts (``x.sub_(m)``, ``x *= s``), not one that fills it
         (``overwrite``: an item assigned, ``copy_``, ``fill_``)."""
-        if frame.context.loops:
+        if frame.context.loops or (frame.self_name is not None and name.startswith(frame.self_name + ".")):
+            # (a method's writes to its own attributes are kept even outside a loop: a call of it in a
+            # caller's loop writes them there, see FunctionWalks._writes_on_receiver)
             self.emit(frame, InPlaceWrite(self.site(node), name, frame.context))
         share = frame.aliases.get(name)
         if share is None and value is not None and value.shares_with is not None and "." in name \
@@ -966,7 +968,8 @@ def _is_snapshot(value: Value, frame: Frame) -> bool:
 
 
 def _augmented_only(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[int, Set[str]]) -> Set[str]:
-    """Names a loop body writes only through augmented assignment (``x += 1``); memoized per loop."""
+    """Names a loop body writes only through augmented assignment (``x += 1``, ``self.pos +=
+    self.vel``: attribute keys as ``_rebound_in`` names them); memoized per loop."""
     cached = cache.get(id(node))
     if cached is not None:
         return cached
@@ -974,13 +977,23 @@ def _augmented_only(node: Union[ast.For, ast.AsyncFor, ast.While], cache: Dict[i
     assigned: Set[str] = set()
     targets = set()
     for current in walk(node):
-        if isinstance(current, ast.AugAssign) and isinstance(current.target, ast.Name):
-            augmented.add(current.target.id)
+        if isinstance(current, ast.AugAssign) and _plain_target(current.target) is not None:
+            augmented.add(_plain_target(current.target) or "")
             targets.add(id(current.target))
-        elif isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store) and id(current) not in targets:
-            assigned.add(current.id)
+        elif isinstance(current, (ast.Name, ast.Attribute)) and isinstance(current.ctx, ast.Store) \
+                and id(current) not in targets and _plain_target(current) is not None:
+            assigned.add(_plain_target(current) or "")
     cache[id(node)] = augmented - assigned
     return cache[id(node)]
+
+
+def _plain_target(node: ast.expr) -> Optional[str]:
+    """A name, or an attribute of a name by its key (``self.pos``), as a loop's rebound set names it."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return attribute_key(node)
+    return None
 
 
 def _name_of(node: ast.expr) -> Optional[str]:

@@ -34,6 +34,9 @@ class FunctionInfo:
     # Its walk with unknown parameters updated parameters in place (optimizer.step()): a call of it
     # in a loop updates them on every iteration, wherever its arguments are unknown too.
     updates_parameters: bool = False
+    # attributes of self its walk with unknown arguments writes in place (``self.pos += v``): a
+    # call in a loop writes them there (functions.FunctionWalks._writes_on_receiver)
+    writes_on_self: FrozenSet[str] = frozenset()
     # parameter -> how the function writes it in place (engine/effects.py), once scanned
     written_parameters: Optional[Dict[str, FrozenSet[str]]] = None
 
