@@ -60,18 +60,9 @@ KNOWN_MISSES = {
                                                            "in __getitem__ (line 24, which the linter's NTL102 "
                                                            "names too), not as NTL101 at the collate_fn's "
                                                            "conversion",
-    "NTL401/pos_instance_view_scaled_in_method.py": "trace follows the array through the names of a user "
-                                                    "frame that reads it later; an array held only as an "
-                                                    "attribute (self.pixels) and read through it is not followed",
-    "NTL401/pos_instance_view_standardized_by_helper.py": "as for pos_instance_view_scaled_in_method.py: "
-                                                          "the raw array is read through its instance "
-                                                          "(self.raw in a method), not through a name",
     "NTL401/pos_dict_items_converted_in_loop_written.py": "trace follows the array through the names of a "
                                                           "user frame; an array read back as a dict's item "
                                                           "(features[name]) is not followed",
-    "NTL401/pos_slice_view_of_buffer_attribute_by_helper.py": "as for pos_instance_view_scaled_in_method.py: "
-                                                              "the sliced array is read back as an attribute "
-                                                              "(rollout.rewards), not through a name",
     "NTL501/pos_legacy_floattensor_of_array_list.py": _TYPED_LEGACY.format("FloatTensor"),
     "NTL503/pos_checkpoint_doubletensor.py": _TYPED_LEGACY.format("DoubleTensor"),
     "NTL503/pos_dataset_floattensor.py": _TYPED_LEGACY.format("FloatTensor"),

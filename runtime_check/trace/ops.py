@@ -163,7 +163,7 @@ class OpWatcher(TorchFunctionMode):
                 written = written_by(func, args, kwargs, self.tensor_type)
                 sharing.on_read(state, inputs, frame)
                 if written:
-                    sharing.on_write(state, written, frame)
+                    sharing.on_write(state, written, frame, func)
             if self.born_items:
                 born = state.born
                 births = [(t, b) for t in inputs for b in (born.get(t),) if b is not None]

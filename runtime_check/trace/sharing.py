@@ -13,7 +13,7 @@ from __future__ import annotations
 import dis
 import gc
 from types import CodeType, FrameType, ModuleType
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from .registry import Pair, fingerprint, fingerprint_again, version_of
 from .sites import Site
@@ -55,6 +55,76 @@ def read_later(frame: FrameType, names: FrozenSet[str]) -> bool:
     return False
 
 
+_ATTRIBUTE_LOADS = {"LOAD_ATTR", "LOAD_METHOD"}
+_attr_reads_cache: Dict[CodeType, List[Tuple[int, str, str]]] = {}
+
+
+def _attribute_reads(code: CodeType) -> List[Tuple[int, str, str]]:
+    """(offset, name, attribute) of each ``name.attribute`` read: a load of a name followed at once
+    by a load of one of its attributes (``self.pixels``, ``table.raw_means``)."""
+    known = _attr_reads_cache.get(code)
+    if known is None:
+        known = []
+        previous = None
+        for ins in dis.get_instructions(code):
+            if ins.opname in _ATTRIBUTE_LOADS and previous is not None and previous.opname in _LOADS \
+                    and isinstance(previous.argval, str) and isinstance(ins.argval, str):
+                known.append((previous.offset, previous.argval, ins.argval))
+            previous = ins
+        _attr_reads_cache[code] = known
+    return known
+
+
+def _attributes_holding(frame: FrameType, obj: Any) -> FrozenSet[Tuple[str, str]]:
+    """(name, attribute) for each object a user frame names whose attribute holds ``obj``
+    (``self.pixels``), and for each method of its class that reads that attribute of its own
+    instance (``table.raw_means()`` reads ``self.raw``): reading those reads ``obj``."""
+    bound = dict(frame.f_locals)
+    if frame.f_code.co_name == "<module>":
+        bound.update(frame.f_globals)
+    found: Set[Tuple[str, str]] = set()
+    for name, holder in bound.items():
+        if isinstance(holder, (ModuleType, type)) or callable(holder) and not hasattr(holder, "__dict__"):
+            continue
+        attributes = getattr(holder, "__dict__", None)
+        if not isinstance(attributes, dict):
+            continue
+        held = [attr for attr, value in attributes.items() if value is obj]
+        if not held:
+            continue
+        found.update((name, attr) for attr in held)
+        for method, function in _own_methods(type(holder)):
+            code = function.__code__
+            self_name = code.co_varnames[0] if code.co_argcount else None
+            if self_name and any(reader == self_name and attr in held for _, reader, attr in _attribute_reads(code)):
+                found.add((name, method))
+    return frozenset(found)
+
+
+def _own_methods(cls: type) -> List[Tuple[str, Any]]:
+    """The plain functions a class (or its bases, the program's own) defines."""
+    out = []
+    for klass in cls.__mro__[:-1]:
+        for method, function in vars(klass).items():
+            if isinstance(function, (staticmethod, classmethod)) or not hasattr(function, "__code__"):
+                continue
+            out.append((method, function))
+    return out
+
+
+def attribute_read_later(frame: FrameType, held: FrozenSet[Tuple[str, str]]) -> bool:
+    """Whether the frame's code reads one of ``name.attribute`` after the instruction running now."""
+    reads = _attribute_reads(frame.f_code)
+    _, jumps = _reads(frame.f_code)
+    now = frame.f_lasti
+    for offset, name, attr in reads:
+        if (name, attr) not in held:
+            continue
+        if offset > now or any(jump_from > now and target <= offset for jump_from, target in jumps):
+            return True
+    return False
+
+
 def _names_bound_to(frame: FrameType, obj: Any) -> FrozenSet[str]:
     names = {name for name, value in frame.f_locals.items() if value is obj}
     if frame.f_code.co_name == "<module>":
@@ -62,12 +132,17 @@ def _names_bound_to(frame: FrameType, obj: Any) -> FrozenSet[str]:
     return frozenset(names)
 
 
-def still_read(state: TraceState, obj: Any, frame: Optional[FrameType]) -> bool:
-    """A user frame holds `obj` in a name it reads again later."""
+def still_read(state: TraceState, obj: Any, frame: Optional[FrameType], attributes: bool = False) -> bool:
+    """A user frame holds `obj` in a name it reads again later; with ``attributes``, also in an
+    attribute of an object it names, read later through it (``self.pixels``, ``table.raw_means()``)."""
     for user_frame in state.files.user_frames(frame):
         names = _names_bound_to(user_frame, obj)
         if names and read_later(user_frame, names):
             return True
+        if attributes:
+            held = _attributes_holding(user_frame, obj)
+            if held and attribute_read_later(user_frame, held):
+                return True
     return False
 
 
@@ -141,8 +216,15 @@ def storages(tensors: Iterable[Any]) -> List[Tuple[Any, int]]:
     return out
 
 
-def on_write(state: TraceState, written: Iterable[Any], frame: Optional[FrameType]) -> None:
-    """Before an in-place write on tensors: report a pair whose other side is still used."""
+#: tensor methods that overwrite what they write (fill a buffer) rather than transform it: an
+#: instance's array filled through its tensor view is read back on purpose (the linter's exemption).
+_FILLS = frozenset({"copy_", "fill_", "zero_", "__setitem__", "index_put_", "masked_fill_", "scatter_"})
+
+
+def on_write(state: TraceState, written: Iterable[Any], frame: Optional[FrameType], func: Any = None) -> None:
+    """Before an in-place write on tensors: report a pair whose other side is still used (through a
+    name; through an attribute too, unless the write fills a buffer: ``func`` is the op)."""
+    transforms = getattr(func, "__name__", None) not in _FILLS
     site: Optional[Site] = None
     for _tensor, storage in storages(written):
         for pair, _t, array in state.pairs.at(storage):
@@ -157,7 +239,8 @@ def on_write(state: TraceState, written: Iterable[Any], frame: Optional[FrameTyp
                 state.report("NTL402", f"in-place write on a tensor whose NumPy view ({pair.what}) is kept "
                              "in a container: every snapshot is the same memory; store .copy()",
                              pair.site, site, called_from=state.files.callers(frame))
-            elif "NTL401" not in pair.reported and any(still_read(state, viewed, frame) for viewed in _viewed(array)):
+            elif "NTL401" not in pair.reported and any(still_read(state, viewed, frame, attributes=transforms)
+                                                       for viewed in _viewed(array)):
                 pair.reported.add("NTL401")
                 state.report("NTL401", f"in-place write on a tensor that shares memory with an ndarray "
                              f"({pair.what}) read later: the array changes too", pair.site, site,
