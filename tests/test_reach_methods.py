@@ -95,3 +95,35 @@ def test_a_path_opened_in_binary_mode_reads_bytes(expression: str, read_only: Tr
         result = np.frombuffer({expression}, dtype=np.uint8)
     """))
     assert env["result"].readonly is read_only
+
+
+RECORD = """
+    from dataclasses import dataclass, field
+    import numpy as np
+
+    @dataclass
+    class Grid:
+        lo: float = -3.0
+        hi: float = 3.0
+        points: int = 17
+        values: np.ndarray = field(init=False)
+
+        def __post_init__(self):
+            self.values = np.linspace(self.lo, self.hi, self.points)
+"""
+
+
+@pytest.mark.parametrize("construction, dtype", [
+    ("Grid()", "float64"),  # literal defaults: Python floats
+    ("Grid(lo=0.0)", "float64"),
+    ("Grid(np.float32(0.0), np.float32(1.0))", "float32"),  # NumPy 2: float32 bounds give float32
+])
+def test_post_init_runs_on_the_fields_a_construction_gives(construction: str, dtype: str) -> None:
+    env = module_values(textwrap.dedent(RECORD) + f"result = {construction}.values\n")
+    assert (env["result"].kind, env["result"].dtype) == (Kind.NDARRAY, dtype)
+
+
+def test_a_field_left_to_a_factory_is_not_a_literal_default() -> None:
+    env = module_values(textwrap.dedent(RECORD).replace("hi: float = 3.0", "hi: float = field(default=3.0)")
+                        + "result = Grid().values\nhi = Grid().hi\n")
+    assert env["hi"].kind is None and env["result"].dtype is None

@@ -19,7 +19,7 @@ from .functions import constant_arguments
 from .numpy_model import NumpyModel, loaded_array
 from .premises import Premises
 from .promotion import NUMBERS, SCALARS, grad_in_context, numpy_result_dtype
-from .classes import attributes_read, registered_name
+from .classes import POST_INIT, attributes_read, registered_name
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, on_instance, storage_key
 from .nodes import walk
 from .torch_methods import TorchMethods
@@ -599,6 +599,21 @@ class Evaluator:
             result = self.call_function(callee.definition, frame, args, False, node)
         return Value(kind=Kind.SEQUENCE, element=result)
 
+    def _record_built(self, instance: Value, cls: ClassInfo, args: Sequence[Arg], frame: Frame) -> Value:
+        """A record class built (``ProbeConfig(lo=0.0)``): its fields hold the arguments, or their
+        literal defaults; a dataclass's ``__post_init__`` then runs on that instance, and what it
+        stores (``self.grid = np.linspace(self.lo, self.hi, self.points)``) is on it too."""
+        built = _with_record_fields(instance, cls, args)
+        post_init = cls.method(POST_INIT)
+        if built.attrs is None or post_init is None or post_init.owner is not cls:
+            return built
+        walked = self.it.walked_on(post_init, built, frame)
+        if walked is None:
+            return built
+        fields = dict(built.attrs)
+        fields.update((name, value) for name, value in walked.items() if not knows_nothing(value))
+        return built.with_(attrs=tuple(sorted(fields.items(), key=lambda item: item[0])))
+
     def _base_init(self, func: ast.Attribute, node: ast.Call, frame: Frame) -> None:
         """``super().__init__(extractor, head)`` (or ``Base.__init__(self, ...)``) in a constructor:
         the modules the base's ``__init__`` stores on self from its parameters are these arguments."""
@@ -701,7 +716,7 @@ class Evaluator:
             instance = self.it.instance_value(callee.definition)
             init = callee.definition.method("__init__")
             if init is None:
-                return _with_record_fields(instance, callee.definition, args)
+                return self._record_built(instance, callee.definition, args, frame)
             self.it.record_call(init.qualname, frame)
             built = self.it.constructed(init, instance, args, frame)
             getitem = callee.definition.method("__getitem__") if callee.definition.is_dataset else None
@@ -1270,6 +1285,15 @@ def _named(node: ast.expr) -> Optional[str]:
     return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
 
 
+def _literal_default(cls: ClassInfo, name: str) -> bool:
+    """The class body gives field ``name`` a literal default (``lo: float = -3.0``)."""
+    for stmt in cls.node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+            value = stmt.value.operand if isinstance(stmt.value, ast.UnaryOp) else stmt.value
+            return name in cls.class_attrs and isinstance(value, ast.Constant)
+    return False
+
+
 def _with_record_fields(instance: Value, cls: ClassInfo, args: Sequence[Arg]) -> Value:
     """``Batch(obs=t)`` of a record class (``record_fields``): each argument stored on its field,
     read back as ``batch.obs`` (what a hand-written ``__init__`` storing it would give)."""
@@ -1277,6 +1301,8 @@ def _with_record_fields(instance: Value, cls: ClassInfo, args: Sequence[Arg]) ->
     if not fields or any(arg.starred for arg in args):
         return instance
     stored: Dict[str, Value] = {}
+    # fields left to a literal default (`lo: float = -3.0`): that value (a `field(...)` is no literal)
+    stored.update((name, cls.class_attrs[name]) for name in fields if _literal_default(cls, name))
     positional = [arg for arg in args if arg.keyword is None]
     for name, arg in zip(fields, positional):
         stored[name] = arg.value

@@ -272,6 +272,15 @@ class FunctionWalks:
             kept.extend(self._joined_over_methods(owner, instance.with_(attrs=tuple(kept)), walked[2]))
         return instance.with_(attrs=tuple(kept)) if kept else instance
 
+    def walked_on(self, info: FunctionInfo, instance: Value, frame: Frame) -> Optional[Dict[str, Value]]:
+        """What a method of no arguments stores on ``self`` when walked on this instance (a
+        dataclass's ``__post_init__`` on the fields its construction gave); None where it cannot be."""
+        if info.home is not None and info.home is not self.interp:
+            with self._raised_here(info.home, frame):
+                return info.home.functions.walked_on(info, instance, frame)
+        walked = self._walk_call(info, [], frame, True, instance)
+        return walked[2] if walked is not None else None
+
     def _joined_over_methods(self, owner: ClassInfo, instance: Value,
                              init_stores: Dict[str, Value]) -> List[Tuple[str, Value]]:
         """The attributes methods other than ``__init__`` store, for an instance its constructor

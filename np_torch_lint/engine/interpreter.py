@@ -179,6 +179,9 @@ class Interpreter:
     def constructed(self, init: FunctionInfo, instance: Value, args: Sequence[Any], frame: Frame) -> Value:
         return self.functions.constructed(init, instance, args, frame)
 
+    def walked_on(self, info: FunctionInfo, instance: Value, frame: Frame) -> Optional[Dict[str, Value]]:
+        return self.functions.walked_on(info, instance, frame)
+
     def class_attrs(self, cls: ClassInfo) -> Dict[str, Value]:
         return self.classes.class_attrs(cls)
 
