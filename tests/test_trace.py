@@ -60,9 +60,6 @@ KNOWN_MISSES = {
                                                            "in __getitem__ (line 24, which the linter's NTL102 "
                                                            "names too), not as NTL101 at the collate_fn's "
                                                            "conversion",
-    "NTL401/pos_dict_items_converted_in_loop_written.py": "trace follows the array through the names of a "
-                                                          "user frame; an array read back as a dict's item "
-                                                          "(features[name]) is not followed",
     "NTL501/pos_legacy_floattensor_of_array_list.py": _TYPED_LEGACY.format("FloatTensor"),
     "NTL503/pos_checkpoint_doubletensor.py": _TYPED_LEGACY.format("DoubleTensor"),
     "NTL503/pos_dataset_floattensor.py": _TYPED_LEGACY.format("FloatTensor"),

@@ -112,6 +112,62 @@ def _own_methods(cls: type) -> List[Tuple[str, Any]]:
     return out
 
 
+#: methods of a dict that read its values.
+_DICT_VALUE_READS = frozenset({"values", "items", "get", "pop", "copy"})
+_item_reads_cache: Dict[CodeType, List[Tuple[int, str, Any]]] = {}
+#: the key of an item read that is not a constant (a loop's key, a variable): any item.
+_ANY_KEY = object()
+
+
+def _item_reads(code: CodeType) -> List[Tuple[int, str, Any]]:
+    """(offset, name, key) of each read of a name's items: ``name[key]`` (the name, one load for the
+    key, then a subscript; the key when it is a constant, else ``_ANY_KEY``), ``name.values()`` /
+    ``.items()`` / ``.get(...)`` (any key); a comprehension or lambda made in this code counts at
+    the offset where it is made, with the items it reads."""
+    known = _item_reads_cache.get(code)
+    if known is None:
+        known = []
+        instructions = list(dis.get_instructions(code))
+        for i, ins in enumerate(instructions):
+            if ins.opname == "LOAD_CONST" and isinstance(ins.argval, CodeType):
+                known.extend((ins.offset, name, key) for _, name, key in _item_reads(ins.argval))
+                continue
+            if ins.opname not in _LOADS or not isinstance(ins.argval, str):
+                continue
+            after = instructions[i + 1:i + 3]
+            if len(after) == 2 and after[0].opname in _LOADS | {"LOAD_CONST"} and after[1].opname == "BINARY_SUBSCR":
+                known.append((ins.offset, ins.argval, after[0].argval if after[0].opname == "LOAD_CONST" else _ANY_KEY))
+            elif after and after[0].opname in _ATTRIBUTE_LOADS and after[0].argval in _DICT_VALUE_READS:
+                known.append((ins.offset, ins.argval, _ANY_KEY))
+        _item_reads_cache[code] = known
+    return known
+
+
+def items_read_later(frame: FrameType, obj: Any) -> bool:
+    """A dict the frame names holds ``obj`` as a value, and the frame's code reads that item after the
+    instruction running now (``features[name]`` in a comprehension, ``.values()``; a constant key
+    must be one ``obj`` is held under: ``batch["labels"]`` reads another item)."""
+    bound = dict(frame.f_locals)
+    if frame.f_code.co_name == "<module>":
+        bound.update(frame.f_globals)
+    keys: Dict[str, List[Any]] = {}
+    for name, held in bound.items():
+        if type(held) is dict:
+            holding = [key for key, value in held.items() if value is obj]
+            if holding:
+                keys[name] = holding
+    if not keys:
+        return False
+    _, jumps = _reads(frame.f_code)
+    now = frame.f_lasti
+    for offset, name, key in _item_reads(frame.f_code):
+        if name not in keys or (key is not _ANY_KEY and key not in keys[name]):
+            continue
+        if offset > now or any(jump_from > now and target <= offset for jump_from, target in jumps):
+            return True
+    return False
+
+
 def attribute_read_later(frame: FrameType, held: FrozenSet[Tuple[str, str]]) -> bool:
     """Whether the frame's code reads one of ``name.attribute`` after the instruction running now."""
     reads = _attribute_reads(frame.f_code)
@@ -134,7 +190,8 @@ def _names_bound_to(frame: FrameType, obj: Any) -> FrozenSet[str]:
 
 def still_read(state: TraceState, obj: Any, frame: Optional[FrameType], attributes: bool = False) -> bool:
     """A user frame holds `obj` in a name it reads again later; with ``attributes``, also in an
-    attribute of an object it names, read later through it (``self.pixels``, ``table.raw_means()``)."""
+    attribute of an object it names, read later through it (``self.pixels``, ``table.raw_means()``),
+    or as a value of a dict it names whose items it reads later (``features[name]``)."""
     for user_frame in state.files.user_frames(frame):
         names = _names_bound_to(user_frame, obj)
         if names and read_later(user_frame, names):
@@ -142,6 +199,8 @@ def still_read(state: TraceState, obj: Any, frame: Optional[FrameType], attribut
         if attributes:
             held = _attributes_holding(user_frame, obj)
             if held and attribute_read_later(user_frame, held):
+                return True
+            if items_read_later(user_frame, obj):
                 return True
     return False
 
