@@ -127,3 +127,27 @@ def test_a_field_left_to_a_factory_is_not_a_literal_default() -> None:
     env = module_values(textwrap.dedent(RECORD).replace("hi: float = 3.0", "hi: float = field(default=3.0)")
                         + "result = Grid().values\nhi = Grid().hi\n")
     assert env["hi"].kind is None and env["result"].dtype is None
+
+
+def test_an_instance_subscripted_runs_its_getitem_on_that_instance() -> None:
+    env = module_values(textwrap.dedent("""
+        import numpy as np
+
+        class Rows:
+            def __init__(self, data):
+                self.data = data
+
+            def __getitem__(self, i):
+                return self.data[i] * 2
+
+        class Plain:
+            pass
+
+        floats = Rows(np.zeros((4, 3)))
+        halves = Rows(np.zeros((4, 3), dtype=np.float16))
+        row = floats[1]
+        half_row = halves[1]
+        other = Plain()
+    """))
+    assert (env["row"].kind, env["row"].dtype) == (Kind.NDARRAY, "float64")
+    assert env["half_row"].dtype == "float16"

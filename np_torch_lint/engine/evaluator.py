@@ -10,6 +10,7 @@ not import it.
 from __future__ import annotations
 
 import ast
+import weakref
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from . import api, conditions, containers, distributions, effects, guards
@@ -442,6 +443,12 @@ class Evaluator:
             return rows  # ds[i], ds[a:b] of a TensorDataset: a row (or rows) of each of its tensors
         if base.kind in (Kind.DICT, Kind.OBJECT):
             return containers.item(base, containers.constant_key(index))
+        if base.kind is Kind.INSTANCE and isinstance(base.definition, ClassInfo):
+            getitem = base.definition.method("__getitem__")
+            if getitem is not None and isinstance(node.ctx, ast.Load):
+                # reader[i] of a class of the project: its __getitem__ on this instance, with this index
+                key = values[0] if len(parts) == 1 and not isinstance(index, ast.Slice) else UNKNOWN
+                return self.call_function(getitem, frame, [Arg(None, key, index, False)], True, _getitem_call(node), base)
         if base.kind is Kind.MODULE and base.element is not None and not isinstance(index, ast.Slice):
             # model[0], layers[i], heads["cls"]: a member of a Sequential / ModuleList / ModuleDict,
             # moved with its container.
@@ -1283,6 +1290,18 @@ def _path_opened(name: str, args: Sequence[Arg]) -> Optional[Value]:
 
 def _named(node: ast.expr) -> Optional[str]:
     return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+#: ``obj[i]`` as the call it makes, ``obj.__getitem__(i)``: one node per subscript (a site's identity).
+_GETITEM_CALLS: "weakref.WeakKeyDictionary[ast.Subscript, ast.Call]" = weakref.WeakKeyDictionary()
+
+
+def _getitem_call(node: ast.Subscript) -> ast.Call:
+    call = _GETITEM_CALLS.get(node)
+    if call is None:
+        func = ast.copy_location(ast.Attribute(value=node.value, attr="__getitem__", ctx=ast.Load()), node)
+        call = _GETITEM_CALLS[node] = ast.copy_location(ast.Call(func=func, args=[node.slice], keywords=[]), node)
+    return call
 
 
 def _literal_default(cls: ClassInfo, name: str) -> bool:
