@@ -151,3 +151,26 @@ def test_an_instance_subscripted_runs_its_getitem_on_that_instance() -> None:
     """))
     assert (env["row"].kind, env["row"].dtype) == (Kind.NDARRAY, "float64")
     assert env["half_row"].dtype == "float16"
+
+
+@pytest.mark.parametrize("expression, kind, element", [
+    ("np.zeros(3, dtype=np.float32).tolist()", Kind.SEQUENCE, Kind.PY_FLOAT),
+    ("np.zeros(3, dtype=np.int64).tolist()", Kind.SEQUENCE, Kind.PY_INT),
+    ("np.zeros((2, 3), dtype=np.float32).tolist()", Kind.SEQUENCE, Kind.SEQUENCE),
+    ("np.zeros(3, dtype=np.float32)[0].tolist()", Kind.PY_FLOAT, None),  # a 0-d value: a number
+])
+def test_tolist_gives_python_numbers_of_the_dtype_one_list_per_dimension(expression: str, kind: Kind,
+                                                                         element: Kind) -> None:
+    import numpy as np
+
+    env = module_values(f"import numpy as np\nresult = {expression}\n")
+    assert env["result"].kind is kind
+    assert (env["result"].element.kind if env["result"].element is not None else None) is element
+    real = eval(expression)  # the same expression with the installed NumPy
+    assert isinstance(real, list if kind is Kind.SEQUENCE else float)
+
+
+def test_tolist_of_a_value_of_unknown_rank_is_unknown() -> None:
+    env = module_values("import numpy as np\ndef f(shape):\n    return np.zeros(shape, dtype=np.float32)\n"
+                        "result = f(n).tolist()\n")
+    assert env["result"].kind is None

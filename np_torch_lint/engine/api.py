@@ -424,6 +424,9 @@ CPU_RESULT_METHODS: FrozenSet[str] = frozenset({"cpu", "numpy", "tolist", "item"
 #: methods that every array, NumPy scalar and tensor has, giving the Python number of its dtype
 #: (np.float32 array .item() is a float, int32 an int, bool a bool; the same for a tensor).
 PYTHON_NUMBER_METHODS: FrozenSet[str] = frozenset({"item"})
+#: methods of arrays and tensors that give their values as (nested) Python lists of the Python
+#: number of their dtype, one level per dimension (a float32 row's .tolist() is a list of floats).
+PYTHON_LIST_METHODS: FrozenSet[str] = frozenset({"tolist"})
 #: keys under which a checkpoint dict keeps a training counter (``{"model": ..., "epoch": epoch}``):
 #: a name or attribute stored there is a Python number, not a tensor (NTL302's saved-on-CPU test).
 CHECKPOINT_COUNTER_KEYS: FrozenSet[str] = frozenset({

@@ -12,7 +12,7 @@ from . import api
 from .arguments import Arg, argument, callee_text, first, negative_literal, positional
 from .events import ToNumpy
 from .promotion import (NUMBERS, SCALARS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, python_number,
-                        scalar_literal_dtype)
+                        python_values,                         scalar_literal_dtype)
 from .scope import Frame, storage_key
 from .values import UNKNOWN, Kind, Tri, Value, is_array_like, sequence
 from .walker import Walker
@@ -34,6 +34,7 @@ class NumpyModel:
             (api.NDARRAY_SAME_DTYPE, self._same_dtype),
             (api.NUMPY_REDUCTIONS, self._reduce),
             (("item",), self._item),
+            (api.PYTHON_LIST_METHODS, self._tolist),
             (("tobytes",), self._tobytes),
             (("setflags",), self._setflags),
             (("clip",), self._clip),
@@ -426,6 +427,10 @@ class NumpyModel:
     @staticmethod
     def _item(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
         return python_number(a.dtype)
+
+    @staticmethod
+    def _tolist(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:
+        return python_values(a.dtype, a.ndim)
 
     @staticmethod
     def _tobytes(a: Value, name: str, node: ast.Call, args: Sequence[Arg]) -> Value:

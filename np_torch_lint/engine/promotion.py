@@ -152,3 +152,14 @@ def python_number(dtype: Optional[str]) -> Value:
     if dtype in api.INT_DTYPES:
         return Value(kind=Kind.PY_INT)
     return Value(kind=Kind.PY_BOOL) if dtype == api.BOOL else UNKNOWN
+
+
+def python_values(dtype: Optional[str], ndim: Optional[int]) -> Value:
+    """What ``.tolist()`` gives for an array or tensor of this dtype and rank: a Python number for
+    0-d, a list of them for 1-d, lists of lists above (unknown where the rank is not known)."""
+    if ndim is None or ndim < 0:
+        return UNKNOWN
+    value = python_number(dtype)
+    for _ in range(ndim):
+        value = Value(kind=Kind.SEQUENCE, element=value if value.kind is not None else None)
+    return value

@@ -12,7 +12,7 @@ from . import api
 from .arguments import Arg, argument, first, literal_bool_arg, literal_true, positional
 from .events import StateUpdate, ToNumpy
 from .guards import names_a_device
-from .promotion import dtype_of, grad_in_context, python_number
+from .promotion import dtype_of, grad_in_context, python_number, python_values
 from .scope import ClassInfo, Frame, storage_key
 from .torch_model import TorchModel
 from .values import UNKNOWN, Device, Kind, Tri, Value, moved_with, sequence
@@ -45,6 +45,7 @@ class TorchMethods:
             (("detach", "detach_"), self._detach),
             (("requires_grad_",), self._requires_grad),
             (("item",), self._item),
+            (api.PYTHON_LIST_METHODS, self._tolist),
             (api.INTEGER_RESULTS, self._integer_result),
             (api.VALUES_INDICES_RESULTS, self._values_indices),
             (api.TENSOR_PROPAGATING, self._propagating),
@@ -152,6 +153,10 @@ class TorchMethods:
     @staticmethod
     def _item(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return python_number(t.dtype)
+
+    @staticmethod
+    def _tolist(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return python_values(t.dtype, t.ndim)
 
     @staticmethod
     def _integer_result(t: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
