@@ -174,3 +174,38 @@ def test_tolist_of_a_value_of_unknown_rank_is_unknown() -> None:
     env = module_values("import numpy as np\ndef f(shape):\n    return np.zeros(shape, dtype=np.float32)\n"
                         "result = f(n).tolist()\n")
     assert env["result"].kind is None
+
+
+SAVED = """
+    import os
+    import numpy as np
+    from pathlib import Path
+
+    CACHE = Path("cache")
+
+    def build():
+        np.save(CACHE / "features.npy", np.random.rand(4, 3))
+        np.save(os.path.join("cache", "labels.npy"), np.arange(4, dtype=np.int32))
+        return CACHE / "features.npy", os.path.join("cache", "labels.npy")
+
+    features_path, labels_path = build()
+"""
+
+
+@pytest.mark.parametrize("expression, dtype", [
+    ("np.load(features_path)", "float64"),  # a helper's returned path names the file it saved
+    ("np.load(labels_path)", "int32"),
+    ("np.load(CACHE / 'features.npy')", "float64"),
+    ("np.load('cache/features.npy')", "float64"),  # matched by the file's name
+    ("np.load(CACHE / 'other.npy')", None),  # never saved here
+    ("np.load(features_path, allow_pickle=True)", None),  # may unpickle anything
+])
+def test_np_load_gives_back_what_np_save_wrote_under_that_name(expression: str, dtype: object) -> None:
+    env = module_values(textwrap.dedent(SAVED) + f"result = {expression}\n")
+    assert env["result"].dtype == dtype
+
+
+def test_a_name_saved_with_two_dtypes_loads_unknown() -> None:
+    env = module_values(textwrap.dedent(SAVED) + "np.save(CACHE / 'features.npy', np.zeros(3, dtype=np.float32))\n"
+                        "result = np.load(features_path)\n")
+    assert env["result"].dtype is None

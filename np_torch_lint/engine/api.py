@@ -612,6 +612,12 @@ MAPPED_READERS: Mapping[str, Tuple[int, str]] = {"numpy.load": (1, "mmap_mode"),
 #: np.load of a path written in the code with this suffix reads one array (dtype as saved);
 #: an .npz path gives a dict-like archive, and a path not written out may be either.
 NPY_SUFFIX = ".npy"
+#: NumPy writers of one array to a .npy file: name -> (position of the file, position of the array).
+NUMPY_ARRAY_SAVERS: Mapping[str, Tuple[int, int]] = {"numpy.save": (0, 1)}
+#: the qualname of a path value whose file name is known (``CACHE / "feats.npy"``): this prefix and the name.
+NAMED_FILE = "<path to file> "
+#: functions that join path parts: the last part, a literal, names the file.
+PATH_JOINS: FrozenSet[str] = frozenset({"os.path.join", "posixpath.join"})
 #: what np.load gives for a path not written out (``np.load(path)``, no allow_pickle): an ndarray or,
 #: for an .npz file, an NpzFile archive. A use only an ndarray has settles it as an array.
 NUMPY_LOADED = "numpy.load.result"

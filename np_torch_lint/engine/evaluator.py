@@ -17,7 +17,7 @@ from . import api, conditions, containers, distributions, effects, guards
 from .arguments import Arg, argument, bound_arguments, first, literal_false
 from .events import ParameterUpdate, Snapshot
 from .functions import constant_arguments
-from .numpy_model import NumpyModel, loaded_array
+from .numpy_model import NumpyModel, loaded_array, named_file
 from .premises import Premises
 from .promotion import NUMBERS, SCALARS, grad_in_context, numpy_result_dtype
 from .classes import POST_INIT, attributes_read, registered_name
@@ -492,6 +492,9 @@ class Evaluator:
             if isinstance(op, ast.Div) or Kind.PY_FLOAT in (left.kind, right.kind):
                 return Value(kind=Kind.PY_FLOAT)
             return Value(kind=Kind.PY_INT)
+        if isinstance(op, ast.Div) and left.kind is None and right.kind is Kind.PY_STR and isinstance(node, ast.BinOp):
+            # CACHE / "feats.npy": a pathlib path that names its file (np.save, then np.load of it)
+            return named_file(right, node) or UNKNOWN
         return UNKNOWN
 
     def _array_like_binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST) -> Value:
@@ -793,6 +796,8 @@ class Evaluator:
         handler = self.api_calls.get(qual)
         if handler is not None:
             return handler(qual, node, args, frame)
+        if qual in api.PATH_JOINS and node.args:
+            return named_file(UNKNOWN, node) or UNKNOWN  # os.path.join(root, "feats.npy") names its file
         for matches, namespace_handler in self.api_namespaces:
             if matches(qual):
                 return namespace_handler(qual, node, args, frame)

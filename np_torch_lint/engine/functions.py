@@ -175,7 +175,7 @@ class FunctionWalks:
             if written is not None:
                 frame.pending_writes.setdefault(written, pending)
         value = self._shares_renamed(walked[0], info, args, bound_self)
-        if knows_nothing(value):
+        if knows_nothing(value) and not names_a_file(value):
             return self.returns_annotated(info)
         return value
 
@@ -362,7 +362,8 @@ class FunctionWalks:
             written = {id(arg.value) for arg in args if arg.value.kind is Kind.NONE and isinstance(arg.node, ast.Constant)}
             defaulted = frozenset(defaults) | {name for name, value in params.items() if id(value) in written}
         moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
-        if params is None or (moved is None and all(knows_nothing(value) for value in params.values())):
+        if params is None or (moved is None and all(knows_nothing(value) and not names_a_file(value)
+                                                    for value in params.values())):
             return None
         if info.active_calls or info.summarizing or self._call_budget <= 0:
             return None
@@ -452,7 +453,7 @@ class FunctionWalks:
         self.ensure_walked(info)
         if info.generator:
             return info.summary if info.summary is not None else UNKNOWN
-        if info.summary is None or knows_nothing(info.summary):
+        if info.summary is None or knows_nothing(info.summary) and not names_a_file(info.summary):
             return self.returns_annotated(info)
         return info.summary
 
@@ -665,6 +666,12 @@ def _written_on_self(info: FunctionInfo, events: Sequence[object]) -> FrozenSet[
     prefix = self_name + "."
     return frozenset(event.name[len(prefix):] for event in events
                      if isinstance(event, InPlaceWrite) and event.name.startswith(prefix) and "." not in event.name[len(prefix):])
+
+
+def names_a_file(value: Value) -> bool:
+    """A path value that names its file (``return CACHE / "feats.npy"``): kept through a return, so that
+    ``np.load(helper())`` reads what ``np.save`` wrote there (numpy_model.file_name)."""
+    return value.qualname is not None and value.qualname.startswith(api.NAMED_FILE)
 
 
 def _returned(frame: Frame) -> Value:

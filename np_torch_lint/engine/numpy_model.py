@@ -6,7 +6,7 @@ combines the facts (dtype, read-only, negative strides, memory shared with a ten
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import api
 from .arguments import Arg, argument, callee_text, first, negative_literal, positional
@@ -14,7 +14,7 @@ from .events import ToNumpy
 from .promotion import (NUMBERS, SCALARS, data_dtype, dtype_of, numpy_combined_dtype, numpy_result_dtype, python_number,
                         python_values,                         scalar_literal_dtype)
 from .scope import Frame, storage_key
-from .values import UNKNOWN, Kind, Tri, Value, is_array_like, sequence
+from .values import UNKNOWN, Kind, Tri, Value, is_array_like, join, sequence
 from .walker import Walker
 
 ArrayMethod = Callable[[Value, str, ast.Call, Sequence[Arg]], Value]
@@ -24,6 +24,9 @@ ARRAY_KINDS = (Kind.NDARRAY, Kind.NP_SCALAR)
 class NumpyModel:
     def __init__(self, walker: Walker) -> None:
         self.it = walker
+        # .npy file name -> the join of the arrays this file saves there (np.save): what np.load of
+        # that name gives back (a feature cache written and read by the same program)
+        self.saved: Dict[str, Value] = {}
         # ndarray (and NumPy scalar) methods by name; the first row for a name wins.
         self.methods: Dict[str, ArrayMethod] = {}
         rows: List[tuple] = [
@@ -52,6 +55,15 @@ class NumpyModel:
             return readonly
         if qual in api.ARRAY_MAKERS:
             return self.array_maker(qual, api.ARRAY_MAKERS[qual], node, args, frame)
+        if qual in api.NUMPY_ARRAY_SAVERS:
+            self._save(api.NUMPY_ARRAY_SAVERS[qual], node, args)
+            return Value(kind=Kind.NONE)
+        if qual == "numpy.load" and args and not args[0].starred and args[0].keyword is None:
+            saved = self.saved.get(file_name(args[0].node, args[0].value) or "")
+            if saved is not None and saved.kind is Kind.NDARRAY and saved.dtype is not None and _array_or_archive(node):
+                # np.save(CACHE / "feats.npy", feats) earlier in this file: the same array comes back
+                return Value(kind=Kind.NDARRAY, dtype=saved.dtype, ndim=saved.ndim, negative_strides=Tri.NO,
+                             readonly=Tri.NO, origin=saved.origin)
         if qual == "numpy.load" and node.args and _written_suffix(node.args[0]) == api.NPY_SUFFIX:
             return Value(kind=Kind.NDARRAY, negative_strides=Tri.NO, readonly=Tri.NO, origin=self.it.origin(node.func))
         if qual == "numpy.load" and _array_or_archive(node):
@@ -62,6 +74,17 @@ class NumpyModel:
             if qual.startswith(generator + "."):
                 return self.generator_method(qual, qual[len(generator) + 1:], node, args, frame)
         return self.function(qual, node, args, frame)
+
+    def _save(self, positions: Tuple[int, int], node: ast.Call, args: Sequence[Arg]) -> None:
+        """``np.save(path, array)``: what the file named by ``path`` holds from now on, joined with
+        what other saves there wrote (a name saved with different dtypes holds an unknown one)."""
+        path, array = argument(args, positions[0], "file"), argument(args, positions[1], "arr")
+        name = file_name(path.node, path.value) if path is not None and not path.starred else None
+        if name is None or not name.endswith(api.NPY_SUFFIX):
+            return
+        stored = array.value if array is not None and array.value.kind is Kind.NDARRAY else UNKNOWN
+        before = self.saved.get(name)
+        self.saved[name] = stored if before is None else join(before, stored)
 
     def generator_method(self, qual: str, method: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """rng.random(...), RandomState(0).randint(...): an array maker of the generator."""
@@ -547,6 +570,30 @@ def _real(value: Value) -> bool:
     if value.kind is Kind.SEQUENCE and value.element is not None:
         return _real(value.element)
     return False
+
+
+def file_name(node: ast.expr, value: Value) -> Optional[str]:
+    """The name of the file a path names, as written (``"feats.npy"``, ``CACHE / "feats.npy"``,
+    ``os.path.join(d, "feats.npy")``, ``d + "/feats.npy"``) or as a path value carries it (a
+    variable bound to one, a helper's returned path); None where it is not known."""
+    if value.qualname is not None and value.qualname.startswith(api.NAMED_FILE):
+        return value.qualname[len(api.NAMED_FILE):]
+    if value.kind is Kind.PY_STR and value.qualname:
+        return value.qualname.replace("\\", "/").rsplit("/", 1)[-1] or None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)) \
+            and isinstance(node.right, ast.Constant) and isinstance(node.right.value, str):
+        return node.right.value.replace("\\", "/").rsplit("/", 1)[-1] or None
+    if isinstance(node, ast.Call) and node.args and not node.keywords and ast.unparse(node.func) in ("os.path.join", "path.join", "osp.join") \
+            and isinstance(node.args[-1], ast.Constant) and isinstance(node.args[-1].value, str):
+        return node.args[-1].value.replace("\\", "/").rsplit("/", 1)[-1] or None
+    return None
+
+
+def named_file(value: Value, node: ast.expr) -> Optional[Value]:
+    """A path value that keeps the file name it was built with (``CACHE / "feats.npy"``), so a
+    variable or a helper's return that holds it still names the file."""
+    name = file_name(node, value)
+    return Value(qualname=api.NAMED_FILE + name) if name else None
 
 
 def _written_suffix(node: ast.expr) -> Optional[str]:
