@@ -579,14 +579,23 @@ def file_name(node: ast.expr, value: Value) -> Optional[str]:
     if value.qualname is not None and value.qualname.startswith(api.NAMED_FILE):
         return value.qualname[len(api.NAMED_FILE):]
     if value.kind is Kind.PY_STR and value.qualname:
-        return value.qualname.replace("\\", "/").rsplit("/", 1)[-1] or None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)) \
-            and isinstance(node.right, ast.Constant) and isinstance(node.right.value, str):
-        return node.right.value.replace("\\", "/").rsplit("/", 1)[-1] or None
-    if isinstance(node, ast.Call) and node.args and not node.keywords and ast.unparse(node.func) in ("os.path.join", "path.join", "osp.join") \
-            and isinstance(node.args[-1], ast.Constant) and isinstance(node.args[-1].value, str):
-        return node.args[-1].value.replace("\\", "/").rsplit("/", 1)[-1] or None
+        return _base_name(value.qualname)
+    last: Optional[ast.expr] = None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
+        last = node.right
+    elif isinstance(node, ast.Call) and node.args and not node.keywords and ast.unparse(node.func) in _JOIN_SPELLINGS:
+        last = node.args[-1]
+    if isinstance(last, ast.Constant) and isinstance(last.value, str):
+        return _base_name(last.value)
     return None
+
+
+#: how a path join is written (``os.path.join``, ``import os.path as osp``).
+_JOIN_SPELLINGS = ("os.path.join", "path.join", "osp.join")
+
+
+def _base_name(path: str) -> Optional[str]:
+    return path.replace("\\", "/").rsplit("/", 1)[-1] or None
 
 
 def named_file(value: Value, node: ast.expr) -> Optional[Value]:

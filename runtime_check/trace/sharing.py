@@ -84,7 +84,7 @@ def _attributes_holding(frame: FrameType, obj: Any) -> FrozenSet[Tuple[str, str]
         bound.update(frame.f_globals)
     found: Set[Tuple[str, str]] = set()
     for name, holder in bound.items():
-        if isinstance(holder, (ModuleType, type)) or callable(holder) and not hasattr(holder, "__dict__"):
+        if isinstance(holder, (ModuleType, type)):
             continue
         attributes = getattr(holder, "__dict__", None)
         if not isinstance(attributes, dict):
@@ -115,6 +115,8 @@ def _own_methods(cls: type) -> List[Tuple[str, Any]]:
 #: methods of a dict that read its values.
 _DICT_VALUE_READS = frozenset({"values", "items", "get", "pop", "copy"})
 _item_reads_cache: Dict[CodeType, List[Tuple[int, str, Any]]] = {}
+#: what loads a subscript's key just before it (a name or a constant).
+_KEY_LOADS = frozenset(_LOADS | {"LOAD_CONST"})
 #: the key of an item read that is not a constant (a loop's key, a variable): any item.
 _ANY_KEY = object()
 
@@ -135,7 +137,7 @@ def _item_reads(code: CodeType) -> List[Tuple[int, str, Any]]:
             if ins.opname not in _LOADS or not isinstance(ins.argval, str):
                 continue
             after = instructions[i + 1:i + 3]
-            if len(after) == 2 and after[0].opname in _LOADS | {"LOAD_CONST"} and after[1].opname == "BINARY_SUBSCR":
+            if len(after) == 2 and after[0].opname in _KEY_LOADS and after[1].opname == "BINARY_SUBSCR":
                 known.append((ins.offset, ins.argval, after[0].argval if after[0].opname == "LOAD_CONST" else _ANY_KEY))
             elif after and after[0].opname in _ATTRIBUTE_LOADS and after[0].argval in _DICT_VALUE_READS:
                 known.append((ins.offset, ins.argval, _ANY_KEY))
