@@ -14,7 +14,7 @@ from typing import List, Optional
 import pytest
 
 from np_torch_lint.engine import module_values
-from np_torch_lint.engine.values import Device, Kind, Tri, Value
+from np_torch_lint.engine.values import UNKNOWN, Device, Kind, Tri, Value
 from np_torch_lint.lint import analyze
 
 PRELUDE = """\
@@ -984,6 +984,32 @@ def test_sklearn_toy_data_makers_give_float64_features_and_their_target_dtype() 
         assert (str(X.dtype), X.ndim, str(y.dtype), y.ndim) == ("float64", 2, target, 1), qual
         found = value(f"{name}(n_samples=20)", f"from {module} import {name}\n")
         assert [(item.dtype, item.ndim) for item in (found.elements or ())] == [("float64", 2), (target, 1)]
+
+
+def test_sklearn_bundled_loaders_give_float64_features_and_their_target_dtype_with_return_x_y() -> None:
+    import importlib
+
+    from np_torch_lint.engine import api
+
+    for qual, target in api.SKLEARN_BUNDLED_LOADERS.items():
+        module, name = qual.rsplit(".", 1)
+        X, y = getattr(importlib.import_module(module), name)(return_X_y=True)
+        assert (str(X.dtype), X.ndim, str(y.dtype), y.ndim) == ("float64", 2, target, 1), qual
+        found = value(f"{name}(return_X_y=True)", f"from {module} import {name}\n")
+        assert [(item.dtype, item.ndim) for item in (found.elements or ())] == [("float64", 2), (target, 1)]
+        # a Bunch, or pandas objects, are not followed
+        assert value(f"{name}()", f"from {module} import {name}\n") == UNKNOWN
+        assert value(f"{name}(return_X_y=True, as_frame=True)", f"from {module} import {name}\n") == UNKNOWN
+
+
+def test_a_fitted_scaler_is_the_scaler_itself() -> None:
+    import numpy as np
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler()
+    assert scaler.fit(np.ones((3, 2))) is scaler
+    setup = "from sklearn.preprocessing import StandardScaler\nX = np.arange(12).reshape(6, 2)\n"
+    assert value("StandardScaler().fit(X).transform(X)", setup).dtype == "float64"
 
 
 @pytest.mark.parametrize("dtype, expected", [("np.float32", "float32"), ("np.float64", "float64"),

@@ -63,6 +63,7 @@ KNOWN_MISSES = {
     "NTL501/pos_legacy_floattensor_of_array_list.py": _TYPED_LEGACY.format("FloatTensor"),
     "NTL503/pos_checkpoint_doubletensor.py": _TYPED_LEGACY.format("DoubleTensor"),
     "NTL503/pos_dataset_floattensor.py": _TYPED_LEGACY.format("FloatTensor"),
+    "NTL503/pos_bundled_dataset_scaled_legacy_constructor.py": _TYPED_LEGACY.format("FloatTensor"),
     "NTL503/pos_eval_inttensor_predictions.py": _TYPED_LEGACY.format("IntTensor"),
     "NTL503/pos_int32_labels_longtensor.py": _TYPED_LEGACY.format("LongTensor"),
 }

@@ -757,7 +757,15 @@ SKLEARN_DATASET_MAKERS: Mapping[str, str] = {
         ("make_regression", "float64"), ("make_classification", "int64"), ("make_blobs", "int64"),
         ("make_moons", "int64"), ("make_circles", "int64"), ("make_friedman1", "float64"))}
 SKLEARN_EXTRA_RESULTS: FrozenSet[str] = frozenset({"coef", "return_centers"})
+#: the bundled datasets of sklearn.datasets (read from the installed package, no download): with a
+#: literal ``return_X_y=True`` they give ``(X, y)``, X float64 (2-d), y of this dtype (1-d); without
+#: it a Bunch (unknown here), and ``as_frame=True`` gives pandas objects (unknown).
+SKLEARN_BUNDLED_LOADERS: Mapping[str, str] = {
+    f"sklearn.datasets.{name}": target for name, target in (
+        ("load_iris", "int64"), ("load_breast_cancer", "int64"), ("load_digits", "int64"),
+        ("load_wine", "int64"), ("load_diabetes", "float64"))}
 SKLEARN_SCALER_METHODS: FrozenSet[str] = frozenset({"fit_transform", "transform", "inverse_transform"})
+SKLEARN_SCALER_FIT = "fit"  # returns the scaler itself: ``StandardScaler().fit(X).transform(X)``
 SKLEARN_KEPT_FLOATS: FrozenSet[str] = frozenset({"float32", "float16"})
 #: torch's TensorDataset: item ``i`` is the tuple of row ``i`` of each tensor it was given; a
 #: DataLoader over it (default collate) yields those rows stacked: each tensor's dtype, device, grad.

@@ -62,8 +62,11 @@ class Evaluator:
             self.api_calls.setdefault(name, self.sklearn.split)
         for name in api.SKLEARN_DATASET_MAKERS:
             self.api_calls.setdefault(name, self.sklearn.toy_data)
+        for name in api.SKLEARN_BUNDLED_LOADERS:
+            self.api_calls.setdefault(name, self.sklearn.bundled_data)
         for name in api.SKLEARN_SCALERS:
             self.api_calls.setdefault(name, self.sklearn.scaler)
+        self.api_calls.setdefault(f"{api.SKLEARN_SCALER}.{api.SKLEARN_SCALER_FIT}", self.sklearn.scaler)
         for name in api.SKLEARN_SCALER_METHODS:
             self.api_calls.setdefault(f"{api.SKLEARN_SCALER}.{name}", self.sklearn.scaled)
         for name in api.FILE_OPENERS:

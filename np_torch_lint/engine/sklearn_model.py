@@ -12,7 +12,7 @@ import ast
 from typing import List, Sequence
 
 from . import api
-from .arguments import Arg, first
+from .arguments import Arg, argument, first, literal_true
 from .scope import Frame
 from .values import UNKNOWN, Kind, Tri, Value, sequence
 from .walker import Walker
@@ -42,7 +42,8 @@ class SklearnModel:
 
     @staticmethod
     def scaler(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
-        """``StandardScaler()``: an object whose transforms are followed (SklearnModel.scaled)."""
+        """``StandardScaler()`` and its ``.fit(X)`` (which returns the scaler): an object whose
+        transforms are followed (SklearnModel.scaled)."""
         return Value(kind=Kind.API, qualname=api.SKLEARN_SCALER)
 
     def scaled(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
@@ -58,10 +59,22 @@ class SklearnModel:
         """``X, y = make_classification(...)``: float64 features, the maker's target dtype."""
         if any(arg.starred or arg.keyword in api.SKLEARN_EXTRA_RESULTS for arg in args):
             return UNKNOWN
+        return self._features_and_target(node, api.SKLEARN_DATASET_MAKERS[qual])
+
+    def bundled_data(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``X, y = load_iris(return_X_y=True)``: float64 features, the loader's target dtype; a
+        Bunch (unknown) without a literal ``return_X_y=True``, pandas with ``as_frame``."""
+        asks = argument(args, None, "return_X_y")
+        if (asks is None or not literal_true(asks.node) or argument(args, None, "as_frame") is not None
+                or any(arg.starred for arg in args)):
+            return UNKNOWN
+        return self._features_and_target(node, api.SKLEARN_BUNDLED_LOADERS[qual])
+
+    def _features_and_target(self, node: ast.Call, target_dtype: str) -> Value:
         origin = self.it.origin(node.func)
         features = Value(kind=Kind.NDARRAY, dtype=api.FLOAT64, ndim=2, negative_strides=Tri.NO, readonly=Tri.NO,
                          origin=origin)
-        target = Value(kind=Kind.NDARRAY, dtype=api.SKLEARN_DATASET_MAKERS[qual], ndim=1, negative_strides=Tri.NO,
+        target = Value(kind=Kind.NDARRAY, dtype=target_dtype, ndim=1, negative_strides=Tri.NO,
                        readonly=Tri.NO, origin=origin)
         return sequence((features, target))
 
