@@ -209,3 +209,37 @@ def test_a_name_saved_with_two_dtypes_loads_unknown() -> None:
     env = module_values(textwrap.dedent(SAVED) + "np.save(CACHE / 'features.npy', np.zeros(3, dtype=np.float32))\n"
                         "result = np.load(features_path)\n")
     assert env["result"].dtype is None
+
+
+STORE = """
+    import numpy as np
+    import torch
+
+    class Store:
+        def __init__(self):
+            self.states = np.zeros((8, 3), dtype=np.float32)
+
+        def views(self):
+            return torch.from_numpy(self.states[:4]), torch.from_numpy(self.states)
+
+        def copies(self):
+            return torch.tensor(self.states[:4]), 4
+
+    store = Store()
+"""
+
+
+@pytest.mark.parametrize("tail, expected", [
+    ("a, b = store.views()\na.mul_(2)\nprint(store.states)\n", [("NTL401", 17)]),  # each item, both views
+    ("a, b = store.views()\nb.add_(1)\nprint(store.states.sum())\n", [("NTL401", 17)]),
+    ("a, b = store.copies()\na.mul_(2)\nprint(store.states)\n", []),  # a copy
+    ("a, b = store.views()\na.mul_(2)\nprint(a)\n", []),  # the store is not read again
+    ("a, b = store.views()\na.mul_(2)\nstore.states = np.ones((8, 3))\nprint(store.states)\n", []),  # rebound
+    ("other = Store()\na, b = store.views()\na.mul_(2)\nprint(other.states)\n", []),  # another instance
+])
+def test_a_method_s_view_of_its_own_attribute_shares_with_that_attribute_of_the_receiver(
+        tail: str, expected: list) -> None:
+    from np_torch_lint.lint import analyze
+
+    source = textwrap.dedent(STORE) + tail
+    assert [(r.code, r.line) for r in analyze(source, filename="store.py")] == expected

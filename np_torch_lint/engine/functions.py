@@ -156,6 +156,8 @@ class FunctionWalks:
             with self._raised_here(info.home, frame):
                 return info.home.functions.call_with(info, args, frame, bound_self, call, receiver)
         walked = self._walk_call(info, args, frame, bound_self, receiver)
+        holder = call.func.value if bound_self and isinstance(call.func, ast.Attribute) else None
+        receiver_key = storage_key(holder) if holder is not None else None
         if walked is None:
             summary = self.summary(info)
             if info.updates_parameters:
@@ -163,7 +165,7 @@ class FunctionWalks:
                 self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
             if frame.context.loops:
                 self._writes_on_receiver(info, bound_self, info.writes_on_self, frame, call)
-            return summary
+            return self._shares_renamed(summary, info, args, bound_self, receiver_key)
         if any(isinstance(event, ParameterUpdate) for event in walked[1]):
             # train_one_epoch(model, optimizer): the call updates the parameters (in an epoch loop, each time)
             self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
@@ -174,22 +176,25 @@ class FunctionWalks:
             written = argument_name(info, args, bound_self, parameter)
             if written is not None:
                 frame.pending_writes.setdefault(written, pending)
-        value = self._shares_renamed(walked[0], info, args, bound_self)
+        value = self._shares_renamed(walked[0], info, args, bound_self, receiver_key)
         if knows_nothing(value) and not names_a_file(value):
             return self.returns_annotated(info)
         return value
 
     def _shares_renamed(self, value: Value, info: FunctionInfo, args: Sequence[Any], bound_self: bool,
-                        depth: int = 0) -> Value:
+                        receiver: Optional[str], depth: int = 0) -> Value:
         """What a call returns, its memory shares with the callee's parameters named as the caller's
         arguments: a view of parameter ``x_t`` is a view of the argument passed there; so is each
-        item of a returned tuple or dict (``return x.numpy(), y.numpy()``)."""
+        item of a returned tuple or dict (``return x.numpy(), y.numpy()``). A view of the method's
+        own attribute (``torch.from_numpy(self.obs[:n])``) is a view of that attribute of the
+        caller's ``receiver`` (``buffer.obs``)."""
         if value.shares_with is not None and sibling_position(value.shares_with) is None:
-            partner = argument_name(info, args, bound_self, value.shares_with)
+            partner = argument_name(info, args, bound_self, value.shares_with, receiver)
             value = value.with_(shares_with=partner, shared_at=value.shared_at if partner else None)
         if value.kind in (Kind.SEQUENCE, Kind.DICT) and value.elements and depth < 2 and any(
                 item.shares_with is not None or item.elements for item in value.elements):
-            items = tuple(self._shares_renamed(item, info, args, bound_self, depth + 1) for item in value.elements)
+            items = tuple(self._shares_renamed(item, info, args, bound_self, receiver, depth + 1)
+                          for item in value.elements)
             value = value.with_(elements=items)
         return value
 
@@ -761,11 +766,15 @@ def parameters_given(info: FunctionInfo, args: Sequence[Any], bound_self: bool) 
     return pairs
 
 
-def argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str) -> Optional[str]:
+def argument_name(info: FunctionInfo, args: Sequence[Any], bound_self: bool, parameter: str,
+                  receiver: Optional[str] = None) -> Optional[str]:
     """The caller's variable passed as ``parameter``, if it was passed as a plain name or an
     attribute of one (``data.x``: see ``scope.storage_key``). An attribute of the parameter
-    (``buf.rewards``) is that attribute of a plain name passed there."""
+    (``buf.rewards``) is that attribute of a plain name passed there; an attribute of a
+    method's ``self``, that attribute of the caller's ``receiver`` (a plain name)."""
     root, dot, attr = parameter.partition(".")
+    if dot and receiver is not None and bound_self and root == _self_parameter(info):
+        return f"{receiver}.{attr}" if "." not in receiver and "." not in attr else None
     if dot:
         holder = argument_name(info, args, bound_self, root)
         return f"{holder}.{attr}" if holder is not None and "." not in holder and "." not in attr else None

@@ -56,22 +56,32 @@ def read_later(frame: FrameType, names: FrozenSet[str]) -> bool:
 
 
 _ATTRIBUTE_LOADS = {"LOAD_ATTR", "LOAD_METHOD"}
-_attr_reads_cache: Dict[CodeType, List[Tuple[int, str, str]]] = {}
+_attr_access_cache: Dict[CodeType, Tuple[List[Tuple[int, str, str]], List[Tuple[int, str, str]]]] = {}
 
 
 def _attribute_reads(code: CodeType) -> List[Tuple[int, str, str]]:
     """(offset, name, attribute) of each ``name.attribute`` read: a load of a name followed at once
     by a load of one of its attributes (``self.pixels``, ``table.raw_means``)."""
-    known = _attr_reads_cache.get(code)
+    return _attribute_accesses(code)[0]
+
+
+def _attribute_accesses(code: CodeType) -> Tuple[List[Tuple[int, str, str]], List[Tuple[int, str, str]]]:
+    """The ``name.attribute`` reads (see _attribute_reads) and stores (``name.attribute = v``)."""
+    known = _attr_access_cache.get(code)
     if known is None:
-        known = []
+        reads: List[Tuple[int, str, str]] = []
+        stores: List[Tuple[int, str, str]] = []
         previous = None
         for ins in dis.get_instructions(code):
-            if ins.opname in _ATTRIBUTE_LOADS and previous is not None and previous.opname in _LOADS \
-                    and isinstance(previous.argval, str) and isinstance(ins.argval, str):
-                known.append((previous.offset, previous.argval, ins.argval))
+            if previous is not None and previous.opname in _LOADS and isinstance(previous.argval, str) \
+                    and isinstance(ins.argval, str):
+                if ins.opname in _ATTRIBUTE_LOADS:
+                    reads.append((previous.offset, previous.argval, ins.argval))
+                elif ins.opname == "STORE_ATTR":
+                    stores.append((previous.offset, previous.argval, ins.argval))
             previous = ins
-        _attr_reads_cache[code] = known
+        known = (reads, stores)
+        _attr_access_cache[code] = known
     return known
 
 
@@ -171,14 +181,18 @@ def items_read_later(frame: FrameType, obj: Any) -> bool:
 
 
 def attribute_read_later(frame: FrameType, held: FrozenSet[Tuple[str, str]]) -> bool:
-    """Whether the frame's code reads one of ``name.attribute`` after the instruction running now."""
-    reads = _attribute_reads(frame.f_code)
+    """Whether the frame's code reads one of ``name.attribute`` after the instruction running now;
+    a read straight after a store to that attribute (``table.raw = fresh``) reads what was stored."""
+    reads, stores = _attribute_accesses(frame.f_code)
     _, jumps = _reads(frame.f_code)
     now = frame.f_lasti
     for offset, name, attr in reads:
         if (name, attr) not in held:
             continue
-        if offset > now or any(jump_from > now and target <= offset for jump_from, target in jumps):
+        if offset > now and not any(now < stored < offset and (stored_name, stored_attr) == (name, attr)
+                                    for stored, stored_name, stored_attr in stores):
+            return True
+        if any(jump_from > now and target <= offset for jump_from, target in jumps):
             return True
     return False
 
