@@ -234,6 +234,19 @@ class ClassScan:
         return not self.self_calls.isdisjoint(methods)
 
 
+def method_stored(cls: ClassInfo) -> FrozenSet[str]:
+    """The ``self.<name>`` that methods other than ``__init__`` (the bases' too) store plainly: a
+    call of one may change them (augmented-only arrays are updated in place, the same object)."""
+    names: Set[str] = set()
+    pending = [cls]
+    while pending:
+        current = pending.pop()
+        pending.extend(current.bases)
+        if current.scan is not None:
+            names |= set().union(*current.scan.storing.values()) - current.scan.augmented_only
+    return frozenset(names)
+
+
 def attributes_read(cls: ClassInfo, method: str) -> Set[str]:
     """The ``self.<name>`` a method of ``cls`` reads, and the methods it calls on ``self`` read in
     turn (``data.raw_summary()`` reads ``data.raw``: NTL401's later read of a shared array)."""

@@ -20,7 +20,7 @@ from .functions import constant_arguments
 from .numpy_model import NumpyModel, loaded_array, named_file
 from .premises import Premises
 from .promotion import NUMBERS, SCALARS, grad_in_context, numpy_result_dtype
-from .classes import POST_INIT, attributes_read, registered_name
+from .classes import POST_INIT, attributes_read, method_stored, registered_name
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, on_instance, storage_key
 from .nodes import walk
 from .torch_methods import TorchMethods
@@ -1081,12 +1081,19 @@ class Evaluator:
 
     @staticmethod
     def _forget_passed_dicts(args: Sequence[Arg], frame: Frame) -> None:
-        """A dict passed to code the engine does not model may be changed there (``fill(batch)``)."""
+        """A dict passed to code the engine does not model may be changed there (``fill(batch)``);
+        so may an instance's attributes that its methods store (``fit(scaler)`` may call
+        ``scaler.fit``): what a method call left on it (FunctionWalks._receiver_after) is forgotten."""
         for arg in args:
             if arg.value.kind is Kind.DICT and isinstance(arg.node, ast.Name) and arg.value.element != UNKNOWN:
                 frame.env[arg.node.id] = containers.contents_unknown()
             elif arg.value.kind is Kind.OBJECT and isinstance(arg.node, ast.Name):
                 frame.env[arg.node.id] = UNKNOWN
+            elif arg.value.attrs and isinstance(arg.node, ast.Name) and isinstance(arg.value.definition, ClassInfo):
+                settable = method_stored(arg.value.definition)
+                kept = tuple(item for item in arg.value.attrs if item[0] not in settable)
+                if len(kept) != len(arg.value.attrs):
+                    frame.env[arg.node.id] = arg.value.with_(attrs=kept or None)
 
     # --- method calls -------------------------------------------------------------------
 

@@ -165,6 +165,8 @@ class FunctionWalks:
                 self.interp.emit(frame, ParameterUpdate(self.interp.site(call), frame.context))
             if frame.context.loops:
                 self._writes_on_receiver(info, bound_self, info.writes_on_self, frame, call)
+            if bound_self and receiver is not None:
+                self._receiver_after(info, receiver, {}, summary, call, frame)
             return self._shares_renamed(summary, info, args, bound_self, receiver_key)
         if any(isinstance(event, ParameterUpdate) for event in walked[1]):
             # train_one_epoch(model, optimizer): the call updates the parameters (in an epoch loop, each time)
@@ -177,9 +179,45 @@ class FunctionWalks:
             if written is not None:
                 frame.pending_writes.setdefault(written, pending)
         value = self._shares_renamed(walked[0], info, args, bound_self, receiver_key)
+        if bound_self and receiver is not None:
+            value = self._receiver_after(info, receiver, walked[2], value, call, frame)
         if knows_nothing(value) and not names_a_file(value):
             return self.returns_annotated(info)
         return value
+
+    def _receiver_after(self, info: FunctionInfo, receiver: Value, stored: Dict[str, Value], returned: Value,
+                        call: ast.Call, frame: Frame) -> Value:
+        """The instance a method ran on, as the method leaves it: ``scaler.fit(X)`` stores
+        ``self.mean_`` on every path that returns (a plain assignment among the body's top-level
+        statements, before any early return), so ``scaler`` holds it from here on; what the method
+        may store otherwise (on some path, or through another method it calls on self) is left to
+        the class's join. The name the receiver is bound to is updated, and a method that returns
+        ``self`` (``Scaler(cfg).fit(X)``) returns the updated instance. What the call returns."""
+        owner = info.owner
+        if owner is None or receiver.kind not in (Kind.INSTANCE, Kind.MODULE) or receiver.definition is None \
+                or not _subclass_or_same(receiver, owner):
+            return returned
+        changed = stores_reached(owner, info)
+        if not changed:
+            return returned
+        settled = settled_stores(info)
+        attrs = {name: value for name, value in receiver.attrs or () if name not in changed}
+        for name in sorted(settled & changed):
+            value = stored.get(name)
+            if value is not None and not knows_nothing(value) and value.kind is not Kind.NONE:
+                attrs[name] = value
+        updated = receiver.with_(attrs=tuple(sorted(attrs.items(), key=lambda item: item[0])) or None)
+        holder = call.func.value if isinstance(call.func, ast.Attribute) else None
+        if isinstance(holder, ast.Name) and frame.lookup(holder.id) is receiver:
+            frame.env[holder.id] = updated
+            # another name bound to the same instance (`t = s`) was changed too, not as this walk saw
+            forgotten = receiver.with_(attrs=tuple(item for item in receiver.attrs or () if item[0] not in changed)
+                                       or None)
+            for name in [name for name, value in frame.env.items() if value is receiver and name != holder.id]:
+                frame.env[name] = forgotten
+        if returns_self(info) and returned.kind is receiver.kind and returned.definition is receiver.definition:
+            return updated
+        return returned
 
     def _shares_renamed(self, value: Value, info: FunctionInfo, args: Sequence[Any], bound_self: bool,
                         receiver: Optional[str], depth: int = 0) -> Value:
@@ -612,6 +650,97 @@ class FunctionWalks:
         for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
             self.interp.eval(default, frame)
         return info
+
+
+def _subclass_or_same(receiver: Value, owner: ClassInfo) -> bool:
+    cls = receiver.definition
+    pending = [cls] if isinstance(cls, ClassInfo) else []
+    while pending:
+        current = pending.pop()
+        if current is owner:
+            return True
+        pending.extend(current.bases)
+    return False
+
+
+def _self_stores(statement: ast.stmt, self_name: str) -> Iterator[str]:
+    """The ``self.<name>`` a plain assignment statement stores (``self.a, self.b = ...`` too)."""
+    targets: List[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        targets = [statement.target]
+    while targets:
+        target = targets.pop()
+        if isinstance(target, (ast.Tuple, ast.List)):
+            targets.extend(target.elts)
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name:
+            yield target.attr
+
+
+def _may_return(statement: ast.stmt) -> bool:
+    return any(isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) for node in walk(statement)
+               if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+
+def settled_stores(info: FunctionInfo) -> FrozenSet[str]:
+    """The ``self.<name>`` a method stores on every path that returns: plain assignments among its
+    body's top-level statements (and those of top-level ``with`` blocks) up to the first statement
+    that may return early. Kept on the node."""
+    known = getattr(info.node, "_ntl_settled", None)
+    if known is not None:
+        return known
+    self_name = _self_parameter(info)
+    found: Set[str] = set()
+    if self_name is not None:
+        pending = list(info.node.body)
+        while pending:
+            statement = pending.pop(0)
+            if isinstance(statement, (ast.With, ast.AsyncWith)):
+                pending[:0] = statement.body
+                continue
+            if isinstance(statement, ast.Return):
+                break
+            if _may_return(statement):
+                break
+            found.update(_self_stores(statement, self_name))
+    result = frozenset(found)
+    setattr(info.node, "_ntl_settled", result)
+    return result
+
+
+def stores_reached(owner: ClassInfo, info: FunctionInfo) -> FrozenSet[str]:
+    """The ``self.<name>`` a method may change: what it stores, grows or moves, and what the methods
+    it calls on ``self`` do in turn (a method named as ``self.<name>`` counts as called)."""
+    scan = owner.scan
+    if scan is None:
+        return frozenset()
+    changed: Set[str] = set()
+    seen: Set[str] = set()
+    pending = [info.node.name]
+    while pending:
+        name = pending.pop()
+        method = owner.method(name)
+        if name in seen or method is None:
+            continue
+        seen.add(name)
+        changed |= scan.storing.get(name, set()) | scan.growing.get(name, set()) | scan.placing.get(name, set())
+        self_name = _self_parameter(method)
+        for node in walk(method.node):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == self_name:
+                if isinstance(node.ctx, ast.Load) and owner.method(node.attr) is not None:
+                    pending.append(node.attr)
+                elif not isinstance(node.ctx, ast.Load):
+                    changed.add(node.attr)
+    return frozenset(changed)
+
+
+def returns_self(info: FunctionInfo) -> bool:
+    """Every ``return`` of the method returns its ``self`` (a fluent ``fit``)."""
+    self_name = _self_parameter(info)
+    returns = [node for node in walk(info.node) if isinstance(node, ast.Return)]
+    return bool(returns) and self_name is not None and all(
+        isinstance(node.value, ast.Name) and node.value.id == self_name for node in returns)
 
 
 def _subclass_of(receiver: Value, info: FunctionInfo) -> bool:

@@ -1,0 +1,73 @@
+"""A method call leaves its instance as the method stores it: ``scaler.fit(X)`` sets ``self.mean_``
+on every path that returns, so ``scaler.transform(X)`` reads it; a fluent ``fit`` that returns
+``self`` hands back the updated instance. What a method may store otherwise stays unknown."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from np_torch_lint.engine import module_values
+from np_torch_lint.engine.values import Kind
+
+SCALER = """
+    import numpy as np
+
+    class Scaler:
+        def __init__(self, clip=5.0):
+            self.clip = clip
+            self.mean_ = None
+            self.std_ = None
+
+        def fit(self, raw):
+            self.mean_ = raw.mean(axis=0)
+            self.std_ = raw.std(axis=0) + 1e-6
+            return self
+
+        def fit_if_empty(self, raw):
+            if self.mean_ is None:
+                self.mean_ = raw.mean(axis=0)
+            return self
+
+        def fit_early(self, raw):
+            if raw is None:
+                return self
+            self.mean_ = raw.mean(axis=0)
+            return self
+
+        def refit(self, raw):
+            self.fit(raw)
+
+        def transform(self, raw):
+            return np.clip((raw - self.mean_) / self.std_, -self.clip, self.clip)
+
+    train = np.random.rand(8, 3)
+    train32 = np.random.rand(8, 3).astype(np.float32)
+"""
+
+
+def values(tail: str):
+    return module_values(textwrap.dedent(SCALER) + textwrap.dedent(tail))
+
+
+@pytest.mark.parametrize("tail, dtype", [
+    ("s = Scaler().fit(train)\nout = s.mean_\n", "float64"),  # fluent: the updated instance returned
+    ("s = Scaler()\ns.fit(train)\nout = s.mean_\n", "float64"),  # a statement: the name updated
+    ("s = Scaler()\ns.fit(train32)\nout = s.mean_\n", "float32"),
+    ("s = Scaler()\ns.fit(train)\ns.fit(train32)\nout = s.mean_\n", "float32"),  # the last fit wins
+])
+def test_a_method_s_settled_stores_stay_on_its_instance(tail: str, dtype: str) -> None:
+    env = values(tail)
+    assert (env["out"].kind, env["out"].dtype) == (Kind.NDARRAY, dtype)
+
+
+@pytest.mark.parametrize("tail", [
+    "s = Scaler()\ns.fit_if_empty(train)\nout = s.mean_\n",  # stored on one path only
+    "s = Scaler()\ns.fit_early(train)\nout = s.mean_\n",  # after an early return
+    "s = Scaler()\ns.fit(train32)\ns.refit(train)\nout = s.mean_\n",  # through a method it calls on self
+    "s = Scaler()\ns.fit(train32)\nprepare(s)\nout = s.mean_\n",  # passed to code that may call s.fit
+    "s = Scaler()\ns.fit(train32)\nt = s\nt.fit(train)\nout = s.mean_\n",  # refitted through an alias
+])
+def test_what_a_method_may_store_otherwise_is_not_kept(tail: str) -> None:
+    env = values("def prepare(x):\n    x.fit(np.random.rand(2, 3))\n" + tail)
+    assert env["out"].dtype != "float32"
