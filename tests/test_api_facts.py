@@ -972,6 +972,30 @@ def test_a_float64_loss_weight_meets_float32_logits(call: str) -> None:
     assert "NTL101" in codes(source)
 
 
+# --- text parsers (api.TEXT_DATA_PARSERS): plain Python data ------------------------------------
+@pytest.mark.parametrize("expression, kind", [
+    ("json.loads(text)['items'][0]['age'] / 100.0", Kind.PY_FLOAT),
+    ("json.loads(text)['items'][0]['age'] / 4", Kind.PY_FLOAT),
+    ("1.0 - json.loads(text)['items'][0]['age']", Kind.PY_FLOAT),
+    ("json.loads(text)['items'][0]['age'] * 2", None),  # an int stays an int (or a list repeats)
+    ("json.loads(text)['items'][0]['age'] ** 0.5", None),  # a negative base gives a complex
+    ("json.loads(text)['items'][0]['age'] + json.loads(text)['items'][0]['age']", None),  # str + str
+])
+def test_parsed_numbers_divided_or_combined_with_a_float_are_python_floats(expression: str, kind: object) -> None:
+    import json
+
+    from np_torch_lint.engine import api
+
+    assert api.TEXT_DATA_PARSERS >= {"json.load", "json.loads"}
+    text = '{"items": [{"age": 42}]}'
+    if kind is Kind.PY_FLOAT:
+        assert isinstance(eval(expression, {"json": json, "text": text}), float)
+    else:  # not a float for every parsed value: 42 * 2 is an int, (-4) ** 0.5 a complex, "a" + "b" a str
+        assert not all(isinstance(eval(expression.replace("json.loads(text)['items'][0]['age']", f"({parsed!r})"),
+                                       {}), float) for parsed in (42, -4, "ab"))
+    assert value(expression, f"import json\ntext = {text!r}\n").kind is kind
+
+
 # --- scikit-learn rows (api.SKLEARN_*): checked against the installed library --------------------
 def test_sklearn_toy_data_makers_give_float64_features_and_their_target_dtype() -> None:
     import importlib

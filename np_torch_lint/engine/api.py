@@ -405,6 +405,10 @@ LOADERS: Mapping[str, Loader] = {
 #: program binds the same name to a module on another path (``net = Net() if fresh else
 #: pickle.load(fh)``, see values.join): the object read back is then that module, as saved.
 UNPICKLERS: FrozenSet[str] = frozenset({"pickle.load", "pickle.loads", "torch.load"})
+#: parsers of text into plain Python data (dicts, lists, str, int, float, bool, None): an item of
+#: what they return, divided by a number or combined with a float, is a Python float (a str or a
+#: list would raise). yaml.safe_load builds only those types too; yaml.load may build any object.
+TEXT_DATA_PARSERS: FrozenSet[str] = frozenset({"json.load", "json.loads", "yaml.safe_load"})
 #: loaders that return a module (a TorchScript module), on the map_location device when given
 MODULE_LOADERS: FrozenSet[str] = frozenset({"torch.jit.load"})
 UNPICKLED = "unpickled object"  # the same string as values.UNPICKLED (values.py imports no table)

@@ -56,6 +56,8 @@ class Evaluator:
             self.api_calls.setdefault(name, self._bytes)
         for name in api.UNPICKLERS:
             self.api_calls.setdefault(name, self._unpickled)
+        for name in api.TEXT_DATA_PARSERS:
+            self.api_calls.setdefault(name, self._text_data)
         for name in api.DICT_CONSTRUCTORS:
             self.api_calls.setdefault(name, self._dict)
         for name in api.SKLEARN_SPLITTERS:
@@ -269,6 +271,8 @@ class Evaluator:
     def element_of(self, value: Value) -> Value:
         if value.kind is Kind.SEQUENCE:
             return value.element or UNKNOWN
+        if value.kind is Kind.JSON:
+            return value  # for record in index["items"]
         rows = tensor_dataset_item(value)
         if rows is not None:
             return rows  # for x, y in dataset
@@ -446,6 +450,8 @@ class Evaluator:
             return rows  # ds[i], ds[a:b] of a TensorDataset: a row (or rows) of each of its tensors
         if base.kind in (Kind.DICT, Kind.OBJECT):
             return containers.item(base, containers.constant_key(index))
+        if base.kind is Kind.JSON:
+            return base  # record["age"], items[i]: parsed data again
         if base.kind is Kind.INSTANCE and isinstance(base.definition, ClassInfo):
             getitem = base.definition.method("__getitem__")
             if getitem is not None and isinstance(node.ctx, ast.Load):
@@ -491,6 +497,13 @@ class Evaluator:
             return containers.concatenated(left, right)  # outputs += [step(x)]
         if Kind.PY_BYTES in (left.kind, right.kind) and {left.kind, right.kind} <= {Kind.PY_BYTES, Kind.PY_INT}:
             return Value(kind=Kind.PY_BYTES)  # b"\x00" * n, b"a" + b"b"
+        if Kind.JSON in (left.kind, right.kind) and {left.kind, right.kind} <= {Kind.JSON, Kind.PY_INT, Kind.PY_FLOAT}:
+            # rec["age"] / 100.0: a parsed number (anything else raises) divided, or combined with a
+            # float, is a Python float; int arithmetic (or list * 2, str + str) is not known
+            if left.kind is not right.kind and (isinstance(op, ast.Div) or isinstance(op, _FLOAT_KEEPING_OPERATORS)
+                                                and Kind.PY_FLOAT in (left.kind, right.kind)):
+                return Value(kind=Kind.PY_FLOAT)
+            return UNKNOWN
         if left.kind in (Kind.PY_INT, Kind.PY_FLOAT) and right.kind in (Kind.PY_INT, Kind.PY_FLOAT):
             if isinstance(op, ast.Div) or Kind.PY_FLOAT in (left.kind, right.kind):
                 return Value(kind=Kind.PY_FLOAT)
@@ -835,6 +848,10 @@ class Evaluator:
     @staticmethod
     def _unpickled(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return Value(qualname=api.UNPICKLED)
+
+    @staticmethod
+    def _text_data(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        return Value(kind=Kind.JSON)
 
     @staticmethod
     def _dict(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
@@ -1226,6 +1243,8 @@ class Evaluator:
                 frame.env[holder.value.id] = containers.stored(container, key, added)
 
 
+#: operators that give a Python float for a float and a number (``**`` may give a complex).
+_FLOAT_KEEPING_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 #: operators whose result is float64 when one operand is a float64 array, whatever the other is.
 _WIDENING_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 

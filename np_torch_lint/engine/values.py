@@ -26,6 +26,7 @@ class Kind(enum.Enum):
     PY_STR = "str"
     PY_BOOL = "bool"
     PY_BYTES = "bytes"  # immutable: np.frombuffer over it is read-only
+    JSON = "JSON data"  # parsed from text (json.load): dicts, lists, str, Python numbers; no array, no tensor
     DICT = "dict"  # ``elements`` holds its values for ``keys``; ``element`` their join (see containers.py)
     NONE = "None"
     SEQUENCE = "sequence"  # list / tuple literal or a list built by append
