@@ -128,19 +128,26 @@ class TorchModel:
         cls = dataset.value.definition if dataset is not None and isinstance(dataset.value.definition, ClassInfo) else None
         if collate is None or collate.value.kind is Kind.NONE:
             return self._default_batches(cls, args, node, frame)
+        function = collate.value.definition
+        if collate.value.kind is not Kind.FUNCTION or not isinstance(function, FunctionInfo):
+            return UNKNOWN
         if cls is not None and cls.is_dataset:
             cls.custom_collate = True
             getitem = cls.method("__getitem__")
-            function = collate.value.definition
-            if getitem is not None and collate.value.kind is Kind.FUNCTION and function is not None:
-                item = self.dataset_item(getitem, dataset.value if dataset is not None else UNKNOWN, node, frame)
-                batch = Value(kind=Kind.SEQUENCE, element=item if item != UNKNOWN else None)
-                batch_arg = [Arg(None, batch, collate.node, False)]
-                made = self.ex.call_function(function, frame, bound_arguments(collate.value, batch_arg, collate.node),
-                                             False, node)
-                cls.collated_float64 = cls.collated_float64 or _holds_float64(made)
-                if not knows_nothing(made) and argument(args, None, "batch_sampler") is None:
-                    return Value(kind=Kind.SEQUENCE, element=made)  # each batch is what collate_fn made
+            if getitem is None:
+                return UNKNOWN
+            item = self.dataset_item(getitem, dataset.value if dataset is not None else UNKNOWN, node, frame)
+        else:
+            # any other sized, indexable data (a list of records): its items as far as known
+            item = self.ex.element_of(dataset.value) if dataset is not None else UNKNOWN
+        batch = Value(kind=Kind.SEQUENCE, element=item if item != UNKNOWN else None)
+        batch_arg = [Arg(None, batch, collate.node, False)]
+        made = self.ex.call_function(function, frame, bound_arguments(collate.value, batch_arg, collate.node),
+                                     False, node)
+        if cls is not None and cls.is_dataset:
+            cls.collated_float64 = cls.collated_float64 or _holds_float64(made)
+        if not knows_nothing(made) and argument(args, None, "batch_sampler") is None:
+            return Value(kind=Kind.SEQUENCE, element=made)  # each batch is what collate_fn made
         return UNKNOWN
 
     @staticmethod
