@@ -243,3 +243,26 @@ def test_a_method_s_view_of_its_own_attribute_shares_with_that_attribute_of_the_
 
     source = textwrap.dedent(STORE) + tail
     assert [(r.code, r.line) for r in analyze(source, filename="store.py")] == expected
+
+
+@pytest.mark.parametrize("body, dtype", [
+    ("for start in range(2):\n                    yield self.items[start]", "uint8"),
+    ("yield from self.items", "uint8"),
+    ("return iter(self.items)", None),  # not a generator: not followed
+])
+def test_iterating_an_instance_runs_its_generator_iter_on_that_instance(body: str, dtype: object) -> None:
+    env = module_values(textwrap.dedent(f"""
+        import numpy as np
+
+        class Chunks:
+            def __init__(self, items):
+                self.items = items
+
+            def __iter__(self):
+                {body}
+
+        for chunk in Chunks([np.zeros(3, np.uint8), np.ones(3, np.uint8)]):
+            last = chunk
+        seen = [row for row in Chunks([np.zeros(3, np.uint8)])][0]
+    """))
+    assert env["last"].dtype == dtype and env["seen"].dtype == dtype

@@ -236,7 +236,7 @@ class Evaluator:
 
     def comprehension(self, generators: Sequence[ast.comprehension], frame: Frame) -> None:
         for generator in generators:
-            element = self.element_of(self.eval(generator.iter, frame))
+            element = self.element_of(self.eval(generator.iter, frame), frame, generator.iter)
             self.it.bind(generator.target, element, frame)
             for condition in generator.ifs:
                 self.eval(condition, frame)
@@ -268,9 +268,18 @@ class Evaluator:
             return f"{base}.{node.attr}" if base is not None else None
         return None
 
-    def element_of(self, value: Value) -> Value:
+    def element_of(self, value: Value, frame: Optional[Frame] = None, node: Optional[ast.expr] = None) -> Value:
+        """What iterating ``value`` gives; an instance of a project class whose ``__iter__`` is a
+        generator gives what that generator yields, walked on this instance (needs ``frame`` and
+        the iterated ``node``)."""
         if value.kind is Kind.SEQUENCE:
             return value.element or UNKNOWN
+        if value.kind is Kind.INSTANCE and isinstance(value.definition, ClassInfo) and frame is not None \
+                and node is not None:
+            method = value.definition.method("__iter__")
+            if method is not None and _yields(method.node):
+                made = self.call_function(method, frame, [], True, _iter_call(node), value)
+                return made.element or UNKNOWN if made.kind is Kind.SEQUENCE else UNKNOWN
         if value.kind is Kind.JSON:
             return value  # for record in index["items"]
         rows = tensor_dataset_item(value)
@@ -1328,6 +1337,31 @@ def _named(node: ast.expr) -> Optional[str]:
 
 #: ``obj[i]`` as the call it makes, ``obj.__getitem__(i)``: one node per subscript (a site's identity).
 _GETITEM_CALLS: "weakref.WeakKeyDictionary[ast.Subscript, ast.Call]" = weakref.WeakKeyDictionary()
+_ITER_CALLS: "weakref.WeakKeyDictionary[ast.expr, ast.Call]" = weakref.WeakKeyDictionary()
+
+
+def _yields(node: ast.AST) -> bool:
+    """A function's own body has a ``yield`` (a nested function's or lambda's does not count). Kept on the node."""
+    known = getattr(node, "_ntl_yields", None)
+    if known is None:
+        known = False
+        pending = list(ast.iter_child_nodes(node))
+        while pending and not known:
+            current = pending.pop()
+            known = isinstance(current, (ast.Yield, ast.YieldFrom))
+            if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                pending.extend(ast.iter_child_nodes(current))
+        setattr(node, "_ntl_yields", known)
+    return bool(known)
+
+
+def _iter_call(node: ast.expr) -> ast.Call:
+    """The ``iter(x)`` a loop over ``x`` makes, as a node of its own (kept per node: walks are cached by node)."""
+    call = _ITER_CALLS.get(node)
+    if call is None:
+        func = ast.copy_location(ast.Attribute(value=node, attr="__iter__", ctx=ast.Load()), node)
+        call = _ITER_CALLS[node] = ast.copy_location(ast.Call(func=func, args=[], keywords=[]), node)
+    return call
 
 
 def _getitem_call(node: ast.Subscript) -> ast.Call:

@@ -626,7 +626,7 @@ class Interpreter:
         if isinstance(node, ast.While):
             self.eval(node.test, frame)
         else:
-            element = self.sem.element_of(self.eval(node.iter, frame))
+            element = self.sem.element_of(self.eval(node.iter, frame), frame, node.iter)
             literals = _literal_items(node)
         rebound = _rebound_in(node, self._rebound_cache)
         self._loop_nodes[id(node)] = node
