@@ -161,8 +161,6 @@ def test_an_instance_subscripted_runs_its_getitem_on_that_instance() -> None:
 ])
 def test_tolist_gives_python_numbers_of_the_dtype_one_list_per_dimension(expression: str, kind: Kind,
                                                                          element: Kind) -> None:
-    import numpy as np
-
     env = module_values(f"import numpy as np\nresult = {expression}\n")
     assert env["result"].kind is kind
     assert (env["result"].element.kind if env["result"].element is not None else None) is element

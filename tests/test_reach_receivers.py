@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from np_torch_lint.engine import module_values
-from np_torch_lint.engine.values import Kind
+from np_torch_lint.engine.values import Kind, Tri
 
 SCALER = """
     import numpy as np
@@ -71,3 +71,33 @@ def test_a_method_s_settled_stores_stay_on_its_instance(tail: str, dtype: str) -
 def test_what_a_method_may_store_otherwise_is_not_kept(tail: str) -> None:
     env = values("def prepare(x):\n    x.fit(np.random.rand(2, 3))\n" + tail)
     assert env["out"].dtype != "float32"
+
+
+CALIBRATOR = """
+    import torch
+
+    class Calibrator:
+        def __init__(self):
+            self.shift = torch.zeros(3)
+
+        def train_shift(self):
+            self.shift.requires_grad = True
+            return self
+
+        def freeze_shift(self):
+            self.shift.requires_grad = False
+
+        def value(self):
+            return self.shift
+"""
+
+
+@pytest.mark.parametrize("tail, grad", [
+    ("c = Calibrator().train_shift()\nout = c.value()\n", Tri.YES),  # the flag a method set stays on its instance
+    ("c = Calibrator()\nc.train_shift()\nout = c.shift\n", Tri.YES),
+    ("c = Calibrator()\nc.train_shift()\nc.freeze_shift()\nout = c.shift\n", Tri.NO),
+    ("c = Calibrator()\nout = c.shift\n", Tri.NO),
+])
+def test_a_requires_grad_flag_set_on_an_attribute_by_a_method(tail: str, grad: Tri) -> None:
+    env = module_values(textwrap.dedent(CALIBRATOR) + tail + "seen = out.numpy()\n")  # a sink keeps the lines
+    assert (env["out"].kind, env["out"].requires_grad) == (Kind.TENSOR, grad)

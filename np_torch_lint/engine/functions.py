@@ -166,7 +166,9 @@ class FunctionWalks:
             if frame.context.loops:
                 self._writes_on_receiver(info, bound_self, info.writes_on_self, frame, call)
             if bound_self and receiver is not None:
-                self._receiver_after(info, receiver, {}, summary, call, frame)
+                # a generic instance (no attributes of its own) is left as the summary walk left self
+                stored = (info.stores or {}) if not receiver.attrs and info.home in (None, self.interp) else {}
+                summary = self._receiver_after(info, receiver, stored, summary, call, frame)
             return self._shares_renamed(summary, info, args, bound_self, receiver_key)
         if any(isinstance(event, ParameterUpdate) for event in walked[1]):
             # train_one_epoch(model, optimizer): the call updates the parameters (in an epoch loop, each time)
@@ -519,6 +521,7 @@ class FunctionWalks:
                     self.interp.emit(frame, event)
             info.updates_parameters = any(isinstance(event, ParameterUpdate) for event in events)
             info.writes_on_self = _written_on_self(info, events)
+            info.stores = sink
             info.summary = _yielded(frame) if info.generator else _returned(frame)
             unguarded_start = not (info.guarded or self.interp.module_frame.context.cuda_guarded)
             info.returns_only_with_cuda = unguarded_start and bool(frame.exits_guarded) and all(frame.exits_guarded)
@@ -676,6 +679,10 @@ def _self_stores(statement: ast.stmt, self_name: str) -> Iterator[str]:
             targets.extend(target.elts)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name:
             yield target.attr
+        elif (isinstance(target, ast.Attribute) and target.attr == "requires_grad"
+              and isinstance(target.value, ast.Attribute) and isinstance(target.value.value, ast.Name)
+              and target.value.value.id == self_name):
+            yield target.value.attr  # self.log_t.requires_grad = True
 
 
 def _may_return(statement: ast.stmt) -> bool:
@@ -727,6 +734,10 @@ def stores_reached(owner: ClassInfo, info: FunctionInfo) -> FrozenSet[str]:
         changed |= scan.storing.get(name, set()) | scan.growing.get(name, set()) | scan.placing.get(name, set())
         self_name = _self_parameter(method)
         for node in walk(method.node):
+            if (isinstance(node, ast.Attribute) and node.attr == "requires_grad" and not isinstance(node.ctx, ast.Load)
+                    and isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name)
+                    and node.value.value.id == self_name):
+                changed.add(node.value.attr)  # self.log_t.requires_grad = True
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == self_name:
                 if isinstance(node.ctx, ast.Load) and owner.method(node.attr) is not None:
                     pending.append(node.attr)

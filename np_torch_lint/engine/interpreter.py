@@ -461,21 +461,36 @@ class Interpreter:
         return False
 
     def _requires_grad_flag(self, target: ast.expr, node: ast.Assign, frame: Frame) -> bool:
-        """``w.requires_grad = True``: from here on ``w`` is a leaf that requires grad (``False``: it does not)."""
-        if not (isinstance(target, ast.Attribute) and target.attr == "requires_grad" and isinstance(target.value, ast.Name)):
+        """``w.requires_grad = True``: from here on ``w`` is a leaf that requires grad (``False``: it does not).
+        On ``self.log_t`` in a method, the method stores that tensor on self (the class's join, and
+        what a call leaves on its instance, see FunctionWalks._receiver_after)."""
+        if not (isinstance(target, ast.Attribute) and target.attr == "requires_grad"):
             return False
-        name = target.value.id
-        tensor = frame.lookup(name)
+        holder = target.value
+        on_self = self._is_self_attr(holder, frame)
+        if isinstance(holder, ast.Name):
+            tensor = frame.lookup(holder.id)
+        elif on_self:
+            tensor = self.eval(holder, frame)
+        else:
+            return False
         if tensor is None or tensor.kind is not Kind.TENSOR:
             return False
         literal = node.value.value if isinstance(node.value, ast.Constant) else None
         if literal is True:
-            frame.env[name] = tensor.with_(requires_grad=Tri.YES, grad_leaf=True,
-                                           origin=self.origin(node))
+            flagged = tensor.with_(requires_grad=Tri.YES, grad_leaf=True, origin=self.origin(node))
         elif literal is False and not tensor.param_view:
-            frame.env[name] = tensor.with_(requires_grad=Tri.NO, grad_leaf=False)
+            flagged = tensor.with_(requires_grad=Tri.NO, grad_leaf=False)
         else:
-            frame.env[name] = tensor.with_(requires_grad=Tri.UNKNOWN, grad_leaf=False)
+            flagged = tensor.with_(requires_grad=Tri.UNKNOWN, grad_leaf=False)
+        if isinstance(holder, ast.Name):
+            frame.env[holder.id] = flagged
+            return True
+        assert isinstance(holder, ast.Attribute)
+        frame.env[attribute_key(holder)] = flagged
+        if frame.attr_sink is not None:
+            old = frame.attr_sink.get(holder.attr)
+            frame.attr_sink[holder.attr] = flagged if old is None else join(old, flagged)
         return True
 
     def _is_self_attr(self, node: ast.expr, frame: Frame) -> bool:

@@ -37,6 +37,9 @@ class FunctionInfo:
     # attributes of self its walk with unknown arguments writes in place (``self.pos += v``): a
     # call in a loop writes them there (functions.FunctionWalks._writes_on_receiver)
     writes_on_self: FrozenSet[str] = frozenset()
+    # what its walk with unknown arguments stored on self (a method): what a call leaves on an
+    # instance that carries no attributes of its own (functions.FunctionWalks._receiver_after)
+    stores: Optional[Dict[str, "Value"]] = None
     # parameter -> how the function writes it in place (engine/effects.py), once scanned
     written_parameters: Optional[Dict[str, FrozenSet[str]]] = None
 
