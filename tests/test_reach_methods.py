@@ -164,7 +164,9 @@ def test_tolist_gives_python_numbers_of_the_dtype_one_list_per_dimension(express
     env = module_values(f"import numpy as np\nresult = {expression}\n")
     assert env["result"].kind is kind
     assert (env["result"].element.kind if env["result"].element is not None else None) is element
-    real = eval(expression)  # the same expression with the installed NumPy
+    import numpy
+
+    real = eval(expression, {"np": numpy})  # the same expression with the installed NumPy
     assert isinstance(real, list if kind is Kind.SEQUENCE else float)
 
 
