@@ -15,7 +15,7 @@ the function (after ``batch = batch.copy()`` the writes are the copy's: not coun
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, FrozenSet, Set
+from typing import Callable, Dict, FrozenSet, Optional, Set, Tuple
 
 from . import api
 from .nodes import parameter_names, walk
@@ -55,6 +55,50 @@ def unrebound_parameters(info: FunctionInfo) -> FrozenSet[str]:
         found = frozenset(parameter_names(info.node.args) - stored)
         setattr(info.node, "_ntl_unrebound", found)
     return found
+
+
+def first_write(info: FunctionInfo, parameter: str, argument: Value) -> Optional[ast.AST]:
+    """The first statement-order node of the function that writes ``parameter`` in a way that
+    changes an argument of this kind (the place NTL401 reports a helper's write, in its own file)."""
+    nodes = getattr(info.node, "_ntl_write_nodes", None)
+    if nodes is None:
+        nodes = _write_nodes(info.node)
+        setattr(info.node, "_ntl_write_nodes", nodes)
+    found = [node for kind, node in nodes.get(parameter, {}).items() if writes_argument(frozenset({kind}), argument)]
+    return min(found, key=_position) if found else None
+
+
+def _position(node: ast.AST) -> Tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def _write_nodes(node: ast.AST) -> Dict[str, Dict[str, ast.AST]]:
+    """name -> write kind -> the first node that writes it so (as ``_scan`` names the kinds)."""
+    nodes: Dict[str, Dict[str, ast.AST]] = {}
+
+    def note(name: str, kind: str, at: ast.AST) -> None:
+        known = nodes.setdefault(name, {}).get(kind)
+        if known is None or _position(at) < _position(known):
+            nodes[name][kind] = at
+
+    for current in walk(node):
+        if isinstance(current, ast.AugAssign):
+            target = current.target
+            if isinstance(target, ast.Name):
+                note(target.id, "augmented", current)
+            elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                note(target.value.id, "item", current)
+        elif isinstance(current, ast.Subscript) and isinstance(current.ctx, ast.Store):
+            if isinstance(current.value, ast.Name):
+                note(current.value.id, "item", current)
+        elif isinstance(current, ast.Call):
+            func = current.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                note(func.value.id, f"method:{func.attr}", current)
+            for keyword in current.keywords:
+                if keyword.arg == "out" and isinstance(keyword.value, ast.Name):
+                    note(keyword.value.id, "out", current)
+    return nodes
 
 
 def fills_only(kinds: WriteKinds) -> bool:

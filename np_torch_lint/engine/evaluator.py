@@ -790,15 +790,24 @@ class Evaluator:
     def _writes_through_parameters(self, info: FunctionInfo, args: Sequence[Arg], bound_self: bool,
                                    node: ast.Call, frame: Frame) -> None:
         """``normalize(frames)`` where the helper does ``batch -= batch.mean()``: an in-place write
-        of ``frames`` at the call, as if written here (effects.py)."""
+        of ``frames`` (effects.py), reported where the helper writes it when the helper is this
+        file's (NTL401 is reported at the write), else at the call. An argument that is no name
+        (``standardize_(store.as_tensor())``, a view made on the spot) writes what it shares with."""
         written = effects.written_parameters(info)
         if not written:
             return
         for parameter, arg in parameters_given(info, args, bound_self):
             kinds = written.get(parameter)
+            if not kinds or not effects.writes_argument(kinds, arg.value):
+                continue
+            at: ast.AST = node
+            if info.home is None or info.home is self.it:
+                at = effects.first_write(info, parameter, arg.value) or node
             name = storage_key(arg.node)
-            if kinds and name is not None and effects.writes_argument(kinds, arg.value):
-                self.it.in_place(name, node, frame, arg.value, overwrite=effects.fills_only(kinds))
+            if name is not None:
+                self.it.in_place(name, at, frame, arg.value, overwrite=effects.fills_only(kinds))
+            elif arg.value.shares_with is not None and not effects.fills_only(kinds):
+                self.it.temporary_write(arg.value, _text(arg.node), at, frame)
 
     def call_api(self, qual: str, node: ast.Call, frame: Frame) -> Value:
         """A call of NumPy, torch, PIL or a builtin by qualified name, through the handler tables."""
@@ -1353,6 +1362,11 @@ def _yields(node: ast.AST) -> bool:
                 pending.extend(ast.iter_child_nodes(current))
         setattr(node, "_ntl_yields", known)
     return bool(known)
+
+
+def _text(node: ast.expr, limit: int = 40) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _iter_call(node: ast.expr) -> ast.Call:

@@ -439,6 +439,14 @@ class Interpreter:
             # The first write after the last read is where the two sides diverge: keep it.
             frame.pending_writes.setdefault(partner, (self.site(node), name, shared_at))
 
+    def temporary_write(self, value: Value, text: str, node: ast.AST, frame: Frame) -> None:
+        """An in-place write to a value no name holds (``standardize_(store.as_tensor())``), made on
+        the spot from what it shares memory with: that partner waits for a read."""
+        partner = value.shares_with
+        if partner is None or partner.startswith(".") or sibling_position(partner) is not None:
+            return
+        frame.pending_writes.setdefault(partner, (self.site(node), text, value.shared_at))
+
     def read(self, name: str, node: ast.AST, frame: Frame) -> None:
         """A read of ``name`` after an in-place write to the name it shares memory with."""
         pending = frame.pending_writes.pop(name, None)
