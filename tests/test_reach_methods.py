@@ -266,3 +266,29 @@ def test_iterating_an_instance_runs_its_generator_iter_on_that_instance(body: st
         seen = [row for row in Chunks([np.zeros(3, np.uint8)])][0]
     """))
     assert env["last"].dtype == dtype and env["seen"].dtype == dtype
+
+
+@pytest.mark.parametrize("steps, dtype", [
+    ("[to_float, to_half]", "float16"),  # each item in its order: the last one wins
+    ("[to_half, to_float]", "float64"),
+    ("list((to_half, to_float))", "float64"),  # list() keeps the order
+    ("list(reversed([to_half, to_float]))", "float16"),
+    ("sorted([to_half, to_float], key=id)", None),  # the order is not known: each item is a join
+])
+def test_a_loop_over_items_known_in_order_walks_each_in_turn(steps: str, dtype: object) -> None:
+    env = module_values(textwrap.dedent(f"""
+        import numpy as np
+
+        def to_float(x):
+            return x.astype(np.float64)
+
+        def to_half(x):
+            return x.astype(np.float16)
+
+        data = np.zeros(3, dtype=np.int32)
+        for step in {steps}:
+            data = step(data)
+        result = data
+        seen = np.shape(result)  # a NumPy call reading it keeps these lines (engine/source.py)
+    """))
+    assert env["result"].dtype == dtype

@@ -975,7 +975,10 @@ class Evaluator:
         if name in ("int", "len"):
             return Value(kind=Kind.PY_INT)
         if name in ("list", "tuple", "sorted", "reversed") and data.kind is Kind.SEQUENCE:
-            return Value(kind=Kind.SEQUENCE, element=data.element)
+            # list(items), tuple(items): the same items in the same order; reversed: in reverse
+            ordered = data.elements if name in ("list", "tuple") and len(args) == 1 else (
+                tuple(reversed(data.elements)) if name == "reversed" and data.elements is not None else None)
+            return Value(kind=Kind.SEQUENCE, element=data.element, elements=ordered)
         if name == "range":
             return Value(kind=Kind.SEQUENCE, element=Value(kind=Kind.PY_INT))
         if name == "bytes":

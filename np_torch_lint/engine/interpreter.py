@@ -646,11 +646,15 @@ class Interpreter:
         """
         element = UNKNOWN
         literals: Tuple[Any, ...] = ()
+        items: Optional[Tuple[Value, ...]] = None
         if isinstance(node, ast.While):
             self.eval(node.test, frame)
         else:
-            element = self.sem.element_of(self.eval(node.iter, frame), frame, node.iter)
+            iterated = self.eval(node.iter, frame)
+            element = self.sem.element_of(iterated, frame, node.iter)
             literals = _literal_items(node)
+            if not literals:
+                items = _known_items(node, iterated)
         rebound = _rebound_in(node, self._rebound_cache)
         self._loop_nodes[id(node)] = node
         # A name only written by `x += ...` keeps its object (a tensor or array changed in place).
@@ -663,8 +667,8 @@ class Interpreter:
         passes = LOOP_PASSES if self._loop_budget > 0 else 0
         if passes == 0:
             state = {name: UNKNOWN for name in state}  # out of budget: trust nothing rebound
-        if literals and passes and isinstance(node, (ast.For, ast.AsyncFor)):
-            return self._literal_loop(node, literals, element, loops, entry, state, frame)
+        if (literals or items) and passes and isinstance(node, (ast.For, ast.AsyncFor)):
+            return self._literal_loop(node, literals, element, loops, entry, state, frame, items)
         next_iteration = True  # the next walk starts where this one ends (the second iteration)
         walked: List[Frame] = []
         while True:
@@ -706,18 +710,21 @@ class Interpreter:
 
     def _literal_loop(self, node: Union[ast.For, ast.AsyncFor], literals: Tuple[Any, ...], element: Value,
                       loops: Tuple[Tuple[int, FrozenSet[str]], ...], entry: Dict[str, Optional[Value]],
-                      state: Dict[str, Value], frame: Frame) -> int:
+                      state: Dict[str, Value], frame: Frame, items: Optional[Tuple[Value, ...]] = None) -> int:
         """``for phase in ["train", "val"]``: exactly those iterations, each walked from where the one
         before ended, with its target a known constant (``if phase == "train":`` and
         ``torch.set_grad_enabled(phase == "train")`` decided). The loop runs at least once; after it,
-        each name is the join of what the walks left (a ``break`` may end any of them)."""
+        each name is the join of what the walks left (a ``break`` may end any of them). Over a list
+        whose items are known in order (``items``: ``for t in self.transforms`` of a Compose built
+        from ``[normalize, bgr_to_rgb, ToTensor()]``), each iteration binds its own item."""
         assert isinstance(node.target, ast.Name)
         walked: List[Frame] = []
-        for item in literals:
+        for position in range(len(items) if items is not None else len(literals)):
             head = frame.fork(loops=loops)
             head.env.update(state)
-            head.iteration = {**frame.iteration, node.target.id: item}
-            self.bind(node.target, element, head)
+            if items is None:
+                head.iteration = {**frame.iteration, node.target.id: literals[position]}
+            self.bind(node.target, items[position] if items is not None else element, head)
             flow = self.block(node.body, head)
             walked.append(head)
             self._loop_budget -= 1
@@ -727,6 +734,9 @@ class Interpreter:
             # as the first walk had it: every read of it follows a write of the body)
             state = {name: head.env.get(name, UNKNOWN) if entry.get(name) is not None else value
                      for name, value in state.items()}
+        if len(walked) == len(items if items is not None else literals) and not any(
+                isinstance(inner, ast.Break) for inner in _own_statements(node.body)):
+            walked = walked[-1:]  # no break: the loop ends after its last item, as that walk left it
         frame.merge(*walked)
         self.block(node.orelse, frame)
         return Flow.NORMAL
@@ -887,16 +897,29 @@ def _literal_items(node: Union[ast.For, ast.AsyncFor]) -> Tuple[Any, ...]:
     """The constants of ``for x in ["train", "val"]`` (a list or tuple of literal strings, numbers
     or booleans), when the body never rebinds ``x``; () otherwise."""
     items = node.iter.elts if isinstance(node.iter, (ast.List, ast.Tuple)) else []
-    if not isinstance(node.target, ast.Name) or not 2 <= len(items) <= LITERAL_ITERATION_ITEMS:
+    if not 2 <= len(items) <= LITERAL_ITERATION_ITEMS or not _target_kept(node):
         return ()
     if not all(isinstance(item, ast.Constant) and isinstance(item.value, (str, int, bool)) for item in items):
         return ()
-    name = node.target.id
-    for stmt in node.body:
-        if any(isinstance(inner, ast.Name) and inner.id == name and not isinstance(inner.ctx, ast.Load)
-               for inner in walk(stmt)):
-            return ()
     return tuple(item.value for item in items)  # type: ignore[attr-defined]
+
+
+def _known_items(node: Union[ast.For, ast.AsyncFor], iterated: Value) -> Optional[Tuple[Value, ...]]:
+    """The items of a list or tuple whose values are known in order (1 to LITERAL_ITERATION_ITEMS
+    of them), when the body never rebinds the loop's name; None otherwise."""
+    items = iterated.elements if iterated.kind is Kind.SEQUENCE and iterated.keys is None else None
+    if items is None or not 1 <= len(items) <= LITERAL_ITERATION_ITEMS or not _target_kept(node):
+        return None
+    return items
+
+
+def _target_kept(node: Union[ast.For, ast.AsyncFor]) -> bool:
+    """The loop's target is a plain name that its body never rebinds."""
+    if not isinstance(node.target, ast.Name):
+        return False
+    name = node.target.id
+    return not any(isinstance(inner, ast.Name) and inner.id == name and not isinstance(inner.ctx, ast.Load)
+                   for stmt in node.body for inner in walk(stmt))
 
 
 def iteration_truth(test: ast.expr, frame: Frame) -> Optional[bool]:

@@ -229,6 +229,10 @@ class NumpyModel:
         if name in api.NUMPY_FFT_COMPLEX or name in api.NUMPY_FFT_REAL:
             return self.fft(name, data, node)
         if data.kind not in ARRAY_KINDS:
+            if data.negative_strides is Tri.YES and name in api.NUMPY_VIEW_FUNCTIONS and data.kind is None \
+                    and len(positional(args)) <= (1 if name.startswith("atleast_") else 2):
+                # only an array has negative strides (a flipped value of unknown kind): a view keeps them
+                return Value(negative_strides=Tri.YES, dtype=data.dtype, origin=data.origin)
             return UNKNOWN
         if name in api.NUMPY_QUANTILES:
             return self.quantile(data, args, node)
