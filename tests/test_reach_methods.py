@@ -292,3 +292,30 @@ def test_a_loop_over_items_known_in_order_walks_each_in_turn(steps: str, dtype: 
         seen = np.shape(result)  # a NumPy call reading it keeps these lines (engine/source.py)
     """))
     assert env["result"].dtype == dtype
+
+
+@pytest.mark.parametrize("construction, dtype", [
+    ("Grid()", "float64"),  # the factory's array
+    ("Grid(values=np.zeros(3, dtype=np.float32))", "float32"),  # given: the factory does not run
+    ("Listed()", None),  # field(default_factory=list): an empty list, no array
+])
+def test_a_dataclass_field_left_to_a_default_factory_holds_what_it_makes(construction: str, dtype: object) -> None:
+    env = module_values(textwrap.dedent(f"""
+        from dataclasses import dataclass, field
+        import numpy as np
+
+        def unit_grid():
+            return np.linspace(0.0, 1.0, 5)
+
+        @dataclass
+        class Grid:
+            values: np.ndarray = field(default_factory=unit_grid)
+
+        @dataclass
+        class Listed:
+            values: list = field(default_factory=list)
+
+        result = {construction}.values
+        seen = np.shape(result)
+    """))
+    assert env["result"].dtype == dtype

@@ -638,7 +638,7 @@ class Evaluator:
         """A record class built (``ProbeConfig(lo=0.0)``): its fields hold the arguments, or their
         literal defaults; a dataclass's ``__post_init__`` then runs on that instance, and what it
         stores (``self.grid = np.linspace(self.lo, self.hi, self.points)``) is on it too."""
-        built = _with_record_fields(instance, cls, args)
+        built = _with_record_fields(instance, cls, args, self._factory_defaults(cls, args, frame))
         post_init = cls.method(POST_INIT)
         if built.attrs is None or post_init is None or post_init.owner is not cls:
             return built
@@ -648,6 +648,28 @@ class Evaluator:
         fields = dict(built.attrs)
         fields.update((name, value) for name, value in walked.items() if not knows_nothing(value))
         return built.with_(attrs=tuple(sorted(fields.items(), key=lambda item: item[0])))
+
+    def _factory_defaults(self, cls: ClassInfo, args: Sequence[Arg], frame: Frame) -> Dict[str, Value]:
+        """The dataclass fields a construction leaves to ``field(default_factory=f)`` with ``f`` a
+        function of the project (or a lambda): what a call of ``f`` with no arguments returns
+        (``device: torch.device = field(default_factory=pick_device)``)."""
+        fields = record_fields(cls)
+        if not fields:
+            return {}
+        given = {arg.keyword for arg in args if arg.keyword} | set(fields[:len([a for a in args if a.keyword is None])])
+        found: Dict[str, Value] = {}
+        for stmt in cls.node.body:
+            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                    and stmt.target.id in fields and stmt.target.id not in given
+                    and isinstance(stmt.value, ast.Call) and _named(stmt.value.func) == "field"):
+                continue
+            factory = next((k.value for k in stmt.value.keywords if k.arg == "default_factory"), None)
+            if factory is None:
+                continue
+            made = self.eval(factory, frame.root)
+            if made.kind is Kind.FUNCTION and isinstance(made.definition, FunctionInfo):
+                found[stmt.target.id] = self.call_function(made.definition, frame, [], False, _factory_call(stmt.value))
+        return found
 
     def _base_init(self, func: ast.Attribute, node: ast.Call, frame: Frame) -> None:
         """``super().__init__(extractor, head)`` (or ``Base.__init__(self, ...)``) in a constructor:
@@ -1350,6 +1372,7 @@ def _named(node: ast.expr) -> Optional[str]:
 #: ``obj[i]`` as the call it makes, ``obj.__getitem__(i)``: one node per subscript (a site's identity).
 _GETITEM_CALLS: "weakref.WeakKeyDictionary[ast.Subscript, ast.Call]" = weakref.WeakKeyDictionary()
 _ITER_CALLS: "weakref.WeakKeyDictionary[ast.expr, ast.Call]" = weakref.WeakKeyDictionary()
+_FACTORY_CALLS: "weakref.WeakKeyDictionary[ast.Call, ast.Call]" = weakref.WeakKeyDictionary()
 
 
 def _yields(node: ast.AST) -> bool:
@@ -1370,6 +1393,15 @@ def _yields(node: ast.AST) -> bool:
 def _text(node: ast.expr, limit: int = 40) -> str:
     text = ast.unparse(node)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _factory_call(node: ast.Call) -> ast.Call:
+    """The call of a default factory a dataclass construction makes, as a node of its own."""
+    call = _FACTORY_CALLS.get(node)
+    if call is None:
+        factory = next(k.value for k in node.keywords if k.arg == "default_factory")
+        call = _FACTORY_CALLS[node] = ast.copy_location(ast.Call(func=factory, args=[], keywords=[]), node)
+    return call
 
 
 def _iter_call(node: ast.expr) -> ast.Call:
@@ -1398,13 +1430,15 @@ def _literal_default(cls: ClassInfo, name: str) -> bool:
     return False
 
 
-def _with_record_fields(instance: Value, cls: ClassInfo, args: Sequence[Arg]) -> Value:
+def _with_record_fields(instance: Value, cls: ClassInfo, args: Sequence[Arg],
+                        made: Optional[Dict[str, Value]] = None) -> Value:
     """``Batch(obs=t)`` of a record class (``record_fields``): each argument stored on its field,
-    read back as ``batch.obs`` (what a hand-written ``__init__`` storing it would give)."""
+    read back as ``batch.obs`` (what a hand-written ``__init__`` storing it would give); the
+    fields left to a default factory hold what it ``made``."""
     fields = record_fields(cls)
     if not fields or any(arg.starred for arg in args):
         return instance
-    stored: Dict[str, Value] = {}
+    stored: Dict[str, Value] = dict(made or {})
     # fields left to a literal default (`lo: float = -3.0`): that value (a `field(...)` is no literal)
     stored.update((name, cls.class_attrs[name]) for name in fields if _literal_default(cls, name))
     positional = [arg for arg in args if arg.keyword is None]
