@@ -460,7 +460,9 @@ class FunctionWalks:
                 defaults[parameter.arg] = self.interp.eval(default, info.closure)
             elif _dotted(default):
                 value = self.interp.eval(default, info.closure)  # a name read: nothing runs
-                if value.kind is Kind.API:
+                if value.kind is Kind.API or (isinstance(default, ast.Name) and value.kind in (Kind.FUNCTION, Kind.CLASS)
+                                              and isinstance(value.definition, (FunctionInfo, ClassInfo))):
+                    # views=tta_views, block=ResBlock: a function or class of the project
                     defaults[parameter.arg] = value
             elif (isinstance(default, ast.Call) and _constant_call(default)
                   and self.interp.sem.qualname_of(default.func, info.closure) in api.DEVICE_CONSTRUCTORS):
