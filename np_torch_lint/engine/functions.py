@@ -453,7 +453,7 @@ class FunctionWalks:
         for parameter, default in pairs:
             if parameter.arg in given:
                 continue
-            if _literal(default):
+            if _literal(default) or _constant_choice(default):
                 defaults[parameter.arg] = self.interp.eval(default, info.closure)
             elif isinstance(default, ast.Name) and self._bound_once(info, default.id):
                 # device=DEVICE, mean=MEAN: a module constant, the value the def read (bound once)
@@ -964,8 +964,18 @@ def _literal(node: ast.expr) -> bool:
 
 
 def _constant_call(node: ast.Call) -> bool:
-    """``torch.device("cpu")``, ``torch.device("cuda", 0)``: a call of a dotted name with constants only."""
-    return _dotted(node.func) and not node.keywords and all(isinstance(arg, ast.Constant) for arg in node.args)
+    """``torch.device("cpu")``, ``torch.device("cuda", 0)``: a call of a dotted name with constants
+    only, or a choice of two constants (``torch.device("cuda" if torch.cuda.is_available() else "cpu")``)."""
+    return _dotted(node.func) and not node.keywords and all(
+        isinstance(arg, ast.Constant) or _constant_choice(arg) for arg in node.args)
+
+
+def _constant_choice(node: ast.expr) -> bool:
+    """``"cuda" if torch.cuda.is_available() else "cpu"``: two constants and a test of dotted names."""
+    return (isinstance(node, ast.IfExp) and isinstance(node.body, ast.Constant) and isinstance(node.orelse, ast.Constant)
+            and all(isinstance(inner, (ast.Call, ast.Attribute, ast.Name, ast.Load, ast.Compare, ast.UnaryOp, ast.Not,
+                                       ast.Constant, ast.cmpop))
+                    for inner in ast.walk(node.test)))
 
 
 def _dotted(node: ast.expr) -> bool:
