@@ -319,3 +319,27 @@ def test_a_dataclass_field_left_to_a_default_factory_holds_what_it_makes(constru
         seen = np.shape(result)
     """))
     assert env["result"].dtype == dtype
+
+
+@pytest.mark.parametrize("name, kind", [
+    ('"head"', Kind.MODULE),  # a literal name: that attribute
+    ("layer", Kind.MODULE),  # a name bound to a known string
+    ("picked", None),  # a string not known: nothing
+])
+def test_getattr_with_a_name_known_to_be_a_string_reads_that_attribute(name: str, kind: object) -> None:
+    env = module_values(textwrap.dedent(f"""
+        import sys
+        import torch
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.head = nn.Linear(2, 2)
+
+        layer = "head"
+        picked = sys.argv[1]
+        result = getattr(Net(), {name})
+        seen = result(torch.zeros(2)).numpy()  # a sink keeps these lines (engine/source.py)
+    """))
+    assert env["result"].kind is kind

@@ -58,6 +58,7 @@ class Evaluator:
             self.api_calls.setdefault(name, self._unpickled)
         for name in api.TEXT_DATA_PARSERS:
             self.api_calls.setdefault(name, self._text_data)
+        self.api_calls.setdefault("builtins.getattr", self._getattr)
         for name in api.DICT_CONSTRUCTORS:
             self.api_calls.setdefault(name, self._dict)
         for name in api.SKLEARN_SPLITTERS:
@@ -889,6 +890,14 @@ class Evaluator:
     def _unpickled(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return Value(qualname=api.UNPICKLED)
 
+    def _getattr(self, qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
+        """``getattr(model, self.layer_name)`` with a name known to be a string: that attribute."""
+        name = args[1].value if len(args) == 2 and len(node.args) == 2 else None
+        if (name is not None and name.kind is Kind.PY_STR and isinstance(name.qualname, str)
+                and name.qualname.isidentifier() and not any(arg.starred or arg.keyword for arg in args)):
+            return self.attribute(_getattr_node(node, name.qualname), frame)
+        return self._builtin(qual, node, args, frame)
+
     @staticmethod
     def _text_data(qual: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         return Value(kind=Kind.JSON)
@@ -1373,6 +1382,7 @@ def _named(node: ast.expr) -> Optional[str]:
 _GETITEM_CALLS: "weakref.WeakKeyDictionary[ast.Subscript, ast.Call]" = weakref.WeakKeyDictionary()
 _ITER_CALLS: "weakref.WeakKeyDictionary[ast.expr, ast.Call]" = weakref.WeakKeyDictionary()
 _FACTORY_CALLS: "weakref.WeakKeyDictionary[ast.Call, ast.Call]" = weakref.WeakKeyDictionary()
+_GETATTR_NODES: "weakref.WeakKeyDictionary[ast.Call, Dict[str, ast.Attribute]]" = weakref.WeakKeyDictionary()
 
 
 def _yields(node: ast.AST) -> bool:
@@ -1393,6 +1403,15 @@ def _yields(node: ast.AST) -> bool:
 def _text(node: ast.expr, limit: int = 40) -> str:
     text = ast.unparse(node)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _getattr_node(node: ast.Call, name: str) -> ast.Attribute:
+    """``getattr(obj, "fc")`` as the attribute read ``obj.fc`` (kept per call and name)."""
+    by_name = _GETATTR_NODES.setdefault(node, {})
+    found = by_name.get(name)
+    if found is None:
+        found = by_name[name] = ast.copy_location(ast.Attribute(value=node.args[0], attr=name, ctx=ast.Load()), node)
+    return found
 
 
 def _factory_call(node: ast.Call) -> ast.Call:
