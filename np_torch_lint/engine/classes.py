@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set
 from . import api, containers
 from .functions import decorated_for_cuda
 from .nodes import walk
-from .scope import ClassInfo, Frame, FunctionInfo
+from .scope import ClassInfo, Frame, FunctionInfo, self_accesses
 from .values import UNKNOWN, Device, Kind, Tri, Value, join_stores
 
 if TYPE_CHECKING:
@@ -250,25 +250,7 @@ def method_stored(cls: ClassInfo) -> FrozenSet[str]:
 def attributes_read(cls: ClassInfo, method: str) -> Set[str]:
     """The ``self.<name>`` a method of ``cls`` reads, and the methods it calls on ``self`` read in
     turn (``data.raw_summary()`` reads ``data.raw``: NTL401's later read of a shared array)."""
-    read: Set[str] = set()
-    seen: Set[str] = set()
-    pending = [method]
-    while pending:
-        name = pending.pop()
-        info = cls.method(name)
-        if name in seen or info is None:
-            continue
-        seen.add(name)
-        arguments = info.node.args.posonlyargs + info.node.args.args
-        if not arguments:
-            continue
-        self_name = arguments[0].arg
-        for current in walk(info.node):
-            if (isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name)
-                    and current.value.id == self_name and isinstance(current.ctx, ast.Load)):
-                read.add(current.attr)
-                pending.append(current.attr)  # self.helper(): a method read is a method called
-    return read
+    return {node.attr for _, node in self_accesses(cls, method) if isinstance(node.ctx, ast.Load)}
 
 
 def registered_name(call: ast.Call) -> Optional[str]:

@@ -21,7 +21,7 @@ from .arguments import grad_mode_of
 from .containers import keyword_dict
 from .nodes import parameter_names, walk
 from .events import Context, InPlaceWrite, ParameterUpdate, Snapshot
-from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, sibling_position, storage_key
+from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, self_accesses, sibling_position, storage_key
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_stores, knows_nothing, sequence
 
 if TYPE_CHECKING:
@@ -720,31 +720,23 @@ def settled_stores(info: FunctionInfo) -> FrozenSet[str]:
 
 def stores_reached(owner: ClassInfo, info: FunctionInfo) -> FrozenSet[str]:
     """The ``self.<name>`` a method may change: what it stores, grows or moves, and what the methods
-    it calls on ``self`` do in turn (a method named as ``self.<name>`` counts as called)."""
+    it calls on ``self`` do in turn (``self.log_t.requires_grad = True`` changes ``log_t``)."""
     scan = owner.scan
     if scan is None:
         return frozenset()
     changed: Set[str] = set()
-    seen: Set[str] = set()
-    pending = [info.node.name]
-    while pending:
-        name = pending.pop()
-        method = owner.method(name)
-        if name in seen or method is None:
-            continue
-        seen.add(name)
+    reached: Dict[str, FunctionInfo] = {}
+    for method, node in self_accesses(owner, info.node.name):
+        reached[method.node.name] = method
+        if not isinstance(node.ctx, ast.Load):
+            changed.add(node.attr)
+    for name, method in reached.items():
         changed |= scan.storing.get(name, set()) | scan.growing.get(name, set()) | scan.placing.get(name, set())
         self_name = _self_parameter(method)
-        for node in walk(method.node):
-            if (isinstance(node, ast.Attribute) and node.attr == "requires_grad" and not isinstance(node.ctx, ast.Load)
-                    and isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name)
-                    and node.value.value.id == self_name):
-                changed.add(node.value.attr)  # self.log_t.requires_grad = True
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == self_name:
-                if isinstance(node.ctx, ast.Load) and owner.method(node.attr) is not None:
-                    pending.append(node.attr)
-                elif not isinstance(node.ctx, ast.Load):
-                    changed.add(node.attr)
+        changed.update(node.value.attr for node in walk(method.node)
+                       if isinstance(node, ast.Attribute) and node.attr == "requires_grad"
+                       and not isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Attribute)
+                       and isinstance(node.value.value, ast.Name) and node.value.value.id == self_name)
     return frozenset(changed)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import ast
 import builtins
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, Union
 
 from .events import Context
+from .nodes import walk
 from .values import UNKNOWN, Tri, Value, join
 
 
@@ -236,3 +237,26 @@ class Frame:
                 value = value if value is other else join(value, other)
             merged[key] = value if value is not None else UNKNOWN
         self.env = merged
+
+
+def self_accesses(cls: ClassInfo, method: str) -> Iterator[Tuple[FunctionInfo, ast.Attribute]]:
+    """Each ``self.<name>`` (read or stored) in a method of ``cls`` and in the methods it calls on
+    ``self`` in turn, with the method it is in (a method named as ``self.<name>`` counts as called)."""
+    seen: Set[str] = set()
+    pending = [method]
+    while pending:
+        name = pending.pop()
+        info = cls.method(name)
+        if name in seen or info is None:
+            continue
+        seen.add(name)
+        arguments = info.node.args.posonlyargs + info.node.args.args
+        if not arguments:
+            continue
+        self_name = arguments[0].arg
+        for current in walk(info.node):
+            if isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name) \
+                    and current.value.id == self_name:
+                if isinstance(current.ctx, ast.Load):
+                    pending.append(current.attr)  # self.helper(): a method read is a method called
+                yield info, current
