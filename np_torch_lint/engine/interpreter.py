@@ -366,7 +366,10 @@ class Interpreter:
         left = self.eval(node.target, frame)
         right = self.eval(node.value, frame)
         result = self.sem.binary(node.op, left, right, node, frame)
-        in_place = left.kind in (Kind.NDARRAY, Kind.TENSOR)
+        # a name of unknown kind that shares memory with a tensor (`X_t = torch.from_numpy(X)`: a
+        # share is recorded only for an array) is an array: `X -= m` writes it in place
+        in_place = left.kind in (Kind.NDARRAY, Kind.TENSOR) or (
+            left.kind is None and isinstance(node.target, ast.Name) and node.target.id in frame.aliases)
         target = node.target.value if isinstance(node.target, ast.Subscript) else node.target
         if in_place and not isinstance(node.target, ast.Subscript):
             # `w -= lr * g` writes w itself: its dtype, device and grad flags stay (under no_grad
