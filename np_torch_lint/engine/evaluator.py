@@ -1378,11 +1378,10 @@ def _named(node: ast.expr) -> Optional[str]:
     return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
 
 
-#: ``obj[i]`` as the call it makes, ``obj.__getitem__(i)``: one node per subscript (a site's identity).
-_GETITEM_CALLS: "weakref.WeakKeyDictionary[ast.Subscript, ast.Call]" = weakref.WeakKeyDictionary()
-_ITER_CALLS: "weakref.WeakKeyDictionary[ast.expr, ast.Call]" = weakref.WeakKeyDictionary()
-_FACTORY_CALLS: "weakref.WeakKeyDictionary[ast.Call, ast.Call]" = weakref.WeakKeyDictionary()
-_GETATTR_NODES: "weakref.WeakKeyDictionary[ast.Call, Dict[str, ast.Attribute]]" = weakref.WeakKeyDictionary()
+#: nodes the engine makes for what the source does implicitly (``obj[i]`` as ``obj.__getitem__(i)``, a
+#: loop's ``iter(x)``, ...): one per source node and role, since a site's identity is its node and walks
+#: are cached by node.
+_SYNTHETIC: "weakref.WeakKeyDictionary[ast.AST, Dict[str, Any]]" = weakref.WeakKeyDictionary()
 
 
 def _yields(node: ast.AST) -> bool:
@@ -1405,39 +1404,39 @@ def _text(node: ast.expr, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _synthetic(node: ast.AST, role: str, build: Callable[[], Any]) -> Any:
+    """The node ``build`` makes for ``node`` in this role, made once and kept while ``node`` lives."""
+    by_role = _SYNTHETIC.setdefault(node, {})
+    made = by_role.get(role)
+    if made is None:
+        made = by_role[role] = ast.copy_location(build(), node)
+    return made
+
+
+def _method_call(receiver: ast.expr, method: str, args: List[ast.expr]) -> ast.Call:
+    func = ast.copy_location(ast.Attribute(value=receiver, attr=method, ctx=ast.Load()), receiver)
+    return ast.Call(func=func, args=args, keywords=[])
+
+
 def _getattr_node(node: ast.Call, name: str) -> ast.Attribute:
-    """``getattr(obj, "fc")`` as the attribute read ``obj.fc`` (kept per call and name)."""
-    by_name = _GETATTR_NODES.setdefault(node, {})
-    found = by_name.get(name)
-    if found is None:
-        found = by_name[name] = ast.copy_location(ast.Attribute(value=node.args[0], attr=name, ctx=ast.Load()), node)
-    return found
+    """``getattr(obj, "fc")`` as the attribute read ``obj.fc``."""
+    return _synthetic(node, "." + name, lambda: ast.Attribute(value=node.args[0], attr=name, ctx=ast.Load()))
 
 
 def _factory_call(node: ast.Call) -> ast.Call:
-    """The call of a default factory a dataclass construction makes, as a node of its own."""
-    call = _FACTORY_CALLS.get(node)
-    if call is None:
-        factory = next(k.value for k in node.keywords if k.arg == "default_factory")
-        call = _FACTORY_CALLS[node] = ast.copy_location(ast.Call(func=factory, args=[], keywords=[]), node)
-    return call
+    """The call of a default factory a dataclass construction makes."""
+    factory = next(k.value for k in node.keywords if k.arg == "default_factory")
+    return _synthetic(node, "default_factory", lambda: ast.Call(func=factory, args=[], keywords=[]))
 
 
 def _iter_call(node: ast.expr) -> ast.Call:
-    """The ``iter(x)`` a loop over ``x`` makes, as a node of its own (kept per node: walks are cached by node)."""
-    call = _ITER_CALLS.get(node)
-    if call is None:
-        func = ast.copy_location(ast.Attribute(value=node, attr="__iter__", ctx=ast.Load()), node)
-        call = _ITER_CALLS[node] = ast.copy_location(ast.Call(func=func, args=[], keywords=[]), node)
-    return call
+    """The ``iter(x)`` a loop over ``x`` makes."""
+    return _synthetic(node, "__iter__", lambda: _method_call(node, "__iter__", []))
 
 
 def _getitem_call(node: ast.Subscript) -> ast.Call:
-    call = _GETITEM_CALLS.get(node)
-    if call is None:
-        func = ast.copy_location(ast.Attribute(value=node.value, attr="__getitem__", ctx=ast.Load()), node)
-        call = _GETITEM_CALLS[node] = ast.copy_location(ast.Call(func=func, args=[node.slice], keywords=[]), node)
-    return call
+    """``obj[i]`` as the call it makes, ``obj.__getitem__(i)``."""
+    return _synthetic(node, "__getitem__", lambda: _method_call(node.value, "__getitem__", [node.slice]))
 
 
 def _literal_default(cls: ClassInfo, name: str) -> bool:

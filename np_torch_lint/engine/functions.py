@@ -196,8 +196,8 @@ class FunctionWalks:
         the class's join. The name the receiver is bound to is updated, and a method that returns
         ``self`` (``Scaler(cfg).fit(X)``) returns the updated instance. What the call returns."""
         owner = info.owner
-        if owner is None or receiver.kind not in (Kind.INSTANCE, Kind.MODULE) or receiver.definition is None \
-                or not _subclass_or_same(receiver, owner):
+        if owner is None or receiver.kind not in (Kind.INSTANCE, Kind.MODULE) or not (
+                receiver.definition is owner or _subclass_of(receiver, info)):
             return returned
         changed = stores_reached(owner, info)
         if not changed:
@@ -657,17 +657,6 @@ class FunctionWalks:
         return info
 
 
-def _subclass_or_same(receiver: Value, owner: ClassInfo) -> bool:
-    cls = receiver.definition
-    pending = [cls] if isinstance(cls, ClassInfo) else []
-    while pending:
-        current = pending.pop()
-        if current is owner:
-            return True
-        pending.extend(current.bases)
-    return False
-
-
 def _self_stores(statement: ast.stmt, self_name: str) -> Iterator[str]:
     """The ``self.<name>`` a plain assignment statement stores (``self.a, self.b = ...`` too)."""
     targets: List[ast.expr] = []
@@ -681,10 +670,19 @@ def _self_stores(statement: ast.stmt, self_name: str) -> Iterator[str]:
             targets.extend(target.elts)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self_name:
             yield target.attr
-        elif (isinstance(target, ast.Attribute) and target.attr == "requires_grad"
-              and isinstance(target.value, ast.Attribute) and isinstance(target.value.value, ast.Name)
-              and target.value.value.id == self_name):
-            yield target.value.attr  # self.log_t.requires_grad = True
+        else:
+            flagged = _grad_flagged(target, self_name)
+            if flagged is not None:
+                yield flagged
+
+
+def _grad_flagged(target: ast.AST, self_name: Optional[str]) -> Optional[str]:
+    """``self.log_t.requires_grad = ...``: the attribute ``log_t`` (a stored target), else None."""
+    if (isinstance(target, ast.Attribute) and target.attr == "requires_grad" and not isinstance(target.ctx, ast.Load)
+            and isinstance(target.value, ast.Attribute) and isinstance(target.value.value, ast.Name)
+            and target.value.value.id == self_name):
+        return target.value.attr
+    return None
 
 
 def _may_return(statement: ast.stmt) -> bool:
@@ -720,7 +718,11 @@ def settled_stores(info: FunctionInfo) -> FrozenSet[str]:
 
 def stores_reached(owner: ClassInfo, info: FunctionInfo) -> FrozenSet[str]:
     """The ``self.<name>`` a method may change: what it stores, grows or moves, and what the methods
-    it calls on ``self`` do in turn (``self.log_t.requires_grad = True`` changes ``log_t``)."""
+    it calls on ``self`` do in turn (``self.log_t.requires_grad = True`` changes ``log_t``). Kept on
+    the node (asked at every call of the method)."""
+    known = getattr(info.node, "_ntl_stores_reached", None)
+    if known is not None:
+        return known
     scan = owner.scan
     if scan is None:
         return frozenset()
@@ -733,19 +735,22 @@ def stores_reached(owner: ClassInfo, info: FunctionInfo) -> FrozenSet[str]:
     for name, method in reached.items():
         changed |= scan.storing.get(name, set()) | scan.growing.get(name, set()) | scan.placing.get(name, set())
         self_name = _self_parameter(method)
-        changed.update(node.value.attr for node in walk(method.node)
-                       if isinstance(node, ast.Attribute) and node.attr == "requires_grad"
-                       and not isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Attribute)
-                       and isinstance(node.value.value, ast.Name) and node.value.value.id == self_name)
-    return frozenset(changed)
+        changed.update(name for name in (_grad_flagged(node, self_name) for node in walk(method.node)) if name)
+    result = frozenset(changed)
+    setattr(info.node, "_ntl_stores_reached", result)
+    return result
 
 
 def returns_self(info: FunctionInfo) -> bool:
-    """Every ``return`` of the method returns its ``self`` (a fluent ``fit``)."""
-    self_name = _self_parameter(info)
-    returns = [node for node in walk(info.node) if isinstance(node, ast.Return)]
-    return bool(returns) and self_name is not None and all(
-        isinstance(node.value, ast.Name) and node.value.id == self_name for node in returns)
+    """Every ``return`` of the method returns its ``self`` (a fluent ``fit``). Kept on the node."""
+    known = getattr(info.node, "_ntl_returns_self", None)
+    if known is None:
+        self_name = _self_parameter(info)
+        returns = [node for node in walk(info.node) if isinstance(node, ast.Return)]
+        known = bool(returns) and self_name is not None and all(
+            isinstance(node.value, ast.Name) and node.value.id == self_name for node in returns)
+        setattr(info.node, "_ntl_returns_self", known)
+    return bool(known)
 
 
 def _subclass_of(receiver: Value, info: FunctionInfo) -> bool:
