@@ -575,7 +575,7 @@ def _walk_segment(version: _Version, start: int, end: int) -> SegmentResult:
         if node is not None and not base <= getattr(node, "lineno", 0) <= last:
             effects.append("a guard flag defined in another segment")
     fingerprints = tuple((key, ast.dump(node) if node is not None else None) for key, node in flags.read.items())
-    volatile = checkpoints.touched or any(not base <= line <= last for line in cited)
+    volatile = checkpoints.touched or flags.asked_imported or any(not base <= line <= last for line in cited)
     return SegmentResult(
         reports=tuple(_relative(report, -base) for report in reports), dependencies=tuple(dependencies),
         flags=fingerprints, volatile=volatile, effect="; ".join(dict.fromkeys(effects)),
@@ -589,7 +589,13 @@ def _still_valid(result: SegmentResult, version: _Version) -> bool:
         if kind == "definition":
             now = version.definition_fingerprint(name)
         else:
-            node = version.flags.option_default(name)
+            node: Optional[ast.expr]
+            if kind == "option":
+                node = version.flags.option_default(name)
+            elif kind == "class constant":
+                node = version.flags.class_constant(name)
+            else:
+                node = version.flags.read_only_dict(name)
             now = ast.dump(node) if node is not None else None
         if now != fingerprint:
             return False
@@ -633,21 +639,43 @@ def _placed(report: Report, base: int, cite: Callable[[int], str]) -> Report:
 
 
 class _RecordingFlags(GuardFlags):
-    """The whole file's guard flags, recording what one segment's walk asked of them."""
+    """The whole file's guard flags, recording what one segment's walk asked of them.
+
+    Every question whose answer rests on the whole file is passed on to the shared flags and
+    recorded, so that a kept result is re-checked against the next version (``_still_valid``);
+    an unanswered one (the base class's, with no tree) would make a segment's walk see less
+    than a walk of the whole file. A flag imported from a project module rests on another
+    file and on this file's imports: the segment is then walked again at every version."""
 
     def __init__(self, shared: GuardFlags) -> None:
         super().__init__(None)
         self._shared = shared
         self.read: Dict[Tuple[str, str], Optional[ast.expr]] = {}
+        self.asked_imported = False
 
     def definition(self, name: str) -> Optional[ast.expr]:
-        found = self._shared.definition(name)
-        self.read[("definition", name)] = found
-        return found
+        return self._recorded("definition", name, self._shared.definition(name))
 
     def option_default(self, attr: str) -> Optional[ast.expr]:
-        found = self._shared.option_default(attr)
-        self.read[("option", attr)] = found
+        return self._recorded("option", attr, self._shared.option_default(attr))
+
+    def class_constant(self, attr: str) -> Optional[ast.Constant]:
+        found = self._shared.class_constant(attr)
+        self.read[("class constant", attr)] = found
+        return found
+
+    def read_only_dict(self, name: str) -> Optional[ast.Dict]:
+        found = self._shared.read_only_dict(name)
+        self.read[("read-only dict", name)] = found
+        return found
+
+    def imported_constant(self, node: ast.expr) -> Optional[ast.Constant]:
+        self.asked_imported = True
+        self._shared.imported = self.imported
+        return self._shared.imported_constant(node)
+
+    def _recorded(self, kind: str, name: str, found: Optional[ast.expr]) -> Optional[ast.expr]:
+        self.read[(kind, name)] = found
         return found
 
 

@@ -246,3 +246,51 @@ def test_a_star_import_from_the_project_makes_every_name_changeable() -> None:
 def test_every_question_to_the_checkpoint_evidence_is_watched() -> None:
     asked = {name for name, value in vars(CheckpointEvidence).items() if callable(value) and not name.startswith("_")}
     assert asked == set(incremental._WatchedCheckpoints.WATCHED)
+
+
+def test_every_question_to_the_guard_flags_is_recorded() -> None:
+    """A question the recording flags did not pass on would be answered "unknown" in a segment's walk
+    (a class's constant GPU switch, a read-only config dict), so it would report less than a whole walk."""
+    from np_torch_lint.engine.guards import GuardFlags
+    asked = {name for name, value in vars(GuardFlags).items() if callable(value) and not name.startswith("_")}
+    assert asked <= set(vars(incremental._RecordingFlags))
+
+
+def test_class_constants_and_read_only_dicts_in_segments_follow_edits_elsewhere() -> None:
+    text = textwrap.dedent("""\
+        import torch
+
+
+        class Runner:
+            on_gpu = True
+
+            def place(self, obj):
+                if self.on_gpu:
+                    return obj.cuda()
+                return obj
+
+
+        print(Runner().place(torch.zeros(2)).shape)
+        CONFIG = {"use_cuda": True}
+
+
+        def move(x):
+            if CONFIG["use_cuda"]:
+                return x.cuda()
+            return x
+
+
+        print(move(torch.zeros(2)))
+        total = 0
+    """)
+    analysis = IncrementalAnalysis()
+    first = analysis.analyze(text, split_lines(text), None)
+    assert first == analyze(text, lines=split_lines(text))
+    assert [(r.line, r.code) for r in first] == [(9, "NTL301"), (19, "NTL301")] and not analysis.fallback
+    # The switch set from outside (another segment) is no longer a constant; the config item stored is not read-only.
+    for added in ("\ndef configure(runner, flag):\n    runner.on_gpu = flag\n", '\nCONFIG["use_cuda"] = False\n'):
+        edited = text + added
+        got = analysis.analyze(edited, split_lines(edited), None)
+        assert got == analyze(edited, lines=split_lines(edited))
+        assert len(got) == 1 and analysis.reused >= 1
+        assert analysis.analyze(text, split_lines(text), None) == first
