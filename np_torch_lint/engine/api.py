@@ -900,6 +900,9 @@ SCALARS_LABEL = "scalars from "
 
 #: methods that implement placement themselves: the caller decides where they run.
 PLACEMENT_METHOD_NAMES: FrozenSet[str] = frozenset({"cuda", "to", "_apply", "to_device", "_to_device", "to_gpu", "to_cuda"})
+#: of those, the names of torch's own placement methods: a class's method so named overrides the
+#: placement API (its caller's call is the placement); the others are the project's helpers.
+PLACEMENT_API_OVERRIDES: FrozenSet[str] = frozenset({"cuda", "to", "_apply"})
 
 #: calls that tell whether CUDA is there: a test that uses them guards its branches.
 CUDA_PROBES: FrozenSet[str] = frozenset({"torch.cuda.is_available", "torch.cuda.device_count", "torch.cuda.is_initialized"})

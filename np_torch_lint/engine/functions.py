@@ -619,12 +619,13 @@ class FunctionWalks:
         grad = self.interp.grad_default
         # `@unittest.skipIf(not torch.cuda.is_available())`, `@RunIf(min_cuda_gpus=1)`, `@requires_gpu`:
         # the function only runs where CUDA is; and a method named `cuda`/`to` *is* the placement API.
-        # A plain function so named (`def to_gpu(x): return x.cuda()`) is a helper of the file: its
-        # placement is flagged where the file calls it unguarded (guarded_everywhere), and left to
-        # the callers elsewhere where the file never calls it.
+        # A function or another method so named (`def to_gpu(x): return x.cuda()`, a buffer's
+        # `_to_device`) is a helper of the file: its placement is flagged where the file calls it
+        # unguarded (guarded_everywhere), and left to the callers elsewhere where the file never calls it.
         placement_api = node.name in api.PLACEMENT_METHOD_NAMES
+        overrides_api = owner is not None and node.name in api.PLACEMENT_API_OVERRIDES
         guarded = (frame.context.cuda_guarded or (owner is not None and owner.cuda_only)
-                   or decorated_for_cuda(node) or (placement_api and owner is not None))
+                   or decorated_for_cuda(node) or overrides_api)
         for decorator in node.decorator_list:
             callee = decorator.func if isinstance(decorator, ast.Call) else decorator
             value = self.interp.eval(callee, frame)
@@ -649,7 +650,7 @@ class FunctionWalks:
         # A method's globals are the module's (or enclosing function's), not the class body's.
         closure = frame.parent if owner is not None and frame.parent is not None else frame
         info = FunctionInfo(qual, node, closure, grad, owner, guarded=guarded, home=self.interp)
-        if placement_api and owner is None:
+        if placement_api and not overrides_api:
             self.placement_helpers.add(qual)
         self.interp.deferred.append(info)
         for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
