@@ -101,3 +101,61 @@ CALIBRATOR = """
 def test_a_requires_grad_flag_set_on_an_attribute_by_a_method(tail: str, grad: Tri) -> None:
     env = module_values(textwrap.dedent(CALIBRATOR) + tail + "seen = out.numpy()\n")  # a sink keeps the lines
     assert (env["out"].kind, env["out"].requires_grad) == (Kind.TENSOR, grad)
+
+
+COLLECTOR = """
+    import numpy as np
+    import torch
+    from torch import nn
+
+    class Collector:
+        def __init__(self):
+            self.clear()
+
+        def clear(self):
+            self.outputs = []
+
+        def add(self, out):
+            self.outputs.append(out)
+
+        def add_some(self, out):
+            if out is not None:
+                self.outputs.append(out)
+
+        def summary(self):
+            return np.stack([o.numpy() for o in self.outputs])
+
+    net = nn.Linear(4, 2)
+    c = Collector()
+"""
+
+
+def collected(tail: str, extra: str = "") -> object:
+    source = textwrap.dedent(COLLECTOR).replace("    def summary", extra + "    def summary") + textwrap.dedent(tail)
+    return module_values(source)["seen"]
+
+
+@pytest.mark.parametrize("tail, grad", [
+    ("for _ in range(3):\n    c.add(net(torch.randn(5, 4)))\nseen = c.outputs\n", Tri.YES),  # joined over the loop
+    ("c.add(net(torch.randn(5, 4)))\nc.add(torch.zeros(2))\nseen = c.outputs\n", Tri.UNKNOWN),  # items that disagree
+    ("c.add(net(torch.randn(5, 4)).detach())\nseen = c.outputs\n", Tri.NO),
+])
+def test_a_private_list_holds_what_the_instance_s_method_calls_append(tail: str, grad: Tri) -> None:
+    seen = collected(tail)
+    assert seen.kind is Kind.SEQUENCE and seen.element is not None
+    assert seen.element.requires_grad is grad
+
+
+@pytest.mark.parametrize("tail, extra", [
+    ("c.add_some(net(torch.randn(5, 4)))\nseen = c.outputs\n", ""),  # appended on one path only
+    ("c.add(net(torch.randn(5, 4)))\nc.outputs.clear()\nseen = c.outputs\n", ""),  # emptied from outside
+    ("c.add(net(torch.randn(5, 4)))\nc.outputs = []\nseen = c.outputs\n", ""),  # replaced from outside
+    ("c.add(net(torch.randn(5, 4)))\nrestart(c)\nseen = c.outputs\n", ""),  # a call it was passed to
+    ("c.add(net(torch.randn(5, 4)))\nc.drop()\nseen = c.outputs\n",  # a method that empties it in place
+     "    def drop(self):\n        self.outputs.clear()\n\n"),
+    ("c.add(net(torch.randn(5, 4)))\nseen = c.outputs\n",  # the class hands the list out
+     "    def items(self):\n        return self.outputs\n\n"),
+])
+def test_a_list_the_walk_cannot_follow_is_not_kept(tail: str, extra: str) -> None:
+    seen = collected("def restart(x):\n    x.clear()\n\n" + tail, extra)
+    assert seen.kind is not Kind.SEQUENCE or seen.element is None or seen.element.requires_grad is not Tri.YES

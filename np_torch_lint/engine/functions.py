@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List
 
 from . import api
 from .arguments import grad_mode_of
-from .containers import keyword_dict
+from .containers import GROWING_METHODS, keyword_dict
 from .nodes import parameter_names, walk
+from .private_lists import private_lists, written_from_outside
 from .events import Context, InPlaceWrite, ParameterUpdate, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, self_accesses, sibling_position, storage_key
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_stores, knows_nothing, sequence
@@ -210,6 +211,13 @@ class FunctionWalks:
                 attrs[name] = value
         updated = receiver.with_(attrs=tuple(sorted(attrs.items(), key=lambda item: item[0])) or None)
         holder = call.func.value if isinstance(call.func, ast.Attribute) else None
+        if isinstance(holder, ast.Name) and holder.id == frame.self_name and frame.attr_sink is not None:
+            # `self.reset()` in `__init__`: what reset stores, this method stores (its walk's sink)
+            for name in sorted(settled & changed):
+                value = stored.get(name)
+                if value is not None:
+                    old = frame.attr_sink.get(name)
+                    frame.attr_sink[name] = value if old is None else join(old, value)
         if isinstance(holder, ast.Name) and frame.lookup(holder.id) is receiver:
             frame.env[holder.id] = updated
             # another name bound to the same instance (`t = s`) was changed too, not as this walk saw
@@ -305,7 +313,11 @@ class FunctionWalks:
         scan = owner.scan
         elsewhere = set().union(*scan.storing.values())
         kept: List[Tuple[str, Value]] = []
+        private = self._private_lists(owner)
         for name, value in sorted(walked[2].items(), key=lambda item: item[0]):
+            if name in private and _fresh_list(value):
+                kept.append((name, value))  # its items are the ones this instance's method calls add
+                continue
             if name in elsewhere and not scan.updated_in_place(name, value) or knows_nothing(value) or (
                     name in scan.changed_in_place and value.kind in (Kind.DICT, Kind.SEQUENCE)):
                 continue
@@ -316,6 +328,16 @@ class FunctionWalks:
         if kept and elsewhere and instance.definition is owner:
             kept.extend(self._joined_over_methods(owner, instance.with_(attrs=tuple(kept)), walked[2]))
         return instance.with_(attrs=tuple(kept)) if kept else instance
+
+    def _private_lists(self, owner: ClassInfo) -> FrozenSet[str]:
+        """The class's private lists (engine.private_lists) that neither this file nor the class's
+        own writes from outside."""
+        private = private_lists(owner.node)
+        for home in (self.interp, owner.home):
+            tree = getattr(home, "module_tree", None)
+            if private and tree is not None:
+                private = private - written_from_outside(tree)
+        return private
 
     def walked_on(self, info: FunctionInfo, instance: Value, frame: Frame) -> Optional[Dict[str, Value]]:
         """What a method of no arguments stores on ``self`` when walked on this instance (a
@@ -407,8 +429,11 @@ class FunctionWalks:
             written = {id(arg.value) for arg in args if arg.value.kind is Kind.NONE and isinstance(arg.node, ast.Constant)}
             defaulted = frozenset(defaults) | {name for name, value in params.items() if id(value) in written}
         moved = receiver if receiver is not None and self._moved_since_built(info, receiver) else None
-        if params is None or (moved is None and all(knows_nothing(value) and not names_a_file(value)
-                                                    for value in params.values())):
+        # A constructor of no arguments is walked too (once per context): what it stores is the
+        # same for every instance (`self.outputs = []`), the start of what its methods change.
+        nothing_given = (bool(params) or info.node.name != "__init__") and all(
+            knows_nothing(value) and not names_a_file(value) for value in (params or {}).values())
+        if params is None or (moved is None and nothing_given):
             return None
         if info.active_calls or info.summarizing or self._call_budget <= 0:
             return None
@@ -677,6 +702,25 @@ def _self_stores(statement: ast.stmt, self_name: str) -> Iterator[str]:
                 yield flagged
 
 
+def _fresh_list(value: Value) -> bool:
+    """An empty list (``self.probs = []``, in ``__init__`` or a ``reset()`` it calls). Where the list
+    is private (engine.private_lists) it is kept on a new instance although other methods grow or
+    store it: every item a fact could be asked of is one a method call on this instance put
+    there, and each such call updates the instance (``_receiver_after``: a settled append adds
+    its item, any other change forgets the list)."""
+    return value.kind is Kind.SEQUENCE and value.elements == () and value.element is None
+
+
+def _self_grown(statement: ast.stmt, self_name: str) -> Iterator[str]:
+    """The ``self.<name>`` a call statement grows (``self.probs.append(p)``): the list the walk leaves
+    there is the receiver's list with the item added."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr in GROWING_METHODS and isinstance(call.func.value, ast.Attribute)
+            and isinstance(call.func.value.value, ast.Name) and call.func.value.value.id == self_name):
+        yield call.func.value.attr
+
+
 def _grad_flagged(target: ast.AST, self_name: Optional[str]) -> Optional[str]:
     """``self.log_t.requires_grad = ...``: the attribute ``log_t`` (a stored target), else None."""
     if (isinstance(target, ast.Attribute) and target.attr == "requires_grad" and not isinstance(target.ctx, ast.Load)
@@ -712,6 +756,7 @@ def settled_stores(info: FunctionInfo) -> FrozenSet[str]:
             if _may_return(statement):
                 break
             found.update(_self_stores(statement, self_name))
+            found.update(_self_grown(statement, self_name))
     result = frozenset(found)
     setattr(info.node, "_ntl_settled", result)
     return result

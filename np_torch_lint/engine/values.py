@@ -363,7 +363,7 @@ def join(a: Optional[Value], b: Optional[Value]) -> Value:
         parametric=a.parametric.join(b.parametric),
         training=a.training.join(b.training),
         definition=a.definition if a.definition is b.definition else None,
-        attrs=a.attrs if a.attrs == b.attrs else None,
+        attrs=a.attrs if a.attrs == b.attrs else _join_attrs(a, b),
         choices=_join_choices(a, b),
     )
     if a.kind is Kind.MODULE and _members_known(a) and _members_known(b):
@@ -610,6 +610,17 @@ def updated_since(value: Value, site: Site, depth: int = _STALE_DEPTH) -> Value:
         if any(new[1] is not old[1] for new, old in zip(attrs, value.attrs)):
             changes["attrs"] = attrs
     return value.with_(**changes) if changes else value
+
+
+def _join_attrs(a: Value, b: Value) -> Optional[Tuple[Tuple[str, Value], ...]]:
+    """One instance as two paths left it (a loop's pass that called ``meter.update(p)``, the pass
+    before): each attribute both paths know, joined; one path does not know is left to the class's
+    join, as the instance's other attributes are."""
+    if a.attrs is None or b.attrs is None or a.definition is None or a.definition is not b.definition:
+        return None
+    theirs = dict(b.attrs)
+    joined = tuple((name, join(value, theirs[name])) for name, value in a.attrs if name in theirs)
+    return tuple(item for item in joined if not knows_nothing(item[1])) or None
 
 
 def join_elements(a: Optional[Value], b: Optional[Value]) -> Optional[Value]:
