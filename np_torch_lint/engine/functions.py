@@ -326,7 +326,9 @@ class FunctionWalks:
                 value = value.with_(device=None, device_origin=None, dtype=None)  # self.net.cuda() in a method
             kept.append((name, value))
         if kept and elsewhere and instance.definition is owner:
-            kept.extend(self._joined_over_methods(owner, instance.with_(attrs=tuple(kept)), walked[2]))
+            held = {name for name, _ in kept}  # a private list is kept as __init__ left it
+            kept.extend(item for item in self._joined_over_methods(owner, instance.with_(attrs=tuple(kept)), walked[2])
+                        if item[0] not in held)
         return instance.with_(attrs=tuple(kept)) if kept else instance
 
     def _private_lists(self, owner: ClassInfo) -> FrozenSet[str]:
