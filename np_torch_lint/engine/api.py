@@ -886,6 +886,11 @@ MODULE_BASES: FrozenSet[str] = frozenset({
 })
 
 #: exceptions whose handler covers a missing GPU: the try body is treated as guarded.
+#: calls (by name or method name) that only tell of a failure: print, a logger's, warnings.warn, traceback's
+FAILURE_REPORTERS: FrozenSet[str] = frozenset({"print", "error", "exception", "warning", "warn", "critical", "info",
+                                               "debug", "log", "print_exc", "print_exception", "write", "echo"})
+#: calls (by name or method name) that end the program: what follows them in a handler never runs
+JOB_ENDERS: FrozenSet[str] = frozenset({"exit", "quit", "_exit", "abort"})
 CUDA_ERRORS_CAUGHT_BY: FrozenSet[str] = frozenset({"Exception", "BaseException", "RuntimeError", "AssertionError", "TypeError"})
 #: flag names that say CUDA is off (`if args.no_cuda:`): the test holds where CUDA is not used.
 #: `to_cpu`: a switch to load or keep weights on the CPU (`def load_model(net, path, load_to_cpu)`,

@@ -16,6 +16,9 @@ class Context:
 
     grad: Tri = Tri.YES  # YES: grad mode on (as far as this file shows), NO: off, UNKNOWN
     cuda_guarded: bool = False  # on a path where torch.cuda.is_available() was checked
+    # In the body of a `try` whose handler reports a missing GPU and ends the job (guards.reports_failure):
+    # a placement written there is handled; one in a function called from there is not.
+    failure_reported: bool = False
     cuda_absent: bool = False  # on a path that runs only where CUDA is not used (`if not ...is_available():`)
     # On a path that runs only where torch.distributed's default process group is initialized
     # (`if not dist.is_initialized(): return` before it): CUDA is a premise where the project's
@@ -31,6 +34,12 @@ class Context:
     loops: Tuple[Tuple[int, FrozenSet[str]], ...] = ()
     # Flag tests of the enclosing ifs and their outcome on this path (see conditions.py).
     conditions: FrozenSet[Condition] = frozenset()
+
+
+def guarded_here(context: Context) -> bool:
+    """A placement or load at this point does not fail unhandled on a host without CUDA: it is
+    guarded, or written in the body of a ``try`` that reports the failure."""
+    return context.cuda_guarded or context.failure_reported
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, TypeVar
 
 from . import api
 from .nodes import walk
@@ -457,6 +457,40 @@ def catches_cuda_errors(handler_type: Optional[ast.expr]) -> bool:
         if text in api.CUDA_ERRORS_CAUGHT_BY:
             return True
     return False
+
+
+def reports_failure(handlers: Sequence[ast.ExceptHandler], last: bool) -> bool:
+    """The handlers that catch a missing GPU only report it (``print``, a logger, ``warnings.warn``,
+    a traceback) and the job ends there: a handler that raises, exits or returns, or a ``try``
+    with nothing after it in its block (``try: main() except RuntimeError as e: print(e)``).
+    Such a ``try`` handles a placement written in its body (a fallback that says so), not one
+    in the functions it calls: those fail, and the work they were called for is not done."""
+    for handler in handlers:
+        kinds = [_handler_statement(statement) for statement in handler.body]
+        if None in kinds or not any(kind in ("report", "end") for kind in kinds):
+            return False
+        if not (last or kinds[-1] == "end"):
+            return False
+    return True
+
+
+def _handler_statement(statement: ast.stmt) -> Optional[str]:
+    """"report", "end", "pass" for what a reporting handler is made of; None for anything else."""
+    if isinstance(statement, ast.Raise) or (isinstance(statement, ast.Return) and (
+            statement.value is None or isinstance(statement.value, ast.Constant) and statement.value.value is None)):
+        return "end"
+    if isinstance(statement, ast.Pass):
+        return "pass"
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if not isinstance(call, ast.Call):
+        return None
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else (func.attr if isinstance(func, ast.Attribute) else "")
+    if name in api.FAILURE_REPORTERS:
+        return "report"
+    if name in api.JOB_ENDERS:
+        return "end"
+    return None
 
 
 def mentions_cuda(node: ast.expr, frame: Frame) -> bool:

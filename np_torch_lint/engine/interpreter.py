@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from . import api, conditions, containers, effects, process_groups
+from . import api, conditions, containers, effects, guards, process_groups
 from .classes import ClassModel
 from .arguments import grad_mode_of
 from .evaluator import Evaluator, none_test
@@ -802,8 +802,11 @@ class Interpreter:
 
     def try_statement(self, node: Any, frame: Frame) -> int:
         # `try: model.cuda() except RuntimeError: ...` handles a missing GPU.
-        catches = any(self.sem.catches_cuda_errors(h.type, frame) for h in node.handlers)
-        body = frame.fork(**({"cuda_guarded": True} if catches else {}))
+        catching = [h for h in node.handlers if self.sem.catches_cuda_errors(h.type, frame)]
+        guard = "cuda_guarded"
+        if catching and guards.reports_failure(catching, id(node) in self._last_statements()):
+            guard = "failure_reported"  # `try: main() except RuntimeError as e: print(e)`
+        body = frame.fork(**({guard: True} if catching else {}))
         body_flow = self.block(node.body, body)
         ends: List[Frame] = []
         if body_flow != Flow.EXIT:
@@ -825,6 +828,18 @@ class Interpreter:
         if node.finalbody and self.block(node.finalbody, frame) == Flow.EXIT:
             return Flow.EXIT
         return flow
+
+    def _last_statements(self) -> FrozenSet[int]:
+        """Ids of the file's statements that end their block (nothing after them runs there)."""
+        tree = self.module_tree
+        if tree is None:
+            return frozenset()
+        known = getattr(tree, "_ntl_last_statements", None)
+        if known is None:
+            known = frozenset(id(body[-1]) for node in walk(tree) for field in ("body", "orelse", "finalbody")
+                              for body in [getattr(node, field, None)] if isinstance(body, list) and body)
+            setattr(tree, "_ntl_last_statements", known)
+        return known
 
     def match_statement(self, node: Any, frame: Frame) -> int:
         self.eval(node.subject, frame)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from ..engine.events import Load, Placement
+from ..engine.events import Load, Placement, guarded_here
 from ..engine.evidence import CheckpointEvidence
 from ..findings import Finding
 from ..engine.values import Device
@@ -23,7 +23,7 @@ class UnguardedCudaPlacement(Rule):
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Placement)
-        if event.device.device is not Device.CUDA or event.context.cuda_guarded:
+        if event.device.device is not Device.CUDA or guarded_here(event.context):
             return
         if event.context.distributed and distributed_needs_cuda(evidence):
             return  # runs only in an initialized process group, and the project makes NCCL ones only
@@ -71,7 +71,7 @@ class LoadWithoutMapLocation(Rule):
 
     def check(self, event: object, evidence: Evidence) -> Iterator[Finding]:
         assert isinstance(event, Load)
-        if event.map_location or event.context.cuda_guarded or event.saved_before or event.in_memory:
+        if event.map_location or guarded_here(event.context) or event.saved_before or event.in_memory:
             return
         if event.context.distributed and distributed_needs_cuda(evidence):
             return
