@@ -216,8 +216,8 @@ class TorchModel:
         else:
             # Python floats become the default float dtype; Python ints int64.
             dtype = {"pyfloat": api.FLOAT32, "pyint": api.INT64}.get(inner or "", inner)
-        if qual == "torch.from_numpy" and kind is None and inner is not None:
-            kind = Kind.NDARRAY  # from_numpy accepts only arrays: if it ran, it was one
+        if qual in api.ARRAY_ONLY_CONVERSIONS and kind is None:
+            kind = Kind.NDARRAY  # from_numpy accepts only arrays: if it ran, it was one (of some dtype)
         ndim = 0 if source.kind is Kind.NP_SCALAR else (source.ndim if kind is Kind.NDARRAY else None)
         copy = argument(args, None, spec.copy_keyword) if spec.copy_keyword is not None else None
         copies = copy is not None and not (isinstance(copy.node, ast.Constant) and copy.node.value in (False, None))
