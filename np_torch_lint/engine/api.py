@@ -696,6 +696,8 @@ PIL_IMAGE_METHODS: FrozenSet[str] = frozenset({"convert", "resize", "crop", "rot
 NDARRAY_INPLACE: FrozenSet[str] = frozenset({"fill", "sort", "put", "itemset", "partition", "setfield"})
 #: in-place methods (tensor and ndarray) that fill their receiver with new data instead of transforming
 #: what it holds: a buffer shared on purpose is written this way (NTL401 on an instance's attributes).
+#: of those, the methods that set every element to one number (``fill(0.0)``, ``zero_()``): a clear
+CLEARING_METHODS: FrozenSet[str] = frozenset({"fill", "fill_", "zero_"})
 FILLING_METHODS: FrozenSet[str] = frozenset({
     "copy_", "fill_", "zero_", "set_", "index_copy_", "index_fill_", "index_put_", "put_", "masked_fill_",
     "masked_scatter_", "scatter_", "uniform_", "normal_", "random_", "bernoulli_", "exponential_", "geometric_",

@@ -1196,13 +1196,14 @@ class Evaluator:
             # not show: a method called on it runs on whatever was set (on None it would raise).
             receiver, kind = UNKNOWN, None
         storage = storage_key(func.value)  # `x.sub_(m)`, `data.x.sub_(m)`
+        clears = name in api.CLEARING_METHODS and all(literal_number(arg.node) for arg in args)  # x.fill(0.0), t.zero_()
         if kind is Kind.TENSOR and name.endswith("_") and not name.startswith("_") and name not in api.NOT_WRITES:
             if storage is not None:
-                self.it.in_place(storage, node, frame, receiver, overwrite=name in api.FILLING_METHODS)
+                self.it.in_place(storage, node, frame, receiver, overwrite=name in api.FILLING_METHODS, clears=clears)
             if receiver.param_view:
                 self.it.emit(frame, ParameterUpdate(self.it.site(node), frame.context))
         elif kind is Kind.NDARRAY and name in api.NDARRAY_INPLACE and storage is not None:
-            self.it.in_place(storage, node, frame, receiver, overwrite=name in api.FILLING_METHODS)
+            self.it.in_place(storage, node, frame, receiver, overwrite=name in api.FILLING_METHODS, clears=clears)
         if name in ("append", "insert") and args and (args[-1].value.param_view or (
                 args[-1].value.shares_with is not None and frame.context.loops)):
             # the list a method grows on its own instance (`self.history.append(v)`) is named by its
@@ -1293,6 +1294,13 @@ class Evaluator:
             key = containers.constant_key(holder.slice)
             if container is not None and container.kind is Kind.DICT:
                 frame.env[holder.value.id] = containers.stored(container, key, added)
+
+
+def literal_number(node: ast.expr) -> bool:
+    """A literal number (``0``, ``0.0``, ``-1``): what a whole-array clear writes."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float, bool)
 
 
 #: operators that give a Python float for a float and a number (``**`` may give a complex).

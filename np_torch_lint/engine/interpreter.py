@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterator, List
 from . import api, conditions, containers, effects, guards, process_groups
 from .classes import ClassModel
 from .arguments import grad_mode_of
-from .evaluator import Evaluator, none_test
+from .evaluator import Evaluator, literal_number, none_test
 from .functions import FunctionWalks
 from .events import Context, DatasetItem, InPlaceWrite, ParameterUpdate, SharedWrite, Snapshot
 from .guards import GuardFlags, constant_truth
@@ -418,7 +418,7 @@ class Interpreter:
             frame.aliases[shared] = (key, value.shared_at)
 
     def in_place(self, name: str, node: ast.AST, frame: Frame, value: Optional[Value] = None,
-                 overwrite: bool = False) -> None:
+                 overwrite: bool = False, clears: bool = False) -> None:
         """An in-place write to ``name``: if it shares memory, its partner waits for a read.
 
         An attribute written (``data.x``, ``self.x``) may share with another attribute of its
@@ -426,7 +426,9 @@ class Interpreter:
         An instance that keeps both sides is often a buffer filled on purpose (an environment's
         observations written into the array its tensor views): there, only a write that
         transforms the data counts (``x.sub_(m)``, ``x *= s``), not one that fills it
-        (``overwrite``: an item assigned, ``copy_``, ``fill_``)."""
+        (``overwrite``: an item assigned, ``copy_``, ``fill_``). A clear of the whole attribute
+        (``clears``: ``self.obs.fill(0.0)``, ``self.obs[:] = 0``) while a tensor of this function views
+        it is no refill: what the function reads through that view afterwards is zeros."""
         if frame.context.loops or (frame.self_name is not None and name.startswith(frame.self_name + ".")):
             # (a method's writes to its own attributes are kept even outside a loop: a call of it in a
             # caller's loop writes them there, see FunctionWalks._writes_on_receiver)
@@ -437,7 +439,7 @@ class Interpreter:
             share = (value.shares_with, value.shared_at)  # not rebound on this path since
         if share is not None:
             partner, shared_at = share
-            if overwrite and ("." in name or "." in partner):
+            if overwrite and ("." in name or "." in partner) and not (clears and "." not in partner):
                 return
             # The first write after the last read is where the two sides diverge: keep it.
             frame.pending_writes.setdefault(partner, (self.site(node), name, shared_at))
@@ -569,7 +571,11 @@ class Interpreter:
                     frame.env[target.value.id] = containers.stored_in_list(container, key, value)
             written = storage_key(target.value)
             if written is not None and container.kind in (Kind.NDARRAY, Kind.TENSOR):
-                self.in_place(written, target, frame, container, overwrite=True)
+                whole = isinstance(target.slice, ast.Slice) and not (target.slice.lower or target.slice.upper
+                                                                       or target.slice.step)
+                whole = whole or isinstance(target.slice, ast.Constant) and target.slice.value is Ellipsis
+                cleared = whole and source is not None and literal_number(source)  # x[:] = 0.0
+                self.in_place(written, target, frame, container, overwrite=True, clears=cleared)
             if _is_snapshot(value, frame):
                 self.emit(frame, Snapshot(self.site(target), _name_of(target.value), value, frame.context))
 
