@@ -442,6 +442,8 @@ INTEGER_RESULTS = [
     ("ne", "bool"), ("lt", "bool"), ("gt", "bool"), ("le", "bool"), ("ge", "bool"), ("isnan", "bool"),
     ("isinf", "bool"), ("isfinite", "bool"), ("logical_not", "bool"), ("logical_and", "bool"),
     ("logical_or", "bool"), ("bucketize", "int64"), ("searchsorted", "int64"), ("multinomial", "int64"),
+    ("count_nonzero", "int64"), ("argwhere", "int64"), ("isclose", "bool"), ("isin", "bool"), ("isneginf", "bool"),
+    ("isposinf", "bool"), ("isreal", "bool"), ("signbit", "bool"), ("logical_xor", "bool"),
 ]
 
 

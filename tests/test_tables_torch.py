@@ -45,6 +45,16 @@ GRAD_KEPT: List[str] = [
             "erf", "erfc", "erfinv", "reciprocal", "frac", "trunc", "fix", "logit", "nan_to_num", "sinc",
             "deg2rad", "rad2deg", "diff", "poisson", "bernoulli")],
         "acosh(o.exp() + 1)",
+        # shape, linear algebra and reductions that give one tensor
+        "hstack([o, o])", "vstack([o, o])", "tile(o, (2, 1))", "broadcast_to(o, (3, 4, 2))", "swapaxes(o, 0, 1)",
+        "fliplr(o)", "flipud(o)", "diagonal(o)", "diag_embed(o)", "take(o, torch.tensor([0, 3]))",
+        "take_along_dim(o, torch.zeros(4, 1, dtype=torch.long), 1)", "repeat_interleave(o, 2, 0)",
+        "kron(o, o)", "cross(o.repeat(1, 2)[:, :3], o.repeat(1, 2)[:, :3], dim=1)", "mv(o, torch.ones(2))",
+        "cdist(o, o)", "det(o[:2])", "inverse(o[:2] + torch.eye(2))", "pinverse(o)", "cov(o)", "corrcoef(o.T)",
+        "nanmean(o)", "nansum(o)", "quantile(o, 0.5)", "logcumsumexp(o, 0)", "lgamma(o.sigmoid() + 1)",
+        "negative(o)", "floor_divide(o, 2.0)", "addcmul(o, o, o)", "addcdiv(o, o, o.exp())",
+        "scatter(o, 1, torch.zeros(4, 1, dtype=torch.long), o[:, :1])",
+        "index_add(o, 0, torch.tensor([0]), o[:1])",
         *[f"{name}(o, o + 1)" for name in (
             "fmod", "remainder", "maximum", "minimum", "fmax", "fmin", "hypot", "atan2", "xlogy", "logaddexp")])],
     *[f"F.{call}" for call in (
@@ -80,7 +90,10 @@ TORCH_DTYPES: List[Tuple[str, str]] = [
         ("argmax(1)", "int64"), ("argmin(1)", "int64"), ("argsort(1)", "int64"), ("nonzero()", "int64"),
         ("eq(0)", "bool"), ("ne(0)", "bool"), ("lt(0)", "bool"), ("gt(0)", "bool"), ("le(0)", "bool"),
         ("ge(0)", "bool"), ("isnan()", "bool"), ("isinf()", "bool"), ("isfinite()", "bool"),
-        ("logical_not()", "bool"), ("logical_and(o)", "bool"), ("logical_or(o)", "bool"))],
+        ("logical_not()", "bool"), ("logical_and(o)", "bool"), ("logical_or(o)", "bool"),
+        ("count_nonzero(1)", "int64"), ("argwhere()", "int64"), ("isclose(o)", "bool"), ("isneginf()", "bool"),
+        ("isposinf()", "bool"), ("isreal()", "bool"), ("signbit()", "bool"), ("logical_xor(o)", "bool"))],
+    ("torch.count_nonzero(o, dim=1)", "int64"), ("torch.isin(o, o)", "bool"),
     ("torch.bucketize(o, torch.tensor([0.0]))", "int64"), ("torch.searchsorted(torch.tensor([0.0, 1.0]), o)", "int64"),
     ("torch.multinomial(torch.ones(3), 2)", "int64"),
     *[(f"torch.{call}", dtype) for call, dtype in (

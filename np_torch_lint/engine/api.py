@@ -473,6 +473,8 @@ INTEGER_RESULTS: Mapping[str, Optional[str]] = {
     "isnan": "bool", "isinf": "bool", "isfinite": "bool", "logical_not": "bool",
     "logical_and": "bool", "logical_or": "bool",
     "bucketize": "int64", "searchsorted": "int64", "multinomial": "int64",
+    "count_nonzero": "int64", "argwhere": "int64", "isclose": "bool", "isin": "bool", "isneginf": "bool",
+    "isposinf": "bool", "isreal": "bool", "signbit": "bool", "logical_xor": "bool",
 }
 #: methods/functions that return a (values, indices) named tuple: the values keep the input's
 #: dtype, device and grad, the indices are int64 on its device. Those in VALUES_INDICES_WITH_DIM
@@ -505,6 +507,11 @@ TENSOR_PROPAGATING: FrozenSet[str] = frozenset({
     "atan2", "xlogy", "logaddexp", "poisson", "bernoulli",
     # torch.nn.functional activations
     "softsign", "hardswish", "mish", "selu", "celu", "logsigmoid", "relu6", "hardsigmoid", "tanhshrink",
+    # shape, linear algebra and reductions that give one tensor (torch and Tensor)
+    "hstack", "vstack", "tile", "broadcast_to", "swapaxes", "fliplr", "flipud", "diagonal", "diag_embed",
+    "take", "take_along_dim", "repeat_interleave", "kron", "cross", "mv", "cdist", "det", "inverse",
+    "pinverse", "cov", "corrcoef", "nanmean", "nansum", "quantile", "logcumsumexp", "lgamma", "negative",
+    "floor_divide", "addcmul", "addcdiv", "scatter", "index_add",
 })
 #: attributes of a tensor that are tensors with the same dtype.
 TENSOR_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "H", "mH", "real"})
