@@ -159,3 +159,20 @@ def test_a_private_list_holds_what_the_instance_s_method_calls_append(tail: str,
 def test_a_list_the_walk_cannot_follow_is_not_kept(tail: str, extra: str) -> None:
     seen = collected("def restart(x):\n    x.clear()\n\n" + tail, extra)
     assert seen.kind is not Kind.SEQUENCE or seen.element is None or seen.element.requires_grad is not Tri.YES
+
+
+@pytest.mark.parametrize("body, private", [
+    ("self.cache = {}\n    def get(self, k):\n        if k not in self.cache:\n            self.cache[k] = k\n"
+     "        return self.cache[k]", True),
+    ("self.cache = {}\n    def get(self, k):\n        return self.cache.get(k)", True),
+    ("self.cache = {}\n    def share(self):\n        return self.cache", False),  # handed out
+    ("self.cache = {}\n    def drop(self, k):\n        del self.cache[k]", False),
+    ("self.cache = {}\n    def fill(self, d):\n        self.cache.update(d)", False),  # changed by a method
+    ("self.cache = dict(a=1)", False),  # not bound to a dict display
+])
+def test_private_dicts(body: str, private: bool) -> None:
+    import ast
+    from np_torch_lint.engine.private_lists import private_dicts
+    node = ast.parse(f"class C:\n    def __init__(self):\n        {body}\n").body[0]
+    assert isinstance(node, ast.ClassDef)
+    assert ("cache" in private_dicts(node)) is private

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set
 from . import api, containers
 from .functions import decorated_for_cuda
 from .nodes import walk
+from .private_lists import private_dicts, written_from_outside
 from .scope import ClassInfo, Frame, FunctionInfo, self_accesses
 from .values import UNKNOWN, Device, Kind, Tri, Value, join_stores
 
@@ -75,10 +76,12 @@ class ClassModel:
             elsewhere = {name for name in set().union(*storing.values())
                          if not cls.scan.updated_in_place(name, attrs.get(name, UNKNOWN))}
             grown = set().union(*cls.scan.growing.values())
+            item_stored = set().union(*cls.scan.item_storing.values()) & private_dicts(cls.node)
             placed = set().union(*cls.scan.placing.values())
             cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
             stored: Dict[str, Value] = {}
-            walked = set(storing) | set(cls.scan.growing) | set(cls.scan.placing)
+            walked = set(storing) | set(cls.scan.growing) | set(cls.scan.placing) | {
+                method for method, names in cls.scan.item_storing.items() if names & item_stored}
             for method in cls.methods.values():
                 if method.node.name in walked:
                     for name, value in self.walk_silently(method).items():
@@ -87,7 +90,7 @@ class ClassModel:
             final = dict(cls.attrs)
             # a module moved in place by a method (self.net.cuda()) is, after that method, where
             # it was moved: joined with where __init__ left it (placed_in_place stores the move)
-            for name in elsewhere | grown | placed:
+            for name in elsewhere | grown | placed | item_stored:
                 joined = stored.get(name)
                 if joined is not None:
                     before = attrs.get(name)
@@ -100,6 +103,12 @@ class ClassModel:
                     # emptied: every element is one some method put there, at a position not known.
                     final[name] = Value(kind=Kind.SEQUENCE, element=held.element)
                     continue
+                if (name in item_stored and held is not None and held.kind is Kind.DICT and held.element is not None
+                        and name not in self._written_from_outside(cls)):
+                    # a private cache (private_lists.private_dicts): every value it holds is one of its
+                    # item stores, joined by the walks above, under a key not known.
+                    final[name] = Value(kind=Kind.DICT, element=held.element)
+                    continue
                 if held is not None and held.kind in (Kind.DICT, Kind.SEQUENCE):
                     # self.cache[k] = v, self.items.append(v) somewhere: what the literal held is stale.
                     final[name] = Value(kind=held.kind, element=UNKNOWN)
@@ -107,6 +116,15 @@ class ClassModel:
         finally:
             cls.computing_attrs = False
         return cls.attrs
+
+    def _written_from_outside(self, cls: ClassInfo) -> FrozenSet[str]:
+        """The attribute names this file or the class's own file writes through another holder than self."""
+        names: Set[str] = set()
+        for home in (self.interp, cls.home):
+            tree = getattr(home, "module_tree", None)
+            if tree is not None:
+                names |= written_from_outside(tree)
+        return frozenset(names)
 
     def walk_silently(self, info: FunctionInfo) -> Dict[str, Value]:
         """Walk a method for what it stores on ``self``; its events are dropped (its own walk raises them)."""
@@ -174,6 +192,8 @@ class ClassScan:
         # method -> the self.<name> lists it grows (append/extend/insert), for methods other than
         # __init__; and the containers on self changed some other way (an item stored, update()).
         self.growing: Dict[str, Set[str]] = {}
+        # method -> the self.<name> it stores an item of (``self.cache[k] = v``), for methods other than __init__
+        self.item_storing: Dict[str, Set[str]] = {}
         self.changed_otherwise: Set[str] = set()
         # method -> the self.<name> it moves or casts in place (self.net.cuda() in to_gpu()).
         self.placing: Dict[str, Set[str]] = {}
@@ -219,6 +239,9 @@ class ClassScan:
                         elif current.func.attr not in containers.NON_ADDING_METHODS:
                             self.changed_otherwise.add(held.attr)
                 if isinstance(held, ast.Attribute) and _is_self(held.value):
+                    if (isinstance(current, ast.Subscript) and isinstance(current.ctx, ast.Store)
+                            and method is not None and method != "__init__"):
+                        self.item_storing.setdefault(method, set()).add(held.attr)  # self.cache[k] = v
                     self.changed_in_place.add(held.attr)
                     if not isinstance(current, ast.Call):
                         self.changed_otherwise.add(held.attr)

@@ -569,6 +569,14 @@ class Interpreter:
                     frame.env[target.value.id] = containers.stored_in_object(container, key, value)
                 elif container.kind is Kind.SEQUENCE:
                     frame.env[target.value.id] = containers.stored_in_list(container, key, value)
+            if self._is_self_attr(target.value, frame) and frame.attr_sink is not None and container.kind in (None, Kind.DICT):
+                # self.cache[k] = v: the walk's sink takes the dict with v among its values (the class's
+                # join keeps it for a private cache only: classes.ClassModel.class_attrs)
+                attr = target.value.attr  # type: ignore[attr-defined]
+                grown = containers.stored(container if container.kind is Kind.DICT else Value(kind=Kind.DICT),
+                                          containers.constant_key(target.slice), value)
+                old = frame.attr_sink.get(attr)
+                frame.attr_sink[attr] = grown if old is None else join(old, grown)
             written = storage_key(target.value)
             if written is not None and container.kind in (Kind.NDARRAY, Kind.TENSOR):
                 whole = isinstance(target.slice, ast.Slice) and not (target.slice.lower or target.slice.upper

@@ -1,4 +1,5 @@
-"""Lists an object keeps to itself: what lets a method's append travel to the caller's instance.
+"""Lists and dicts an object keeps to itself: what lets a method's append travel to the caller's
+instance, and a cache dict's stored values reach its reads (``private_dicts``).
 
 ``collector.add(out)`` in a loop, then ``collector.summary()`` over ``self.outputs``: the list the
 instance holds is the items its own method calls appended (FunctionWalks._receiver_after). That
@@ -15,20 +16,34 @@ instance starts with its empty list only where the list is private:
 from __future__ import annotations
 
 import ast
-from typing import Dict, FrozenSet, Set
+from typing import Callable, Dict, FrozenSet, Set
 
 from .containers import GROWING_METHODS
 from .nodes import walk
 
 #: calls that read a list without keeping it (a copy, a count, a stacked array)
 _READERS = frozenset({"len", "list", "tuple", "sorted", "sum", "min", "max", "enumerate", "zip"})
+#: methods that read a dict without changing it or handing it out
+_DICT_READERS = frozenset({"get", "items", "values", "keys"})
 #: modules whose functions read a list argument into a new array or tensor
 _ARRAY_MODULES = frozenset({"np", "numpy", "torch"})
 
 
 def private_lists(node: ast.ClassDef) -> FrozenSet[str]:
     """The ``self.<name>`` the class only uses as a private list (see the module docstring). Kept on the node."""
-    known = getattr(node, "_ntl_private_lists", None)
+    return _private(node, "_ntl_private_lists", _private_use)
+
+
+def private_dicts(node: ast.ClassDef) -> FrozenSet[str]:
+    """The ``self.<name>`` the class only uses as a private dict, a cache: bound to a dict display,
+    items stored and read (``self.cache[k] = v``, ``self.cache[k]``, ``k in self.cache``,
+    ``self.cache.get(k)``, its ``items()``/``values()``/``keys()``), never handed out. Every value it
+    holds is one of its item stores. Kept on the node."""
+    return _private(node, "_ntl_private_dicts", _private_dict_use)
+
+
+def _private(node: ast.ClassDef, key: str, private_use: Callable[[ast.Attribute, object], bool]) -> FrozenSet[str]:
+    known = getattr(node, key, None)
     if known is not None:
         return known
     parents: Dict[int, ast.AST] = {}
@@ -40,10 +55,10 @@ def private_lists(node: ast.ClassDef) -> FrozenSet[str]:
     for current in walk(node):
         if isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name) and current.value.id == "self":
             used.add(current.attr)
-            if not _private_use(current, parents.get(id(current))):
+            if not private_use(current, parents.get(id(current))):
                 exposed.add(current.attr)
     result = frozenset(used - exposed)
-    setattr(node, "_ntl_private_lists", result)
+    setattr(node, key, result)
     return result
 
 
@@ -67,6 +82,21 @@ def written_from_outside(tree: ast.AST) -> FrozenSet[str]:
     result = frozenset(found)
     setattr(tree, "_ntl_written_from_outside", result)
     return result
+
+
+def _private_dict_use(node: ast.Attribute, parent: object) -> bool:
+    if not isinstance(node.ctx, ast.Load):
+        return isinstance(parent, ast.Assign) and isinstance(parent.value, ast.Dict)  # `self.cache = {}`
+    if isinstance(parent, ast.Subscript):
+        return parent.value is node and not isinstance(parent.ctx, ast.Del)  # stored or read, not deleted
+    if isinstance(parent, ast.Compare):
+        return node in parent.comparators and all(isinstance(op, (ast.In, ast.NotIn)) for op in parent.ops)
+    if isinstance(parent, ast.Attribute):
+        return parent.attr in _DICT_READERS
+    if isinstance(parent, (ast.For, ast.comprehension)):
+        return parent.iter is node
+    return isinstance(parent, ast.Call) and node in parent.args and isinstance(parent.func, ast.Name) \
+        and parent.func.id == "len"
 
 
 def _private_use(node: ast.Attribute, parent: object) -> bool:
