@@ -204,11 +204,18 @@ class FunctionWalks:
         if not changed:
             return returned
         settled = settled_stores(info)
-        attrs = {name: value for name, value in receiver.attrs or () if name not in changed}
+        before = dict(receiver.attrs or ())
+        attrs = {name: value for name, value in before.items() if name not in changed}
         for name in sorted(settled & changed):
             value = stored.get(name)
             if value is not None and not knows_nothing(value) and value.kind is not Kind.NONE:
                 attrs[name] = value
+        for name in sorted((changed - settled) & self._private_lists(owner)):
+            # a private list grown on some paths only (in a loop, a branch): what it held before, or
+            # what a path left there (each path's grows and stores are joined in the walk's sink)
+            value, old = stored.get(name), before.get(name)
+            if value is not None and old is not None and value.kind is old.kind is Kind.SEQUENCE:
+                attrs[name] = join(old, value)
         updated = receiver.with_(attrs=tuple(sorted(attrs.items(), key=lambda item: item[0])) or None)
         holder = call.func.value if isinstance(call.func, ast.Attribute) else None
         if isinstance(holder, ast.Name) and holder.id == frame.self_name and frame.attr_sink is not None:
