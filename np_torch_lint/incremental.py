@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Callable, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Set, Tuple, TypeVar
 
 from .engine import FREEZING, AnalysisError, installed_package, interpret, mentions_torch_or_numpy, parse
 from .engine.callers import importing_files
@@ -638,6 +638,9 @@ def _placed(report: Report, base: int, cite: Callable[[int], str]) -> Report:
     return _relative(report, base, message)
 
 
+_Answer = TypeVar("_Answer", bound=Optional[ast.expr])
+
+
 class _RecordingFlags(GuardFlags):
     """The whole file's guard flags, recording what one segment's walk asked of them.
 
@@ -660,21 +663,17 @@ class _RecordingFlags(GuardFlags):
         return self._recorded("option", attr, self._shared.option_default(attr))
 
     def class_constant(self, attr: str) -> Optional[ast.Constant]:
-        found = self._shared.class_constant(attr)
-        self.read[("class constant", attr)] = found
-        return found
+        return self._recorded("class constant", attr, self._shared.class_constant(attr))
 
     def read_only_dict(self, name: str) -> Optional[ast.Dict]:
-        found = self._shared.read_only_dict(name)
-        self.read[("read-only dict", name)] = found
-        return found
+        return self._recorded("read-only dict", name, self._shared.read_only_dict(name))
 
     def imported_constant(self, node: ast.expr) -> Optional[ast.Constant]:
         self.asked_imported = True
         self._shared.imported = self.imported
         return self._shared.imported_constant(node)
 
-    def _recorded(self, kind: str, name: str, found: Optional[ast.expr]) -> Optional[ast.expr]:
+    def _recorded(self, kind: str, name: str, found: _Answer) -> _Answer:
         self.read[(kind, name)] = found
         return found
 

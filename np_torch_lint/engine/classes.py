@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set
 from . import api, containers
 from .functions import decorated_for_cuda
 from .nodes import walk
-from .private_lists import private_dicts, written_from_outside
+from .private_lists import private_dicts, written_in
 from .scope import ClassInfo, Frame, FunctionInfo, self_accesses
 from .values import UNKNOWN, Device, Kind, Tri, Value, join_stores
 
@@ -104,7 +104,7 @@ class ClassModel:
                     final[name] = Value(kind=Kind.SEQUENCE, element=held.element)
                     continue
                 if (name in item_stored and held is not None and held.kind is Kind.DICT and held.element is not None
-                        and name not in self._written_from_outside(cls)):
+                        and name not in written_in((self.interp, cls.home))):
                     # a private cache (private_lists.private_dicts): every value it holds is one of its
                     # item stores, joined by the walks above, under a key not known.
                     final[name] = Value(kind=Kind.DICT, element=held.element)
@@ -116,15 +116,6 @@ class ClassModel:
         finally:
             cls.computing_attrs = False
         return cls.attrs
-
-    def _written_from_outside(self, cls: ClassInfo) -> FrozenSet[str]:
-        """The attribute names this file or the class's own file writes through another holder than self."""
-        names: Set[str] = set()
-        for home in (self.interp, cls.home):
-            tree = getattr(home, "module_tree", None)
-            if tree is not None:
-                names |= written_from_outside(tree)
-        return frozenset(names)
 
     def walk_silently(self, info: FunctionInfo) -> Dict[str, Value]:
         """Walk a method for what it stores on ``self``; its events are dropped (its own walk raises them)."""

@@ -20,7 +20,7 @@ from . import api
 from .arguments import grad_mode_of
 from .containers import GROWING_METHODS, keyword_dict
 from .nodes import parameter_names, walk
-from .private_lists import private_lists, written_from_outside
+from .private_lists import private_lists, written_in
 from .events import Context, InPlaceWrite, ParameterUpdate, Snapshot
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, self_accesses, sibling_position, storage_key
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_stores, knows_nothing, sequence
@@ -210,7 +210,8 @@ class FunctionWalks:
             value = stored.get(name)
             if value is not None and not knows_nothing(value) and value.kind is not Kind.NONE:
                 attrs[name] = value
-        for name in sorted((changed - settled) & self._private_lists(owner)):
+        unsettled = changed - settled
+        for name in sorted(unsettled & self._private_lists(owner) if unsettled else ()):
             # a private list grown on some paths only (in a loop, a branch): what it held before, or
             # what a path left there (each path's grows and stores are joined in the walk's sink)
             value, old = stored.get(name), before.get(name)
@@ -342,11 +343,7 @@ class FunctionWalks:
         """The class's private lists (engine.private_lists) that neither this file nor the class's
         own writes from outside."""
         private = private_lists(owner.node)
-        for home in (self.interp, owner.home):
-            tree = getattr(home, "module_tree", None)
-            if private and tree is not None:
-                private = private - written_from_outside(tree)
-        return private
+        return private - written_in((self.interp, owner.home)) if private else private
 
     def walked_on(self, info: FunctionInfo, instance: Value, frame: Frame) -> Optional[Dict[str, Value]]:
         """What a method of no arguments stores on ``self`` when walked on this instance (a
@@ -716,7 +713,7 @@ def _fresh_list(value: Value) -> bool:
     is private (engine.private_lists) it is kept on a new instance although other methods grow or
     store it: every item a fact could be asked of is one a method call on this instance put
     there, and each such call updates the instance (``_receiver_after``: a settled append adds
-    its item, any other change forgets the list)."""
+    its item, a change on some paths only joins with what the list held)."""
     return value.kind is Kind.SEQUENCE and value.elements == () and value.element is None
 
 

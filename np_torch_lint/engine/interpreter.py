@@ -569,10 +569,11 @@ class Interpreter:
                     frame.env[target.value.id] = containers.stored_in_object(container, key, value)
                 elif container.kind is Kind.SEQUENCE:
                     frame.env[target.value.id] = containers.stored_in_list(container, key, value)
-            if self._is_self_attr(target.value, frame) and frame.attr_sink is not None and container.kind in (None, Kind.DICT):
+            if (isinstance(target.value, ast.Attribute) and self._is_self_attr(target.value, frame)
+                    and frame.attr_sink is not None and container.kind in (None, Kind.DICT)):
                 # self.cache[k] = v: the walk's sink takes the dict with v among its values (the class's
                 # join keeps it for a private cache only: classes.ClassModel.class_attrs)
-                attr = target.value.attr  # type: ignore[attr-defined]
+                attr = target.value.attr
                 grown = containers.stored(container if container.kind is Kind.DICT else Value(kind=Kind.DICT),
                                           containers.constant_key(target.slice), value)
                 old = frame.attr_sink.get(attr)

@@ -16,7 +16,7 @@ instance starts with its empty list only where the list is private:
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, FrozenSet, Set
+from typing import Callable, Dict, FrozenSet, Iterable, Set
 
 from .containers import GROWING_METHODS
 from .nodes import walk
@@ -82,6 +82,17 @@ def written_from_outside(tree: ast.AST) -> FrozenSet[str]:
     result = frozenset(found)
     setattr(tree, "_ntl_written_from_outside", result)
     return result
+
+
+def written_in(homes: Iterable[object]) -> FrozenSet[str]:
+    """``written_from_outside`` of each interpreter's file among ``homes`` (the file that builds
+    an instance, the class's own file), together."""
+    names: Set[str] = set()
+    for home in homes:
+        tree = getattr(home, "module_tree", None)
+        if tree is not None:
+            names |= written_from_outside(tree)
+    return frozenset(names)
 
 
 def _private_dict_use(node: ast.Attribute, parent: object) -> bool:
