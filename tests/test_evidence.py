@@ -263,6 +263,17 @@ def test_third_party_and_hidden_folders_are_not_the_project(tmp_path: Path) -> N
     assert _findings(root / "play.py") == [(3, "NTL302")], "a project folder is read (and a new one noticed)"
 
 
+def test_an_installed_packages_file_is_judged_alone(tmp_path: Path) -> None:
+    # A package installed in the project's own environment is linted alone (engine.interpret):
+    # the project above site-packages (which trains on GPU) is no evidence about its loads.
+    root = _project(tmp_path / "p", {"train.py": TRAIN_ON_GPU, "play.py": PLAY})
+    installed = root / ".venv" / "lib" / "python3.11" / "site-packages" / "pkg"
+    installed.mkdir(parents=True)
+    (installed / "play.py").write_text(HEADER + textwrap.dedent(PLAY))
+    assert _findings(root / "play.py") == [(3, "NTL302")]
+    assert _findings(installed / "play.py") == []
+
+
 def test_without_a_root_only_the_files_folder_is_read(tmp_path: Path) -> None:
     folder = tmp_path / "scripts"
     folder.mkdir()

@@ -15,6 +15,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
 
+from .project import installed_package
 from .source import mentions_torch_or_numpy, statements
 from .values import Value
 
@@ -83,11 +84,6 @@ def interpret(text: str, tree: Optional[ast.Module], lines: Optional[Sequence[st
     except RecursionError:
         raise AnalysisError("too deeply nested to analyze") from None
     return interpreter
-
-
-def installed_package(path: str) -> bool:
-    parts = os.path.normpath(os.path.abspath(path)).split(os.sep)
-    return "site-packages" in parts or "dist-packages" in parts
 
 
 def new_interpreter(text: str, emit: Callable[[object], None], project: Optional["Project"],

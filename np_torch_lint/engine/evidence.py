@@ -22,7 +22,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from . import api, overlay, process_groups
 from .checkpoints import FileCheckpoints, SaveSite, code_uses_cuda
-from .project import MAX_BYTES, Stamp, _stamp as file_stamp, project_root, stamp_is_current
+from .project import MAX_BYTES, Stamp, _stamp as file_stamp, installed_package, project_root, stamp_is_current
 
 #: files read for one project's scan, and bytes in all: a bigger tree is not summarized
 #: (its evidence is unknown, and unknown is silent).
@@ -168,6 +168,8 @@ class CheckpointEvidence:
         self._text = text
         self._tree = tree
         self._path = os.path.abspath(filename) if filename else None
+        # an installed package's file is linted alone (engine.interpret): its "project" is not read either
+        self._project_path = self._path if filename and not installed_package(filename) else None
         self._own_cuda: Optional[bool] = None
         self._own: Optional[FileCheckpoints] = None
         self._process_groups: Optional[bool] = None
@@ -253,7 +255,7 @@ class CheckpointEvidence:
         return self._own
 
     def _scan(self) -> Optional[ProjectScan]:
-        return project_scan(self._path) if self._path is not None else None
+        return project_scan(self._project_path) if self._project_path is not None else None
 
 
 def _walk_project(top: str, recursive: bool) -> ProjectScan:

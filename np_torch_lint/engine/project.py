@@ -69,6 +69,13 @@ def _depth(summary: ModuleSummary) -> int:
     return project.depth if project is not None else 0
 
 
+def installed_package(path: str) -> bool:
+    """A file of an installed package: linted alone, its imports and its "project" never read
+    (above site-packages lies the environment, or whatever project holds a virtualenv)."""
+    parts = os.path.normpath(os.path.abspath(path)).split(os.sep)
+    return "site-packages" in parts or "dist-packages" in parts
+
+
 def project_root(folder: str) -> Optional[str]:
     """The nearest folder at or above ``folder`` with a project marker."""
     if folder in _ROOTS:
