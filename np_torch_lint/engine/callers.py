@@ -20,13 +20,14 @@ import ast
 import os
 import re
 import time
-from typing import TYPE_CHECKING, Dict, List, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Sequence, Set, Tuple
 
 from . import overlay
+from .nodes import walk
 from .project import MAX_BYTES, ModuleSummary, Project, _names_any, _stamp, _walk
-from .events import LossTarget, ModelInput
+from .events import LossTarget, ModelInput, Placement, guarded_here
 from .scope import ClassInfo
-from .values import Kind, Value
+from .values import Device, Kind, Value
 from .source import SEED_PATTERN
 
 if TYPE_CHECKING:
@@ -72,9 +73,12 @@ def walk_callers(interpreter: "Interpreter", tree: ast.Module, project: Project,
         caller_stamp = _stamp(path)
         if caller_stamp is None or caller_stamp[1] > MAX_BYTES:
             continue
+        placements: List[Placement] = []
         summary = _walk(path, caller_stamp, 0, overrides={project.filename: linted}, for_callee=True,
-                        emit=lambda event: _forward_to_source(interpreter, event), naming=frozenset(defined))
+                        emit=lambda event: _forward_to_source(interpreter, event, placements),
+                        naming=frozenset(defined))
         if summary is not None:
+            _forward_placements(interpreter, linted, summary, placements, frozenset(defined))
             project.used.append(summary)  # its sites are cited as "train.py line 7"; its stamp is a dependency
             project.callers.append(summary)
             walked += 1
@@ -106,22 +110,93 @@ def _walk_relays(interpreter: "Interpreter", project: Project, linted: ModuleSum
             stamp = _stamp(path)
             if stamp is None or stamp[1] > MAX_BYTES:
                 continue
+            placements: List[Placement] = []
             summary = _walk(path, stamp, 0, overrides={project.filename: linted, importer.path: importer},
-                            for_callee=True, emit=lambda event: _forward_to_source(interpreter, event),
+                            for_callee=True, emit=lambda event: _forward_to_source(interpreter, event, placements),
                             naming=frozenset(relays))
             if summary is not None:
+                _forward_placements(interpreter, linted, summary, placements, frozenset(relays))
                 project.used.append(summary)
                 project.callers.append(summary)
                 walked += 1
 
 
-def _forward_to_source(interpreter: "Interpreter", event: object) -> None:
+def _forward_to_source(interpreter: "Interpreter", event: object, placements: List[Placement]) -> None:
     """A caller's event whose finding sits where the value was made: a float64 tensor that
     ``data.to_tensor`` converted reaches the caller's model (NTL101), int32 targets a
     Dataset of the linted file returns reach the caller's loss (NTL103). The linted file
-    keeps the findings placed on its own lines (``lint.keep`` drops the caller's)."""
+    keeps the findings placed on its own lines (``lint.keep`` drops the caller's).
+    Placements through a device variable wait for the caller's walk to end (``_forward_placements``)."""
     if isinstance(event, SOURCE_PLACED_EVENTS):
         interpreter.emit(interpreter.module_frame, event)
+    elif isinstance(event, Placement) and event.through_variable and event.device.device is Device.CUDA:
+        placements.append(event)
+
+
+def _forward_placements(interpreter: "Interpreter", linted: ModuleSummary, caller: ModuleSummary,
+                        placements: List[Placement], naming: FrozenSet[str]) -> None:
+    """A caller's placement on a CUDA device the linted file chose (``self.device = torch.device("cuda")``
+    in a base class, ``DEVICE = "cuda"`` in a config module) is NTL301 at that choice, the line RULES.md
+    names: the linted file reports it, and the caller still reports its placement (a file linted alone
+    keeps its finding). Only a placement not guarded where it runs, in a function whose calls in the
+    caller's file are not all guarded. The callee walk walked only the caller's code that names the
+    linted file (``naming``): a function called from code it did not walk is left alone (a guard
+    around that call would be missed; the caller's own lint sees it)."""
+    if not placements:
+        return
+    stored = _stored_choices(linted.tree)
+    for event in placements:
+        origin = event.device.origin
+        if origin is None or id(origin.site.node) not in stored or guarded_here(event.context):
+            continue
+        function = event.context.function
+        if function is not None:
+            if not _calls_walked(caller.tree, function, naming):
+                continue
+            if caller.interpreter.functions.guarded_everywhere(function, reached_when=event.context.parameter_tests):
+                continue
+        interpreter.emit(interpreter.module_frame, event)
+
+
+def _stored_choices(tree: ast.Module) -> Set[int]:
+    """The nodes of the file's module-level assignments and of its methods' ``self.X = ...``: a
+    device chosen there is kept for others to place with (a helper's local or returned device is
+    not: the caller's placement is the line to fix, see rules/device.py)."""
+    found: Set[int] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            found.update(id(node) for node in walk(stmt))
+        elif isinstance(stmt, ast.ClassDef):
+            for inner in walk(stmt):
+                if isinstance(inner, (ast.Assign, ast.AnnAssign)) and any(
+                        isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                        and target.value.id == "self"
+                        for target in (inner.targets if isinstance(inner, ast.Assign) else [inner.target])):
+                    found.update(id(node) for node in walk(inner))
+    return found
+
+
+def _calls_walked(tree: ast.Module, qualname: str, naming: FrozenSet[str]) -> bool:
+    """Every function of the caller's file that may call ``qualname`` (reads its name: a method's,
+    the class's for a dunder, which the language calls) was walked by the callee walk (it names the
+    linted file, or is a method of a class built on it): its calls' guards are recorded."""
+    parts = qualname.split(".")
+    if len(parts) > 2:
+        return False  # a nested function: its enclosing function's calls decide
+    name = parts[-1] if len(parts) == 1 or not parts[-1].startswith("__") else parts[0]
+    wanted = frozenset({name})
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef):
+            inherits = any(_names_any(base, naming) for base in stmt.bases)
+            functions = [node for node in stmt.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            inherits, functions = False, [stmt]
+        else:
+            continue  # module-level code is walked
+        for function in functions:
+            if _names_any(function, wanted) and not inherits and not _names_any(function, naming):
+                return False
+    return True
 
 
 def importing_files(project: Project) -> List[str]:
@@ -177,13 +252,24 @@ def _defined_names(tree: ast.Module, interpreter: "Interpreter", lines: Sequence
     """The file's functions and classes whose findings may rest on their callers: those with a
     sink or source token (a conversion, ``.numpy()``, a CUDA token, ...) in their text, and its
     Datasets (a subclass of the project's base Dataset names no NumPy: what its items hold comes
-    from the arguments its callers construct it with)."""
+    from the arguments its callers construct it with). And its module-level names bound by such
+    an assignment (``DEVICE = torch.device("cuda")`` in a config module: its importers place with it)."""
     env = interpreter.module_frame.env
     seed = re.compile(SEED_PATTERN)
-    return {stmt.name for stmt in tree.body
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name in env
-            and (_is_dataset(env[stmt.name])
-                 or seed.search("".join(lines[stmt.lineno - 1:stmt.end_lineno or stmt.lineno])))}
+    names: Set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound = [stmt.name]
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            bound = [target.id for target in targets if isinstance(target, ast.Name)]
+        else:
+            continue
+        bound = [name for name in bound if name in env]
+        if bound and ((isinstance(stmt, ast.ClassDef) and _is_dataset(env[stmt.name]))
+                      or seed.search("".join(lines[stmt.lineno - 1:stmt.end_lineno or stmt.lineno]))):
+            names.update(bound)
+    return names
 
 
 def _is_dataset(value: "Value") -> bool:

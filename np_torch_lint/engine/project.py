@@ -27,6 +27,7 @@ from .values import Value
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
+    from .scope import FunctionInfo
 
 #: imports followed from one file into the project (a module importing a module ...).
 MAX_DEPTH = 3
@@ -387,6 +388,23 @@ def _names_any(node: ast.AST, names: FrozenSet[str]) -> bool:
                or (isinstance(child, ast.Attribute) and child.attr in names) for child in walk(node))
 
 
+def _inherits_from(info: "FunctionInfo", names: FrozenSet[str]) -> bool:
+    """A method of a class whose bases (or theirs, in this file) name one of ``names``: ``self``
+    holds what the linted file's base class stores (``self.device`` set in its ``__init__``)."""
+    owner = info.owner
+    seen: Set[int] = set()
+    pending = [owner] if owner is not None else []
+    while pending:
+        cls = pending.pop()
+        if id(cls) in seen:
+            continue
+        seen.add(id(cls))
+        if any(_names_any(base, names) for base in cls.node.bases):
+            return True
+        pending.extend(cls.bases)
+    return False
+
+
 def _literal_all(tree: ast.Module) -> Optional[List[str]]:
     """``__all__ = ["a", "b"]`` at the top of a module, if written as a literal of strings."""
     for stmt in tree.body:
@@ -432,7 +450,8 @@ def _walk(path: str, stamp: Stamp, depth: int,
         items = [import_item(stmt) if isinstance(stmt, (ast.Import, ast.ImportFrom)) else stmt for stmt in tree.body]
     try:
         # an imported module's functions are walked when the importer calls them (summaries on demand)
-        interpreter.run(items, every_function=(lambda info: _names_any(info.node, naming)) if for_callee else False)
+        interpreter.run(items, every_function=(lambda info: _names_any(info.node, naming) or _inherits_from(info, naming))
+                        if for_callee else False)
     except RecursionError:
         return None
     return ModuleSummary(path, interpreter, tree, stamp)
