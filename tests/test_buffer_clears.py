@@ -40,3 +40,39 @@ def test_a_clear_while_a_view_is_read_later_is_flagged(write: str) -> None:
 @pytest.mark.parametrize("write", ["self.obs[:] = observation", "self.obs[0] = 0", "self.obs.fill(observation)"])
 def test_a_refill_or_a_partial_write_is_not(write: str) -> None:
     assert codes(write) == []
+
+
+HELPER = """
+import numpy as np
+import torch
+
+
+def {name}(frame):
+    pixels = torch.from_numpy(frame)
+    pixels.div_(255.0)
+    {ending}
+
+
+frame = np.ones((2, 3), dtype=np.float32)
+result = {name}(frame)
+print(frame.max())
+"""
+
+
+def helper_codes(name: str, ending: str) -> List[Tuple[int, str]]:
+    text = textwrap.dedent(HELPER).format(name=name, ending=ending)
+    return [(r.line, r.code) for r in analyze(text, filename="helper.py")]
+
+
+@pytest.mark.parametrize("ending", ["return pixels.unsqueeze(0)", "return float(pixels.sum())", "return pixels"])
+def test_a_helper_returning_a_value_changed_its_argument_on_the_way(ending: str) -> None:
+    # the caller reads its frame after the call: the helper's write through the view shows there
+    assert helper_codes("to_input", ending) == [(8, "NTL401")]
+
+
+@pytest.mark.parametrize("name, ending", [("scale_in_place", "return None"), ("scale_in_place", "pass"),
+                                          ("to_input_", "return pixels.unsqueeze(0)")])
+def test_a_procedure_or_an_underscored_helper_writes_its_argument_on_purpose(name: str, ending: str) -> None:
+    # returns nothing, or says in its name that it works in place: the caller wants the change
+    # (kept here, not as a fixture: the trace reports such a write as it happens)
+    assert helper_codes(name, ending) == []

@@ -267,13 +267,21 @@ class Interpreter:
         if isinstance(node.value, (ast.Tuple, ast.List)) and frame.function is not None:
             result = _siblings_named(result, node.value, frame.function)
         frame.returns.append(result)
-        written = result.shares_with
-        if written is not None and written in frame.pending_writes and frame.function is not None \
-                and written in effects.unrebound_parameters(frame.function):
-            # returns the view it wrote through: its caller's argument changed with it
-            frame.escaping_writes.setdefault(written, frame.pending_writes[written])
-        frame.exits_guarded.append(frame.context.cuda_guarded)
         function = frame.function
+        if function is not None and frame.pending_writes:
+            parameters = effects.unrebound_parameters(function)
+            written = result.shares_with
+            if written is not None and written in frame.pending_writes and written in parameters:
+                # returns the view it wrote through: its caller's argument changed with it
+                frame.escaping_writes.setdefault(written, frame.pending_writes[written])
+            if result.kind is not Kind.NONE and not function.node.name.endswith("_"):
+                # A function that computes a value (`preprocess(obs)` returning a tensor, a baseline
+                # returning a score) and wrote through a view of a parameter on the way changed its
+                # caller's argument as a side effect: the caller's later read sees the write. (A
+                # procedure returning nothing, or named `normalize_`, writes on purpose.)
+                for partner in parameters.intersection(frame.pending_writes):
+                    frame.escaping_writes.setdefault(partner, frame.pending_writes[partner])
+        frame.exits_guarded.append(frame.context.cuda_guarded)
         if function is not None and function.owner is not None and function.owner.is_dataset \
                 and function.node.name == "__getitem__":
             self.emit(frame, DatasetItem(self.site(node), result, frame.context, function.owner))
