@@ -292,6 +292,26 @@ def test_copies_have_no_negative_strides(expression: str, tmp_path: Path) -> Non
     assert min(run_value(expression, tmp_path).strides) >= 0
 
 
+# --- dimensions after fancy indexing ------------------------------------------------------------
+#: an index array (or a flat list of ints, or a boolean mask) keeps the dimensions it does not
+#: replace: NTL103 needs them to tell an N-d uint8 target (rejected) from a 1-d one (accepted).
+FANCY_INDEXED = [
+    "np.zeros((4, 8, 8), dtype=np.uint8)[np.arange(2)]",
+    "np.zeros((4, 8, 8), dtype=np.uint8)[[0, 1]]",
+    "np.zeros((6, 8, 8), dtype=np.uint8)[np.zeros((2, 3), dtype=np.int64)]",
+    "np.zeros((4, 8), dtype=np.uint8)[np.ones(4, dtype=bool)]",
+    "np.zeros((4, 8, 8), dtype=np.uint8)[np.ones((4, 8), dtype=bool)]",
+    "np.ones((2, 3), dtype=np.int32)[np.array([1, 0])]",
+]
+
+
+@pytest.mark.parametrize("expression", FANCY_INDEXED)
+def test_engine_knows_the_dimensions_a_fancy_index_leaves(expression: str, tmp_path: Path) -> None:
+    value = engine_value(expression)
+    installed = run_value(expression, tmp_path)
+    assert (value.kind, value.dtype, value.ndim) == (Kind.NDARRAY, dtype_name(installed), installed.ndim)
+
+
 # --- read-only arrays -------------------------------------------------------------------------
 
 READ_ONLY: List[str] = [

@@ -522,7 +522,8 @@ class NumpyModel:
                 return result.with_(negative_strides=Tri.UNKNOWN)  # flipped twice: the strides may be positive again
             return result.with_(negative_strides=Tri.YES, origin=self.it.origin(node))
         if advanced:
-            return result.with_(negative_strides=Tri.NO, readonly=Tri.NO)  # fancy indexing copies
+            # fancy indexing copies; one index array keeps the dimensions it does not replace
+            return result.with_(negative_strides=Tri.NO, readonly=Tri.NO, ndim=_fancy_ndim(base, parts, values))
         if sliced:
             return result  # a view: keeps the sign of the base's strides
         known_ints = all(v.kind is Kind.PY_INT for v in values)
@@ -538,6 +539,23 @@ class NumpyModel:
         # NTL404); an index of unknown kind may be a list (a copy).
         readonly = Tri.YES if base.readonly is Tri.YES and known_ints else Tri.UNKNOWN
         return Value(dtype=base.dtype, origin=base.origin, readonly=readonly)
+
+
+def _fancy_ndim(base: Value, parts: Sequence[ast.expr], values: Sequence[Value]) -> Optional[int]:
+    """``a[idx]`` with one index array (or flat list of ints) of known dimensions: ``a``'s first axis
+    is replaced by ``idx``'s (an integer index) or ``idx``'s axes by one (a boolean mask)."""
+    if len(parts) != 1 or base.ndim is None:
+        return None
+    index = values[0]
+    if index.kind is Kind.SEQUENCE and index.element is not None and index.element.kind is Kind.PY_INT:
+        kept = 1  # a flat list of ints, as an integer index array of one dimension
+    elif index.kind is Kind.NDARRAY and index.ndim is not None and index.dtype in api.INT_DTYPES:
+        kept = index.ndim
+    elif index.kind is Kind.NDARRAY and index.ndim is not None and index.dtype == api.BOOL:
+        return base.ndim - index.ndim + 1 if base.ndim >= index.ndim else None
+    else:
+        return None
+    return base.ndim - 1 + kept
 
 
 def accumulated(dtype: Optional[str]) -> Optional[str]:
