@@ -44,6 +44,10 @@ class FunctionWalks:
         self.call_sites: Dict[str, List[CallSite]] = {}
         # Walks of functions for their call's argument facts left for this file.
         self._call_budget = CALL_BUDGET
+        # parameters left to a literal default by a call: (function node id, name) -> (value, literal),
+        # and the same by the value's id (constant_flag)
+        self._constant_flags_by_parameter: Dict[Tuple[int, str], Tuple[Value, object]] = {}
+        self.constant_flags: Dict[int, Tuple[Value, object]] = {}
         # While another file's call is walked here (_raised_here): the serial of the file being
         # linted, so that a walk cached for one linted file is never replayed for another (the
         # argument facts compare equal across files, their origins do not: see values.Origin).
@@ -430,6 +434,8 @@ class FunctionWalks:
         if params is not None:
             defaults = self._constant_defaults(info, params, bound_self)
             params.update(defaults)
+            for name, literal in self._default_literals(info, defaults).items():
+                params[name] = self._constant_flag(info, name, params[name], literal)
             # `resolve(None)`: a None written at the call is decided on as a default is (evaluator.none_test).
             # (A caller's own None default passed on is not: deciding on it lost a real bug, RB019.)
             written = {id(arg.value) for arg in args if arg.value.kind is Kind.NONE and isinstance(arg.node, ast.Constant)}
@@ -500,6 +506,41 @@ class FunctionWalks:
                 # device=torch.device("cpu"): a device of constants, which names no placement
                 defaults[parameter.arg] = self.interp.eval(default, info.closure)
         return defaults
+
+    def _default_literals(self, info: FunctionInfo, defaults: Dict[str, Value]) -> Dict[str, object]:
+        """The literal (a bool, number or string) of each default a call left, written in the def
+        (``use_cuda=True``) or bound once at the module's top level (``use_cuda=USE_CUDA``)."""
+        if not defaults:
+            return {}
+        node = info.node.args
+        written = dict(zip([a.arg for a in [*node.posonlyargs, *node.args]][-len(node.defaults):] if node.defaults else [],
+                           node.defaults))
+        written.update((a.arg, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None)
+        home = info.home if info.home is not None else self.interp
+        literals: Dict[str, object] = {}
+        for name in defaults:
+            default = written.get(name)
+            if isinstance(default, ast.Name) and self._bound_once(info, default.id):
+                default = home.guard_flags.definition(default.id)
+            if isinstance(default, ast.Constant) and isinstance(default.value, (bool, int, str)):
+                literals[name] = default.value
+        return literals
+
+    def _constant_flag(self, info: FunctionInfo, name: str, value: Value, literal: object) -> Value:
+        """The value of a parameter a call left to a literal default, known by its identity to hold
+        that literal (``constant_flag``): one object per function and parameter, kept alive here."""
+        key = (id(info.node), name)
+        kept = self._constant_flags_by_parameter.get(key)
+        if kept is None or kept[1] != literal:
+            kept = self._constant_flags_by_parameter[key] = (value.with_(), literal)
+            self.constant_flags[id(kept[0])] = kept
+        return kept[0]
+
+    def constant_flag(self, value: Value) -> Tuple[bool, object]:
+        """Whether ``value`` is a parameter's literal default left by a call (``if use_cuda:`` with
+        ``use_cuda=True`` left, also once stored: ``self.use_cuda = use_cuda``), and that literal."""
+        kept = self.constant_flags.get(id(value))
+        return (True, kept[1]) if kept is not None and kept[0] is value else (False, None)
 
     def _bound_once(self, info: FunctionInfo, name: str) -> bool:
         """``name`` is bound once in the file that defines ``info``, at its top level."""

@@ -615,6 +615,8 @@ class Interpreter:
             then_changes["parameter_tests"] = tests | {(name, constant, equal)}
             else_changes["parameter_tests"] = tests | {(name, constant, not equal)}
         always = constant_truth(node.test, self.guard_flags)
+        if always is None:
+            always = self._constant_flag_truth(node.test, frame)
         if always is not None:
             # `if use_cuda:` with `use_cuda = True`: one branch always runs (unguarded), the other
             # never does (silent, as if guarded); neither says anything about the host.
@@ -645,6 +647,22 @@ class Interpreter:
             if kept:
                 frame.context = replace(frame.context, **kept)
         return Flow.NORMAL
+
+    def _constant_flag_truth(self, test: ast.expr, frame: Frame) -> Optional[bool]:
+        """``if use_cuda:`` / ``if not self.use_cuda:`` where the flag is a parameter this walk's call
+        left to its literal default (or what ``__init__`` stored from one): always true or never."""
+        if not self.functions.constant_flags:
+            return None
+        negate = False
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, negate = test.operand, not negate
+        if not (isinstance(test, ast.Name) or (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)
+                                               and test.value.id == frame.self_name)):
+            return None
+        with self.events_into([]):  # read again for its value alone: its events were raised above
+            value = self.eval(test, frame)
+        known, literal = self.functions.constant_flag(value)
+        return (bool(literal) != negate) if known else None
 
     def loop_node(self, loop_id: int) -> Optional[Union[ast.For, ast.AsyncFor, ast.While]]:
         """The loop a context's ``loops`` entry names (by id), while this file's walk knows it."""
