@@ -594,7 +594,11 @@ class Interpreter:
                 cleared = whole and source is not None and literal_number(source)  # x[:] = 0.0
                 self.in_place(written, target, frame, container, overwrite=True, clears=cleared)
             if _is_snapshot(value, frame):
-                self.emit(frame, Snapshot(self.site(target), _name_of(target.value), value, frame.context))
+                # the dict a method fills on its own instance (`self.history[epoch] = v`) is named by its
+                # attribute key, as an append to it is (evaluator): a caller's loop keeps every store
+                kept_in = (attribute_key(target.value) if isinstance(target.value, ast.Attribute)
+                           and self._is_self_attr(target.value, frame) else _name_of(target.value))
+                self.emit(frame, Snapshot(self.site(target), kept_in, value, frame.context))
 
     def if_statement(self, node: ast.If, frame: Frame) -> int:
         self.eval(node.test, frame)
