@@ -22,7 +22,8 @@ from .containers import GROWING_METHODS, keyword_dict
 from .nodes import parameter_names, walk
 from .private_lists import private_lists, written_in
 from .events import Context, InPlaceWrite, ParameterUpdate, Snapshot
-from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, self_accesses, sibling_position, storage_key
+from .scope import (ClassInfo, Frame, FunctionInfo, attribute_key, escape_self_writes, self_accesses, sibling_position,
+                    storage_key)
 from .values import UNKNOWN, Device, Kind, Tri, Value, join, join_stores, knows_nothing, sequence
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class FunctionWalks:
             # `cls(...)` in a classmethod (a `load_model` factory) makes an instance of the class.
             frame.env[positional[0].arg] = Value(kind=Kind.CLASS, qualname=info.owner.name, definition=info.owner)
         if self.interp.block(info.node.body, frame) != _FLOW_EXIT:  # the body's end is reached
+            escape_self_writes(frame)
             frame.exits_guarded.append(frame.context.cuda_guarded)
         return frame
 
@@ -181,8 +183,13 @@ class FunctionWalks:
         if frame.context.loops:
             self._snapshots_into_arguments(info, args, bound_self, walked[1], frame, call)
             self._writes_on_receiver(info, bound_self, _written_on_self(info, walked[1]), frame, call)
+        self_name = _self_parameter(info) if bound_self else None
         for parameter, pending in walked[3].items():
-            written = argument_name(info, args, bound_self, parameter)
+            if self_name is not None and parameter.startswith(self_name + "."):
+                # monitor.prepare() wrote monitor's raw array through its view (escape_self_writes)
+                written = receiver_key + parameter[len(self_name):] if receiver_key is not None else None
+            else:
+                written = argument_name(info, args, bound_self, parameter)
             if written is not None:
                 frame.pending_writes.setdefault(written, pending)
         value = self._shares_renamed(walked[0], info, args, bound_self, receiver_key)

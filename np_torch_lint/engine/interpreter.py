@@ -30,7 +30,7 @@ from .guards import GuardFlags, constant_truth
 from .promotion import numpy_result_dtype
 from .kept import kept_for_later
 from .nodes import walk
-from .scope import (ClassInfo, Frame, FunctionInfo, attribute_key, instance_relative, sibling_position,
+from .scope import (ClassInfo, Frame, FunctionInfo, attribute_key, escape_self_writes, instance_relative, sibling_position,
                     sibling_share, storage_key)
 from .source import ImportItem, Item, Opaque, statements
 from .values import UNKNOWN, Device, Kind, Origin, Site, Tri, Value, is_array_like, join, unpacked, updated_since
@@ -281,6 +281,7 @@ class Interpreter:
                 # procedure returning nothing, or named `normalize_`, writes on purpose.)
                 for partner in parameters.intersection(frame.pending_writes):
                     frame.escaping_writes.setdefault(partner, frame.pending_writes[partner])
+        escape_self_writes(frame)
         frame.exits_guarded.append(frame.context.cuda_guarded)
         if function is not None and function.owner is not None and function.owner.is_dataset \
                 and function.node.name == "__getitem__":
@@ -552,7 +553,7 @@ class Interpreter:
             if self._is_self_attr(target, frame) and frame.attr_sink is not None:
                 kept = value
                 if value.shares_with is not None:  # the instance keeps a share with its own attributes only
-                    relative = instance_relative(value.shares_with, frame.self_name)
+                    relative = instance_relative(_kept_as_attribute(value.shares_with, frame), frame.self_name)
                     kept = value.with_(shares_with=relative, shared_at=value.shared_at if relative else None)
                 old = frame.attr_sink.get(target.attr)
                 frame.attr_sink[target.attr] = kept if old is None else join(old, kept)
@@ -1106,6 +1107,19 @@ def _plain_target(node: ast.expr) -> Optional[str]:
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return attribute_key(node)
     return None
+
+
+def _kept_as_attribute(shared: str, frame: Frame) -> str:
+    """A local name a stored value shares memory with, as the instance keeps it: ``self.raw`` where
+    this path stored that very object there (``self.readings = readings`` then ``self.series =
+    torch.from_numpy(readings)``); otherwise the name itself."""
+    held = frame.env.get(shared) if "." not in shared else None
+    if held is not None and frame.self_name is not None:
+        prefix = frame.self_name + "."
+        for key, value in frame.env.items():
+            if value is held and key.startswith(prefix):
+                return key
+    return shared
 
 
 def _name_of(node: ast.expr) -> Optional[str]:

@@ -260,3 +260,16 @@ def self_accesses(cls: ClassInfo, method: str) -> Iterator[Tuple[FunctionInfo, a
                 if isinstance(current.ctx, ast.Load):
                     pending.append(current.attr)  # self.helper(): a method read is a method called
                 yield info, current
+
+
+def escape_self_writes(frame: Frame) -> None:
+    """A method's in-place write through one of its instance's attributes to memory another
+    attribute holds (``self.series.sub_(m)`` with ``self.series = torch.from_numpy(self.raw)``),
+    not read back before it returns: its caller's instance has that attribute changed, and the
+    caller's later read of it (``monitor.raw``, a method reading ``self.raw``) sees the write."""
+    if frame.self_name is None or not frame.pending_writes:
+        return
+    prefix = frame.self_name + "."
+    for partner, pending in frame.pending_writes.items():
+        if partner.startswith(prefix):
+            frame.escaping_writes.setdefault(partner, pending)
