@@ -371,3 +371,21 @@ def test_a_parameter_left_to_none_walks_only_the_branch_that_runs():
             b = build("cpu")(torch.randn(2, 3)).numpy()
     """)
     assert [(f.line, f.code) for f in analyze(src)] == [(13, "NTL202")]
+
+
+def test_the_seed_check_searches_only_the_alternatives_a_text_can_match() -> None:
+    # source._seeded searches the alternatives of SEED_PATTERN whose word or substring the text
+    # holds: it must agree with the whole pattern, on texts that hit each alternative and near misses.
+    import re
+
+    from np_torch_lint.engine import source
+
+    whole = re.compile(source.SEED_PATTERN)
+    texts = ["x.cuda()", "torch.from_numpy(a)", "map(torch.from_numpy, xs)", "t.numpy()", "t.numpy", "xnumpy()",
+             "save_checkpoint(m)", "torch.load(p)", "_load(p)", "loader(p)", "m.state_dict()", "state_dict()",
+             "torch.set_default_dtype(torch.float64)", "plt.plot(t)", "y = 1", "class D(Dataset):", "cudaX = 1",
+             "f.create_dataset(data=t)", "np.asarray(t)", "torch.as_tensor(a)", "é.numpy()", "a.save(p)"]
+    texts += [f"def f(x):\n    {t}\n    return x\n" for t in texts]
+    for text in texts:
+        words = frozenset(source.WORD_RUN.findall(text))
+        assert source._seeded(text, words, {}) is (whole.search(text) is not None), text

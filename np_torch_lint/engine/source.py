@@ -44,26 +44,33 @@ _SHARING_CONVERSIONS = {_last(q) for q, conversion in api.CONVERSIONS.items() if
 _FOREIGN_READERS = {*map(_last, api.FOREIGN_ARRAY_READERS), *api.FOREIGN_READER_METHODS}
 _SWITCHES = {_last(q) for q in (*api.DEFAULT_DTYPE_SETTERS, *api.DEFAULT_DEVICE_SETTERS,
                                 *api.GRAD_SET_CONTEXTS, *api.DATASET_BASES)}
-SEED_PATTERN = "|".join((
-    r"\b(?:%s)\(" % _any_of(SOURCE_WORDS),
+#: each alternative of ``SEED_PATTERN`` with what it needs to match: a whole word run of the text
+#: (``\b``, ``\.`` and ``\(`` delimit it) or a substring. Only the alternatives whose need a text
+#: meets are searched (``_seeded``): the whole alternation scanned long class texts for nothing.
+_WORD, _SUBSTRING = "word", "substring"
+_SEED_ALTERNATIVES: Tuple[Tuple[str, str, str], ...] = tuple(sorted({
+    *((_WORD, w, r"\b%s\(" % re.escape(w)) for w in SOURCE_WORDS),
     # A conversion that shares memory seeds even uncalled (`map(torch.from_numpy, arrays)`).
-    _any_of(_SHARING_CONVERSIONS),
-    r"\.(?:%s)\(" % _any_of(api.TO_NUMPY_METHODS),
-    _any_of({api.CUDA_DEVICE_PREFIX}),
-    r"(?:%s)\w*\(" % _any_of(api.SAVE_CALLEE_WORDS),  # inside a longer name too: save_checkpoint(
-    r"\.(?:%s)\(" % _any_of(api.SAVE_METHODS),
-    r"\.(?:%s)\(" % _any_of(api.STATE_VIEW_METHODS),  # a live view of the weights (NTL402)
+    *((_SUBSTRING, w, re.escape(w)) for w in _SHARING_CONVERSIONS),
+    *((_WORD, w, r"\.%s\(" % re.escape(w)) for w in api.TO_NUMPY_METHODS),
+    (_SUBSTRING, api.CUDA_DEVICE_PREFIX, re.escape(api.CUDA_DEVICE_PREFIX)),
+    *((_SUBSTRING, w, r"%s\w*\(" % re.escape(w)) for w in api.SAVE_CALLEE_WORDS),  # save_checkpoint( too
+    *((_WORD, w, r"\.%s\(" % re.escape(w)) for w in api.SAVE_METHODS),
+    *((_WORD, w, r"\.%s\(" % re.escape(w)) for w in api.STATE_VIEW_METHODS),  # a live view of the weights (NTL402)
     # other libraries reading a tensor with np.asarray: plt.plot(t), accuracy_score(y, p), f.create_dataset(data=t)
-    r"\b(?:%s)\(" % _any_of(_FOREIGN_READERS),
-    r"\b(?:%s)\b" % _any_of(_SWITCHES),
-))
+    *((_WORD, w, r"\b%s\(" % re.escape(w)) for w in _FOREIGN_READERS),
+    *((_WORD, w, r"\b%s\b" % re.escape(w)) for w in _SWITCHES),
+}))
+SEED_PATTERN = "|".join(alternative for _, _, alternative in _SEED_ALTERNATIVES)
 #: a necessary condition for ``SEED_PATTERN``, tested first because a set lookup over the
-#: statement's word runs costs a fraction of the pattern's search: every alternative above is
-#: either a whole word run (delimited by ``\b``, ``\.`` or ``\(``) or one of these substrings.
-_SEED_WORDS: FrozenSet[str] = frozenset({*SOURCE_WORDS, *api.TO_NUMPY_METHODS, *api.SAVE_METHODS,
-                                         *api.STATE_VIEW_METHODS, *_FOREIGN_READERS, *_SWITCHES})
-_SEED_SUBSTRINGS: Tuple[str, ...] = tuple(sorted({*_SHARING_CONVERSIONS, api.CUDA_DEVICE_PREFIX,
-                                                  *api.SAVE_CALLEE_WORDS}))
+#: statement's word runs costs a fraction of the pattern's search.
+_SEED_WORDS: FrozenSet[str] = frozenset(need for kind, need, _ in _SEED_ALTERNATIVES if kind == _WORD)
+_SEED_SUBSTRINGS: Tuple[str, ...] = tuple(sorted({need for kind, need, _ in _SEED_ALTERNATIVES if kind == _SUBSTRING}))
+_BY_WORD: Dict[str, List[str]] = {}
+for _kind, _need, _alternative in _SEED_ALTERNATIVES:
+    if _kind == _WORD:
+        _BY_WORD.setdefault(_need, []).append(_alternative)
+_BY_SUBSTRING = tuple((need, alternative) for kind, need, alternative in _SEED_ALTERNATIVES if kind == _SUBSTRING)
 
 
 #: import roots that are never the project's own: the libraries the tables describe,
@@ -331,16 +338,22 @@ def _relevant(tree: ast.Module, texts: Sequence[str],
     return relevant, bound
 
 
-#: compiled once: a pattern made per file (the file's NumPy names added) cost a compile per file.
-_SEED = re.compile(SEED_PATTERN)
+#: the alternatives a text may match (a tuple of them) -> their pattern, compiled once
+_SEED_SUBSETS: Dict[Tuple[str, ...], "re.Pattern[str]"] = {}
 
 
 def _seeded(text: str, words: FrozenSet[str], memo: Dict[object, object]) -> bool:
     """The text (whose word runs are ``words``) holds a sink or source token of the tables (``SEED_PATTERN``)."""
-    if words.isdisjoint(_SEED_WORDS) and not any(part in text for part in _SEED_SUBSTRINGS):
+    needed = [alternative for word in words.intersection(_SEED_WORDS) for alternative in _BY_WORD[word]]
+    needed += [alternative for part, alternative in _BY_SUBSTRING if part in text]
+    if not needed:
         return False
     key = ("seed", text)
     found = memo.get(key)
     if not isinstance(found, bool):
-        found = memo[key] = _SEED.search(text) is not None
+        subset = tuple(sorted(set(needed)))
+        pattern = _SEED_SUBSETS.get(subset)
+        if pattern is None:
+            pattern = _SEED_SUBSETS[subset] = re.compile("|".join(subset))
+        found = memo[key] = pattern.search(text) is not None
     return found
