@@ -988,7 +988,8 @@ class Evaluator:
         """``random.sample(memory, 32)``, ``deque(maxlen=n)``: a list of the first argument's items."""
         given = argument(args, 0, "iterable" if qual in api.LIST_LIKE_CONTAINERS else "population")
         if given is None:
-            return Value(kind=Kind.SEQUENCE) if qual in api.LIST_LIKE_CONTAINERS else UNKNOWN
+            # `deque(maxlen=k)`: empty, as `[]` is (a private one grows by its owner's appends)
+            return Value(kind=Kind.SEQUENCE, elements=()) if qual in api.LIST_LIKE_CONTAINERS else UNKNOWN
         if given.value.kind is not Kind.SEQUENCE:
             return UNKNOWN
         return Value(kind=Kind.SEQUENCE, element=given.value.element)
