@@ -186,6 +186,10 @@ DTYPES += [(f"np.random.{call}", "float64") for call in (
     "standard_cauchy(3)", "standard_t(3.0, 3)", "dirichlet([1.0, 1.0], 3)", "multivariate_normal([0.0], [[1.0]], 3)",
     "f(1.0, 2.0, 3)", "noncentral_chisquare(2.0, 1.0, 3)", "noncentral_f(2.0, 3.0, 1.0, 3)")]
 
+#: permutations: a shuffled arange of an int, a shuffled copy of an array (its dtype)
+DTYPES += [("np.random.permutation(5)", "int64"), ("np.random.default_rng(0).permutation(4)", "int64"),
+           ("np.random.RandomState(0).permutation(f32)", "float32"), ("np.random.default_rng(1).permutation(a32)", "int32")]
+
 
 @pytest.mark.parametrize("expression, dtype", DTYPES, ids=[e for e, _ in DTYPES])
 def test_engine_knows_the_dtype(expression: str, dtype: str) -> None:
@@ -302,6 +306,8 @@ FANCY_INDEXED = [
     "np.zeros((4, 8), dtype=np.uint8)[np.ones(4, dtype=bool)]",
     "np.zeros((4, 8, 8), dtype=np.uint8)[np.ones((4, 8), dtype=bool)]",
     "np.ones((2, 3), dtype=np.int32)[np.array([1, 0])]",
+    "np.zeros((5, 3), dtype=np.float32)[np.random.permutation(5)]",
+    "np.random.default_rng(0).permutation(np.zeros((5, 3), dtype=np.float32))",
 ]
 
 

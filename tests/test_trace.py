@@ -71,6 +71,7 @@ KNOWN_MISSES = {
     "NTL503/pos_bundled_dataset_scaled_legacy_constructor.py": _TYPED_LEGACY.format("FloatTensor"),
     "NTL503/pos_eval_inttensor_predictions.py": _TYPED_LEGACY.format("IntTensor"),
     "NTL503/pos_int32_labels_longtensor.py": _TYPED_LEGACY.format("LongTensor"),
+    "NTL503/pos_shuffled_minibatches_floattensor.py": _TYPED_LEGACY.format("FloatTensor"),
 }
 
 

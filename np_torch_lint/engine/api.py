@@ -164,6 +164,9 @@ for _name in _INT_RANDOM:
 #: samplers that draw integers (given no size: np.random's a Python int, a Generator's a NumPy int64).
 INTEGER_SAMPLERS: FrozenSet[str] = frozenset({"randint", "integers", *_INT_RANDOM})
 GENERATOR_INTEGER_METHODS: FrozenSet[str] = frozenset({"integers"})
+#: np.random.permutation (and a generator's ``permutation``): a shuffled arange of an int, a
+#: shuffled copy of an array (numpy_model.permutation).
+NUMPY_PERMUTATION = "numpy.random.permutation"
 #: NumPy random generator objects and what their methods return.
 GENERATOR_FACTORIES: Mapping[str, str] = {
     "numpy.random.default_rng": "numpy.random.Generator",

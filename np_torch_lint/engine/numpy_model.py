@@ -70,8 +70,12 @@ class NumpyModel:
             return Value(qualname=api.NUMPY_LOADED, origin=self.it.origin(node.func))
         if qual in api.GENERATOR_FACTORIES:
             return Value(kind=Kind.API, qualname=api.GENERATOR_FACTORIES[qual])
+        if qual == api.NUMPY_PERMUTATION:
+            return self.permutation(node, args)
         for generator in api.GENERATOR_TYPES:
             if qual.startswith(generator + "."):
+                if qual == f"{generator}.permutation":
+                    return self.permutation(node, args)
                 return self.generator_method(qual, qual[len(generator) + 1:], node, args, frame)
         return self.function(qual, node, args, frame)
 
@@ -85,6 +89,20 @@ class NumpyModel:
         stored = array.value if array is not None and array.value.kind is Kind.NDARRAY else UNKNOWN
         before = self.saved.get(name)
         self.saved[name] = stored if before is None else join(before, stored)
+
+    def permutation(self, node: ast.Call, args: Sequence[Arg]) -> Value:
+        """``np.random.permutation(n)`` / ``rng.permutation(x)``: of a Python int, a shuffled ``arange``
+        (int64, 1-d); of an array, a shuffled copy along its first axis (its dtype and dimensions)."""
+        data = argument(args, 0, "x")
+        if data is None or data.starred:
+            return UNKNOWN
+        if data.value.kind is Kind.PY_INT:
+            return Value(kind=Kind.NDARRAY, dtype=api.INT64, ndim=1, negative_strides=Tri.NO, readonly=Tri.NO,
+                         origin=self.it.origin(node.func))
+        if data.value.kind is Kind.NDARRAY:
+            return Value(kind=Kind.NDARRAY, dtype=data.value.dtype, ndim=data.value.ndim, negative_strides=Tri.NO,
+                         readonly=Tri.NO, origin=data.value.origin)
+        return UNKNOWN
 
     def generator_method(self, qual: str, method: str, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
         """rng.random(...), RandomState(0).randint(...): an array maker of the generator."""
