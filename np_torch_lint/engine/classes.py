@@ -79,6 +79,7 @@ class ClassModel:
             item_stored = set().union(*cls.scan.item_storing.values()) & private_dicts(cls.node)
             placed = set().union(*cls.scan.placing.values())
             cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
+
             stored: Dict[str, Value] = {}
             walked = set(storing) | set(cls.scan.growing) | set(cls.scan.placing) | {
                 method for method, names in cls.scan.item_storing.items() if names & item_stored}
@@ -112,6 +113,14 @@ class ClassModel:
                 if held is not None and held.kind in (Kind.DICT, Kind.SEQUENCE):
                     # self.cache[k] = v, self.items.append(v) somewhere: what the literal held is stale.
                     final[name] = Value(kind=held.kind, element=UNKNOWN)
+            for name in cls.scan.augmented:
+                # `self.correct += hits` in some method (its walk stored nothing: interpreter.aug_assign):
+                # a tensor or array is updated in place, the same object; anything else may change
+                held = final.get(name)
+                if held is not None and held.kind is Kind.TENSOR:
+                    final[name] = in_place_updated(held)
+                elif held is not None and held.kind is not Kind.NDARRAY:
+                    final[name] = UNKNOWN
             cls.attrs = final
         finally:
             cls.computing_attrs = False
@@ -237,15 +246,23 @@ class ClassScan:
                     if not isinstance(current, ast.Call):
                         self.changed_otherwise.add(held.attr)
         self.augmented_only: FrozenSet[str] = frozenset(augmented - plain)
+        self.augmented: FrozenSet[str] = frozenset(augmented)  # updated with `+=` in some method
 
     def updated_in_place(self, name: str, value: Value) -> bool:
         """``self.<name>`` holds ``value`` after ``__init__``, and other methods only update it with
-        augmented assignment: an array's ``+=`` writes the same object in place (its dtype, rank and
-        strides stay; an unsafe cast raises), so what ``__init__`` left there holds in every method."""
-        return name in self.augmented_only and value.kind is Kind.NDARRAY
+        augmented assignment: an array's or a tensor's ``+=`` writes the same object in place (its
+        dtype, rank, strides and device stay; an unsafe cast raises), so what ``__init__`` left there
+        holds in every method (a tensor's grad aside: ``classes.in_place_updated``)."""
+        return name in self.augmented_only and value.kind in (Kind.NDARRAY, Kind.TENSOR)
 
     def calls_on_self(self, methods: FrozenSet[str]) -> bool:
         return not self.self_calls.isdisjoint(methods)
+
+
+def in_place_updated(tensor: Value) -> Value:
+    """A tensor attribute other methods update with ``+=`` (a metric's running count): the same
+    object, of the same dtype and device; whether it needs grad depends on what was added."""
+    return tensor.with_(requires_grad=Tri.UNKNOWN, grad_leaf=False, param_view=False)
 
 
 def method_stored(cls: ClassInfo) -> FrozenSet[str]:

@@ -410,7 +410,11 @@ class Interpreter:
                 frame.env[target.id] = containers.stored_in_list(container, key, result)
         elif (isinstance(node.target, ast.Attribute) and self._is_self_attr(node.target, frame)
               and frame.attr_sink is not None):
-            frame.attr_sink[node.target.attr] = UNKNOWN
+            if left.kind is not None or right.kind in (Kind.SEQUENCE, Kind.DICT):
+                frame.attr_sink[node.target.attr] = UNKNOWN
+            # else `self.count += hits` of a value not known here (the class's join is being made) adds
+            # no store of its own: a tensor or array is updated in place, the same object; what it is
+            # comes from the plain stores, and anything else is unknown (ClassModel.class_attrs)
             frame.env[attribute_key(node.target)] = UNKNOWN
 
     def _rebind_share(self, key: str, value: Value, frame: Frame) -> None:
