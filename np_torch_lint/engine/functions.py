@@ -512,6 +512,12 @@ class FunctionWalks:
                   and self.interp.sem.qualname_of(default.func, info.closure) in api.DEVICE_CONSTRUCTORS):
                 # device=torch.device("cpu"): a device of constants, which names no placement
                 defaults[parameter.arg] = self.interp.eval(default, info.closure)
+            elif isinstance(default, ast.Call) and _constant_call(default) and isinstance(default.func, ast.Name):
+                built = self.interp.eval(default.func, info.closure)
+                if built.kind is Kind.CLASS and isinstance(built.definition, ClassInfo):
+                    # transform=ToTensor(): an instance of a class of the project, built once when
+                    # the def ran (each call that leaves it gets that instance)
+                    defaults[parameter.arg] = self.interp.eval(default, info.closure)
         return defaults
 
     def _default_literals(self, info: FunctionInfo, defaults: Dict[str, Value]) -> Dict[str, object]:
