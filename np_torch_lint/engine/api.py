@@ -519,6 +519,12 @@ TENSOR_PROPAGATING: FrozenSet[str] = frozenset({
 #: attributes of a tensor that are tensors with the same dtype.
 TENSOR_VIEW_ATTRS: FrozenSet[str] = frozenset({"T", "mT", "H", "mH", "real"})
 
+#: where torch.nn's layer classes are named (``isinstance(m, nn.Linear)``, ``torch.nn.modules.conv.Conv2d``)
+TORCH_NN_NAMESPACES: FrozenSet[str] = frozenset({"torch.nn", "torch.nn.modules", "torch.nn.modules.linear",
+                                                 "torch.nn.modules.conv", "torch.nn.modules.batchnorm",
+                                                 "torch.nn.modules.normalization", "torch.nn.modules.sparse",
+                                                 "torch.nn.modules.rnn", "torch.nn.modules.activation",
+                                                 "torch.nn.modules.transformer"})
 #: torch.nn module classes with float parameters (their output requires grad).
 PARAMETRIC_MODULES: FrozenSet[str] = frozenset({
     "Linear", "Bilinear", "LazyLinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",

@@ -22,7 +22,7 @@ from typing import Callable, FrozenSet, Optional, Tuple
 from . import api
 
 from .scope import Frame
-from .values import UNKNOWN, Condition, Device, Kind, Origin, Value
+from .values import UNKNOWN, Condition, Device, Kind, Origin, Tri, Value
 
 #: the key of ``torch.cuda.is_available()`` and the other probes (the hardware does not change).
 CUDA_PROBE_KEY = "<cuda available>"
@@ -87,6 +87,11 @@ def narrow_isinstance(test: ast.expr, then_frame: Frame, else_frame: Frame,
     positive = True
     while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test, positive = test.operand, not positive
+    layer = _parametric_layer(test, then_frame, qualname_of)
+    if layer is not None:
+        name, module = layer
+        (then_frame if positive else else_frame).env[name] = module
+        return
     found = _isinstance_kinds(test, then_frame, qualname_of)
     if found is None:
         return
@@ -99,6 +104,26 @@ def narrow_isinstance(test: ast.expr, then_frame: Frame, else_frame: Frame,
         holds.env[name] = UNKNOWN
     elif exact:
         fails.env[name] = UNKNOWN
+
+
+def _parametric_layer(test: ast.expr, frame: Frame, qualname_of: Callable[[ast.expr, Frame], Optional[str]]
+                      ) -> Optional[Tuple[str, Value]]:
+    """``isinstance(layer, nn.Linear)`` of a name bound to a value of unknown kind (a callback's
+    ``for name, layer in model.named_children():``): where it holds, ``layer`` is that torch.nn
+    layer, with its float parameters (``layer.weight`` needs grad unless the file freezes some);
+    its device, dtype and mode are what they are, not known."""
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+            and len(test.args) == 2 and not test.keywords and isinstance(test.args[0], ast.Name)
+            and not isinstance(test.args[1], ast.Tuple)):
+        return None
+    value = frame.lookup(test.args[0].id)
+    if value is None or value.kind is not None:
+        return None
+    qual = qualname_of(test.args[1], frame) or ""
+    module, _, short = qual.rpartition(".")
+    if module not in api.TORCH_NN_NAMESPACES or short not in api.PARAMETRIC_MODULES:
+        return None
+    return test.args[0].id, value.with_(kind=Kind.MODULE, qualname=short, parametric=Tri.YES, training=Tri.UNKNOWN)
 
 
 def _isinstance_kinds(test: ast.expr, frame: Frame, qualname_of: Callable[[ast.expr, Frame], Optional[str]]
