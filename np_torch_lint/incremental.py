@@ -55,6 +55,7 @@ from .engine import FREEZING, AnalysisError, installed_package, interpret, menti
 from .engine.callers import importing_files
 from .engine.events import Context, Load
 from .engine.evidence import CheckpointEvidence
+from .engine.freezing import freeze_scopes
 from .engine.functions import CALL_BUDGET
 from .engine.guards import GuardFlags, binding_facts
 from .engine.interpreter import LOOP_BUDGET, Interpreter
@@ -182,7 +183,8 @@ class IncrementalAnalysis:
         before = [0]  # import statements before each statement
         for item in version.items:
             before.append(before[-1] + isinstance(item, ImportItem))
-        frozen = FREEZING.search(text) is not None  # a whole-text fact: parameters frozen somewhere
+        # a whole-file fact: parameters frozen anywhere, or only some classes' own (engine.freezing)
+        frozen = freeze_scopes(version.tree) if FREEZING.search(text) is not None else None
         for start, end in spans:
             key = (filename, frozen, self._imports[imports], before[start],
                    _statements_key(version, start, end))

@@ -15,6 +15,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
 
+from .freezing import freeze_scopes
 from .project import installed_package
 from .source import mentions_torch_or_numpy, statements
 from .values import Value
@@ -94,7 +95,11 @@ def new_interpreter(text: str, emit: Callable[[object], None], project: Optional
 
     interpreter = Interpreter(emit, project=project)
     interpreter.module_tree = tree
-    interpreter.freezes_parameters = FREEZING.search(text) is not None
+    if FREEZING.search(text) is not None:
+        # parameters frozen somewhere: anywhere, or only some classes' own (engine.freezing)
+        anywhere, classes = freeze_scopes(tree) if tree is not None else (True, frozenset())
+        interpreter.freezes_parameters = anywhere
+        interpreter.frozen_classes = classes
     if "global" in text and tree is not None:
         # module-level names a function rebinds (`global device` in main()): read in a function,
         # their value is whatever ran last, not the module's first assignment

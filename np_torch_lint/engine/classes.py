@@ -133,7 +133,40 @@ class ClassModel:
             self.interp.functions.walk_function(info, attr_sink=sink)
         return sink
 
+    def frozen(self, cls: ClassInfo) -> bool:
+        """A method of the class (or of a base) freezes the class's own parameters (engine.freezing):
+        whether an instance's parameters still need grad is decided at run time."""
+        seen: Set[int] = set()
+        pending = [cls]
+        while pending:
+            current = pending.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            home = current.home if current.home is not None else self.interp
+            if current.name in home.frozen_classes:
+                return True
+            pending.extend(current.bases)
+        return False
+
+    def may_hold_frozen(self, module: Value, depth: int = 0) -> bool:
+        """Some of the module's parameters may be frozen by a class that freezes its own: the module
+        is such an instance, or holds one (a probe around a frozen encoder), as far as is known."""
+        if module.qualname in api.PARAMETRIC_MODULES and module.parametric is not Tri.YES:
+            return True  # a torch layer of such a class (frozen_member)
+        cls = module.definition
+        if not isinstance(cls, ClassInfo):
+            return False
+        if self.frozen(cls):
+            return True
+        if depth >= _HOLDING_DEPTH:
+            return True  # deeper than followed: not known to hold none
+        held = list(self.class_attrs(cls).values()) + [value for _, value in (module.attrs or ())]
+        return any(value.kind is Kind.MODULE and self.may_hold_frozen(value, depth + 1) for value in held)
+
     def class_parametric(self, cls: ClassInfo) -> Tri:
+        if self.frozen(cls):
+            return Tri.UNKNOWN
         init = cls.methods.get("__init__")
         if cls.attrs is None and (cls.computing_attrs or (init is not None and init.summarizing)):
             return Tri.UNKNOWN
@@ -257,6 +290,20 @@ class ClassScan:
 
     def calls_on_self(self, methods: FrozenSet[str]) -> bool:
         return not self.self_calls.isdisjoint(methods)
+
+
+#: modules held within modules followed for a frozen class's instance (may_hold_frozen)
+_HOLDING_DEPTH = 4
+
+
+def frozen_member(value: Value) -> Value:
+    """An attribute of an instance of a class that freezes its own parameters: its layers' and
+    parameters' grad is not known."""
+    if value.kind is Kind.MODULE and value.parametric is Tri.YES:
+        return value.with_(parametric=Tri.UNKNOWN)
+    if value.kind is Kind.TENSOR and value.param_view:  # an nn.Parameter (a flag set by a method is followed)
+        return value.with_(requires_grad=Tri.UNKNOWN, grad_leaf=False, param_view=False)
+    return value
 
 
 def in_place_updated(tensor: Value) -> Value:

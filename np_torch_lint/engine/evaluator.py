@@ -20,7 +20,7 @@ from .functions import constant_arguments
 from .numpy_model import NumpyModel, loaded_array, named_file
 from .premises import Premises
 from .promotion import NUMBERS, SCALARS, grad_in_context, numpy_result_dtype
-from .classes import POST_INIT, attributes_read, method_stored, registered_name
+from .classes import POST_INIT, attributes_read, frozen_member, method_stored, registered_name
 from .scope import ClassInfo, Frame, FunctionInfo, attribute_key, on_instance, storage_key
 from .nodes import walk
 from .torch_methods import TorchMethods
@@ -378,6 +378,8 @@ class Evaluator:
                 given = stored_by_constructor(base, attr)
                 if given is None:
                     given = value
+                if given is not None and self.it.frozen_class(cls):
+                    given = frozen_member(given)  # a class that freezes its own parameters (engine.freezing)
                 if given is not None:
                     # what this instance's construction stored (Trainer(net).net), else the class's
                     # join; a share it keeps with another of its attributes, read through its holder

@@ -69,6 +69,7 @@ class Interpreter:
         self.module_tree: Optional[ast.Module] = None  # the linted file's tree (names kept by loops)
         self._lambdas: Dict[int, FunctionInfo] = {}
         self.freezes_parameters = False  # `p.requires_grad = False` somewhere: grad facts unknown
+        self.frozen_classes: FrozenSet[str] = frozenset()  # classes that freeze only their own parameters
         self.rebound_globals: FrozenSet[str] = frozenset()  # names a function declares `global` (engine/__init__.py)
         # NTL302's evidence (CUDA use, save sites) for the linted file; None for a project module's walk.
         self.checkpoints: Optional["CheckpointEvidence"] = None
@@ -200,6 +201,19 @@ class Interpreter:
 
     def instance_value(self, cls: ClassInfo) -> Value:
         return self.classes.instance_value(cls)
+
+    def frozen_class(self, cls: ClassInfo) -> bool:
+        return self.classes.frozen(cls)
+
+    def may_hold_frozen(self, module: Value) -> bool:
+        """Some parameters of the module may be frozen: by a freeze anywhere in reach
+        (parameters_may_be_frozen), or by a class that freezes its own (classes.may_hold_frozen)."""
+        if self.parameters_may_be_frozen():
+            return True
+        project = self.project
+        scoped = bool(self.frozen_classes) or (project is not None and any(
+            summary.interpreter.frozen_classes for summary in project.used if summary not in project.callers))
+        return scoped and self.classes.may_hold_frozen(module)
 
     # --- statements ---------------------------------------------------------------------
 

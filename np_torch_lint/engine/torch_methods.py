@@ -243,7 +243,9 @@ class TorchMethods:
         return result
 
     def _parameters(self, m: Value, name: str, func: ast.Attribute, node: ast.Call, args: Sequence[Arg], frame: Frame) -> Value:
-        param = self.torch.parameter(m.dtype, m.device, node, "parameter from ")
+        frozen = self.it.may_hold_frozen(m)  # a probe around a frozen encoder: some need no grad
+        param = self.torch.parameter(m.dtype, m.device, node, "parameter from ",
+                                     requires_grad=Tri.UNKNOWN if frozen else None, frozen=frozen)
         element = sequence((Value(kind=Kind.PY_STR), param)) if api.PARAMETER_ITERATORS[name] else param
         return Value(kind=Kind.SEQUENCE, element=element)
 

@@ -671,7 +671,10 @@ class TorchModel:
         """``linear.weight``: a parameter of a torch.nn module (None: not one we know)."""
         if attr in api.PARAMETER_ATTRS and base.qualname in api.PARAMETRIC_MODULES:
             # where the module was moved is where the parameter is: the finding names that move
-            return self.parameter(base.dtype, base.device, node, api.PARAMETER_ORIGIN).with_(
+            # (a layer of a class that freezes its own parameters: its grad is not known)
+            frozen = base.parametric is not Tri.YES
+            return self.parameter(base.dtype, base.device, node, api.PARAMETER_ORIGIN,
+                                  requires_grad=Tri.UNKNOWN if frozen else None, frozen=frozen).with_(
                 device_origin=base.device_origin)
         if attr in api.RUNNING_STATS_BUFFERS and base.qualname in api.RUNNING_STATS_MODULES:
             # a buffer: where the module is, in its dtype, no grad; BatchNorm's forward rewrites it in place
@@ -680,13 +683,13 @@ class TorchModel:
         return None
 
     def parameter(self, dtype: Optional[str], device: Optional[Device], node: ast.AST, label: str,
-                  requires_grad: Optional[Tri] = None) -> Value:
+                  requires_grad: Optional[Tri] = None, frozen: bool = False) -> Value:
         """A module parameter: a leaf that needs grad and whose storage the optimizer updates in place.
 
         Where the file freezes parameters (`requires_grad_(False)`), neither fact is known: which
         parameters still need grad, and which the optimizer still updates, is decided at run time.
         """
-        frozen = self.it.parameters_may_be_frozen()
+        frozen = frozen or self.it.parameters_may_be_frozen()
         needs = requires_grad if requires_grad is not None else (Tri.UNKNOWN if frozen else Tri.YES)
         return Value(kind=Kind.TENSOR, dtype=dtype, device=device, requires_grad=needs, grad_leaf=True,
                      param_view=not frozen, origin=self.it.origin(node, label))

@@ -66,6 +66,10 @@ class Walker(Protocol):
 
     def instance_value(self, cls: ClassInfo) -> Value: ...
 
+    def frozen_class(self, cls: ClassInfo) -> bool: ...
+
+    def may_hold_frozen(self, module: Value) -> bool: ...
+
 
 class Expressions(Protocol):
     """The evaluator, as the NumPy and torch models see it."""
