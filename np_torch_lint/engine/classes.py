@@ -136,18 +136,8 @@ class ClassModel:
     def frozen(self, cls: ClassInfo) -> bool:
         """A method of the class (or of a base) freezes the class's own parameters (engine.freezing):
         whether an instance's parameters still need grad is decided at run time."""
-        seen: Set[int] = set()
-        pending = [cls]
-        while pending:
-            current = pending.pop()
-            if id(current) in seen:
-                continue
-            seen.add(id(current))
-            home = current.home if current.home is not None else self.interp
-            if current.name in home.frozen_classes:
-                return True
-            pending.extend(current.bases)
-        return False
+        return any(current.name in (current.home if current.home is not None else self.interp).frozen_classes
+                   for current in cls.lineage())
 
     def may_hold_frozen(self, module: Value, depth: int = 0) -> bool:
         """Some of the module's parameters may be frozen by a class that freezes its own: the module

@@ -392,17 +392,7 @@ def _inherits_from(info: "FunctionInfo", names: FrozenSet[str]) -> bool:
     """A method of a class whose bases (or theirs, in this file) name one of ``names``: ``self``
     holds what the linted file's base class stores (``self.device`` set in its ``__init__``)."""
     owner = info.owner
-    seen: Set[int] = set()
-    pending = [owner] if owner is not None else []
-    while pending:
-        cls = pending.pop()
-        if id(cls) in seen:
-            continue
-        seen.add(id(cls))
-        if any(_names_any(base, names) for base in cls.node.bases):
-            return True
-        pending.extend(cls.bases)
-    return False
+    return owner is not None and any(_names_any(base, names) for cls in owner.lineage() for base in cls.node.bases)
 
 
 def _literal_all(tree: ast.Module) -> Optional[List[str]]:

@@ -65,6 +65,17 @@ class ClassInfo:
     computing_attrs: bool = False
     home: Any = None  # the interpreter of the file that defines it
 
+    def lineage(self) -> Iterator["ClassInfo"]:
+        """The class and its bases, theirs in turn, each once."""
+        seen: Set[int] = set()
+        pending: List[ClassInfo] = [self]
+        while pending:
+            current = pending.pop()
+            if id(current) not in seen:
+                seen.add(id(current))
+                yield current
+                pending.extend(current.bases)
+
     def method(self, name: str) -> Optional[FunctionInfo]:
         if name in self.methods:
             return self.methods[name]
