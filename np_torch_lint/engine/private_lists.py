@@ -16,7 +16,7 @@ instance starts with its empty list only where the list is private:
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, FrozenSet, Iterable, Set
+from typing import Callable, FrozenSet, Iterable, List, Set, Tuple
 
 from .containers import GROWING_METHODS
 from .nodes import walk
@@ -46,20 +46,30 @@ def _private(node: ast.ClassDef, key: str, private_use: Callable[[ast.Attribute,
     known = getattr(node, key, None)
     if known is not None:
         return known
-    parents: Dict[int, ast.AST] = {}
-    for current in walk(node):
-        for child in ast.iter_child_nodes(current):
-            parents[id(child)] = current
     used: Set[str] = set()
     exposed: Set[str] = set()
-    for current in walk(node):
-        if isinstance(current, ast.Attribute) and isinstance(current.value, ast.Name) and current.value.id == "self":
-            used.add(current.attr)
-            if not private_use(current, parents.get(id(current))):
-                exposed.add(current.attr)
+    for attribute, parent in _self_uses(node):
+        used.add(attribute.attr)
+        if not private_use(attribute, parent):
+            exposed.add(attribute.attr)
     result = frozenset(used - exposed)
     setattr(node, key, result)
     return result
+
+
+def _self_uses(node: ast.ClassDef) -> Tuple[Tuple[ast.Attribute, ast.AST], ...]:
+    """Each ``self.<name>`` of the class with the node that holds it. Kept on the node: the private
+    lists and the private dicts read the same uses."""
+    known = getattr(node, "_ntl_self_uses", None)
+    if known is None:
+        found: List[Tuple[ast.Attribute, ast.AST]] = []
+        for current in walk(node):
+            for child in ast.iter_child_nodes(current):
+                if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == "self":
+                    found.append((child, current))
+        known = tuple(found)
+        setattr(node, "_ntl_self_uses", known)
+    return known
 
 
 def written_from_outside(tree: ast.AST) -> FrozenSet[str]:
