@@ -271,6 +271,7 @@ NEGATIVE_STRIDES: List[str] = [
     "rev2.real", "sliding_window_view(rev, 2)", "np.diagonal(rev2)", "rev2.diagonal()",
     # reshape of a reversed 1-d array: a view, every stride negative
     "rev.reshape(-1, 2)", "flat[::-1].reshape(2, 3)",
+    "flat[slice(None, None, -1)]",  # a slice object with a negative step
 ]
 #: copies: positive strides
 POSITIVE_STRIDES: List[str] = [
@@ -308,6 +309,9 @@ FANCY_INDEXED = [
     "np.ones((2, 3), dtype=np.int32)[np.array([1, 0])]",
     "np.zeros((5, 3), dtype=np.float32)[np.random.permutation(5)]",
     "np.random.default_rng(0).permutation(np.zeros((5, 3), dtype=np.float32))",
+    # a slice object is a basic slice: a view that keeps its axis
+    "np.zeros((6, 3, 3), dtype=np.uint8)[slice(0, 4)]",
+    "np.zeros((6, 3, 3), dtype=np.uint8)[slice(1, 5), 0]",
 ]
 
 

@@ -167,6 +167,8 @@ GENERATOR_INTEGER_METHODS: FrozenSet[str] = frozenset({"integers"})
 #: np.random.permutation (and a generator's ``permutation``): a shuffled arange of an int, a
 #: shuffled copy of an array (numpy_model.permutation).
 NUMPY_PERMUTATION = "numpy.random.permutation"
+#: a ``slice(i, j, k)`` object: an index of it is a basic slice (numpy_model.subscript)
+SLICE_OBJECT = "builtins.slice"
 #: NumPy random generator objects and what their methods return.
 GENERATOR_FACTORIES: Mapping[str, str] = {
     "numpy.random.default_rng": "numpy.random.Generator",

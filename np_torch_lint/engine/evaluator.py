@@ -14,7 +14,7 @@ import weakref
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from . import api, conditions, containers, distributions, effects, guards
-from .arguments import Arg, argument, bound_arguments, first, literal_false
+from .arguments import Arg, argument, bound_arguments, first, literal_false, negative_literal
 from .events import ParameterUpdate, Snapshot
 from .functions import constant_arguments
 from .numpy_model import NumpyModel, loaded_array, named_file
@@ -32,7 +32,7 @@ from .values import (UNKNOWN, UNKNOWN_CHOICE, Device, Kind, Origin, Site, Tri, V
 from .walker import Walker
 
 _BUILTINS = frozenset({"bytes", "getattr", "next", "iter", "float", "int", "bool", "list", "tuple", "dict", "map", "len", "range", "enumerate", "zip",
-                       "exit", "quit", "open", "sum", "min", "max", "abs", "sorted", "reversed", "super"})
+                       "exit", "quit", "open", "sum", "min", "max", "abs", "sorted", "reversed", "super", "slice"})
 
 
 class Evaluator:
@@ -1015,6 +1015,12 @@ class Evaluator:
             return Value(kind=Kind.SEQUENCE, element=data.element, elements=ordered)
         if name == "range":
             return Value(kind=Kind.SEQUENCE, element=Value(kind=Kind.PY_INT))
+        if name == "slice" and 1 <= len(args) <= 3 and not any(a.starred or a.keyword for a in args):
+            # sl = slice(i, j): a[sl] is a basic slice, a view; a negative literal step flips it
+            step = args[2].node if len(args) == 3 else None
+            flips = (Tri.NO if step is None or isinstance(step, ast.Constant) and step.value is None
+                     else Tri.YES if negative_literal(step) else Tri.NO if literal_number(step) else Tri.UNKNOWN)
+            return Value(qualname=api.SLICE_OBJECT, negative_strides=flips)
         if name == "bytes":
             return Value(kind=Kind.PY_BYTES)
         if name in ("next", "iter") and data.kind is Kind.SEQUENCE and len(args) == 1:

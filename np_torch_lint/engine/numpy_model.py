@@ -508,7 +508,10 @@ class NumpyModel:
     def subscript(self, base: Value, index: ast.expr, parts: Sequence[ast.expr], values: Sequence[Value],
                   node: ast.Subscript) -> Value:
         """``base[index]`` for a base that is an ndarray or unknown (a tensor or a sequence is not)."""
-        flips = any(isinstance(p, ast.Slice) and negative_literal(p.step) for p in parts)
+        flips = any(isinstance(p, ast.Slice) and negative_literal(p.step) for p in parts) or any(
+            v.qualname == api.SLICE_OBJECT and v.negative_strides is Tri.YES for v in values)
+        if any(v.qualname == api.SLICE_OBJECT and v.negative_strides is Tri.UNKNOWN for v in values):
+            return Value(dtype=base.dtype, origin=base.origin) if base.kind is Kind.NDARRAY else UNKNOWN  # a step not known
         if base.kind is None and base.device is not None and len(parts) > 1:
             # out[:, :, 4] on a value only known to be on a device (a module's output): an index over
             # several dimensions exists only on a tensor (an array has no device), and keeps its device.
@@ -532,7 +535,8 @@ class NumpyModel:
             return UNKNOWN
         # a slice, ``...`` or a new axis (``None``, ``np.newaxis``) leaves an array: a view of the base
         sliced = any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and (p.value is Ellipsis or p.value is None))
-                     or (v.kind is Kind.API and v.qualname == api.NUMPY_NEWAXIS) for p, v in zip(parts, values))
+                     or (v.kind is Kind.API and v.qualname == api.NUMPY_NEWAXIS) or v.qualname == api.SLICE_OBJECT
+                     for p, v in zip(parts, values))
         advanced = any(v.kind in (Kind.NDARRAY, Kind.SEQUENCE, Kind.TENSOR) for v in values)
         result = base.with_(ndim=basic_index_ndim(base, parts, values) if not advanced else None, shares_with=None)
         if flips and not advanced:
@@ -696,7 +700,7 @@ def basic_index_ndim(base: Value, parts: Sequence[ast.expr], values: Sequence[Va
         return None
     dropped = 0
     for part, value in zip(parts, values):
-        if isinstance(part, ast.Slice):
+        if isinstance(part, ast.Slice) or value.qualname == api.SLICE_OBJECT:
             continue
         if value.kind is Kind.PY_INT:
             dropped += 1
