@@ -234,6 +234,23 @@ def test_parameters(expression: str, tmp_path: Path) -> None:
     assert result.requires_grad and result.is_leaf
 
 
+_LAYERS = {"Linear": "nn.Linear(3, 2)", "Bilinear": "nn.Bilinear(3, 3, 2)", "Conv1d": "nn.Conv1d(2, 3, 3)",
+           "Conv2d": "nn.Conv2d(2, 3, 3)", "Conv3d": "nn.Conv3d(2, 3, 3)", "ConvTranspose1d": "nn.ConvTranspose1d(2, 3, 3)",
+           "ConvTranspose2d": "nn.ConvTranspose2d(2, 3, 3)", "ConvTranspose3d": "nn.ConvTranspose3d(2, 3, 3)",
+           "Embedding": "nn.Embedding(5, 3)", "BatchNorm1d": "nn.BatchNorm1d(3)", "BatchNorm2d": "nn.BatchNorm2d(3)",
+           "BatchNorm3d": "nn.BatchNorm3d(3)", "GroupNorm": "nn.GroupNorm(1, 3)"}
+#: PARAMETER_NDIM: a row of the table, as the engine knows it and as the installed torch builds it
+PARAMETER_SHAPES: List[Tuple[str, int]] = [(f"{_LAYERS[layer]}.{attr}", ndim)
+                                           for (layer, attr), ndim in api.PARAMETER_NDIM.items()]
+
+
+@pytest.mark.parametrize("expression, ndim", PARAMETER_SHAPES, ids=[e for e, _ in PARAMETER_SHAPES])
+def test_parameter_dimensions(expression: str, ndim: int, tmp_path: Path) -> None:
+    assert engine_value(expression).ndim == ndim
+    assert engine_value(expression + ".detach().numpy()").ndim == ndim
+    assert run_value(expression, tmp_path).dim() == ndim
+
+
 #: TENSOR_VIEW_METHODS: a parameter's view shares its storage (an NTL402 snapshot stays live)
 VIEWS_OF_PARAMETER: List[str] = [
     f"net.weight.detach().{call}" for call in (

@@ -855,6 +855,18 @@ STATE_VIEW_ORIGIN = "state of "
 #: kept as "before" and compared after an in-place update sees the new values too (NTL402)
 PARAMETER_ORIGIN = "parameter "
 PARAMETER_ATTRS: FrozenSet[str] = frozenset({"weight", "bias", "weight_ih_l0", "weight_hh_l0", "in_proj_weight"})
+#: the dimensions of a layer's parameter, where its class fixes them (a row of a weight's
+#: ``.numpy()`` view, ``w[0]``, is a view too): (class, attribute) -> ndim
+PARAMETER_NDIM: Mapping[Tuple[str, str], int] = {
+    ("Linear", "weight"): 2, ("Linear", "bias"): 1, ("Bilinear", "weight"): 3, ("Bilinear", "bias"): 1,
+    ("Conv1d", "weight"): 3, ("Conv2d", "weight"): 4, ("Conv3d", "weight"): 5,
+    ("ConvTranspose1d", "weight"): 3, ("ConvTranspose2d", "weight"): 4, ("ConvTranspose3d", "weight"): 5,
+    **{(conv, "bias"): 1 for conv in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+                                      "ConvTranspose3d")},
+    ("Embedding", "weight"): 2,
+    **{(norm, attr): 1 for norm in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm")
+       for attr in ("weight", "bias")},
+}
 #: an optimizer's step (its parameters change in place), and the method that, called on the same
 #: object of unknown type in the same function, shows it is an optimizer (a module has
 #: zero_grad() but no step(); an environment's step() takes an action).

@@ -77,11 +77,11 @@ class TorchMethods:
         if force is not None and literal_true(force.node):
             # .numpy(force=True) detaches and copies to the CPU first (torch >= 1.13): no grad or
             # device error, and a copy wherever the tensor was not already a CPU one
-            return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO)
+            return Value(kind=Kind.NDARRAY, dtype=t.dtype, ndim=t.ndim, negative_strides=Tri.NO)
         site = self.it.site(func, attr=True)
         self.it.emit(frame, ToNumpy(site, t, ".numpy()", frame.context, by_method=True))
         partner = _storage_owner(func.value, frame)
-        return Value(kind=Kind.NDARRAY, dtype=t.dtype, negative_strides=Tri.NO, param_view=t.param_view,
+        return Value(kind=Kind.NDARRAY, dtype=t.dtype, ndim=t.ndim, negative_strides=Tri.NO, param_view=t.param_view,
                      shares_with=partner, shared_at=site if partner else None, origin=t.origin if t.param_view else None)
 
     @staticmethod

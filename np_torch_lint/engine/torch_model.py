@@ -675,7 +675,7 @@ class TorchModel:
             frozen = base.parametric is not Tri.YES
             return self.parameter(base.dtype, base.device, node, api.PARAMETER_ORIGIN,
                                   requires_grad=Tri.UNKNOWN if frozen else None, frozen=frozen).with_(
-                device_origin=base.device_origin)
+                device_origin=base.device_origin, ndim=api.PARAMETER_NDIM.get((base.qualname or "", attr)))
         if attr in api.RUNNING_STATS_BUFFERS and base.qualname in api.RUNNING_STATS_MODULES:
             # a buffer: where the module is, in its dtype, no grad; BatchNorm's forward rewrites it in place
             return Value(kind=Kind.TENSOR, dtype=base.dtype or api.FLOAT32, device=base.device,
