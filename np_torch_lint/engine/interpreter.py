@@ -464,12 +464,26 @@ class Interpreter:
         if share is None and value is not None and value.shares_with is not None and "." in name \
                 and not value.shares_with.startswith(".") and frame.lookup(value.shares_with) is None:
             share = (value.shares_with, value.shared_at)  # not rebound on this path since
+        if share is None and "." in name:
+            share = self._viewed_by_another_attribute(name, frame)
         if share is not None:
             partner, shared_at = share
             if overwrite and ("." in name or "." in partner) and not (clears and "." not in partner):
                 return
             # The first write after the last read is where the two sides diverge: keep it.
             frame.pending_writes.setdefault(partner, (self.site(node), name, shared_at))
+
+    def _viewed_by_another_attribute(self, name: str, frame: Frame) -> Optional[Tuple[str, Any]]:
+        """``self.weight`` written where its class keeps a view of it in another attribute
+        (``self.reference = self.weight.numpy()``): that attribute, through the same holder."""
+        holder_name, _, attr = name.partition(".")
+        holder = frame.lookup(holder_name)
+        if "." in attr or holder is None or not isinstance(holder.definition, ClassInfo):
+            return None
+        for other, held in self.class_attrs(holder.definition).items():
+            if held.shares_with == "." + attr and other != attr:
+                return f"{holder_name}.{other}", held.shared_at
+        return None
 
     def temporary_write(self, value: Value, text: str, node: ast.AST, frame: Frame) -> None:
         """An in-place write to a value no name holds (``standardize_(store.as_tensor())``), made on
