@@ -163,19 +163,21 @@ def _binding_nodes(tree: ast.AST) -> Iterator[ast.AST]:
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                yield from walk(target)
+                yield from _target_names(target)
             if isinstance(node.value, ast.Call):
                 yield from _calls_in(node.value)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             yield from _calls_in(node.value)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
-            yield from walk(node.target)
+            yield from _target_names(node.target)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is not None:
-                    yield from walk(item.optional_vars)
+                    yield from _target_names(item.optional_vars)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield from walk(node.args)
+            arguments = node.args
+            yield from (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+            yield from (extra for extra in (arguments.vararg, arguments.kwarg) if extra is not None)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             yield from node.names
         elif isinstance(node, ast.ExceptHandler) or type(node).__name__ == "match_case":
@@ -185,6 +187,18 @@ def _binding_nodes(tree: ast.AST) -> Iterator[ast.AST]:
             children = getattr(node, field, None)
             if isinstance(children, list):
                 stack.extend(children)
+
+
+def _target_names(target: ast.expr) -> Iterator[ast.Name]:
+    """The names an assignment target binds (``a``, ``a, (b, *c)``); an attribute or item
+    stored binds none (a walk of the target, cached per node, cost more than the rest)."""
+    if isinstance(target, ast.Name):
+        yield target
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _target_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
 
 
 def _calls_in(call: ast.Call) -> Iterator[ast.Call]:
