@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import io
-import os
 import re
 from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence
 

@@ -79,7 +79,6 @@ class ClassModel:
             item_stored = set().union(*cls.scan.item_storing.values()) & private_dicts(cls.node)
             placed = set().union(*cls.scan.placing.values())
             cls.attrs = {**attrs, **{name: UNKNOWN for name in elsewhere}}
-
             stored: Dict[str, Value] = {}
             walked = set(storing) | set(cls.scan.growing) | set(cls.scan.placing) | {
                 method for method, names in cls.scan.item_storing.items() if names & item_stored}

@@ -441,7 +441,7 @@ class FunctionWalks:
         if params is not None:
             defaults = self._constant_defaults(info, params, bound_self)
             params.update(defaults)
-            for name, literal in self._default_literals(info, defaults).items():
+            for name, literal in self._default_literals(info, defaults, bound_self).items():
                 params[name] = self._constant_flag(info, name, params[name], literal)
             # `resolve(None)`: a None written at the call is decided on as a default is (evaluator.none_test).
             # (A caller's own None default passed on is not: deciding on it lost a real bug, RB019.)
@@ -488,13 +488,8 @@ class FunctionWalks:
         """The parameters a call leaves to a constant default (``device="cuda"``): that constant; to
         a library name (``rnn_type=nn.LSTM``, ``dtype=torch.float32``): that API; or to a name the
         module binds once (``device=DEVICE``): its value."""
-        node = info.node.args
-        positional = list(node.posonlyargs) + list(node.args)
-        positional = positional[_implicit_positionals(info, bound_self) or 0:]
-        pairs = list(zip(positional[len(positional) - len(node.defaults):], node.defaults))
-        pairs += [(p, d) for p, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
         defaults: Dict[str, Value] = {}
-        for parameter, default in pairs:
+        for parameter, default in _default_pairs(info, bound_self):
             if parameter.arg in given:
                 continue
             if _literal(default) or _constant_choice(default):
@@ -520,15 +515,12 @@ class FunctionWalks:
                     defaults[parameter.arg] = self.interp.eval(default, info.closure)
         return defaults
 
-    def _default_literals(self, info: FunctionInfo, defaults: Dict[str, Value]) -> Dict[str, object]:
+    def _default_literals(self, info: FunctionInfo, defaults: Dict[str, Value], bound_self: bool) -> Dict[str, object]:
         """The literal (a bool, number or string) of each default a call left, written in the def
         (``use_cuda=True``) or bound once at the module's top level (``use_cuda=USE_CUDA``)."""
         if not defaults:
             return {}
-        node = info.node.args
-        written = dict(zip([a.arg for a in [*node.posonlyargs, *node.args]][-len(node.defaults):] if node.defaults else [],
-                           node.defaults))
-        written.update((a.arg, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None)
+        written = {parameter.arg: default for parameter, default in _default_pairs(info, bound_self)}
         home = info.home if info.home is not None else self.interp
         literals: Dict[str, object] = {}
         for name in defaults:
@@ -741,6 +733,17 @@ class FunctionWalks:
         for default in list(node.args.defaults) + [d for d in node.args.kw_defaults if d is not None]:
             self.interp.eval(default, frame)
         return info
+
+
+def _default_pairs(info: FunctionInfo, bound_self: bool) -> List[Tuple[ast.arg, ast.expr]]:
+    """Each parameter with a default and that default, as written in the def (the implicit
+    ``self``/``cls`` of a bound call left out)."""
+    node = info.node.args
+    positional = list(node.posonlyargs) + list(node.args)
+    positional = positional[_implicit_positionals(info, bound_self) or 0:]
+    pairs = list(zip(positional[len(positional) - len(node.defaults):], node.defaults))
+    pairs += [(p, d) for p, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
+    return pairs
 
 
 def _self_stores(statement: ast.stmt, self_name: str) -> Iterator[str]:

@@ -634,7 +634,7 @@ class Interpreter:
                 self.emit(frame, Snapshot(self.site(target), kept_in, value, frame.context))
 
     def if_statement(self, node: ast.If, frame: Frame) -> int:
-        self.eval(node.test, frame)
+        tested = self.eval(node.test, frame)
         decided = none_test(node.test, frame, self.sem.name)
         if decided is None:
             decided = iteration_truth(node.test, frame)  # `if phase == "train":` in that phase's walk
@@ -653,7 +653,7 @@ class Interpreter:
             else_changes["parameter_tests"] = tests | {(name, constant, not equal)}
         always = constant_truth(node.test, self.guard_flags)
         if always is None:
-            always = self._constant_flag_truth(node.test, frame)
+            always = self._constant_flag_truth(node.test, tested, frame)
         if always is not None:
             # `if use_cuda:` with `use_cuda = True`: one branch always runs (unguarded), the other
             # never does (silent, as if guarded); neither says anything about the host.
@@ -685,9 +685,10 @@ class Interpreter:
                 frame.context = replace(frame.context, **kept)
         return Flow.NORMAL
 
-    def _constant_flag_truth(self, test: ast.expr, frame: Frame) -> Optional[bool]:
+    def _constant_flag_truth(self, test: ast.expr, tested: Value, frame: Frame) -> Optional[bool]:
         """``if use_cuda:`` / ``if not self.use_cuda:`` where the flag is a parameter this walk's call
-        left to its literal default (or what ``__init__`` stored from one): always true or never."""
+        left to its literal default (or what ``__init__`` stored from one): always true or never.
+        ``tested``: the test's value, already read."""
         if not self.functions.constant_flags:
             return None
         negate = False
@@ -696,8 +697,10 @@ class Interpreter:
         if not (isinstance(test, ast.Name) or (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name)
                                                and test.value.id == frame.self_name)):
             return None
-        with self.events_into([]):  # read again for its value alone: its events were raised above
-            value = self.eval(test, frame)
+        value = tested
+        if negate:
+            with self.events_into([]):  # the flag under `not`, read again for its value alone
+                value = self.eval(test, frame)
         known, literal = self.functions.constant_flag(value)
         return (bool(literal) != negate) if known else None
 
